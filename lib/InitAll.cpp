@@ -1,0 +1,24 @@
+//===- InitAll.cpp - Register every Prism dialect and pass ----------------===//
+
+#include "prism/InitAll.h"
+
+#include "dialects/Prism/IR/PrismDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+void prism::registerAllDialects(mlir::DialectRegistry &registry) {
+  registry.insert<prism::PrismDialect, mlir::arith::ArithDialect,
+                  mlir::func::FuncDialect, mlir::math::MathDialect,
+                  mlir::scf::SCFDialect, mlir::tensor::TensorDialect>();
+}
+
+void prism::registerAllPasses() {
+  // Upstream: canonicalize, cse, inline, symbol-dce, ...
+  mlir::registerTransformsPasses();
+}

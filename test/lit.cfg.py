@@ -1,0 +1,39 @@
+# -*- Python -*-
+# The Prism lit suite: dialects, passes, targets, examples, malformed input.
+
+import os
+import shutil
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "Prism"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.prism_obj_root, "test")
+config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py",
+                   "lit.site.cfg.py", "Inputs"]
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+# Variables in FileCheck patterns are scoped to a CHECK-LABEL block.
+config.environment["FILECHECK_OPTS"] = "-enable-var-scope"
+
+config.substitutions.append(("%prism_src", config.prism_src_root))
+config.substitutions.append(("%python", config.python_executable))
+
+tool_dirs = [config.prism_tools_dir, config.llvm_tools_dir]
+llvm_config.add_tool_substitutions(["prism-opt"], tool_dirs)
+
+# One feature per enabled backend (target lit.local.cfg files check them),
+# and one per optional vendor tool.
+for target in config.enabled_targets:
+    config.available_features.add("prism-target-" + target)
+cuda_home = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH") or "/usr/local/cuda"
+if shutil.which("ptxas") or os.path.exists(os.path.join(cuda_home, "bin", "ptxas")):
+    config.available_features.add("ptxas")
+if os.environ.get("ASCEND_HOME_PATH"):
+    config.available_features.add("cann")
