@@ -34,13 +34,15 @@ def Prism_Dialect : Dialect {
       type; results are rounded once, to the result element type, with
       round-to-nearest-even.
     * Elementwise ops on f16/bf16 compute in f32 and round the result.
-    * Every op's result is compared against a float64 reference evaluation
-      with a per-dtype relative L2 tolerance (see `lib/Reference`).
+    * Every backend's result is checked against a float64 evaluation of
+      these semantics with a per-dtype relative L2 tolerance.
 
     Broadcasting follows numpy: shapes are aligned from the right, and a
-    dimension of static size 1 stretches to the other operand's size. A
-    dynamic dimension only broadcasts against a dimension of size 1 or
-    another dynamic dimension (which must be equal at run time).
+    dimension of size 1 stretches to the other operand's size. Statically:
+    a static 1 takes the other dimension; a dynamic dimension against a
+    static `n > 1` gives `n` (at run time it must be `n` or 1); two dynamic
+    dimensions give a dynamic one (at run time equal, or one of them 1).
+    Static sizes that differ and are both > 1 are rejected.
   }];
   let useDefaultAttributePrinterParser = 0;
   let hasConstantMaterializer = 0;

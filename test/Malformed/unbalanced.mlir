@@ -1,0 +1,6 @@
+// RUN: not prism-opt %s 2>&1 | FileCheck %s
+// CHECK: error:
+func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = prism.exp %x : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}}
