@@ -13,18 +13,27 @@ total_failed=0
 status=0
 
 # --- lit (dialects, passes, targets, examples, malformed corpus) ----------
-lit_log=$(mktemp)
-"$venv/bin/lit" -sv "$build/test" 2>&1 | tee "$lit_log" | grep -E "^(FAIL|XPASS|UNRESOLVED|TIMEOUT)|\*\*\*\*" || true
-lit_status=${PIPESTATUS[0]}
-count() { grep -E "^ *$1: *[0-9]+" "$lit_log" | grep -oE "[0-9]+" | tail -1; }
-passed=$(( $(count Passed || echo 0) + $(count "Expectedly Failed" || echo 0) ))
-failed=$(( $(count Failed || echo 0) + $(count Unresolved || echo 0) + $(count "Timed Out" || echo 0) + $(count "Unexpectedly Passed" || echo 0) ))
-unsupported=$(count Unsupported || echo 0)
+# Counts come from lit's JSON report, not from its human-readable summary.
+lit_json=$(mktemp)
+"$venv/bin/lit" -sv -o "$lit_json" "$build/test"
+lit_status=$?
+read -r passed failed unsupported < <("$venv/bin/python" - "$lit_json" <<'PY'
+import json, sys
+try:
+    tests = json.load(open(sys.argv[1]))["tests"]
+except (OSError, ValueError, KeyError):
+    tests = []
+codes = [t["code"] for t in tests]
+passed = sum(c in ("PASS", "XFAIL") for c in codes)
+unsupported = sum(c == "UNSUPPORTED" for c in codes)
+print(passed, len(codes) - passed - unsupported, unsupported)
+PY
+)
+rm -f "$lit_json"
 echo "lit: ${passed} passed, ${failed} failed, ${unsupported} unsupported"
 if [ "$lit_status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then status=1; fi
 total_passed=$((total_passed + passed))
 total_failed=$((total_failed + failed))
-rm -f "$lit_log"
 
 echo
 echo "${total_passed} passed, ${total_failed} failed"
