@@ -2,7 +2,8 @@
 # Installs what Prism needs to build and test, and nothing when it is all
 # there already (a few dpkg queries and one file comparison).
 #
-#   system packages  LLVM/MLIR 22, clang/lld 22, cmake, ninja, ccache
+#   system packages  LLVM/MLIR 22, clang/lld 22, cmake, ninja, ccache,
+#                    GoogleTest
 #                    (apt-get; as root, or through sudo)
 #   Python packages  scripts/requirements.txt, into $PRISM_VENV (default .venv)
 set -euo pipefail
@@ -13,7 +14,7 @@ python=${PYTHON:-python3}
 
 apt_packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
-  cmake ninja-build ccache python3-venv
+  cmake ninja-build ccache python3-venv libgtest-dev
 )
 
 missing=()

@@ -35,6 +35,28 @@ if [ "$lit_status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then s
 total_passed=$((total_passed + passed))
 total_failed=$((total_failed + failed))
 
+# --- C++ unit tests (GoogleTest through ctest) -------------------------------
+junit=$(mktemp)
+ctest --test-dir "$build" --output-on-failure --output-junit "$junit" >"$junit.log" 2>&1
+ctest_status=$?
+grep -E "(Failed|\*\*\*|Not Run|Exception)" "$junit.log" || true
+read -r passed failed < <("$venv/bin/python" - "$junit" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    cases = ET.parse(sys.argv[1]).getroot().iter("testcase")
+    status = [c.get("status", "run") for c in cases]
+except (OSError, ET.ParseError):
+    status = []
+passed = sum(s in ("run", "passed") for s in status)
+print(passed, len(status) - passed)
+PY
+)
+rm -f "$junit" "$junit.log"
+echo "unit: ${passed} passed, ${failed} failed"
+if [ "$ctest_status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then status=1; fi
+total_passed=$((total_passed + passed))
+total_failed=$((total_failed + failed))
+
 echo
 echo "${total_passed} passed, ${total_failed} failed"
 exit $status
