@@ -27,32 +27,33 @@ bool areDimsCompatible(int64_t lhs, int64_t rhs) {
   return ShapedType::isDynamic(lhs) || ShapedType::isDynamic(rhs) || lhs == rhs;
 }
 
-FailureOr<RankedTensorType> requireFloatTensor(const OpDiagnostic &diag,
-                                               StringRef operandName,
-                                               Type type) {
+/// A ranked tensor whose element type satisfies `isAllowed`; `allowedNames`
+/// lists the allowed types in the message.
+static FailureOr<RankedTensorType>
+requireTensorOf(const OpDiagnostic &diag, StringRef operandName, Type type,
+                bool (*isAllowed)(Type), StringRef allowedNames) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor)
     return diag.fail("operand '", operandName,
                      "' must be a ranked tensor, but got ", type);
-  if (!isPrismFloatType(tensor.getElementType()))
-    return diag.fail("operand '", operandName,
-                     "' must have element type f32, f16 or bf16, but got ",
-                     tensor.getElementType());
+  if (!isAllowed(tensor.getElementType()))
+    return diag.fail("operand '", operandName, "' must have element type ",
+                     allowedNames, ", but got ", tensor.getElementType());
   return tensor;
+}
+
+FailureOr<RankedTensorType> requireFloatTensor(const OpDiagnostic &diag,
+                                               StringRef operandName,
+                                               Type type) {
+  return requireTensorOf(diag, operandName, type, isPrismFloatType,
+                         "f32, f16 or bf16");
 }
 
 FailureOr<RankedTensorType> requireIndexTensor(const OpDiagnostic &diag,
                                                StringRef operandName,
                                                Type type) {
-  auto tensor = dyn_cast<RankedTensorType>(type);
-  if (!tensor)
-    return diag.fail("operand '", operandName,
-                     "' must be a ranked tensor, but got ", type);
-  if (!isPrismIndexType(tensor.getElementType()))
-    return diag.fail("operand '", operandName,
-                     "' must have element type i32 or i64, but got ",
-                     tensor.getElementType());
-  return tensor;
+  return requireTensorOf(diag, operandName, type, isPrismIndexType,
+                         "i32 or i64");
 }
 
 LogicalResult requireRank(const OpDiagnostic &diag, StringRef operandName,
