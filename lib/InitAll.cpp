@@ -3,17 +3,20 @@
 #include "prism/InitAll.h"
 
 #include "dialects/Prism/IR/PrismDialect.h"
+#include "dialects/Tile/IR/TileDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
 void prism::registerAllDialects(mlir::DialectRegistry &registry) {
-  registry.insert<prism::PrismDialect, mlir::arith::ArithDialect,
+  registry.insert<prism::PrismDialect, prism::tile::TileDialect,
+                  mlir::arith::ArithDialect, mlir::memref::MemRefDialect,
                   mlir::func::FuncDialect, mlir::math::MathDialect,
                   mlir::scf::SCFDialect, mlir::tensor::TensorDialect>();
 }
