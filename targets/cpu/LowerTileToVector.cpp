@@ -1,0 +1,509 @@
+//===- LowerTileToVector.cpp - Tile kernels to vectors on the CPU ---------===//
+//
+// On the CPU a program instance is one call of the kernel function, and each
+// tile is an n-D vector. See the pass description in Passes.td.
+//
+//===----------------------------------------------------------------------===//
+
+#include "targets/cpu/Passes.h"
+
+#include "dialects/Tile/IR/TileOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/Patterns.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/AffineExpr.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <limits>
+
+namespace prism::cpu {
+#define GEN_PASS_DEF_CPULOWERTILETOVECTOR
+#include "targets/cpu/Passes.h.inc"
+} // namespace prism::cpu
+
+using namespace mlir;
+using namespace prism;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Types and small builders
+//===----------------------------------------------------------------------===//
+
+/// Tiles (statically shaped tensors) become vectors of the same shape.
+class TileToVectorTypeConverter : public TypeConverter {
+public:
+  TileToVectorTypeConverter() {
+    addConversion([](Type type) { return type; });
+    addConversion([](RankedTensorType type) -> Type {
+      if (!type.hasStaticShape())
+        return nullptr;
+      return VectorType::get(type.getShape(), type.getElementType());
+    });
+  }
+};
+
+Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+/// A splat vector of an index value.
+Value splatIndex(OpBuilder &b, Location loc, Value scalar,
+                 ArrayRef<int64_t> shape) {
+  return vector::BroadcastOp::create(
+      b, loc, VectorType::get(shape, b.getIndexType()), scalar);
+}
+
+/// The zero of `type` (float or integer).
+Value zeroOf(OpBuilder &b, Location loc, Type type) {
+  return arith::ConstantOp::create(b, loc, type, b.getZeroAttr(type));
+}
+
+bool hasUnitInnermostStride(MemRefType type) {
+  if (type.getRank() == 0)
+    return true;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)))
+    return false;
+  return strides.back() == 1;
+}
+
+/// `[start_d, start_d + 1, ...]` laid along dimension `dim` of `shape`.
+Value positionsAlong(OpBuilder &b, Location loc, Value start,
+                     ArrayRef<int64_t> shape, int64_t dim) {
+  Value step = vector::StepOp::create(
+      b, loc, VectorType::get({shape[dim]}, b.getIndexType()));
+  Value along = arith::AddIOp::create(
+      b, loc, step, splatIndex(b, loc, start, {shape[dim]}));
+  // [n] -> [n, 1, ..., 1] -> shape.
+  SmallVector<int64_t> column(shape.size() - dim, 1);
+  column[0] = shape[dim];
+  Value shaped = vector::ShapeCastOp::create(
+      b, loc, VectorType::get(column, b.getIndexType()), along);
+  return vector::BroadcastOp::create(
+      b, loc, VectorType::get(shape, b.getIndexType()), shaped);
+}
+
+/// A flat, unit-stride 1-D view of the buffer behind a strided memref, with
+/// the memref's offset, sizes and strides: gathers and scatters address it
+/// with linear element offsets.
+struct FlatView {
+  Value flat;
+  Value offset;
+  SmallVector<Value> sizes;
+  SmallVector<Value> strides;
+};
+
+FlatView flatten(OpBuilder &b, Location loc, Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, memref);
+  FlatView view;
+  view.offset = metadata.getOffset();
+  view.sizes.assign(metadata.getSizes().begin(), metadata.getSizes().end());
+  view.strides.assign(metadata.getStrides().begin(),
+                      metadata.getStrides().end());
+  // Accesses are masked to the memref's bounds before they reach the view,
+  // so its static size only has to cover them.
+  constexpr int64_t kExtent = std::numeric_limits<int32_t>::max();
+  auto flatType = MemRefType::get({kExtent}, type.getElementType(),
+                                  StridedLayoutAttr::get(b.getContext(), 0, {1}),
+                                  type.getMemorySpace());
+  view.flat = memref::ReinterpretCastOp::create(
+      b, loc, flatType, metadata.getBaseBuffer(), b.getIndexAttr(0),
+      ArrayRef<OpFoldResult>{b.getIndexAttr(kExtent)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+  return view;
+}
+
+/// Linear offsets and the in-bounds mask of an access whose per-dimension
+/// positions are `positions` (index vectors of one shape).
+std::pair<Value, Value> linearizeWithBounds(OpBuilder &b, Location loc,
+                                            const FlatView &view,
+                                            ArrayRef<Value> positions,
+                                            ArrayRef<int64_t> shape) {
+  Value linear = splatIndex(b, loc, view.offset, shape);
+  Value mask;
+  for (auto [dim, position] : llvm::enumerate(positions)) {
+    Value stride = splatIndex(b, loc, view.strides[dim], shape);
+    linear = arith::AddIOp::create(
+        b, loc, linear, arith::MulIOp::create(b, loc, position, stride));
+    // Unsigned compare: negative positions are huge, so out of bounds too.
+    Value inside = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ult, position,
+        splatIndex(b, loc, view.sizes[dim], shape));
+    mask = mask ? arith::AndIOp::create(b, loc, mask, inside).getResult()
+                : inside;
+  }
+  return {linear, mask};
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+/// arith and math ops on tiles: the same op on vectors.
+struct ConvertElementwiseOnTiles : ConversionPattern {
+  ConvertElementwiseOnTiles(const TypeConverter &converter, MLIRContext *context)
+      : ConversionPattern(converter, MatchAnyOpTypeTag(), /*benefit=*/1,
+                          context) {}
+
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!isa<arith::ArithDialect, math::MathDialect>(op->getDialect()))
+      return failure();
+    SmallVector<Type> resultTypes;
+    if (failed(getTypeConverter()->convertTypes(op->getResultTypes(),
+                                                resultTypes)))
+      return failure();
+    OperationState state(op->getLoc(), op->getName(), operands, resultTypes,
+                         op->getAttrs());
+    if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+      auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
+      if (!dense)
+        return rewriter.notifyMatchFailure(op, "non-dense tile constant");
+      state.attributes.set("value",
+                           dense.reshape(cast<ShapedType>(resultTypes[0])));
+    }
+    Operation *converted = rewriter.create(state);
+    rewriter.replaceOp(op, converted->getResults());
+    return success();
+  }
+};
+
+template <typename Op>
+struct TilePattern : OpConversionPattern<Op> {
+  using OpConversionPattern<Op>::OpConversionPattern;
+  VectorType vectorTypeOf(Type type) const {
+    return cast<VectorType>(this->getTypeConverter()->convertType(type));
+  }
+};
+
+struct ConvertSplat : TilePattern<tile::SplatOp> {
+  using TilePattern::TilePattern;
+  LogicalResult
+  matchAndRewrite(tile::SplatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<vector::BroadcastOp>(
+        op, vectorTypeOf(op.getType()), adaptor.getValue());
+    return success();
+  }
+};
+
+struct ConvertBroadcast : TilePattern<tile::BroadcastOp> {
+  using TilePattern::TilePattern;
+  LogicalResult
+  matchAndRewrite(tile::BroadcastOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    VectorType type = vectorTypeOf(op.getType());
+    if (adaptor.getInput().getType() == type)
+      rewriter.replaceOp(op, adaptor.getInput());
+    else
+      rewriter.replaceOpWithNewOp<vector::BroadcastOp>(op, type,
+                                                       adaptor.getInput());
+    return success();
+  }
+};
+
+struct ConvertExpandDims : TilePattern<tile::ExpandDimsOp> {
+  using TilePattern::TilePattern;
+  LogicalResult
+  matchAndRewrite(tile::ExpandDimsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(
+        op, vectorTypeOf(op.getType()), adaptor.getInput());
+    return success();
+  }
+};
+
+struct ConvertIota : TilePattern<tile::IotaOp> {
+  using TilePattern::TilePattern;
+  LogicalResult
+  matchAndRewrite(tile::IotaOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    VectorType type = vectorTypeOf(op.getType());
+    Value step = vector::StepOp::create(
+        rewriter, op.getLoc(),
+        VectorType::get(type.getShape(), rewriter.getIndexType()));
+    if (type.getElementType().isIndex())
+      rewriter.replaceOp(op, step);
+    else
+      rewriter.replaceOpWithNewOp<arith::IndexCastOp>(op, type, step);
+    return success();
+  }
+};
+
+struct ConvertReduce : TilePattern<tile::ReduceOp> {
+  using TilePattern::TilePattern;
+  LogicalResult
+  matchAndRewrite(tile::ReduceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    VectorType resultType = vectorTypeOf(op.getType());
+    Type element = resultType.getElementType();
+    bool isFloat = isa<FloatType>(element);
+    vector::CombiningKind kind;
+    TypedAttr neutral;
+    switch (op.getKind()) {
+    case tile::CombineKind::Sum:
+      kind = vector::CombiningKind::ADD;
+      neutral = rewriter.getZeroAttr(element);
+      break;
+    case tile::CombineKind::Max:
+      kind = isFloat ? vector::CombiningKind::MAXIMUMF
+                     : vector::CombiningKind::MAXSI;
+      neutral = isFloat ? TypedAttr(rewriter.getFloatAttr(
+                              element, -std::numeric_limits<double>::infinity()))
+                        : TypedAttr(rewriter.getIntegerAttr(
+                              element, APInt::getSignedMinValue(
+                                           element.getIntOrFloatBitWidth())));
+      break;
+    case tile::CombineKind::Min:
+      kind = isFloat ? vector::CombiningKind::MINIMUMF
+                     : vector::CombiningKind::MINSI;
+      neutral = isFloat ? TypedAttr(rewriter.getFloatAttr(
+                              element, std::numeric_limits<double>::infinity()))
+                        : TypedAttr(rewriter.getIntegerAttr(
+                              element, APInt::getSignedMaxValue(
+                                           element.getIntOrFloatBitWidth())));
+      break;
+    }
+    Value init = arith::ConstantOp::create(rewriter, loc, element, neutral);
+    if (resultType.getRank() == 0) {
+      Value scalar = vector::ReductionOp::create(rewriter, loc, kind,
+                                                 adaptor.getInput(), init);
+      rewriter.replaceOpWithNewOp<vector::BroadcastOp>(op, resultType, scalar);
+      return success();
+    }
+    Value acc = vector::BroadcastOp::create(rewriter, loc, resultType, init);
+    rewriter.replaceOpWithNewOp<vector::MultiDimReductionOp>(
+        op, kind, adaptor.getInput(), acc,
+        ArrayRef<int64_t>{static_cast<int64_t>(op.getAxis())});
+    return success();
+  }
+};
+
+struct ConvertDot : TilePattern<tile::DotOp> {
+  using TilePattern::TilePattern;
+
+  /// Converts a dot operand exactly to the accumulator's element type.
+  FailureOr<Value> toAccumulatorType(ConversionPatternRewriter &rewriter,
+                                     Location loc, Value operand,
+                                     Type accElement) const {
+    auto type = cast<VectorType>(operand.getType());
+    Type element = type.getElementType();
+    if (element == accElement)
+      return operand;
+    auto converted = VectorType::get(type.getShape(), accElement);
+    if (element.isSignlessInteger(8))
+      return arith::SIToFPOp::create(rewriter, loc, converted, operand)
+          .getResult();
+    if (element.isF16() || element.isBF16())
+      return arith::ExtFOp::create(rewriter, loc, converted, operand)
+          .getResult();
+    return failure();
+  }
+
+  LogicalResult
+  matchAndRewrite(tile::DotOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type accElement = cast<VectorType>(adaptor.getAcc().getType()).getElementType();
+    FailureOr<Value> lhs =
+        toAccumulatorType(rewriter, loc, adaptor.getLhs(), accElement);
+    FailureOr<Value> rhs =
+        toAccumulatorType(rewriter, loc, adaptor.getRhs(), accElement);
+    if (failed(lhs) || failed(rhs))
+      return op.emitOpError("operand element type is not supported by the "
+                            "CPU backend yet (f8E4M3FN)");
+    MLIRContext *context = rewriter.getContext();
+    AffineExpr m, n, k;
+    bindDims(context, m, n, k);
+    SmallVector<SmallVector<AffineExpr, 4>> exprs = {{m, k}, {k, n}, {m, n}};
+    auto maps = rewriter.getAffineMapArrayAttr(
+        AffineMap::inferFromExprList(exprs, context));
+    auto iterators = rewriter.getArrayAttr(
+        {vector::IteratorTypeAttr::get(context, vector::IteratorType::parallel),
+         vector::IteratorTypeAttr::get(context, vector::IteratorType::parallel),
+         vector::IteratorTypeAttr::get(context,
+                                       vector::IteratorType::reduction)});
+    rewriter.replaceOpWithNewOp<vector::ContractionOp>(
+        op, *lhs, *rhs, adaptor.getAcc(), maps, iterators);
+    return success();
+  }
+};
+
+struct ConvertLoad : TilePattern<tile::LoadOp> {
+  using TilePattern::TilePattern;
+  LogicalResult
+  matchAndRewrite(tile::LoadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    VectorType type = vectorTypeOf(op.getType());
+    Value padding = adaptor.getPadding()
+                        ? adaptor.getPadding()
+                        : zeroOf(rewriter, loc, type.getElementType());
+    auto memrefType = cast<MemRefType>(adaptor.getBase().getType());
+    if (hasUnitInnermostStride(memrefType)) {
+      SmallVector<bool> inBounds(type.getRank(), false);
+      rewriter.replaceOpWithNewOp<vector::TransferReadOp>(
+          op, type, adaptor.getBase(), adaptor.getIndices(), padding,
+          ArrayRef<bool>(inBounds));
+      return success();
+    }
+    FlatView view = flatten(rewriter, loc, adaptor.getBase());
+    SmallVector<Value> positions;
+    for (auto [dim, start] : llvm::enumerate(adaptor.getIndices()))
+      positions.push_back(
+          positionsAlong(rewriter, loc, start, type.getShape(), dim));
+    auto [linear, mask] =
+        linearizeWithBounds(rewriter, loc, view, positions, type.getShape());
+    Value passThrough = vector::BroadcastOp::create(rewriter, loc, type, padding);
+    rewriter.replaceOpWithNewOp<vector::GatherOp>(
+        op, type, view.flat, ValueRange{indexConstant(rewriter, loc, 0)},
+        linear, mask, passThrough);
+    return success();
+  }
+};
+
+struct ConvertStore : TilePattern<tile::StoreOp> {
+  using TilePattern::TilePattern;
+  LogicalResult
+  matchAndRewrite(tile::StoreOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<VectorType>(adaptor.getValue().getType());
+    auto memrefType = cast<MemRefType>(adaptor.getBase().getType());
+    if (!adaptor.getMask() && hasUnitInnermostStride(memrefType)) {
+      SmallVector<bool> inBounds(type.getRank(), false);
+      rewriter.replaceOpWithNewOp<vector::TransferWriteOp>(
+          op, adaptor.getValue(), adaptor.getBase(), adaptor.getIndices(),
+          ArrayRef<bool>(inBounds));
+      return success();
+    }
+    FlatView view = flatten(rewriter, loc, adaptor.getBase());
+    SmallVector<Value> positions;
+    for (auto [dim, start] : llvm::enumerate(adaptor.getIndices()))
+      positions.push_back(
+          positionsAlong(rewriter, loc, start, type.getShape(), dim));
+    auto [linear, mask] =
+        linearizeWithBounds(rewriter, loc, view, positions, type.getShape());
+    if (adaptor.getMask())
+      mask = arith::AndIOp::create(rewriter, loc, mask, adaptor.getMask());
+    // LLVM lowers 1-D scatters only: one scatter per innermost row.
+    Value zero = indexConstant(rewriter, loc, 0);
+    ArrayRef<int64_t> outer = type.getShape().drop_back();
+    SmallVector<int64_t> position(outer.size(), 0);
+    for (int64_t row = 0, rows = ShapedType::getNumElements(outer); row < rows;
+         ++row) {
+      int64_t rest = row;
+      for (int64_t d = static_cast<int64_t>(outer.size()) - 1; d >= 0; --d) {
+        position[d] = rest % outer[d];
+        rest /= outer[d];
+      }
+      auto pick = [&](Value v) -> Value {
+        return outer.empty() ? v
+                             : vector::ExtractOp::create(rewriter, loc, v,
+                                                         position)
+                                   .getResult();
+      };
+      vector::ScatterOp::create(rewriter, loc, Type(), view.flat,
+                                ValueRange{zero}, pick(linear), pick(mask),
+                                pick(adaptor.getValue()));
+    }
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+struct ConvertGather : TilePattern<tile::GatherOp> {
+  using TilePattern::TilePattern;
+  LogicalResult
+  matchAndRewrite(tile::GatherOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    VectorType type = vectorTypeOf(op.getType());
+    FlatView view = flatten(rewriter, loc, adaptor.getBase());
+    SmallVector<Value> positions(adaptor.getIndices().begin(),
+                                 adaptor.getIndices().end());
+    auto [linear, mask] =
+        linearizeWithBounds(rewriter, loc, view, positions, type.getShape());
+    if (adaptor.getMask())
+      mask = arith::AndIOp::create(rewriter, loc, mask, adaptor.getMask());
+    Value zero = zeroOf(rewriter, loc, type.getElementType());
+    Value passThrough = vector::BroadcastOp::create(rewriter, loc, type, zero);
+    rewriter.replaceOpWithNewOp<vector::GatherOp>(
+        op, type, view.flat, ValueRange{indexConstant(rewriter, loc, 0)},
+        linear, mask, passThrough);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+/// Appends the grid arguments to a kernel and replaces program_id and
+/// num_programs by them; the kernel keeps a C interface for the runtime.
+void materializeGridArguments(func::FuncOp kernel) {
+  unsigned first = kernel.getNumArguments();
+  Location loc = kernel.getLoc();
+  Type index = IndexType::get(kernel.getContext());
+  for (unsigned i = 0; i < cpu::kNumGridArguments; ++i)
+    (void)kernel.insertArgument(first + i, index, DictionaryAttr(), loc);
+  SmallVector<Operation *> gridOps;
+  kernel.walk([&](Operation *op) {
+    if (auto pid = dyn_cast<tile::ProgramIdOp>(op)) {
+      pid.replaceAllUsesWith(
+          kernel.getArgument(first + static_cast<unsigned>(pid.getAxis())));
+      gridOps.push_back(op);
+    } else if (auto count = dyn_cast<tile::NumProgramsOp>(op)) {
+      count.replaceAllUsesWith(
+          kernel.getArgument(first + 3 + static_cast<unsigned>(count.getAxis())));
+      gridOps.push_back(op);
+    }
+  });
+  for (Operation *op : gridOps)
+    op->erase();
+  kernel->removeAttr(tile::TileDialect::getKernelAttrName());
+  kernel->setAttr("prism.cpu_kernel", UnitAttr::get(kernel.getContext()));
+  kernel->setAttr("llvm.emit_c_interface", UnitAttr::get(kernel.getContext()));
+}
+
+struct CpuLowerTileToVectorPass
+    : cpu::impl::CpuLowerTileToVectorBase<CpuLowerTileToVectorPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    module.walk([](func::FuncOp function) {
+      if (function->hasAttr(tile::TileDialect::getKernelAttrName()))
+        materializeGridArguments(function);
+    });
+
+    MLIRContext *context = &getContext();
+    TileToVectorTypeConverter converter;
+    ConversionTarget target(*context);
+    target.addIllegalDialect<tile::TileDialect>();
+    target.addLegalDialect<vector::VectorDialect, memref::MemRefDialect,
+                           func::FuncDialect>();
+    target.addDynamicallyLegalDialect<arith::ArithDialect, math::MathDialect>(
+        [&](Operation *op) { return converter.isLegal(op); });
+
+    RewritePatternSet patterns(context);
+    patterns.add<ConvertElementwiseOnTiles>(converter, context);
+    patterns.add<ConvertSplat, ConvertBroadcast, ConvertExpandDims, ConvertIota,
+                 ConvertReduce, ConvertDot, ConvertLoad, ConvertStore,
+                 ConvertGather>(converter, context);
+    scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
+                                                         target);
+    if (failed(applyPartialConversion(module, target, std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace

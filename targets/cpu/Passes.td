@@ -1,0 +1,41 @@
+//===- Passes.td - Passes of the CPU backend ---------------*- tablegen -*-===//
+
+#ifndef PRISM_TARGETS_CPU_PASSES_TD
+#define PRISM_TARGETS_CPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def CpuLowerTileToVector : Pass<"prism-cpu-lower-tile-to-vector", "mlir::ModuleOp"> {
+  let summary = "Lower tile kernels to the vector dialect for the host CPU";
+  let description = [{
+    Every tile of a `tile.kernel` function becomes an n-D vector held in
+    registers (or spilled by LLVM), and the grid becomes arguments:
+
+    * the kernel gets six trailing `index` arguments, the program id and the
+      number of programs along x, y and z; `tile.program_id` and
+      `tile.num_programs` read them (the runtime loops over the grid and
+      spreads it over threads);
+    * `tile.load` / `tile.store` on memrefs whose innermost stride is 1
+      become `vector.transfer_read` / `vector.transfer_write`, which mask
+      out-of-bounds elements; other strides, masked stores and `tile.gather`
+      become `vector.gather` / `vector.scatter` over a flat unit-stride view
+      of the buffer, with the bounds folded into the mask;
+    * `tile.dot` becomes `vector.contract` (inputs converted to the
+      accumulator type), `tile.reduce` `vector.multi_reduction`,
+      `tile.broadcast` / `tile.splat` `vector.broadcast`, `tile.expand_dims`
+      `vector.shape_cast`, `tile.iota` `vector.step`;
+    * arith and math ops on tiles become the same ops on vectors, and scf
+      loops carry vectors.
+
+    ```mlir
+    %t = tile.load %x[%i, %c0] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<4x128xf32>
+    // becomes
+    %t = vector.transfer_read %x[%i, %c0], %zero : memref<...>, vector<4x128xf32>
+    ```
+  }];
+  let dependentDialects = ["mlir::vector::VectorDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
+#endif // PRISM_TARGETS_CPU_PASSES_TD
