@@ -32,7 +32,8 @@ constexpr llvm::StringLiteral kLoweringPipeline =
     "convert-func-to-llvm,"
     "convert-cf-to-llvm,"
     "convert-ub-to-llvm,"
-    "reconcile-unrealized-casts";
+    "reconcile-unrealized-casts,"
+    "prism-cpu-pack-kernel-arguments";
 
 class CpuTargetBackend : public TargetBackend {
 public:

@@ -222,6 +222,17 @@ struct ConvertExpandDims : TilePattern<tile::ExpandDimsOp> {
   }
 };
 
+struct ConvertTranspose : TilePattern<tile::TransposeOp> {
+  using TilePattern::TilePattern;
+  LogicalResult
+  matchAndRewrite(tile::TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<vector::TransposeOp>(op, adaptor.getInput(),
+                                                     op.getPermutation());
+    return success();
+  }
+};
+
 struct ConvertIota : TilePattern<tile::IotaOp> {
   using TilePattern::TilePattern;
   LogicalResult
@@ -450,7 +461,7 @@ struct ConvertGather : TilePattern<tile::GatherOp> {
 //===----------------------------------------------------------------------===//
 
 /// Appends the grid arguments to a kernel and replaces program_id and
-/// num_programs by them; the kernel keeps a C interface for the runtime.
+/// num_programs by them.
 void materializeGridArguments(func::FuncOp kernel) {
   unsigned first = kernel.getNumArguments();
   Location loc = kernel.getLoc();
@@ -473,7 +484,6 @@ void materializeGridArguments(func::FuncOp kernel) {
     op->erase();
   kernel->removeAttr(tile::TileDialect::getKernelAttrName());
   kernel->setAttr("prism.cpu_kernel", UnitAttr::get(kernel.getContext()));
-  kernel->setAttr("llvm.emit_c_interface", UnitAttr::get(kernel.getContext()));
 }
 
 struct CpuLowerTileToVectorPass
@@ -497,6 +507,7 @@ struct CpuLowerTileToVectorPass
     RewritePatternSet patterns(context);
     patterns.add<ConvertElementwiseOnTiles>(converter, context);
     patterns.add<ConvertSplat, ConvertBroadcast, ConvertExpandDims, ConvertIota,
+                 ConvertTranspose,
                  ConvertReduce, ConvertDot, ConvertLoad, ConvertStore,
                  ConvertGather>(converter, context);
     scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,

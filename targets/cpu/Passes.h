@@ -4,6 +4,7 @@
 #define PRISM_TARGETS_CPU_PASSES_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
@@ -19,6 +20,9 @@ namespace prism::cpu {
 /// The number of trailing grid arguments a lowered kernel takes:
 /// program id x, y, z, then number of programs x, y, z.
 constexpr unsigned kNumGridArguments = 6;
+
+/// The prefix of the packed entry point of every CPU kernel.
+constexpr llvm::StringLiteral kKernelEntryPrefix = "prism_kernel_";
 
 } // namespace prism::cpu
 

@@ -38,4 +38,25 @@ def CpuLowerTileToVector : Pass<"prism-cpu-lower-tile-to-vector", "mlir::ModuleO
                            "mlir::arith::ArithDialect"];
 }
 
+def CpuPackKernelArguments : Pass<"prism-cpu-pack-kernel-arguments", "mlir::ModuleOp"> {
+  let summary = "Give every lowered kernel an entry point of one fixed signature";
+  let description = [{
+    After the lowering to the LLVM dialect, a kernel's parameters are its
+    memref descriptors expanded into scalars (allocated pointer, aligned
+    pointer, offset, sizes, strides) and its scalar arguments, followed by the
+    six grid arguments. The runtime does not link LLVM and cannot call a
+    function of arbitrary signature, so every kernel `@k` gets a wrapper
+
+    ```
+    void prism_kernel_k(void **args, i64 pid_x, i64 pid_y, i64 pid_z,
+                        i64 num_x, i64 num_y, i64 num_z)
+    ```
+
+    where `args[i]` points to the value of the i-th non-grid parameter. The
+    grid arguments are passed by value so that threads running different
+    program instances share one `args` array.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
 #endif // PRISM_TARGETS_CPU_PASSES_TD

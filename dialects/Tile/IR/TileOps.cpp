@@ -76,6 +76,28 @@ LogicalResult ExpandDimsOp::verify() {
   return success();
 }
 
+LogicalResult TransposeOp::verify() {
+  auto input = cast<RankedTensorType>(getInput().getType());
+  ArrayRef<int64_t> permutation = getPermutation();
+  if (static_cast<int64_t>(permutation.size()) != input.getRank())
+    return emitOpError("permutation must have one entry per dimension (")
+           << input.getRank() << "), but has " << permutation.size();
+  SmallVector<bool> seen(input.getRank(), false);
+  SmallVector<int64_t> shape;
+  for (int64_t dim : permutation) {
+    if (dim < 0 || dim >= input.getRank() || seen[dim])
+      return emitOpError("permutation must be a permutation of [0, ")
+             << input.getRank() << ")";
+    seen[dim] = true;
+    shape.push_back(input.getDimSize(dim));
+  }
+  auto expected = RankedTensorType::get(shape, input.getElementType());
+  if (getType() != expected)
+    return emitOpError("result must be ") << expected << ", but got "
+                                          << getType();
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // load, store, gather
 //===----------------------------------------------------------------------===//

@@ -126,6 +126,25 @@ def Tile_ExpandDimsOp : Tile_Op<"expand_dims", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Tile_TransposeOp : Tile_Op<"transpose", [Pure]> {
+  let summary = "permute the dimensions of a tile";
+  let description = [{
+    `result.shape[i] = input.shape[permutation[i]]`. A matmul whose
+    right-hand side is stored `[N, K]` (a PyTorch Linear weight) loads `[N, K]`
+    blocks with unit stride and transposes them in registers.
+
+    ```mlir
+    %bt = tile.transpose %b perm = [1, 0] : tensor<64x32xbf16> -> tensor<32x64xbf16>
+    ```
+  }];
+  let arguments = (ins Tile_Tile:$input, DenseI64ArrayAttr:$permutation);
+  let results = (outs Tile_Tile:$result);
+  let assemblyFormat = [{
+    $input `perm` `=` $permutation attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Memory
 //===----------------------------------------------------------------------===//

@@ -242,3 +242,27 @@ func.func @reduce_result(%t: tensor<4x8xf32>) {
   %0 = tile.reduce max %t axis = 0 : tensor<4x8xf32> -> tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @transpose_permutation(%t: tensor<4x8xf32>) {
+  // expected-error @+1 {{'tile.transpose' op permutation must be a permutation of [0, 2)}}
+  %0 = tile.transpose %t perm = [0, 0] : tensor<4x8xf32> -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_length(%t: tensor<4x8xf32>) {
+  // expected-error @+1 {{'tile.transpose' op permutation must have one entry per dimension (2), but has 1}}
+  %0 = tile.transpose %t perm = [0] : tensor<4x8xf32> -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_result(%t: tensor<4x8xf32>) {
+  // expected-error @+1 {{'tile.transpose' op result must be 'tensor<8x4xf32>', but got 'tensor<4x8xf32>'}}
+  %0 = tile.transpose %t perm = [1, 0] : tensor<4x8xf32> -> tensor<4x8xf32>
+  return
+}
