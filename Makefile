@@ -51,8 +51,8 @@ test: build
 docs: build
 	@cmake --build $(BUILD_DIR) --target mlir-doc
 	@mkdir -p docs/dialects
-	@cp $(BUILD_DIR)/docs/Dialects/Prism.md docs/dialects/Prism.md
-	@echo "docs/dialects/Prism.md regenerated"
+	@cp $(BUILD_DIR)/docs/Dialects/Prism.md $(BUILD_DIR)/docs/Dialects/Tile.md docs/dialects/
+	@echo "docs/dialects/{Prism,Tile}.md regenerated"
 
 clean:
 	rm -rf $(BUILD_DIR)

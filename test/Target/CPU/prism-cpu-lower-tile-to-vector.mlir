@@ -1,0 +1,90 @@
+// RUN: prism-opt %s -prism-cpu-lower-tile-to-vector -split-input-file | FileCheck %s
+
+// The grid becomes six trailing index arguments.
+// CHECK-LABEL: func.func @grid
+// CHECK-SAME: (%[[OUT:.+]]: memref<?xindex, strided<[1], offset: ?>>, %[[PX:.+]]: index, %[[PY:.+]]: index, %[[PZ:.+]]: index, %[[NX:.+]]: index, %[[NY:.+]]: index, %[[NZ:.+]]: index)
+// CHECK-SAME: attributes {prism.cpu_kernel}
+// CHECK-NOT: tile.
+// CHECK: %[[V:.+]] = vector.broadcast %[[NZ]] : index to vector<1xindex>
+// CHECK: vector.transfer_write %[[V]], %[[OUT]][%[[PY]]]
+func.func @grid(%out: memref<?xindex, strided<[1], offset: ?>>) attributes {tile.kernel} {
+  %y = tile.program_id y
+  %nz = tile.num_programs z
+  %t = tile.splat %nz : tensor<1xindex>
+  tile.store %t, %out[%y] : tensor<1xindex>, memref<?xindex, strided<[1], offset: ?>>
+  return
+}
+
+// -----
+
+// Unit-stride blocks are transfers, masked by the memref bounds.
+// CHECK-LABEL: func.func @unit_stride
+// CHECK: %[[PAD:.+]] = arith.constant 0xFF800000 : f32
+// CHECK: %[[T:.+]] = vector.transfer_read %{{.+}}[%{{.+}}, %{{.+}}], %[[PAD]] : memref<?x?xf32, strided<[?, 1], offset: ?>>, vector<4x128xf32>
+// CHECK: %[[M:.+]] = vector.multi_reduction <maximumf>, %[[T]], %{{.+}} [1] : vector<4x128xf32> to vector<4xf32>
+// CHECK: %[[C:.+]] = vector.shape_cast %[[M]] : vector<4xf32> to vector<4x1xf32>
+// CHECK: %[[B:.+]] = vector.broadcast %[[C]] : vector<4x1xf32> to vector<4x128xf32>
+// CHECK: %[[D:.+]] = arith.subf %[[T]], %[[B]] : vector<4x128xf32>
+// CHECK: %[[E:.+]] = math.exp %[[D]] : vector<4x128xf32>
+// CHECK: vector.transfer_write %[[E]], %{{.+}}[%{{.+}}, %{{.+}}] : vector<4x128xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+func.func @unit_stride(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>, %i: index) attributes {tile.kernel} {
+  %ninf = arith.constant 0xFF800000 : f32
+  %s = tile.load %x[%i, %i] padding(%ninf : f32) : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<4x128xf32>
+  %m = tile.reduce max %s axis = 1 : tensor<4x128xf32> -> tensor<4xf32>
+  %mc = tile.expand_dims %m axis = 1 : tensor<4xf32> -> tensor<4x1xf32>
+  %mb = tile.broadcast %mc : tensor<4x1xf32> -> tensor<4x128xf32>
+  %d = arith.subf %s, %mb : tensor<4x128xf32>
+  %e = math.exp %d : tensor<4x128xf32>
+  tile.store %e, %x[%i, %i] : tensor<4x128xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  return
+}
+
+// -----
+
+// A dynamic innermost stride is read through a gather on a flat view, with
+// the bounds in the mask.
+// CHECK-LABEL: func.func @strided
+// CHECK: %{{.+}}, %[[OFF:.+]], %[[SIZES:.+]]:2, %[[STRIDES:.+]]:2 = memref.extract_strided_metadata
+// CHECK: %[[FLAT:.+]] = memref.reinterpret_cast
+// CHECK: arith.cmpi ult
+// CHECK: %[[MASK:.+]] = arith.andi
+// CHECK: vector.gather %[[FLAT]][%{{.+}}] [%{{.+}}], %[[MASK]], %{{.+}} : memref<2147483647xf32, strided<[1]>>, vector<8x4xindex>, vector<8x4xi1>, vector<8x4xf32> into vector<8x4xf32>
+func.func @strided(%x: memref<?x?xf32, strided<[?, ?], offset: ?>>, %i: index) attributes {tile.kernel} {
+  %t = tile.load %x[%i, %i] : memref<?x?xf32, strided<[?, ?], offset: ?>> -> tensor<8x4xf32>
+  %c = tile.transpose %t perm = [1, 0] : tensor<8x4xf32> -> tensor<4x8xf32>
+  %r = tile.reduce sum %c axis = 0 : tensor<4x8xf32> -> tensor<8xf32>
+  return
+}
+
+// -----
+
+// dot converts bf16 inputs to the f32 accumulator and contracts.
+// CHECK-LABEL: func.func @dot
+// CHECK: %[[A:.+]] = arith.extf %{{.+}} : vector<4x8xbf16> to vector<4x8xf32>
+// CHECK: %[[B:.+]] = arith.extf %{{.+}} : vector<8x2xbf16> to vector<8x2xf32>
+// CHECK: vector.contract {indexing_maps = [#{{.+}}, #{{.+}}, #{{.+}}], iterator_types = ["parallel", "parallel", "reduction"], kind = #vector.kind<add>} %[[A]], %[[B]], %{{.+}} : vector<4x8xf32>, vector<8x2xf32> into vector<4x2xf32>
+func.func @dot(%in: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %out: memref<?x?xf32, strided<[?, 1], offset: ?>>, %i: index) attributes {tile.kernel} {
+  %a = tile.load %in[%i, %i] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<4x8xbf16>
+  %b = tile.load %in[%i, %i] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<8x2xbf16>
+  %c = tile.load %out[%i, %i] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<4x2xf32>
+  %r = tile.dot %a, %b, %c : tensor<4x8xbf16>, tensor<8x2xbf16> -> tensor<4x2xf32>
+  tile.store %r, %out[%i, %i] : tensor<4x2xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  return
+}
+
+// -----
+
+// Gathers fold the bounds into their mask; masked stores scatter row by row.
+// CHECK-LABEL: func.func @masked
+// CHECK: vector.step : vector<4xindex>
+// CHECK: vector.gather
+// CHECK-COUNT-2: vector.scatter %{{.+}}[%{{.+}}] [%{{.+}}], %{{.+}}, %{{.+}} : memref<2147483647xf16, strided<[1]>>, vector<4xindex>, vector<4xi1>, vector<4xf16>
+func.func @masked(%m: memref<?x?xf16, strided<[?, 1], offset: ?>>, %i: index) attributes {tile.kernel} {
+  %cols = tile.iota : tensor<4xindex>
+  %c = tile.broadcast %cols : tensor<4xindex> -> tensor<2x4xindex>
+  %r = tile.splat %i : tensor<2x4xindex>
+  %v = tile.gather %m[%r, %c] : memref<?x?xf16, strided<[?, 1], offset: ?>>, tensor<2x4xindex>, tensor<2x4xindex> -> tensor<2x4xf16>
+  %k = arith.cmpi ult, %c, %r : tensor<2x4xindex>
+  tile.store %v, %m[%i, %i] mask(%k : tensor<2x4xi1>) : tensor<2x4xf16>, memref<?x?xf16, strided<[?, 1], offset: ?>>
+  return
+}
