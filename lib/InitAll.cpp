@@ -2,6 +2,7 @@
 
 #include "prism/InitAll.h"
 #include "prism/Target/TargetBackend.h"
+#include "passes/Passes.h"
 
 #include "dialects/Prism/IR/PrismDialect.h"
 #include "dialects/Tile/IR/TileDialect.h"
@@ -37,6 +38,7 @@ void prism::registerAllPasses() {
   mlir::memref::registerMemRefPasses();
   mlir::arith::registerArithPasses();
   mlir::vector::registerVectorPasses();
+  prism::registerPrismPasses();
   // Each enabled backend registers its own passes and itself.
   prism::registerAllTargets();
 }

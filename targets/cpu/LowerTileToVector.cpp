@@ -222,6 +222,17 @@ struct ConvertExpandDims : TilePattern<tile::ExpandDimsOp> {
   }
 };
 
+struct ConvertReshape : TilePattern<tile::ReshapeOp> {
+  using TilePattern::TilePattern;
+  LogicalResult
+  matchAndRewrite(tile::ReshapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(
+        op, vectorTypeOf(op.getType()), adaptor.getInput());
+    return success();
+  }
+};
+
 struct ConvertTranspose : TilePattern<tile::TransposeOp> {
   using TilePattern::TilePattern;
   LogicalResult
@@ -507,7 +518,7 @@ struct CpuLowerTileToVectorPass
     RewritePatternSet patterns(context);
     patterns.add<ConvertElementwiseOnTiles>(converter, context);
     patterns.add<ConvertSplat, ConvertBroadcast, ConvertExpandDims, ConvertIota,
-                 ConvertTranspose,
+                 ConvertTranspose, ConvertReshape,
                  ConvertReduce, ConvertDot, ConvertLoad, ConvertStore,
                  ConvertGather>(converter, context);
     scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,

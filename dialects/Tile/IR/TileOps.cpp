@@ -76,6 +76,27 @@ LogicalResult ExpandDimsOp::verify() {
   return success();
 }
 
+LogicalResult ReshapeOp::verify() {
+  auto input = cast<RankedTensorType>(getInput().getType());
+  auto result = cast<RankedTensorType>(getType());
+  if (input.getElementType() != result.getElementType() ||
+      input.getNumElements() != result.getNumElements())
+    return emitOpError("result must have the element type and element count "
+                       "of the input (")
+           << input << "), but got " << result;
+  return success();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  if (auto inner = getInput().getDefiningOp<ReshapeOp>()) {
+    getInputMutable().assign(inner.getInput());
+    return getResult();
+  }
+  return {};
+}
+
 LogicalResult TransposeOp::verify() {
   auto input = cast<RankedTensorType>(getInput().getType());
   ArrayRef<int64_t> permutation = getPermutation();

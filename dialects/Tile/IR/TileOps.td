@@ -126,6 +126,23 @@ def Tile_ExpandDimsOp : Tile_Op<"expand_dims", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Tile_ReshapeOp : Tile_Op<"reshape", [Pure]> {
+  let summary = "reinterpret a tile with another shape of equal size";
+  let description = [{
+    Row-major reinterpretation; typically adds or drops size-1 dimensions
+    (a `[1, 1, 64, 32]` block of a batched operand becomes `[64, 32]`).
+
+    ```mlir
+    %a2 = tile.reshape %a : tensor<1x64x32xbf16> -> tensor<64x32xbf16>
+    ```
+  }];
+  let arguments = (ins Tile_Tile:$input);
+  let results = (outs Tile_Tile:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
 def Tile_TransposeOp : Tile_Op<"transpose", [Pure]> {
   let summary = "permute the dimensions of a tile";
   let description = [{

@@ -266,3 +266,11 @@ func.func @transpose_result(%t: tensor<4x8xf32>) {
   %0 = tile.transpose %t perm = [1, 0] : tensor<4x8xf32> -> tensor<4x8xf32>
   return
 }
+
+// -----
+
+func.func @reshape_count(%t: tensor<4x8xf32>) {
+  // expected-error @+1 {{'tile.reshape' op result must have the element type and element count of the input ('tensor<4x8xf32>'), but got 'tensor<4x4xf32>'}}
+  %0 = tile.reshape %t : tensor<4x8xf32> -> tensor<4x4xf32>
+  return
+}

@@ -1,0 +1,159 @@
+//===- KernelBuilder.cpp - Writing tile kernels in C++ --------------------===//
+
+#include "passes/KernelLibrary/KernelBuilder.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+
+namespace prism::kernels {
+
+MemRefType kernelMemRefType(MLIRContext *context, int64_t rank, Type element,
+                            bool unitInnermost) {
+  SmallVector<int64_t> strides(rank, ShapedType::kDynamic);
+  if (unitInnermost && rank > 0)
+    strides.back() = 1;
+  auto layout =
+      StridedLayoutAttr::get(context, ShapedType::kDynamic, strides);
+  return MemRefType::get(SmallVector<int64_t>(rank, ShapedType::kDynamic),
+                         element, layout);
+}
+
+func::FuncOp createKernel(OpBuilder &builder, ModuleOp module, StringRef name,
+                          ArrayRef<Type> argTypes) {
+  builder.setInsertionPointToEnd(module.getBody());
+  auto type = builder.getFunctionType(argTypes, {});
+  auto kernel = func::FuncOp::create(builder, module.getLoc(), name, type);
+  kernel->setAttr(tile::TileDialect::getKernelAttrName(), builder.getUnitAttr());
+  Block *entry = kernel.addEntryBlock();
+  builder.setInsertionPointToStart(entry);
+  return kernel;
+}
+
+Value KernelBuilder::index(int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+Value KernelBuilder::f32(double value) {
+  return arith::ConstantOp::create(b, loc, b.getF32Type(),
+                                   b.getF32FloatAttr(static_cast<float>(value)));
+}
+
+Value KernelBuilder::programId(tile::Axis axis) {
+  return tile::ProgramIdOp::create(b, loc, b.getIndexType(), axis);
+}
+
+Value KernelBuilder::dim(Value memref, int64_t d) {
+  return memref::DimOp::create(b, loc, memref, d);
+}
+
+Value KernelBuilder::add(Value x, Value y) {
+  return arith::AddIOp::create(b, loc, x, y);
+}
+
+Value KernelBuilder::mul(Value x, Value y) {
+  return arith::MulIOp::create(b, loc, x, y);
+}
+
+Value KernelBuilder::ceilDiv(Value x, Value y) {
+  return arith::CeilDivUIOp::create(b, loc, x, y);
+}
+
+Value KernelBuilder::indexToF32(Value value) {
+  Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), value);
+  return arith::SIToFPOp::create(b, loc, b.getF32Type(), i64);
+}
+
+SmallVector<Value> KernelBuilder::delinearize(Value linear,
+                                              ArrayRef<Value> sizes) {
+  SmallVector<Value> indices(sizes.size());
+  for (int64_t d = static_cast<int64_t>(sizes.size()) - 1; d >= 0; --d) {
+    indices[d] = arith::RemUIOp::create(b, loc, linear, sizes[d]);
+    if (d > 0)
+      linear = arith::DivUIOp::create(b, loc, linear, sizes[d]);
+  }
+  return indices;
+}
+
+Value KernelBuilder::splat(Value scalar, ArrayRef<int64_t> shape) {
+  return tile::SplatOp::create(b, loc,
+                               RankedTensorType::get(shape, scalar.getType()),
+                               scalar);
+}
+
+Value KernelBuilder::load(Value memref, ValueRange indices,
+                          ArrayRef<int64_t> shape, Value padding) {
+  auto element = cast<MemRefType>(memref.getType()).getElementType();
+  return tile::LoadOp::create(b, loc, RankedTensorType::get(shape, element),
+                              memref, indices, padding);
+}
+
+void KernelBuilder::store(Value tileValue, Value memref, ValueRange indices) {
+  tile::StoreOp::create(b, loc, tileValue, memref, indices, Value());
+}
+
+Value KernelBuilder::reshape(Value t, ArrayRef<int64_t> shape) {
+  auto type = cast<RankedTensorType>(t.getType());
+  if (type.getShape() == shape)
+    return t;
+  return tile::ReshapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), t);
+}
+
+Value KernelBuilder::transpose2d(Value t) {
+  auto type = cast<RankedTensorType>(t.getType());
+  auto result = RankedTensorType::get({type.getDimSize(1), type.getDimSize(0)},
+                                      type.getElementType());
+  return tile::TransposeOp::create(b, loc, result, t,
+                                   b.getDenseI64ArrayAttr({1, 0}));
+}
+
+Value KernelBuilder::broadcast(Value t, ArrayRef<int64_t> shape) {
+  auto type = cast<RankedTensorType>(t.getType());
+  if (type.getShape() == shape)
+    return t;
+  return tile::BroadcastOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), t);
+}
+
+Value KernelBuilder::reduce(tile::CombineKind kind, Value t, int64_t axis) {
+  auto type = cast<RankedTensorType>(t.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape.erase(shape.begin() + axis);
+  return tile::ReduceOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), kind, t,
+      static_cast<uint64_t>(axis));
+}
+
+Value KernelBuilder::convert(Value t, Type element) {
+  auto type = cast<RankedTensorType>(t.getType());
+  Type from = type.getElementType();
+  if (from == element)
+    return t;
+  auto target = RankedTensorType::get(type.getShape(), element);
+  if (isa<FloatType>(from) && isa<FloatType>(element)) {
+    if (from.getIntOrFloatBitWidth() < element.getIntOrFloatBitWidth())
+      return arith::ExtFOp::create(b, loc, target, t);
+    return arith::TruncFOp::create(b, loc, target, t);
+  }
+  if (from.isSignlessInteger(8) && isa<FloatType>(element))
+    return arith::SIToFPOp::create(b, loc, target, t);
+  if (isa<FloatType>(from) && element.isSignlessInteger(8)) {
+    // Round to nearest even, saturate to [-128, 127], NaN -> 0.
+    Value x = toF32(t);
+    auto shape = type.getShape();
+    Value rounded = math::RoundEvenOp::create(b, loc, x);
+    Value low = splat(f32(-128.0), shape), high = splat(f32(127.0), shape);
+    Value clamped = arith::MinimumFOp::create(
+        b, loc, arith::MaximumFOp::create(b, loc, rounded, low), high);
+    Value isNan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, x, x);
+    Value safe = arith::SelectOp::create(b, loc, isNan, splat(f32(0.0), shape),
+                                         clamped);
+    return arith::FPToSIOp::create(b, loc, target, safe);
+  }
+  llvm_unreachable("conversion between unsupported element types");
+}
+
+Value KernelBuilder::toF32(Value t) { return convert(t, b.getF32Type()); }
+
+} // namespace prism::kernels

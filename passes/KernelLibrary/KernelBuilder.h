@@ -1,0 +1,78 @@
+//===- KernelBuilder.h - Writing tile kernels in C++ ------------*- C++ -*-===//
+//
+// The kernel library writes every prism op once, as a tile kernel, through
+// this small vocabulary over OpBuilder. Nothing here knows a vendor: tile
+// sizes come in as parameters chosen by the target backend.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRISM_PASSES_KERNELLIBRARY_KERNELBUILDER_H
+#define PRISM_PASSES_KERNELLIBRARY_KERNELBUILDER_H
+
+#include "dialects/Tile/IR/TileOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace prism::kernels {
+
+/// A memref type for a kernel argument: every size, stride and the offset
+/// dynamic, except the innermost stride when it is known to be 1 (which lets
+/// backends use contiguous vector loads).
+mlir::MemRefType kernelMemRefType(mlir::MLIRContext *context, int64_t rank,
+                                  mlir::Type elementType, bool unitInnermost);
+
+/// Creates `func.func @name(argTypes...) attributes {tile.kernel}` at the end
+/// of `module`, with an entry block; `builder` is left at its start.
+mlir::func::FuncOp createKernel(mlir::OpBuilder &builder, mlir::ModuleOp module,
+                                llvm::StringRef name,
+                                llvm::ArrayRef<mlir::Type> argTypes);
+
+class KernelBuilder {
+public:
+  KernelBuilder(mlir::OpBuilder &builder, mlir::Location loc)
+      : b(builder), loc(loc) {}
+
+  mlir::OpBuilder &builder() { return b; }
+  mlir::Location location() const { return loc; }
+
+  // Scalars.
+  mlir::Value index(int64_t value);
+  mlir::Value f32(double value);
+  mlir::Value programId(tile::Axis axis);
+  mlir::Value dim(mlir::Value memref, int64_t dim);
+  mlir::Value add(mlir::Value a, mlir::Value b);
+  mlir::Value mul(mlir::Value a, mlir::Value b);
+  mlir::Value ceilDiv(mlir::Value a, mlir::Value b);
+  /// An index converted to f32 (a runtime size used in arithmetic).
+  mlir::Value indexToF32(mlir::Value value);
+  /// Row-major indices of `linear` within `sizes` (outermost first).
+  llvm::SmallVector<mlir::Value> delinearize(mlir::Value linear,
+                                             llvm::ArrayRef<mlir::Value> sizes);
+
+  // Tiles.
+  mlir::Value splat(mlir::Value scalar, llvm::ArrayRef<int64_t> shape);
+  mlir::Value load(mlir::Value memref, mlir::ValueRange indices,
+                   llvm::ArrayRef<int64_t> shape, mlir::Value padding = {});
+  void store(mlir::Value tile, mlir::Value memref, mlir::ValueRange indices);
+  mlir::Value reshape(mlir::Value tile, llvm::ArrayRef<int64_t> shape);
+  mlir::Value transpose2d(mlir::Value tile);
+  mlir::Value broadcast(mlir::Value tile, llvm::ArrayRef<int64_t> shape);
+  mlir::Value reduce(tile::CombineKind kind, mlir::Value tile, int64_t axis);
+  /// Converts a tile exactly (or by rounding, when narrowing) to `element`,
+  /// with prism.cast's rules for integers (round to nearest even, saturate,
+  /// NaN to 0).
+  mlir::Value convert(mlir::Value tile, mlir::Type element);
+  mlir::Value toF32(mlir::Value tile);
+
+private:
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+};
+
+} // namespace prism::kernels
+
+#endif // PRISM_PASSES_KERNELLIBRARY_KERNELBUILDER_H

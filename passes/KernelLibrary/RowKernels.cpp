@@ -1,0 +1,174 @@
+//===- RowKernels.cpp - rms_norm and softmax over the last axis -----------===//
+//
+// One program per row; the row is walked in chunks of `rowBlock` elements, so
+// one compiled kernel serves any row length (the tail chunk is masked).
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/KernelLibrary/KernelBuilder.h"
+#include "passes/KernelLibrary/KernelLibrary.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <limits>
+
+using namespace mlir;
+
+namespace prism::kernels {
+namespace {
+
+/// The position of this program's row: every index but the last, from
+/// program id x over the leading dims of `shaped`.
+SmallVector<Value> rowPosition(KernelBuilder &k, Value shaped, int64_t rank) {
+  SmallVector<Value> leadingSizes;
+  for (int64_t d = 0; d + 1 < rank; ++d)
+    leadingSizes.push_back(k.dim(shaped, d));
+  return k.delinearize(k.programId(tile::Axis::X), leadingSizes);
+}
+
+/// Loads chunk [column, column + block) of the row as a 1-D f32 tile.
+Value loadChunk(KernelBuilder &k, Value memref, ArrayRef<Value> row,
+                Value column, int64_t rank, int64_t block) {
+  SmallVector<Value> position(row.begin(), row.end());
+  position.push_back(column);
+  SmallVector<int64_t> shape(rank, 1);
+  shape.back() = block;
+  return k.reshape(k.toF32(k.load(memref, position, shape)), {block});
+}
+
+void storeChunk(KernelBuilder &k, Value chunk, Value memref,
+                ArrayRef<Value> row, Value column, int64_t rank) {
+  auto type = cast<MemRefType>(memref.getType());
+  int64_t block = cast<RankedTensorType>(chunk.getType()).getDimSize(0);
+  SmallVector<Value> position(row.begin(), row.end());
+  position.push_back(column);
+  SmallVector<int64_t> shape(rank, 1);
+  shape.back() = block;
+  k.store(k.reshape(k.convert(chunk, type.getElementType()), shape), memref,
+          position);
+}
+
+/// for (column = 0; column < length; column += block) body(column, carried)
+SmallVector<Value> forEachChunk(
+    KernelBuilder &k, Value length, int64_t block, ValueRange initial,
+    function_ref<SmallVector<Value>(Value column, ValueRange carried)> body) {
+  OpBuilder &b = k.builder();
+  auto loop = scf::ForOp::create(
+      b, k.location(), k.index(0), length, k.index(block), initial,
+      [&](OpBuilder &nested, Location loc, Value column, ValueRange carried) {
+        SmallVector<Value> next = body(column, carried);
+        scf::YieldOp::create(nested, loc, next);
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+} // namespace
+
+func::FuncOp buildRmsNormKernel(ModuleOp module, StringRef name,
+                                MemRefType input, MemRefType weight,
+                                MemRefType output, double epsilon,
+                                const TileSizes &sizes) {
+  OpBuilder builder(module.getContext());
+  func::FuncOp kernel =
+      createKernel(builder, module, name, {input, weight, output});
+  KernelBuilder k(builder, kernel.getLoc());
+  Value x = kernel.getArgument(0), w = kernel.getArgument(1),
+        y = kernel.getArgument(2);
+  int64_t rank = input.getRank(), block = sizes.rowBlock;
+  SmallVector<Value> row = rowPosition(k, y, rank);
+  Value length = k.dim(x, rank - 1);
+
+  // Sum of squares in f32 (padding is zero, so the tail adds nothing).
+  Value zeros = k.splat(k.f32(0.0), {block});
+  Value squares = forEachChunk(k, length, block, {zeros},
+                               [&](Value column, ValueRange carried) {
+                                 Value v = loadChunk(k, x, row, column, rank, block);
+                                 Value sq = arith::MulFOp::create(builder, k.location(), v, v);
+                                 return SmallVector<Value>{arith::AddFOp::create(
+                                     builder, k.location(), carried[0], sq)};
+                               })[0];
+  Value sum = k.reduce(tile::CombineKind::Sum, squares, 0);
+  Value mean = arith::DivFOp::create(builder, k.location(), sum,
+                                     k.splat(k.indexToF32(length), {}));
+  Value inverse = math::RsqrtOp::create(
+      builder, k.location(),
+      arith::AddFOp::create(builder, k.location(), mean,
+                            k.splat(k.f32(epsilon), {})));
+  Value scale = k.broadcast(inverse, {block});
+
+  forEachChunk(k, length, block, {}, [&](Value column, ValueRange) {
+    Value v = loadChunk(k, x, row, column, rank, block);
+    Value wv = loadChunk(k, w, {}, column, 1, block);
+    Value normalized = arith::MulFOp::create(builder, k.location(), v, scale);
+    Value result = arith::MulFOp::create(builder, k.location(), normalized, wv);
+    storeChunk(k, result, y, row, column, rank);
+    return SmallVector<Value>{};
+  });
+  func::ReturnOp::create(builder, kernel.getLoc());
+  return kernel;
+}
+
+func::FuncOp buildSoftmaxKernel(ModuleOp module, StringRef name,
+                                MemRefType input, MemRefType output,
+                                double scale, const TileSizes &sizes) {
+  OpBuilder builder(module.getContext());
+  func::FuncOp kernel = createKernel(builder, module, name, {input, output});
+  KernelBuilder k(builder, kernel.getLoc());
+  Location loc = kernel.getLoc();
+  Value x = kernel.getArgument(0), y = kernel.getArgument(1);
+  int64_t rank = input.getRank(), block = sizes.rowBlock;
+  SmallVector<Value> row = rowPosition(k, y, rank);
+  Value length = k.dim(x, rank - 1);
+  Value minusInf = k.f32(-std::numeric_limits<double>::infinity());
+
+  // s = scale * x, with the columns past the row's end at -inf (a select,
+  // not a padding value, so that any sign of scale is right).
+  auto scores = [&](Value column) {
+    Value v = loadChunk(k, x, row, column, rank, block);
+    Value s = arith::MulFOp::create(builder, loc, v,
+                                    k.splat(k.f32(scale), {block}));
+    Value columns = arith::AddIOp::create(
+        builder, loc,
+        tile::IotaOp::create(builder, loc,
+                             RankedTensorType::get({block}, builder.getIndexType())),
+        k.splat(column, {block}));
+    Value inside = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::ult,
+                                         columns, k.splat(length, {block}));
+    return arith::SelectOp::create(builder, loc, inside, s,
+                                   k.splat(minusInf, {block}))
+        .getResult();
+  };
+
+  // Online maximum and sum of exponentials: one read of the row.
+  SmallVector<Value> stats = forEachChunk(
+      k, length, block, {k.splat(minusInf, {}), k.splat(k.f32(0.0), {})},
+      [&](Value column, ValueRange carried) {
+        Value s = scores(column);
+        Value blockMax = k.reduce(tile::CombineKind::Max, s, 0);
+        Value newMax = arith::MaximumFOp::create(builder, loc, carried[0], blockMax);
+        Value correction = math::ExpOp::create(
+            builder, loc, arith::SubFOp::create(builder, loc, carried[0], newMax));
+        Value e = math::ExpOp::create(
+            builder, loc,
+            arith::SubFOp::create(builder, loc, s, k.broadcast(newMax, {block})));
+        Value sum = arith::AddFOp::create(
+            builder, loc, arith::MulFOp::create(builder, loc, carried[1], correction),
+            k.reduce(tile::CombineKind::Sum, e, 0));
+        return SmallVector<Value>{newMax, sum};
+      });
+  Value maximum = k.broadcast(stats[0], {block});
+  Value sum = k.broadcast(stats[1], {block});
+
+  forEachChunk(k, length, block, {}, [&](Value column, ValueRange) {
+    Value e = math::ExpOp::create(
+        builder, loc, arith::SubFOp::create(builder, loc, scores(column), maximum));
+    storeChunk(k, arith::DivFOp::create(builder, loc, e, sum), y, row, column,
+               rank);
+    return SmallVector<Value>{};
+  });
+  func::ReturnOp::create(builder, loc);
+  return kernel;
+}
+
+} // namespace prism::kernels
