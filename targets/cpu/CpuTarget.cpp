@@ -1,10 +1,13 @@
 //===- CpuTarget.cpp - The CPU backend and its registration ---------------===//
 
+#include "targets/cpu/CpuSerializer.h"
 #include "targets/cpu/Passes.h"
 
 #include "prism/Target/TargetBackend.h"
 
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -55,6 +58,35 @@ public:
           llvm::Twine("prism: the CPU lowering pipeline does not parse "
                       "(are the upstream passes registered?): ") +
           errors);
+  }
+
+  std::string getKernelizeOptions(const TargetSpec &) const override {
+    // 8 x 64 f32 accumulators fill 16 of the 32 AVX-512 registers (32 of the
+    // 16 AVX2 ones: LLVM spills some); row chunks of 256 f32 are 1 KB.
+    return "elementwise-block=256 row-block=256 matmul-m=8 matmul-n=64 "
+           "matmul-k=16";
+  }
+
+  llvm::Expected<std::string> writeBinaries(ModuleOp lowered,
+                                            const TargetSpec &spec,
+                                            llvm::StringRef directory) const override {
+    llvm::Expected<std::string> object = compileToObject(lowered, spec.chip);
+    if (!object)
+      return object.takeError();
+    llvm::SmallString<256> objectPath(directory), libraryPath(directory);
+    llvm::sys::path::append(objectPath, "kernels.o");
+    llvm::sys::path::append(libraryPath, "kernels.so");
+    {
+      std::error_code ec;
+      llvm::raw_fd_ostream out(objectPath, ec);
+      if (ec)
+        return llvm::createStringError(ec, "cannot write " + objectPath);
+      out << *object;
+    }
+    if (llvm::Error error = linkSharedLibrary(objectPath, libraryPath))
+      return std::move(error);
+    llvm::sys::fs::remove(objectPath);
+    return std::string("kernels.so");
   }
 };
 

@@ -10,7 +10,9 @@
 #ifndef PRISM_TARGET_TARGETBACKEND_H
 #define PRISM_TARGET_TARGETBACKEND_H
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/Support/Error.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <memory>
@@ -44,6 +46,17 @@ public:
   /// cpu, nvidia and amd; Ascend tile IR for ascend).
   virtual void buildTileLoweringPipeline(mlir::OpPassManager &pm,
                                          const TargetSpec &spec) const = 0;
+
+  /// The options of prism-kernelize for this target: its tile sizes
+  /// ("elementwise-block=256 matmul-m=8 ...").
+  virtual std::string getKernelizeOptions(const TargetSpec &spec) const = 0;
+
+  /// Writes the binaries of a lowered module (the output of
+  /// buildTileLoweringPipeline) into `directory`; returns the file name the
+  /// manifest's "library" field names.
+  virtual llvm::Expected<std::string>
+  writeBinaries(mlir::ModuleOp lowered, const TargetSpec &spec,
+                llvm::StringRef directory) const = 0;
 };
 
 /// Makes `backend` available under its name. Called by register<X>Target().

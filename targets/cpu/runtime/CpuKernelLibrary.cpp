@@ -5,20 +5,12 @@
 #include <dlfcn.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <cstring>
 #include <thread>
 
 namespace prism::runtime {
-
-StridedBuffer StridedBuffer::contiguous(void *data, std::vector<int64_t> sizes) {
-  StridedBuffer buffer;
-  buffer.data = data;
-  buffer.strides.assign(sizes.size(), 1);
-  for (int64_t i = static_cast<int64_t>(sizes.size()) - 2; i >= 0; --i)
-    buffer.strides[i] = buffer.strides[i + 1] * sizes[i + 1];
-  buffer.sizes = std::move(sizes);
-  return buffer;
-}
 
 void KernelArguments::addBuffer(const StridedBuffer &buffer) {
   auto addPointer = [&](void *pointer) {
@@ -107,6 +99,57 @@ void launchGrid(CpuKernelEntry entry, KernelArguments &arguments,
   work();
   for (std::thread &thread : threads)
     thread.join();
+}
+
+namespace {
+
+/// Runs the kernels of a CPU bundle: its shared library, dlopen'ed once.
+class CpuKernelRunner : public KernelRunner {
+public:
+  explicit CpuKernelRunner(std::unique_ptr<CpuKernelLibrary> library)
+      : library(std::move(library)) {}
+
+  bool launch(const std::string &kernel,
+              const std::vector<StridedBuffer> &arguments,
+              std::array<int64_t, 3> grid, std::string &error) override {
+    CpuKernelEntry entry;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      auto it = entries.find(kernel);
+      if (it == entries.end()) {
+        entry = library->lookup(kernel, error);
+        if (!entry)
+          return false;
+        entries.emplace(kernel, entry);
+      } else {
+        entry = it->second;
+      }
+    }
+    KernelArguments args;
+    for (const StridedBuffer &buffer : arguments)
+      args.addBuffer(buffer);
+    launchGrid(entry, args, grid);
+    return true;
+  }
+
+private:
+  std::unique_ptr<CpuKernelLibrary> library;
+  std::mutex mutex;
+  std::map<std::string, CpuKernelEntry> entries;
+};
+
+} // namespace
+
+void registerCpuRuntime() {
+  registerKernelRunner(
+      "cpu", [](const std::string &directory, const Manifest &manifest,
+                std::string &error) -> std::unique_ptr<KernelRunner> {
+        std::unique_ptr<CpuKernelLibrary> library =
+            CpuKernelLibrary::load(directory + "/" + manifest.library, error);
+        if (!library)
+          return nullptr;
+        return std::make_unique<CpuKernelRunner>(std::move(library));
+      });
 }
 
 } // namespace prism::runtime

@@ -9,6 +9,8 @@
 #ifndef PRISM_TARGETS_CPU_RUNTIME_CPUKERNELLIBRARY_H
 #define PRISM_TARGETS_CPU_RUNTIME_CPUKERNELLIBRARY_H
 
+#include "prism/Runtime/Bundle.h"
+
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -22,17 +24,6 @@ namespace prism::runtime {
 using CpuKernelEntry = void (*)(void **args, int64_t pidX, int64_t pidY,
                                 int64_t pidZ, int64_t numX, int64_t numY,
                                 int64_t numZ);
-
-/// A strided view of host memory, as a kernel's memref argument.
-struct StridedBuffer {
-  void *data = nullptr;
-  int64_t offset = 0; // in elements
-  std::vector<int64_t> sizes;
-  std::vector<int64_t> strides; // in elements
-
-  /// A contiguous row-major buffer of the given shape.
-  static StridedBuffer contiguous(void *data, std::vector<int64_t> sizes);
-};
 
 /// The arguments of one kernel launch, in the kernel's order, expanded the
 /// way the lowered kernel takes them (a memref is allocated pointer, aligned
@@ -74,6 +65,9 @@ private:
 /// free.
 void launchGrid(CpuKernelEntry entry, KernelArguments &arguments,
                 std::array<int64_t, 3> grid, unsigned numThreads = 0);
+
+/// Registers the CPU runtime (KernelRunner for bundles of target "cpu").
+void registerCpuRuntime();
 
 } // namespace prism::runtime
 

@@ -1,0 +1,31 @@
+//===- Compiler.h - From prism IR to an artifact bundle ---------*- C++ -*-===//
+
+#ifndef PRISM_COMPILER_COMPILER_H
+#define PRISM_COMPILER_COMPILER_H
+
+#include "prism/Target/TargetBackend.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+namespace prism {
+
+struct CompileResult {
+  std::string bundleDirectory;
+  size_t numKernels = 0;
+};
+
+/// Compiles every function of prism ops in `source` (left unchanged) for
+/// `target` into a bundle in `directory` (created if needed): kernelization,
+/// the target's lowering and code generation, and manifest.json. Errors are
+/// returned, with the MLIR diagnostics of the failing step in the message.
+llvm::Expected<CompileResult> compileToBundle(mlir::ModuleOp source,
+                                              llvm::StringRef target,
+                                              llvm::StringRef directory);
+
+/// The dtype name of an element type in manifests ("f32", "bf16", ...).
+std::string dtypeName(mlir::Type elementType);
+
+} // namespace prism
+
+#endif // PRISM_COMPILER_COMPILER_H

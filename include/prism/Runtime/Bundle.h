@@ -1,0 +1,150 @@
+//===- Bundle.h - Artifact bundles: manifest and execution ------*- C++ -*-===//
+//
+// A bundle is a directory: manifest.json (what to run, how, on which target,
+// built by which toolchain from which source) and the target's binaries. The
+// runtime opens it and runs its functions on host buffers. No LLVM, no MLIR:
+// see ARCHITECTURE.md.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRISM_RUNTIME_BUNDLE_H
+#define PRISM_RUNTIME_BUNDLE_H
+
+#include "prism/Runtime/Json.h"
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace prism::runtime {
+
+/// The manifest's format tag; bumped on any incompatible change.
+constexpr const char *kBundleFormat = "prism-bundle/1";
+
+/// Bytes per element of a dtype name ("f32", "bf16", ...), 0 if unknown.
+int64_t elementSize(const std::string &dtype);
+
+/// constant * product(inputs[i].shape[d]) / divisor.
+struct DimExpr {
+  int64_t constant = 1;
+  int64_t divisor = 1;
+  std::vector<std::pair<int64_t, int64_t>> factors;
+};
+
+struct BufferPlan {
+  std::string kind; // "input", "temporary", "view"
+  std::string dtype;
+  std::vector<DimExpr> shape;
+  int64_t index = -1;  // input position
+  int64_t source = -1; // viewed buffer
+  std::string view;    // "reshape", "transpose", "broadcast"
+  std::vector<int64_t> permutation;
+};
+
+struct GridAxis {
+  std::vector<DimExpr> product; // empty: 1
+  int64_t tile = 1;             // programs = ceil(product / tile)
+};
+
+struct LaunchPlan {
+  std::string kernel;
+  std::array<GridAxis, 3> grid;
+  std::vector<int64_t> args; // buffer ids
+};
+
+struct TensorSignature {
+  std::string dtype;
+  std::vector<int64_t> shape; // -1: dynamic
+};
+
+struct FunctionPlan {
+  std::string name;
+  std::vector<TensorSignature> inputs;
+  std::vector<TensorSignature> outputs;
+  std::vector<BufferPlan> buffers;
+  std::vector<LaunchPlan> launches;
+  std::vector<int64_t> outputBuffers;
+};
+
+struct Manifest {
+  std::string format = kBundleFormat;
+  std::string target;  // "cpu", "cpu:avx512", ...
+  std::string library; // the binary, relative to the bundle directory
+  Json toolchain = Json::object();
+  std::string sourceHash;
+  std::string pipeline;
+  std::vector<FunctionPlan> functions;
+
+  Json toJson() const;
+  static bool fromJson(const Json &json, Manifest &manifest, std::string &error);
+};
+
+/// A strided view of memory handed to a kernel.
+struct StridedBuffer {
+  void *data = nullptr;
+  int64_t offset = 0; // elements
+  std::vector<int64_t> sizes;
+  std::vector<int64_t> strides; // elements
+
+  static StridedBuffer contiguous(void *data, std::vector<int64_t> sizes);
+};
+
+/// What a target's runtime provides: launching one kernel of the bundle.
+class KernelRunner {
+public:
+  virtual ~KernelRunner();
+  virtual bool launch(const std::string &kernel,
+                      const std::vector<StridedBuffer> &arguments,
+                      std::array<int64_t, 3> grid, std::string &error) = 0;
+};
+
+using KernelRunnerFactory = std::function<std::unique_ptr<KernelRunner>(
+    const std::string &bundleDirectory, const Manifest &, std::string &error)>;
+
+/// Registers the runtime of a target backend ("cpu"); called by
+/// register<Name>Runtime().
+void registerKernelRunner(const std::string &backend, KernelRunnerFactory factory);
+/// Registers every runtime backend this build has.
+void registerAllKernelRunners();
+
+/// A host tensor handed to or returned by a bundle function.
+struct HostTensor {
+  std::string dtype;
+  std::vector<int64_t> shape;
+  std::shared_ptr<void> storage; // owns `data` for outputs; may be empty
+  void *data = nullptr;
+
+  int64_t numElements() const;
+  int64_t byteSize() const { return numElements() * elementSize(dtype); }
+  /// A zero-initialized tensor with 64-byte aligned storage.
+  static HostTensor allocate(const std::string &dtype,
+                             std::vector<int64_t> shape);
+};
+
+class Bundle {
+public:
+  /// Opens the bundle in `directory`: reads and checks the manifest, loads
+  /// the binaries through the target's runtime.
+  static std::unique_ptr<Bundle> open(const std::string &directory,
+                                      std::string &error);
+
+  const Manifest &manifest() const { return bundleManifest; }
+  const FunctionPlan *function(const std::string &name) const;
+
+  /// Runs `name` on `inputs`; fills `outputs`. Checks dtypes, ranks and
+  /// static sizes of the inputs, and every runtime size relation the plan
+  /// needs (reshape divisibility); reports a clear error otherwise.
+  bool run(const std::string &name, const std::vector<HostTensor> &inputs,
+           std::vector<HostTensor> &outputs, std::string &error) const;
+
+private:
+  Manifest bundleManifest;
+  std::unique_ptr<KernelRunner> runner;
+};
+
+} // namespace prism::runtime
+
+#endif // PRISM_RUNTIME_BUNDLE_H

@@ -1,0 +1,207 @@
+//===- Compiler.cpp - From prism IR to an artifact bundle -----------------===//
+
+#include "prism/Compiler/Compiler.h"
+
+#include "passes/Passes.h"
+#include "prism/Runtime/Bundle.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace prism {
+
+std::string dtypeName(Type type) {
+  std::string name;
+  llvm::raw_string_ostream os(name);
+  type.print(os);
+  return name;
+}
+
+static llvm::Error fail(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// Runs `pm` on `module`, collecting its diagnostics into the error.
+static llvm::Error runCollectingDiagnostics(PassManager &pm, ModuleOp module,
+                                            llvm::StringRef step) {
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
+    llvm::raw_string_ostream os(diagnostics);
+    os << "\n  " << diag.getLocation() << ": " << diag.str();
+    return success();
+  });
+  if (failed(pm.run(module)))
+    return fail(step + " failed:" + diagnostics);
+  return llvm::Error::success();
+}
+
+static runtime::DimExpr dimFromAttr(DenseI64ArrayAttr attr) {
+  ArrayRef<int64_t> flat = attr.asArrayRef();
+  runtime::DimExpr d;
+  d.constant = flat[0];
+  d.divisor = flat[1];
+  for (size_t i = 2; i + 1 < flat.size(); i += 2)
+    d.factors.emplace_back(flat[i], flat[i + 1]);
+  return d;
+}
+
+static std::vector<runtime::DimExpr> shapeFromAttr(ArrayAttr attr) {
+  std::vector<runtime::DimExpr> shape;
+  for (Attribute a : attr)
+    shape.push_back(dimFromAttr(cast<DenseI64ArrayAttr>(a)));
+  return shape;
+}
+
+static runtime::TensorSignature signatureOf(Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  runtime::TensorSignature s;
+  s.dtype = dtypeName(tensor.getElementType());
+  for (int64_t d : tensor.getShape())
+    s.shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
+  return s;
+}
+
+/// Reads the prism.plan attribute kernelization left on `function`.
+static runtime::FunctionPlan planOf(func::FuncOp function) {
+  auto plan = function->getAttrOfType<DictionaryAttr>(kPlanAttrName);
+  runtime::FunctionPlan f;
+  f.name = function.getName().str();
+  for (Type t : function.getArgumentTypes())
+    f.inputs.push_back(signatureOf(t));
+  for (Type t : function.getResultTypes())
+    f.outputs.push_back(signatureOf(t));
+  for (Attribute a : plan.getAs<ArrayAttr>("buffers")) {
+    auto b = cast<DictionaryAttr>(a);
+    runtime::BufferPlan buffer;
+    buffer.kind = b.getAs<StringAttr>("kind").str();
+    buffer.dtype = dtypeName(b.getAs<TypeAttr>("dtype").getValue());
+    buffer.shape = shapeFromAttr(b.getAs<ArrayAttr>("shape"));
+    if (auto index = b.getAs<IntegerAttr>("index"))
+      buffer.index = index.getInt();
+    if (auto source = b.getAs<IntegerAttr>("source"))
+      buffer.source = source.getInt();
+    if (auto view = b.getAs<StringAttr>("view"))
+      buffer.view = view.str();
+    if (auto permutation = b.getAs<DenseI64ArrayAttr>("permutation"))
+      buffer.permutation.assign(permutation.asArrayRef().begin(),
+                                permutation.asArrayRef().end());
+    f.buffers.push_back(std::move(buffer));
+  }
+  for (Attribute a : plan.getAs<ArrayAttr>("launches")) {
+    auto l = cast<DictionaryAttr>(a);
+    runtime::LaunchPlan launch;
+    launch.kernel =
+        l.getAs<SymbolRefAttr>("kernel").getRootReference().str();
+    auto grid = l.getAs<ArrayAttr>("grid");
+    for (int axis = 0; axis < 3; ++axis) {
+      auto g = cast<DictionaryAttr>(grid[axis]);
+      launch.grid[axis].product = shapeFromAttr(g.getAs<ArrayAttr>("product"));
+      launch.grid[axis].tile = g.getAs<IntegerAttr>("tile").getInt();
+    }
+    auto args = l.getAs<DenseI64ArrayAttr>("args").asArrayRef();
+    launch.args.assign(args.begin(), args.end());
+    f.launches.push_back(std::move(launch));
+  }
+  auto outputs = plan.getAs<DenseI64ArrayAttr>("outputs").asArrayRef();
+  f.outputBuffers.assign(outputs.begin(), outputs.end());
+  return f;
+}
+
+llvm::Expected<CompileResult> compileToBundle(ModuleOp source,
+                                              llvm::StringRef targetString,
+                                              llvm::StringRef directory) {
+  std::optional<TargetSpec> spec = TargetSpec::parse(targetString);
+  const TargetBackend *backend = spec ? lookupTargetBackend(*spec) : nullptr;
+  if (!backend) {
+    std::string known;
+    for (const std::string &name : registeredTargetNames())
+      known += (known.empty() ? "" : ", ") + name;
+    return fail("unknown or unsupported target '" + targetString +
+                "'; this build has: " + known);
+  }
+
+  // The content hash covers the source IR and the whole pipeline.
+  std::string sourceText;
+  {
+    llvm::raw_string_ostream os(sourceText);
+    source.print(os);
+  }
+  std::string kernelize =
+      "prism-kernelize{" + backend->getKernelizeOptions(*spec) + "}";
+  OwningOpRef<ModuleOp> module(cast<ModuleOp>(source->clone()));
+  PassManager kernelizePm(module->getContext());
+  std::string pipelineError;
+  llvm::raw_string_ostream pipelineErrorStream(pipelineError);
+  if (failed(parsePassPipeline(kernelize, kernelizePm, pipelineErrorStream)))
+    return fail("bad kernelize options: " + pipelineError);
+  if (llvm::Error error =
+          runCollectingDiagnostics(kernelizePm, *module, "kernelization"))
+    return std::move(error);
+
+  runtime::Manifest manifest;
+  manifest.target = spec->str();
+  SmallVector<func::FuncOp> graphs;
+  for (auto function : module->getOps<func::FuncOp>())
+    if (function->hasAttr(kPlanAttrName))
+      graphs.push_back(function);
+  if (graphs.empty())
+    return fail("the module has no function of prism ops to compile");
+  for (func::FuncOp graph : graphs) {
+    manifest.functions.push_back(planOf(graph));
+    graph.erase(); // kernels only from here on
+  }
+
+  PassManager lowering(module->getContext());
+  backend->buildTileLoweringPipeline(lowering, *spec);
+  std::string loweringText;
+  {
+    llvm::raw_string_ostream os(loweringText);
+    lowering.printAsTextualPipeline(os);
+  }
+  if (llvm::Error error = runCollectingDiagnostics(
+          lowering, *module, "lowering for " + spec->str()))
+    return std::move(error);
+
+  if (std::error_code ec = llvm::sys::fs::create_directories(directory))
+    return fail("cannot create bundle directory " + directory + ": " +
+                ec.message());
+  llvm::Expected<std::string> library =
+      backend->writeBinaries(*module, *spec, directory);
+  if (!library)
+    return library.takeError();
+  manifest.library = *library;
+  manifest.pipeline = kernelize + " | " + loweringText;
+  llvm::SHA256 hash;
+  hash.update(sourceText);
+  hash.update(manifest.pipeline);
+  hash.update(manifest.target);
+  manifest.sourceHash = llvm::toHex(hash.final(), /*LowerCase=*/true);
+  manifest.toolchain.set("prism", PRISM_VERSION_STRING);
+  manifest.toolchain.set("llvm", LLVM_VERSION_STRING);
+
+  llvm::SmallString<256> manifestPath(directory);
+  llvm::sys::path::append(manifestPath, "manifest.json");
+  std::error_code ec;
+  llvm::raw_fd_ostream out(manifestPath, ec);
+  if (ec)
+    return fail("cannot write " + manifestPath + ": " + ec.message());
+  out << manifest.toJson().dump() << "\n";
+
+  CompileResult result;
+  result.bundleDirectory = directory.str();
+  for (const auto &f : manifest.functions)
+    result.numKernels += f.launches.size();
+  return result;
+}
+
+} // namespace prism

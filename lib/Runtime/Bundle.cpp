@@ -1,0 +1,267 @@
+//===- Bundle.cpp - Open a bundle and run its functions -------------------===//
+
+#include "prism/Runtime/Bundle.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+namespace prism::runtime {
+
+KernelRunner::~KernelRunner() = default;
+
+StridedBuffer StridedBuffer::contiguous(void *data, std::vector<int64_t> sizes) {
+  StridedBuffer buffer;
+  buffer.data = data;
+  buffer.strides.assign(sizes.size(), 1);
+  for (int64_t i = static_cast<int64_t>(sizes.size()) - 2; i >= 0; --i)
+    buffer.strides[i] = buffer.strides[i + 1] * sizes[i + 1];
+  buffer.sizes = std::move(sizes);
+  return buffer;
+}
+
+int64_t HostTensor::numElements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+HostTensor HostTensor::allocate(const std::string &dtype,
+                                std::vector<int64_t> shape) {
+  HostTensor t;
+  t.dtype = dtype;
+  t.shape = std::move(shape);
+  size_t bytes = static_cast<size_t>(t.byteSize());
+  size_t rounded = ((bytes + 63) / 64) * 64;
+  void *memory = std::aligned_alloc(64, rounded ? rounded : 64);
+  std::memset(memory, 0, rounded ? rounded : 64);
+  t.storage = std::shared_ptr<void>(memory, std::free);
+  t.data = memory;
+  return t;
+}
+
+namespace {
+std::mutex &registryMutex() {
+  static std::mutex m;
+  return m;
+}
+std::map<std::string, KernelRunnerFactory> &registry() {
+  static std::map<std::string, KernelRunnerFactory> factories;
+  return factories;
+}
+} // namespace
+
+void registerKernelRunner(const std::string &backend,
+                          KernelRunnerFactory factory) {
+  std::lock_guard<std::mutex> lock(registryMutex());
+  registry()[backend] = std::move(factory);
+}
+
+std::unique_ptr<Bundle> Bundle::open(const std::string &directory,
+                                     std::string &error) {
+  registerAllKernelRunners();
+  std::string path = directory + "/manifest.json";
+  std::ifstream file(path);
+  if (!file) {
+    error = "cannot read " + path + " (is '" + directory + "' a Prism bundle?)";
+    return nullptr;
+  }
+  std::stringstream text;
+  text << file.rdbuf();
+  Json json;
+  std::string parseError;
+  if (!Json::parse(text.str(), json, parseError)) {
+    error = path + " is not valid JSON: " + parseError;
+    return nullptr;
+  }
+  auto bundle = std::unique_ptr<Bundle>(new Bundle());
+  if (!Manifest::fromJson(json, bundle->bundleManifest, error)) {
+    error = path + ": " + error;
+    return nullptr;
+  }
+  std::string backend = bundle->bundleManifest.target.substr(
+      0, bundle->bundleManifest.target.find(':'));
+  KernelRunnerFactory factory;
+  {
+    std::lock_guard<std::mutex> lock(registryMutex());
+    auto it = registry().find(backend);
+    if (it != registry().end())
+      factory = it->second;
+  }
+  if (!factory) {
+    error = "the bundle targets '" + bundle->bundleManifest.target +
+            "', which this runtime was built without";
+    return nullptr;
+  }
+  bundle->runner = factory(directory, bundle->bundleManifest, error);
+  if (!bundle->runner)
+    return nullptr;
+  return bundle;
+}
+
+const FunctionPlan *Bundle::function(const std::string &name) const {
+  for (const FunctionPlan &f : bundleManifest.functions)
+    if (f.name == name)
+      return &f;
+  return nullptr;
+}
+
+namespace {
+
+std::string formatShape(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
+  return s + "]";
+}
+
+/// Evaluates the plan's symbolic sizes against the actual input shapes.
+class ShapeEvaluator {
+public:
+  ShapeEvaluator(const std::vector<HostTensor> &inputs) : inputs(inputs) {}
+
+  bool evaluate(const DimExpr &d, int64_t &value, std::string &error) const {
+    int64_t product = d.constant;
+    for (auto [input, dim] : d.factors) {
+      if (input < 0 || input >= static_cast<int64_t>(inputs.size()) || dim < 0 ||
+          dim >= static_cast<int64_t>(inputs[input].shape.size())) {
+        error = "manifest refers to dimension " + std::to_string(dim) +
+                " of input " + std::to_string(input) + ", which does not exist";
+        return false;
+      }
+      product *= inputs[input].shape[dim];
+    }
+    if (product % d.divisor != 0) {
+      error = "a reshape needs a size that is a multiple of " +
+              std::to_string(d.divisor) + ", but the inputs give " +
+              std::to_string(product);
+      return false;
+    }
+    value = product / d.divisor;
+    return true;
+  }
+
+private:
+  const std::vector<HostTensor> &inputs;
+};
+
+} // namespace
+
+bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
+                 std::vector<HostTensor> &outputs, std::string &error) const {
+  const FunctionPlan *plan = function(name);
+  if (!plan) {
+    error = "the bundle has no function '" + name + "'";
+    return false;
+  }
+  if (inputs.size() != plan->inputs.size()) {
+    error = "'" + name + "' takes " + std::to_string(plan->inputs.size()) +
+            " inputs, but " + std::to_string(inputs.size()) + " were given";
+    return false;
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const TensorSignature &expected = plan->inputs[i];
+    const HostTensor &given = inputs[i];
+    bool shapeOk = given.shape.size() == expected.shape.size();
+    for (size_t d = 0; shapeOk && d < given.shape.size(); ++d)
+      shapeOk = given.shape[d] >= 0 &&
+                (expected.shape[d] < 0 || expected.shape[d] == given.shape[d]);
+    if (given.dtype != expected.dtype || !shapeOk) {
+      error = "input " + std::to_string(i) + " of '" + name + "' must be " +
+              expected.dtype + formatShape(expected.shape) + ", but got " +
+              given.dtype + formatShape(given.shape);
+      return false;
+    }
+    if (!given.data && given.numElements() > 0) {
+      error = "input " + std::to_string(i) + " has no data";
+      return false;
+    }
+  }
+
+  ShapeEvaluator shapes(inputs);
+  std::vector<StridedBuffer> buffers(plan->buffers.size());
+  std::vector<HostTensor> temporaries(plan->buffers.size());
+  for (size_t id = 0; id < plan->buffers.size(); ++id) {
+    const BufferPlan &b = plan->buffers[id];
+    std::vector<int64_t> sizes;
+    for (const DimExpr &d : b.shape) {
+      int64_t value;
+      if (!shapes.evaluate(d, value, error))
+        return false;
+      sizes.push_back(value);
+    }
+    if (b.kind == "input") {
+      buffers[id] = StridedBuffer::contiguous(inputs[b.index].data, sizes);
+    } else if (b.kind == "temporary") {
+      temporaries[id] = HostTensor::allocate(b.dtype, sizes);
+      buffers[id] = StridedBuffer::contiguous(temporaries[id].data, sizes);
+    } else {
+      const StridedBuffer &source = buffers[b.source];
+      StridedBuffer view;
+      view.data = source.data;
+      view.offset = source.offset;
+      view.sizes = sizes;
+      if (b.view == "reshape") {
+        view.strides = StridedBuffer::contiguous(nullptr, sizes).strides;
+        int64_t sourceCount = 1, count = 1;
+        for (int64_t s : source.sizes)
+          sourceCount *= s;
+        for (int64_t s : sizes)
+          count *= s;
+        if (sourceCount != count) {
+          error = "a reshape from " + formatShape(source.sizes) + " to " +
+                  formatShape(sizes) + " does not keep the element count";
+          return false;
+        }
+      } else if (b.view == "transpose") {
+        for (int64_t p : b.permutation)
+          view.strides.push_back(source.strides[p]);
+      } else { // broadcast: stride 0 on stretched and added dims
+        size_t lead = sizes.size() - source.sizes.size();
+        view.strides.assign(sizes.size(), 0);
+        for (size_t d = 0; d < source.sizes.size(); ++d) {
+          if (source.sizes[d] == sizes[lead + d])
+            view.strides[lead + d] = source.strides[d];
+          else if (source.sizes[d] != 1) {
+            error = "shapes " + formatShape(source.sizes) + " and " +
+                    formatShape(sizes) + " do not broadcast at run time";
+            return false;
+          }
+        }
+      }
+      buffers[id] = std::move(view);
+    }
+  }
+
+  for (const LaunchPlan &launch : plan->launches) {
+    std::array<int64_t, 3> grid;
+    for (int axis = 0; axis < 3; ++axis) {
+      int64_t product = 1;
+      for (const DimExpr &d : launch.grid[axis].product) {
+        int64_t value;
+        if (!shapes.evaluate(d, value, error))
+          return false;
+        product *= value;
+      }
+      grid[axis] = (product + launch.grid[axis].tile - 1) / launch.grid[axis].tile;
+    }
+    std::vector<StridedBuffer> args;
+    for (int64_t a : launch.args)
+      args.push_back(buffers[a]);
+    if (grid[0] * grid[1] * grid[2] == 0)
+      continue; // an empty tensor: nothing to compute
+    if (!runner->launch(launch.kernel, args, grid, error))
+      return false;
+  }
+
+  outputs.clear();
+  for (int64_t id : plan->outputBuffers)
+    outputs.push_back(temporaries[id]);
+  return true;
+}
+
+} // namespace prism::runtime

@@ -1,0 +1,313 @@
+//===- Manifest.cpp - manifest.json to and from C++ -----------------------===//
+
+#include "prism/Runtime/Bundle.h"
+
+namespace prism::runtime {
+
+int64_t elementSize(const std::string &dtype) {
+  if (dtype == "f32" || dtype == "i32")
+    return 4;
+  if (dtype == "f16" || dtype == "bf16")
+    return 2;
+  if (dtype == "i8" || dtype == "f8E4M3FN")
+    return 1;
+  if (dtype == "i64" || dtype == "f64")
+    return 8;
+  return 0;
+}
+
+static Json dimToJson(const DimExpr &d) {
+  Json j = Json::object();
+  j.set("constant", d.constant);
+  if (d.divisor != 1)
+    j.set("divisor", d.divisor);
+  if (!d.factors.empty()) {
+    Json factors = Json::array();
+    for (auto [input, dim] : d.factors) {
+      Json f = Json::array();
+      f.push(input);
+      f.push(dim);
+      factors.push(std::move(f));
+    }
+    j.set("input_dims", std::move(factors));
+  }
+  return j;
+}
+
+static Json shapeToJson(const std::vector<DimExpr> &shape) {
+  Json j = Json::array();
+  for (const DimExpr &d : shape)
+    j.push(dimToJson(d));
+  return j;
+}
+
+static Json intsToJson(const std::vector<int64_t> &values) {
+  Json j = Json::array();
+  for (int64_t v : values)
+    j.push(v);
+  return j;
+}
+
+static Json signatureToJson(const TensorSignature &s) {
+  Json j = Json::object();
+  j.set("dtype", s.dtype);
+  j.set("shape", intsToJson(s.shape));
+  return j;
+}
+
+Json Manifest::toJson() const {
+  Json root = Json::object();
+  root.set("format", format);
+  root.set("target", target);
+  root.set("library", library);
+  root.set("toolchain", toolchain);
+  root.set("source_hash", sourceHash);
+  root.set("pipeline", pipeline);
+  Json functionsJson = Json::array();
+  for (const FunctionPlan &f : functions) {
+    Json fj = Json::object();
+    fj.set("name", f.name);
+    Json inputs = Json::array(), outputs = Json::array();
+    for (const auto &s : f.inputs)
+      inputs.push(signatureToJson(s));
+    for (const auto &s : f.outputs)
+      outputs.push(signatureToJson(s));
+    fj.set("inputs", std::move(inputs));
+    fj.set("outputs", std::move(outputs));
+    Json buffers = Json::array();
+    for (const BufferPlan &b : f.buffers) {
+      Json bj = Json::object();
+      bj.set("kind", b.kind);
+      bj.set("dtype", b.dtype);
+      bj.set("shape", shapeToJson(b.shape));
+      if (b.kind == "input")
+        bj.set("index", b.index);
+      if (b.kind == "view") {
+        bj.set("source", b.source);
+        bj.set("view", b.view);
+        if (!b.permutation.empty())
+          bj.set("permutation", intsToJson(b.permutation));
+      }
+      buffers.push(std::move(bj));
+    }
+    fj.set("buffers", std::move(buffers));
+    Json launches = Json::array();
+    for (const LaunchPlan &l : f.launches) {
+      Json lj = Json::object();
+      lj.set("kernel", l.kernel);
+      Json grid = Json::array();
+      for (const GridAxis &axis : l.grid) {
+        Json aj = Json::object();
+        aj.set("product", shapeToJson(axis.product));
+        aj.set("tile", axis.tile);
+        grid.push(std::move(aj));
+      }
+      lj.set("grid", std::move(grid));
+      lj.set("args", intsToJson(l.args));
+      launches.push(std::move(lj));
+    }
+    fj.set("launches", std::move(launches));
+    fj.set("output_buffers", intsToJson(f.outputBuffers));
+    functionsJson.push(std::move(fj));
+  }
+  root.set("functions", std::move(functionsJson));
+  return root;
+}
+
+namespace {
+/// Field access that records the first error with its path.
+struct Reader {
+  std::string &error;
+
+  const Json *field(const Json &object, const char *key, const std::string &path) {
+    const Json *value = object.isObject() ? object.find(key) : nullptr;
+    if (!value && error.empty())
+      error = "manifest: missing '" + path + "." + key + "'";
+    return value;
+  }
+  bool string(const Json &object, const char *key, const std::string &path,
+              std::string &out) {
+    const Json *v = field(object, key, path);
+    if (!v)
+      return false;
+    if (!v->isString())
+      return fail(path + "." + key + " must be a string");
+    out = v->asString();
+    return true;
+  }
+  bool integer(const Json &object, const char *key, const std::string &path,
+               int64_t &out) {
+    const Json *v = field(object, key, path);
+    if (!v)
+      return false;
+    if (!v->isInteger())
+      return fail(path + "." + key + " must be an integer");
+    out = v->asInteger();
+    return true;
+  }
+  bool integers(const Json *v, const std::string &path,
+                std::vector<int64_t> &out) {
+    if (!v || !v->isArray())
+      return fail(path + " must be an array of integers");
+    for (const Json &e : v->items()) {
+      if (!e.isInteger())
+        return fail(path + " must be an array of integers");
+      out.push_back(e.asInteger());
+    }
+    return true;
+  }
+  bool dim(const Json &j, const std::string &path, DimExpr &out) {
+    if (!integer(j, "constant", path, out.constant))
+      return false;
+    if (const Json *d = j.find("divisor")) {
+      if (!d->isInteger() || d->asInteger() <= 0)
+        return fail(path + ".divisor must be a positive integer");
+      out.divisor = d->asInteger();
+    }
+    if (const Json *f = j.find("input_dims")) {
+      if (!f->isArray())
+        return fail(path + ".input_dims must be an array");
+      for (const Json &pair : f->items()) {
+        std::vector<int64_t> p;
+        if (!integers(&pair, path + ".input_dims[]", p) || p.size() != 2)
+          return fail(path + ".input_dims entries must be [input, dim]");
+        out.factors.emplace_back(p[0], p[1]);
+      }
+    }
+    return true;
+  }
+  bool shape(const Json *j, const std::string &path, std::vector<DimExpr> &out) {
+    if (!j || !j->isArray())
+      return fail(path + " must be an array");
+    for (size_t i = 0; i < j->items().size(); ++i) {
+      DimExpr d;
+      if (!dim(j->items()[i], path + "[" + std::to_string(i) + "]", d))
+        return false;
+      out.push_back(d);
+    }
+    return true;
+  }
+  bool signature(const Json &j, const std::string &path, TensorSignature &s) {
+    return string(j, "dtype", path, s.dtype) &&
+           integers(field(j, "shape", path), path + ".shape", s.shape);
+  }
+  bool fail(const std::string &message) {
+    if (error.empty())
+      error = "manifest: " + message;
+    return false;
+  }
+};
+} // namespace
+
+bool Manifest::fromJson(const Json &json, Manifest &m, std::string &error) {
+  Reader r{error};
+  if (!json.isObject())
+    return r.fail("the top level must be an object");
+  if (!r.string(json, "format", "", m.format))
+    return false;
+  if (m.format != kBundleFormat)
+    return r.fail("format '" + m.format + "' is not " + kBundleFormat +
+                  " (a bundle from another Prism version?)");
+  if (!r.string(json, "target", "", m.target) ||
+      !r.string(json, "library", "", m.library) ||
+      !r.string(json, "source_hash", "", m.sourceHash) ||
+      !r.string(json, "pipeline", "", m.pipeline))
+    return false;
+  if (const Json *t = json.find("toolchain"))
+    m.toolchain = *t;
+  const Json *functions = r.field(json, "functions", "");
+  if (!functions || !functions->isArray())
+    return r.fail("functions must be an array");
+  for (const Json &fj : functions->items()) {
+    FunctionPlan f;
+    std::string path = "functions[" + std::to_string(m.functions.size()) + "]";
+    if (!r.string(fj, "name", path, f.name))
+      return false;
+    path = "function '" + f.name + "'";
+    for (const char *key : {"inputs", "outputs"}) {
+      const Json *list = r.field(fj, key, path);
+      if (!list || !list->isArray())
+        return r.fail(path + "." + key + " must be an array");
+      for (const Json &sj : list->items()) {
+        TensorSignature s;
+        if (!r.signature(sj, path + "." + key, s))
+          return false;
+        (std::string(key) == "inputs" ? f.inputs : f.outputs).push_back(s);
+      }
+    }
+    const Json *buffers = r.field(fj, "buffers", path);
+    if (!buffers || !buffers->isArray())
+      return r.fail(path + ".buffers must be an array");
+    for (const Json &bj : buffers->items()) {
+      BufferPlan b;
+      std::string bpath = path + ".buffers[" + std::to_string(f.buffers.size()) + "]";
+      if (!r.string(bj, "kind", bpath, b.kind) ||
+          !r.string(bj, "dtype", bpath, b.dtype) ||
+          !r.shape(r.field(bj, "shape", bpath), bpath + ".shape", b.shape))
+        return false;
+      if (elementSize(b.dtype) == 0)
+        return r.fail(bpath + ".dtype '" + b.dtype + "' is unknown");
+      if (b.kind == "input") {
+        if (!r.integer(bj, "index", bpath, b.index))
+          return false;
+      } else if (b.kind == "view") {
+        if (!r.integer(bj, "source", bpath, b.source) ||
+            !r.string(bj, "view", bpath, b.view))
+          return false;
+        if (b.source < 0 || b.source >= static_cast<int64_t>(f.buffers.size()))
+          return r.fail(bpath + ".source must name an earlier buffer");
+        if (b.view == "transpose" &&
+            !r.integers(r.field(bj, "permutation", bpath),
+                        bpath + ".permutation", b.permutation))
+          return false;
+        if (b.view != "transpose" && b.view != "reshape" && b.view != "broadcast")
+          return r.fail(bpath + ".view '" + b.view + "' is unknown");
+      } else if (b.kind != "temporary") {
+        return r.fail(bpath + ".kind '" + b.kind + "' is unknown");
+      }
+      f.buffers.push_back(std::move(b));
+    }
+    int64_t numBuffers = static_cast<int64_t>(f.buffers.size());
+    const Json *launches = r.field(fj, "launches", path);
+    if (!launches || !launches->isArray())
+      return r.fail(path + ".launches must be an array");
+    for (const Json &lj : launches->items()) {
+      LaunchPlan l;
+      std::string lpath = path + ".launches[" + std::to_string(f.launches.size()) + "]";
+      if (!r.string(lj, "kernel", lpath, l.kernel))
+        return false;
+      const Json *grid = r.field(lj, "grid", lpath);
+      if (!grid || !grid->isArray() || grid->items().size() != 3)
+        return r.fail(lpath + ".grid must have 3 axes");
+      for (int axis = 0; axis < 3; ++axis) {
+        const Json &aj = grid->items()[axis];
+        if (!r.shape(r.field(aj, "product", lpath), lpath + ".grid", l.grid[axis].product) ||
+            !r.integer(aj, "tile", lpath + ".grid", l.grid[axis].tile))
+          return false;
+        if (l.grid[axis].tile <= 0)
+          return r.fail(lpath + ".grid tile must be positive");
+      }
+      if (!r.integers(r.field(lj, "args", lpath), lpath + ".args", l.args))
+        return false;
+      for (int64_t a : l.args)
+        if (a < 0 || a >= numBuffers)
+          return r.fail(lpath + ".args names buffer " + std::to_string(a) +
+                        " of " + std::to_string(numBuffers));
+      f.launches.push_back(std::move(l));
+    }
+    if (!r.integers(r.field(fj, "output_buffers", path), path + ".output_buffers",
+                    f.outputBuffers))
+      return false;
+    for (int64_t o : f.outputBuffers)
+      if (o < 0 || o >= numBuffers || f.buffers[o].kind != "temporary")
+        return r.fail(path + ".output_buffers must name temporary buffers");
+    if (f.outputBuffers.size() != f.outputs.size())
+      return r.fail(path + " has " + std::to_string(f.outputs.size()) +
+                    " outputs but " + std::to_string(f.outputBuffers.size()) +
+                    " output buffers");
+    m.functions.push_back(std::move(f));
+  }
+  return true;
+}
+
+} // namespace prism::runtime
