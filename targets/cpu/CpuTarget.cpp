@@ -21,6 +21,8 @@ namespace {
 constexpr llvm::StringLiteral kLoweringPipeline =
     "prism-cpu-lower-tile-to-vector,"
     "canonicalize,"
+    // bf16 <-> f32 conversions as integer ops: LLVM would call compiler-rt.
+    "arith-expand{include-bf16=true},"
     "func.func(lower-vector-multi-reduction),"
     "func.func(convert-vector-to-scf{full-unroll=true target-rank=1}),"
     "convert-scf-to-cf,"

@@ -17,6 +17,7 @@
 #include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/AffineExpr.h"
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 #include <limits>
@@ -35,7 +36,13 @@ namespace {
 // Types and small builders
 //===----------------------------------------------------------------------===//
 
+bool isHalfFloat(Type type) { return type.isF16() || type.isBF16(); }
+
 /// Tiles (statically shaped tensors) become vectors of the same shape.
+/// Memrefs of f16/bf16 become memrefs of i16: memory holds the bits, and the
+/// values are bitcast to the float type in registers. x86 without native
+/// bf16 would otherwise legalize bf16 loads, selects and masked memory
+/// operations through compiler-rt calls, element by element.
 class TileToVectorTypeConverter : public TypeConverter {
 public:
   TileToVectorTypeConverter() {
@@ -45,8 +52,32 @@ public:
         return nullptr;
       return VectorType::get(type.getShape(), type.getElementType());
     });
+    addConversion([](MemRefType type) -> Type {
+      if (!isHalfFloat(type.getElementType()))
+        return type;
+      return MemRefType::get(type.getShape(),
+                             IntegerType::get(type.getContext(), 16),
+                             type.getLayout(), type.getMemorySpace());
+    });
   }
 };
+
+/// The vector type memory holds for a tile of `type` (i16 for f16/bf16).
+VectorType storageTypeOf(VectorType type) {
+  if (!isHalfFloat(type.getElementType()))
+    return type;
+  return VectorType::get(type.getShape(),
+                         IntegerType::get(type.getContext(), 16));
+}
+
+/// Bits of a value as the storage type, or back.
+Value bitcastTo(OpBuilder &b, Location loc, Value value, Type type) {
+  if (value.getType() == type)
+    return value;
+  if (isa<VectorType>(type))
+    return vector::BitCastOp::create(b, loc, type, value);
+  return arith::BitcastOp::create(b, loc, type, value);
+}
 
 Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
@@ -147,7 +178,8 @@ std::pair<Value, Value> linearizeWithBounds(OpBuilder &b, Location loc,
 // Patterns
 //===----------------------------------------------------------------------===//
 
-/// arith and math ops on tiles: the same op on vectors.
+/// arith and math ops on tiles: the same op on vectors (and memref.dim on
+/// converted memrefs).
 struct ConvertElementwiseOnTiles : ConversionPattern {
   ConvertElementwiseOnTiles(const TypeConverter &converter, MLIRContext *context)
       : ConversionPattern(converter, MatchAnyOpTypeTag(), /*benefit=*/1,
@@ -156,7 +188,8 @@ struct ConvertElementwiseOnTiles : ConversionPattern {
   LogicalResult
   matchAndRewrite(Operation *op, ArrayRef<Value> operands,
                   ConversionPatternRewriter &rewriter) const override {
-    if (!isa<arith::ArithDialect, math::MathDialect>(op->getDialect()))
+    if (!isa<arith::ArithDialect, math::MathDialect>(op->getDialect()) &&
+        !isa<memref::DimOp>(op))
       return failure();
     SmallVector<Type> resultTypes;
     if (failed(getTypeConverter()->convertTypes(op->getResultTypes(),
@@ -368,15 +401,19 @@ struct ConvertLoad : TilePattern<tile::LoadOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     VectorType type = vectorTypeOf(op.getType());
-    Value padding = adaptor.getPadding()
-                        ? adaptor.getPadding()
-                        : zeroOf(rewriter, loc, type.getElementType());
+    VectorType storage = storageTypeOf(type);
+    Value padding = bitcastTo(rewriter, loc,
+                              adaptor.getPadding()
+                                  ? adaptor.getPadding()
+                                  : zeroOf(rewriter, loc, type.getElementType()),
+                              storage.getElementType());
     auto memrefType = cast<MemRefType>(adaptor.getBase().getType());
     if (hasUnitInnermostStride(memrefType)) {
       SmallVector<bool> inBounds(type.getRank(), false);
-      rewriter.replaceOpWithNewOp<vector::TransferReadOp>(
-          op, type, adaptor.getBase(), adaptor.getIndices(), padding,
-          ArrayRef<bool>(inBounds));
+      Value read = vector::TransferReadOp::create(
+          rewriter, loc, storage, adaptor.getBase(), adaptor.getIndices(),
+          padding, ArrayRef<bool>(inBounds));
+      rewriter.replaceOp(op, bitcastTo(rewriter, loc, read, type));
       return success();
     }
     FlatView view = flatten(rewriter, loc, adaptor.getBase());
@@ -386,10 +423,12 @@ struct ConvertLoad : TilePattern<tile::LoadOp> {
           positionsAlong(rewriter, loc, start, type.getShape(), dim));
     auto [linear, mask] =
         linearizeWithBounds(rewriter, loc, view, positions, type.getShape());
-    Value passThrough = vector::BroadcastOp::create(rewriter, loc, type, padding);
-    rewriter.replaceOpWithNewOp<vector::GatherOp>(
-        op, type, view.flat, ValueRange{indexConstant(rewriter, loc, 0)},
-        linear, mask, passThrough);
+    Value passThrough =
+        vector::BroadcastOp::create(rewriter, loc, storage, padding);
+    Value gathered = vector::GatherOp::create(
+        rewriter, loc, storage, view.flat,
+        ValueRange{indexConstant(rewriter, loc, 0)}, linear, mask, passThrough);
+    rewriter.replaceOp(op, bitcastTo(rewriter, loc, gathered, type));
     return success();
   }
 };
@@ -401,11 +440,13 @@ struct ConvertStore : TilePattern<tile::StoreOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto type = cast<VectorType>(adaptor.getValue().getType());
+    Value value = bitcastTo(rewriter, loc, adaptor.getValue(),
+                            storageTypeOf(type));
     auto memrefType = cast<MemRefType>(adaptor.getBase().getType());
     if (!adaptor.getMask() && hasUnitInnermostStride(memrefType)) {
       SmallVector<bool> inBounds(type.getRank(), false);
       rewriter.replaceOpWithNewOp<vector::TransferWriteOp>(
-          op, adaptor.getValue(), adaptor.getBase(), adaptor.getIndices(),
+          op, value, adaptor.getBase(), adaptor.getIndices(),
           ArrayRef<bool>(inBounds));
       return success();
     }
@@ -437,7 +478,7 @@ struct ConvertStore : TilePattern<tile::StoreOp> {
       };
       vector::ScatterOp::create(rewriter, loc, Type(), view.flat,
                                 ValueRange{zero}, pick(linear), pick(mask),
-                                pick(adaptor.getValue()));
+                                pick(value));
     }
     rewriter.eraseOp(op);
     return success();
@@ -458,11 +499,13 @@ struct ConvertGather : TilePattern<tile::GatherOp> {
         linearizeWithBounds(rewriter, loc, view, positions, type.getShape());
     if (adaptor.getMask())
       mask = arith::AndIOp::create(rewriter, loc, mask, adaptor.getMask());
-    Value zero = zeroOf(rewriter, loc, type.getElementType());
-    Value passThrough = vector::BroadcastOp::create(rewriter, loc, type, zero);
-    rewriter.replaceOpWithNewOp<vector::GatherOp>(
-        op, type, view.flat, ValueRange{indexConstant(rewriter, loc, 0)},
-        linear, mask, passThrough);
+    VectorType storage = storageTypeOf(type);
+    Value zero = zeroOf(rewriter, loc, storage.getElementType());
+    Value passThrough = vector::BroadcastOp::create(rewriter, loc, storage, zero);
+    Value gathered = vector::GatherOp::create(
+        rewriter, loc, storage, view.flat,
+        ValueRange{indexConstant(rewriter, loc, 0)}, linear, mask, passThrough);
+    rewriter.replaceOp(op, bitcastTo(rewriter, loc, gathered, type));
     return success();
   }
 };
@@ -510,10 +553,13 @@ struct CpuLowerTileToVectorPass
     TileToVectorTypeConverter converter;
     ConversionTarget target(*context);
     target.addIllegalDialect<tile::TileDialect>();
-    target.addLegalDialect<vector::VectorDialect, memref::MemRefDialect,
-                           func::FuncDialect>();
-    target.addDynamicallyLegalDialect<arith::ArithDialect, math::MathDialect>(
+    target.addLegalDialect<vector::VectorDialect, func::FuncDialect>();
+    target.addDynamicallyLegalDialect<arith::ArithDialect, math::MathDialect,
+                                      memref::MemRefDialect>(
         [&](Operation *op) { return converter.isLegal(op); });
+    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp function) {
+      return converter.isSignatureLegal(function.getFunctionType());
+    });
 
     RewritePatternSet patterns(context);
     patterns.add<ConvertElementwiseOnTiles>(converter, context);
@@ -523,6 +569,8 @@ struct CpuLowerTileToVectorPass
                  ConvertGather>(converter, context);
     scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
                                                          target);
+    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
+                                                                   converter);
     if (failed(applyPartialConversion(module, target, std::move(patterns))))
       signalPassFailure();
   }
