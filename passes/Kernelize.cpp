@@ -166,13 +166,10 @@ FailureOr<int64_t> PlanBuilder::broadcastView(Operation *op, int64_t source,
                         src.shape.back().constant == 1 &&
                         !(target.back().isConstant() && target.back().constant == 1));
   view.unitInnermost = src.unitInnermost && !lastStretched;
-  for (size_t i = 0; i < src.shape.size(); ++i) {
-    const DimExpr &from = src.shape[i], &to = target[lead + i];
-    if (!(from == to) && !(from.isConstant() && from.constant == 1))
-      return op->emitError("cannot broadcast a dimension of a runtime size "
-                           "that differs symbolically from the result's; "
-                           "insert an explicit reshape");
-  }
+  // Dimensions that differ symbolically (two dynamic sizes from different
+  // inputs, or a dynamic size against a static one) must agree at run time;
+  // the runtime checks it when it builds the view.
+  (void)op;
   return addBuffer(std::move(view));
 }
 
@@ -250,6 +247,7 @@ LogicalResult PlanBuilder::build() {
     for (const DimExpr &d : r.shape)
       shape.push_back(d.toAttr(builder));
     fields.push_back(attr("dtype", TypeAttr::get(r.elementType)));
+    fields.push_back(attr("unit_innermost", builder.getBoolAttr(r.unitInnermost)));
     fields.push_back(attr("shape", builder.getArrayAttr(shape)));
     switch (r.kind) {
     case BufferKind::Input:

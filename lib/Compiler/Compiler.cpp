@@ -86,6 +86,8 @@ static runtime::FunctionPlan planOf(func::FuncOp function) {
     buffer.kind = b.getAs<StringAttr>("kind").str();
     buffer.dtype = dtypeName(b.getAs<TypeAttr>("dtype").getValue());
     buffer.shape = shapeFromAttr(b.getAs<ArrayAttr>("shape"));
+    if (auto unit = b.getAs<BoolAttr>("unit_innermost"))
+      buffer.unitInnermost = unit.getValue();
     if (auto index = b.getAs<IntegerAttr>("index"))
       buffer.index = index.getInt();
     if (auto source = b.getAs<IntegerAttr>("source"))

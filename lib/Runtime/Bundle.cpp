@@ -235,6 +235,16 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
       }
       buffers[id] = std::move(view);
     }
+    const StridedBuffer &built = buffers[id];
+    if (b.unitInnermost && !built.sizes.empty() && built.sizes.back() > 1 &&
+        built.strides.back() != 1) {
+      error = "buffer " + std::to_string(id) + " " + formatShape(built.sizes) +
+              " was compiled for a contiguous innermost dimension, but at run "
+              "time it has stride " + std::to_string(built.strides.back()) +
+              " (a dynamic dimension of size 1 broadcast along the last "
+              "axis); give that dimension a static size of 1";
+      return false;
+    }
   }
 
   for (const LaunchPlan &launch : plan->launches) {

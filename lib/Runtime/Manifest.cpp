@@ -80,6 +80,7 @@ Json Manifest::toJson() const {
       bj.set("kind", b.kind);
       bj.set("dtype", b.dtype);
       bj.set("shape", shapeToJson(b.shape));
+      bj.set("unit_innermost", b.unitInnermost);
       if (b.kind == "input")
         bj.set("index", b.index);
       if (b.kind == "view") {
@@ -245,6 +246,8 @@ bool Manifest::fromJson(const Json &json, Manifest &m, std::string &error) {
           !r.string(bj, "dtype", bpath, b.dtype) ||
           !r.shape(r.field(bj, "shape", bpath), bpath + ".shape", b.shape))
         return false;
+      if (const Json *unit = bj.find("unit_innermost"))
+        b.unitInnermost = unit->getKind() == Json::Kind::Bool && unit->asBool();
       if (elementSize(b.dtype) == 0)
         return r.fail(bpath + ".dtype '" + b.dtype + "' is unknown");
       if (b.kind == "input") {

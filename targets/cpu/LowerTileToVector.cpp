@@ -12,6 +12,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Approximation.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Patterns.h"
@@ -572,6 +574,12 @@ struct CpuLowerTileToVectorPass
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     if (failed(applyPartialConversion(module, target, std::move(patterns))))
+      return signalPassFailure();
+
+    // LLVM has no erf intrinsic: a polynomial (|error| < 1.2e-7) on vectors.
+    RewritePatternSet approximations(context);
+    approximations.add<math::ErfPolynomialApproximation>(context);
+    if (failed(applyPatternsGreedily(module, std::move(approximations))))
       signalPassFailure();
   }
 };

@@ -25,7 +25,10 @@ def CpuLowerTileToVector : Pass<"prism-cpu-lower-tile-to-vector", "mlir::ModuleO
       `tile.broadcast` / `tile.splat` `vector.broadcast`, `tile.expand_dims`
       `vector.shape_cast`, `tile.iota` `vector.step`;
     * arith and math ops on tiles become the same ops on vectors, and scf
-      loops carry vectors.
+      loops carry vectors; `math.erf`, which LLVM cannot lower, becomes a
+      polynomial;
+    * memrefs of f16 / bf16 become memrefs of i16, loaded and stored as bits
+      and bitcast in registers.
 
     ```mlir
     %t = tile.load %x[%i, %c0] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<4x128xf32>

@@ -134,6 +134,11 @@ int main(int argc, char **argv) {
                 "); choose one with --entry");
   }
 
+  // Only the entry function is compiled.
+  for (func::FuncOp other : candidates)
+    if (other != entry)
+      other.erase();
+
   // Inputs.
   std::vector<prism::runtime::HostTensor> inputs;
   if (!inputPaths.empty()) {

@@ -42,6 +42,9 @@ struct BufferPlan {
   int64_t source = -1; // viewed buffer
   std::string view;    // "reshape", "transpose", "broadcast"
   std::vector<int64_t> permutation;
+  /// The compiler specialized kernels on this buffer's innermost stride
+  /// being 1; the runtime checks that it is.
+  bool unitInnermost = false;
 };
 
 struct GridAxis {

@@ -75,10 +75,14 @@ func.func @dot(%in: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %out: memref<?
 // -----
 
 // Gathers fold the bounds into their mask; masked stores scatter row by row.
+// f16 memory is accessed as i16 and bitcast in registers.
 // CHECK-LABEL: func.func @masked
+// CHECK-SAME: memref<?x?xi16, strided<[?, 1], offset: ?>>
 // CHECK: vector.step : vector<4xindex>
-// CHECK: vector.gather
-// CHECK-COUNT-2: vector.scatter %{{.+}}[%{{.+}}] [%{{.+}}], %{{.+}}, %{{.+}} : memref<2147483647xf16, strided<[1]>>, vector<4xindex>, vector<4xi1>, vector<4xf16>
+// CHECK: %[[G:.+]] = vector.gather %{{.+}} : memref<2147483647xi16, strided<[1]>>, vector<2x4xindex>, vector<2x4xi1>, vector<2x4xi16> into vector<2x4xi16>
+// CHECK: %[[F:.+]] = vector.bitcast %[[G]] : vector<2x4xi16> to vector<2x4xf16>
+// CHECK: vector.bitcast %[[F]] : vector<2x4xf16> to vector<2x4xi16>
+// CHECK-COUNT-2: vector.scatter %{{.+}}[%{{.+}}] [%{{.+}}], %{{.+}}, %{{.+}} : memref<2147483647xi16, strided<[1]>>, vector<4xindex>, vector<4xi1>, vector<4xi16>
 func.func @masked(%m: memref<?x?xf16, strided<[?, 1], offset: ?>>, %i: index) attributes {tile.kernel} {
   %cols = tile.iota : tensor<4xindex>
   %c = tile.broadcast %cols : tensor<4xindex> -> tensor<2x4xindex>

@@ -1,0 +1,35 @@
+// matmul on the CPU against the float64 reference: tails in M, N and K,
+// batch broadcasting, all transpose flags, bias, f16 accumulation, i8
+// weights.
+// RUN: prism-run %s --entry=plain --check --dynamic-size=29 | FileCheck %s
+// RUN: prism-run %s --entry=linear_bf16 --check --dynamic-size=13 | FileCheck %s
+// RUN: prism-run %s --entry=batched_transposed --check --dynamic-size=3 | FileCheck %s
+// RUN: prism-run %s --entry=f16_accumulation --check | FileCheck %s
+// RUN: prism-run %s --entry=int8_weights --check --dynamic-size=9 | FileCheck %s
+// CHECK-NOT: FAIL
+// CHECK: PASS
+
+func.func @plain(%a: tensor<?x67xf32>, %b: tensor<67x45xf32>) -> tensor<?x45xf32> {
+  %0 = prism.matmul %a, %b : tensor<?x67xf32>, tensor<67x45xf32>
+  return %0 : tensor<?x45xf32>
+}
+
+func.func @linear_bf16(%x: tensor<1x?x96xbf16>, %w: tensor<130x96xbf16>, %b: tensor<130xf32>) -> tensor<1x?x130xbf16> {
+  %0 = prism.matmul %x, %w bias(%b : tensor<130xf32>) transpose_rhs : tensor<1x?x96xbf16>, tensor<130x96xbf16>
+  return %0 : tensor<1x?x130xbf16>
+}
+
+func.func @batched_transposed(%a: tensor<?x1x40x9xf32>, %b: tensor<4x17x40xf32>) -> tensor<?x4x9x17xf32> {
+  %0 = prism.matmul %a, %b transpose_lhs transpose_rhs : tensor<?x1x40x9xf32>, tensor<4x17x40xf32>
+  return %0 : tensor<?x4x9x17xf32>
+}
+
+func.func @f16_accumulation(%a: tensor<2x11x24xf16>, %b: tensor<24x5xf16>) -> tensor<2x11x5xf16> {
+  %0 = prism.matmul %a, %b acc(f16) : tensor<2x11x24xf16>, tensor<24x5xf16>
+  return %0 : tensor<2x11x5xf16>
+}
+
+func.func @int8_weights(%x: tensor<?x50xf32>, %w: tensor<50x70xi8>) -> tensor<?x70xf32> {
+  %0 = prism.matmul %x, %w : tensor<?x50xf32>, tensor<50x70xi8>
+  return %0 : tensor<?x70xf32>
+}
