@@ -27,7 +27,7 @@ config.substitutions.append(("%prism_src", config.prism_src_root))
 config.substitutions.append(("%python", config.python_executable))
 
 tool_dirs = [config.prism_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["prism-opt", "prism-run"], tool_dirs)
+llvm_config.add_tool_substitutions(["prism-opt", "prism-run", "prism-exec"], tool_dirs)
 
 # One feature per enabled backend (target lit.local.cfg files check them),
 # and one per optional vendor tool.
@@ -38,3 +38,4 @@ if shutil.which("ptxas") or os.path.exists(os.path.join(cuda_home, "bin", "ptxas
     config.available_features.add("ptxas")
 if os.environ.get("ASCEND_HOME_PATH"):
     config.available_features.add("cann")
+config.substitutions.append(("%prism_tools", config.prism_tools_dir))

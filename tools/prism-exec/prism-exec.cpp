@@ -1,0 +1,154 @@
+//===- prism-exec.cpp - Run a compiled bundle with the runtime alone ------===//
+//
+//   prism-exec BUNDLE_DIR FUNCTION [in0.npy ...] [--out=PREFIX]
+//
+// Links the runtime only (no LLVM, no MLIR): this is how a deployment runs
+// bundles compiled elsewhere. Reads f32/f16/i8/i32/i64 .npy inputs, runs the
+// function, and writes each output to PREFIX<i>.npy (default: prints shapes).
+//
+//===----------------------------------------------------------------------===//
+
+#include "prism/Runtime/Bundle.h"
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using prism::runtime::HostTensor;
+
+static int fail(const std::string &message) {
+  std::fprintf(stderr, "prism-exec: error: %s\n", message.c_str());
+  return 1;
+}
+
+static const char *npyDescr(const std::string &dtype) {
+  if (dtype == "f32") return "<f4";
+  if (dtype == "f16") return "<f2";
+  if (dtype == "i8") return "|i1";
+  if (dtype == "i32") return "<i4";
+  if (dtype == "i64") return "<i8";
+  if (dtype == "bf16") return "<u2"; // raw bf16 bits
+  return nullptr;
+}
+
+static bool readNpy(const std::string &path, HostTensor &tensor,
+                    std::string &error) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    error = "cannot read " + path;
+    return false;
+  }
+  std::stringstream buffer;
+  buffer << file.rdbuf();
+  std::string data = buffer.str();
+  if (data.size() < 10 || data.compare(0, 6, "\x93NUMPY") != 0) {
+    error = path + " is not a .npy file";
+    return false;
+  }
+  size_t headerLength = static_cast<uint8_t>(data[8]) |
+                        (static_cast<uint8_t>(data[9]) << 8);
+  size_t start = 10;
+  if (data[6] != 1) {
+    headerLength = 0;
+    for (int i = 0; i < 4; ++i)
+      headerLength |= static_cast<size_t>(static_cast<uint8_t>(data[8 + i])) << (8 * i);
+    start = 12;
+  }
+  if (start + headerLength > data.size()) {
+    error = path + ": truncated header";
+    return false;
+  }
+  std::string header = data.substr(start, headerLength);
+  std::smatch match;
+  std::string dtype;
+  if (std::regex_search(header, match, std::regex("'descr':\\s*'([^']*)'"))) {
+    std::string d = match[1];
+    dtype = d == "<f4" ? "f32" : d == "<f2" ? "f16" : d == "<i4" ? "i32"
+          : d == "<i8" ? "i64" : (d == "|i1" || d == "<i1") ? "i8" : "";
+  }
+  if (dtype.empty() ||
+      !std::regex_search(header, match, std::regex("'shape':\\s*\\(([^)]*)\\)"))) {
+    error = path + ": unsupported dtype or missing shape";
+    return false;
+  }
+  std::vector<int64_t> shape;
+  std::string dims = match[1];
+  std::regex number("[0-9]+");
+  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), number);
+       it != std::sregex_iterator(); ++it)
+    shape.push_back(std::stoll(it->str()));
+  tensor = HostTensor::allocate(dtype, shape);
+  if (data.size() - start - headerLength != static_cast<size_t>(tensor.byteSize())) {
+    error = path + ": data size does not match the shape";
+    return false;
+  }
+  std::memcpy(tensor.data, data.data() + start + headerLength, tensor.byteSize());
+  return true;
+}
+
+static bool writeNpy(const std::string &path, const HostTensor &tensor) {
+  std::string shape = "(";
+  for (int64_t d : tensor.shape)
+    shape += std::to_string(d) + ",";
+  shape += ")";
+  std::string header = "{'descr': '" + std::string(npyDescr(tensor.dtype)) +
+                       "', 'fortran_order': False, 'shape': " + shape + ", }";
+  while ((10 + header.size() + 1) % 64 != 0)
+    header += ' ';
+  header += '\n';
+  std::ofstream out(path, std::ios::binary);
+  out.write("\x93NUMPY\x01\x00", 8);
+  uint16_t length = static_cast<uint16_t>(header.size());
+  out.put(static_cast<char>(length & 0xFF));
+  out.put(static_cast<char>(length >> 8));
+  out << header;
+  out.write(static_cast<const char *>(tensor.data), tensor.byteSize());
+  return static_cast<bool>(out);
+}
+
+int main(int argc, char **argv) {
+  std::vector<std::string> positional;
+  std::string outPrefix;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--out=", 0) == 0)
+      outPrefix = arg.substr(6);
+    else if (arg == "--help" || arg == "-h") {
+      std::printf("usage: prism-exec BUNDLE_DIR FUNCTION [in.npy ...] [--out=PREFIX]\n");
+      return 0;
+    } else
+      positional.push_back(arg);
+  }
+  if (positional.size() < 2)
+    return fail("usage: prism-exec BUNDLE_DIR FUNCTION [in.npy ...] [--out=PREFIX]");
+  std::string error;
+  auto bundle = prism::runtime::Bundle::open(positional[0], error);
+  if (!bundle)
+    return fail(error);
+  std::vector<HostTensor> inputs;
+  for (size_t i = 2; i < positional.size(); ++i) {
+    HostTensor t;
+    if (!readNpy(positional[i], t, error))
+      return fail(error);
+    inputs.push_back(std::move(t));
+  }
+  std::vector<HostTensor> outputs;
+  if (!bundle->run(positional[1], inputs, outputs, error))
+    return fail(error);
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    std::printf("output %zu: %s[", i, outputs[i].dtype.c_str());
+    for (size_t d = 0; d < outputs[i].shape.size(); ++d)
+      std::printf("%s%lld", d ? ", " : "", static_cast<long long>(outputs[i].shape[d]));
+    std::printf("]\n");
+    if (!outPrefix.empty()) {
+      std::string path = outPrefix + std::to_string(i) + ".npy";
+      if (!npyDescr(outputs[i].dtype) || !writeNpy(path, outputs[i]))
+        return fail("cannot write " + path);
+    }
+  }
+  return 0;
+}
