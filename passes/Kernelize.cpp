@@ -39,6 +39,16 @@ struct DimExpr {
   SmallVector<std::pair<int64_t, int64_t>> factors;
 
   static DimExpr of(int64_t value) { return DimExpr{value, 1, {}}; }
+  /// This size divided by `n` (exact at run time: the verifier or the
+  /// runtime's shape checks guarantee divisibility).
+  DimExpr dividedBy(int64_t n) const {
+    DimExpr result = *this;
+    if (result.constant % n == 0)
+      result.constant /= n;
+    else
+      result.divisor *= n;
+    return result;
+  }
   bool isConstant() const { return factors.empty() && divisor == 1; }
   bool operator==(const DimExpr &other) const {
     return constant == other.constant && divisor == other.divisor &&
@@ -103,6 +113,12 @@ private:
                                    ArrayRef<DimExpr> target);
   int64_t transposeView(int64_t source, ArrayRef<int64_t> permutation);
   int64_t contiguousCopy(Operation *op, int64_t source);
+  /// A reshape view of `source` (copied first if it is not contiguous).
+  int64_t reshapeView(Operation *op, int64_t source, SmallVector<DimExpr> shape);
+  int64_t addTemporary(Type elementType, SmallVector<DimExpr> shape) {
+    return addBuffer(BufferRecord{BufferKind::Temporary, elementType,
+                                  std::move(shape)});
+  }
   MemRefType memrefTypeOf(int64_t buffer) const {
     const BufferRecord &r = records[buffer];
     return kernels::kernelMemRefType(builder.getContext(), r.shape.size(),
@@ -139,6 +155,11 @@ private:
                                  const kernels::ElementwiseBody &body);
   LogicalResult visitReshape(ReshapeOp op);
   LogicalResult visitMatmul(MatmulOp op);
+  LogicalResult visitLayerNorm(LayerNormOp op);
+  LogicalResult visitReduce(ReduceOp op);
+  LogicalResult visitRope(RopeOp op);
+  LogicalResult visitEmbedding(EmbeddingOp op);
+  LogicalResult visitAttention(AttentionOp op);
 
   ModuleOp module;
   func::FuncOp function;
@@ -160,7 +181,6 @@ FailureOr<int64_t> PlanBuilder::broadcastView(Operation *op, int64_t source,
   view.view = ViewKind::Broadcast;
   view.contiguous = false;
   // The innermost stride stays 1 only if the last dimension is not stretched.
-  size_t lead = target.size() - src.shape.size();
   bool lastStretched = src.shape.empty() ||
                        (src.shape.back().isConstant() &&
                         src.shape.back().constant == 1 &&
@@ -194,13 +214,15 @@ int64_t PlanBuilder::contiguousCopy(Operation *op, int64_t source) {
   BufferRecord copy{BufferKind::Temporary, records[source].elementType,
                     records[source].shape};
   int64_t target = addBuffer(std::move(copy));
+  kernels::TileSizes local =
+      sizes.forOperands({memrefTypeOf(source), memrefTypeOf(target)});
   func::FuncOp kernel = kernels::buildElementwiseKernel(
       module, kernelName("copy"), {memrefTypeOf(source)}, memrefTypeOf(target),
       [](kernels::KernelBuilder &, ArrayRef<Value> in) { return in[0]; },
-      sizes);
+      local);
   ArrayRef<DimExpr> shape = records[target].shape;
   addLaunch(kernel,
-            {gridAxis(shape.take_back(1), sizes.elementwiseBlock),
+            {gridAxis(shape.take_back(1), local.elementwiseBlock),
              gridAxis(shape.drop_back(1), 1), one()},
             {source, target});
   return target;
@@ -388,44 +410,42 @@ LogicalResult PlanBuilder::visitElementwise(Operation *op, StringRef what,
   int64_t output = addBuffer(std::move(out));
   args.push_back(output);
   buffers[result] = output;
+  kernels::TileSizes local = sizes.forOperands(inputTypes);
   func::FuncOp kernel = kernels::buildElementwiseKernel(
-      module, kernelName(what), inputTypes, memrefTypeOf(output), body, sizes);
+      module, kernelName(what), inputTypes, memrefTypeOf(output), body, local);
   addLaunch(kernel,
             {gridAxis(ArrayRef<DimExpr>(shape).take_back(1),
-                      sizes.elementwiseBlock),
+                      local.elementwiseBlock),
              gridAxis(ArrayRef<DimExpr>(shape).drop_back(1), 1), one()},
             args);
   return success();
 }
 
-LogicalResult PlanBuilder::visitReshape(ReshapeOp op) {
-  int64_t source = buffers.lookup(op.getInput());
+int64_t PlanBuilder::reshapeView(Operation *op, int64_t source,
+                                 SmallVector<DimExpr> shape) {
   if (!records[source].contiguous)
     source = contiguousCopy(op, source);
-  SmallVector<DimExpr> sourceShape = records[source].shape;
+  BufferRecord view{BufferKind::View, records[source].elementType,
+                    std::move(shape)};
+  view.source = source;
+  view.view = ViewKind::Reshape;
+  return addBuffer(std::move(view));
+}
+
+LogicalResult PlanBuilder::visitReshape(ReshapeOp op) {
   DimExpr total = DimExpr::of(1);
-  for (const DimExpr &d : sourceShape)
+  for (const DimExpr &d : shapeOf(op.getInput()))
     total = total * d;
   int64_t staticProduct = 1;
   for (int64_t d : op.getType().getShape())
     if (!ShapedType::isDynamic(d))
       staticProduct *= d;
-  BufferRecord view{BufferKind::View, records[source].elementType, {}};
-  for (int64_t d : op.getType().getShape()) {
-    if (!ShapedType::isDynamic(d)) {
-      view.shape.push_back(DimExpr::of(d));
-      continue;
-    }
-    DimExpr dynamic = total;
-    if (dynamic.constant % staticProduct == 0)
-      dynamic.constant /= staticProduct;
-    else
-      dynamic.divisor *= staticProduct;
-    view.shape.push_back(dynamic);
-  }
-  view.source = source;
-  view.view = ViewKind::Reshape;
-  buffers[op.getResult()] = addBuffer(std::move(view));
+  SmallVector<DimExpr> shape;
+  for (int64_t d : op.getType().getShape())
+    shape.push_back(ShapedType::isDynamic(d) ? total.dividedBy(staticProduct)
+                                             : DimExpr::of(d));
+  buffers[op.getResult()] =
+      reshapeView(op, buffers.lookup(op.getInput()), std::move(shape));
   return success();
 }
 
@@ -486,6 +506,192 @@ LogicalResult PlanBuilder::visitMatmul(MatmulOp op) {
   return success();
 }
 
+LogicalResult PlanBuilder::visitLayerNorm(LayerNormOp op) {
+  int64_t input = buffers.lookup(op.getInput());
+  SmallVector<int64_t> args = {input};
+  MemRefType weightType, biasType;
+  if (Value weight = op.getWeight()) {
+    args.push_back(buffers.lookup(weight));
+    weightType = memrefTypeOf(args.back());
+  }
+  if (Value bias = op.getBias()) {
+    args.push_back(buffers.lookup(bias));
+    biasType = memrefTypeOf(args.back());
+  }
+  int64_t output = addTemporary(op.getType().getElementType(),
+                                records[input].shape);
+  buffers[op.getResult()] = output;
+  args.push_back(output);
+  func::FuncOp kernel = kernels::buildLayerNormKernel(
+      module, kernelName("layer_norm"), memrefTypeOf(input), weightType,
+      biasType, memrefTypeOf(output), op.getEpsilon().convertToDouble(), sizes);
+  ArrayRef<DimExpr> shape = records[output].shape;
+  addLaunch(kernel, {gridAxis(shape.drop_back(1), 1), one(), one()}, args);
+  return success();
+}
+
+LogicalResult PlanBuilder::visitReduce(ReduceOp op) {
+  int64_t input = buffers.lookup(op.getInput());
+  SmallVector<DimExpr> inputShape = records[input].shape;
+  int64_t rank = inputShape.size();
+  SmallVector<bool> reduced(rank, false);
+  for (int64_t axis : op.getAxes())
+    reduced[axis < 0 ? axis + rank : axis] = true;
+  // Kept axes first, reduced axes last (in their order).
+  SmallVector<int64_t> permutation;
+  SmallVector<DimExpr> keptShape;
+  for (int64_t d = 0; d < rank; ++d)
+    if (!reduced[d]) {
+      permutation.push_back(d);
+      keptShape.push_back(inputShape[d]);
+    }
+  int64_t reducedRank = rank - static_cast<int64_t>(keptShape.size());
+  for (int64_t d = 0; d < rank; ++d)
+    if (reduced[d])
+      permutation.push_back(d);
+  if (keptShape.empty())
+    return op.emitError("kernelization of a reduction over every axis "
+                        "(a rank-0 result) is not supported yet; keep one "
+                        "axis, e.g. reshape the input to [1, N] first");
+  bool identity = llvm::equal(permutation, llvm::seq<int64_t>(0, rank));
+  int64_t in = identity ? input : transposeView(input, permutation);
+  int64_t output = addTemporary(op.getType().getElementType(), keptShape);
+  kernels::ReduceCombiner combiner;
+  switch (op.getKind()) {
+  case ReduceKind::Sum: combiner = kernels::ReduceCombiner::Sum; break;
+  case ReduceKind::Mean: combiner = kernels::ReduceCombiner::Mean; break;
+  case ReduceKind::Max: combiner = kernels::ReduceCombiner::Max; break;
+  case ReduceKind::Min: combiner = kernels::ReduceCombiner::Min; break;
+  }
+  func::FuncOp kernel = kernels::buildReduceKernel(
+      module, kernelName("reduce"), combiner, memrefTypeOf(in),
+      memrefTypeOf(output), reducedRank, sizes);
+  addLaunch(kernel, {gridAxis(keptShape, 1), one(), one()}, {in, output});
+  if (op.getKeepdims()) {
+    SmallVector<DimExpr> keptDims;
+    for (int64_t d = 0; d < rank; ++d)
+      keptDims.push_back(reduced[d] ? DimExpr::of(1) : inputShape[d]);
+    buffers[op.getResult()] = reshapeView(op, output, std::move(keptDims));
+  } else {
+    buffers[op.getResult()] = output;
+  }
+  return success();
+}
+
+LogicalResult PlanBuilder::visitRope(RopeOp op) {
+  int64_t input = buffers.lookup(op.getInput());
+  SmallVector<DimExpr> shape = records[input].shape;
+  DimExpr half = shape[3].dividedBy(2);
+  bool neox = op.getStyle() == RopeStyle::Neox;
+  // [d0, d1, d2, 2, D/2] views: (.., 0, i) and (.., 1, i) are pair i.
+  auto pairView = [&](int64_t buffer) {
+    SmallVector<DimExpr> pairs(shape.begin(), shape.begin() + 3);
+    if (neox) {
+      pairs.push_back(DimExpr::of(2));
+      pairs.push_back(half);
+      return reshapeView(op, buffer, pairs);
+    }
+    pairs.push_back(half);
+    pairs.push_back(DimExpr::of(2));
+    return transposeView(reshapeView(op, buffer, pairs), {0, 1, 2, 4, 3});
+  };
+  int64_t in = pairView(input);
+  int64_t output = addTemporary(op.getType().getElementType(), shape);
+  buffers[op.getResult()] = output;
+  int64_t out = pairView(output);
+
+  int64_t sequenceDim = op.getLayout() == RopeLayout::BSHD ? 1 : 2;
+  FailureOr<int64_t> positions = broadcastView(
+      op, buffers.lookup(op.getPositions()), {shape[0], shape[sequenceDim]});
+  if (failed(positions))
+    return failure();
+  SmallVector<int64_t> args = {in, *positions};
+  MemRefType cosType, sinType;
+  if (op.getCosTable()) {
+    args.push_back(buffers.lookup(op.getCosTable()));
+    cosType = memrefTypeOf(args.back());
+    args.push_back(buffers.lookup(op.getSinTable()));
+    sinType = memrefTypeOf(args.back());
+  }
+  args.push_back(out);
+  func::FuncOp kernel = kernels::buildRopeKernel(
+      module, kernelName("rope"), memrefTypeOf(in), memrefTypeOf(*positions),
+      cosType, sinType, memrefTypeOf(out), sequenceDim,
+      op.getEffectiveTheta(), sizes);
+  addLaunch(kernel,
+            {gridAxis(ArrayRef<DimExpr>(shape).take_front(3), 1), one(), one()},
+            args);
+  return success();
+}
+
+LogicalResult PlanBuilder::visitEmbedding(EmbeddingOp op) {
+  int64_t table = buffers.lookup(op.getTable());
+  int64_t indices = buffers.lookup(op.getIndices());
+  SmallVector<DimExpr> indexShape = records[indices].shape;
+  if (indexShape.empty())
+    return op.emitError("kernelization of an embedding with rank-0 indices "
+                        "is not supported yet; give the indices shape [1]");
+  SmallVector<DimExpr> shape(indexShape);
+  shape.push_back(records[table].shape[1]);
+  int64_t output = addTemporary(op.getType().getElementType(), shape);
+  buffers[op.getResult()] = output;
+  kernels::TileSizes local = sizes.forOperands({memrefTypeOf(table)});
+  func::FuncOp kernel = kernels::buildEmbeddingKernel(
+      module, kernelName("embedding"), memrefTypeOf(table),
+      memrefTypeOf(indices), memrefTypeOf(output), local);
+  addLaunch(kernel,
+            {gridAxis({shape.back()}, local.elementwiseBlock),
+             gridAxis(indexShape, 1), one()},
+            {table, indices, output});
+  return success();
+}
+
+LogicalResult PlanBuilder::visitAttention(AttentionOp op) {
+  auto queryType = cast<RankedTensorType>(op.getQuery().getType());
+  auto valueType = cast<RankedTensorType>(op.getValue().getType());
+  kernels::AttentionOptions options;
+  options.headDim = queryType.getDimSize(3);
+  options.valueHeadDim = valueType.getDimSize(3);
+  if (ShapedType::isDynamic(options.headDim) ||
+      ShapedType::isDynamic(options.valueHeadDim))
+    return op.emitError("attention kernels need static head dims (tiles are "
+                        "sized by them); got query ")
+           << queryType << " and value " << valueType;
+  std::optional<double> scale = op.getEffectiveScale();
+  options.scale = *scale; // static head dim: always known
+  options.causal = op.getCausal();
+  options.window = op.getWindow();
+
+  int64_t query = buffers.lookup(op.getQuery());
+  SmallVector<DimExpr> qShape = records[query].shape,
+                       kShape = shapeOf(op.getKey()),
+                       vShape = shapeOf(op.getValue());
+  SmallVector<int64_t> args = {query, buffers.lookup(op.getKey()),
+                               buffers.lookup(op.getValue())};
+  MemRefType maskType;
+  if (Value mask = op.getMask()) {
+    FailureOr<int64_t> view = broadcastView(
+        op, buffers.lookup(mask), {qShape[0], qShape[1], qShape[2], kShape[2]});
+    if (failed(view))
+      return failure();
+    args.push_back(*view);
+    maskType = memrefTypeOf(*view);
+  }
+  SmallVector<DimExpr> shape = {qShape[0], qShape[1], qShape[2], vShape[3]};
+  int64_t output = addTemporary(op.getType().getElementType(), shape);
+  buffers[op.getResult()] = output;
+  args.push_back(output);
+  func::FuncOp kernel = kernels::buildAttentionKernel(
+      module, kernelName("attention"), memrefTypeOf(args[0]),
+      memrefTypeOf(args[1]), memrefTypeOf(args[2]), maskType,
+      memrefTypeOf(output), options, sizes);
+  addLaunch(kernel,
+            {gridAxis({qShape[2]}, sizes.attentionM),
+             gridAxis({qShape[0], qShape[1]}, 1), one()},
+            args);
+  return success();
+}
+
 LogicalResult PlanBuilder::visit(Operation *op) {
   Location loc = op->getLoc();
   auto elementwise = [&](StringRef what) {
@@ -517,6 +723,11 @@ LogicalResult PlanBuilder::visit(Operation *op) {
         return success();
       })
       .Case([&](MatmulOp matmul) { return visitMatmul(matmul); })
+      .Case([&](LayerNormOp norm) { return visitLayerNorm(norm); })
+      .Case([&](ReduceOp reduce) { return visitReduce(reduce); })
+      .Case([&](RopeOp rope) { return visitRope(rope); })
+      .Case([&](EmbeddingOp embedding) { return visitEmbedding(embedding); })
+      .Case([&](AttentionOp attention) { return visitAttention(attention); })
       .Case([&](RmsNormOp norm) -> LogicalResult {
         int64_t input = buffers.lookup(norm.getInput());
         int64_t weight = buffers.lookup(norm.getWeight());
@@ -583,6 +794,9 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
     sizes.matmulM = matmulM;
     sizes.matmulN = matmulN;
     sizes.matmulK = matmulK;
+    sizes.attentionM = attentionM;
+    sizes.attentionN = attentionN;
+    sizes.stridedBlock = stridedBlock;
     SmallVector<func::FuncOp> graphs;
     for (auto function : module.getOps<func::FuncOp>())
       if (!function->hasAttr(tile::TileDialect::getKernelAttrName()) &&

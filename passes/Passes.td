@@ -38,6 +38,12 @@ def Kernelize : Pass<"prism-kernelize", "mlir::ModuleOp"> {
     Option<"matmulM", "matmul-m", "int64_t", "8", "Matmul tile rows">,
     Option<"matmulN", "matmul-n", "int64_t", "64", "Matmul tile columns">,
     Option<"matmulK", "matmul-k", "int64_t", "16", "Matmul K step">,
+    Option<"attentionM", "attention-m", "int64_t", "16",
+           "Queries per attention program">,
+    Option<"attentionN", "attention-n", "int64_t", "32",
+           "Keys per step of attention's online softmax">,
+    Option<"stridedBlock", "strided-block", "int64_t", "256",
+           "Chunk of a row whose innermost stride is not 1">,
   ];
   let dependentDialects = ["prism::tile::TileDialect",
                            "mlir::arith::ArithDialect",

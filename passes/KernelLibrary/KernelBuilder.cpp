@@ -1,12 +1,27 @@
 //===- KernelBuilder.cpp - Writing tile kernels in C++ --------------------===//
 
 #include "passes/KernelLibrary/KernelBuilder.h"
+#include "passes/KernelLibrary/KernelLibrary.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 
 using namespace mlir;
 
 namespace prism::kernels {
+
+TileSizes TileSizes::forOperands(ArrayRef<MemRefType> operands) const {
+  TileSizes result = *this;
+  for (MemRefType type : operands) {
+    if (!type || type.getRank() == 0)
+      continue;
+    auto [strides, offset] = type.getStridesAndOffset();
+    if (strides.back() != 1) {
+      result.elementwiseBlock = std::min(elementwiseBlock, stridedBlock);
+      result.rowBlock = std::min(rowBlock, stridedBlock);
+    }
+  }
+  return result;
+}
 
 MemRefType kernelMemRefType(MLIRContext *context, int64_t rank, Type element,
                             bool unitInnermost) {
@@ -57,6 +72,22 @@ Value KernelBuilder::mul(Value x, Value y) {
 
 Value KernelBuilder::ceilDiv(Value x, Value y) {
   return arith::CeilDivUIOp::create(b, loc, x, y);
+}
+
+Value KernelBuilder::sub(Value x, Value y) {
+  return arith::SubIOp::create(b, loc, x, y);
+}
+
+Value KernelBuilder::maxSigned(Value x, Value y) {
+  return arith::MaxSIOp::create(b, loc, x, y);
+}
+
+Value KernelBuilder::minSigned(Value x, Value y) {
+  return arith::MinSIOp::create(b, loc, x, y);
+}
+
+Value KernelBuilder::roundDown(Value x, int64_t multiple) {
+  return mul(arith::DivUIOp::create(b, loc, x, index(multiple)), index(multiple));
 }
 
 Value KernelBuilder::indexToF32(Value value) {
@@ -155,5 +186,51 @@ Value KernelBuilder::convert(Value t, Type element) {
 }
 
 Value KernelBuilder::toF32(Value t) { return convert(t, b.getF32Type()); }
+
+Value KernelBuilder::iota(int64_t size, Value offset) {
+  auto type = RankedTensorType::get({size}, b.getIndexType());
+  Value range = tile::IotaOp::create(b, loc, type);
+  return arith::AddIOp::create(b, loc, range, splat(offset, {size}));
+}
+
+Value KernelBuilder::indexTileToF32(Value t) {
+  auto shape = cast<RankedTensorType>(t.getType()).getShape();
+  Value i64 = arith::IndexCastOp::create(
+      b, loc, RankedTensorType::get(shape, b.getI64Type()), t);
+  return arith::SIToFPOp::create(
+      b, loc, RankedTensorType::get(shape, b.getF32Type()), i64);
+}
+
+Value KernelBuilder::intTileToIndex(Value t) {
+  auto shape = cast<RankedTensorType>(t.getType()).getShape();
+  return arith::IndexCastOp::create(
+      b, loc, RankedTensorType::get(shape, b.getIndexType()), t);
+}
+
+Value KernelBuilder::select(Value condition, Value x, Value y) {
+  return arith::SelectOp::create(b, loc, condition, x, y);
+}
+
+Value KernelBuilder::addf(Value x, Value y) {
+  return arith::AddFOp::create(b, loc, x, y);
+}
+Value KernelBuilder::subf(Value x, Value y) {
+  return arith::SubFOp::create(b, loc, x, y);
+}
+Value KernelBuilder::mulf(Value x, Value y) {
+  return arith::MulFOp::create(b, loc, x, y);
+}
+Value KernelBuilder::divf(Value x, Value y) {
+  return arith::DivFOp::create(b, loc, x, y);
+}
+Value KernelBuilder::exp(Value x) { return math::ExpOp::create(b, loc, x); }
+
+Value KernelBuilder::constantLike(Value like, double value) {
+  auto type = cast<RankedTensorType>(like.getType());
+  Value scalar = arith::ConstantOp::create(
+      b, loc, type.getElementType(),
+      b.getFloatAttr(type.getElementType(), value));
+  return splat(scalar, type.getShape());
+}
 
 } // namespace prism::kernels

@@ -47,6 +47,12 @@ public:
   mlir::Value add(mlir::Value a, mlir::Value b);
   mlir::Value mul(mlir::Value a, mlir::Value b);
   mlir::Value ceilDiv(mlir::Value a, mlir::Value b);
+  /// Signed index arithmetic (for bounds that may go negative).
+  mlir::Value sub(mlir::Value a, mlir::Value b);
+  mlir::Value maxSigned(mlir::Value a, mlir::Value b);
+  mlir::Value minSigned(mlir::Value a, mlir::Value b);
+  /// floor(a / b) * b for a >= 0.
+  mlir::Value roundDown(mlir::Value a, int64_t b);
   /// An index converted to f32 (a runtime size used in arithmetic).
   mlir::Value indexToF32(mlir::Value value);
   /// Row-major indices of `linear` within `sizes` (outermost first).
@@ -67,6 +73,23 @@ public:
   /// NaN to 0).
   mlir::Value convert(mlir::Value tile, mlir::Type element);
   mlir::Value toF32(mlir::Value tile);
+  /// [offset, offset + size) as a 1-D index tile.
+  mlir::Value iota(int64_t size, mlir::Value offset);
+  /// An index tile converted to f32 (exact below 2^24).
+  mlir::Value indexTileToF32(mlir::Value tile);
+  /// An integer tile (i32, i64) converted to index (sign-extended, so a
+  /// negative value is out of every bounds check).
+  mlir::Value intTileToIndex(mlir::Value tile);
+  mlir::Value select(mlir::Value condition, mlir::Value a, mlir::Value b);
+
+  // Float tiles (and rank-0 tiles), same shapes.
+  mlir::Value addf(mlir::Value a, mlir::Value b);
+  mlir::Value subf(mlir::Value a, mlir::Value b);
+  mlir::Value mulf(mlir::Value a, mlir::Value b);
+  mlir::Value divf(mlir::Value a, mlir::Value b);
+  mlir::Value exp(mlir::Value a);
+  /// A float constant in the shape and type of `like`.
+  mlir::Value constantLike(mlir::Value like, double value);
 
 private:
   mlir::OpBuilder &b;

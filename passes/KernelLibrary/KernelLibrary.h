@@ -13,8 +13,10 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/BuiltinTypes.h"
 
 #include <functional>
+#include <optional>
 
 namespace prism::kernels {
 
@@ -27,7 +29,19 @@ struct TileSizes {
   int64_t matmulM = 8;
   int64_t matmulN = 64;
   int64_t matmulK = 16;
+  int64_t attentionM = 16; // query rows per attention program
+  int64_t attentionN = 32; // keys per step of the online softmax
+  /// Replaces elementwiseBlock and rowBlock in kernels that read a row whose
+  /// innermost stride is not 1 (a transposed or interleaved view): targets
+  /// that read such rows element by element want shorter chunks.
+  int64_t stridedBlock = 256;
+
+  /// These sizes for a kernel over `operands`.
+  TileSizes forOperands(llvm::ArrayRef<mlir::MemRefType> operands) const;
 };
+
+/// What a reduce kernel combines with.
+enum class ReduceCombiner { Sum, Mean, Max, Min };
 
 /// The computation of an elementwise kernel on f32 tiles, one per input.
 using ElementwiseBody =
@@ -51,6 +65,27 @@ mlir::func::FuncOp buildRmsNormKernel(mlir::ModuleOp module, llvm::StringRef nam
                                       mlir::MemRefType output, double epsilon,
                                       const TileSizes &sizes);
 
+/// Layer normalization over the last axis (mean, biased variance), with an
+/// optional weight and bias (null types when absent). Arguments: input,
+/// [weight], [bias], output. Grid: x = rows.
+mlir::func::FuncOp buildLayerNormKernel(mlir::ModuleOp module,
+                                        llvm::StringRef name,
+                                        mlir::MemRefType input,
+                                        mlir::MemRefType weight,
+                                        mlir::MemRefType bias,
+                                        mlir::MemRefType output, double epsilon,
+                                        const TileSizes &sizes);
+
+/// Reduction of the last `reducedRank` dims of `input` (a view that put the
+/// reduced axes last); `output` has the other dims (rank >= 1). Arguments:
+/// input, output. Grid: x = product of the output dims.
+mlir::func::FuncOp buildReduceKernel(mlir::ModuleOp module, llvm::StringRef name,
+                                     ReduceCombiner combiner,
+                                     mlir::MemRefType input,
+                                     mlir::MemRefType output,
+                                     int64_t reducedRank,
+                                     const TileSizes &sizes);
+
 /// Softmax over the last axis (online max and sum, then a second pass).
 /// Arguments: input, output. Grid: x = rows.
 mlir::func::FuncOp buildSoftmaxKernel(mlir::ModuleOp module, llvm::StringRef name,
@@ -68,6 +103,59 @@ mlir::func::FuncOp buildMatmulKernel(mlir::ModuleOp module, llvm::StringRef name
                                      mlir::MemRefType output, bool transposeLhs,
                                      bool transposeRhs, mlir::Type accumulator,
                                      const TileSizes &sizes);
+
+/// Rotary embedding. `input` and `output` are rank-5 views
+/// [d0, d1, d2, 2, D/2] of the rank-4 tensors: index 3 picks the member of
+/// a rotated pair and index 4 the pair (neox and interleaved differ only in
+/// the strides of these views). `positions` is a [B, S] view; the sequence
+/// index is dim `sequenceDim` (1 for bshd, 2 for bhsd) of the input. With
+/// `cosTable` / `sinTable` ([P, D/2]) the angles are read from row
+/// clamp(pos, 0, P - 1); otherwise angle = pos * theta^(-2i/D). Arguments:
+/// input, positions, [cos, sin], output. Grid: x = d0 * d1 * d2.
+mlir::func::FuncOp buildRopeKernel(mlir::ModuleOp module, llvm::StringRef name,
+                                   mlir::MemRefType input,
+                                   mlir::MemRefType positions,
+                                   mlir::MemRefType cosTable,
+                                   mlir::MemRefType sinTable,
+                                   mlir::MemRefType output,
+                                   int64_t sequenceDim, double theta,
+                                   const TileSizes &sizes);
+
+/// Row gather: output[i..., :] = table[indices[i...], :], zero rows for
+/// indices outside [0, V). Arguments: table, indices, output. Grid:
+/// x = ceil(D / elementwiseBlock), y = number of indices.
+mlir::func::FuncOp buildEmbeddingKernel(mlir::ModuleOp module,
+                                        llvm::StringRef name,
+                                        mlir::MemRefType table,
+                                        mlir::MemRefType indices,
+                                        mlir::MemRefType output,
+                                        const TileSizes &sizes);
+
+/// What an attention kernel computes besides softmax(scale q k^T) v.
+struct AttentionOptions {
+  double scale = 1.0;
+  bool causal = false;
+  std::optional<int64_t> window;
+  /// Head dims (static; tiles are padded to a power of two and masked).
+  int64_t headDim = 0;
+  int64_t valueHeadDim = 0;
+};
+
+/// Flash attention: online softmax over blocks of `attentionN` keys for
+/// `attentionM` queries at a time, blocks outside the causal window skipped.
+/// query [B, Hq, Sq, D], key [B, Hkv, Skv, D], value [B, Hkv, Skv, Dv],
+/// optional mask (a [B, Hq, Sq, Skv] view), output [B, Hq, Sq, Dv].
+/// Arguments: query, key, value, [mask], output. Grid:
+/// x = ceil(Sq / attentionM), y = B * Hq.
+mlir::func::FuncOp buildAttentionKernel(mlir::ModuleOp module,
+                                        llvm::StringRef name,
+                                        mlir::MemRefType query,
+                                        mlir::MemRefType key,
+                                        mlir::MemRefType value,
+                                        mlir::MemRefType mask,
+                                        mlir::MemRefType output,
+                                        const AttentionOptions &options,
+                                        const TileSizes &sizes);
 
 } // namespace prism::kernels
 

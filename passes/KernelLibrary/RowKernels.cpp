@@ -1,4 +1,4 @@
-//===- RowKernels.cpp - rms_norm and softmax over the last axis -----------===//
+//===- RowKernels.cpp - rms_norm, layer_norm, softmax over the last axis --===//
 //
 // One program per row; the row is walked in chunks of `rowBlock` elements, so
 // one compiled kernel serves any row length (the tail chunk is masked).
@@ -75,7 +75,8 @@ func::FuncOp buildRmsNormKernel(ModuleOp module, StringRef name,
   KernelBuilder k(builder, kernel.getLoc());
   Value x = kernel.getArgument(0), w = kernel.getArgument(1),
         y = kernel.getArgument(2);
-  int64_t rank = input.getRank(), block = sizes.rowBlock;
+  int64_t rank = input.getRank();
+  int64_t block = sizes.forOperands({input, output}).rowBlock;
   SmallVector<Value> row = rowPosition(k, y, rank);
   Value length = k.dim(x, rank - 1);
 
@@ -109,6 +110,71 @@ func::FuncOp buildRmsNormKernel(ModuleOp module, StringRef name,
   return kernel;
 }
 
+func::FuncOp buildLayerNormKernel(ModuleOp module, StringRef name,
+                                  MemRefType input, MemRefType weight,
+                                  MemRefType bias, MemRefType output,
+                                  double epsilon, const TileSizes &sizes) {
+  OpBuilder builder(module.getContext());
+  SmallVector<Type> argTypes = {input};
+  if (weight)
+    argTypes.push_back(weight);
+  if (bias)
+    argTypes.push_back(bias);
+  argTypes.push_back(output);
+  func::FuncOp kernel = createKernel(builder, module, name, argTypes);
+  KernelBuilder k(builder, kernel.getLoc());
+  unsigned next = 0;
+  Value x = kernel.getArgument(next++);
+  Value w = weight ? kernel.getArgument(next++) : Value();
+  Value bv = bias ? kernel.getArgument(next++) : Value();
+  Value y = kernel.getArgument(next++);
+  int64_t rank = input.getRank();
+  int64_t block = sizes.forOperands({input, output}).rowBlock;
+  SmallVector<Value> row = rowPosition(k, y, rank);
+  Value length = k.dim(x, rank - 1);
+  Value count = k.splat(k.indexToF32(length), {});
+  Value zeros = k.splat(k.f32(0.0), {block});
+
+  // Pass 1: the mean (padding is zero, so the tail adds nothing).
+  Value sums = forEachChunk(k, length, block, {zeros},
+                            [&](Value column, ValueRange carried) {
+                              Value v = loadChunk(k, x, row, column, rank, block);
+                              return SmallVector<Value>{k.addf(carried[0], v)};
+                            })[0];
+  Value mean = k.divf(k.reduce(tile::CombineKind::Sum, sums, 0), count);
+  Value meanRow = k.broadcast(mean, {block});
+
+  // Pass 2: the biased variance, sum((x - mean)^2) / D, tail masked out.
+  Value squares = forEachChunk(
+      k, length, block, {zeros}, [&](Value column, ValueRange carried) {
+        Value centered =
+            k.subf(loadChunk(k, x, row, column, rank, block), meanRow);
+        Value inside = arith::CmpIOp::create(
+            builder, k.location(), arith::CmpIPredicate::ult,
+            k.iota(block, column), k.splat(length, {block}));
+        Value sq = k.select(inside, k.mulf(centered, centered), zeros);
+        return SmallVector<Value>{k.addf(carried[0], sq)};
+      })[0];
+  Value variance = k.divf(k.reduce(tile::CombineKind::Sum, squares, 0), count);
+  Value inverse = math::RsqrtOp::create(
+      builder, k.location(), k.addf(variance, k.splat(k.f32(epsilon), {})));
+  Value scale = k.broadcast(inverse, {block});
+
+  // Pass 3: normalize, scale, shift, round once.
+  forEachChunk(k, length, block, {}, [&](Value column, ValueRange) {
+    Value v = loadChunk(k, x, row, column, rank, block);
+    Value result = k.mulf(k.subf(v, meanRow), scale);
+    if (w)
+      result = k.mulf(result, loadChunk(k, w, {}, column, 1, block));
+    if (bv)
+      result = k.addf(result, loadChunk(k, bv, {}, column, 1, block));
+    storeChunk(k, result, y, row, column, rank);
+    return SmallVector<Value>{};
+  });
+  func::ReturnOp::create(builder, kernel.getLoc());
+  return kernel;
+}
+
 func::FuncOp buildSoftmaxKernel(ModuleOp module, StringRef name,
                                 MemRefType input, MemRefType output,
                                 double scale, const TileSizes &sizes) {
@@ -117,7 +183,8 @@ func::FuncOp buildSoftmaxKernel(ModuleOp module, StringRef name,
   KernelBuilder k(builder, kernel.getLoc());
   Location loc = kernel.getLoc();
   Value x = kernel.getArgument(0), y = kernel.getArgument(1);
-  int64_t rank = input.getRank(), block = sizes.rowBlock;
+  int64_t rank = input.getRank();
+  int64_t block = sizes.forOperands({input, output}).rowBlock;
   SmallVector<Value> row = rowPosition(k, y, rank);
   Value length = k.dim(x, rank - 1);
   Value minusInf = k.f32(-std::numeric_limits<double>::infinity());

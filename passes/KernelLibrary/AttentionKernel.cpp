@@ -1,0 +1,168 @@
+//===- AttentionKernel.cpp - Flash attention ------------------------------===//
+//
+// One program per block of `attentionM` queries of one (batch, query head).
+// Keys and values are visited in blocks of `attentionN` with an online
+// softmax (running row maximum m, row sum l, output accumulator acc, all in
+// f32), so the [Sq, Skv] score matrix never exists in memory. With `causal`
+// the loop stops at the last key the block's last query may see, and with
+// a window it starts at the first key its first query may see: blocks that
+// are entirely masked are never loaded.
+//
+// Rows whose keys are all masked keep m = -inf; the exponentials use a safe
+// maximum (0 in that case), so they contribute exact zeros, l stays 0, and
+// the row's output is 0 as the op specifies.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/KernelLibrary/KernelBuilder.h"
+#include "passes/KernelLibrary/KernelLibrary.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <limits>
+
+using namespace mlir;
+
+namespace prism::kernels {
+
+func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
+                                  MemRefType query, MemRefType key,
+                                  MemRefType value, MemRefType mask,
+                                  MemRefType output,
+                                  const AttentionOptions &options,
+                                  const TileSizes &sizes) {
+  OpBuilder builder(module.getContext());
+  SmallVector<Type> argTypes = {query, key, value};
+  if (mask)
+    argTypes.push_back(mask);
+  argTypes.push_back(output);
+  func::FuncOp kernel = createKernel(builder, module, name, argTypes);
+  KernelBuilder k(builder, kernel.getLoc());
+  Location loc = kernel.getLoc();
+  Value q = kernel.getArgument(0), kArg = kernel.getArgument(1),
+        v = kernel.getArgument(2);
+  Value maskArg = mask ? kernel.getArgument(3) : Value();
+  Value out = kernel.getArgument(mask ? 4 : 3);
+  const int64_t bm = sizes.attentionM, bn = sizes.attentionN;
+  const int64_t dp = llvm::PowerOf2Ceil(options.headDim);
+  const int64_t dvp = llvm::PowerOf2Ceil(options.valueHeadDim);
+  Type f32 = builder.getF32Type();
+  auto f32Tile = [&](ArrayRef<int64_t> shape) {
+    return RankedTensorType::get(shape, f32);
+  };
+
+  // Program (x, y): queries [x * bm, ...) of (batch, head) number y.
+  SmallVector<Value> bh = k.delinearize(k.programId(tile::Axis::Y),
+                                        {k.dim(q, 0), k.dim(q, 1)});
+  Value batch = bh[0], head = bh[1];
+  Value groupSize = arith::DivUIOp::create(builder, loc, k.dim(q, 1),
+                                           k.dim(kArg, 1));
+  Value kvHead = arith::DivUIOp::create(builder, loc, head, groupSize);
+  Value m0 = k.mul(k.programId(tile::Axis::X), k.index(bm));
+  Value sq = k.dim(q, 2), skv = k.dim(kArg, 2);
+  // Query i sits at absolute position i + offset (bottom-right alignment).
+  Value offset = k.sub(skv, sq);
+
+  // Key range of this block of queries.
+  Value zero = k.index(0);
+  Value lo = zero, hi = skv;
+  if (options.causal)
+    hi = k.minSigned(skv, k.maxSigned(zero, k.add(k.add(m0, k.index(bm)), offset)));
+  if (options.window) {
+    Value first = k.add(k.sub(k.add(m0, offset), k.index(*options.window)),
+                        k.index(1));
+    lo = k.roundDown(k.maxSigned(zero, first), bn);
+  }
+
+  auto load2d = [&](Value memref, Value h, Value row, Value col, int64_t rows,
+                    int64_t cols) {
+    return k.reshape(k.load(memref, ValueRange{batch, h, row, col},
+                            {1, 1, rows, cols}),
+                     {rows, cols});
+  };
+  Value qBlock = load2d(q, head, m0, zero, bm, dp);
+
+  // Row and column indices of a score block, for the masks.
+  Value rowIndex = k.broadcast(k.reshape(k.iota(bm, m0), {bm, 1}), {bm, bn});
+  Value rowLimit = arith::AddIOp::create(builder, loc, rowIndex,
+                                         k.splat(offset, {bm, bn}));
+  Value minusInf = k.f32(-std::numeric_limits<double>::infinity());
+  Value minusInfBlock = k.splat(minusInf, {bm, bn});
+  Value scaleBlock = k.splat(k.f32(options.scale), {bm, bn});
+  auto rowsToBlock = [&](Value rowValues, int64_t cols) {
+    return k.broadcast(k.reshape(rowValues, {bm, 1}), {bm, cols});
+  };
+
+  Value initMax = k.splat(minusInf, {bm});
+  Value initSum = k.splat(k.f32(0.0), {bm});
+  Value initAcc = k.splat(k.f32(0.0), {bm, dvp});
+  auto loop = scf::ForOp::create(
+      builder, loc, lo, hi, k.index(bn),
+      ValueRange{initMax, initSum, initAcc},
+      [&](OpBuilder &, Location, Value j0, ValueRange carried) {
+        Value runningMax = carried[0], runningSum = carried[1],
+              acc = carried[2];
+        // s = scale * q k^T (+ mask), -inf where a key is not visible.
+        Value kBlock = k.transpose2d(load2d(kArg, kvHead, j0, zero, bn, dp));
+        Value scores = tile::DotOp::create(builder, loc, f32Tile({bm, bn}),
+                                           qBlock, kBlock,
+                                           k.splat(k.f32(0.0), {bm, bn}));
+        scores = k.mulf(scores, scaleBlock);
+        if (maskArg)
+          scores = k.addf(scores,
+                          k.toF32(load2d(maskArg, head, m0, j0, bm, bn)));
+        Value colIndex =
+            k.broadcast(k.reshape(k.iota(bn, j0), {1, bn}), {bm, bn});
+        Value visible = arith::CmpIOp::create(
+            builder, loc, arith::CmpIPredicate::ult, colIndex,
+            k.splat(skv, {bm, bn}));
+        if (options.causal)
+          visible = arith::AndIOp::create(
+              builder, loc, visible,
+              arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::sle,
+                                    colIndex, rowLimit));
+        if (options.window) {
+          Value windowStart = arith::SubIOp::create(
+              builder, loc, rowLimit, k.splat(k.index(*options.window), {bm, bn}));
+          visible = arith::AndIOp::create(
+              builder, loc, visible,
+              arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::sgt,
+                                    colIndex, windowStart));
+        }
+        scores = k.select(visible, scores, minusInfBlock);
+
+        // Online softmax update.
+        Value newMax = arith::MaximumFOp::create(
+            builder, loc, runningMax,
+            k.reduce(tile::CombineKind::Max, scores, 1));
+        Value noKeyYet = arith::CmpFOp::create(
+            builder, loc, arith::CmpFPredicate::OEQ, newMax,
+            k.splat(minusInf, {bm}));
+        Value safeMax =
+            k.select(noKeyYet, k.splat(k.f32(0.0), {bm}), newMax);
+        Value p = k.exp(k.subf(scores, rowsToBlock(safeMax, bn)));
+        Value correction = k.exp(k.subf(runningMax, safeMax));
+        Value newSum = k.addf(k.mulf(runningSum, correction),
+                              k.reduce(tile::CombineKind::Sum, p, 1));
+        Value vBlock = k.toF32(load2d(v, kvHead, j0, zero, bn, dvp));
+        Value newAcc = tile::DotOp::create(
+            builder, loc, f32Tile({bm, dvp}), p, vBlock,
+            k.mulf(acc, rowsToBlock(correction, dvp)));
+        scf::YieldOp::create(builder, loc, ValueRange{newMax, newSum, newAcc});
+      });
+
+  // out = acc / l; rows that saw no key have acc = 0 and l = 0: zeros.
+  Value sum = loop.getResult(1);
+  Value empty = arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OEQ,
+                                      sum, k.splat(k.f32(0.0), {bm}));
+  Value denominator = k.select(empty, k.splat(k.f32(1.0), {bm}), sum);
+  Value result = k.divf(loop.getResult(2), rowsToBlock(denominator, dvp));
+  result = k.convert(result, output.getElementType());
+  k.store(k.reshape(result, {1, 1, bm, dvp}), out,
+          ValueRange{batch, head, m0, zero});
+  func::ReturnOp::create(builder, loc);
+  return kernel;
+}
+
+} // namespace prism::kernels
