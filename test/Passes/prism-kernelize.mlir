@@ -1,0 +1,88 @@
+// RUN: prism-opt %s -prism-kernelize="matmul-m=8 matmul-n=64 strided-block=16" -split-input-file | FileCheck %s
+
+// The plan of a small graph: buffers (inputs, temporaries, views), one launch
+// per op with its grid as a function of the input sizes, and the outputs.
+// Sizes are [constant, divisor, (input, dim)...]: [1, 1, 0, 0] is dim 0 of
+// input 0. The transposed output is a view, so a copy makes it contiguous,
+// reading the strided view in chunks of `strided-block`.
+
+// CHECK-LABEL: func.func @block(
+// CHECK-SAME: prism.plan = {buffers = [
+// CHECK-SAME: {dtype = f32, index = 0 : i64, kind = "input", shape = [array<i64: 1, 1, 0, 0>, array<i64: 64, 1>], unit_innermost = true}
+// CHECK-SAME: {dtype = f32, kind = "temporary", shape = [array<i64: 1, 1, 0, 0>, array<i64: 64, 1>], unit_innermost = true}
+// CHECK-SAME: {dtype = f32, kind = "view", permutation = array<i64: 1, 0>, shape = [array<i64: 32, 1>, array<i64: 1, 1, 0, 0>], source = 4 : i64, unit_innermost = false, view = "transpose"}
+// CHECK-SAME: launches = [
+// CHECK-SAME: {args = array<i64: 0, 1, 3>, grid = [{product = [array<i64: 1, 1, 0, 0>], tile = 1 : i64}, {product = [], tile = 1 : i64}, {product = [], tile = 1 : i64}], kernel = @block__0_rms_norm}
+// CHECK-SAME: {args = array<i64: 3, 2, 4>, grid = [{product = [array<i64: 1, 1, 0, 0>], tile = 8 : i64}, {product = [array<i64: 32, 1>], tile = 64 : i64}, {product = [], tile = 1 : i64}], kernel = @block__1_matmul}
+// CHECK-SAME: {args = array<i64: 5, 6>, grid = [{product = [array<i64: 1, 1, 0, 0>], tile = 16 : i64}, {product = [array<i64: 32, 1>], tile = 1 : i64}, {product = [], tile = 1 : i64}], kernel = @block__2_copy}
+// CHECK-SAME: outputs = array<i64: 6>
+// The graph itself is kept: it is what the reference evaluates.
+// CHECK: prism.rms_norm
+// CHECK: prism.matmul
+// CHECK: func.func @block__0_rms_norm(%{{.*}}: memref<?x?xf32, strided<[?, 1], offset: ?>>, %{{.*}}: memref<?xf32, strided<[1], offset: ?>>, %{{.*}}: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {tile.kernel}
+// CHECK: tile.reduce sum
+// CHECK: func.func @block__1_matmul(
+// CHECK: scf.for
+// CHECK: tile.dot %{{.*}} : tensor<8x16xf32>, tensor<16x64xf32> -> tensor<8x64xf32>
+// CHECK: func.func @block__2_copy(%{{.*}}: memref<?x?xf32, strided<[?, ?], offset: ?>>
+// CHECK: tile.load {{.*}} -> tensor<1x16xf32>
+func.func @block(%x: tensor<?x64xf32>, %w: tensor<64xf32>, %wt: tensor<32x64xf32>) -> tensor<32x?xf32> {
+  %h = prism.rms_norm %x, %w : tensor<?x64xf32>, tensor<64xf32>
+  %y = prism.matmul %h, %wt transpose_rhs : tensor<?x64xf32>, tensor<32x64xf32>
+  %t = prism.transpose %y perm = [1, 0] : tensor<?x32xf32>
+  return %t : tensor<32x?xf32>
+}
+
+// -----
+
+// Reshapes of contiguous buffers are views; the dynamic size of the new
+// shape is the element count divided by the static sizes ([1, 4, 0, 0]:
+// dim 0 of input 0 divided by 4). Broadcast operands are views too.
+// CHECK-LABEL: func.func @views(
+// CHECK-SAME: {dtype = f32, kind = "view", shape = [array<i64: 1, 4, 0, 0>, array<i64: 4, 1>], source = 0 : i64, unit_innermost = true, view = "reshape"}
+// CHECK-SAME: {dtype = f32, kind = "view", shape = [array<i64: 1, 4, 0, 0>, array<i64: 4, 1>], source = 1 : i64, unit_innermost = true, view = "broadcast"}
+// CHECK-SAME: kernel = @views__0_add
+// CHECK-SAME: outputs = array<i64: 4>
+func.func @views(%x: tensor<?xf32>, %b: tensor<4xf32>) -> tensor<?x4xf32> {
+  %r = prism.reshape %x : tensor<?xf32> to tensor<?x4xf32>
+  %y = prism.add %r, %b : tensor<?x4xf32>, tensor<4xf32>
+  return %y : tensor<?x4xf32>
+}
+
+// -----
+
+// Attention: one program per block of 16 queries of each (batch, head);
+// the tiles are padded to a power of two above the head dim (24 -> 32), the
+// key/value head is the query head divided by the group size, and the key
+// loop is bounded by the causal diagonal.
+// CHECK-LABEL: func.func @attention(
+// CHECK-SAME: grid = [{product = [array<i64: 1, 1, 0, 2>], tile = 16 : i64}, {product = [array<i64: 1, 1>, array<i64: 8, 1>], tile = 1 : i64}
+// CHECK: func.func @attention__0_attention(
+// CHECK: arith.divui
+// CHECK: arith.minsi
+// CHECK: tile.load {{.*}} -> tensor<1x1x16x32xbf16>
+// CHECK: scf.for {{.*}} -> (tensor<16xf32>, tensor<16xf32>, tensor<16x32xf32>)
+// CHECK: tile.dot {{.*}} : tensor<16x32xbf16>, tensor<32x32xbf16> -> tensor<16x32xf32>
+// CHECK: tile.reduce max {{.*}} axis = 1
+// CHECK: math.exp
+// CHECK: tile.dot {{.*}} : tensor<16x32xf32>, tensor<32x32xf32> -> tensor<16x32xf32>
+func.func @attention(%q: tensor<1x8x?x24xbf16>, %k: tensor<1x2x?x24xbf16>, %v: tensor<1x2x?x24xbf16>) -> tensor<1x8x?x24xbf16> {
+  %o = prism.attention %q, %k, %v causal : tensor<1x8x?x24xbf16>, tensor<1x2x?x24xbf16>, tensor<1x2x?x24xbf16>
+  return %o : tensor<1x8x?x24xbf16>
+}
+
+// -----
+
+// Interleaved rope reads its pairs through a reshape then a transpose view;
+// bhsd positions [S] are broadcast over the batch.
+// CHECK-LABEL: func.func @rope(
+// CHECK-SAME: shape = [array<i64: 2, 1>, array<i64: 3, 1>, array<i64: 1, 1, 0, 2>, array<i64: 4, 1>, array<i64: 2, 1>], source = 0 : i64, unit_innermost = true, view = "reshape"
+// CHECK-SAME: permutation = array<i64: 0, 1, 2, 4, 3>, shape = [array<i64: 2, 1>, array<i64: 3, 1>, array<i64: 1, 1, 0, 2>, array<i64: 2, 1>, array<i64: 4, 1>], source = 2 : i64, unit_innermost = false, view = "transpose"
+// CHECK-SAME: view = "broadcast"
+// CHECK: func.func @rope__0_rope(
+// CHECK: math.cos
+// CHECK: math.sin
+func.func @rope(%x: tensor<2x3x?x8xf32>, %p: tensor<?xi64>) -> tensor<2x3x?x8xf32> {
+  %0 = prism.rope interleaved bhsd %x, %p : tensor<2x3x?x8xf32>, tensor<?xi64>
+  return %0 : tensor<2x3x?x8xf32>
+}
