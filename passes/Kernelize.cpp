@@ -20,6 +20,7 @@
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 namespace prism {
@@ -94,9 +95,10 @@ struct BufferRecord {
 class PlanBuilder {
 public:
   PlanBuilder(ModuleOp module, func::FuncOp function,
-              const kernels::TileSizes &sizes)
+              const kernels::TileSizes &sizes,
+              llvm::StringMap<func::FuncOp> &kernelsByText)
       : module(module), function(function), sizes(sizes),
-        builder(module.getContext()) {}
+        builder(module.getContext()), kernelsByText(kernelsByText) {}
 
   LogicalResult build();
 
@@ -141,6 +143,7 @@ private:
   }
   void addLaunch(func::FuncOp kernel, std::array<DictionaryAttr, 3> grid,
                  ArrayRef<int64_t> args) {
+    kernel = deduplicate(kernel);
     launches.push_back(builder.getDictionaryAttr(
         {builder.getNamedAttr("kernel", SymbolRefAttr::get(kernel)),
          builder.getNamedAttr("grid", builder.getArrayAttr({grid[0], grid[1],
@@ -148,6 +151,24 @@ private:
          builder.getNamedAttr("args", builder.getDenseI64ArrayAttr(args))}));
   }
   DictionaryAttr one() { return gridAxis({}, 1); }
+  /// The first kernel of the module with the same signature and body as
+  /// `kernel` (which is then erased), or `kernel` itself. Ops of one kind
+  /// with the same types and layouts share one compiled kernel.
+  func::FuncOp deduplicate(func::FuncOp kernel) {
+    std::string text;
+    {
+      StringAttr name = kernel.getSymNameAttr();
+      kernel.setSymName("kernel");
+      llvm::raw_string_ostream os(text);
+      kernel->print(os, OpPrintingFlags().useLocalScope().enableDebugInfo(false));
+      kernel.setSymNameAttr(name);
+    }
+    auto [it, inserted] = kernelsByText.try_emplace(text, kernel);
+    if (inserted)
+      return kernel;
+    kernel.erase();
+    return it->second;
+  }
 
   // Ops.
   LogicalResult visit(Operation *op);
@@ -168,6 +189,7 @@ private:
   SmallVector<BufferRecord> records;
   DenseMap<Value, int64_t> buffers;
   SmallVector<Attribute> launches;
+  llvm::StringMap<func::FuncOp> &kernelsByText;
 };
 
 FailureOr<int64_t> PlanBuilder::broadcastView(Operation *op, int64_t source,
@@ -802,8 +824,9 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
       if (!function->hasAttr(tile::TileDialect::getKernelAttrName()) &&
           !function.isExternal() && !function->hasAttr(kPlanAttrName))
         graphs.push_back(function);
+    llvm::StringMap<func::FuncOp> kernelsByText;
     for (func::FuncOp function : graphs) {
-      PlanBuilder plan(module, function, sizes);
+      PlanBuilder plan(module, function, sizes, kernelsByText);
       if (failed(plan.build()))
         return signalPassFailure();
     }

@@ -22,6 +22,7 @@
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Transforms/DialectConversion.h"
 
+#include <functional>
 #include <limits>
 
 namespace prism::cpu {
@@ -176,6 +177,89 @@ std::pair<Value, Value> linearizeWithBounds(OpBuilder &b, Location loc,
   return {linear, mask};
 }
 
+/// Whether the block [indices, indices + shape) lies inside `memref`
+/// (unsigned: a start past the end, or "negative", is outside).
+Value blockInBounds(OpBuilder &b, Location loc, Value memref,
+                    ValueRange indices, ArrayRef<int64_t> shape) {
+  Value inside = arith::ConstantIntOp::create(b, loc, 1, 1);
+  for (auto [d, start] : llvm::enumerate(indices)) {
+    Value size = memref::DimOp::create(b, loc, memref, d);
+    Value startInside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                              start, size);
+    Value room = arith::SubIOp::create(b, loc, size, start);
+    Value fits = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                       indexConstant(b, loc, shape[d]), room);
+    inside = arith::AndIOp::create(
+        b, loc, inside, arith::AndIOp::create(b, loc, startInside, fits));
+  }
+  return inside;
+}
+
+/// A loop nest over the elements of the block [indices, indices + shape)
+/// that are inside `memref`; `body` gets their memref and block positions.
+void forEachInBoundsElement(
+    OpBuilder &b, Location loc, Value memref, ValueRange indices,
+    ArrayRef<int64_t> shape,
+    function_ref<void(OpBuilder &, Location, ValueRange, ValueRange)> body) {
+  SmallVector<Value> extents;
+  for (auto [d, start] : llvm::enumerate(indices)) {
+    Value size = memref::DimOp::create(b, loc, memref, d);
+    Value startInside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                              start, size);
+    Value room = arith::SubIOp::create(b, loc, size, start);
+    Value extent = arith::MinUIOp::create(
+        b, loc, indexConstant(b, loc, shape[d]), room);
+    extents.push_back(arith::SelectOp::create(b, loc, startInside, extent,
+                                              indexConstant(b, loc, 0)));
+  }
+  // One scf.for per dimension, outermost first.
+  SmallVector<Value> ivs;
+  std::function<void(OpBuilder &, Location, size_t)> nest =
+      [&](OpBuilder &nb, Location nl, size_t d) {
+        if (d == extents.size()) {
+          SmallVector<Value> positions;
+          for (auto [start, iv] : llvm::zip(indices, ivs))
+            positions.push_back(arith::AddIOp::create(nb, nl, start, iv));
+          body(nb, nl, positions, ivs);
+          return;
+        }
+        scf::ForOp::create(nb, nl, indexConstant(nb, nl, 0), extents[d],
+                           indexConstant(nb, nl, 1), ValueRange{},
+                           [&](OpBuilder &inner, Location il, Value iv,
+                               ValueRange) {
+                             ivs.push_back(iv);
+                             nest(inner, il, d + 1);
+                             ivs.pop_back();
+                             scf::YieldOp::create(inner, il);
+                           });
+      };
+  nest(b, loc, 0);
+}
+
+/// A stack buffer of `type`'s shape, allocated once at the kernel's entry.
+Value stagingBuffer(OpBuilder &b, Operation *user, VectorType type) {
+  auto function = user->getParentOfType<func::FuncOp>();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&function.getBody().front());
+  return memref::AllocaOp::create(
+      b, user->getLoc(),
+      MemRefType::get(type.getShape(), type.getElementType()));
+}
+
+/// Builds a data-movement op (broadcast, shape cast, transpose) on the i16
+/// storage form of f16/bf16 vectors, so that no half-float vector shuffle
+/// reaches LLVM: x86 without native bf16 would legalize those elementwise
+/// through compiler-rt conversions.
+Value moveBits(OpBuilder &b, Location loc, Value input, VectorType resultType,
+               function_ref<Value(Value, VectorType)> build) {
+  auto inputType = cast<VectorType>(input.getType());
+  if (!isHalfFloat(resultType.getElementType()) || inputType.getRank() == 0 ||
+      resultType.getRank() == 0)
+    return build(input, resultType);
+  Value bits = bitcastTo(b, loc, input, storageTypeOf(inputType));
+  return bitcastTo(b, loc, build(bits, storageTypeOf(resultType)), resultType);
+}
+
 //===----------------------------------------------------------------------===//
 // Patterns
 //===----------------------------------------------------------------------===//
@@ -237,11 +321,16 @@ struct ConvertBroadcast : TilePattern<tile::BroadcastOp> {
   matchAndRewrite(tile::BroadcastOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     VectorType type = vectorTypeOf(op.getType());
-    if (adaptor.getInput().getType() == type)
+    if (adaptor.getInput().getType() == type) {
       rewriter.replaceOp(op, adaptor.getInput());
-    else
-      rewriter.replaceOpWithNewOp<vector::BroadcastOp>(op, type,
-                                                       adaptor.getInput());
+      return success();
+    }
+    rewriter.replaceOp(
+        op, moveBits(rewriter, op.getLoc(), adaptor.getInput(), type,
+                     [&](Value in, VectorType t) -> Value {
+                       return vector::BroadcastOp::create(rewriter, op.getLoc(),
+                                                          t, in);
+                     }));
     return success();
   }
 };
@@ -251,8 +340,13 @@ struct ConvertExpandDims : TilePattern<tile::ExpandDimsOp> {
   LogicalResult
   matchAndRewrite(tile::ExpandDimsOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(
-        op, vectorTypeOf(op.getType()), adaptor.getInput());
+    rewriter.replaceOp(
+        op, moveBits(rewriter, op.getLoc(), adaptor.getInput(),
+                     vectorTypeOf(op.getType()),
+                     [&](Value in, VectorType t) -> Value {
+                       return vector::ShapeCastOp::create(rewriter,
+                                                          op.getLoc(), t, in);
+                     }));
     return success();
   }
 };
@@ -262,8 +356,13 @@ struct ConvertReshape : TilePattern<tile::ReshapeOp> {
   LogicalResult
   matchAndRewrite(tile::ReshapeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(
-        op, vectorTypeOf(op.getType()), adaptor.getInput());
+    rewriter.replaceOp(
+        op, moveBits(rewriter, op.getLoc(), adaptor.getInput(),
+                     vectorTypeOf(op.getType()),
+                     [&](Value in, VectorType t) -> Value {
+                       return vector::ShapeCastOp::create(rewriter,
+                                                          op.getLoc(), t, in);
+                     }));
     return success();
   }
 };
@@ -273,8 +372,13 @@ struct ConvertTranspose : TilePattern<tile::TransposeOp> {
   LogicalResult
   matchAndRewrite(tile::TransposeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOpWithNewOp<vector::TransposeOp>(op, adaptor.getInput(),
-                                                     op.getPermutation());
+    rewriter.replaceOp(
+        op, moveBits(rewriter, op.getLoc(), adaptor.getInput(),
+                     vectorTypeOf(op.getType()),
+                     [&](Value in, VectorType) -> Value {
+                       return vector::TransposeOp::create(
+                           rewriter, op.getLoc(), in, op.getPermutation());
+                     }));
     return success();
   }
 };
@@ -411,11 +515,39 @@ struct ConvertLoad : TilePattern<tile::LoadOp> {
                               storage.getElementType());
     auto memrefType = cast<MemRefType>(adaptor.getBase().getType());
     if (hasUnitInnermostStride(memrefType)) {
-      SmallVector<bool> inBounds(type.getRank(), false);
-      Value read = vector::TransferReadOp::create(
-          rewriter, loc, storage, adaptor.getBase(), adaptor.getIndices(),
-          padding, ArrayRef<bool>(inBounds));
-      rewriter.replaceOp(op, bitcastTo(rewriter, loc, read, type));
+      // A block inside the memref is one plain vector load per row. Other
+      // blocks are staged: padding, then the part inside copied element by
+      // element in a loop (masked vector loads of 16-bit elements have no
+      // AVX2 instruction; LLVM would unroll them into a branch per element).
+      Value base = adaptor.getBase();
+      ValueRange indices = adaptor.getIndices();
+      SmallVector<bool> inBounds(type.getRank(), true);
+      Value zero = indexConstant(rewriter, loc, 0);
+      SmallVector<Value> origin(type.getRank(), zero);
+      Value buffer = stagingBuffer(rewriter, op, storage);
+      auto branch = scf::IfOp::create(
+          rewriter, loc, blockInBounds(rewriter, loc, base, indices, type.getShape()),
+          [&](OpBuilder &b, Location l) {
+            Value read = vector::TransferReadOp::create(
+                b, l, storage, base, indices, padding, ArrayRef<bool>(inBounds));
+            scf::YieldOp::create(b, l, read);
+          },
+          [&](OpBuilder &b, Location l) {
+            Value fill = vector::BroadcastOp::create(b, l, storage, padding);
+            vector::TransferWriteOp::create(b, l, fill, buffer, origin,
+                                            ArrayRef<bool>(inBounds));
+            forEachInBoundsElement(
+                b, l, base, indices, type.getShape(),
+                [&](OpBuilder &inner, Location il, ValueRange at,
+                    ValueRange offset) {
+                  Value element = memref::LoadOp::create(inner, il, base, at);
+                  memref::StoreOp::create(inner, il, element, buffer, offset);
+                });
+            Value read = vector::TransferReadOp::create(
+                b, l, storage, buffer, origin, padding, ArrayRef<bool>(inBounds));
+            scf::YieldOp::create(b, l, read);
+          });
+      rewriter.replaceOp(op, bitcastTo(rewriter, loc, branch.getResult(0), type));
       return success();
     }
     FlatView view = flatten(rewriter, loc, adaptor.getBase());
@@ -446,10 +578,34 @@ struct ConvertStore : TilePattern<tile::StoreOp> {
                             storageTypeOf(type));
     auto memrefType = cast<MemRefType>(adaptor.getBase().getType());
     if (!adaptor.getMask() && hasUnitInnermostStride(memrefType)) {
-      SmallVector<bool> inBounds(type.getRank(), false);
-      rewriter.replaceOpWithNewOp<vector::TransferWriteOp>(
-          op, value, adaptor.getBase(), adaptor.getIndices(),
-          ArrayRef<bool>(inBounds));
+      // As for loads: plain vector stores inside, a staged copy at the edges.
+      Value base = adaptor.getBase();
+      ValueRange indices = adaptor.getIndices();
+      VectorType storage = storageTypeOf(type);
+      SmallVector<bool> inBounds(type.getRank(), true);
+      Value zero = indexConstant(rewriter, loc, 0);
+      SmallVector<Value> origin(type.getRank(), zero);
+      Value buffer = stagingBuffer(rewriter, op, storage);
+      scf::IfOp::create(
+          rewriter, loc, blockInBounds(rewriter, loc, base, indices, type.getShape()),
+          [&](OpBuilder &b, Location l) {
+            vector::TransferWriteOp::create(b, l, value, base, indices,
+                                            ArrayRef<bool>(inBounds));
+            scf::YieldOp::create(b, l);
+          },
+          [&](OpBuilder &b, Location l) {
+            vector::TransferWriteOp::create(b, l, value, buffer, origin,
+                                            ArrayRef<bool>(inBounds));
+            forEachInBoundsElement(
+                b, l, base, indices, type.getShape(),
+                [&](OpBuilder &inner, Location il, ValueRange at,
+                    ValueRange offset) {
+                  Value element = memref::LoadOp::create(inner, il, buffer, offset);
+                  memref::StoreOp::create(inner, il, element, base, at);
+                });
+            scf::YieldOp::create(b, l);
+          });
+      rewriter.eraseOp(op);
       return success();
     }
     FlatView view = flatten(rewriter, loc, adaptor.getBase());

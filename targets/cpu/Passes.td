@@ -38,7 +38,8 @@ def CpuLowerTileToVector : Pass<"prism-cpu-lower-tile-to-vector", "mlir::ModuleO
   }];
   let dependentDialects = ["mlir::vector::VectorDialect",
                            "mlir::memref::MemRefDialect",
-                           "mlir::arith::ArithDialect"];
+                           "mlir::arith::ArithDialect",
+                           "mlir::scf::SCFDialect"];
 }
 
 def CpuPackKernelArguments : Pass<"prism-cpu-pack-kernel-arguments", "mlir::ModuleOp"> {

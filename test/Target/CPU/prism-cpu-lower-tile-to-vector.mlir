@@ -6,7 +6,7 @@
 // CHECK-SAME: attributes {prism.cpu_kernel}
 // CHECK-NOT: tile.
 // CHECK: %[[V:.+]] = vector.broadcast %[[NZ]] : index to vector<1xindex>
-// CHECK: vector.transfer_write %[[V]], %[[OUT]][%[[PY]]]
+// CHECK: vector.transfer_write %[[V]], %[[OUT]][%[[PY]]] {in_bounds = [true]}
 func.func @grid(%out: memref<?xindex, strided<[1], offset: ?>>) attributes {tile.kernel} {
   %y = tile.program_id y
   %nz = tile.num_programs z
@@ -17,16 +17,36 @@ func.func @grid(%out: memref<?xindex, strided<[1], offset: ?>>) attributes {tile
 
 // -----
 
-// Unit-stride blocks are transfers, masked by the memref bounds.
+// Unit-stride blocks inside the memref are plain transfers; blocks at its
+// edges are staged through a stack buffer (padding, then a loop copying the
+// elements inside), never masked vector memory operations.
 // CHECK-LABEL: func.func @unit_stride
-// CHECK: %[[PAD:.+]] = arith.constant 0xFF800000 : f32
-// CHECK: %[[T:.+]] = vector.transfer_read %{{.+}}[%{{.+}}, %{{.+}}], %[[PAD]] : memref<?x?xf32, strided<[?, 1], offset: ?>>, vector<4x128xf32>
+// CHECK-DAG: %[[PAD:.+]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG: %[[STAGE_STORE:.+]] = memref.alloca() : memref<4x128xf32>
+// CHECK-DAG: %[[STAGE_LOAD:.+]] = memref.alloca() : memref<4x128xf32>
+// CHECK: %[[T:.+]] = scf.if %{{.+}} -> (vector<4x128xf32>) {
+// CHECK:   %[[R:.+]] = vector.transfer_read %{{.+}}[%{{.+}}, %{{.+}}], %[[PAD]] {in_bounds = [true, true]} : memref<?x?xf32, strided<[?, 1], offset: ?>>, vector<4x128xf32>
+// CHECK:   scf.yield %[[R]]
+// CHECK: } else {
+// CHECK:   vector.transfer_write %{{.+}}, %[[STAGE_LOAD]]
+// CHECK:   scf.for
+// CHECK:     scf.for
+// CHECK:       memref.load %{{.+}} : memref<?x?xf32, strided<[?, 1], offset: ?>>
+// CHECK:       memref.store %{{.+}}, %[[STAGE_LOAD]]
+// CHECK:   vector.transfer_read %[[STAGE_LOAD]]
 // CHECK: %[[M:.+]] = vector.multi_reduction <maximumf>, %[[T]], %{{.+}} [1] : vector<4x128xf32> to vector<4xf32>
 // CHECK: %[[C:.+]] = vector.shape_cast %[[M]] : vector<4xf32> to vector<4x1xf32>
 // CHECK: %[[B:.+]] = vector.broadcast %[[C]] : vector<4x1xf32> to vector<4x128xf32>
 // CHECK: %[[D:.+]] = arith.subf %[[T]], %[[B]] : vector<4x128xf32>
 // CHECK: %[[E:.+]] = math.exp %[[D]] : vector<4x128xf32>
-// CHECK: vector.transfer_write %[[E]], %{{.+}}[%{{.+}}, %{{.+}}] : vector<4x128xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+// CHECK: scf.if
+// CHECK:   vector.transfer_write %[[E]], %{{.+}}[%{{.+}}, %{{.+}}] {in_bounds = [true, true]} : vector<4x128xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+// CHECK: } else {
+// CHECK:   vector.transfer_write %[[E]], %[[STAGE_STORE]]
+// CHECK:   scf.for
+// CHECK:     scf.for
+// CHECK:       memref.load %[[STAGE_STORE]]
+// CHECK:       memref.store %{{.+}} : memref<?x?xf32, strided<[?, 1], offset: ?>>
 func.func @unit_stride(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>, %i: index) attributes {tile.kernel} {
   %ninf = arith.constant 0xFF800000 : f32
   %s = tile.load %x[%i, %i] padding(%ninf : f32) : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<4x128xf32>
