@@ -6,6 +6,9 @@
 #include "prism/Reference/ReferenceOps.h"
 
 #include "llvm/ADT/APFloat.h"
+
+#include <cmath>
+#include <cstring>
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -161,49 +164,89 @@ llvm::Expected<std::vector<Tensor>> evaluateFunction(func::FuncOp function,
 // Host tensors
 //===----------------------------------------------------------------------===//
 
-static const llvm::fltSemantics *semanticsOf(const std::string &dtype) {
-  if (dtype == "f16")
-    return &llvm::APFloat::IEEEhalf();
-  if (dtype == "bf16")
-    return &llvm::APFloat::BFloat();
-  if (dtype == "f8E4M3FN")
-    return &llvm::APFloat::Float8E4M3FN();
-  return nullptr;
+/// IEEE half / bfloat16 bits of a value that is exactly representable in
+/// them (the reference rounds first), and back; f8 goes through APFloat.
+static uint16_t exactHalfBits(double v) {
+  uint16_t sign = std::signbit(v) ? 0x8000 : 0;
+  double a = std::fabs(v);
+  if (std::isnan(v))
+    return 0x7e00;
+  if (std::isinf(v))
+    return sign | 0x7c00;
+  if (a == 0.0)
+    return sign;
+  int e = std::ilogb(a);
+  if (e < -14) // subnormal: a = m * 2^-24
+    return sign | static_cast<uint16_t>(std::ldexp(a, 24));
+  uint16_t mantissa = static_cast<uint16_t>(std::ldexp(a, 10 - e) - 1024.0);
+  return sign | static_cast<uint16_t>((e + 15) << 10) | mantissa;
+}
+
+static double halfBitsToDouble(uint16_t bits) {
+  double sign = (bits & 0x8000) ? -1.0 : 1.0;
+  int exponent = (bits >> 10) & 0x1f, mantissa = bits & 0x3ff;
+  if (exponent == 0x1f)
+    return mantissa ? std::nan("") : sign * INFINITY;
+  if (exponent == 0)
+    return sign * std::ldexp(mantissa, -24);
+  return sign * std::ldexp(1024 + mantissa, exponent - 25);
+}
+
+static uint16_t exactBfloatBits(double v) {
+  float f = static_cast<float>(v); // exact: v is a bf16 value
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  if (std::isnan(f))
+    return 0x7fc0;
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+static double bfloatBitsToDouble(uint16_t bits) {
+  uint32_t wide = static_cast<uint32_t>(bits) << 16;
+  float f;
+  std::memcpy(&f, &wide, 4);
+  return f;
+}
+
+template <typename T>
+static void decode(const uint8_t *bytes, std::vector<double> &out) {
+  for (size_t i = 0; i < out.size(); ++i) {
+    T x;
+    std::memcpy(&x, bytes + sizeof(T) * i, sizeof(T));
+    out[i] = static_cast<double>(x);
+  }
 }
 
 llvm::Expected<Tensor> fromHost(const runtime::HostTensor &host) {
   Tensor t(host.shape);
   const auto *bytes = static_cast<const uint8_t *>(host.data);
   int64_t n = host.numElements();
-  for (int64_t i = 0; i < n; ++i) {
-    double v;
-    if (host.dtype == "f32") {
-      float f;
-      std::memcpy(&f, bytes + 4 * i, 4);
-      v = f;
-    } else if (host.dtype == "i32") {
-      int32_t x;
-      std::memcpy(&x, bytes + 4 * i, 4);
-      v = x;
-    } else if (host.dtype == "i64") {
-      int64_t x;
-      std::memcpy(&x, bytes + 8 * i, 8);
-      v = static_cast<double>(x);
-    } else if (host.dtype == "i8") {
-      v = static_cast<int8_t>(bytes[i]);
-    } else if (const llvm::fltSemantics *sem = semanticsOf(host.dtype)) {
-      unsigned bits = llvm::APFloat::getSizeInBits(*sem);
-      uint64_t raw = 0;
-      std::memcpy(&raw, bytes + i * (bits / 8), bits / 8);
-      llvm::APFloat f(*sem, llvm::APInt(bits, raw));
+  const std::string &dtype = host.dtype;
+  if (dtype == "f32") {
+    decode<float>(bytes, t.data);
+  } else if (dtype == "i32") {
+    decode<int32_t>(bytes, t.data);
+  } else if (dtype == "i64") {
+    decode<int64_t>(bytes, t.data);
+  } else if (dtype == "i8") {
+    decode<int8_t>(bytes, t.data);
+  } else if (dtype == "f16" || dtype == "bf16") {
+    auto convert = dtype == "f16" ? halfBitsToDouble : bfloatBitsToDouble;
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t raw;
+      std::memcpy(&raw, bytes + 2 * i, 2);
+      t.data[i] = convert(raw);
+    }
+  } else if (dtype == "f8E4M3FN") {
+    for (int64_t i = 0; i < n; ++i) {
+      llvm::APFloat f(llvm::APFloat::Float8E4M3FN(), llvm::APInt(8, bytes[i]));
       bool lost;
       f.convert(llvm::APFloat::IEEEdouble(), llvm::APFloat::rmNearestTiesToEven,
                 &lost);
-      v = f.convertToDouble();
-    } else {
-      return unsupported("unsupported dtype '" + host.dtype + "'");
+      t.data[i] = f.convertToDouble();
     }
-    t.data[i] = v;
+  } else {
+    return unsupported("unsupported dtype '" + dtype + "'");
   }
   return t;
 }
@@ -212,33 +255,51 @@ llvm::Expected<runtime::HostTensor> toHost(const Tensor &t,
                                            const std::string &dtype) {
   runtime::HostTensor host = runtime::HostTensor::allocate(dtype, t.shape);
   auto *bytes = static_cast<uint8_t *>(host.data);
-  for (int64_t i = 0; i < t.numElements(); ++i) {
-    double v = t.data[i];
-    if (dtype == "f32") {
+  int64_t n = t.numElements();
+  auto each = [&](auto store) {
+    for (int64_t i = 0; i < n; ++i)
+      store(i, t.data[i]);
+  };
+  if (dtype == "f32") {
+    each([&](int64_t i, double v) {
       float f = static_cast<float>(v);
       std::memcpy(bytes + 4 * i, &f, 4);
-    } else if (dtype == "i32") {
+    });
+  } else if (dtype == "i32") {
+    each([&](int64_t i, double v) {
       int32_t x = static_cast<int32_t>(v);
       std::memcpy(bytes + 4 * i, &x, 4);
-    } else if (dtype == "i64") {
+    });
+  } else if (dtype == "i64") {
+    each([&](int64_t i, double v) {
       int64_t x = static_cast<int64_t>(v);
       std::memcpy(bytes + 8 * i, &x, 8);
-    } else if (dtype == "i8") {
+    });
+  } else if (dtype == "i8") {
+    each([&](int64_t i, double v) {
       bytes[i] = static_cast<uint8_t>(
           static_cast<int8_t>(roundTo(v, ElementKind::I8)));
-    } else if (const llvm::fltSemantics *sem = semanticsOf(dtype)) {
-      double rounded = roundTo(v, dtype == "f16"    ? ElementKind::F16
-                                  : dtype == "bf16" ? ElementKind::BF16
-                                                    : ElementKind::F8E4M3FN);
-      llvm::APFloat f(rounded);
+    });
+  } else if (dtype == "f16") {
+    each([&](int64_t i, double v) {
+      uint16_t raw = exactHalfBits(roundTo(v, ElementKind::F16));
+      std::memcpy(bytes + 2 * i, &raw, 2);
+    });
+  } else if (dtype == "bf16") {
+    each([&](int64_t i, double v) {
+      uint16_t raw = exactBfloatBits(roundTo(v, ElementKind::BF16));
+      std::memcpy(bytes + 2 * i, &raw, 2);
+    });
+  } else if (dtype == "f8E4M3FN") {
+    each([&](int64_t i, double v) {
+      llvm::APFloat f(roundTo(v, ElementKind::F8E4M3FN));
       bool lost;
-      f.convert(*sem, llvm::APFloat::rmNearestTiesToEven, &lost);
-      uint64_t raw = f.bitcastToAPInt().getZExtValue();
-      unsigned bits = llvm::APFloat::getSizeInBits(*sem);
-      std::memcpy(bytes + i * (bits / 8), &raw, bits / 8);
-    } else {
-      return unsupported("unsupported dtype '" + dtype + "'");
-    }
+      f.convert(llvm::APFloat::Float8E4M3FN(),
+                llvm::APFloat::rmNearestTiesToEven, &lost);
+      bytes[i] = static_cast<uint8_t>(f.bitcastToAPInt().getZExtValue());
+    });
+  } else {
+    return unsupported("unsupported dtype '" + dtype + "'");
   }
   return host;
 }

@@ -444,7 +444,34 @@ llvm::Expected<Tensor> reshape(const Tensor &input, std::vector<int64_t> shape) 
   return Tensor(shape, input.data);
 }
 
+/// Round to nearest even to a binary format with `precision` significant
+/// bits and minimum normal exponent `minExponent`, saturating nothing:
+/// values past the largest finite number become infinities. Written with
+/// exact double arithmetic (power-of-two scaling and one nearbyint in the
+/// default rounding mode), so it is one correct rounding, not two.
+static double roundToBinary(double value, int precision, int minExponent,
+                            double largest) {
+  if (value == 0.0 || !std::isfinite(value))
+    return value;
+  int exponent = std::max(std::ilogb(value), minExponent);
+  double quantum = std::ldexp(1.0, exponent - precision + 1);
+  double rounded = std::nearbyint(value / quantum) * quantum;
+  if (std::fabs(rounded) > largest)
+    return std::copysign(std::numeric_limits<double>::infinity(), value);
+  return rounded;
+}
+
 double roundTo(double value, ElementKind kind) {
+  switch (kind) {
+  case ElementKind::F32:
+    return static_cast<double>(static_cast<float>(value));
+  case ElementKind::BF16:
+    return roundToBinary(value, 8, -126, std::ldexp(255.0, 120));
+  case ElementKind::F16:
+    return roundToBinary(value, 11, -14, 65504.0);
+  default:
+    break;
+  }
   if (kind == ElementKind::I8) {
     if (std::isnan(value))
       return 0.0;

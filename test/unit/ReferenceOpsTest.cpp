@@ -12,7 +12,10 @@
 
 #include <gtest/gtest.h>
 
+#include "llvm/ADT/APFloat.h"
+
 #include <cmath>
+#include <random>
 
 using namespace prism::reference;
 
@@ -283,3 +286,53 @@ TEST(ReferenceOps, ErrorMetricAndTolerances) {
 }
 
 } // namespace
+
+namespace {
+
+double roundWithAPFloat(double value, const llvm::fltSemantics &semantics) {
+  llvm::APFloat f(value);
+  bool lost;
+  f.convert(semantics, llvm::APFloat::rmNearestTiesToEven, &lost);
+  f.convert(llvm::APFloat::IEEEdouble(), llvm::APFloat::rmNearestTiesToEven,
+            &lost);
+  return f.convertToDouble();
+}
+
+void expectSameRounding(double value) {
+  EXPECT_EQ(roundTo(value, ElementKind::BF16),
+            roundWithAPFloat(value, llvm::APFloat::BFloat()))
+      << "bf16 of " << value;
+  EXPECT_EQ(roundTo(value, ElementKind::F16),
+            roundWithAPFloat(value, llvm::APFloat::IEEEhalf()))
+      << "f16 of " << value;
+  EXPECT_EQ(roundTo(value, ElementKind::F32),
+            roundWithAPFloat(value, llvm::APFloat::IEEEsingle()))
+      << "f32 of " << value;
+}
+
+} // namespace
+
+// The fast rounding of the reference (scaled nearbyint) against LLVM's
+// APFloat: random doubles over every exponent range that matters (subnormals
+// of each format, overflow), and exact ties, which must go to even.
+TEST(ReferenceOps, RoundingMatchesAPFloat) {
+  std::mt19937_64 generator(42);
+  std::uniform_real_distribution<double> mantissa(1.0, 2.0);
+  std::uniform_int_distribution<int> exponent(-160, 135);
+  for (int i = 0; i < 200000; ++i) {
+    double v = std::ldexp(mantissa(generator), exponent(generator));
+    expectSameRounding(i % 2 ? v : -v);
+  }
+  // Ties: halfway between two bf16 / f16 neighbours, both parities.
+  for (double base : {1.0, 1.0078125, 3.0, 65504.0, 6.103515625e-05}) {
+    expectSameRounding(base + std::ldexp(1.0, std::ilogb(base) - 8));
+    expectSameRounding(base + std::ldexp(1.0, std::ilogb(base) - 11));
+  }
+  for (double special : {0.0, -0.0, 65520.0, 65519.99, 3.4e38, 3.39e38, 1e-45,
+                         std::ldexp(1.0, -149), std::ldexp(1.0, -150),
+                         std::ldexp(1.0, -25), std::ldexp(1.0, -24),
+                         std::ldexp(3.0, -26)})
+    expectSameRounding(special);
+  EXPECT_TRUE(std::isinf(roundTo(1e300, ElementKind::BF16)));
+  EXPECT_TRUE(std::isnan(roundTo(std::nan(""), ElementKind::F16)));
+}
