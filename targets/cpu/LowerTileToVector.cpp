@@ -12,7 +12,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/Math/Transforms/Approximation.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -732,9 +732,18 @@ struct CpuLowerTileToVectorPass
     if (failed(applyPartialConversion(module, target, std::move(patterns))))
       return signalPassFailure();
 
-    // LLVM has no erf intrinsic: a polynomial (|error| < 1.2e-7) on vectors.
+    // exp, log, tanh and erf as vector polynomials (a few ulp in f32; LLVM
+    // would otherwise call libm once per lane, and it has no erf at all).
+    // sin and cos keep libm: rope angles reach thousands of radians, beyond
+    // the range reduction of the polynomial versions.
     RewritePatternSet approximations(context);
-    approximations.add<math::ErfPolynomialApproximation>(context);
+    populateMathPolynomialApproximationPatterns(
+        approximations, [](StringRef name) {
+          name.consume_front("math.");
+          return llvm::is_contained({"exp", "expm1", "log", "log1p", "log2",
+                                     "tanh", "erf"},
+                                    name);
+        });
     if (failed(applyPatternsGreedily(module, std::move(approximations))))
       signalPassFailure();
   }
