@@ -3,6 +3,7 @@
 #include "prism/Runtime/Bundle.h"
 
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -30,17 +31,23 @@ int64_t HostTensor::numElements() const {
   return n;
 }
 
-HostTensor HostTensor::allocate(const std::string &dtype,
-                                std::vector<int64_t> shape) {
+HostTensor HostTensor::allocateUninitialized(const std::string &dtype,
+                                             std::vector<int64_t> shape) {
   HostTensor t;
   t.dtype = dtype;
   t.shape = std::move(shape);
   size_t bytes = static_cast<size_t>(t.byteSize());
-  size_t rounded = ((bytes + 63) / 64) * 64;
-  void *memory = std::aligned_alloc(64, rounded ? rounded : 64);
-  std::memset(memory, 0, rounded ? rounded : 64);
+  size_t rounded = std::max<size_t>(64, ((bytes + 63) / 64) * 64);
+  void *memory = std::aligned_alloc(64, rounded);
   t.storage = std::shared_ptr<void>(memory, std::free);
   t.data = memory;
+  return t;
+}
+
+HostTensor HostTensor::allocate(const std::string &dtype,
+                                std::vector<int64_t> shape) {
+  HostTensor t = allocateUninitialized(dtype, std::move(shape));
+  std::memset(t.data, 0, std::max<int64_t>(64, t.byteSize()));
   return t;
 }
 
@@ -197,7 +204,8 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
     if (b.kind == "input") {
       buffers[id] = StridedBuffer::contiguous(inputs[b.index].data, sizes);
     } else if (b.kind == "temporary") {
-      temporaries[id] = HostTensor::allocate(b.dtype, sizes);
+      // Every temporary is written entirely by the kernel that produces it.
+      temporaries[id] = HostTensor::allocateUninitialized(b.dtype, sizes);
       buffers[id] = StridedBuffer::contiguous(temporaries[id].data, sizes);
     } else {
       const StridedBuffer &source = buffers[b.source];

@@ -125,6 +125,9 @@ struct HostTensor {
   /// A zero-initialized tensor with 64-byte aligned storage.
   static HostTensor allocate(const std::string &dtype,
                              std::vector<int64_t> shape);
+  /// The same without the zero fill, for buffers a kernel writes entirely.
+  static HostTensor allocateUninitialized(const std::string &dtype,
+                                          std::vector<int64_t> shape);
 };
 
 class Bundle {
