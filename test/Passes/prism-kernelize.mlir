@@ -86,3 +86,78 @@ func.func @rope(%x: tensor<2x3x?x8xf32>, %p: tensor<?xi64>) -> tensor<2x3x?x8xf3
   %0 = prism.rope interleaved bhsd %x, %p : tensor<2x3x?x8xf32>, tensor<?xi64>
   return %0 : tensor<2x3x?x8xf32>
 }
+
+// -----
+
+// Softmax over a middle axis reads and writes transposed views that put the
+// axis last; the row kernel makes one pass for the online max and sum and
+// one to write.
+// CHECK-LABEL: func.func @softmax_axis(
+// CHECK-SAME: permutation = array<i64: 0, 2, 1>
+// CHECK-SAME: view = "transpose"
+// CHECK: func.func @softmax_axis__0_softmax(
+// CHECK: scf.for {{.*}} -> (tensor<f32>, tensor<f32>)
+// CHECK: tile.reduce max
+// CHECK: math.exp
+// CHECK: tile.reduce sum
+// CHECK: scf.for
+// CHECK: arith.divf
+// CHECK: tile.store
+func.func @softmax_axis(%x: tensor<2x?x8xf32>) -> tensor<2x?x8xf32> {
+  %0 = prism.softmax %x axis = 1 : tensor<2x?x8xf32>
+  return %0 : tensor<2x?x8xf32>
+}
+
+// -----
+
+// layer_norm: three passes over the row (mean, variance with the tail
+// masked, normalize) with optional weight and bias arguments.
+// CHECK-LABEL: func.func @layer_norm(
+// CHECK: func.func @layer_norm__0_layer_norm(%{{.*}}: memref<?x?xf16, {{.*}}>, %{{.*}}: memref<?xf32, {{.*}}>, %{{.*}}: memref<?x?xf16, {{.*}}>)
+// CHECK: tile.reduce sum
+// CHECK: arith.cmpi ult
+// CHECK: arith.select
+// CHECK: tile.reduce sum
+// CHECK: math.rsqrt
+// CHECK: arith.truncf {{.*}} to tensor<256xf16>
+func.func @layer_norm(%x: tensor<?x768xf16>, %b: tensor<768xf32>) -> tensor<?x768xf16> {
+  %0 = prism.layer_norm %x bias(%b : tensor<768xf32>) : tensor<?x768xf16>
+  return %0 : tensor<?x768xf16>
+}
+
+// -----
+
+// reduce: kept axes first, reduced axes last (a transpose view), one
+// program per output element, keepdims as a reshape view of the result.
+// CHECK-LABEL: func.func @reduce(
+// CHECK-SAME: permutation = array<i64: 1, 0, 2>
+// CHECK-SAME: kind = "temporary", shape = [array<i64: 1, 1, 0, 1>]
+// CHECK-SAME: view = "reshape"
+// CHECK: func.func @reduce__0_reduce(
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: arith.maximumf
+// CHECK: tile.reduce max
+func.func @reduce(%x: tensor<4x?x6xf32>) -> tensor<1x?x1xf32> {
+  %0 = prism.reduce max %x axes = [0, 2] keepdims : tensor<4x?x6xf32>
+  return %0 : tensor<1x?x1xf32>
+}
+
+// -----
+
+// embedding: a gather whose bounds check turns ids outside the table into
+// zero rows; elementwise ops and casts share one kernel shape.
+// CHECK-LABEL: func.func @embed_then_gelu(
+// CHECK: func.func @embed_then_gelu__0_embedding(
+// CHECK: arith.index_cast {{.*}} : tensor<i32> to tensor<index>
+// CHECK: tile.gather
+// CHECK: func.func @embed_then_gelu__1_gelu(
+// CHECK: math.erf
+// CHECK: func.func @embed_then_gelu__2_cast(
+// CHECK: arith.truncf {{.*}} to tensor<256xbf16>
+func.func @embed_then_gelu(%t: tensor<100x64xf32>, %ids: tensor<?xi32>) -> tensor<?x64xbf16> {
+  %e = prism.embedding %t, %ids : tensor<100x64xf32>, tensor<?xi32>
+  %g = prism.gelu %e : tensor<?x64xf32>
+  %c = prism.cast %g : tensor<?x64xf32> to tensor<?x64xbf16>
+  return %c : tensor<?x64xbf16>
+}

@@ -17,6 +17,7 @@
 // RUN: prism-run %s --entry=attention_decode_window --check --dynamic-size=40 | FileCheck %s
 // RUN: prism-run %s --entry=attention_more_queries --check --dynamic-size=37 | FileCheck %s
 // RUN: prism-run %s --entry=attention_mask_bf16 --check --dynamic-size=21 | FileCheck %s
+// RUN: prism-run %s --entry=f16_ops --check --dynamic-size=29 | FileCheck %s
 // CHECK-NOT: FAIL
 // CHECK: PASS
 
@@ -86,4 +87,14 @@ func.func @attention_more_queries(%q: tensor<1x2x?x8xf32>, %k: tensor<1x2x5x8xf3
 func.func @attention_mask_bf16(%q: tensor<1x2x?x16xbf16>, %k: tensor<1x2x?x16xbf16>, %v: tensor<1x2x?x16xbf16>, %m: tensor<?x?xf32>) -> tensor<1x2x?x16xbf16> {
   %0 = prism.attention %q, %k, %v mask(%m : tensor<?x?xf32>) : tensor<1x2x?x16xbf16>, tensor<1x2x?x16xbf16>, tensor<1x2x?x16xbf16>
   return %0 : tensor<1x2x?x16xbf16>
+}
+
+// f16 through rope, attention (GQA, causal, a head dim that is not a power
+// of two) and layer_norm.
+func.func @f16_ops(%x: tensor<1x?x4x24xf16>, %kv: tensor<1x2x?x24xf16>, %p: tensor<?xi32>, %h: tensor<?x96xf16>) -> (tensor<1x4x?x24xf16>, tensor<?x96xf16>) {
+  %r = prism.rope neox bshd %x, %p : tensor<1x?x4x24xf16>, tensor<?xi32>
+  %q = prism.transpose %r perm = [0, 2, 1, 3] : tensor<1x?x4x24xf16>
+  %a = prism.attention %q, %kv, %kv causal : tensor<1x4x?x24xf16>, tensor<1x2x?x24xf16>, tensor<1x2x?x24xf16>
+  %n = prism.layer_norm %h : tensor<?x96xf16>
+  return %a, %n : tensor<1x4x?x24xf16>, tensor<?x96xf16>
 }
