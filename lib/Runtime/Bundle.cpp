@@ -204,8 +204,18 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
     if (b.kind == "input") {
       buffers[id] = StridedBuffer::contiguous(inputs[b.index].data, sizes);
     } else if (b.kind == "temporary") {
-      // Every temporary is written entirely by the kernel that produces it.
-      temporaries[id] = HostTensor::allocateUninitialized(b.dtype, sizes);
+      // Every temporary is written entirely by the kernel that produces it,
+      // so pooled memory needs no clearing.
+      HostTensor &t = temporaries[id];
+      t.dtype = b.dtype;
+      t.shape = sizes;
+      t.storage = pool->acquire(static_cast<size_t>(t.byteSize()));
+      if (!t.storage) {
+        error = "out of host memory for a " + formatShape(sizes) + " " +
+                b.dtype + " buffer";
+        return false;
+      }
+      t.data = t.storage.get();
       buffers[id] = StridedBuffer::contiguous(temporaries[id].data, sizes);
     } else {
       const StridedBuffer &source = buffers[b.source];

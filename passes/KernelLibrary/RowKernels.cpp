@@ -207,7 +207,39 @@ func::FuncOp buildSoftmaxKernel(ModuleOp module, StringRef name,
         .getResult();
   };
 
-  // Online maximum and sum of exponentials: one read of the row.
+  if (output.getElementType().isF32()) {
+    // Three passes, one exponential per element: the maximum; then
+    // e = exp(s - max) stored to the output with its sum; then the output
+    // divided by the sum. The row is re-read from cache, the exponential is
+    // what costs.
+    Value maximum = k.reduce(
+        tile::CombineKind::Max,
+        forEachChunk(k, length, block, {k.splat(minusInf, {block})},
+                     [&](Value column, ValueRange carried) {
+                       return SmallVector<Value>{arith::MaximumFOp::create(
+                           builder, loc, carried[0], scores(column))};
+                     })[0],
+        0);
+    Value maximumRow = k.broadcast(maximum, {block});
+    Value sums = forEachChunk(
+        k, length, block, {k.splat(k.f32(0.0), {block})},
+        [&](Value column, ValueRange carried) {
+          Value e = k.exp(k.subf(scores(column), maximumRow));
+          storeChunk(k, e, y, row, column, rank);
+          return SmallVector<Value>{k.addf(carried[0], e)};
+        })[0];
+    Value sum = k.broadcast(k.reduce(tile::CombineKind::Sum, sums, 0), {block});
+    forEachChunk(k, length, block, {}, [&](Value column, ValueRange) {
+      Value e = loadChunk(k, y, row, column, rank, block);
+      storeChunk(k, k.divf(e, sum), y, row, column, rank);
+      return SmallVector<Value>{};
+    });
+    func::ReturnOp::create(builder, loc);
+    return kernel;
+  }
+
+  // Narrower outputs would round the stored exponentials twice: an online
+  // maximum and sum in one read, then the exponentials again.
   SmallVector<Value> stats = forEachChunk(
       k, length, block, {k.splat(minusInf, {}), k.splat(k.f32(0.0), {})},
       [&](Value column, ValueRange carried) {

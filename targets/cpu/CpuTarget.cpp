@@ -65,7 +65,7 @@ public:
   std::string getKernelizeOptions(const TargetSpec &) const override {
     // 8 x 64 f32 accumulators fill 16 of the 32 AVX-512 registers (32 of the
     // 16 AVX2 ones: LLVM spills some); row chunks of 256 f32 are 1 KB.
-    return "elementwise-block=256 row-block=256 matmul-m=8 matmul-n=64 "
+    return "elementwise-block=256 row-block=64 matmul-m=8 matmul-n=64 "
            "matmul-k=16 attention-m=16 attention-n=32 strided-block=16";
   }
 

@@ -90,15 +90,19 @@ func.func @rope(%x: tensor<2x3x?x8xf32>, %p: tensor<?xi64>) -> tensor<2x3x?x8xf3
 // -----
 
 // Softmax over a middle axis reads and writes transposed views that put the
-// axis last; the row kernel makes one pass for the online max and sum and
-// one to write.
+// axis last. With an f32 output the row kernel makes three passes with one
+// exponential per element: the maximum, the stored exponentials and their
+// sum, the division.
 // CHECK-LABEL: func.func @softmax_axis(
 // CHECK-SAME: permutation = array<i64: 0, 2, 1>
 // CHECK-SAME: view = "transpose"
 // CHECK: func.func @softmax_axis__0_softmax(
-// CHECK: scf.for {{.*}} -> (tensor<f32>, tensor<f32>)
+// CHECK: scf.for
+// CHECK: arith.maximumf
 // CHECK: tile.reduce max
+// CHECK: scf.for
 // CHECK: math.exp
+// CHECK: tile.store
 // CHECK: tile.reduce sum
 // CHECK: scf.for
 // CHECK: arith.divf

@@ -10,6 +10,7 @@
 #ifndef PRISM_RUNTIME_BUNDLE_H
 #define PRISM_RUNTIME_BUNDLE_H
 
+#include "prism/Runtime/BufferPool.h"
 #include "prism/Runtime/Json.h"
 
 #include <array>
@@ -149,6 +150,9 @@ public:
 private:
   Manifest bundleManifest;
   std::unique_ptr<KernelRunner> runner;
+  /// Temporaries and outputs come from here and return to it when released,
+  /// so repeated runs reuse memory instead of faulting in fresh pages.
+  std::shared_ptr<BufferPool> pool = BufferPool::create();
 };
 
 } // namespace prism::runtime
