@@ -28,6 +28,9 @@ void prism::registerAllDialects(mlir::DialectRegistry &registry) {
                   mlir::vector::VectorDialect, mlir::LLVM::LLVMDialect,
                   mlir::func::FuncDialect, mlir::math::MathDialect,
                   mlir::scf::SCFDialect, mlir::tensor::TensorDialect>();
+  // What each enabled backend's pipeline needs (GPU dialects, translations).
+  prism::registerAllTargets();
+  prism::registerTargetDialects(registry);
 }
 
 void prism::registerAllPasses() {

@@ -182,6 +182,17 @@ llvm::Expected<CompileResult> compileToBundle(ModuleOp source,
   if (!library)
     return library.takeError();
   manifest.library = *library;
+  // GPU backends record each kernel's launch configuration on the module.
+  if (auto configs = (*module)->getAttrOfType<DictionaryAttr>(
+          "prism.kernel_configs")) {
+    for (NamedAttribute entry : configs) {
+      auto config = cast<DictionaryAttr>(entry.getValue());
+      runtime::KernelConfig k;
+      k.threads = config.getAs<IntegerAttr>("threads").getInt();
+      k.sharedBytes = config.getAs<IntegerAttr>("shared_bytes").getInt();
+      manifest.kernels[entry.getName().str()] = k;
+    }
+  }
   manifest.pipeline = kernelize + " | " + loweringText;
   llvm::SHA256 hash;
   hash.update(sourceText);

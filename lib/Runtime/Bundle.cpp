@@ -31,6 +31,19 @@ int64_t HostTensor::numElements() const {
   return n;
 }
 
+std::shared_ptr<void> KernelRunner::allocate(size_t, std::string &error) {
+  error = "this runtime has no device memory";
+  return nullptr;
+}
+bool KernelRunner::copyToDevice(void *, const void *, size_t, std::string &error) {
+  error = "this runtime has no device memory";
+  return false;
+}
+bool KernelRunner::copyToHost(void *, const void *, size_t, std::string &error) {
+  error = "this runtime has no device memory";
+  return false;
+}
+
 HostTensor HostTensor::allocateUninitialized(const std::string &dtype,
                                              std::vector<int64_t> shape) {
   HostTensor t;
@@ -190,6 +203,7 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
   }
 
   ShapeEvaluator shapes(inputs);
+  const bool onHost = runner->usesHostMemory();
   std::vector<StridedBuffer> buffers(plan->buffers.size());
   std::vector<HostTensor> temporaries(plan->buffers.size());
   for (size_t id = 0; id < plan->buffers.size(); ++id) {
@@ -201,21 +215,39 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
         return false;
       sizes.push_back(value);
     }
+    // Memory the kernels can address: host memory for the CPU, the
+    // runner's device memory otherwise.
+    auto allocate = [&](HostTensor &t) {
+      size_t bytes = static_cast<size_t>(t.byteSize());
+      t.storage = onHost ? pool->acquire(bytes) : runner->allocate(bytes, error);
+      if (!t.storage && error.empty())
+        error = "out of memory for a " + formatShape(t.shape) + " " + t.dtype +
+                " buffer";
+      t.data = t.storage.get();
+      return static_cast<bool>(t.storage);
+    };
     if (b.kind == "input") {
-      buffers[id] = StridedBuffer::contiguous(inputs[b.index].data, sizes);
+      const HostTensor &given = inputs[b.index];
+      if (onHost) {
+        buffers[id] = StridedBuffer::contiguous(given.data, sizes);
+      } else {
+        HostTensor &copy = temporaries[id];
+        copy.dtype = given.dtype;
+        copy.shape = given.shape;
+        if (!allocate(copy) ||
+            !runner->copyToDevice(copy.data, given.data,
+                                  static_cast<size_t>(given.byteSize()), error))
+          return false;
+        buffers[id] = StridedBuffer::contiguous(copy.data, sizes);
+      }
     } else if (b.kind == "temporary") {
       // Every temporary is written entirely by the kernel that produces it,
       // so pooled memory needs no clearing.
       HostTensor &t = temporaries[id];
       t.dtype = b.dtype;
       t.shape = sizes;
-      t.storage = pool->acquire(static_cast<size_t>(t.byteSize()));
-      if (!t.storage) {
-        error = "out of host memory for a " + formatShape(sizes) + " " +
-                b.dtype + " buffer";
+      if (!allocate(t))
         return false;
-      }
-      t.data = t.storage.get();
       buffers[id] = StridedBuffer::contiguous(temporaries[id].data, sizes);
     } else {
       const StridedBuffer &source = buffers[b.source];
@@ -286,9 +318,26 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
       return false;
   }
 
+  if (!runner->synchronize(error))
+    return false;
   outputs.clear();
-  for (int64_t id : plan->outputBuffers)
-    outputs.push_back(temporaries[id]);
+  for (int64_t id : plan->outputBuffers) {
+    if (onHost) {
+      outputs.push_back(temporaries[id]);
+      continue;
+    }
+    const HostTensor &device = temporaries[id];
+    HostTensor host;
+    host.dtype = device.dtype;
+    host.shape = device.shape;
+    host.storage = pool->acquire(static_cast<size_t>(device.byteSize()));
+    host.data = host.storage.get();
+    if (!host.storage ||
+        !runner->copyToHost(host.data, device.data,
+                            static_cast<size_t>(device.byteSize()), error))
+      return false;
+    outputs.push_back(std::move(host));
+  }
   return true;
 }
 

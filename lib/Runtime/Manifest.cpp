@@ -63,6 +63,16 @@ Json Manifest::toJson() const {
   root.set("toolchain", toolchain);
   root.set("source_hash", sourceHash);
   root.set("pipeline", pipeline);
+  if (!kernels.empty()) {
+    Json kernelsJson = Json::object();
+    for (const auto &[name, config] : kernels) {
+      Json kj = Json::object();
+      kj.set("threads", config.threads);
+      kj.set("shared_bytes", config.sharedBytes);
+      kernelsJson.set(name, std::move(kj));
+    }
+    root.set("kernels", std::move(kernelsJson));
+  }
   Json functionsJson = Json::array();
   for (const FunctionPlan &f : functions) {
     Json fj = Json::object();
@@ -216,6 +226,19 @@ bool Manifest::fromJson(const Json &json, Manifest &m, std::string &error) {
     return false;
   if (const Json *t = json.find("toolchain"))
     m.toolchain = *t;
+  if (const Json *kernels = json.find("kernels")) {
+    if (!kernels->isObject())
+      return r.fail("kernels must be an object");
+    for (const auto &[name, kj] : kernels->fields()) {
+      KernelConfig config;
+      if (!r.integer(kj, "threads", "kernels." + name, config.threads) ||
+          !r.integer(kj, "shared_bytes", "kernels." + name, config.sharedBytes))
+        return false;
+      if (config.threads <= 0 || config.threads > 1024 || config.sharedBytes < 0)
+        return r.fail("kernels." + name + " has an impossible launch configuration");
+      m.kernels[name] = config;
+    }
+  }
   const Json *functions = r.field(json, "functions", "");
   if (!functions || !functions->isArray())
     return r.fail("functions must be an array");

@@ -2,6 +2,7 @@
 
 #include "prism/Target/TargetBackend.h"
 
+#include "mlir/IR/DialectRegistry.h"
 #include "llvm/ADT/StringMap.h"
 
 #include <algorithm>
@@ -56,3 +57,10 @@ std::vector<std::string> registeredTargetNames() {
 }
 
 } // namespace prism
+
+void prism::registerTargetDialects(mlir::DialectRegistry &registry) {
+  Registry &r = ::prism::registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  for (auto &entry : r.backends)
+    entry.getValue()->registerDialects(registry);
+}

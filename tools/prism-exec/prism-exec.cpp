@@ -67,8 +67,10 @@ static bool readNpy(const std::string &path, HostTensor &tensor,
   std::string dtype;
   if (std::regex_search(header, match, std::regex("'descr':\\s*'([^']*)'"))) {
     std::string d = match[1];
+    // '<u2' is raw bf16 bits (numpy has no bf16), as written below.
     dtype = d == "<f4" ? "f32" : d == "<f2" ? "f16" : d == "<i4" ? "i32"
-          : d == "<i8" ? "i64" : (d == "|i1" || d == "<i1") ? "i8" : "";
+          : d == "<i8" ? "i64" : (d == "|i1" || d == "<i1") ? "i8"
+          : d == "<u2" ? "bf16" : "";
   }
   if (dtype.empty() ||
       !std::regex_search(header, match, std::regex("'shape':\\s*\\(([^)]*)\\)"))) {

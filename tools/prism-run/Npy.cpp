@@ -3,6 +3,7 @@
 #include "Npy.h"
 
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
 #include <regex>
@@ -67,10 +68,12 @@ llvm::Expected<runtime::HostTensor> readNpy(llvm::StringRef path) {
     dtype = "i32";
   else if (descr == "<i8")
     dtype = "i64";
+  else if (descr == "<u2")
+    dtype = "bf16";
   else
     return npyError(path, "dtype '" + descr +
-                              "' is not supported (f32, f16, i8, i32, i64; "
-                              "bf16 inputs are generated, not read)");
+                              "' is not supported (f32, f16, i8, i32, i64, and "
+                              "'<u2' as raw bf16 bits)");
   runtime::HostTensor tensor = runtime::HostTensor::allocate(dtype, shape);
   size_t bytes = static_cast<size_t>(tensor.byteSize());
   size_t payload = headerStart + headerLength;
@@ -80,6 +83,51 @@ llvm::Expected<runtime::HostTensor> readNpy(llvm::StringRef path) {
                               llvm::Twine(bytes));
   std::memcpy(tensor.data, data.data() + payload, bytes);
   return tensor;
+}
+
+static llvm::Error writeArray(llvm::StringRef path, llvm::StringRef descr,
+                              llvm::ArrayRef<int64_t> shape, const void *data,
+                              size_t bytes) {
+  // Python tuple syntax: (), (n,), (a, b).
+  std::string dims;
+  for (size_t i = 0; i < shape.size(); ++i)
+    dims += (i ? ", " : "") + std::to_string(shape[i]);
+  if (shape.size() == 1)
+    dims += ",";
+  std::string header = "{'descr': '" + descr.str() +
+                       "', 'fortran_order': False, 'shape': (" + dims + "), }";
+  while ((10 + header.size() + 1) % 64 != 0)
+    header += ' ';
+  header += '\n';
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec);
+  if (ec)
+    return npyError(path, "cannot write: " + ec.message());
+  out.write("\x93NUMPY\x01\x00", 8);
+  out << static_cast<char>(header.size() & 0xFF)
+      << static_cast<char>(header.size() >> 8) << header;
+  out.write(static_cast<const char *>(data), bytes);
+  return llvm::Error::success();
+}
+
+llvm::Error writeNpy(llvm::StringRef path, const runtime::HostTensor &tensor) {
+  const char *descr = tensor.dtype == "f32"    ? "<f4"
+                      : tensor.dtype == "f16"  ? "<f2"
+                      : tensor.dtype == "bf16" ? "<u2"
+                      : tensor.dtype == "i8"   ? "|i1"
+                      : tensor.dtype == "i32"  ? "<i4"
+                      : tensor.dtype == "i64"  ? "<i8"
+                                               : nullptr;
+  if (!descr)
+    return npyError(path, "no .npy form for dtype " + tensor.dtype);
+  return writeArray(path, descr, tensor.shape, tensor.data,
+                    static_cast<size_t>(tensor.byteSize()));
+}
+
+llvm::Error writeNpyF64(llvm::StringRef path, llvm::ArrayRef<int64_t> shape,
+                        llvm::ArrayRef<double> values) {
+  return writeArray(path, "<f8", shape, values.data(),
+                    values.size() * sizeof(double));
 }
 
 } // namespace prism

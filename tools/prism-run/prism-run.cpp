@@ -30,6 +30,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -56,6 +57,15 @@ static cl::opt<int64_t> dynamicSize(
     cl::desc("Size given to every dynamic dimension of random inputs"));
 static cl::opt<bool> check("check", cl::desc("Compare with the float64 reference"));
 static cl::opt<bool> bench("bench", cl::desc("Time repeated runs"));
+static cl::opt<bool> compileOnly(
+    "compile-only",
+    cl::desc("Compile the bundle (keep it with --bundle) and do not run it, "
+             "e.g. for a GPU this machine does not have"));
+static cl::opt<std::string> saveCase(
+    "save-case",
+    cl::desc("Write the inputs (in<i>.npy) and the float64 reference outputs "
+             "(ref<i>.npy) and case.json (dtypes, tolerances) to this "
+             "directory, for checking the bundle on another machine"));
 static cl::opt<unsigned> repeat("repeat", cl::init(20),
                                 cl::desc("Runs timed by --bench"));
 static cl::opt<std::string> bundleDirectory(
@@ -93,6 +103,55 @@ randomInput(RankedTensorType type, unsigned index) {
   }
   return prism::reference::toHost(values,
                                   prism::dtypeName(type.getElementType()));
+}
+
+/// Inputs, float64 reference outputs and their tolerances, for a device
+/// harness that runs the bundle elsewhere (scripts/gpu/check_cases.py).
+static llvm::Error writeCase(func::FuncOp entry,
+                             const std::vector<prism::runtime::HostTensor> &inputs,
+                             llvm::StringRef directory) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(directory))
+    return llvm::createStringError(ec, "cannot create " + directory);
+  std::vector<prism::reference::Tensor> referenceInputs;
+  for (auto [i, input] : llvm::enumerate(inputs)) {
+    llvm::SmallString<256> path(directory);
+    llvm::sys::path::append(path, "in" + std::to_string(i) + ".npy");
+    if (llvm::Error e = prism::writeNpy(path, input))
+      return e;
+    llvm::Expected<prism::reference::Tensor> t = prism::reference::fromHost(input);
+    if (!t)
+      return t.takeError();
+    referenceInputs.push_back(std::move(*t));
+  }
+  llvm::Expected<std::vector<prism::reference::Tensor>> reference =
+      prism::reference::evaluateFunction(entry, referenceInputs);
+  if (!reference)
+    return reference.takeError();
+  std::string json = "{\"entry\": \"" + entry.getName().str() +
+                     "\", \"inputs\": " + std::to_string(inputs.size()) +
+                     ", \"outputs\": [";
+  for (auto [i, result] : llvm::enumerate(*reference)) {
+    llvm::SmallString<256> path(directory);
+    llvm::sys::path::append(path, "ref" + std::to_string(i) + ".npy");
+    if (llvm::Error e = prism::writeNpyF64(path, result.shape, result.data))
+      return e;
+    auto type = cast<RankedTensorType>(entry.getResultTypes()[i]);
+    std::string dtype = prism::dtypeName(type.getElementType());
+    std::optional<double> tolerance =
+        prism::reference::relativeL2Tolerance(dtype);
+    json += (i ? ", " : "") + std::string("{\"dtype\": \"") + dtype +
+            "\", \"tolerance\": " +
+            llvm::formatv("{0:e6}", tolerance.value_or(0.0)).str() + "}";
+  }
+  json += "]}\n";
+  llvm::SmallString<256> path(directory);
+  llvm::sys::path::append(path, "case.json");
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec);
+  if (ec)
+    return llvm::createStringError(ec, "cannot write " + path);
+  out << json;
+  return llvm::Error::success();
 }
 
 int main(int argc, char **argv) {
@@ -181,6 +240,21 @@ int main(int argc, char **argv) {
   double compileSeconds = std::chrono::duration<double>(
                               std::chrono::steady_clock::now() - compileStart)
                               .count();
+
+  if (!saveCase.empty()) {
+    if (llvm::Error e = writeCase(entry, inputs, saveCase))
+      return fail(llvm::toString(std::move(e)));
+  }
+  if (compileOnly) {
+    llvm::outs() << "prism-run: " << entry.getName() << " for " << targetName
+                 << ": " << compiled->numKernels
+                 << " kernel launches, compiled in "
+                 << llvm::format("%.2f", compileSeconds) << " s"
+                 << (temporary ? "" : ", bundle in " + directory) << "\n";
+    if (temporary)
+      llvm::sys::fs::remove_directories(directory);
+    return 0;
+  }
 
   std::string error;
   std::unique_ptr<prism::runtime::Bundle> bundle =

@@ -16,6 +16,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,6 +74,13 @@ struct FunctionPlan {
   std::vector<int64_t> outputBuffers;
 };
 
+/// How a GPU kernel is launched (absent for the CPU, whose programs are
+/// function calls): threads per block and bytes of shared memory.
+struct KernelConfig {
+  int64_t threads = 1;
+  int64_t sharedBytes = 0;
+};
+
 struct Manifest {
   std::string format = kBundleFormat;
   std::string target;  // "cpu", "cpu:avx512", ...
@@ -81,6 +89,7 @@ struct Manifest {
   std::string sourceHash;
   std::string pipeline;
   std::vector<FunctionPlan> functions;
+  std::map<std::string, KernelConfig> kernels; // GPU targets only
 
   Json toJson() const;
   static bool fromJson(const Json &json, Manifest &manifest, std::string &error);
@@ -96,13 +105,27 @@ struct StridedBuffer {
   static StridedBuffer contiguous(void *data, std::vector<int64_t> sizes);
 };
 
-/// What a target's runtime provides: launching one kernel of the bundle.
+/// What a target's runtime provides: launching one kernel of the bundle,
+/// and, for devices with their own memory, allocating and copying it.
 class KernelRunner {
 public:
   virtual ~KernelRunner();
   virtual bool launch(const std::string &kernel,
                       const std::vector<StridedBuffer> &arguments,
                       std::array<int64_t, 3> grid, std::string &error) = 0;
+
+  /// Whether kernels read and write host memory (the CPU). Otherwise
+  /// Bundle::run keeps every buffer in memory from allocate() and copies
+  /// inputs in and outputs out.
+  virtual bool usesHostMemory() const { return true; }
+  /// Device memory of at least `bytes`, released by the returned pointer.
+  virtual std::shared_ptr<void> allocate(size_t bytes, std::string &error);
+  virtual bool copyToDevice(void *device, const void *host, size_t bytes,
+                            std::string &error);
+  virtual bool copyToHost(void *host, const void *device, size_t bytes,
+                          std::string &error);
+  /// Waits for every launch to finish; reports the first failure.
+  virtual bool synchronize(std::string &error) { return true; }
 };
 
 using KernelRunnerFactory = std::function<std::unique_ptr<KernelRunner>(

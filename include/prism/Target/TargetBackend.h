@@ -41,6 +41,10 @@ public:
   /// Whether this backend accepts `spec.chip`.
   virtual bool supportsChip(llvm::StringRef chip) const = 0;
 
+  /// Adds the dialects, interfaces and translations the backend's pipeline
+  /// needs to a registry (called by prism::registerAllDialects).
+  virtual void registerDialects(mlir::DialectRegistry &registry) const {}
+
   /// Adds the passes that lower a module of tile kernels (func.func marked
   /// tile.kernel) to the backend's code-generation input (LLVM dialect for
   /// cpu, nvidia and amd; Ascend tile IR for ascend).
@@ -68,6 +72,9 @@ const TargetBackend *lookupTargetBackend(const TargetSpec &spec);
 
 /// The names of the registered backends, sorted.
 std::vector<std::string> registeredTargetNames();
+
+/// Lets every registered backend add what its pipeline needs to `registry`.
+void registerTargetDialects(mlir::DialectRegistry &registry);
 
 /// Calls register<X>Target() for every backend this build enabled (each
 /// registers its passes and its TargetBackend).

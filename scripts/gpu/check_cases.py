@@ -1,0 +1,80 @@
+"""Runs compiled check cases (scripts/gpu/prepare_cases.py) with prism-exec
+and compares every output with its float64 reference (relative L2 error
+against the dtype's tolerance, the same rule as prism-run --check). Needs
+only numpy; runs where the bundles' target is (a GPU machine).
+
+Usage: python scripts/gpu/check_cases.py CASES_DIR --exec build-rt/bin/prism-exec
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+
+def as_float64(array):
+    if array.dtype == np.uint16:  # raw bf16 bits
+        return (array.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+    return array.astype(np.float64)
+
+
+def relative_l2(actual, expected):
+    both_nan = np.isnan(actual) & np.isnan(expected)
+    a = np.where(both_nan, 0.0, actual)
+    e = np.where(both_nan, 0.0, expected)
+    if not (np.isfinite(a).all() and np.isfinite(e).all()):
+        same_inf = (a == e) | ~np.isinf(e)
+        if not (np.isfinite(a) | (np.isinf(a) & (a == e))).all() or not same_inf.all():
+            return float("inf")
+        finite = np.isfinite(e)
+        a, e = a[finite], e[finite]
+    norm = np.linalg.norm(e)
+    diff = np.linalg.norm(a - e)
+    return float(diff / norm) if norm > 0 else float(diff)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("cases")
+    parser.add_argument("--exec", required=True, dest="prism_exec")
+    args = parser.parse_args()
+    failures = 0
+    total = 0
+    for case in sorted(os.listdir(args.cases)):
+        directory = os.path.join(args.cases, case)
+        meta_path = os.path.join(directory, "case.json")
+        if not os.path.exists(meta_path):
+            continue
+        with open(meta_path) as f:
+            meta = json.load(f)
+        inputs = [os.path.join(directory, f"in{i}.npy") for i in range(meta["inputs"])]
+        out_prefix = os.path.join(directory, "out")
+        run = subprocess.run([args.prism_exec, os.path.join(directory, "bundle"),
+                              meta["entry"], *inputs, f"--out={out_prefix}"],
+                             capture_output=True, text=True)
+        if run.returncode != 0:
+            failures += 1
+            total += 1
+            print(f"{case:<50} ERROR {run.stderr.strip()}")
+            continue
+        for i, output in enumerate(meta["outputs"]):
+            total += 1
+            actual = as_float64(np.load(f"{out_prefix}{i}.npy"))
+            expected = np.load(os.path.join(directory, f"ref{i}.npy"))
+            if actual.shape != expected.shape:
+                failures += 1
+                print(f"{case:<50} output {i}: shape {actual.shape} != {expected.shape} FAIL")
+                continue
+            error = relative_l2(actual, expected)
+            ok = error <= output["tolerance"]
+            failures += not ok
+            print(f"{case:<50} output {i}: {output['dtype']:<5} rel-L2 {error:.3e} "
+                  f"(tolerance {output['tolerance']:.0e}) {'PASS' if ok else 'FAIL'}")
+    print(f"{total - failures} passed, {failures} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,822 @@
+//===- LowerTileToGpu.cpp - Tile kernels to GPU kernels -------------------===//
+//
+// One program instance is one thread block; every tile is spread over the
+// block element-wise (see the pass description in Passes.td).
+//
+//===----------------------------------------------------------------------===//
+
+#include "targets/nvidia/Passes.h"
+
+#include "dialects/Tile/IR/TileOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/Patterns.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <limits>
+
+namespace prism::nvidia {
+#define GEN_PASS_DEF_NVIDIALOWERTILETOGPU
+#include "targets/nvidia/Passes.h.inc"
+} // namespace prism::nvidia
+
+using namespace mlir;
+using namespace prism;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// The distributed layout
+//===----------------------------------------------------------------------===//
+
+int64_t numElements(ShapedType type) {
+  int64_t n = 1;
+  for (int64_t d : type.getShape())
+    n *= d;
+  return n;
+}
+
+/// Elements of an N-element tile that each of `threads` threads holds.
+int64_t perThread(int64_t n, int64_t threads) {
+  return std::max<int64_t>(1, (n + threads - 1) / threads);
+}
+
+/// Row-major strides of a static shape.
+SmallVector<int64_t> rowMajorStrides(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  return strides;
+}
+
+class DistributedTypeConverter : public TypeConverter {
+public:
+  explicit DistributedTypeConverter(int64_t threads) {
+    addConversion([](Type type) { return type; });
+    addConversion([threads](RankedTensorType type) -> Type {
+      if (!type.hasStaticShape())
+        return nullptr;
+      return VectorType::get({perThread(numElements(type), threads)},
+                             type.getElementType());
+    });
+  }
+};
+
+Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+Value splatIndex(OpBuilder &b, Location loc, Value scalar, int64_t lanes) {
+  return vector::BroadcastOp::create(
+      b, loc, VectorType::get({lanes}, b.getIndexType()), scalar);
+}
+
+Value indexVector(OpBuilder &b, Location loc, ArrayRef<int64_t> values) {
+  auto type = VectorType::get({static_cast<int64_t>(values.size())},
+                              b.getIndexType());
+  SmallVector<APInt> bits;
+  for (int64_t v : values)
+    bits.push_back(APInt(64, v));
+  return arith::ConstantOp::create(b, loc, type,
+                                   DenseElementsAttr::get(type, bits));
+}
+
+/// Everything a pattern needs to know about the layout.
+struct Layout {
+  int64_t threads;
+
+  /// The flat indices of the elements this thread holds: t + j * T.
+  Value owned(OpBuilder &b, Location loc, int64_t n) const {
+    int64_t lanes = perThread(n, threads);
+    SmallVector<int64_t> offsets;
+    for (int64_t j = 0; j < lanes; ++j)
+      offsets.push_back(j * threads);
+    Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+    return arith::AddIOp::create(b, loc, indexVector(b, loc, offsets),
+                                 splatIndex(b, loc, tid, lanes));
+  }
+  /// Which of those exist (the last lanes of the last threads may not).
+  Value ownedMask(OpBuilder &b, Location loc, Value flat, int64_t n) const {
+    int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, flat,
+                                 splatIndex(b, loc, indexConstant(b, loc, n), lanes));
+  }
+};
+
+/// Coordinates of flat row-major indices in `shape`.
+SmallVector<Value> coordinates(OpBuilder &b, Location loc, Value flat,
+                               ArrayRef<int64_t> shape) {
+  int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
+  SmallVector<int64_t> strides = rowMajorStrides(shape);
+  SmallVector<Value> coords;
+  for (auto [d, size] : llvm::enumerate(shape)) {
+    Value c = arith::DivUIOp::create(
+        b, loc, flat, splatIndex(b, loc, indexConstant(b, loc, strides[d]), lanes));
+    if (d > 0)
+      c = arith::RemUIOp::create(
+          b, loc, c, splatIndex(b, loc, indexConstant(b, loc, size), lanes));
+    coords.push_back(c);
+  }
+  return coords;
+}
+
+/// sum_d coords[d] * strides[d] (static strides).
+Value linearize(OpBuilder &b, Location loc, ArrayRef<Value> coords,
+                ArrayRef<int64_t> strides, int64_t lanes) {
+  Value linear = splatIndex(b, loc, indexConstant(b, loc, 0), lanes);
+  for (auto [c, s] : llvm::zip(coords, strides))
+    linear = arith::AddIOp::create(
+        b, loc, linear,
+        arith::MulIOp::create(b, loc, c,
+                              splatIndex(b, loc, indexConstant(b, loc, s), lanes)));
+  return linear;
+}
+
+Value zeroOf(OpBuilder &b, Location loc, Type type) {
+  return arith::ConstantOp::create(b, loc, type, b.getZeroAttr(type));
+}
+
+//===----------------------------------------------------------------------===//
+// Global memory
+//===----------------------------------------------------------------------===//
+
+/// A flat unit-stride view of the buffer behind a strided memref and its
+/// offset, sizes and strides.
+struct FlatView {
+  Value flat;
+  Value offset;
+  SmallVector<Value> sizes, strides;
+};
+
+FlatView flatten(OpBuilder &b, Location loc, Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, memref);
+  FlatView view;
+  view.offset = metadata.getOffset();
+  view.sizes.assign(metadata.getSizes().begin(), metadata.getSizes().end());
+  view.strides.assign(metadata.getStrides().begin(), metadata.getStrides().end());
+  // Accesses are masked to the memref's bounds before they reach the view.
+  constexpr int64_t kExtent = std::numeric_limits<int32_t>::max();
+  auto flatType = MemRefType::get({kExtent}, type.getElementType(),
+                                  StridedLayoutAttr::get(b.getContext(), 0, {1}),
+                                  type.getMemorySpace());
+  view.flat = memref::ReinterpretCastOp::create(
+      b, loc, flatType, metadata.getBaseBuffer(), b.getIndexAttr(0),
+      ArrayRef<OpFoldResult>{b.getIndexAttr(kExtent)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+  return view;
+}
+
+/// Linear offsets into `view` of per-dimension positions, and the mask of
+/// those inside the memref (unsigned compares: "negative" is outside).
+std::pair<Value, Value> addressesOf(OpBuilder &b, Location loc,
+                                    const FlatView &view,
+                                    ArrayRef<Value> positions, Value mask) {
+  int64_t lanes = cast<VectorType>(positions.front().getType()).getDimSize(0);
+  Value linear = splatIndex(b, loc, view.offset, lanes);
+  for (auto [d, position] : llvm::enumerate(positions)) {
+    linear = arith::AddIOp::create(
+        b, loc, linear,
+        arith::MulIOp::create(b, loc, position,
+                              splatIndex(b, loc, view.strides[d], lanes)));
+    Value inside = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ult, position,
+        splatIndex(b, loc, view.sizes[d], lanes));
+    mask = arith::AndIOp::create(b, loc, mask, inside);
+  }
+  return {linear, mask};
+}
+
+//===----------------------------------------------------------------------===//
+// Shared memory exchanges
+//===----------------------------------------------------------------------===//
+
+/// How a tile element is kept in shared memory: i1 as i8, index as i64.
+Type storageType(Type element) {
+  MLIRContext *context = element.getContext();
+  if (element.isInteger(1))
+    return IntegerType::get(context, 8);
+  if (element.isIndex())
+    return IntegerType::get(context, 64);
+  return element;
+}
+
+int64_t storageBytes(Type element) {
+  return std::max<int64_t>(1, storageType(element).getIntOrFloatBitWidth() / 8);
+}
+
+int64_t alignTo16(int64_t bytes) { return (bytes + 15) / 16 * 16; }
+
+Value toStorage(OpBuilder &b, Location loc, Value v) {
+  auto type = cast<VectorType>(v.getType());
+  Type element = type.getElementType();
+  Type storage = storageType(element);
+  if (storage == element)
+    return v;
+  auto target = VectorType::get(type.getShape(), storage);
+  if (element.isIndex())
+    return arith::IndexCastOp::create(b, loc, target, v);
+  return arith::ExtUIOp::create(b, loc, target, v);
+}
+
+Value fromStorage(OpBuilder &b, Location loc, Value v, Type element) {
+  auto type = cast<VectorType>(v.getType());
+  if (type.getElementType() == element)
+    return v;
+  auto target = VectorType::get(type.getShape(), element);
+  if (element.isIndex())
+    return arith::IndexCastOp::create(b, loc, target, v);
+  return arith::TruncIOp::create(b, loc, target, v);
+}
+
+/// The kernel's shared-memory workspace, viewed as `count` elements of
+/// `element` from `byteOffset`.
+Value workspaceView(OpBuilder &b, Operation *user, int64_t byteOffset,
+                    Type element, int64_t count) {
+  auto function = user->getParentOfType<gpu::GPUFuncOp>();
+  Value workspace = function.getWorkgroupAttributions().front();
+  auto space = cast<MemRefType>(workspace.getType()).getMemorySpace();
+  Location loc = user->getLoc();
+  return memref::ViewOp::create(
+      b, loc, MemRefType::get({count}, storageType(element), nullptr, space),
+      workspace, indexConstant(b, loc, byteOffset), ValueRange{});
+}
+
+/// Writes a distributed tile of `n` elements to shared memory at its flat
+/// positions, between two barriers (the first lets the previous exchange's
+/// readers finish; the second publishes the tile).
+Value publish(OpBuilder &b, Operation *user, const Layout &layout, Value tile,
+              int64_t n, Type element, int64_t byteOffset) {
+  Location loc = user->getLoc();
+  Value view = workspaceView(b, user, byteOffset, element, n);
+  Value flat = layout.owned(b, loc, n);
+  gpu::BarrierOp::create(b, loc);
+  vector::ScatterOp::create(b, loc, Type(), view, ValueRange{indexConstant(b, loc, 0)},
+                            flat, layout.ownedMask(b, loc, flat, n),
+                            toStorage(b, loc, tile));
+  gpu::BarrierOp::create(b, loc);
+  return view;
+}
+
+/// Reads elements `indices` (masked) of a published tile.
+Value readPublished(OpBuilder &b, Location loc, Value view, Value indices,
+                    Value mask, Type element) {
+  int64_t lanes = cast<VectorType>(indices.getType()).getDimSize(0);
+  Type storage = storageType(element);
+  auto type = VectorType::get({lanes}, storage);
+  Value passThrough =
+      vector::BroadcastOp::create(b, loc, type, zeroOf(b, loc, storage));
+  Value read = vector::GatherOp::create(b, loc, type, view,
+                                        ValueRange{indexConstant(b, loc, 0)},
+                                        indices, mask, passThrough);
+  return fromStorage(b, loc, read, element);
+}
+
+/// Bytes of shared memory an op's exchange needs (0 if it needs none).
+int64_t exchangeBytes(Operation *op) {
+  auto bytesOf = [](Value v) {
+    auto type = cast<RankedTensorType>(v.getType());
+    return numElements(type) * storageBytes(type.getElementType());
+  };
+  if (isa<tile::BroadcastOp, tile::TransposeOp, tile::ReduceOp>(op))
+    return bytesOf(op->getOperand(0));
+  if (auto dot = dyn_cast<tile::DotOp>(op))
+    return alignTo16(bytesOf(dot.getLhs())) + bytesOf(dot.getRhs());
+  return 0;
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+template <typename Op>
+struct DistributedPattern : OpConversionPattern<Op> {
+  DistributedPattern(const TypeConverter &converter, MLIRContext *context,
+                     Layout layout)
+      : OpConversionPattern<Op>(converter, context), layout(layout) {}
+  VectorType vectorTypeOf(Type type) const {
+    return cast<VectorType>(this->getTypeConverter()->convertType(type));
+  }
+  Layout layout;
+};
+
+struct ConvertElementwise : ConversionPattern {
+  ConvertElementwise(const TypeConverter &converter, MLIRContext *context)
+      : ConversionPattern(converter, MatchAnyOpTypeTag(), 1, context) {}
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!isa<arith::ArithDialect, math::MathDialect>(op->getDialect()))
+      return failure();
+    SmallVector<Type> resultTypes;
+    if (failed(getTypeConverter()->convertTypes(op->getResultTypes(), resultTypes)))
+      return failure();
+    OperationState state(op->getLoc(), op->getName(), operands, resultTypes,
+                         op->getAttrs());
+    if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+      auto dense = dyn_cast<SplatElementsAttr>(constant.getValue());
+      if (!dense)
+        return rewriter.notifyMatchFailure(
+            op, "only splat tile constants have a distributed form");
+      state.attributes.set(
+          "value", SplatElementsAttr::get(cast<ShapedType>(resultTypes[0]),
+                                          dense.getSplatValue<Attribute>()));
+    }
+    rewriter.replaceOp(op, rewriter.create(state)->getResults());
+    return success();
+  }
+};
+
+gpu::Dimension dimensionOf(tile::Axis axis) {
+  switch (axis) {
+  case tile::Axis::X: return gpu::Dimension::x;
+  case tile::Axis::Y: return gpu::Dimension::y;
+  case tile::Axis::Z: return gpu::Dimension::z;
+  }
+  llvm_unreachable("unknown axis");
+}
+
+struct ConvertProgramId : OpConversionPattern<tile::ProgramIdOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(tile::ProgramIdOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<gpu::BlockIdOp>(op, dimensionOf(op.getAxis()));
+    return success();
+  }
+};
+
+struct ConvertNumPrograms : OpConversionPattern<tile::NumProgramsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(tile::NumProgramsOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<gpu::GridDimOp>(op, dimensionOf(op.getAxis()));
+    return success();
+  }
+};
+
+struct ConvertSplat : DistributedPattern<tile::SplatOp> {
+  using DistributedPattern::DistributedPattern;
+  LogicalResult
+  matchAndRewrite(tile::SplatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<vector::BroadcastOp>(
+        op, vectorTypeOf(op.getType()), adaptor.getValue());
+    return success();
+  }
+};
+
+struct ConvertIota : DistributedPattern<tile::IotaOp> {
+  using DistributedPattern::DistributedPattern;
+  LogicalResult
+  matchAndRewrite(tile::IotaOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    VectorType type = vectorTypeOf(op.getType());
+    Value flat = layout.owned(rewriter, op.getLoc(), numElements(op.getType()));
+    if (type.getElementType().isIndex())
+      rewriter.replaceOp(op, flat);
+    else
+      rewriter.replaceOpWithNewOp<arith::IndexCastOp>(op, type, flat);
+    return success();
+  }
+};
+
+/// reshape and expand_dims keep the row-major order, hence the layout.
+template <typename Op>
+struct ConvertSameLayout : DistributedPattern<Op> {
+  using DistributedPattern<Op>::DistributedPattern;
+  LogicalResult
+  matchAndRewrite(Op op, typename Op::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, adaptor.getInput());
+    return success();
+  }
+};
+
+/// broadcast (numpy-style, right-aligned) and transpose: publish the source,
+/// read each owned output element from its source position.
+struct ConvertBroadcast : DistributedPattern<tile::BroadcastOp> {
+  using DistributedPattern::DistributedPattern;
+  LogicalResult
+  matchAndRewrite(tile::BroadcastOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto source = cast<RankedTensorType>(op.getInput().getType());
+    auto result = op.getType();
+    Type element = result.getElementType();
+    Value view = publish(rewriter, op, layout, adaptor.getInput(),
+                         numElements(source), element, 0);
+    int64_t n = numElements(result);
+    Value flat = layout.owned(rewriter, loc, n);
+    SmallVector<Value> out = coordinates(rewriter, loc, flat, result.getShape());
+    int64_t lead = result.getRank() - source.getRank();
+    int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
+    SmallVector<Value> in;
+    for (int64_t d = 0; d < source.getRank(); ++d)
+      in.push_back(source.getDimSize(d) == 1
+                       ? splatIndex(rewriter, loc, indexConstant(rewriter, loc, 0), lanes)
+                       : out[lead + d]);
+    Value indices = linearize(rewriter, loc, in, rowMajorStrides(source.getShape()), lanes);
+    rewriter.replaceOp(op, readPublished(rewriter, loc, view, indices,
+                                         layout.ownedMask(rewriter, loc, flat, n),
+                                         element));
+    return success();
+  }
+};
+
+struct ConvertTranspose : DistributedPattern<tile::TransposeOp> {
+  using DistributedPattern::DistributedPattern;
+  LogicalResult
+  matchAndRewrite(tile::TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto source = cast<RankedTensorType>(op.getInput().getType());
+    auto result = op.getType();
+    Type element = result.getElementType();
+    int64_t n = numElements(result);
+    Value view = publish(rewriter, op, layout, adaptor.getInput(), n, element, 0);
+    Value flat = layout.owned(rewriter, loc, n);
+    SmallVector<Value> out = coordinates(rewriter, loc, flat, result.getShape());
+    SmallVector<Value> in(source.getRank());
+    for (auto [d, p] : llvm::enumerate(op.getPermutation()))
+      in[p] = out[d];
+    int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
+    Value indices = linearize(rewriter, loc, in, rowMajorStrides(source.getShape()), lanes);
+    rewriter.replaceOp(op, readPublished(rewriter, loc, view, indices,
+                                         layout.ownedMask(rewriter, loc, flat, n),
+                                         element));
+    return success();
+  }
+};
+
+/// Each owned output element loops over the reduced axis of the published
+/// source, in order (a sequential sum per output element).
+struct ConvertReduce : DistributedPattern<tile::ReduceOp> {
+  using DistributedPattern::DistributedPattern;
+  LogicalResult
+  matchAndRewrite(tile::ReduceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto source = cast<RankedTensorType>(op.getInput().getType());
+    auto result = cast<RankedTensorType>(op.getType());
+    Type element = source.getElementType();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    Value view = publish(rewriter, op, layout, adaptor.getInput(),
+                         numElements(source), element, 0);
+    int64_t n = numElements(result);
+    Value flat = layout.owned(rewriter, loc, n);
+    Value mask = layout.ownedMask(rewriter, loc, flat, n);
+    int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
+    SmallVector<Value> out = coordinates(rewriter, loc, flat, result.getShape());
+    SmallVector<int64_t> strides = rowMajorStrides(source.getShape());
+    SmallVector<Value> in;
+    SmallVector<int64_t> inStrides;
+    for (int64_t d = 0, o = 0; d < source.getRank(); ++d) {
+      if (d == axis)
+        continue;
+      in.push_back(out[o++]);
+      inStrides.push_back(strides[d]);
+    }
+    Value base = linearize(rewriter, loc, in, inStrides, lanes);
+
+    bool isFloat = isa<FloatType>(element);
+    TypedAttr identity;
+    switch (op.getKind()) {
+    case tile::CombineKind::Sum:
+      identity = rewriter.getZeroAttr(element);
+      break;
+    case tile::CombineKind::Max:
+      identity = isFloat ? TypedAttr(rewriter.getFloatAttr(
+                               element, -std::numeric_limits<double>::infinity()))
+                         : TypedAttr(rewriter.getIntegerAttr(
+                               element, APInt::getSignedMinValue(
+                                            element.getIntOrFloatBitWidth())));
+      break;
+    case tile::CombineKind::Min:
+      identity = isFloat ? TypedAttr(rewriter.getFloatAttr(
+                               element, std::numeric_limits<double>::infinity()))
+                         : TypedAttr(rewriter.getIntegerAttr(
+                               element, APInt::getSignedMaxValue(
+                                            element.getIntOrFloatBitWidth())));
+      break;
+    }
+    auto vectorType = VectorType::get({lanes}, element);
+    Value init = vector::BroadcastOp::create(
+        rewriter, loc, vectorType,
+        arith::ConstantOp::create(rewriter, loc, element, identity));
+    Value axisStride = splatIndex(rewriter, loc, indexConstant(rewriter, loc, strides[axis]), lanes);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, indexConstant(rewriter, loc, 0),
+        indexConstant(rewriter, loc, source.getDimSize(axis)),
+        indexConstant(rewriter, loc, 1), ValueRange{init},
+        [&](OpBuilder &b, Location l, Value r, ValueRange carried) {
+          Value at = arith::AddIOp::create(
+              b, l, base,
+              arith::MulIOp::create(b, l, splatIndex(b, l, r, lanes), axisStride));
+          Value v = readPublished(b, l, view, at, mask, element);
+          Value next;
+          switch (op.getKind()) {
+          case tile::CombineKind::Sum:
+            next = isFloat ? arith::AddFOp::create(b, l, carried[0], v).getResult()
+                           : arith::AddIOp::create(b, l, carried[0], v).getResult();
+            break;
+          case tile::CombineKind::Max:
+            next = isFloat ? arith::MaximumFOp::create(b, l, carried[0], v).getResult()
+                           : arith::MaxSIOp::create(b, l, carried[0], v).getResult();
+            break;
+          case tile::CombineKind::Min:
+            next = isFloat ? arith::MinimumFOp::create(b, l, carried[0], v).getResult()
+                           : arith::MinSIOp::create(b, l, carried[0], v).getResult();
+            break;
+          }
+          scf::YieldOp::create(b, l, next);
+        });
+    rewriter.replaceOp(op, loop.getResult(0));
+    return success();
+  }
+};
+
+/// C[m, n] = acc[m, n] + sum_k A[m, k] * B[k, n]: both operands published,
+/// each owned C element loops over K, operands converted exactly to the
+/// accumulator's type.
+struct ConvertDot : DistributedPattern<tile::DotOp> {
+  using DistributedPattern::DistributedPattern;
+
+  static FailureOr<Value> toAccumulator(OpBuilder &b, Location loc, Value v,
+                                        Type acc) {
+    auto type = cast<VectorType>(v.getType());
+    Type element = type.getElementType();
+    if (element == acc)
+      return v;
+    auto target = VectorType::get(type.getShape(), acc);
+    if (element.isSignlessInteger(8))
+      return arith::SIToFPOp::create(b, loc, target, v).getResult();
+    if (element.isF16() || element.isBF16())
+      return arith::ExtFOp::create(b, loc, target, v).getResult();
+    return failure();
+  }
+
+  LogicalResult
+  matchAndRewrite(tile::DotOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto lhs = cast<RankedTensorType>(op.getLhs().getType());
+    auto rhs = cast<RankedTensorType>(op.getRhs().getType());
+    auto result = cast<RankedTensorType>(op.getType());
+    Type acc = result.getElementType();
+    if (isa<Float8E4M3FNType>(lhs.getElementType()) ||
+        isa<Float8E4M3FNType>(rhs.getElementType()))
+      return op.emitOpError("f8E4M3FN operands are not supported by the "
+                            "NVIDIA backend yet");
+    for (Type element : {lhs.getElementType(), rhs.getElementType()})
+      if (element != acc && !element.isSignlessInteger(8) && !element.isF16() &&
+          !element.isBF16())
+        return op.emitOpError("cannot convert ")
+               << element << " operands exactly to the " << acc << " accumulator";
+    int64_t m = lhs.getDimSize(0), k = lhs.getDimSize(1), n = rhs.getDimSize(1);
+    int64_t lhsBytes = alignTo16(numElements(lhs) * storageBytes(lhs.getElementType()));
+    Value a = publish(rewriter, op, layout, adaptor.getLhs(), m * k,
+                      lhs.getElementType(), 0);
+    // B goes after A; publish's first barrier is redundant here but keeps
+    // every exchange self-contained.
+    Value b = publish(rewriter, op, layout, adaptor.getRhs(), k * n,
+                      rhs.getElementType(), lhsBytes);
+    int64_t count = m * n;
+    Value flat = layout.owned(rewriter, loc, count);
+    Value mask = layout.ownedMask(rewriter, loc, flat, count);
+    int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
+    SmallVector<Value> mn = coordinates(rewriter, loc, flat, {m, n});
+    Value rowBase = arith::MulIOp::create(
+        rewriter, loc, mn[0], splatIndex(rewriter, loc, indexConstant(rewriter, loc, k), lanes));
+    Value nStride = splatIndex(rewriter, loc, indexConstant(rewriter, loc, n), lanes);
+    bool isFloat = isa<FloatType>(acc);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, indexConstant(rewriter, loc, 0), indexConstant(rewriter, loc, k),
+        indexConstant(rewriter, loc, 1), ValueRange{adaptor.getAcc()},
+        [&](OpBuilder &bb, Location l, Value kk, ValueRange carried) {
+          Value kv = splatIndex(bb, l, kk, lanes);
+          Value av = readPublished(bb, l, a, arith::AddIOp::create(bb, l, rowBase, kv),
+                                   mask, lhs.getElementType());
+          Value bv = readPublished(
+              bb, l, b,
+              arith::AddIOp::create(bb, l, arith::MulIOp::create(bb, l, kv, nStride), mn[1]),
+              mask, rhs.getElementType());
+          FailureOr<Value> ac = toAccumulator(bb, l, av, acc);
+          FailureOr<Value> bc = toAccumulator(bb, l, bv, acc);
+          Value next;
+          if (isFloat) {
+            next = arith::AddFOp::create(bb, l, carried[0],
+                                         arith::MulFOp::create(bb, l, *ac, *bc));
+          } else {
+            next = arith::AddIOp::create(bb, l, carried[0],
+                                         arith::MulIOp::create(bb, l, *ac, *bc));
+          }
+          scf::YieldOp::create(bb, l, next);
+        });
+    rewriter.replaceOp(op, loop.getResult(0));
+    return success();
+  }
+};
+
+struct ConvertLoad : DistributedPattern<tile::LoadOp> {
+  using DistributedPattern::DistributedPattern;
+  LogicalResult
+  matchAndRewrite(tile::LoadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto result = op.getType();
+    VectorType type = vectorTypeOf(result);
+    int64_t n = numElements(result);
+    Value flat = layout.owned(rewriter, loc, n);
+    SmallVector<Value> coords = coordinates(rewriter, loc, flat, result.getShape());
+    int64_t lanes = type.getDimSize(0);
+    SmallVector<Value> positions;
+    for (auto [start, c] : llvm::zip(adaptor.getIndices(), coords))
+      positions.push_back(arith::AddIOp::create(rewriter, loc, c,
+                                                splatIndex(rewriter, loc, start, lanes)));
+    FlatView view = flatten(rewriter, loc, adaptor.getBase());
+    auto [linear, mask] = addressesOf(rewriter, loc, view, positions,
+                                      layout.ownedMask(rewriter, loc, flat, n));
+    Value padding = adaptor.getPadding()
+                        ? adaptor.getPadding()
+                        : zeroOf(rewriter, loc, type.getElementType());
+    Value passThrough = vector::BroadcastOp::create(rewriter, loc, type, padding);
+    rewriter.replaceOpWithNewOp<vector::GatherOp>(
+        op, type, view.flat, ValueRange{indexConstant(rewriter, loc, 0)}, linear,
+        mask, passThrough);
+    return success();
+  }
+};
+
+struct ConvertStore : DistributedPattern<tile::StoreOp> {
+  using DistributedPattern::DistributedPattern;
+  LogicalResult
+  matchAndRewrite(tile::StoreOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto tileType = cast<RankedTensorType>(op.getValue().getType());
+    int64_t n = numElements(tileType);
+    Value flat = layout.owned(rewriter, loc, n);
+    int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
+    SmallVector<Value> coords = coordinates(rewriter, loc, flat, tileType.getShape());
+    SmallVector<Value> positions;
+    for (auto [start, c] : llvm::zip(adaptor.getIndices(), coords))
+      positions.push_back(arith::AddIOp::create(rewriter, loc, c,
+                                                splatIndex(rewriter, loc, start, lanes)));
+    Value mask = layout.ownedMask(rewriter, loc, flat, n);
+    if (adaptor.getMask())
+      mask = arith::AndIOp::create(rewriter, loc, mask, adaptor.getMask());
+    FlatView view = flatten(rewriter, loc, adaptor.getBase());
+    auto [linear, inside] = addressesOf(rewriter, loc, view, positions, mask);
+    vector::ScatterOp::create(rewriter, loc, Type(), view.flat,
+                              ValueRange{indexConstant(rewriter, loc, 0)},
+                              linear, inside, adaptor.getValue());
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+struct ConvertGather : DistributedPattern<tile::GatherOp> {
+  using DistributedPattern::DistributedPattern;
+  LogicalResult
+  matchAndRewrite(tile::GatherOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    VectorType type = vectorTypeOf(op.getType());
+    int64_t n = numElements(op.getType());
+    Value flat = layout.owned(rewriter, loc, n);
+    Value mask = layout.ownedMask(rewriter, loc, flat, n);
+    if (adaptor.getMask())
+      mask = arith::AndIOp::create(rewriter, loc, mask, adaptor.getMask());
+    SmallVector<Value> positions(adaptor.getIndices().begin(),
+                                 adaptor.getIndices().end());
+    FlatView view = flatten(rewriter, loc, adaptor.getBase());
+    auto [linear, inside] = addressesOf(rewriter, loc, view, positions, mask);
+    Value passThrough = vector::BroadcastOp::create(
+        rewriter, loc, type, zeroOf(rewriter, loc, type.getElementType()));
+    rewriter.replaceOpWithNewOp<vector::GatherOp>(
+        op, type, view.flat, ValueRange{indexConstant(rewriter, loc, 0)}, linear,
+        inside, passThrough);
+    return success();
+  }
+};
+
+struct ConvertReturn : OpConversionPattern<func::ReturnOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(func::ReturnOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!op->getParentOfType<gpu::GPUFuncOp>())
+      return failure();
+    rewriter.replaceOpWithNewOp<gpu::ReturnOp>(op);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+struct NvidiaLowerTileToGpuPass
+    : nvidia::impl::NvidiaLowerTileToGpuBase<NvidiaLowerTileToGpuPass> {
+  using NvidiaLowerTileToGpuBase::NvidiaLowerTileToGpuBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *context = &getContext();
+    SmallVector<func::FuncOp> kernels;
+    for (auto function : module.getOps<func::FuncOp>())
+      if (function->hasAttr(tile::TileDialect::getKernelAttrName()))
+        kernels.push_back(function);
+    if (kernels.empty())
+      return;
+
+    OpBuilder builder(context);
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    builder.getUnitAttr());
+    builder.setInsertionPointToEnd(module.getBody());
+    auto gpuModule =
+        gpu::GPUModuleOp::create(builder, module.getLoc(), "prism_kernels");
+    SmallVector<NamedAttribute> configs;
+    auto workgroupSpace = gpu::AddressSpaceAttr::get(
+        context, gpu::GPUDialect::getWorkgroupAddressSpace());
+    for (func::FuncOp function : kernels) {
+      // The workspace: the largest exchange of the kernel.
+      int64_t bytes = 16;
+      function.walk([&](Operation *op) {
+        bytes = std::max(bytes, alignTo16(exchangeBytes(op)));
+      });
+      if (bytes > sharedMemoryLimit) {
+        function.emitError("kernel '")
+            << function.getName() << "' needs " << bytes
+            << " bytes of shared memory for its tile exchanges, more than the "
+            << sharedMemoryLimit
+            << " available to a block; choose smaller tile sizes";
+        return signalPassFailure();
+      }
+      builder.setInsertionPointToEnd(gpuModule.getBody());
+      auto gpuFunc = gpu::GPUFuncOp::create(
+          builder, function.getLoc(), function.getName(),
+          function.getFunctionType(),
+          TypeRange{MemRefType::get({bytes}, builder.getI8Type(), nullptr,
+                                    workgroupSpace)},
+          TypeRange{});
+      gpuFunc->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                       builder.getUnitAttr());
+      gpuFunc.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(
+          {static_cast<int32_t>(threads.getValue()), 1, 1}));
+      // Move the body: the new entry block's arguments are the function's
+      // followed by the workgroup buffer.
+      Block &entry = gpuFunc.getBody().front();
+      Block &old = function.getBody().front();
+      for (auto [from, to] : llvm::zip(old.getArguments(),
+                                       entry.getArguments().take_front(
+                                           old.getNumArguments())))
+        from.replaceAllUsesWith(to);
+      entry.getOperations().splice(entry.end(), old.getOperations());
+      configs.push_back(builder.getNamedAttr(
+          function.getName(),
+          builder.getDictionaryAttr(
+              {builder.getNamedAttr("threads",
+                                    builder.getI64IntegerAttr(threads)),
+               builder.getNamedAttr("shared_bytes",
+                                    builder.getI64IntegerAttr(bytes))})));
+      function.erase();
+    }
+    module->setAttr(nvidia::kKernelConfigsAttrName,
+                    builder.getDictionaryAttr(configs));
+
+    DistributedTypeConverter converter(threads);
+    ConversionTarget target(*context);
+    target.addIllegalDialect<tile::TileDialect>();
+    target.addLegalDialect<vector::VectorDialect, gpu::GPUDialect>();
+    target.addIllegalOp<func::ReturnOp>();
+    target.addDynamicallyLegalDialect<arith::ArithDialect, math::MathDialect,
+                                      memref::MemRefDialect>(
+        [&](Operation *op) { return converter.isLegal(op); });
+    Layout layout{threads};
+    RewritePatternSet patterns(context);
+    patterns.add<ConvertElementwise>(converter, context);
+    patterns.add<ConvertProgramId, ConvertNumPrograms, ConvertReturn>(converter,
+                                                                      context);
+    patterns.add<ConvertSplat, ConvertIota, ConvertSameLayout<tile::ReshapeOp>,
+                 ConvertSameLayout<tile::ExpandDimsOp>, ConvertBroadcast,
+                 ConvertTranspose, ConvertReduce, ConvertDot, ConvertLoad,
+                 ConvertStore, ConvertGather>(converter, context, layout);
+    scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
+                                                         target);
+    if (failed(applyPartialConversion(gpuModule, target, std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

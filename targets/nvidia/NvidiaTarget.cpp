@@ -1,0 +1,165 @@
+//===- NvidiaTarget.cpp - The NVIDIA backend: PTX and cubin ---------------===//
+
+#include "prism/Target/TargetBackend.h"
+#include "targets/nvidia/Passes.h"
+
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVM.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
+#include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVM.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdlib>
+
+using namespace mlir;
+
+namespace prism::nvidia {
+namespace {
+
+/// Threads per block of every kernel: four warps.
+constexpr int64_t kThreadsPerBlock = 128;
+
+/// `ptxas` from CUDA_HOME, CUDA_PATH or CUDA_ROOT, then PATH, then the
+/// standard install location; empty if there is none.
+std::string findPtxas() {
+  for (const char *variable : {"CUDA_HOME", "CUDA_PATH", "CUDA_ROOT"}) {
+    if (const char *root = std::getenv(variable)) {
+      llvm::SmallString<256> path(root);
+      llvm::sys::path::append(path, "bin", "ptxas");
+      if (llvm::sys::fs::can_execute(path))
+        return std::string(path);
+    }
+  }
+  if (llvm::ErrorOr<std::string> found = llvm::sys::findProgramByName("ptxas"))
+    return *found;
+  if (llvm::sys::fs::can_execute("/usr/local/cuda/bin/ptxas"))
+    return "/usr/local/cuda/bin/ptxas";
+  return "";
+}
+
+class NvidiaTargetBackend : public TargetBackend {
+public:
+  llvm::StringRef getName() const override { return "nvidia"; }
+  llvm::StringRef getDescription() const override {
+    return "NVIDIA GPUs: tile kernels through gpu/nvvm to PTX, cubin by ptxas";
+  }
+  bool supportsChip(llvm::StringRef chip) const override {
+    return chip.empty() || chip == "sm_80" || chip == "sm_89" ||
+           chip == "sm_90" || chip == "sm_90a";
+  }
+  static std::string chipOf(const TargetSpec &spec) {
+    return spec.chip.empty() ? "sm_90a" : spec.chip;
+  }
+
+  void registerDialects(DialectRegistry &registry) const override {
+    registry.insert<gpu::GPUDialect, NVVM::NVVMDialect>();
+    NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+    registerLLVMDialectTranslation(registry);
+    registerNVVMDialectTranslation(registry);
+    registerGPUDialectTranslation(registry);
+    arith::registerConvertArithToLLVMInterface(registry);
+    cf::registerConvertControlFlowToLLVMInterface(registry);
+    registerConvertFuncToLLVMInterface(registry);
+    index::registerConvertIndexToLLVMInterface(registry);
+    registerConvertMathToLLVMInterface(registry);
+    registerConvertMemRefToLLVMInterface(registry);
+    registerConvertNVVMToLLVMInterface(registry);
+    ub::registerConvertUBToLLVMInterface(registry);
+    vector::registerConvertVectorToLLVMInterface(registry);
+  }
+
+  void buildTileLoweringPipeline(OpPassManager &pm,
+                                 const TargetSpec &spec) const override {
+    // PTX ISA 8.0 covers sm_80 through sm_90a and every ptxas since CUDA 12.
+    std::string pipeline =
+        "prism-nvidia-lower-tile-to-gpu{threads=" +
+        std::to_string(kThreadsPerBlock) +
+        "},canonicalize,cse,gpu-lower-to-nvvm-pipeline{cubin-chip=" +
+        chipOf(spec) + " cubin-features=+ptx80 cubin-format=isa opt-level=3}";
+    std::string errors;
+    llvm::raw_string_ostream errorStream(errors);
+    if (failed(parsePassPipeline(pipeline, pm, errorStream)))
+      llvm::report_fatal_error(
+          llvm::Twine("prism: the NVIDIA lowering pipeline does not parse: ") +
+          errors);
+  }
+
+  std::string getKernelizeOptions(const TargetSpec &) const override {
+    // Tiles stay small enough for the shared-memory exchanges of the
+    // baseline layout (a 32x32x32 matmul step exchanges 8 KB in f32).
+    return "elementwise-block=512 row-block=512 matmul-m=32 matmul-n=32 "
+           "matmul-k=32 attention-m=16 attention-n=32 strided-block=512";
+  }
+
+  llvm::Expected<std::string> writeBinaries(ModuleOp lowered,
+                                            const TargetSpec &spec,
+                                            llvm::StringRef directory) const override {
+    std::string ptx;
+    lowered.walk([&](gpu::BinaryOp binary) {
+      for (Attribute object : binary.getObjects())
+        ptx = cast<gpu::ObjectAttr>(object).getObject().str();
+    });
+    if (ptx.empty())
+      return llvm::createStringError(
+          "the NVIDIA lowering produced no PTX (no kernels?)");
+    llvm::SmallString<256> ptxPath(directory), cubinPath(directory);
+    llvm::sys::path::append(ptxPath, "kernels.ptx");
+    llvm::sys::path::append(cubinPath, "kernels.cubin");
+    {
+      std::error_code ec;
+      llvm::raw_fd_ostream out(ptxPath, ec);
+      if (ec)
+        return llvm::createStringError(ec, "cannot write " + ptxPath);
+      out << ptx;
+    }
+    std::string ptxas = findPtxas();
+    if (ptxas.empty()) {
+      llvm::errs() << "prism: no ptxas found (CUDA_HOME, CUDA_PATH, PATH, "
+                      "/usr/local/cuda): the bundle carries PTX only, which "
+                      "the CUDA driver compiles when it loads it\n";
+      return std::string("kernels.ptx");
+    }
+    std::string arch = "-arch=" + chipOf(spec);
+    llvm::SmallString<256> logPath(directory);
+    llvm::sys::path::append(logPath, "ptxas.log");
+    llvm::StringRef args[] = {ptxas, arch, "-O3", "-v", ptxPath, "-o", cubinPath};
+    std::optional<llvm::StringRef> redirects[] = {std::nullopt, logPath.str(),
+                                                  logPath.str()};
+    std::string message;
+    int status = llvm::sys::ExecuteAndWait(ptxas, args, std::nullopt, redirects,
+                                           0, 0, &message);
+    if (status != 0) {
+      auto log = llvm::MemoryBuffer::getFile(logPath);
+      return llvm::createStringError(
+          "ptxas failed for " + chipOf(spec) + " (" + message + "): " +
+          (log ? (*log)->getBuffer().str() : std::string("no log")));
+    }
+    return std::string("kernels.cubin");
+  }
+};
+
+} // namespace
+} // namespace prism::nvidia
+
+void prism::registerNvidiaTarget() {
+  nvidia::registerPrismNvidiaPasses();
+  gpu::registerGPUToNVVMPipeline();
+  registerTargetBackend(std::make_unique<nvidia::NvidiaTargetBackend>());
+}

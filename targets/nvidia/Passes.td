@@ -1,0 +1,47 @@
+//===- Passes.td - Passes of the NVIDIA backend ------------*- tablegen -*-===//
+
+#ifndef PRISM_TARGETS_NVIDIA_PASSES_TD
+#define PRISM_TARGETS_NVIDIA_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def NvidiaLowerTileToGpu : Pass<"prism-nvidia-lower-tile-to-gpu", "mlir::ModuleOp"> {
+  let summary = "Lower tile kernels to GPU kernels, one thread block per program";
+  let description = [{
+    Every `tile.kernel` function becomes a `gpu.func` kernel in a
+    `gpu.module @prism_kernels`; one program instance is one thread block of
+    `threads` threads (`tile.program_id` is `gpu.block_id`).
+
+    Layout: a tile of N elements is spread over the block element-wise in
+    row-major order: thread t holds elements t, t + T, t + 2T, ... as a
+    vector of ceil(N / T) values. This layout is the same for every shape of
+    the same size, so `reshape` and `expand_dims` move no data, elementwise
+    ops are local, and global loads and stores are coalesced (consecutive
+    threads touch consecutive elements of a contiguous row). Ops that change
+    which thread needs which element (`broadcast`, `transpose`, `reduce`,
+    `dot`) exchange the tile through shared memory: the block writes it,
+    synchronizes, and each thread computes its own results from it (a
+    reduction loops over the reduced axis, a dot over K). The shared-memory
+    workspace is one workgroup buffer sized by the largest exchange of the
+    kernel; a kernel that needs more than the static limit is rejected.
+
+    Loads, stores and gathers are `vector.gather` / `vector.scatter` on a
+    flat view of the buffer with the bounds in the mask; `tile.load`'s
+    padding is the pass-through value.
+
+    This is the portable baseline layout: tensor cores (`mma.sync`, `wgmma`)
+    and swizzled shared-memory staging for `dot` are not used yet.
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", "128", "Threads per block">,
+    Option<"sharedMemoryLimit", "shared-memory-limit", "int64_t", "49152",
+           "Bytes of static shared memory a block may use">,
+  ];
+  let dependentDialects = ["mlir::gpu::GPUDialect",
+                           "mlir::vector::VectorDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
+#endif // PRISM_TARGETS_NVIDIA_PASSES_TD

@@ -1,0 +1,64 @@
+//===- CudaDriver.h - The CUDA driver API, loaded at run time ---*- C++ -*-===//
+//
+// The runtime never links CUDA: libcuda.so.1 is opened with dlopen the first
+// time an NVIDIA bundle is loaded, and only the entry points below are used.
+// Their declarations follow the driver API's stable ABI (cuda.h), written
+// here so that building the runtime needs no CUDA toolkit.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRISM_TARGETS_NVIDIA_RUNTIME_CUDADRIVER_H
+#define PRISM_TARGETS_NVIDIA_RUNTIME_CUDADRIVER_H
+
+#include <cstddef>
+#include <string>
+
+namespace prism::runtime::cuda {
+
+using CUresult = int;
+using CUdevice = int;
+using CUdeviceptr = unsigned long long;
+using CUcontext = struct CUctx_st *;
+using CUmodule = struct CUmod_st *;
+using CUfunction = struct CUfunc_st *;
+using CUstream = struct CUstream_st *;
+
+constexpr CUresult CUDA_SUCCESS = 0;
+constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
+constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
+
+/// The driver entry points Prism uses.
+struct Driver {
+  CUresult (*cuInit)(unsigned);
+  CUresult (*cuDeviceGet)(CUdevice *, int);
+  CUresult (*cuDeviceGetAttribute)(int *, int, CUdevice);
+  CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *, CUdevice);
+  CUresult (*cuCtxSetCurrent)(CUcontext);
+  CUresult (*cuCtxSynchronize)();
+  CUresult (*cuModuleLoadData)(CUmodule *, const void *);
+  CUresult (*cuModuleUnload)(CUmodule);
+  CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
+  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
+                             unsigned, unsigned, unsigned, CUstream, void **,
+                             void **);
+  CUresult (*cuMemAlloc)(CUdeviceptr *, size_t);
+  CUresult (*cuMemFree)(CUdeviceptr);
+  CUresult (*cuMemcpyHtoD)(CUdeviceptr, const void *, size_t);
+  CUresult (*cuMemcpyDtoH)(void *, CUdeviceptr, size_t);
+  CUresult (*cuGetErrorName)(CUresult, const char **);
+  CUresult (*cuGetErrorString)(CUresult, const char **);
+
+  /// The driver, loaded and initialized once; nullptr (and `error`) when
+  /// this machine has no usable NVIDIA driver.
+  static const Driver *get(std::string &error);
+
+  /// "CUDA_ERROR_X: description" for a result code.
+  std::string describe(CUresult result) const;
+  /// Sets `error` to "<what>: <description>" and returns false unless
+  /// `result` is success.
+  bool check(CUresult result, const std::string &what, std::string &error) const;
+};
+
+} // namespace prism::runtime::cuda
+
+#endif // PRISM_TARGETS_NVIDIA_RUNTIME_CUDADRIVER_H
