@@ -171,8 +171,24 @@ private:
 
 } // namespace
 
+bool Bundle::upload(const HostTensor &host, HostTensor &device,
+                    std::string &error) const {
+  if (runner->usesHostMemory() || host.onDevice) {
+    device = host;
+    return true;
+  }
+  device.dtype = host.dtype;
+  device.shape = host.shape;
+  device.onDevice = true;
+  size_t bytes = static_cast<size_t>(host.byteSize());
+  device.storage = runner->allocate(bytes, error);
+  device.data = device.storage.get();
+  return device.storage && runner->copyToDevice(device.data, host.data, bytes, error);
+}
+
 bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
-                 std::vector<HostTensor> &outputs, std::string &error) const {
+                 std::vector<HostTensor> &outputs, std::string &error,
+                 bool outputsOnDevice) const {
   const FunctionPlan *plan = function(name);
   if (!plan) {
     error = "the bundle has no function '" + name + "'";
@@ -228,7 +244,12 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
     };
     if (b.kind == "input") {
       const HostTensor &given = inputs[b.index];
-      if (onHost) {
+      if (onHost && given.onDevice) {
+        error = "input " + std::to_string(b.index) +
+                " is device memory, but this bundle runs on the host";
+        return false;
+      }
+      if (onHost || given.onDevice) {
         buffers[id] = StridedBuffer::contiguous(given.data, sizes);
       } else {
         HostTensor &copy = temporaries[id];
@@ -322,8 +343,9 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
     return false;
   outputs.clear();
   for (int64_t id : plan->outputBuffers) {
-    if (onHost) {
+    if (onHost || outputsOnDevice) {
       outputs.push_back(temporaries[id]);
+      outputs.back().onDevice = !onHost;
       continue;
     }
     const HostTensor &device = temporaries[id];

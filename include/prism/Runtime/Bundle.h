@@ -143,6 +143,9 @@ struct HostTensor {
   std::vector<int64_t> shape;
   std::shared_ptr<void> storage; // owns `data` for outputs; may be empty
   void *data = nullptr;
+  /// `data` is memory of the bundle's device (from Bundle::upload or a
+  /// device-resident run), not host memory.
+  bool onDevice = false;
 
   int64_t numElements() const;
   int64_t byteSize() const { return numElements() * elementSize(dtype); }
@@ -167,8 +170,17 @@ public:
   /// Runs `name` on `inputs`; fills `outputs`. Checks dtypes, ranks and
   /// static sizes of the inputs, and every runtime size relation the plan
   /// needs (reshape divisibility); reports a clear error otherwise.
+  /// Inputs may be on the device (onDevice); with `outputsOnDevice` the
+  /// outputs stay there too (for a GPU target), otherwise they are copied
+  /// to host memory.
   bool run(const std::string &name, const std::vector<HostTensor> &inputs,
-           std::vector<HostTensor> &outputs, std::string &error) const;
+           std::vector<HostTensor> &outputs, std::string &error,
+           bool outputsOnDevice = false) const;
+
+  /// A copy of a host tensor in the memory the bundle's kernels use (the
+  /// tensor itself for a host target).
+  bool upload(const HostTensor &host, HostTensor &device,
+              std::string &error) const;
 
 private:
   Manifest bundleManifest;

@@ -1,0 +1,27 @@
+// The graphs benchmarked on NVIDIA GPUs by run_gpu_bench.py. Dynamic leading
+// dims: one compiled bundle serves every size the script chooses.
+
+func.func @matmul_bf16(%x: tensor<?x4096xbf16>, %w: tensor<4096x4096xbf16>) -> tensor<?x4096xbf16> {
+  %0 = prism.matmul %x, %w transpose_rhs : tensor<?x4096xbf16>, tensor<4096x4096xbf16>
+  return %0 : tensor<?x4096xbf16>
+}
+
+func.func @rms_norm_bf16(%x: tensor<?x4096xbf16>, %w: tensor<4096xbf16>) -> tensor<?x4096xbf16> {
+  %0 = prism.rms_norm %x, %w eps = 1.0e-5 : tensor<?x4096xbf16>, tensor<4096xbf16>
+  return %0 : tensor<?x4096xbf16>
+}
+
+func.func @softmax_bf16(%x: tensor<?x4096xbf16>) -> tensor<?x4096xbf16> {
+  %0 = prism.softmax %x : tensor<?x4096xbf16>
+  return %0 : tensor<?x4096xbf16>
+}
+
+func.func @rope_bf16(%x: tensor<1x?x32x128xbf16>, %p: tensor<?xi32>) -> tensor<1x?x32x128xbf16> {
+  %0 = prism.rope neox bshd %x, %p theta = 5.0e5 : tensor<1x?x32x128xbf16>, tensor<?xi32>
+  return %0 : tensor<1x?x32x128xbf16>
+}
+
+func.func @attention_bf16(%q: tensor<1x32x?x128xbf16>, %k: tensor<1x8x?x128xbf16>, %v: tensor<1x8x?x128xbf16>) -> tensor<1x32x?x128xbf16> {
+  %0 = prism.attention %q, %k, %v causal : tensor<1x32x?x128xbf16>, tensor<1x8x?x128xbf16>, tensor<1x8x?x128xbf16>
+  return %0 : tensor<1x32x?x128xbf16>
+}
