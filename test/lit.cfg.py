@@ -36,6 +36,16 @@ for target in config.enabled_targets:
 cuda_home = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH") or "/usr/local/cuda"
 if shutil.which("ptxas") or os.path.exists(os.path.join(cuda_home, "bin", "ptxas")):
     config.available_features.add("ptxas")
+if shutil.which("cuobjdump") or os.path.exists(os.path.join(cuda_home, "bin", "cuobjdump")):
+    config.available_features.add("cuobjdump")
+    config.substitutions.append(("%cuobjdump", shutil.which("cuobjdump") or os.path.join(cuda_home, "bin", "cuobjdump")))
+# An NVIDIA driver on this machine (tests of the no-driver error skip then).
+try:
+    import ctypes
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass
 if os.environ.get("ASCEND_HOME_PATH"):
     config.available_features.add("cann")
 config.substitutions.append(("%prism_tools", config.prism_tools_dir))

@@ -759,7 +759,7 @@ struct NvidiaLowerTileToGpuPass
         function.emitError("kernel '")
             << function.getName() << "' needs " << bytes
             << " bytes of shared memory for its tile exchanges, more than the "
-            << sharedMemoryLimit
+            << sharedMemoryLimit.getValue()
             << " available to a block; choose smaller tile sizes";
         return signalPassFailure();
       }

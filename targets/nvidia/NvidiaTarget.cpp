@@ -54,6 +54,23 @@ std::string findPtxas() {
   return "";
 }
 
+/// MLIR links libdevice (the __nv_* math functions) from the toolkit named
+/// by CUDA_ROOT / CUDA_HOME / CUDA_PATH. When none is set but a toolkit is
+/// found (ptxas on PATH or in /usr/local/cuda), point CUDA_HOME at it, so
+/// that compiling does not depend on the caller's environment.
+void exportToolkitRoot() {
+  for (const char *variable : {"CUDA_ROOT", "CUDA_HOME", "CUDA_PATH"})
+    if (std::getenv(variable))
+      return;
+  std::string ptxas = findPtxas();
+  if (ptxas.empty())
+    return;
+  llvm::SmallString<256> root(ptxas);
+  llvm::sys::path::remove_filename(root); // bin/
+  llvm::sys::path::remove_filename(root); // the toolkit
+  setenv("CUDA_HOME", root.c_str(), /*overwrite=*/0);
+}
+
 class NvidiaTargetBackend : public TargetBackend {
 public:
   llvm::StringRef getName() const override { return "nvidia"; }
@@ -87,6 +104,7 @@ public:
 
   void buildTileLoweringPipeline(OpPassManager &pm,
                                  const TargetSpec &spec) const override {
+    exportToolkitRoot();
     // PTX ISA 8.0 covers sm_80 through sm_90a and every ptxas since CUDA 12.
     std::string pipeline =
         "prism-nvidia-lower-tile-to-gpu{threads=" +

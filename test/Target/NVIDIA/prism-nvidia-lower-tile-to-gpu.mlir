@@ -1,0 +1,67 @@
+// RUN: prism-opt %s -prism-nvidia-lower-tile-to-gpu=threads=128 -split-input-file -verify-diagnostics | FileCheck %s
+
+// One block per program; a 4x64 tile is 256 elements, two per thread, held
+// as vector<2xf32>; global loads are gathers with the bounds in the mask;
+// the reduction and the broadcast exchange through the workspace (the
+// largest exchange: 4x64 f32 = 1 KB) between barriers.
+// CHECK: module attributes {gpu.container_module, prism.kernel_configs = {rows = {shared_bytes = 1024 : i64, threads = 128 : i64}}}
+// CHECK: gpu.module @prism_kernels
+// CHECK: gpu.func @rows(%{{.*}}: memref<?x?xf32, strided<[?, 1], offset: ?>>) workgroup(%[[WS:.*]] : memref<1024xi8, #gpu.address_space<workgroup>>) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
+// CHECK: gpu.block_id  x
+// CHECK: gpu.thread_id  x
+// CHECK: vector.gather {{.*}} : memref<2147483647xf32, strided<[1]>>, vector<2xindex>, vector<2xi1>, vector<2xf32> into vector<2xf32>
+// CHECK: gpu.barrier
+// CHECK: vector.scatter {{.*}} : memref<256xf32, #gpu.address_space<workgroup>>
+// CHECK: gpu.barrier
+// CHECK: scf.for {{.*}} -> (vector<1xf32>)
+// CHECK: arith.maximumf {{.*}} : vector<1xf32>
+// CHECK: arith.subf {{.*}} : vector<2xf32>
+// CHECK: vector.scatter {{.*}} : memref<2147483647xf32, strided<[1]>>
+// CHECK: gpu.return
+func.func @rows(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %pid = tile.program_id x
+  %t = tile.load %x[%pid, %c0] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<4x64xf32>
+  %m = tile.reduce max %t axis = 1 : tensor<4x64xf32> -> tensor<4xf32>
+  %e = tile.expand_dims %m axis = 1 : tensor<4xf32> -> tensor<4x1xf32>
+  %b = tile.broadcast %e : tensor<4x1xf32> -> tensor<4x64xf32>
+  %d = arith.subf %t, %b : tensor<4x64xf32>
+  tile.store %d, %x[%pid, %c0] : tensor<4x64xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  return
+}
+
+// -----
+
+// dot: both operands published (A, then B 16-byte aligned after it), each
+// thread loops over K for the output elements it holds, in f32.
+// CHECK-LABEL: gpu.func @dot
+// CHECK-SAME: workgroup(%{{.*}} : memref<2048xi8, #gpu.address_space<workgroup>>)
+// CHECK: memref.view {{.*}} to memref<512xbf16, #gpu.address_space<workgroup>>
+// CHECK: memref.view {{.*}} to memref<512xbf16, #gpu.address_space<workgroup>>
+// CHECK: scf.for {{.*}} -> (vector<2xf32>)
+// CHECK: arith.extf {{.*}} : vector<2xbf16> to vector<2xf32>
+// CHECK: arith.mulf
+// CHECK: arith.addf
+func.func @dot(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %c: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %x = tile.load %a[%c0, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<16x32xbf16>
+  %y = tile.load %a[%c0, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<32x16xbf16>
+  %z = arith.constant 0.0 : f32
+  %acc = tile.splat %z : tensor<16x16xf32>
+  %r = tile.dot %x, %y, %acc : tensor<16x32xbf16>, tensor<32x16xbf16> -> tensor<16x16xf32>
+  tile.store %r, %c[%c0, %c0] : tensor<16x16xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  return
+}
+
+// -----
+
+// A kernel whose exchanges do not fit a block's shared memory is rejected.
+// expected-error @below {{kernel 'huge' needs 262144 bytes of shared memory for its tile exchanges, more than the 49152 available to a block; choose smaller tile sizes}}
+func.func @huge(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %t = tile.load %x[%c0, %c0] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<256x256xf32>
+  %r = tile.reduce sum %t axis = 0 : tensor<256x256xf32> -> tensor<256xf32>
+  %e = tile.expand_dims %r axis = 0 : tensor<256xf32> -> tensor<1x256xf32>
+  tile.store %e, %x[%c0, %c0] : tensor<1x256xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  return
+}
