@@ -281,13 +281,16 @@ Value readPublished(OpBuilder &b, Location loc, Value view, Value indices,
 }
 
 /// Bytes of shared memory an op's exchange needs (0 if it needs none).
-int64_t exchangeBytes(Operation *op) {
+int64_t exchangeBytes(Operation *op, int64_t threads) {
   auto bytesOf = [](Value v) {
     auto type = cast<RankedTensorType>(v.getType());
     return numElements(type) * storageBytes(type.getElementType());
   };
-  if (isa<tile::BroadcastOp, tile::TransposeOp, tile::ReduceOp>(op))
+  if (isa<tile::BroadcastOp, tile::TransposeOp>(op))
     return bytesOf(op->getOperand(0));
+  if (auto reduce = dyn_cast<tile::ReduceOp>(op)) // + a partial per thread
+    return alignTo16(bytesOf(reduce.getInput())) +
+           threads * storageBytes(reduce.getType().getElementType());
   if (auto dot = dyn_cast<tile::DotOp>(op))
     return alignTo16(bytesOf(dot.getLhs())) + bytesOf(dot.getRhs());
   return 0;
@@ -458,8 +461,14 @@ struct ConvertTranspose : DistributedPattern<tile::TransposeOp> {
   }
 };
 
+Value treeReduce(ConversionPatternRewriter &rewriter, tile::ReduceOp op,
+                 const Layout &layout, Value view, RankedTensorType source,
+                 RankedTensorType result, int64_t axis, int64_t group);
+
 /// Each owned output element loops over the reduced axis of the published
-/// source, in order (a sequential sum per output element).
+/// source, in order (a sequential sum per output element), unless there are
+/// few outputs for long rows: then a group of threads per output and a tree
+/// (treeReduce).
 struct ConvertReduce : DistributedPattern<tile::ReduceOp> {
   using DistributedPattern::DistributedPattern;
   LogicalResult
@@ -473,6 +482,17 @@ struct ConvertReduce : DistributedPattern<tile::ReduceOp> {
     Value view = publish(rewriter, op, layout, adaptor.getInput(),
                          numElements(source), element, 0);
     int64_t n = numElements(result);
+    int64_t reduced = source.getDimSize(axis);
+    // Few outputs, long rows: a group of G threads per output element, each
+    // combining a strided part of the row, then a tree over the group.
+    int64_t group = 1;
+    while (group * 2 * n <= layout.threads && group * 2 <= reduced)
+      group *= 2;
+    if (group >= 2 && isa<FloatType>(element)) {
+      rewriter.replaceOp(op, treeReduce(rewriter, op, layout, view, source,
+                                        result, axis, group));
+      return success();
+    }
     Value flat = layout.owned(rewriter, loc, n);
     Value mask = layout.ownedMask(rewriter, loc, flat, n);
     int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
@@ -544,6 +564,98 @@ struct ConvertReduce : DistributedPattern<tile::ReduceOp> {
     return success();
   }
 };
+
+/// The combiner of a reduction on float scalars or vectors.
+Value combine(OpBuilder &b, Location loc, tile::CombineKind kind, Value x,
+              Value y) {
+  switch (kind) {
+  case tile::CombineKind::Sum:
+    return arith::AddFOp::create(b, loc, x, y);
+  case tile::CombineKind::Max:
+    return arith::MaximumFOp::create(b, loc, x, y);
+  case tile::CombineKind::Min:
+    return arith::MinimumFOp::create(b, loc, x, y);
+  }
+  llvm_unreachable("unknown combiner");
+}
+
+/// Reduction of a published float tile with `group` threads per output
+/// element: thread t works for output t / group, combines elements
+/// t % group, t % group + group, ... of its row into a partial, and the
+/// group combines its partials as a tree in shared memory (log2(group)
+/// steps, a barrier each). Sum order: strided partials, then pairwise.
+Value treeReduce(ConversionPatternRewriter &rewriter, tile::ReduceOp op,
+                 const Layout &layout, Value view, RankedTensorType source,
+                 RankedTensorType result, int64_t axis, int64_t group) {
+  Location loc = op.getLoc();
+  Type element = source.getElementType();
+  int64_t n = numElements(result);
+  int64_t reduced = source.getDimSize(axis);
+  SmallVector<int64_t> strides = rowMajorStrides(source.getShape());
+  auto c = [&](int64_t v) { return indexConstant(rewriter, loc, v); };
+
+  Value tid = gpu::ThreadIdOp::create(rewriter, loc, gpu::Dimension::x);
+  Value output = arith::DivUIOp::create(rewriter, loc, tid, c(group));
+  Value lane = arith::RemUIOp::create(rewriter, loc, tid, c(group));
+  Value active = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult,
+                                       output, c(n));
+  // The row of this output: its coordinates, the reduced axis left out.
+  Value base = c(0);
+  SmallVector<int64_t> resultStrides = rowMajorStrides(result.getShape());
+  for (int64_t d = 0, o = 0; d < source.getRank(); ++d) {
+    if (d == axis)
+      continue;
+    Value coord = arith::DivUIOp::create(rewriter, loc, output, c(resultStrides[o]));
+    if (o > 0)
+      coord = arith::RemUIOp::create(rewriter, loc, coord, c(result.getDimSize(o)));
+    base = arith::AddIOp::create(rewriter, loc, base,
+                                 arith::MulIOp::create(rewriter, loc, coord, c(strides[d])));
+    ++o;
+  }
+  double identityValue = 0.0;
+  if (op.getKind() == tile::CombineKind::Max)
+    identityValue = -std::numeric_limits<double>::infinity();
+  if (op.getKind() == tile::CombineKind::Min)
+    identityValue = std::numeric_limits<double>::infinity();
+  Value identity = arith::ConstantOp::create(
+      rewriter, loc, element, rewriter.getFloatAttr(element, identityValue));
+  Value upper = arith::SelectOp::create(rewriter, loc, active, c(reduced), c(0));
+  auto partial = scf::ForOp::create(
+      rewriter, loc, lane, upper, c(group), ValueRange{identity},
+      [&](OpBuilder &b, Location l, Value r, ValueRange carried) {
+        Value at = arith::AddIOp::create(
+            b, l, base, arith::MulIOp::create(b, l, r, c(strides[axis])));
+        Value v = memref::LoadOp::create(b, l, view, ValueRange{at});
+        scf::YieldOp::create(b, l, combine(b, l, op.getKind(), carried[0], v));
+      });
+
+  // Partials live after the published tile.
+  int64_t offset = alignTo16(numElements(source) * storageBytes(element));
+  Value partials = workspaceView(rewriter, op, offset, element, layout.threads);
+  memref::StoreOp::create(rewriter, loc, partial.getResult(0), partials,
+                          ValueRange{tid});
+  for (int64_t stride = group / 2; stride >= 1; stride /= 2) {
+    gpu::BarrierOp::create(rewriter, loc);
+    Value takes = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult,
+                                        lane, c(stride));
+    scf::IfOp::create(rewriter, loc, takes, [&](OpBuilder &b, Location l) {
+      Value mine = memref::LoadOp::create(b, l, partials, ValueRange{tid});
+      Value other = memref::LoadOp::create(
+          b, l, partials, ValueRange{arith::AddIOp::create(b, l, tid, c(stride))});
+      memref::StoreOp::create(b, l, combine(b, l, op.getKind(), mine, other),
+                              partials, ValueRange{tid});
+      scf::YieldOp::create(b, l);
+    });
+  }
+  gpu::BarrierOp::create(rewriter, loc);
+  // Output o is partials[o * group]; the thread that holds o reads it.
+  Value flat = layout.owned(rewriter, loc, n);
+  int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
+  Value indices = arith::MulIOp::create(rewriter, loc, flat,
+                                        splatIndex(rewriter, loc, c(group), lanes));
+  return readPublished(rewriter, loc, partials, indices,
+                       layout.ownedMask(rewriter, loc, flat, n), element);
+}
 
 /// C[m, n] = acc[m, n] + sum_k A[m, k] * B[k, n]: both operands published,
 /// each owned C element loops over K, operands converted exactly to the
@@ -753,7 +865,7 @@ struct NvidiaLowerTileToGpuPass
       // The workspace: the largest exchange of the kernel.
       int64_t bytes = 16;
       function.walk([&](Operation *op) {
-        bytes = std::max(bytes, alignTo16(exchangeBytes(op)));
+        bytes = std::max(bytes, alignTo16(exchangeBytes(op, threads)));
       });
       if (bytes > sharedMemoryLimit) {
         function.emitError("kernel '")

@@ -1,20 +1,26 @@
 // RUN: prism-opt %s -prism-nvidia-lower-tile-to-gpu=threads=128 -split-input-file -verify-diagnostics | FileCheck %s
 
 // One block per program; a 4x64 tile is 256 elements, two per thread, held
-// as vector<2xf32>; global loads are gathers with the bounds in the mask;
-// the reduction and the broadcast exchange through the workspace (the
-// largest exchange: 4x64 f32 = 1 KB) between barriers.
-// CHECK: module attributes {gpu.container_module, prism.kernel_configs = {rows = {shared_bytes = 1024 : i64, threads = 128 : i64}}}
+// as vector<2xf32>; global loads are gathers with the bounds in the mask.
+// The row maximum has 4 outputs for rows of 64: 32 threads per output each
+// combine a strided part, then a tree over the group in shared memory. The
+// broadcast exchanges through the workspace (the tile, 1 KB, plus one
+// partial per thread) between barriers.
+// CHECK: module attributes {gpu.container_module, prism.kernel_configs = {rows = {shared_bytes = 1536 : i64, threads = 128 : i64}}}
 // CHECK: gpu.module @prism_kernels
-// CHECK: gpu.func @rows(%{{.*}}: memref<?x?xf32, strided<[?, 1], offset: ?>>) workgroup(%[[WS:.*]] : memref<1024xi8, #gpu.address_space<workgroup>>) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
+// CHECK: gpu.func @rows(%{{.*}}: memref<?x?xf32, strided<[?, 1], offset: ?>>) workgroup(%[[WS:.*]] : memref<1536xi8, #gpu.address_space<workgroup>>) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
 // CHECK: gpu.block_id  x
 // CHECK: gpu.thread_id  x
 // CHECK: vector.gather {{.*}} : memref<2147483647xf32, strided<[1]>>, vector<2xindex>, vector<2xi1>, vector<2xf32> into vector<2xf32>
 // CHECK: gpu.barrier
 // CHECK: vector.scatter {{.*}} : memref<256xf32, #gpu.address_space<workgroup>>
 // CHECK: gpu.barrier
-// CHECK: scf.for {{.*}} -> (vector<1xf32>)
-// CHECK: arith.maximumf {{.*}} : vector<1xf32>
+// CHECK: scf.for {{.*}} -> (f32)
+// CHECK: arith.maximumf {{.*}} : f32
+// CHECK: memref.view {{.*}}[%{{.*}}][] : memref<1536xi8, #gpu.address_space<workgroup>> to memref<128xf32, #gpu.address_space<workgroup>>
+// CHECK-COUNT-5: scf.if
+// CHECK: gpu.barrier
+// CHECK: vector.gather
 // CHECK: arith.subf {{.*}} : vector<2xf32>
 // CHECK: vector.scatter {{.*}} : memref<2147483647xf32, strided<[1]>>
 // CHECK: gpu.return
@@ -56,7 +62,7 @@ func.func @dot(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %c: memref<?x?x
 // -----
 
 // A kernel whose exchanges do not fit a block's shared memory is rejected.
-// expected-error @below {{kernel 'huge' needs 262144 bytes of shared memory for its tile exchanges, more than the 49152 available to a block; choose smaller tile sizes}}
+// expected-error @below {{kernel 'huge' needs 262656 bytes of shared memory for its tile exchanges, more than the 49152 available to a block; choose smaller tile sizes}}
 func.func @huge(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {tile.kernel} {
   %c0 = arith.constant 0 : index
   %t = tile.load %x[%c0, %c0] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<256x256xf32>
