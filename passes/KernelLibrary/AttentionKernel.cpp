@@ -8,6 +8,9 @@
 // a window it starts at the first key its first query may see: blocks that
 // are entirely masked are never loaded.
 //
+// P.V takes P in the value type when that is f16/bf16 (FlashAttention's
+// choice: the product runs on matrix units), in f32 otherwise.
+//
 // Rows whose keys are all masked keep m = -inf; the exponentials use a safe
 // maximum (0 in that case), so they contribute exact zeros, l stays 0, and
 // the row's output is 0 as the op specifies.
@@ -145,7 +148,15 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
         Value correction = k.exp(k.subf(runningMax, safeMax));
         Value newSum = k.addf(k.mulf(runningSum, correction),
                               k.reduce(tile::CombineKind::Sum, p, 1));
-        Value vBlock = k.toF32(load2d(v, kvHead, j0, zero, bn, dvp));
+        // P.V: with f16/bf16 values, P is rounded to their type (as
+        // FlashAttention does) so that the product can use the same
+        // matrix units as Q.K^T; the sum stays in f32.
+        Value vBlock = load2d(v, kvHead, j0, zero, bn, dvp);
+        Type valueType = value.getElementType();
+        if (valueType.isF16() || valueType.isBF16())
+          p = k.convert(p, valueType);
+        else
+          vBlock = k.toF32(vBlock);
         Value newAcc = tile::DotOp::create(
             builder, loc, f32Tile({bm, dvp}), p, vBlock,
             k.mulf(acc, rowsToBlock(correction, dvp)));

@@ -15,6 +15,8 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -281,6 +283,17 @@ Value readPublished(OpBuilder &b, Location loc, Value view, Value indices,
 }
 
 /// Bytes of shared memory an op's exchange needs (0 if it needs none).
+/// Whether a dot runs on tensor cores: bf16 x bf16 or f16 x f16 into f32,
+/// in whole m16n8k16 tiles (mma.sync, sm_80 and later).
+bool usesTensorCores(tile::DotOp dot) {
+  auto lhs = cast<RankedTensorType>(dot.getLhs().getType());
+  auto rhs = cast<RankedTensorType>(dot.getRhs().getType());
+  Type a = lhs.getElementType(), b = rhs.getElementType();
+  return a == b && (a.isBF16() || a.isF16()) &&
+         dot.getType().getElementType().isF32() && lhs.getDimSize(0) % 16 == 0 &&
+         lhs.getDimSize(1) % 16 == 0 && rhs.getDimSize(1) % 8 == 0;
+}
+
 int64_t exchangeBytes(Operation *op, int64_t threads) {
   auto bytesOf = [](Value v) {
     auto type = cast<RankedTensorType>(v.getType());
@@ -291,8 +304,13 @@ int64_t exchangeBytes(Operation *op, int64_t threads) {
   if (auto reduce = dyn_cast<tile::ReduceOp>(op)) // + a partial per thread
     return alignTo16(bytesOf(reduce.getInput())) +
            threads * storageBytes(reduce.getType().getElementType());
-  if (auto dot = dyn_cast<tile::DotOp>(op))
-    return alignTo16(bytesOf(dot.getLhs())) + bytesOf(dot.getRhs());
+  if (auto dot = dyn_cast<tile::DotOp>(op)) {
+    int64_t operands = alignTo16(bytesOf(dot.getLhs())) + bytesOf(dot.getRhs());
+    if (!usesTensorCores(dot))
+      return operands;
+    // + the f32 result tile, written by the warps' fragments.
+    return alignTo16(operands) + numElements(dot.getType()) * 4;
+  }
   return 0;
 }
 
@@ -657,6 +675,114 @@ Value treeReduce(ConversionPatternRewriter &rewriter, tile::ReduceOp op,
                        layout.ownedMask(rewriter, loc, flat, n), element);
 }
 
+/// A dot on tensor cores. A [M, K] and B [K, N] are published; each warp
+/// takes m16n8 tiles of C round-robin, accumulates them with mma.sync over
+/// K in steps of 16 (fragments read from shared memory in the m16n8k16
+/// register layout: lane = 4 * g + q holds A rows g and g + 8 at columns
+/// 2q, 2q + 1 (+8), B columns g at rows 2q, 2q + 1 (+8), C rows g and g + 8
+/// at columns 2q, 2q + 1), writes the tiles to shared memory, and every
+/// thread then reads its own elements of C and adds the accumulator.
+Value tensorCoreDot(ConversionPatternRewriter &rewriter, tile::DotOp op,
+                    const Layout &layout, Value a, Value b, Value acc,
+                    int64_t m, int64_t n, int64_t k, int64_t resultOffset) {
+  Location loc = op.getLoc();
+  Type element = cast<RankedTensorType>(op.getLhs().getType()).getElementType();
+  Type f32 = rewriter.getF32Type();
+  auto c = [&](int64_t v) { return indexConstant(rewriter, loc, v); };
+  int64_t warps = std::max<int64_t>(1, layout.threads / 32);
+  int64_t tilesN = n / 8, tiles = (m / 16) * tilesN;
+  Value result = workspaceView(rewriter, op, resultOffset, f32, m * n);
+
+  Value tid = gpu::ThreadIdOp::create(rewriter, loc, gpu::Dimension::x);
+  Value warp = arith::DivUIOp::create(rewriter, loc, tid, c(32));
+  Value lane = arith::RemUIOp::create(rewriter, loc, tid, c(32));
+  Value g = arith::DivUIOp::create(rewriter, loc, lane, c(4));
+  Value q2 = arith::MulIOp::create(rewriter, loc,
+                                   arith::RemUIOp::create(rewriter, loc, lane, c(4)), c(2));
+  auto add = [&](Value x, Value y) { return arith::AddIOp::create(rewriter, loc, x, y).getResult(); };
+  auto mul = [&](Value x, int64_t y) { return arith::MulIOp::create(rewriter, loc, x, c(y)).getResult(); };
+  auto pair = VectorType::get({2}, element);
+  // A pair of consecutive elements of a row-major shared tile.
+  auto loadPair = [&](Value view, Value row, Value col, int64_t rowLength) {
+    return vector::LoadOp::create(rewriter, loc, pair, view,
+                                  ValueRange{add(mul(row, rowLength), col)})
+        .getResult();
+  };
+
+  for (int64_t i = 0; i * warps < tiles; ++i) {
+    // Tile number warp + i * warps, if it exists: a warp without a tile
+    // here skips the whole block (no barrier inside).
+    Value tileIndex = add(warp, c(i * warps));
+    Value exists = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult,
+                                         tileIndex, c(tiles));
+    auto ifOp = scf::IfOp::create(rewriter, loc, exists, /*withElseRegion=*/false);
+    {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+      Value row0 = mul(arith::DivUIOp::create(rewriter, loc, tileIndex, c(tilesN)), 16);
+      Value col0 = mul(arith::RemUIOp::create(rewriter, loc, tileIndex, c(tilesN)), 8);
+      Value rowA = add(row0, g), rowB = add(row0, add(g, c(8)));
+      Value column = add(col0, g);
+      // A register holds a pair along K: bf16 pairs as i32 (as NVVM
+      // wants them), f16 pairs as vector<2xf16>.
+      auto reg = [&](Value two) -> Value {
+        if (!element.isBF16())
+          return two;
+        Value bits = vector::BitCastOp::create(
+            rewriter, loc, VectorType::get({1}, rewriter.getI32Type()), two);
+        return vector::ExtractOp::create(rewriter, loc, bits, ArrayRef<int64_t>{0});
+      };
+      Value zero = arith::ConstantOp::create(rewriter, loc, f32,
+                                             rewriter.getF32FloatAttr(0.0f));
+      SmallVector<Value> fragment(4, zero);
+      auto resultType = LLVM::LLVMStructType::getLiteral(
+          rewriter.getContext(), {f32, f32, f32, f32});
+      NVVM::MMATypes ptxType =
+          element.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+      for (int64_t k0 = 0; k0 < k; k0 += 16) {
+        Value ka = add(c(k0), q2), kb = add(c(k0 + 8), q2);
+        SmallVector<Value> aRegs = {reg(loadPair(a, rowA, ka, k)),
+                                    reg(loadPair(a, rowB, ka, k)),
+                                    reg(loadPair(a, rowA, kb, k)),
+                                    reg(loadPair(a, rowB, kb, k))};
+        SmallVector<Value> bRegs;
+        for (Value k1 : {ka, kb}) {
+          Value x = memref::LoadOp::create(rewriter, loc, b,
+                                           ValueRange{add(mul(k1, n), column)});
+          Value y = memref::LoadOp::create(
+              rewriter, loc, b, ValueRange{add(mul(add(k1, c(1)), n), column)});
+          bRegs.push_back(reg(vector::FromElementsOp::create(rewriter, loc, pair,
+                                                             ValueRange{x, y})));
+        }
+        auto mma = NVVM::MmaOp::create(
+            rewriter, loc, resultType, aRegs, bRegs, fragment,
+            ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
+            std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
+            std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                           NVVM::MMALayout::col});
+        for (int r = 0; r < 4; ++r)
+          fragment[r] = LLVM::ExtractValueOp::create(rewriter, loc, mma.getResult(),
+                                                     ArrayRef<int64_t>{r});
+      }
+      // c0, c1: row g; c2, c3: row g + 8; columns 2q, 2q + 1.
+      for (int r = 0; r < 2; ++r) {
+        Value values = vector::FromElementsOp::create(
+            rewriter, loc, VectorType::get({2}, f32),
+            ValueRange{fragment[2 * r], fragment[2 * r + 1]});
+        vector::StoreOp::create(rewriter, loc, values, result,
+                                ValueRange{add(mul(r == 0 ? rowA : rowB, n),
+                                               add(col0, q2))});
+      }
+    }
+  }
+  gpu::BarrierOp::create(rewriter, loc);
+  int64_t count = m * n;
+  Value flat = layout.owned(rewriter, loc, count);
+  Value products = readPublished(rewriter, loc, result, flat,
+                                 layout.ownedMask(rewriter, loc, flat, count), f32);
+  return arith::AddFOp::create(rewriter, loc, acc, products);
+}
+
 /// C[m, n] = acc[m, n] + sum_k A[m, k] * B[k, n]: both operands published,
 /// each owned C element loops over K, operands converted exactly to the
 /// accumulator's type.
@@ -703,6 +829,12 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
     Value b = publish(rewriter, op, layout, adaptor.getRhs(), k * n,
                       rhs.getElementType(), lhsBytes);
     int64_t count = m * n;
+    if (usesTensorCores(op)) {
+      int64_t operands = alignTo16(lhsBytes + k * n * storageBytes(rhs.getElementType()));
+      rewriter.replaceOp(op, tensorCoreDot(rewriter, op, layout, a, b,
+                                           adaptor.getAcc(), m, n, k, operands));
+      return success();
+    }
     Value flat = layout.owned(rewriter, loc, count);
     Value mask = layout.ownedMask(rewriter, loc, flat, count);
     int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
@@ -910,7 +1042,8 @@ struct NvidiaLowerTileToGpuPass
     DistributedTypeConverter converter(threads);
     ConversionTarget target(*context);
     target.addIllegalDialect<tile::TileDialect>();
-    target.addLegalDialect<vector::VectorDialect, gpu::GPUDialect>();
+    target.addLegalDialect<vector::VectorDialect, gpu::GPUDialect,
+                           NVVM::NVVMDialect, LLVM::LLVMDialect>();
     target.addIllegalOp<func::ReturnOp>();
     target.addDynamicallyLegalDialect<arith::ArithDialect, math::MathDialect,
                                       memref::MemRefDialect>(

@@ -54,7 +54,8 @@ func.func @views(%x: tensor<?xf32>, %b: tensor<4xf32>) -> tensor<?x4xf32> {
 // Attention: one program per block of 16 queries of each (batch, head);
 // the tiles are padded to a power of two above the head dim (24 -> 32), the
 // key/value head is the query head divided by the group size, and the key
-// loop is bounded by the causal diagonal.
+// loop is bounded by the causal diagonal. With bf16 values P is rounded to
+// bf16 for P.V (accumulated in f32).
 // CHECK-LABEL: func.func @attention(
 // CHECK-SAME: grid = [{product = [array<i64: 1, 1, 0, 2>], tile = 16 : i64}, {product = [array<i64: 1, 1>, array<i64: 8, 1>], tile = 1 : i64}
 // CHECK: func.func @attention__0_attention(
@@ -65,7 +66,8 @@ func.func @views(%x: tensor<?xf32>, %b: tensor<4xf32>) -> tensor<?x4xf32> {
 // CHECK: tile.dot {{.*}} : tensor<16x32xbf16>, tensor<32x32xbf16> -> tensor<16x32xf32>
 // CHECK: tile.reduce max {{.*}} axis = 1
 // CHECK: math.exp
-// CHECK: tile.dot {{.*}} : tensor<16x32xf32>, tensor<32x32xf32> -> tensor<16x32xf32>
+// CHECK: arith.truncf {{.*}} : tensor<16x32xf32> to tensor<16x32xbf16>
+// CHECK: tile.dot {{.*}} : tensor<16x32xbf16>, tensor<32x32xbf16> -> tensor<16x32xf32>
 func.func @attention(%q: tensor<1x8x?x24xbf16>, %k: tensor<1x2x?x24xbf16>, %v: tensor<1x2x?x24xbf16>) -> tensor<1x8x?x24xbf16> {
   %o = prism.attention %q, %k, %v causal : tensor<1x8x?x24xbf16>, tensor<1x2x?x24xbf16>, tensor<1x2x?x24xbf16>
   return %o : tensor<1x8x?x24xbf16>

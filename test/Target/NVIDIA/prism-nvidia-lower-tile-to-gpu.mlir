@@ -38,17 +38,24 @@ func.func @rows(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {til
 
 // -----
 
-// dot: both operands published (A, then B 16-byte aligned after it), each
-// thread loops over K for the output elements it holds, in f32.
-// CHECK-LABEL: gpu.func @dot
-// CHECK-SAME: workgroup(%{{.*}} : memref<2048xi8, #gpu.address_space<workgroup>>)
+// A bf16 dot into f32 runs on tensor cores: A and B published, each of the
+// 4 warps takes an m16n8 tile of C (16x16 has 2) and accumulates it with
+// mma.sync over K in steps of 16, the tiles go through shared memory (f32,
+// after the operands) back to the element-wise layout.
+// CHECK-LABEL: gpu.func @dot_bf16
+// CHECK-SAME: workgroup(%{{.*}} : memref<3072xi8, #gpu.address_space<workgroup>>)
 // CHECK: memref.view {{.*}} to memref<512xbf16, #gpu.address_space<workgroup>>
 // CHECK: memref.view {{.*}} to memref<512xbf16, #gpu.address_space<workgroup>>
-// CHECK: scf.for {{.*}} -> (vector<2xf32>)
-// CHECK: arith.extf {{.*}} : vector<2xbf16> to vector<2xf32>
-// CHECK: arith.mulf
-// CHECK: arith.addf
-func.func @dot(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %c: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {tile.kernel} {
+// CHECK: memref.view {{.*}} to memref<256xf32, #gpu.address_space<workgroup>>
+// CHECK: scf.if
+// CHECK: vector.load {{.*}} : memref<512xbf16, #gpu.address_space<workgroup>>, vector<2xbf16>
+// CHECK: vector.bitcast {{.*}} : vector<2xbf16> to vector<1xi32>
+// CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>}
+// CHECK: nvvm.mma.sync
+// CHECK: vector.store {{.*}} : memref<256xf32, #gpu.address_space<workgroup>>, vector<2xf32>
+// CHECK: gpu.barrier
+// CHECK: arith.addf {{.*}} : vector<2xf32>
+func.func @dot_bf16(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %c: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {tile.kernel} {
   %c0 = arith.constant 0 : index
   %x = tile.load %a[%c0, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<16x32xbf16>
   %y = tile.load %a[%c0, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<32x16xbf16>
@@ -56,6 +63,28 @@ func.func @dot(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %c: memref<?x?x
   %acc = tile.splat %z : tensor<16x16xf32>
   %r = tile.dot %x, %y, %acc : tensor<16x32xbf16>, tensor<32x16xbf16> -> tensor<16x16xf32>
   tile.store %r, %c[%c0, %c0] : tensor<16x16xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  return
+}
+
+// -----
+
+// Other dots (here f32, and i8 weights) are loops over K of shared-memory
+// reads and FMAs for the output elements each thread holds.
+// CHECK-LABEL: gpu.func @dot_f32_i8
+// CHECK-SAME: workgroup(%{{.*}} : memref<2560xi8, #gpu.address_space<workgroup>>)
+// CHECK: scf.for {{.*}} -> (vector<2xf32>)
+// CHECK: arith.sitofp {{.*}} : vector<2xi8> to vector<2xf32>
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK-NOT: nvvm.mma.sync
+func.func @dot_f32_i8(%a: memref<?x?xf32, strided<[?, 1], offset: ?>>, %w: memref<?x?xi8, strided<[?, 1], offset: ?>>) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %x = tile.load %a[%c0, %c0] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<16x32xf32>
+  %y = tile.load %w[%c0, %c0] : memref<?x?xi8, strided<[?, 1], offset: ?>> -> tensor<32x16xi8>
+  %z = arith.constant 0.0 : f32
+  %acc = tile.splat %z : tensor<16x16xf32>
+  %r = tile.dot %x, %y, %acc : tensor<16x32xf32>, tensor<32x16xi8> -> tensor<16x16xf32>
+  tile.store %r, %a[%c0, %c0] : tensor<16x16xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
   return
 }
 
