@@ -423,6 +423,24 @@ struct ConvertSameLayout : DistributedPattern<Op> {
   }
 };
 
+/// A 2-D transpose whose only users are dots (as an operand): the dots read
+/// its source in place from shared memory with swapped indices, so the
+/// transpose itself needs no exchange.
+bool foldedIntoDot(tile::TransposeOp transpose) {
+  if (transpose.getPermutation() != ArrayRef<int64_t>{1, 0} ||
+      transpose->use_empty())
+    return false;
+  return llvm::all_of(transpose->getUses(), [](OpOperand &use) {
+    return isa<tile::DotOp>(use.getOwner()) && use.getOperandNumber() < 2;
+  });
+}
+
+/// Whether dot operand `index` is a transpose folded into it.
+bool operandTransposed(tile::DotOp dot, unsigned index) {
+  auto transpose = dot->getOperand(index).getDefiningOp<tile::TransposeOp>();
+  return transpose && foldedIntoDot(transpose);
+}
+
 /// broadcast (numpy-style, right-aligned) and transpose: publish the source,
 /// read each owned output element from its source position.
 struct ConvertBroadcast : DistributedPattern<tile::BroadcastOp> {
@@ -459,6 +477,12 @@ struct ConvertTranspose : DistributedPattern<tile::TransposeOp> {
   LogicalResult
   matchAndRewrite(tile::TransposeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    if (foldedIntoDot(op)) {
+      // The dots read the source transposed; this value is never read
+      // (same vector type: the same number of elements).
+      rewriter.replaceOp(op, adaptor.getInput());
+      return success();
+    }
     Location loc = op.getLoc();
     auto source = cast<RankedTensorType>(op.getInput().getType());
     auto result = op.getType();
@@ -684,7 +708,8 @@ Value treeReduce(ConversionPatternRewriter &rewriter, tile::ReduceOp op,
 /// thread then reads its own elements of C and adds the accumulator.
 Value tensorCoreDot(ConversionPatternRewriter &rewriter, tile::DotOp op,
                     const Layout &layout, Value a, Value b, Value acc,
-                    int64_t m, int64_t n, int64_t k, int64_t resultOffset) {
+                    int64_t m, int64_t n, int64_t k, int64_t resultOffset,
+                    bool aTransposed, bool bTransposed) {
   Location loc = op.getLoc();
   Type element = cast<RankedTensorType>(op.getLhs().getType()).getElementType();
   Type f32 = rewriter.getF32Type();
@@ -702,11 +727,18 @@ Value tensorCoreDot(ConversionPatternRewriter &rewriter, tile::DotOp op,
   auto add = [&](Value x, Value y) { return arith::AddIOp::create(rewriter, loc, x, y).getResult(); };
   auto mul = [&](Value x, int64_t y) { return arith::MulIOp::create(rewriter, loc, x, c(y)).getResult(); };
   auto pair = VectorType::get({2}, element);
-  // A pair of consecutive elements of a row-major shared tile.
-  auto loadPair = [&](Value view, Value row, Value col, int64_t rowLength) {
-    return vector::LoadOp::create(rewriter, loc, pair, view,
-                                  ValueRange{add(mul(row, rowLength), col)})
-        .getResult();
+  // Elements (i, j) and (i, j + 1) of a published [rows, columns] tile
+  // stored row-major, or stored transposed ([columns, rows]).
+  auto loadPair = [&](Value view, Value i, Value j, int64_t rows,
+                      int64_t columns, bool transposed) -> Value {
+    if (!transposed)
+      return vector::LoadOp::create(rewriter, loc, pair, view,
+                                    ValueRange{add(mul(i, columns), j)});
+    Value x = memref::LoadOp::create(rewriter, loc, view,
+                                     ValueRange{add(mul(j, rows), i)});
+    Value y = memref::LoadOp::create(rewriter, loc, view,
+                                     ValueRange{add(mul(add(j, c(1)), rows), i)});
+    return vector::FromElementsOp::create(rewriter, loc, pair, ValueRange{x, y});
   };
 
   for (int64_t i = 0; i * warps < tiles; ++i) {
@@ -741,19 +773,15 @@ Value tensorCoreDot(ConversionPatternRewriter &rewriter, tile::DotOp op,
           element.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
       for (int64_t k0 = 0; k0 < k; k0 += 16) {
         Value ka = add(c(k0), q2), kb = add(c(k0 + 8), q2);
-        SmallVector<Value> aRegs = {reg(loadPair(a, rowA, ka, k)),
-                                    reg(loadPair(a, rowB, ka, k)),
-                                    reg(loadPair(a, rowA, kb, k)),
-                                    reg(loadPair(a, rowB, kb, k))};
+        // A pairs run along K in rows of A; B pairs along K in columns of B
+        // (B^T's rows, which is what a transposed B publishes).
+        SmallVector<Value> aRegs = {reg(loadPair(a, rowA, ka, m, k, aTransposed)),
+                                    reg(loadPair(a, rowB, ka, m, k, aTransposed)),
+                                    reg(loadPair(a, rowA, kb, m, k, aTransposed)),
+                                    reg(loadPair(a, rowB, kb, m, k, aTransposed))};
         SmallVector<Value> bRegs;
-        for (Value k1 : {ka, kb}) {
-          Value x = memref::LoadOp::create(rewriter, loc, b,
-                                           ValueRange{add(mul(k1, n), column)});
-          Value y = memref::LoadOp::create(
-              rewriter, loc, b, ValueRange{add(mul(add(k1, c(1)), n), column)});
-          bRegs.push_back(reg(vector::FromElementsOp::create(rewriter, loc, pair,
-                                                             ValueRange{x, y})));
-        }
+        for (Value k1 : {ka, kb})
+          bRegs.push_back(reg(loadPair(b, column, k1, n, k, !bTransposed)));
         auto mma = NVVM::MmaOp::create(
             rewriter, loc, resultType, aRegs, bRegs, fragment,
             ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
@@ -829,30 +857,42 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
     Value b = publish(rewriter, op, layout, adaptor.getRhs(), k * n,
                       rhs.getElementType(), lhsBytes);
     int64_t count = m * n;
+    // A transposed operand was published as its source ([K, M] for A,
+    // [N, K] for B): read it with swapped indices.
+    bool aTransposed = operandTransposed(op, 0), bTransposed = operandTransposed(op, 1);
     if (usesTensorCores(op)) {
       int64_t operands = alignTo16(lhsBytes + k * n * storageBytes(rhs.getElementType()));
       rewriter.replaceOp(op, tensorCoreDot(rewriter, op, layout, a, b,
-                                           adaptor.getAcc(), m, n, k, operands));
+                                           adaptor.getAcc(), m, n, k, operands,
+                                           aTransposed, bTransposed));
       return success();
     }
     Value flat = layout.owned(rewriter, loc, count);
     Value mask = layout.ownedMask(rewriter, loc, flat, count);
     int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
     SmallVector<Value> mn = coordinates(rewriter, loc, flat, {m, n});
-    Value rowBase = arith::MulIOp::create(
-        rewriter, loc, mn[0], splatIndex(rewriter, loc, indexConstant(rewriter, loc, k), lanes));
-    Value nStride = splatIndex(rewriter, loc, indexConstant(rewriter, loc, n), lanes);
+    auto splat = [&](int64_t v) {
+      return splatIndex(rewriter, loc, indexConstant(rewriter, loc, v), lanes);
+    };
+    // Element (i, kk) of A is at aBase + kk * aStep; (kk, j) of B at
+    // bBase + kk * bStep.
+    Value aBase = aTransposed ? mn[0] : arith::MulIOp::create(rewriter, loc, mn[0], splat(k)).getResult();
+    Value aStep = aTransposed ? splat(m) : splat(1);
+    Value bBase = bTransposed ? arith::MulIOp::create(rewriter, loc, mn[1], splat(k)).getResult() : mn[1];
+    Value bStep = bTransposed ? splat(1) : splat(n);
     bool isFloat = isa<FloatType>(acc);
     auto loop = scf::ForOp::create(
         rewriter, loc, indexConstant(rewriter, loc, 0), indexConstant(rewriter, loc, k),
         indexConstant(rewriter, loc, 1), ValueRange{adaptor.getAcc()},
         [&](OpBuilder &bb, Location l, Value kk, ValueRange carried) {
           Value kv = splatIndex(bb, l, kk, lanes);
-          Value av = readPublished(bb, l, a, arith::AddIOp::create(bb, l, rowBase, kv),
-                                   mask, lhs.getElementType());
+          Value av = readPublished(
+              bb, l, a,
+              arith::AddIOp::create(bb, l, aBase, arith::MulIOp::create(bb, l, kv, aStep)),
+              mask, lhs.getElementType());
           Value bv = readPublished(
               bb, l, b,
-              arith::AddIOp::create(bb, l, arith::MulIOp::create(bb, l, kv, nStride), mn[1]),
+              arith::AddIOp::create(bb, l, bBase, arith::MulIOp::create(bb, l, kv, bStep)),
               mask, rhs.getElementType());
           FailureOr<Value> ac = toAccumulator(bb, l, av, acc);
           FailureOr<Value> bc = toAccumulator(bb, l, bv, acc);

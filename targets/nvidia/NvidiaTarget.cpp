@@ -125,7 +125,7 @@ public:
     // matmul tiles no kernel spills (64x64 holds 32 accumulators per thread
     // and spills on sm_90a).
     return "elementwise-block=512 row-block=512 matmul-m=32 matmul-n=32 "
-           "matmul-k=32 attention-m=16 attention-n=32 strided-block=512";
+           "matmul-k=32 attention-m=16 attention-n=16 strided-block=512";
   }
 
   llvm::Expected<std::string> writeBinaries(ModuleOp lowered,
