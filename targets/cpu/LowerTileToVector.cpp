@@ -8,6 +8,7 @@
 #include "targets/cpu/Passes.h"
 
 #include "dialects/Tile/IR/TileOps.h"
+#include "dialects/Tile/Utils/MemoryAccess.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -32,6 +33,11 @@ namespace prism::cpu {
 
 using namespace mlir;
 using namespace prism;
+using prism::tile::FlatView;
+using prism::tile::flatten;
+using prism::tile::indexConstant;
+using prism::tile::splatIndex;
+using prism::tile::zeroOf;
 
 namespace {
 
@@ -82,22 +88,6 @@ Value bitcastTo(OpBuilder &b, Location loc, Value value, Type type) {
   return arith::BitcastOp::create(b, loc, type, value);
 }
 
-Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
-  return arith::ConstantIndexOp::create(b, loc, value);
-}
-
-/// A splat vector of an index value.
-Value splatIndex(OpBuilder &b, Location loc, Value scalar,
-                 ArrayRef<int64_t> shape) {
-  return vector::BroadcastOp::create(
-      b, loc, VectorType::get(shape, b.getIndexType()), scalar);
-}
-
-/// The zero of `type` (float or integer).
-Value zeroOf(OpBuilder &b, Location loc, Type type) {
-  return arith::ConstantOp::create(b, loc, type, b.getZeroAttr(type));
-}
-
 bool hasUnitInnermostStride(MemRefType type) {
   if (type.getRank() == 0)
     return true;
@@ -122,59 +112,6 @@ Value positionsAlong(OpBuilder &b, Location loc, Value start,
       b, loc, VectorType::get(column, b.getIndexType()), along);
   return vector::BroadcastOp::create(
       b, loc, VectorType::get(shape, b.getIndexType()), shaped);
-}
-
-/// A flat, unit-stride 1-D view of the buffer behind a strided memref, with
-/// the memref's offset, sizes and strides: gathers and scatters address it
-/// with linear element offsets.
-struct FlatView {
-  Value flat;
-  Value offset;
-  SmallVector<Value> sizes;
-  SmallVector<Value> strides;
-};
-
-FlatView flatten(OpBuilder &b, Location loc, Value memref) {
-  auto type = cast<MemRefType>(memref.getType());
-  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, memref);
-  FlatView view;
-  view.offset = metadata.getOffset();
-  view.sizes.assign(metadata.getSizes().begin(), metadata.getSizes().end());
-  view.strides.assign(metadata.getStrides().begin(),
-                      metadata.getStrides().end());
-  // Accesses are masked to the memref's bounds before they reach the view,
-  // so its static size only has to cover them.
-  constexpr int64_t kExtent = std::numeric_limits<int32_t>::max();
-  auto flatType = MemRefType::get({kExtent}, type.getElementType(),
-                                  StridedLayoutAttr::get(b.getContext(), 0, {1}),
-                                  type.getMemorySpace());
-  view.flat = memref::ReinterpretCastOp::create(
-      b, loc, flatType, metadata.getBaseBuffer(), b.getIndexAttr(0),
-      ArrayRef<OpFoldResult>{b.getIndexAttr(kExtent)},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-  return view;
-}
-
-/// Linear offsets and the in-bounds mask of an access whose per-dimension
-/// positions are `positions` (index vectors of one shape).
-std::pair<Value, Value> linearizeWithBounds(OpBuilder &b, Location loc,
-                                            const FlatView &view,
-                                            ArrayRef<Value> positions,
-                                            ArrayRef<int64_t> shape) {
-  Value linear = splatIndex(b, loc, view.offset, shape);
-  Value mask;
-  for (auto [dim, position] : llvm::enumerate(positions)) {
-    Value stride = splatIndex(b, loc, view.strides[dim], shape);
-    linear = arith::AddIOp::create(
-        b, loc, linear, arith::MulIOp::create(b, loc, position, stride));
-    // Unsigned compare: negative positions are huge, so out of bounds too.
-    Value inside = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::ult, position,
-        splatIndex(b, loc, view.sizes[dim], shape));
-    mask = mask ? arith::AndIOp::create(b, loc, mask, inside).getResult()
-                : inside;
-  }
-  return {linear, mask};
 }
 
 /// Whether the block [indices, indices + shape) lies inside `memref`
@@ -556,7 +493,7 @@ struct ConvertLoad : TilePattern<tile::LoadOp> {
       positions.push_back(
           positionsAlong(rewriter, loc, start, type.getShape(), dim));
     auto [linear, mask] =
-        linearizeWithBounds(rewriter, loc, view, positions, type.getShape());
+        tile::addressesOf(rewriter, loc, view, positions);
     Value passThrough =
         vector::BroadcastOp::create(rewriter, loc, storage, padding);
     Value gathered = vector::GatherOp::create(
@@ -614,7 +551,7 @@ struct ConvertStore : TilePattern<tile::StoreOp> {
       positions.push_back(
           positionsAlong(rewriter, loc, start, type.getShape(), dim));
     auto [linear, mask] =
-        linearizeWithBounds(rewriter, loc, view, positions, type.getShape());
+        tile::addressesOf(rewriter, loc, view, positions);
     if (adaptor.getMask())
       mask = arith::AndIOp::create(rewriter, loc, mask, adaptor.getMask());
     // LLVM lowers 1-D scatters only: one scatter per innermost row.
@@ -654,7 +591,7 @@ struct ConvertGather : TilePattern<tile::GatherOp> {
     SmallVector<Value> positions(adaptor.getIndices().begin(),
                                  adaptor.getIndices().end());
     auto [linear, mask] =
-        linearizeWithBounds(rewriter, loc, view, positions, type.getShape());
+        tile::addressesOf(rewriter, loc, view, positions);
     if (adaptor.getMask())
       mask = arith::AndIOp::create(rewriter, loc, mask, adaptor.getMask());
     VectorType storage = storageTypeOf(type);

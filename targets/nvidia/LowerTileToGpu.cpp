@@ -8,6 +8,7 @@
 #include "targets/nvidia/Passes.h"
 
 #include "dialects/Tile/IR/TileOps.h"
+#include "dialects/Tile/Utils/MemoryAccess.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -32,6 +33,10 @@ namespace prism::nvidia {
 
 using namespace mlir;
 using namespace prism;
+using prism::tile::FlatView;
+using prism::tile::flatten;
+using prism::tile::indexConstant;
+using prism::tile::zeroOf;
 
 namespace {
 
@@ -72,13 +77,9 @@ public:
   }
 };
 
-Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
-  return arith::ConstantIndexOp::create(b, loc, value);
-}
-
+/// A vector<lanes x index> filled with `scalar`.
 Value splatIndex(OpBuilder &b, Location loc, Value scalar, int64_t lanes) {
-  return vector::BroadcastOp::create(
-      b, loc, VectorType::get({lanes}, b.getIndexType()), scalar);
+  return tile::splatIndex(b, loc, scalar, {lanes});
 }
 
 Value indexVector(OpBuilder &b, Location loc, ArrayRef<int64_t> values) {
@@ -140,61 +141,6 @@ Value linearize(OpBuilder &b, Location loc, ArrayRef<Value> coords,
         arith::MulIOp::create(b, loc, c,
                               splatIndex(b, loc, indexConstant(b, loc, s), lanes)));
   return linear;
-}
-
-Value zeroOf(OpBuilder &b, Location loc, Type type) {
-  return arith::ConstantOp::create(b, loc, type, b.getZeroAttr(type));
-}
-
-//===----------------------------------------------------------------------===//
-// Global memory
-//===----------------------------------------------------------------------===//
-
-/// A flat unit-stride view of the buffer behind a strided memref and its
-/// offset, sizes and strides.
-struct FlatView {
-  Value flat;
-  Value offset;
-  SmallVector<Value> sizes, strides;
-};
-
-FlatView flatten(OpBuilder &b, Location loc, Value memref) {
-  auto type = cast<MemRefType>(memref.getType());
-  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, memref);
-  FlatView view;
-  view.offset = metadata.getOffset();
-  view.sizes.assign(metadata.getSizes().begin(), metadata.getSizes().end());
-  view.strides.assign(metadata.getStrides().begin(), metadata.getStrides().end());
-  // Accesses are masked to the memref's bounds before they reach the view.
-  constexpr int64_t kExtent = std::numeric_limits<int32_t>::max();
-  auto flatType = MemRefType::get({kExtent}, type.getElementType(),
-                                  StridedLayoutAttr::get(b.getContext(), 0, {1}),
-                                  type.getMemorySpace());
-  view.flat = memref::ReinterpretCastOp::create(
-      b, loc, flatType, metadata.getBaseBuffer(), b.getIndexAttr(0),
-      ArrayRef<OpFoldResult>{b.getIndexAttr(kExtent)},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-  return view;
-}
-
-/// Linear offsets into `view` of per-dimension positions, and the mask of
-/// those inside the memref (unsigned compares: "negative" is outside).
-std::pair<Value, Value> addressesOf(OpBuilder &b, Location loc,
-                                    const FlatView &view,
-                                    ArrayRef<Value> positions, Value mask) {
-  int64_t lanes = cast<VectorType>(positions.front().getType()).getDimSize(0);
-  Value linear = splatIndex(b, loc, view.offset, lanes);
-  for (auto [d, position] : llvm::enumerate(positions)) {
-    linear = arith::AddIOp::create(
-        b, loc, linear,
-        arith::MulIOp::create(b, loc, position,
-                              splatIndex(b, loc, view.strides[d], lanes)));
-    Value inside = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::ult, position,
-        splatIndex(b, loc, view.sizes[d], lanes));
-    mask = arith::AndIOp::create(b, loc, mask, inside);
-  }
-  return {linear, mask};
 }
 
 //===----------------------------------------------------------------------===//
@@ -928,7 +874,7 @@ struct ConvertLoad : DistributedPattern<tile::LoadOp> {
       positions.push_back(arith::AddIOp::create(rewriter, loc, c,
                                                 splatIndex(rewriter, loc, start, lanes)));
     FlatView view = flatten(rewriter, loc, adaptor.getBase());
-    auto [linear, mask] = addressesOf(rewriter, loc, view, positions,
+    auto [linear, mask] = tile::addressesOf(rewriter, loc, view, positions,
                                       layout.ownedMask(rewriter, loc, flat, n));
     Value padding = adaptor.getPadding()
                         ? adaptor.getPadding()
@@ -960,7 +906,7 @@ struct ConvertStore : DistributedPattern<tile::StoreOp> {
     if (adaptor.getMask())
       mask = arith::AndIOp::create(rewriter, loc, mask, adaptor.getMask());
     FlatView view = flatten(rewriter, loc, adaptor.getBase());
-    auto [linear, inside] = addressesOf(rewriter, loc, view, positions, mask);
+    auto [linear, inside] = tile::addressesOf(rewriter, loc, view, positions, mask);
     vector::ScatterOp::create(rewriter, loc, Type(), view.flat,
                               ValueRange{indexConstant(rewriter, loc, 0)},
                               linear, inside, adaptor.getValue());
@@ -984,7 +930,7 @@ struct ConvertGather : DistributedPattern<tile::GatherOp> {
     SmallVector<Value> positions(adaptor.getIndices().begin(),
                                  adaptor.getIndices().end());
     FlatView view = flatten(rewriter, loc, adaptor.getBase());
-    auto [linear, inside] = addressesOf(rewriter, loc, view, positions, mask);
+    auto [linear, inside] = tile::addressesOf(rewriter, loc, view, positions, mask);
     Value passThrough = vector::BroadcastOp::create(
         rewriter, loc, type, zeroOf(rewriter, loc, type.getElementType()));
     rewriter.replaceOpWithNewOp<vector::GatherOp>(
