@@ -27,7 +27,7 @@ config.substitutions.append(("%prism_src", config.prism_src_root))
 config.substitutions.append(("%python", config.python_executable))
 
 tool_dirs = [config.prism_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["prism-opt", "prism-run", "prism-exec"], tool_dirs)
+llvm_config.add_tool_substitutions(["prism-opt", "prism-run", "prism-exec", "prism-translate"], tool_dirs)
 
 # One feature per enabled backend (target lit.local.cfg files check them),
 # and one per optional vendor tool.

@@ -1,0 +1,141 @@
+//===- KernelReport.cpp - What the GPU assembler made of each kernel ------===//
+
+#include "KernelReport.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+
+#include <cstdlib>
+#include <regex>
+#include <sstream>
+
+namespace prism {
+namespace {
+
+/// Instructions worth counting: tensor cores and asynchronous copies.
+const char *const kPtxInstructions[] = {"mma.sync", "wgmma.mma_async", "ldmatrix",
+                                        "cp.async.bulk.tensor", "cp.async",
+                                        "bar.sync"};
+const char *const kSassInstructions[] = {"HMMA", "HGMMA", "LDSM", "UTMALDG", "LDGSTS"};
+
+std::string findCuobjdump() {
+  for (const char *variable : {"CUDA_HOME", "CUDA_PATH", "CUDA_ROOT"})
+    if (const char *root = std::getenv(variable)) {
+      llvm::SmallString<256> path(root);
+      llvm::sys::path::append(path, "bin", "cuobjdump");
+      if (llvm::sys::fs::can_execute(path))
+        return std::string(path);
+    }
+  if (auto found = llvm::sys::findProgramByName("cuobjdump"))
+    return *found;
+  if (llvm::sys::fs::can_execute("/usr/local/cuda/bin/cuobjdump"))
+    return "/usr/local/cuda/bin/cuobjdump";
+  return "";
+}
+
+/// Splits an assembly listing into per-function bodies: a line that matches
+/// `header` starts the function its first group names.
+std::map<std::string, std::string> splitByFunction(const std::string &text,
+                                                   const std::regex &header) {
+  std::map<std::string, std::string> bodies;
+  std::string current;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch match;
+    if (std::regex_search(line, match, header))
+      current = match[1];
+    else if (!current.empty())
+      bodies[current] += line + "\n";
+  }
+  return bodies;
+}
+
+int countOccurrences(const std::string &text, const std::string &word) {
+  int count = 0;
+  for (size_t at = text.find(word); at != std::string::npos;
+       at = text.find(word, at + word.size()))
+    ++count;
+  return count;
+}
+
+} // namespace
+
+llvm::Expected<std::map<std::string, KernelReport>>
+readNvidiaReport(llvm::StringRef directory, bool &sassAvailable) {
+  std::map<std::string, KernelReport> reports;
+  auto read = [&](llvm::StringRef name) -> std::string {
+    llvm::SmallString<256> path(directory);
+    llvm::sys::path::append(path, name);
+    auto buffer = llvm::MemoryBuffer::getFile(path);
+    return buffer ? (*buffer)->getBuffer().str() : std::string();
+  };
+
+  std::string log = read("ptxas.log");
+  if (log.empty())
+    return llvm::createStringError(
+        "the bundle has no ptxas.log: it was compiled without ptxas (no CUDA "
+        "toolkit), so there are no register or spill counts");
+  std::regex entry(R"(Compiling entry function '([^']+)')");
+  std::regex frame(R"((\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads)");
+  std::regex used(R"(Used (\d+) registers(?:.*?(\d+) bytes smem)?)");
+  std::string current;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch match;
+    if (std::regex_search(line, match, entry)) {
+      current = match[1];
+      reports[current];
+    } else if (!current.empty() && std::regex_search(line, match, frame)) {
+      KernelReport &r = reports[current];
+      r.stackBytes = std::stoi(match[1]);
+      r.spillStores = std::stoi(match[2]);
+      r.spillLoads = std::stoi(match[3]);
+    } else if (!current.empty() && std::regex_search(line, match, used)) {
+      KernelReport &r = reports[current];
+      r.registers = std::stoi(match[1]);
+      if (match[2].matched)
+        r.sharedBytes = std::stoi(match[2]);
+    }
+  }
+
+  std::string ptx = read("kernels.ptx");
+  for (auto &[name, body] :
+       splitByFunction(ptx, std::regex(R"(\.entry\s+([A-Za-z0-9_]+))")))
+    for (const char *instruction : kPtxInstructions)
+      if (int n = countOccurrences(body, instruction))
+        reports[name].ptxInstructions[instruction] = n;
+  // "cp.async" also counts the bulk tensor copies; keep the plain ones.
+  for (auto &[name, r] : reports)
+    if (r.ptxInstructions.count("cp.async.bulk.tensor"))
+      r.ptxInstructions["cp.async"] -= r.ptxInstructions["cp.async.bulk.tensor"];
+
+  sassAvailable = false;
+  std::string cuobjdump = findCuobjdump();
+  llvm::SmallString<256> cubin(directory);
+  llvm::sys::path::append(cubin, "kernels.cubin");
+  if (cuobjdump.empty() || !llvm::sys::fs::exists(cubin))
+    return reports;
+  llvm::SmallString<256> sassPath;
+  if (llvm::sys::fs::createTemporaryFile("prism-sass", "txt", sassPath))
+    return reports;
+  llvm::StringRef args[] = {cuobjdump, "--dump-sass", cubin};
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, sassPath.str(),
+                                                sassPath.str()};
+  if (llvm::sys::ExecuteAndWait(cuobjdump, args, std::nullopt, redirects) == 0) {
+    auto buffer = llvm::MemoryBuffer::getFile(sassPath);
+    if (buffer) {
+      sassAvailable = true;
+      for (auto &[name, body] : splitByFunction(
+               (*buffer)->getBuffer().str(), std::regex(R"(Function : ([A-Za-z0-9_]+))")))
+        for (const char *instruction : kSassInstructions)
+          if (int n = countOccurrences(body, std::string(instruction) + "."))
+            reports[name].sassInstructions[instruction] = n;
+    }
+  }
+  llvm::sys::fs::remove(sassPath);
+  return reports;
+}
+
+} // namespace prism

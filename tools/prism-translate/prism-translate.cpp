@@ -1,0 +1,164 @@
+//===- prism-translate.cpp - Prism IR to target artifacts -----------------===//
+//
+// prism-translate FILE --target=T [--entry=f] [--emit=bundle|ptx|asm] -o OUT
+// prism-translate FILE --target=nvidia:sm_90a --report
+//
+// Compiles the functions of prism ops in FILE (or only --entry) for a
+// target, like prism-run without running, and writes the bundle (a
+// directory) or one of its artifacts. --report prints, per GPU kernel, the
+// registers, spills and shared memory ptxas reports and the tensor-core and
+// asynchronous-copy instructions found in the PTX and (with cuobjdump) the
+// SASS.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelReport.h"
+
+#include "prism/Compiler/Compiler.h"
+#include "prism/InitAll.h"
+#include "prism/Runtime/Bundle.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
+                                      cl::desc("<input .mlir>"));
+static cl::opt<std::string> targetName("target", cl::Required,
+                                       cl::desc("Target, e.g. cpu, nvidia:sm_90a"));
+static cl::opt<std::string> entryName("entry", cl::desc("Compile only this function"));
+static cl::opt<std::string> emit("emit", cl::init("bundle"),
+                                 cl::desc("bundle (a directory), ptx (NVIDIA), "
+                                          "or the bundle's binary (asm: cubin/so)"));
+static cl::opt<std::string> outputPath("o", cl::desc("Output path"), cl::init("-"));
+static cl::opt<bool> report("report",
+                            cl::desc("Print each GPU kernel's registers, spills, "
+                                     "shared memory and tensor-core instructions"));
+
+static int fail(const llvm::Twine &message) {
+  llvm::errs() << "prism-translate: error: " << message << "\n";
+  return 1;
+}
+
+static int printReport(llvm::StringRef directory) {
+  bool sass = false;
+  auto reports = prism::readNvidiaReport(directory, sass);
+  if (!reports)
+    return fail(llvm::toString(reports.takeError()));
+  llvm::outs() << llvm::formatv("{0,-44} {1,5} {2,7} {3,7} {4,7}  {5}\n", "kernel",
+                                "regs", "spill-s", "spill-l", "smem",
+                                sass ? "instructions (PTX; SASS)" : "instructions (PTX; no cuobjdump: no SASS)");
+  for (const auto &[name, r] : *reports) {
+    std::string instructions;
+    for (const auto &[what, n] : r.ptxInstructions)
+      if (n > 0)
+        instructions += what + "=" + std::to_string(n) + " ";
+    if (sass) {
+      instructions += ";";
+      for (const auto &[what, n] : r.sassInstructions)
+        instructions += " " + what + "=" + std::to_string(n);
+    }
+    llvm::outs() << llvm::formatv("{0,-44} {1,5} {2,7} {3,7} {4,7}  {5}\n", name,
+                                  r.registers, r.spillStores, r.spillLoads,
+                                  r.sharedBytes, instructions);
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "Prism: IR to target artifacts\n");
+  prism::registerAllPasses();
+  DialectRegistry registry;
+  prism::registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module =
+      parseSourceFile<ModuleOp>(inputFile.getValue(), sourceMgr, ParserConfig(&context));
+  if (!module)
+    return fail("cannot parse " + inputFile);
+  if (!entryName.empty()) {
+    auto entry = module->lookupSymbol<func::FuncOp>(entryName);
+    if (!entry)
+      return fail("no function '" + entryName + "' in " + inputFile);
+    SmallVector<func::FuncOp> others;
+    for (auto f : module->getOps<func::FuncOp>())
+      if (f != entry && !f.isExternal())
+        others.push_back(f);
+    for (auto f : others)
+      f.erase();
+  }
+
+  bool toDirectory = emit == "bundle" && !report;
+  std::string directory;
+  if (toDirectory) {
+    if (outputPath == "-")
+      return fail("--emit=bundle writes a directory: give it with -o");
+    directory = outputPath;
+  } else {
+    llvm::SmallString<128> path;
+    if (llvm::sys::fs::createUniqueDirectory("prism-translate", path))
+      return fail("cannot create a temporary directory");
+    directory = path.str().str();
+  }
+  auto compiled = prism::compileToBundle(*module, targetName, directory);
+  if (!compiled)
+    return fail(llvm::toString(compiled.takeError()));
+  llvm::scope_exit cleanup([&] {
+    if (!toDirectory)
+      llvm::sys::fs::remove_directories(directory);
+  });
+  if (toDirectory)
+    return 0;
+  if (report) {
+    if (!llvm::StringRef(targetName).starts_with("nvidia"))
+      return fail("--report describes GPU kernels; target '" + targetName +
+                  "' has none (use --emit to get its artifacts)");
+    return printReport(directory);
+  }
+
+  std::string artifact;
+  if (emit == "ptx") {
+    if (!llvm::StringRef(targetName).starts_with("nvidia"))
+      return fail("--emit=ptx needs an nvidia target");
+    artifact = "kernels.ptx";
+  } else if (emit == "asm") {
+    auto text = llvm::MemoryBuffer::getFile(directory + "/manifest.json");
+    prism::runtime::Json json;
+    std::string error;
+    prism::runtime::Manifest manifest;
+    if (!text || !prism::runtime::Json::parse((*text)->getBuffer().str(), json, error) ||
+        !prism::runtime::Manifest::fromJson(json, manifest, error))
+      return fail("cannot read the manifest: " + error);
+    artifact = manifest.library;
+  } else {
+    return fail("unknown --emit '" + emit + "' (bundle, ptx, asm)");
+  }
+  auto buffer = llvm::MemoryBuffer::getFile(directory + "/" + artifact);
+  if (!buffer)
+    return fail("the bundle has no " + artifact);
+  std::error_code ec;
+  llvm::ToolOutputFile out(outputPath, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return fail("cannot write " + outputPath + ": " + ec.message());
+  out.os() << (*buffer)->getBuffer();
+  out.keep();
+  return 0;
+}
