@@ -123,11 +123,14 @@ def main():
     parser.add_argument("--exec", required=True, dest="prism_exec")
     parser.add_argument("--seq", type=int, default=2048)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--only", default="", help="comma-separated case names")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     rows = []
     with tempfile.TemporaryDirectory() as work:
         for name, title, inputs, reference, anchors, flops, bytes_moved in cases(args.seq):
+            if args.only and name not in args.only.split(","):
+                continue
             paths = []
             for i, t in enumerate(inputs):
                 paths.append(os.path.join(work, f"{name}.in{i}.npy"))
