@@ -100,3 +100,31 @@ func.func @huge(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {til
   tile.store %e, %x[%c0, %c0] : tensor<1x256xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
   return
 }
+
+// -----
+
+// Loops carry distributed tiles; iota is each thread's own flat indices;
+// gathers take index tiles of the same layout; num_programs is the grid
+// size; sum reductions of many outputs loop over the reduced axis per output.
+// CHECK-LABEL: gpu.func @loop_gather
+// CHECK: gpu.grid_dim  y
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<2xf32>)
+// CHECK: vector.gather {{.*}} : memref<2147483647xf32, strided<[1]>>, vector<2xindex>, vector<2xi1>, vector<2xf32> into vector<2xf32>
+// CHECK: arith.addf {{.*}} : vector<2xf32>
+// CHECK: scf.yield {{.*}} : vector<2xf32>
+func.func @loop_gather(%t: memref<?x?xf32, strided<[?, 1], offset: ?>>, %out: memref<?xf32, strided<[1], offset: ?>>) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = tile.num_programs y
+  %z = arith.constant 0.0 : f32
+  %init = tile.splat %z : tensor<256xf32>
+  %cols = tile.iota : tensor<256xindex>
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %init) -> (tensor<256xf32>) {
+    %rows = tile.splat %i : tensor<256xindex>
+    %g = tile.gather %t[%rows, %cols] : memref<?x?xf32, strided<[?, 1], offset: ?>>, tensor<256xindex>, tensor<256xindex> -> tensor<256xf32>
+    %s = arith.addf %acc, %g : tensor<256xf32>
+    scf.yield %s : tensor<256xf32>
+  }
+  tile.store %r, %out[%c0] : tensor<256xf32>, memref<?xf32, strided<[1], offset: ?>>
+  return
+}
