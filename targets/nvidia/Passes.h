@@ -20,10 +20,6 @@ namespace prism::nvidia {
 #define GEN_PASS_REGISTRATION
 #include "targets/nvidia/Passes.h.inc"
 
-/// The module attribute where the lowering records each kernel's launch
-/// configuration: {name = {threads = T, shared_bytes = S}}.
-constexpr llvm::StringLiteral kKernelConfigsAttrName = "prism.kernel_configs";
-
 } // namespace prism::nvidia
 
 namespace prism {

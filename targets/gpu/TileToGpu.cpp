@@ -1,0 +1,926 @@
+//===- TileToGpu.cpp - Tile kernels to GPU kernels, for every GPU vendor ---===//
+//
+// One program instance is one thread block; every tile is spread over the
+// block element-wise, and ops that move elements between threads exchange
+// them through shared memory (see TileToGpu.h). Vendors plug in their
+// matrix-core lowering of tile.dot.
+//
+//===----------------------------------------------------------------------===//
+
+#include "targets/gpu/TileToGpu.h"
+
+#include "dialects/Tile/IR/TileOps.h"
+#include "dialects/Tile/Utils/MemoryAccess.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/Patterns.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace prism;
+using prism::tile::FlatView;
+using prism::tile::flatten;
+using prism::tile::indexConstant;
+using prism::tile::zeroOf;
+
+namespace prism::gpu_lowering {
+
+//===----------------------------------------------------------------------===//
+// The distributed layout
+//===----------------------------------------------------------------------===//
+
+int64_t numElements(ShapedType type) {
+  int64_t n = 1;
+  for (int64_t d : type.getShape())
+    n *= d;
+  return n;
+}
+
+/// Elements of an N-element tile that each of `threads` threads holds.
+int64_t perThread(int64_t n, int64_t threads) {
+  return std::max<int64_t>(1, (n + threads - 1) / threads);
+}
+
+/// Row-major strides of a static shape.
+SmallVector<int64_t> rowMajorStrides(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  return strides;
+}
+
+class DistributedTypeConverter : public TypeConverter {
+public:
+  explicit DistributedTypeConverter(int64_t threads) {
+    addConversion([](Type type) { return type; });
+    addConversion([threads](RankedTensorType type) -> Type {
+      if (!type.hasStaticShape())
+        return nullptr;
+      return VectorType::get({perThread(numElements(type), threads)},
+                             type.getElementType());
+    });
+  }
+};
+
+/// A vector<lanes x index> filled with `scalar`.
+Value splatIndex(OpBuilder &b, Location loc, Value scalar, int64_t lanes) {
+  return tile::splatIndex(b, loc, scalar, {lanes});
+}
+
+Value indexVector(OpBuilder &b, Location loc, ArrayRef<int64_t> values) {
+  auto type = VectorType::get({static_cast<int64_t>(values.size())},
+                              b.getIndexType());
+  SmallVector<APInt> bits;
+  for (int64_t v : values)
+    bits.push_back(APInt(64, v));
+  return arith::ConstantOp::create(b, loc, type,
+                                   DenseElementsAttr::get(type, bits));
+}
+
+Value Layout::owned(OpBuilder &b, Location loc, int64_t n) const {
+  // Thread t holds t + j * T.
+  int64_t lanes = perThread(n, threads);
+  SmallVector<int64_t> offsets;
+  for (int64_t j = 0; j < lanes; ++j)
+    offsets.push_back(j * threads);
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  return arith::AddIOp::create(b, loc, indexVector(b, loc, offsets),
+                               splatIndex(b, loc, tid, lanes));
+}
+
+Value Layout::ownedMask(OpBuilder &b, Location loc, Value flat, int64_t n) const {
+  int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
+  return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, flat,
+                               splatIndex(b, loc, indexConstant(b, loc, n), lanes));
+}
+
+/// Coordinates of flat row-major indices in `shape`.
+SmallVector<Value> coordinates(OpBuilder &b, Location loc, Value flat,
+                               ArrayRef<int64_t> shape) {
+  int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
+  SmallVector<int64_t> strides = rowMajorStrides(shape);
+  SmallVector<Value> coords;
+  for (auto [d, size] : llvm::enumerate(shape)) {
+    Value c = arith::DivUIOp::create(
+        b, loc, flat, splatIndex(b, loc, indexConstant(b, loc, strides[d]), lanes));
+    if (d > 0)
+      c = arith::RemUIOp::create(
+          b, loc, c, splatIndex(b, loc, indexConstant(b, loc, size), lanes));
+    coords.push_back(c);
+  }
+  return coords;
+}
+
+/// sum_d coords[d] * strides[d] (static strides).
+Value linearize(OpBuilder &b, Location loc, ArrayRef<Value> coords,
+                ArrayRef<int64_t> strides, int64_t lanes) {
+  Value linear = splatIndex(b, loc, indexConstant(b, loc, 0), lanes);
+  for (auto [c, s] : llvm::zip(coords, strides))
+    linear = arith::AddIOp::create(
+        b, loc, linear,
+        arith::MulIOp::create(b, loc, c,
+                              splatIndex(b, loc, indexConstant(b, loc, s), lanes)));
+  return linear;
+}
+
+//===----------------------------------------------------------------------===//
+// Shared memory exchanges
+//===----------------------------------------------------------------------===//
+
+/// How a tile element is kept in shared memory: i1 as i8, index as i64.
+Type storageType(Type element) {
+  MLIRContext *context = element.getContext();
+  if (element.isInteger(1))
+    return IntegerType::get(context, 8);
+  if (element.isIndex())
+    return IntegerType::get(context, 64);
+  return element;
+}
+
+int64_t storageBytes(Type element) {
+  return std::max<int64_t>(1, storageType(element).getIntOrFloatBitWidth() / 8);
+}
+
+int64_t alignTo16(int64_t bytes) { return (bytes + 15) / 16 * 16; }
+
+Value toStorage(OpBuilder &b, Location loc, Value v) {
+  auto type = cast<VectorType>(v.getType());
+  Type element = type.getElementType();
+  Type storage = storageType(element);
+  if (storage == element)
+    return v;
+  auto target = VectorType::get(type.getShape(), storage);
+  if (element.isIndex())
+    return arith::IndexCastOp::create(b, loc, target, v);
+  return arith::ExtUIOp::create(b, loc, target, v);
+}
+
+Value fromStorage(OpBuilder &b, Location loc, Value v, Type element) {
+  auto type = cast<VectorType>(v.getType());
+  if (type.getElementType() == element)
+    return v;
+  auto target = VectorType::get(type.getShape(), element);
+  if (element.isIndex())
+    return arith::IndexCastOp::create(b, loc, target, v);
+  return arith::TruncIOp::create(b, loc, target, v);
+}
+
+/// The kernel's shared-memory workspace, viewed as `count` elements of
+/// `element` from `byteOffset`.
+Value workspaceView(OpBuilder &b, Operation *user, int64_t byteOffset,
+                    Type element, int64_t count) {
+  auto function = user->getParentOfType<gpu::GPUFuncOp>();
+  Value workspace = function.getWorkgroupAttributions().front();
+  auto space = cast<MemRefType>(workspace.getType()).getMemorySpace();
+  Location loc = user->getLoc();
+  return memref::ViewOp::create(
+      b, loc, MemRefType::get({count}, storageType(element), nullptr, space),
+      workspace, indexConstant(b, loc, byteOffset), ValueRange{});
+}
+
+/// Writes a distributed tile of `n` elements to shared memory at its flat
+/// positions, between two barriers (the first lets the previous exchange's
+/// readers finish; the second publishes the tile).
+Value publish(OpBuilder &b, Operation *user, const Layout &layout, Value tile,
+              int64_t n, Type element, int64_t byteOffset) {
+  Location loc = user->getLoc();
+  Value view = workspaceView(b, user, byteOffset, element, n);
+  Value flat = layout.owned(b, loc, n);
+  gpu::BarrierOp::create(b, loc);
+  vector::ScatterOp::create(b, loc, Type(), view, ValueRange{indexConstant(b, loc, 0)},
+                            flat, layout.ownedMask(b, loc, flat, n),
+                            toStorage(b, loc, tile));
+  gpu::BarrierOp::create(b, loc);
+  return view;
+}
+
+/// Reads elements `indices` (masked) of a published tile.
+Value readPublished(OpBuilder &b, Location loc, Value view, Value indices,
+                    Value mask, Type element) {
+  int64_t lanes = cast<VectorType>(indices.getType()).getDimSize(0);
+  Type storage = storageType(element);
+  auto type = VectorType::get({lanes}, storage);
+  Value passThrough =
+      vector::BroadcastOp::create(b, loc, type, zeroOf(b, loc, storage));
+  Value read = vector::GatherOp::create(b, loc, type, view,
+                                        ValueRange{indexConstant(b, loc, 0)},
+                                        indices, mask, passThrough);
+  return fromStorage(b, loc, read, element);
+}
+
+/// Bytes of shared memory an op's exchange needs (0 if it needs none).
+int64_t exchangeBytes(Operation *op, int64_t threads,
+                      const MatrixCoreLowering *matrixCores) {
+  auto bytesOf = [](Value v) {
+    auto type = cast<RankedTensorType>(v.getType());
+    return numElements(type) * storageBytes(type.getElementType());
+  };
+  if (isa<tile::BroadcastOp, tile::TransposeOp>(op))
+    return bytesOf(op->getOperand(0));
+  if (auto reduce = dyn_cast<tile::ReduceOp>(op)) // + a partial per thread
+    return alignTo16(bytesOf(reduce.getInput())) +
+           threads * storageBytes(reduce.getType().getElementType());
+  if (auto dot = dyn_cast<tile::DotOp>(op)) {
+    int64_t operands = alignTo16(bytesOf(dot.getLhs())) + bytesOf(dot.getRhs());
+    if (!matrixCores || !matrixCores->supports(dot))
+      return operands;
+    // + the f32 result tile, written by the warps' fragments.
+    return alignTo16(operands) + numElements(dot.getType()) * 4;
+  }
+  return 0;
+}
+
+MatrixCoreLowering::~MatrixCoreLowering() = default;
+
+} // namespace prism::gpu_lowering
+
+using namespace prism::gpu_lowering;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+template <typename Op>
+struct DistributedPattern : OpConversionPattern<Op> {
+  DistributedPattern(const TypeConverter &converter, MLIRContext *context,
+                     Layout layout)
+      : OpConversionPattern<Op>(converter, context), layout(layout) {}
+  VectorType vectorTypeOf(Type type) const {
+    return cast<VectorType>(this->getTypeConverter()->convertType(type));
+  }
+  Layout layout;
+};
+
+struct ConvertElementwise : ConversionPattern {
+  ConvertElementwise(const TypeConverter &converter, MLIRContext *context)
+      : ConversionPattern(converter, MatchAnyOpTypeTag(), 1, context) {}
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!isa<arith::ArithDialect, math::MathDialect>(op->getDialect()))
+      return failure();
+    SmallVector<Type> resultTypes;
+    if (failed(getTypeConverter()->convertTypes(op->getResultTypes(), resultTypes)))
+      return failure();
+    OperationState state(op->getLoc(), op->getName(), operands, resultTypes,
+                         op->getAttrs());
+    if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+      auto dense = dyn_cast<SplatElementsAttr>(constant.getValue());
+      if (!dense)
+        return rewriter.notifyMatchFailure(
+            op, "only splat tile constants have a distributed form");
+      state.attributes.set(
+          "value", SplatElementsAttr::get(cast<ShapedType>(resultTypes[0]),
+                                          dense.getSplatValue<Attribute>()));
+    }
+    rewriter.replaceOp(op, rewriter.create(state)->getResults());
+    return success();
+  }
+};
+
+gpu::Dimension dimensionOf(tile::Axis axis) {
+  switch (axis) {
+  case tile::Axis::X: return gpu::Dimension::x;
+  case tile::Axis::Y: return gpu::Dimension::y;
+  case tile::Axis::Z: return gpu::Dimension::z;
+  }
+  llvm_unreachable("unknown axis");
+}
+
+struct ConvertProgramId : OpConversionPattern<tile::ProgramIdOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(tile::ProgramIdOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<gpu::BlockIdOp>(op, dimensionOf(op.getAxis()));
+    return success();
+  }
+};
+
+struct ConvertNumPrograms : OpConversionPattern<tile::NumProgramsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(tile::NumProgramsOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<gpu::GridDimOp>(op, dimensionOf(op.getAxis()));
+    return success();
+  }
+};
+
+struct ConvertSplat : DistributedPattern<tile::SplatOp> {
+  using DistributedPattern::DistributedPattern;
+  LogicalResult
+  matchAndRewrite(tile::SplatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<vector::BroadcastOp>(
+        op, vectorTypeOf(op.getType()), adaptor.getValue());
+    return success();
+  }
+};
+
+struct ConvertIota : DistributedPattern<tile::IotaOp> {
+  using DistributedPattern::DistributedPattern;
+  LogicalResult
+  matchAndRewrite(tile::IotaOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    VectorType type = vectorTypeOf(op.getType());
+    Value flat = layout.owned(rewriter, op.getLoc(), numElements(op.getType()));
+    if (type.getElementType().isIndex())
+      rewriter.replaceOp(op, flat);
+    else
+      rewriter.replaceOpWithNewOp<arith::IndexCastOp>(op, type, flat);
+    return success();
+  }
+};
+
+/// reshape and expand_dims keep the row-major order, hence the layout.
+template <typename Op>
+struct ConvertSameLayout : DistributedPattern<Op> {
+  using DistributedPattern<Op>::DistributedPattern;
+  LogicalResult
+  matchAndRewrite(Op op, typename Op::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, adaptor.getInput());
+    return success();
+  }
+};
+
+/// A 2-D transpose whose only users are dots (as an operand): the dots read
+/// its source in place from shared memory with swapped indices, so the
+/// transpose itself needs no exchange.
+bool foldedIntoDot(tile::TransposeOp transpose) {
+  if (transpose.getPermutation() != ArrayRef<int64_t>{1, 0} ||
+      transpose->use_empty())
+    return false;
+  return llvm::all_of(transpose->getUses(), [](OpOperand &use) {
+    return isa<tile::DotOp>(use.getOwner()) && use.getOperandNumber() < 2;
+  });
+}
+
+/// Whether dot operand `index` is a transpose folded into it.
+bool operandTransposed(tile::DotOp dot, unsigned index) {
+  auto transpose = dot->getOperand(index).getDefiningOp<tile::TransposeOp>();
+  return transpose && foldedIntoDot(transpose);
+}
+
+/// broadcast (numpy-style, right-aligned) and transpose: publish the source,
+/// read each owned output element from its source position.
+struct ConvertBroadcast : DistributedPattern<tile::BroadcastOp> {
+  using DistributedPattern::DistributedPattern;
+  LogicalResult
+  matchAndRewrite(tile::BroadcastOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto source = cast<RankedTensorType>(op.getInput().getType());
+    auto result = op.getType();
+    Type element = result.getElementType();
+    Value view = publish(rewriter, op, layout, adaptor.getInput(),
+                         numElements(source), element, 0);
+    int64_t n = numElements(result);
+    Value flat = layout.owned(rewriter, loc, n);
+    SmallVector<Value> out = coordinates(rewriter, loc, flat, result.getShape());
+    int64_t lead = result.getRank() - source.getRank();
+    int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
+    SmallVector<Value> in;
+    for (int64_t d = 0; d < source.getRank(); ++d)
+      in.push_back(source.getDimSize(d) == 1
+                       ? splatIndex(rewriter, loc, indexConstant(rewriter, loc, 0), lanes)
+                       : out[lead + d]);
+    Value indices = linearize(rewriter, loc, in, rowMajorStrides(source.getShape()), lanes);
+    rewriter.replaceOp(op, readPublished(rewriter, loc, view, indices,
+                                         layout.ownedMask(rewriter, loc, flat, n),
+                                         element));
+    return success();
+  }
+};
+
+struct ConvertTranspose : DistributedPattern<tile::TransposeOp> {
+  using DistributedPattern::DistributedPattern;
+  LogicalResult
+  matchAndRewrite(tile::TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (foldedIntoDot(op)) {
+      // The dots read the source transposed; this value is never read
+      // (same vector type: the same number of elements).
+      rewriter.replaceOp(op, adaptor.getInput());
+      return success();
+    }
+    Location loc = op.getLoc();
+    auto source = cast<RankedTensorType>(op.getInput().getType());
+    auto result = op.getType();
+    Type element = result.getElementType();
+    int64_t n = numElements(result);
+    Value view = publish(rewriter, op, layout, adaptor.getInput(), n, element, 0);
+    Value flat = layout.owned(rewriter, loc, n);
+    SmallVector<Value> out = coordinates(rewriter, loc, flat, result.getShape());
+    SmallVector<Value> in(source.getRank());
+    for (auto [d, p] : llvm::enumerate(op.getPermutation()))
+      in[p] = out[d];
+    int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
+    Value indices = linearize(rewriter, loc, in, rowMajorStrides(source.getShape()), lanes);
+    rewriter.replaceOp(op, readPublished(rewriter, loc, view, indices,
+                                         layout.ownedMask(rewriter, loc, flat, n),
+                                         element));
+    return success();
+  }
+};
+
+Value treeReduce(ConversionPatternRewriter &rewriter, tile::ReduceOp op,
+                 const Layout &layout, Value view, RankedTensorType source,
+                 RankedTensorType result, int64_t axis, int64_t group);
+
+/// Each owned output element loops over the reduced axis of the published
+/// source, in order (a sequential sum per output element), unless there are
+/// few outputs for long rows: then a group of threads per output and a tree
+/// (treeReduce).
+struct ConvertReduce : DistributedPattern<tile::ReduceOp> {
+  using DistributedPattern::DistributedPattern;
+  LogicalResult
+  matchAndRewrite(tile::ReduceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto source = cast<RankedTensorType>(op.getInput().getType());
+    auto result = cast<RankedTensorType>(op.getType());
+    Type element = source.getElementType();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    Value view = publish(rewriter, op, layout, adaptor.getInput(),
+                         numElements(source), element, 0);
+    int64_t n = numElements(result);
+    int64_t reduced = source.getDimSize(axis);
+    // Few outputs, long rows: a group of G threads per output element, each
+    // combining a strided part of the row, then a tree over the group.
+    int64_t group = 1;
+    while (group * 2 * n <= layout.threads && group * 2 <= reduced)
+      group *= 2;
+    if (group >= 2 && isa<FloatType>(element)) {
+      rewriter.replaceOp(op, treeReduce(rewriter, op, layout, view, source,
+                                        result, axis, group));
+      return success();
+    }
+    Value flat = layout.owned(rewriter, loc, n);
+    Value mask = layout.ownedMask(rewriter, loc, flat, n);
+    int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
+    SmallVector<Value> out = coordinates(rewriter, loc, flat, result.getShape());
+    SmallVector<int64_t> strides = rowMajorStrides(source.getShape());
+    SmallVector<Value> in;
+    SmallVector<int64_t> inStrides;
+    for (int64_t d = 0, o = 0; d < source.getRank(); ++d) {
+      if (d == axis)
+        continue;
+      in.push_back(out[o++]);
+      inStrides.push_back(strides[d]);
+    }
+    Value base = linearize(rewriter, loc, in, inStrides, lanes);
+
+    bool isFloat = isa<FloatType>(element);
+    TypedAttr identity;
+    switch (op.getKind()) {
+    case tile::CombineKind::Sum:
+      identity = rewriter.getZeroAttr(element);
+      break;
+    case tile::CombineKind::Max:
+      identity = isFloat ? TypedAttr(rewriter.getFloatAttr(
+                               element, -std::numeric_limits<double>::infinity()))
+                         : TypedAttr(rewriter.getIntegerAttr(
+                               element, APInt::getSignedMinValue(
+                                            element.getIntOrFloatBitWidth())));
+      break;
+    case tile::CombineKind::Min:
+      identity = isFloat ? TypedAttr(rewriter.getFloatAttr(
+                               element, std::numeric_limits<double>::infinity()))
+                         : TypedAttr(rewriter.getIntegerAttr(
+                               element, APInt::getSignedMaxValue(
+                                            element.getIntOrFloatBitWidth())));
+      break;
+    }
+    auto vectorType = VectorType::get({lanes}, element);
+    Value init = vector::BroadcastOp::create(
+        rewriter, loc, vectorType,
+        arith::ConstantOp::create(rewriter, loc, element, identity));
+    Value axisStride = splatIndex(rewriter, loc, indexConstant(rewriter, loc, strides[axis]), lanes);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, indexConstant(rewriter, loc, 0),
+        indexConstant(rewriter, loc, source.getDimSize(axis)),
+        indexConstant(rewriter, loc, 1), ValueRange{init},
+        [&](OpBuilder &b, Location l, Value r, ValueRange carried) {
+          Value at = arith::AddIOp::create(
+              b, l, base,
+              arith::MulIOp::create(b, l, splatIndex(b, l, r, lanes), axisStride));
+          Value v = readPublished(b, l, view, at, mask, element);
+          Value next;
+          switch (op.getKind()) {
+          case tile::CombineKind::Sum:
+            next = isFloat ? arith::AddFOp::create(b, l, carried[0], v).getResult()
+                           : arith::AddIOp::create(b, l, carried[0], v).getResult();
+            break;
+          case tile::CombineKind::Max:
+            next = isFloat ? arith::MaximumFOp::create(b, l, carried[0], v).getResult()
+                           : arith::MaxSIOp::create(b, l, carried[0], v).getResult();
+            break;
+          case tile::CombineKind::Min:
+            next = isFloat ? arith::MinimumFOp::create(b, l, carried[0], v).getResult()
+                           : arith::MinSIOp::create(b, l, carried[0], v).getResult();
+            break;
+          }
+          scf::YieldOp::create(b, l, next);
+        });
+    rewriter.replaceOp(op, loop.getResult(0));
+    return success();
+  }
+};
+
+/// The combiner of a reduction on float scalars or vectors.
+Value combine(OpBuilder &b, Location loc, tile::CombineKind kind, Value x,
+              Value y) {
+  switch (kind) {
+  case tile::CombineKind::Sum:
+    return arith::AddFOp::create(b, loc, x, y);
+  case tile::CombineKind::Max:
+    return arith::MaximumFOp::create(b, loc, x, y);
+  case tile::CombineKind::Min:
+    return arith::MinimumFOp::create(b, loc, x, y);
+  }
+  llvm_unreachable("unknown combiner");
+}
+
+/// Reduction of a published float tile with `group` threads per output
+/// element: thread t works for output t / group, combines elements
+/// t % group, t % group + group, ... of its row into a partial, and the
+/// group combines its partials as a tree in shared memory (log2(group)
+/// steps, a barrier each). Sum order: strided partials, then pairwise.
+Value treeReduce(ConversionPatternRewriter &rewriter, tile::ReduceOp op,
+                 const Layout &layout, Value view, RankedTensorType source,
+                 RankedTensorType result, int64_t axis, int64_t group) {
+  Location loc = op.getLoc();
+  Type element = source.getElementType();
+  int64_t n = numElements(result);
+  int64_t reduced = source.getDimSize(axis);
+  SmallVector<int64_t> strides = rowMajorStrides(source.getShape());
+  auto c = [&](int64_t v) { return indexConstant(rewriter, loc, v); };
+
+  Value tid = gpu::ThreadIdOp::create(rewriter, loc, gpu::Dimension::x);
+  Value output = arith::DivUIOp::create(rewriter, loc, tid, c(group));
+  Value lane = arith::RemUIOp::create(rewriter, loc, tid, c(group));
+  Value active = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult,
+                                       output, c(n));
+  // The row of this output: its coordinates, the reduced axis left out.
+  Value base = c(0);
+  SmallVector<int64_t> resultStrides = rowMajorStrides(result.getShape());
+  for (int64_t d = 0, o = 0; d < source.getRank(); ++d) {
+    if (d == axis)
+      continue;
+    Value coord = arith::DivUIOp::create(rewriter, loc, output, c(resultStrides[o]));
+    if (o > 0)
+      coord = arith::RemUIOp::create(rewriter, loc, coord, c(result.getDimSize(o)));
+    base = arith::AddIOp::create(rewriter, loc, base,
+                                 arith::MulIOp::create(rewriter, loc, coord, c(strides[d])));
+    ++o;
+  }
+  double identityValue = 0.0;
+  if (op.getKind() == tile::CombineKind::Max)
+    identityValue = -std::numeric_limits<double>::infinity();
+  if (op.getKind() == tile::CombineKind::Min)
+    identityValue = std::numeric_limits<double>::infinity();
+  Value identity = arith::ConstantOp::create(
+      rewriter, loc, element, rewriter.getFloatAttr(element, identityValue));
+  Value upper = arith::SelectOp::create(rewriter, loc, active, c(reduced), c(0));
+  auto partial = scf::ForOp::create(
+      rewriter, loc, lane, upper, c(group), ValueRange{identity},
+      [&](OpBuilder &b, Location l, Value r, ValueRange carried) {
+        Value at = arith::AddIOp::create(
+            b, l, base, arith::MulIOp::create(b, l, r, c(strides[axis])));
+        Value v = memref::LoadOp::create(b, l, view, ValueRange{at});
+        scf::YieldOp::create(b, l, combine(b, l, op.getKind(), carried[0], v));
+      });
+
+  // Partials live after the published tile.
+  int64_t offset = alignTo16(numElements(source) * storageBytes(element));
+  Value partials = workspaceView(rewriter, op, offset, element, layout.threads);
+  memref::StoreOp::create(rewriter, loc, partial.getResult(0), partials,
+                          ValueRange{tid});
+  for (int64_t stride = group / 2; stride >= 1; stride /= 2) {
+    gpu::BarrierOp::create(rewriter, loc);
+    Value takes = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult,
+                                        lane, c(stride));
+    scf::IfOp::create(rewriter, loc, takes, [&](OpBuilder &b, Location l) {
+      Value mine = memref::LoadOp::create(b, l, partials, ValueRange{tid});
+      Value other = memref::LoadOp::create(
+          b, l, partials, ValueRange{arith::AddIOp::create(b, l, tid, c(stride))});
+      memref::StoreOp::create(b, l, combine(b, l, op.getKind(), mine, other),
+                              partials, ValueRange{tid});
+      scf::YieldOp::create(b, l);
+    });
+  }
+  gpu::BarrierOp::create(rewriter, loc);
+  // Output o is partials[o * group]; the thread that holds o reads it.
+  Value flat = layout.owned(rewriter, loc, n);
+  int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
+  Value indices = arith::MulIOp::create(rewriter, loc, flat,
+                                        splatIndex(rewriter, loc, c(group), lanes));
+  return readPublished(rewriter, loc, partials, indices,
+                       layout.ownedMask(rewriter, loc, flat, n), element);
+}
+
+/// C[m, n] = acc[m, n] + sum_k A[m, k] * B[k, n]: both operands published,
+/// each owned C element loops over K, operands converted exactly to the
+/// accumulator's type.
+struct ConvertDot : DistributedPattern<tile::DotOp> {
+  ConvertDot(const TypeConverter &converter, MLIRContext *context, Layout layout,
+             const MatrixCoreLowering *matrixCores)
+      : DistributedPattern(converter, context, layout), matrixCores(matrixCores) {}
+  const MatrixCoreLowering *matrixCores;
+
+  static FailureOr<Value> toAccumulator(OpBuilder &b, Location loc, Value v,
+                                        Type acc) {
+    auto type = cast<VectorType>(v.getType());
+    Type element = type.getElementType();
+    if (element == acc)
+      return v;
+    auto target = VectorType::get(type.getShape(), acc);
+    if (element.isSignlessInteger(8))
+      return arith::SIToFPOp::create(b, loc, target, v).getResult();
+    if (element.isF16() || element.isBF16())
+      return arith::ExtFOp::create(b, loc, target, v).getResult();
+    return failure();
+  }
+
+  LogicalResult
+  matchAndRewrite(tile::DotOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto lhs = cast<RankedTensorType>(op.getLhs().getType());
+    auto rhs = cast<RankedTensorType>(op.getRhs().getType());
+    auto result = cast<RankedTensorType>(op.getType());
+    Type acc = result.getElementType();
+    if (isa<Float8E4M3FNType>(lhs.getElementType()) ||
+        isa<Float8E4M3FNType>(rhs.getElementType()))
+      return op.emitOpError("f8E4M3FN operands are not supported by the "
+                            "NVIDIA backend yet");
+    for (Type element : {lhs.getElementType(), rhs.getElementType()})
+      if (element != acc && !element.isSignlessInteger(8) && !element.isF16() &&
+          !element.isBF16())
+        return op.emitOpError("cannot convert ")
+               << element << " operands exactly to the " << acc << " accumulator";
+    int64_t m = lhs.getDimSize(0), k = lhs.getDimSize(1), n = rhs.getDimSize(1);
+    int64_t lhsBytes = alignTo16(numElements(lhs) * storageBytes(lhs.getElementType()));
+    Value a = publish(rewriter, op, layout, adaptor.getLhs(), m * k,
+                      lhs.getElementType(), 0);
+    // B goes after A; publish's first barrier is redundant here but keeps
+    // every exchange self-contained.
+    Value b = publish(rewriter, op, layout, adaptor.getRhs(), k * n,
+                      rhs.getElementType(), lhsBytes);
+    int64_t count = m * n;
+    // A transposed operand was published as its source ([K, M] for A,
+    // [N, K] for B): read it with swapped indices.
+    bool aTransposed = operandTransposed(op, 0), bTransposed = operandTransposed(op, 1);
+    if (matrixCores && matrixCores->supports(op)) {
+      int64_t operands = alignTo16(lhsBytes + k * n * storageBytes(rhs.getElementType()));
+      rewriter.replaceOp(op, matrixCores->emit(rewriter, op, layout, a, b,
+                                               adaptor.getAcc(), m, n, k, operands,
+                                               aTransposed, bTransposed));
+      return success();
+    }
+    Value flat = layout.owned(rewriter, loc, count);
+    Value mask = layout.ownedMask(rewriter, loc, flat, count);
+    int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
+    SmallVector<Value> mn = coordinates(rewriter, loc, flat, {m, n});
+    auto splat = [&](int64_t v) {
+      return splatIndex(rewriter, loc, indexConstant(rewriter, loc, v), lanes);
+    };
+    // Element (i, kk) of A is at aBase + kk * aStep; (kk, j) of B at
+    // bBase + kk * bStep.
+    Value aBase = aTransposed ? mn[0] : arith::MulIOp::create(rewriter, loc, mn[0], splat(k)).getResult();
+    Value aStep = aTransposed ? splat(m) : splat(1);
+    Value bBase = bTransposed ? arith::MulIOp::create(rewriter, loc, mn[1], splat(k)).getResult() : mn[1];
+    Value bStep = bTransposed ? splat(1) : splat(n);
+    bool isFloat = isa<FloatType>(acc);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, indexConstant(rewriter, loc, 0), indexConstant(rewriter, loc, k),
+        indexConstant(rewriter, loc, 1), ValueRange{adaptor.getAcc()},
+        [&](OpBuilder &bb, Location l, Value kk, ValueRange carried) {
+          Value kv = splatIndex(bb, l, kk, lanes);
+          Value av = readPublished(
+              bb, l, a,
+              arith::AddIOp::create(bb, l, aBase, arith::MulIOp::create(bb, l, kv, aStep)),
+              mask, lhs.getElementType());
+          Value bv = readPublished(
+              bb, l, b,
+              arith::AddIOp::create(bb, l, bBase, arith::MulIOp::create(bb, l, kv, bStep)),
+              mask, rhs.getElementType());
+          FailureOr<Value> ac = toAccumulator(bb, l, av, acc);
+          FailureOr<Value> bc = toAccumulator(bb, l, bv, acc);
+          Value next;
+          if (isFloat) {
+            next = arith::AddFOp::create(bb, l, carried[0],
+                                         arith::MulFOp::create(bb, l, *ac, *bc));
+          } else {
+            next = arith::AddIOp::create(bb, l, carried[0],
+                                         arith::MulIOp::create(bb, l, *ac, *bc));
+          }
+          scf::YieldOp::create(bb, l, next);
+        });
+    rewriter.replaceOp(op, loop.getResult(0));
+    return success();
+  }
+};
+
+struct ConvertLoad : DistributedPattern<tile::LoadOp> {
+  using DistributedPattern::DistributedPattern;
+  LogicalResult
+  matchAndRewrite(tile::LoadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto result = op.getType();
+    VectorType type = vectorTypeOf(result);
+    int64_t n = numElements(result);
+    Value flat = layout.owned(rewriter, loc, n);
+    SmallVector<Value> coords = coordinates(rewriter, loc, flat, result.getShape());
+    int64_t lanes = type.getDimSize(0);
+    SmallVector<Value> positions;
+    for (auto [start, c] : llvm::zip(adaptor.getIndices(), coords))
+      positions.push_back(arith::AddIOp::create(rewriter, loc, c,
+                                                splatIndex(rewriter, loc, start, lanes)));
+    FlatView view = flatten(rewriter, loc, adaptor.getBase());
+    auto [linear, mask] = tile::addressesOf(rewriter, loc, view, positions,
+                                      layout.ownedMask(rewriter, loc, flat, n));
+    Value padding = adaptor.getPadding()
+                        ? adaptor.getPadding()
+                        : zeroOf(rewriter, loc, type.getElementType());
+    Value passThrough = vector::BroadcastOp::create(rewriter, loc, type, padding);
+    rewriter.replaceOpWithNewOp<vector::GatherOp>(
+        op, type, view.flat, ValueRange{indexConstant(rewriter, loc, 0)}, linear,
+        mask, passThrough);
+    return success();
+  }
+};
+
+struct ConvertStore : DistributedPattern<tile::StoreOp> {
+  using DistributedPattern::DistributedPattern;
+  LogicalResult
+  matchAndRewrite(tile::StoreOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto tileType = cast<RankedTensorType>(op.getValue().getType());
+    int64_t n = numElements(tileType);
+    Value flat = layout.owned(rewriter, loc, n);
+    int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
+    SmallVector<Value> coords = coordinates(rewriter, loc, flat, tileType.getShape());
+    SmallVector<Value> positions;
+    for (auto [start, c] : llvm::zip(adaptor.getIndices(), coords))
+      positions.push_back(arith::AddIOp::create(rewriter, loc, c,
+                                                splatIndex(rewriter, loc, start, lanes)));
+    Value mask = layout.ownedMask(rewriter, loc, flat, n);
+    if (adaptor.getMask())
+      mask = arith::AndIOp::create(rewriter, loc, mask, adaptor.getMask());
+    FlatView view = flatten(rewriter, loc, adaptor.getBase());
+    auto [linear, inside] = tile::addressesOf(rewriter, loc, view, positions, mask);
+    vector::ScatterOp::create(rewriter, loc, Type(), view.flat,
+                              ValueRange{indexConstant(rewriter, loc, 0)},
+                              linear, inside, adaptor.getValue());
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+struct ConvertGather : DistributedPattern<tile::GatherOp> {
+  using DistributedPattern::DistributedPattern;
+  LogicalResult
+  matchAndRewrite(tile::GatherOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    VectorType type = vectorTypeOf(op.getType());
+    int64_t n = numElements(op.getType());
+    Value flat = layout.owned(rewriter, loc, n);
+    Value mask = layout.ownedMask(rewriter, loc, flat, n);
+    if (adaptor.getMask())
+      mask = arith::AndIOp::create(rewriter, loc, mask, adaptor.getMask());
+    SmallVector<Value> positions(adaptor.getIndices().begin(),
+                                 adaptor.getIndices().end());
+    FlatView view = flatten(rewriter, loc, adaptor.getBase());
+    auto [linear, inside] = tile::addressesOf(rewriter, loc, view, positions, mask);
+    Value passThrough = vector::BroadcastOp::create(
+        rewriter, loc, type, zeroOf(rewriter, loc, type.getElementType()));
+    rewriter.replaceOpWithNewOp<vector::GatherOp>(
+        op, type, view.flat, ValueRange{indexConstant(rewriter, loc, 0)}, linear,
+        inside, passThrough);
+    return success();
+  }
+};
+
+struct ConvertReturn : OpConversionPattern<func::ReturnOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(func::ReturnOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!op->getParentOfType<gpu::GPUFuncOp>())
+      return failure();
+    rewriter.replaceOpWithNewOp<gpu::ReturnOp>(op);
+    return success();
+  }
+};
+
+} // namespace
+
+LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
+    ModuleOp module, const GpuLoweringOptions &options) {
+  {
+    MLIRContext *context = module.getContext();
+    int64_t threads = options.threads;
+    SmallVector<func::FuncOp> kernels;
+    for (auto function : module.getOps<func::FuncOp>())
+      if (function->hasAttr(tile::TileDialect::getKernelAttrName()))
+        kernels.push_back(function);
+    if (kernels.empty())
+      return success();
+
+    OpBuilder builder(context);
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    builder.getUnitAttr());
+    builder.setInsertionPointToEnd(module.getBody());
+    auto gpuModule =
+        gpu::GPUModuleOp::create(builder, module.getLoc(), "prism_kernels");
+    SmallVector<NamedAttribute> configs;
+    auto workgroupSpace = gpu::AddressSpaceAttr::get(
+        context, gpu::GPUDialect::getWorkgroupAddressSpace());
+    for (func::FuncOp function : kernels) {
+      // The workspace: the largest exchange of the kernel.
+      int64_t bytes = 16;
+      function.walk([&](Operation *op) {
+        bytes = std::max(bytes, alignTo16(exchangeBytes(op, threads, options.matrixCores)));
+      });
+      if (bytes > options.sharedMemoryLimit)
+        return function.emitError("kernel '")
+               << function.getName() << "' needs " << bytes
+               << " bytes of shared memory for its tile exchanges, more than the "
+               << options.sharedMemoryLimit
+               << " available to a block; choose smaller tile sizes";
+      builder.setInsertionPointToEnd(gpuModule.getBody());
+      auto gpuFunc = gpu::GPUFuncOp::create(
+          builder, function.getLoc(), function.getName(),
+          function.getFunctionType(),
+          TypeRange{MemRefType::get({bytes}, builder.getI8Type(), nullptr,
+                                    workgroupSpace)},
+          TypeRange{});
+      gpuFunc->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                       builder.getUnitAttr());
+      gpuFunc.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(
+          {static_cast<int32_t>(threads), 1, 1}));
+      // Move the body: the new entry block's arguments are the function's
+      // followed by the workgroup buffer.
+      Block &entry = gpuFunc.getBody().front();
+      Block &old = function.getBody().front();
+      for (auto [from, to] : llvm::zip(old.getArguments(),
+                                       entry.getArguments().take_front(
+                                           old.getNumArguments())))
+        from.replaceAllUsesWith(to);
+      entry.getOperations().splice(entry.end(), old.getOperations());
+      configs.push_back(builder.getNamedAttr(
+          function.getName(),
+          builder.getDictionaryAttr(
+              {builder.getNamedAttr("threads",
+                                    builder.getI64IntegerAttr(threads)),
+               builder.getNamedAttr("shared_bytes",
+                                    builder.getI64IntegerAttr(bytes))})));
+      function.erase();
+    }
+    module->setAttr(kKernelConfigsAttrName,
+                    builder.getDictionaryAttr(configs));
+
+    DistributedTypeConverter converter(threads);
+    ConversionTarget target(*context);
+    target.addIllegalDialect<tile::TileDialect>();
+    target.addLegalDialect<vector::VectorDialect, gpu::GPUDialect>();
+    // Matrix-core lowerings emit vendor intrinsics.
+    if (options.matrixCores)
+      options.matrixCores->addLegalDialects(target);
+    target.addIllegalOp<func::ReturnOp>();
+    target.addDynamicallyLegalDialect<arith::ArithDialect, math::MathDialect,
+                                      memref::MemRefDialect>(
+        [&](Operation *op) { return converter.isLegal(op); });
+    Layout layout{threads};
+    RewritePatternSet patterns(context);
+    patterns.add<ConvertElementwise>(converter, context);
+    patterns.add<ConvertProgramId, ConvertNumPrograms, ConvertReturn>(converter,
+                                                                      context);
+    patterns.add<ConvertSplat, ConvertIota, ConvertSameLayout<tile::ReshapeOp>,
+                 ConvertSameLayout<tile::ExpandDimsOp>, ConvertBroadcast,
+                 ConvertTranspose, ConvertReduce, ConvertLoad, ConvertStore,
+                 ConvertGather>(converter, context, layout);
+    patterns.add<ConvertDot>(converter, context, layout, options.matrixCores);
+    scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
+                                                         target);
+    return applyPartialConversion(gpuModule, target, std::move(patterns));
+  }
+}

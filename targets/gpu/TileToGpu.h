@@ -1,0 +1,96 @@
+//===- TileToGpu.h - Tile kernels to GPU kernels, for every vendor -*- C++ -*-===//
+//
+// The GPU layout machinery the NVIDIA and AMD backends share. A tile kernel
+// becomes a gpu.func kernel; one program instance is one thread block of
+// `threads` threads. A tile of N elements is spread over the block
+// element-wise: thread t holds elements t, t + T, t + 2T, ... as a vector.
+// The layout is the same for every shape of a size, so reshape and
+// expand_dims move nothing, elementwise ops are local, and global accesses
+// to a row-major block are coalesced. Ops that change which thread needs
+// which element (broadcast, transpose, reduce, dot) publish the tile to a
+// shared-memory workspace between barriers and read it back; row
+// reductions with few outputs use a group of threads per output and a
+// tree. A vendor lowers suitable dots onto its matrix cores through
+// MatrixCoreLowering; other dots are FMA loops over K.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRISM_TARGETS_GPU_TILETOGPU_H
+#define PRISM_TARGETS_GPU_TILETOGPU_H
+
+#include "dialects/Tile/IR/TileOps.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <string>
+
+namespace prism::gpu_lowering {
+
+/// Where each thread's elements of a tile are.
+struct Layout {
+  int64_t threads;
+
+  /// The flat row-major indices of the elements this thread holds.
+  mlir::Value owned(mlir::OpBuilder &b, mlir::Location loc, int64_t n) const;
+  /// Which of those exist (the last lanes of the last threads may not).
+  mlir::Value ownedMask(mlir::OpBuilder &b, mlir::Location loc, mlir::Value flat,
+                        int64_t n) const;
+};
+
+int64_t numElements(mlir::ShapedType type);
+int64_t alignTo16(int64_t bytes);
+/// Bytes of one element of `element` in shared memory (i1 as i8, index as i64).
+int64_t storageBytes(mlir::Type element);
+/// A vector<lanes x index> filled with `scalar`.
+mlir::Value splatIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::Value scalar,
+                       int64_t lanes);
+/// The kernel's shared-memory workspace, viewed as `count` elements of
+/// `element` from `byteOffset`.
+mlir::Value workspaceView(mlir::OpBuilder &b, mlir::Operation *user,
+                          int64_t byteOffset, mlir::Type element, int64_t count);
+/// Elements `indices` (masked) of a published tile.
+mlir::Value readPublished(mlir::OpBuilder &b, mlir::Location loc, mlir::Value view,
+                          mlir::Value indices, mlir::Value mask, mlir::Type element);
+
+/// A vendor's lowering of tile.dot onto matrix cores.
+class MatrixCoreLowering {
+public:
+  virtual ~MatrixCoreLowering();
+  /// Whether this dot runs on matrix cores.
+  virtual bool supports(tile::DotOp dot) const = 0;
+  /// Marks the dialects of the intrinsics `emit` creates legal.
+  virtual void addLegalDialects(mlir::ConversionTarget &target) const = 0;
+  /// Emits `acc + lhs * rhs` and returns it in the element-wise layout.
+  /// The operands are published in the workspace: `a` ([M, K], or [K, M]
+  /// when `aTransposed`) and `b` ([K, N], or [N, K] when `bTransposed`);
+  /// the workspace from `resultOffset` holds M * N f32 for the result.
+  virtual mlir::Value emit(mlir::ConversionPatternRewriter &rewriter,
+                           tile::DotOp dot, const Layout &layout, mlir::Value a,
+                           mlir::Value b, mlir::Value acc, int64_t m, int64_t n,
+                           int64_t k, int64_t resultOffset, bool aTransposed,
+                           bool bTransposed) const = 0;
+};
+
+struct GpuLoweringOptions {
+  int64_t threads = 128;
+  /// Bytes of static shared memory a block may use.
+  int64_t sharedMemoryLimit = 48 * 1024;
+  /// Null: every dot is an FMA loop.
+  const MatrixCoreLowering *matrixCores = nullptr;
+};
+
+/// The module attribute where the lowering records each kernel's launch
+/// configuration: {name = {threads = T, shared_bytes = S}}.
+constexpr llvm::StringLiteral kKernelConfigsAttrName = "prism.kernel_configs";
+
+/// Moves every tile.kernel function of `module` into `gpu.module
+/// @prism_kernels` as a gpu.func kernel with a workgroup workspace, lowers
+/// its tile ops, and records the launch configurations. Kernels whose
+/// exchanges exceed the shared-memory limit are rejected with an error.
+mlir::LogicalResult lowerTileKernelsToGpu(mlir::ModuleOp module,
+                                          const GpuLoweringOptions &options);
+
+} // namespace prism::gpu_lowering
+
+#endif // PRISM_TARGETS_GPU_TILETOGPU_H

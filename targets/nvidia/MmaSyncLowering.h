@@ -1,0 +1,30 @@
+//===- MmaSyncLowering.h - tile.dot on NVIDIA tensor cores ------*- C++ -*-===//
+//
+// bf16/f16 dots into f32 in whole m16n8k16 tiles run on tensor cores
+// (mma.sync, sm_80 and later): each warp takes C tiles round-robin and
+// accumulates them from fragments read out of the published operands; the
+// C tiles return to the element-wise layout through shared memory.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRISM_TARGETS_NVIDIA_MMASYNCLOWERING_H
+#define PRISM_TARGETS_NVIDIA_MMASYNCLOWERING_H
+
+#include "targets/gpu/TileToGpu.h"
+
+namespace prism::nvidia {
+
+class MmaSyncLowering : public gpu_lowering::MatrixCoreLowering {
+public:
+  bool supports(tile::DotOp dot) const override;
+  void addLegalDialects(mlir::ConversionTarget &target) const override;
+  mlir::Value emit(mlir::ConversionPatternRewriter &rewriter, tile::DotOp dot,
+                   const gpu_lowering::Layout &layout, mlir::Value a,
+                   mlir::Value b, mlir::Value acc, int64_t m, int64_t n,
+                   int64_t k, int64_t resultOffset, bool aTransposed,
+                   bool bTransposed) const override;
+};
+
+} // namespace prism::nvidia
+
+#endif // PRISM_TARGETS_NVIDIA_MMASYNCLOWERING_H
