@@ -14,7 +14,7 @@ python=${PYTHON:-python3}
 
 apt_packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
-  cmake ninja-build ccache python3-venv libgtest-dev
+  cmake ninja-build ccache python3-venv python3-dev libgtest-dev
 )
 
 missing=()

@@ -57,6 +57,30 @@ if [ "$ctest_status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
 total_passed=$((total_passed + passed))
 total_failed=$((total_failed + failed))
 
+# --- Python package (pytest) -------------------------------------------------
+if [ -d "$build/python/prism" ]; then
+  junit=$(mktemp)
+  PYTHONPATH="$build/python" "$venv/bin/python" -m pytest -q -p no:cacheprovider \
+    --junitxml="$junit" "$root/test/python"
+  pytest_status=$?
+  read -r passed failed < <("$venv/bin/python" - "$junit" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    suite = ET.parse(sys.argv[1]).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    tests, bad = int(suite.get("tests")), int(suite.get("failures")) + int(suite.get("errors"))
+    print(tests - bad - int(suite.get("skipped", 0)), bad)
+except Exception:
+    print(0, 1)
+PY
+)
+  rm -f "$junit"
+  echo "python: ${passed} passed, ${failed} failed"
+  if [ "$pytest_status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then status=1; fi
+  total_passed=$((total_passed + passed))
+  total_failed=$((total_failed + failed))
+fi
+
 echo
 echo "${total_passed} passed, ${total_failed} failed"
 exit $status

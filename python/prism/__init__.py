@@ -1,0 +1,170 @@
+"""Prism from Python: compile prism IR for a target and run it on numpy arrays.
+
+    import numpy as np, prism
+    f = prism.compile(open("examples/llama_mlp_block.mlir").read(), target="cpu")
+    (y,) = f(x, w_norm, w_gate, w_up, w_down)     # numpy in, numpy out
+    f.save("mlp.bundle")                           # a bundle any process can run
+    g = prism.load("mlp.bundle")["mlp_block"]      # needs only the runtime
+
+Dtypes: float32, float16, bfloat16 (ml_dtypes), int8, int32, int64. Every
+failure (IR that does not verify, an unknown target, wrong shapes or dtypes,
+a corrupt bundle) raises prism.PrismError with the diagnostics.
+"""
+import json
+import os
+import shutil
+import tempfile
+
+import numpy as np
+
+from ._runtime import Bundle as _Bundle
+from ._runtime import PrismError
+
+try:
+    import ml_dtypes as _ml_dtypes
+    _BFLOAT16 = np.dtype(_ml_dtypes.bfloat16)
+except ImportError:  # bf16 arrays need ml_dtypes
+    _ml_dtypes = None
+    _BFLOAT16 = None
+
+__all__ = ["compile", "load", "PrismError", "CompiledFunction", "LoadedBundle"]
+
+_NAMES = {np.dtype(np.float32): "f32", np.dtype(np.float16): "f16",
+          np.dtype(np.int8): "i8", np.dtype(np.int32): "i32",
+          np.dtype(np.int64): "i64"}
+
+
+def _prism_dtype(array):
+    if _BFLOAT16 is not None and array.dtype == _BFLOAT16:
+        return "bf16"
+    name = _NAMES.get(array.dtype)
+    if name is None:
+        raise PrismError(f"dtype {array.dtype} is not supported "
+                         "(float32, float16, bfloat16, int8, int32, int64)")
+    return name
+
+
+def _from_storage(dtype, array):
+    if dtype == "bf16":
+        if _BFLOAT16 is None:
+            raise PrismError("bf16 outputs need the ml_dtypes package")
+        return array.view(_BFLOAT16)
+    return array
+
+
+class CompiledFunction:
+    """One function of a bundle, callable on numpy arrays. The bundle is
+    loaded by the runtime at the first call (so that a bundle for a GPU this
+    machine lacks can still be compiled and saved)."""
+
+    def __init__(self, bundle, name, directory, owns_directory=False):
+        self._loaded = bundle
+        self.name = name
+        self.directory = directory
+        self._owns = owns_directory
+
+    @property
+    def _bundle(self):
+        if self._loaded is None:
+            self._loaded = _Bundle(self.directory)
+        return self._loaded
+
+    @property
+    def target(self):
+        with open(os.path.join(self.directory, "manifest.json")) as f:
+            return json.load(f)["target"]
+
+    @property
+    def inputs(self):
+        """[(dtype, shape)] with -1 for dynamic dimensions."""
+        return self._bundle.inputs(self.name)
+
+    def __call__(self, *arrays):
+        signature = self.inputs
+        if len(arrays) != len(signature):
+            raise PrismError(f"'{self.name}' takes {len(signature)} inputs, "
+                             f"got {len(arrays)}")
+        prepared, dtypes = [], []
+        for i, (array, (dtype, shape)) in enumerate(zip(arrays, signature)):
+            array = np.ascontiguousarray(array)
+            given = _prism_dtype(array)
+            if given != dtype:
+                raise PrismError(f"input {i} of '{self.name}' must be {dtype}, "
+                                 f"got {given} ({array.dtype})")
+            if array.ndim != len(shape) or any(
+                    s >= 0 and s != g for s, g in zip(shape, array.shape)):
+                want = "x".join("?" if s < 0 else str(s) for s in shape)
+                raise PrismError(f"input {i} of '{self.name}' must have shape "
+                                 f"[{want}], got {list(array.shape)}")
+            if _BFLOAT16 is not None and array.dtype == _BFLOAT16:
+                array = array.view(np.uint16)
+            prepared.append(array)
+            dtypes.append(given)
+        outputs = self._bundle.run(self.name, prepared, dtypes)
+        return tuple(_from_storage(d, a) for d, a in outputs)
+
+    def save(self, path):
+        """Copies the bundle to `path` (a directory)."""
+        shutil.copytree(self.directory, path, dirs_exist_ok=True)
+        return path
+
+    def __del__(self):
+        if getattr(self, "_owns", False):
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def __repr__(self):
+        return f"<prism function {self.name} for {self.target} in {self.directory}>"
+
+
+def compile(source, target="cpu", entry=None, directory=None):
+    """Compiles prism IR (text, or a path to a .mlir file) for `target`.
+
+    With one function in the IR (or `entry`), returns a CompiledFunction;
+    the bundle lives in `directory` (a temporary one by default, removed with
+    the object unless saved)."""
+    from . import _compiler  # links MLIR: only when compiling
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and
+                                           source.endswith(".mlir") and
+                                           os.path.exists(source)):
+        with open(source) as f:
+            source = f.read()
+    owns = directory is None
+    directory = directory or tempfile.mkdtemp(prefix="prism-")
+    _compiler.compile(source, target, directory, entry or "")
+    with open(os.path.join(directory, "manifest.json")) as f:
+        names = [fn["name"] for fn in json.load(f)["functions"]]
+    if entry is None and len(names) != 1:
+        raise PrismError(f"{len(names)} functions could be the entry "
+                         f"({', '.join(names)}); choose one with entry=")
+    return CompiledFunction(None, entry or names[0], directory, owns)
+
+
+class LoadedBundle:
+    """A saved bundle: its functions by name (no compiler needed)."""
+
+    def __init__(self, path):
+        self._bundle = _Bundle(os.fspath(path))
+        self.path = os.fspath(path)
+
+    @property
+    def target(self):
+        return self._bundle.target
+
+    @property
+    def functions(self):
+        return list(self._bundle.functions)
+
+    def __getitem__(self, name):
+        if name not in self._bundle.functions:
+            raise PrismError(f"the bundle has no function '{name}'")
+        return CompiledFunction(self._bundle, name, self.path)
+
+
+def load(path):
+    return LoadedBundle(path)
+
+
+def verify(source):
+    """Parses and verifies prism IR; returns it printed (raises otherwise)."""
+    from . import _compiler
+    return _compiler.verify(source)

@@ -1,0 +1,103 @@
+//===- CompilerModule.cpp - prism._compiler: IR to bundles ----------------===//
+//
+// The compiler half of the Python package (links MLIR): parses and verifies
+// prism IR and compiles it to a bundle for a target. Errors carry MLIR's
+// diagnostics (location and message).
+//
+//===----------------------------------------------------------------------===//
+
+#include "prism/Compiler/Compiler.h"
+#include "prism/InitAll.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+namespace py = pybind11;
+using namespace mlir;
+
+namespace {
+
+PyObject *prismError = nullptr;
+
+[[noreturn]] void raise(const std::string &message) {
+  PyErr_SetString(prismError, message.c_str());
+  throw py::error_already_set();
+}
+
+/// One context per process, with every Prism dialect, pass and target.
+MLIRContext &context() {
+  static MLIRContext *instance = [] {
+    prism::registerAllPasses();
+    DialectRegistry registry;
+    prism::registerAllDialects(registry);
+    auto *c = new MLIRContext(registry);
+    c->loadAllAvailableDialects();
+    return c;
+  }();
+  return *instance;
+}
+
+/// Parses and verifies `text`; the diagnostics become the exception.
+OwningOpRef<ModuleOp> parse(const std::string &text) {
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&context(), [&](Diagnostic &d) {
+    llvm::raw_string_ostream os(diagnostics);
+    os << d.getLocation() << ": " << d << "\n";
+    return success();
+  });
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(text, ParserConfig(&context()));
+  if (!module)
+    raise("the IR does not parse or verify:\n" + diagnostics);
+  return module;
+}
+
+std::string verify(const std::string &text) {
+  OwningOpRef<ModuleOp> module = parse(text);
+  std::string printed;
+  llvm::raw_string_ostream os(printed);
+  module->print(os);
+  return printed;
+}
+
+size_t compile(const std::string &text, const std::string &target,
+               const std::string &directory, const std::string &entry) {
+  OwningOpRef<ModuleOp> module = parse(text);
+  if (!entry.empty()) {
+    auto function = module->lookupSymbol<func::FuncOp>(entry);
+    if (!function)
+      raise("no function '" + entry + "' in the module");
+    SmallVector<func::FuncOp> others;
+    for (auto f : module->getOps<func::FuncOp>())
+      if (f != function && !f.isExternal())
+        others.push_back(f);
+    for (auto f : others)
+      f.erase();
+  }
+  llvm::Expected<prism::CompileResult> result = [&] {
+    py::gil_scoped_release release;
+    return prism::compileToBundle(*module, target, directory);
+  }();
+  if (!result)
+    raise(llvm::toString(result.takeError()));
+  return result->numKernels;
+}
+
+} // namespace
+
+PYBIND11_MODULE(_compiler, m) {
+  m.doc() = "Prism compiler: prism IR to artifact bundles";
+  // The same exception type as the runtime module's.
+  prismError = py::module_::import("prism._runtime").attr("PrismError").ptr();
+  m.def("verify", &verify, py::arg("text"),
+        "Parses and verifies prism IR; returns it printed.");
+  m.def("compile", &compile, py::arg("text"), py::arg("target"),
+        py::arg("directory"), py::arg("entry") = "",
+        "Compiles the functions of prism ops in `text` (or only `entry`) for "
+        "`target` into a bundle in `directory`; returns the launch count.");
+}

@@ -1,0 +1,139 @@
+"""The Python package: compile prism IR, run it on numpy arrays (f32 and
+bf16) against numpy float64 references, save bundles and run them from
+another process with the runtime module alone, and every error path as
+prism.PrismError."""
+import os
+import subprocess
+import sys
+
+import ml_dtypes
+import numpy as np
+import pytest
+
+import prism
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MLP = os.path.join(ROOT, "examples", "llama_mlp_block.mlir")
+
+
+def rel_l2(actual, expected):
+    return float(np.linalg.norm(actual.astype(np.float64) - expected) /
+                 np.linalg.norm(expected))
+
+
+def mlp_reference(x, norm_w, w_gate, w_up, w_down):
+    x, norm_w, w_gate, w_up, w_down = (a.astype(np.float64) for a in
+                                        (x, norm_w, w_gate, w_up, w_down))
+    h = x / np.sqrt((x * x).mean(-1, keepdims=True) + 1e-5) * norm_w
+    gate, up = h @ w_gate.T, h @ w_up.T
+    return x + (gate / (1 + np.exp(-gate)) * up) @ w_down.T
+
+
+def mlp_inputs(seq, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s).astype(np.float32)
+            for s in [(1, seq, 256), (256,), (688, 256), (688, 256), (256, 688)]]
+
+
+@pytest.fixture(scope="module")
+def mlp():
+    return prism.compile(MLP, target="cpu")
+
+
+def test_mlp_block_matches_float64(mlp):
+    assert mlp.target == "cpu"
+    assert mlp.inputs[0] == ("f32", [1, -1, 256])
+    for seq in (1, 19, 64):  # one compiled function for every length
+        args = mlp_inputs(seq, seed=seq)
+        (y,) = mlp(*args)
+        assert y.shape == (1, seq, 256) and y.dtype == np.float32
+        assert rel_l2(y, mlp_reference(*args)) <= 1e-5
+
+
+def test_bf16_through_ml_dtypes():
+    source = """
+    func.func @norm_add(%x: tensor<?x96xbf16>, %y: tensor<?x96xbf16>, %w: tensor<96xf32>) -> tensor<?x96xbf16> {
+      %s = prism.add %x, %y : tensor<?x96xbf16>, tensor<?x96xbf16>
+      %n = prism.rms_norm %s, %w eps = 1.0e-5 : tensor<?x96xbf16>, tensor<96xf32>
+      return %n : tensor<?x96xbf16>
+    }"""
+    f = prism.compile(source)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((7, 96)).astype(ml_dtypes.bfloat16)
+    y = rng.standard_normal((7, 96)).astype(ml_dtypes.bfloat16)
+    w = rng.standard_normal(96).astype(np.float32)
+    (out,) = f(x, y, w)
+    assert out.dtype == ml_dtypes.bfloat16 and out.shape == (7, 96)
+    s = x.astype(np.float64) + y.astype(np.float64)
+    expected = s / np.sqrt((s * s).mean(-1, keepdims=True) + 1e-5) * w
+    assert rel_l2(out.astype(np.float64), expected) <= 1e-2
+
+
+def test_bundle_saved_then_run_by_another_process(mlp, tmp_path):
+    bundle = mlp.save(str(tmp_path / "mlp.bundle"))
+    args = mlp_inputs(5, seed=3)
+    for i, a in enumerate(args):
+        np.save(tmp_path / f"in{i}.npy", a)
+    # The other process imports the runtime only (no compiler module).
+    code = f"""
+import sys, numpy as np
+sys.path.insert(0, {os.path.dirname(os.path.dirname(prism.__file__))!r})
+import prism
+f = prism.load({bundle!r})["mlp_block"]
+(y,) = f(*[np.load({str(tmp_path)!r} + f"/in{{i}}.npy") for i in range(5)])
+np.save({str(tmp_path / "out.npy")!r}, y)
+assert "prism._compiler" not in sys.modules
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)
+    y = np.load(tmp_path / "out.npy")
+    assert rel_l2(y, mlp_reference(*args)) <= 1e-5
+    loaded = prism.load(bundle)
+    assert loaded.functions == ["mlp_block"] and loaded.target == "cpu"
+
+
+def test_wrong_inputs_raise(mlp):
+    args = mlp_inputs(3)
+    with pytest.raises(prism.PrismError, match="takes 5 inputs, got 1"):
+        mlp(args[0])
+    with pytest.raises(prism.PrismError, match=r"input 1 of 'mlp_block' must have shape \[256\], got \[255\]"):
+        mlp(args[0], args[1][:255], *args[2:])
+    with pytest.raises(prism.PrismError, match="input 0 of 'mlp_block' must be f32, got f16"):
+        mlp(args[0].astype(np.float16), *args[1:])
+    with pytest.raises(prism.PrismError, match="dtype float64 is not supported"):
+        mlp(args[0].astype(np.float64), *args[1:])
+
+
+def test_compile_errors_raise():
+    with pytest.raises(prism.PrismError, match="expects different type than prior uses"):
+        prism.compile("func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {\n"
+                      "  %0 = prism.exp %x : tensor<3xf32>\n  return %0 : tensor<4xf32>\n}")
+    with pytest.raises(prism.PrismError, match="unknown or unsupported target 'tpu'"):
+        prism.compile(MLP, target="tpu")
+    with pytest.raises(prism.PrismError, match="rank-0 result"):
+        prism.compile("func.func @f(%x: tensor<4x8xf32>) -> tensor<f32> {\n"
+                      "  %0 = prism.reduce sum %x axes = [0, 1] : tensor<4x8xf32>\n"
+                      "  return %0 : tensor<f32>\n}")
+
+
+def test_bad_bundles_raise(tmp_path):
+    with pytest.raises(prism.PrismError, match="is '.*' a Prism bundle"):
+        prism.load(tmp_path)
+    (tmp_path / "manifest.json").write_text('{"format": "prism-bundle/1", "target": 3}')
+    with pytest.raises(prism.PrismError, match="manifest"):
+        prism.load(tmp_path)
+
+
+def test_gpu_targets_compile_from_python(tmp_path):
+    # Compiling and saving need no GPU; calling needs its driver.
+    f = prism.compile(MLP, target="nvidia:sm_90a", directory=str(tmp_path / "nv"))
+    assert f.target == "nvidia:sm_90a"
+    f.save(str(tmp_path / "saved"))
+    assert os.path.exists(tmp_path / "saved" / "manifest.json")
+    a = prism.compile(MLP, target="amd:gfx942")
+    assert a.target == "amd:gfx942"
+    try:
+        import ctypes
+        ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        with pytest.raises(prism.PrismError, match="cannot load the CUDA driver"):
+            f(*mlp_inputs(2))
