@@ -116,21 +116,42 @@ class CompiledFunction:
         return f"<prism function {self.name} for {self.target} in {self.directory}>"
 
 
-def compile(source, target="cpu", entry=None, directory=None):
+def compile(source, target="cpu", entry=None, directory=None, cache=False,
+            cache_dir=None):
     """Compiles prism IR (text, or a path to a .mlir file) for `target`.
 
-    With one function in the IR (or `entry`), returns a CompiledFunction;
-    the bundle lives in `directory` (a temporary one by default, removed with
-    the object unless saved)."""
+    With one function in the IR (or `entry`), returns a CompiledFunction.
+    The bundle lives in `directory` (a temporary one by default, removed
+    with the object unless saved). With `cache=True` the kernel cache
+    (prism.cache) serves an identical earlier compilation or stores this
+    one; `cache="only"` raises PrismError instead of compiling on a miss
+    (for deployments that must not compile)."""
     from . import _compiler  # links MLIR: only when compiling
+    from .cache import KernelCache, key as cache_key
     if isinstance(source, os.PathLike) or (isinstance(source, str) and
                                            source.endswith(".mlir") and
                                            os.path.exists(source)):
         with open(source) as f:
             source = f.read()
+    if cache:
+        kernel_cache = KernelCache(cache_dir)
+        k = cache_key(_compiler, source, target, entry)
+        cached = kernel_cache.lookup(k)
+        if cached is None and cache == "only":
+            raise PrismError(f"no cached kernel for this IR and target '{target}' "
+                             f"(cache {kernel_cache.directory}) and cache='only'")
+        if cached is None:
+            with tempfile.TemporaryDirectory(prefix="prism-") as work:
+                _compiler.compile(source, target, work, entry or "")
+                cached = kernel_cache.insert(k, work)
+        return _function_of(cached, entry, owns=False)
     owns = directory is None
     directory = directory or tempfile.mkdtemp(prefix="prism-")
     _compiler.compile(source, target, directory, entry or "")
+    return _function_of(directory, entry, owns)
+
+
+def _function_of(directory, entry, owns):
     with open(os.path.join(directory, "manifest.json")) as f:
         names = [fn["name"] for fn in json.load(f)["functions"]]
     if entry is None and len(names) != 1:

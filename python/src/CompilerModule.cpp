@@ -13,6 +13,8 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Config/llvm-config.h"
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -65,6 +67,28 @@ std::string verify(const std::string &text) {
   return printed;
 }
 
+/// What a compiled bundle depends on besides the IR, for cache keys: the
+/// target's kernelization options and lowering pipeline, and the versions.
+py::dict describeTarget(const std::string &targetString) {
+  context(); // registers the targets
+  std::optional<prism::TargetSpec> spec = prism::TargetSpec::parse(targetString);
+  const prism::TargetBackend *backend =
+      spec ? prism::lookupTargetBackend(*spec) : nullptr;
+  if (!backend)
+    raise("unknown or unsupported target '" + targetString + "'");
+  PassManager pm(&context());
+  backend->buildTileLoweringPipeline(pm, *spec);
+  std::string pipeline;
+  llvm::raw_string_ostream os(pipeline);
+  pm.printAsTextualPipeline(os);
+  py::dict d;
+  d["target"] = spec->str();
+  d["kernelize"] = backend->getKernelizeOptions(*spec);
+  d["pipeline"] = pipeline;
+  d["llvm"] = LLVM_VERSION_STRING;
+  return d;
+}
+
 size_t compile(const std::string &text, const std::string &target,
                const std::string &directory, const std::string &entry) {
   OwningOpRef<ModuleOp> module = parse(text);
@@ -96,6 +120,9 @@ PYBIND11_MODULE(_compiler, m) {
   prismError = py::module_::import("prism._runtime").attr("PrismError").ptr();
   m.def("verify", &verify, py::arg("text"),
         "Parses and verifies prism IR; returns it printed.");
+  m.def("describe_target", &describeTarget, py::arg("target"),
+        "The kernelization options, lowering pipeline and LLVM version a "
+        "bundle for `target` depends on.");
   m.def("compile", &compile, py::arg("text"), py::arg("target"),
         py::arg("directory"), py::arg("entry") = "",
         "Compiles the functions of prism ops in `text` (or only `entry`) for "
