@@ -4,6 +4,8 @@ against the dtype's tolerance, the same rule as prism-run --check). Needs
 only numpy; runs where the bundles' target is (a GPU machine).
 
 Usage: python scripts/gpu/check_cases.py CASES_DIR --exec build-rt/bin/prism-exec
+       python scripts/gpu/check_cases.py CASES_DIR --python   (prism.load on
+       PYTHONPATH: the Python runtime module instead of prism-exec)
 """
 import argparse
 import json
@@ -38,7 +40,9 @@ def relative_l2(actual, expected):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("cases")
-    parser.add_argument("--exec", required=True, dest="prism_exec")
+    parser.add_argument("--exec", dest="prism_exec")
+    parser.add_argument("--python", action="store_true",
+                        help="run through the prism Python package")
     args = parser.parse_args()
     failures = 0
     total = 0
@@ -51,14 +55,31 @@ def main():
             meta = json.load(f)
         inputs = [os.path.join(directory, f"in{i}.npy") for i in range(meta["inputs"])]
         out_prefix = os.path.join(directory, "out")
-        run = subprocess.run([args.prism_exec, os.path.join(directory, "bundle"),
-                              meta["entry"], *inputs, f"--out={out_prefix}"],
-                             capture_output=True, text=True)
-        if run.returncode != 0:
-            failures += 1
-            total += 1
-            print(f"{case:<50} ERROR {run.stderr.strip()}")
-            continue
+        if args.python:
+            import prism
+            try:
+                function = prism.load(os.path.join(directory, "bundle"))[meta["entry"]]
+                arrays = []
+                for path, (dtype, _) in zip(inputs, function.inputs):
+                    a = np.load(path)
+                    arrays.append(a.view(prism._BFLOAT16) if dtype == "bf16" else a)
+                for i, out in enumerate(function(*arrays)):
+                    np.save(f"{out_prefix}{i}.npy",
+                            out.view(np.uint16) if out.dtype == prism._BFLOAT16 else out)
+            except prism.PrismError as e:
+                failures += 1
+                total += 1
+                print(f"{case:<50} ERROR {e}")
+                continue
+        else:
+            run = subprocess.run([args.prism_exec, os.path.join(directory, "bundle"),
+                                  meta["entry"], *inputs, f"--out={out_prefix}"],
+                                 capture_output=True, text=True)
+            if run.returncode != 0:
+                failures += 1
+                total += 1
+                print(f"{case:<50} ERROR {run.stderr.strip()}")
+                continue
         for i, output in enumerate(meta["outputs"]):
             total += 1
             actual = as_float64(np.load(f"{out_prefix}{i}.npy"))
