@@ -138,4 +138,72 @@ readNvidiaReport(llvm::StringRef directory, bool &sassAvailable) {
   return reports;
 }
 
+llvm::Expected<std::map<std::string, AmdKernelReport>>
+readAmdReport(llvm::StringRef directory, llvm::StringRef chip) {
+  llvm::SmallString<256> hsaco(directory), assembly(directory);
+  llvm::sys::path::append(hsaco, "kernels.hsaco");
+  llvm::sys::path::append(assembly, "kernels.s");
+  llvm::SmallString<256> readobj(PRISM_LLVM_TOOLS_DIR);
+  llvm::sys::path::append(readobj, "llvm-readobj");
+  llvm::SmallString<256> notesPath;
+  if (llvm::sys::fs::createTemporaryFile("prism-notes", "txt", notesPath))
+    return llvm::createStringError("cannot create a temporary file");
+  llvm::StringRef args[] = {readobj, "--notes", hsaco};
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, notesPath.str(),
+                                                notesPath.str()};
+  int status = llvm::sys::ExecuteAndWait(readobj, args, std::nullopt, redirects);
+  auto notes = llvm::MemoryBuffer::getFile(notesPath);
+  llvm::sys::fs::remove(notesPath);
+  if (status != 0 || !notes)
+    return llvm::createStringError("cannot read the code object notes of " + hsaco);
+
+  // Each kernel's metadata map lists its fields alphabetically and ends
+  // with .wavefront_size.
+  std::map<std::string, AmdKernelReport> reports;
+  std::regex field(R"(^\s+-?\s*\.([a-z_]+):\s+(\S+))");
+  AmdKernelReport current;
+  std::string name;
+  std::istringstream lines((*notes)->getBuffer().str());
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch m;
+    if (!std::regex_search(line, m, field))
+      continue;
+    std::string key = m[1], value = m[2];
+    auto number = [&] { return std::atoi(value.c_str()); };
+    if (key == "name") name = value;
+    else if (key == "vgpr_count") current.vgprs = number();
+    else if (key == "sgpr_count") current.sgprs = number();
+    else if (key == "agpr_count") current.agprs = number();
+    else if (key == "vgpr_spill_count") current.vgprSpills = number();
+    else if (key == "sgpr_spill_count") current.sgprSpills = number();
+    else if (key == "group_segment_fixed_size") current.ldsBytes = number();
+    else if (key == "wavefront_size") {
+      current.wavefrontSize = number();
+      if (!name.empty() && current.vgprs >= 0)
+        reports[name] = current;
+      current = AmdKernelReport();
+      name.clear();
+    }
+  }
+  bool gfx11 = chip.starts_with("gfx11");
+  for (auto &[kernel, r] : reports) {
+    int granule = gfx11 ? 16 : 8, budget = gfx11 ? 1536 : 512,
+        cap = gfx11 ? 16 : 8;
+    int used = std::max(1, r.vgprs + r.agprs);
+    used = (used + granule - 1) / granule * granule;
+    r.vgprLimitedWaves = std::min(cap, budget / used);
+  }
+
+  auto text = llvm::MemoryBuffer::getFile(assembly);
+  if (text)
+    for (auto &[kernel, body] : splitByFunction(
+             (*text)->getBuffer().str(), std::regex(R"(^([A-Za-z0-9_]+):\s*$)")))
+      if (reports.count(kernel))
+        for (const char *instruction : {"v_mfma", "v_wmma", "ds_read", "ds_write",
+                                        "global_load", "s_barrier"})
+          if (int n = countOccurrences(body, instruction))
+            reports[kernel].instructions[instruction] = n;
+  return reports;
+}
+
 } // namespace prism

@@ -27,6 +27,23 @@ struct KernelReport {
 llvm::Expected<std::map<std::string, KernelReport>>
 readNvidiaReport(llvm::StringRef directory, bool &sassAvailable);
 
+/// One kernel of an AMD bundle, from the code object's metadata notes
+/// (llvm-readobj) and the GCN assembly.
+struct AmdKernelReport {
+  int vgprs = -1, sgprs = -1, agprs = 0;
+  int vgprSpills = 0, sgprSpills = 0;
+  int ldsBytes = 0;
+  int wavefrontSize = 64;
+  /// Waves per SIMD that the VGPRs allow (gfx9: 512 VGPRs per lane shared
+  /// with AGPRs, granule 8, at most 8 waves; gfx11: 1536, granule 16, at
+  /// most 16); LDS and the rest of the CU are not modelled.
+  int vgprLimitedWaves = 0;
+  std::map<std::string, int> instructions; // v_mfma, v_wmma, ds_read, ...
+};
+
+llvm::Expected<std::map<std::string, AmdKernelReport>>
+readAmdReport(llvm::StringRef directory, llvm::StringRef chip);
+
 } // namespace prism
 
 #endif // PRISM_TOOLS_PRISM_TRANSLATE_KERNELREPORT_H

@@ -79,6 +79,27 @@ static int printReport(llvm::StringRef directory) {
   return 0;
 }
 
+static int printAmdReport(llvm::StringRef directory, llvm::StringRef chip) {
+  auto reports = prism::readAmdReport(directory, chip);
+  if (!reports)
+    return fail(llvm::toString(reports.takeError()));
+  llvm::outs() << llvm::formatv("{0,-44} {1,5} {2,5} {3,5} {4,7} {5,6} {6,5}  {7}\n",
+                                "kernel", "vgpr", "sgpr", "agpr", "spills",
+                                "lds", "waves", "instructions");
+  for (const auto &[name, r] : *reports) {
+    std::string instructions;
+    for (const auto &[what, n] : r.instructions)
+      instructions += what + "=" + std::to_string(n) + " ";
+    llvm::outs() << llvm::formatv("{0,-44} {1,5} {2,5} {3,5} {4,7} {5,6} {6,5}  {7}\n",
+                                  name, r.vgprs, r.sgprs, r.agprs,
+                                  r.vgprSpills + r.sgprSpills, r.ldsBytes,
+                                  r.vgprLimitedWaves, instructions);
+  }
+  llvm::outs() << "(waves: waves per SIMD the VGPRs allow; LDS and the rest of "
+                  "the compute unit are not modelled)\n";
+  return 0;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv, "Prism: IR to target artifacts\n");
@@ -128,7 +149,12 @@ int main(int argc, char **argv) {
   if (toDirectory)
     return 0;
   if (report) {
-    if (!llvm::StringRef(targetName).starts_with("nvidia"))
+    llvm::StringRef target(targetName);
+    if (target.starts_with("amd"))
+      return printAmdReport(directory, target.contains(':')
+                                           ? target.split(':').second
+                                           : llvm::StringRef("gfx942"));
+    if (!target.starts_with("nvidia"))
       return fail("--report describes GPU kernels; target '" + targetName +
                   "' has none (use --emit to get its artifacts)");
     return printReport(directory);
