@@ -1,0 +1,81 @@
+//===- DeviceKernelRunner.h - Running bundles on a GPU API ------*- C++ -*-===//
+//
+// What every GPU runtime (the CUDA driver, HIP) shares: a caching pool of
+// device memory, the kernel lookup cache, the memref calling convention of
+// the GPU lowerings (each buffer is allocated, aligned, offset, sizes...,
+// strides...), the launch configurations of the manifest and the grid
+// limits. A vendor provides a DeviceApi over its library (opened with
+// dlopen, never linked).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRISM_RUNTIME_DEVICEKERNELRUNNER_H
+#define PRISM_RUNTIME_DEVICEKERNELRUNNER_H
+
+#include "prism/Runtime/Bundle.h"
+
+#include <array>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace prism::runtime {
+
+/// One GPU API, on the device the runtime uses. Every call reports a
+/// failure with a message naming the API's error.
+class DeviceApi {
+public:
+  virtual ~DeviceApi();
+  /// Makes the API's device/context current on the calling thread.
+  virtual bool makeCurrent(std::string &error) = 0;
+  /// Loads a code object (cubin, PTX, HSACO); `target` is for messages.
+  virtual bool loadModule(const std::string &image, const std::string &target,
+                          std::string &error) = 0;
+  virtual void *getFunction(const std::string &name, std::string &error) = 0;
+  virtual bool launch(void *function, std::array<int64_t, 3> grid,
+                      int64_t threads, void **parameters, std::string &error) = 0;
+  virtual void *allocate(size_t bytes, std::string &error) = 0;
+  virtual void release(void *pointer) = 0;
+  virtual bool copyToDevice(void *device, const void *host, size_t bytes,
+                            std::string &error) = 0;
+  virtual bool copyToHost(void *host, const void *device, size_t bytes,
+                          std::string &error) = 0;
+  virtual bool synchronize(std::string &error) = 0;
+  /// The largest grid, per axis.
+  virtual std::array<int64_t, 3> maxGrid() const = 0;
+};
+
+class DeviceKernelRunner : public KernelRunner {
+public:
+  /// Reads the bundle's binary and loads it through `api`.
+  static std::unique_ptr<KernelRunner> create(std::shared_ptr<DeviceApi> api,
+                                              const std::string &directory,
+                                              const Manifest &manifest,
+                                              std::string &error);
+
+  bool launch(const std::string &kernel,
+              const std::vector<StridedBuffer> &arguments,
+              std::array<int64_t, 3> grid, std::string &error) override;
+  bool usesHostMemory() const override { return false; }
+  std::shared_ptr<void> allocate(size_t bytes, std::string &error) override;
+  bool copyToDevice(void *device, const void *host, size_t bytes,
+                    std::string &error) override;
+  bool copyToHost(void *host, const void *device, size_t bytes,
+                  std::string &error) override;
+  bool synchronize(std::string &error) override;
+
+private:
+  DeviceKernelRunner(std::shared_ptr<DeviceApi> api, const Manifest &manifest);
+
+  struct Pool; // device memory reused by size
+  std::shared_ptr<DeviceApi> api;
+  std::map<std::string, KernelConfig> configs;
+  std::shared_ptr<Pool> pool;
+  std::mutex mutex;
+  std::map<std::string, void *> functions;
+};
+
+} // namespace prism::runtime
+
+#endif // PRISM_RUNTIME_DEVICEKERNELRUNNER_H

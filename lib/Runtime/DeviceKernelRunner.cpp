@@ -1,0 +1,146 @@
+//===- DeviceKernelRunner.cpp - Running bundles on a GPU API --------------===//
+
+#include "prism/Runtime/DeviceKernelRunner.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+namespace prism::runtime {
+
+DeviceApi::~DeviceApi() = default;
+
+struct DeviceKernelRunner::Pool : std::enable_shared_from_this<Pool> {
+  explicit Pool(std::shared_ptr<DeviceApi> api) : api(std::move(api)) {}
+  ~Pool() {
+    for (auto &[bytes, pointer] : free)
+      api->release(pointer);
+  }
+
+  std::shared_ptr<void> acquire(size_t bytes, std::string &error) {
+    size_t rounded = std::max<size_t>(256, (bytes + 255) / 256 * 256);
+    void *pointer = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      auto it = free.find(rounded);
+      if (it != free.end()) {
+        pointer = it->second;
+        free.erase(it);
+      }
+    }
+    if (!pointer && !(pointer = api->allocate(rounded, error)))
+      return nullptr;
+    std::weak_ptr<Pool> self = weak_from_this();
+    std::shared_ptr<DeviceApi> owner = api;
+    return std::shared_ptr<void>(pointer, [self, owner, rounded](void *p) {
+      if (auto pool = self.lock()) {
+        std::lock_guard<std::mutex> lock(pool->mutex);
+        pool->free.emplace(rounded, p);
+      } else {
+        owner->release(p);
+      }
+    });
+  }
+
+  std::shared_ptr<DeviceApi> api;
+  std::mutex mutex;
+  std::multimap<size_t, void *> free;
+};
+
+DeviceKernelRunner::DeviceKernelRunner(std::shared_ptr<DeviceApi> api,
+                                       const Manifest &manifest)
+    : api(api), configs(manifest.kernels), pool(std::make_shared<Pool>(api)) {}
+
+std::unique_ptr<KernelRunner>
+DeviceKernelRunner::create(std::shared_ptr<DeviceApi> api,
+                           const std::string &directory, const Manifest &manifest,
+                           std::string &error) {
+  std::string path = directory + "/" + manifest.library;
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    error = "cannot read " + path;
+    return nullptr;
+  }
+  std::stringstream contents;
+  contents << file.rdbuf();
+  if (!api->makeCurrent(error) ||
+      !api->loadModule(contents.str(), manifest.target, error)) {
+    error = "cannot load " + path + ": " + error;
+    return nullptr;
+  }
+  return std::unique_ptr<KernelRunner>(new DeviceKernelRunner(api, manifest));
+}
+
+bool DeviceKernelRunner::launch(const std::string &kernel,
+                                const std::vector<StridedBuffer> &arguments,
+                                std::array<int64_t, 3> grid, std::string &error) {
+  auto config = configs.find(kernel);
+  if (config == configs.end()) {
+    error = "the manifest has no launch configuration for kernel '" + kernel + "'";
+    return false;
+  }
+  std::array<int64_t, 3> limit = api->maxGrid();
+  if (grid[0] > limit[0] || grid[1] > limit[1] || grid[2] > limit[2]) {
+    error = "kernel '" + kernel + "' needs a grid of " + std::to_string(grid[0]) +
+            " x " + std::to_string(grid[1]) + " x " + std::to_string(grid[2]) +
+            " blocks, beyond the device's limits (" + std::to_string(limit[0]) +
+            " x " + std::to_string(limit[1]) + " x " + std::to_string(limit[2]) + ")";
+    return false;
+  }
+  // The runtime may be called from any host thread.
+  if (!api->makeCurrent(error))
+    return false;
+  void *function;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = functions.find(kernel);
+    if (it != functions.end()) {
+      function = it->second;
+    } else {
+      function = api->getFunction(kernel, error);
+      if (!function)
+        return false;
+      functions[kernel] = function;
+    }
+  }
+  // 8-byte slots with stable addresses, then a pointer to each.
+  std::vector<uint64_t> slots;
+  for (const StridedBuffer &b : arguments) {
+    uint64_t pointer = reinterpret_cast<uint64_t>(b.data);
+    slots.push_back(pointer); // allocated
+    slots.push_back(pointer); // aligned
+    slots.push_back(static_cast<uint64_t>(b.offset));
+    for (int64_t size : b.sizes)
+      slots.push_back(static_cast<uint64_t>(size));
+    for (int64_t stride : b.strides)
+      slots.push_back(static_cast<uint64_t>(stride));
+  }
+  std::vector<void *> parameters;
+  for (uint64_t &slot : slots)
+    parameters.push_back(&slot);
+  if (!api->launch(function, grid, config->second.threads, parameters.data(), error)) {
+    error = "launching kernel '" + kernel + "': " + error;
+    return false;
+  }
+  return true;
+}
+
+std::shared_ptr<void> DeviceKernelRunner::allocate(size_t bytes, std::string &error) {
+  return pool->acquire(bytes, error);
+}
+
+bool DeviceKernelRunner::copyToDevice(void *device, const void *host, size_t bytes,
+                                      std::string &error) {
+  return bytes == 0 || api->copyToDevice(device, host, bytes, error);
+}
+
+bool DeviceKernelRunner::copyToHost(void *host, const void *device, size_t bytes,
+                                    std::string &error) {
+  return bytes == 0 || api->copyToHost(host, device, bytes, error);
+}
+
+bool DeviceKernelRunner::synchronize(std::string &error) {
+  return api->synchronize(error);
+}
+
+} // namespace prism::runtime
