@@ -46,6 +46,14 @@ try:
     config.available_features.add("cuda-driver")
 except OSError:
     pass
+# A HIP runtime on this machine (tests of the no-HIP error skip then).
+for hip in ("libamdhip64.so", "libamdhip64.so.6", "libamdhip64.so.5"):
+    try:
+        ctypes.CDLL(hip)
+        config.available_features.add("hip-runtime")
+        break
+    except OSError:
+        pass
 if os.environ.get("ASCEND_HOME_PATH"):
     config.available_features.add("cann")
 config.substitutions.append(("%prism_tools", config.prism_tools_dir))
