@@ -57,3 +57,4 @@ for hip in ("libamdhip64.so", "libamdhip64.so.6", "libamdhip64.so.5"):
 if os.environ.get("ASCEND_HOME_PATH"):
     config.available_features.add("cann")
 config.substitutions.append(("%prism_tools", config.prism_tools_dir))
+config.substitutions.append(("%llvm_tools", config.llvm_tools_dir))

@@ -16,6 +16,7 @@
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVM.h"
+#include "mlir/Dialect/AMDGPU/IR/AMDGPUDialect.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/ROCDLDialect.h"
@@ -73,9 +74,14 @@ public:
   static std::string chipOf(const TargetSpec &spec) {
     return spec.chip.empty() ? "gfx942" : spec.chip;
   }
+  /// CDNA chips have MFMA, RDNA3 has WMMA (in wave32 mode, LLVM's default
+  /// for gfx11).
+  static llvm::StringRef matrixCoresOf(llvm::StringRef chip) {
+    return chip.starts_with("gfx11") ? "wmma" : "mfma";
+  }
 
   void registerDialects(DialectRegistry &registry) const override {
-    registry.insert<gpu::GPUDialect, ROCDL::ROCDLDialect>();
+    registry.insert<gpu::GPUDialect, ROCDL::ROCDLDialect, amdgpu::AMDGPUDialect>();
     ROCDL::registerROCDLTargetInterfaceExternalModels(registry);
     registerLLVMDialectTranslation(registry);
     registerROCDLDialectTranslation(registry);
@@ -95,7 +101,7 @@ public:
     std::string chip = chipOf(spec);
     std::string pipeline =
         "prism-amd-lower-tile-to-gpu{threads=" + std::to_string(kThreadsPerBlock) +
-        "},canonicalize,cse,convert-vector-to-scf,convert-scf-to-cf,"
+        " matrix-cores=" + matrixCoresOf(chip).str() + "},canonicalize,cse,convert-vector-to-scf,convert-scf-to-cf,"
         "expand-strided-metadata,lower-affine,rocdl-attach-target{chip=" + chip +
         " O=3},gpu.module(convert-gpu-to-rocdl{chipset=" + chip +
         "}),reconcile-unrealized-casts,gpu-module-to-binary{format=isa}";

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "targets/amd/MatrixCoreLowering.h"
 #include "targets/amd/Passes.h"
 #include "targets/gpu/TileToGpu.h"
 
@@ -63,9 +64,22 @@ struct AmdLowerTileToGpuPass
   using AmdLowerTileToGpuBase::AmdLowerTileToGpuBase;
 
   void runOnOperation() override {
+    static const prism::amd::AmdMatrixCoreLowering mfma(
+        prism::amd::MatrixCoreKind::Mfma);
+    static const prism::amd::AmdMatrixCoreLowering wmma(
+        prism::amd::MatrixCoreKind::Wmma);
     prism::gpu_lowering::GpuLoweringOptions options;
     options.threads = threads;
     options.sharedMemoryLimit = sharedMemoryLimit;
+    if (matrixCores == "mfma")
+      options.matrixCores = &mfma;
+    else if (matrixCores == "wmma")
+      options.matrixCores = &wmma;
+    else if (matrixCores != "none") {
+      getOperation().emitError("unknown matrix-cores '")
+          << matrixCores << "' (expected mfma, wmma or none)";
+      return signalPassFailure();
+    }
     if (failed(prism::gpu_lowering::lowerTileKernelsToGpu(getOperation(), options)))
       return signalPassFailure();
 

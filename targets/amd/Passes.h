@@ -3,6 +3,7 @@
 #ifndef PRISM_TARGETS_AMD_PASSES_H
 #define PRISM_TARGETS_AMD_PASSES_H
 
+#include "mlir/Dialect/AMDGPU/IR/AMDGPUDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"

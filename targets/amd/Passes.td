@@ -14,15 +14,20 @@ def AmdLowerTileToGpu : Pass<"prism-amd-lower-tile-to-gpu", "mlir::ModuleOp"> {
     ROCm's device libraries: `tanh`, `erf`, `sin`, `cos`, `exp2`, `log2` and
     friends become polynomial approximations and `rsqrt` becomes
     `1 / sqrt`, so that only LLVM intrinsics remain (no `__ocml_*` calls).
-    Dots are FMA loops over K: MFMA (gfx90a, gfx942) and WMMA (gfx1100) are
-    not used yet.
+    bf16/f16 dots into f32 in whole 16x16x16 tiles run on the matrix cores
+    chosen by `matrix-cores`: `mfma` (CDNA: gfx90a, gfx942; waves of 64),
+    `wmma` (RDNA3: gfx1100; waves of 32) or `none`; other dots are FMA
+    loops over K.
   }];
   let options = [
     Option<"threads", "threads", "int64_t", "256", "Threads per block">,
     Option<"sharedMemoryLimit", "shared-memory-limit", "int64_t", "65536",
            "Bytes of LDS a block may use">,
+    Option<"matrixCores", "matrix-cores", "std::string", "\"none\"",
+           "Matrix-core instructions for dots: mfma, wmma or none">,
   ];
   let dependentDialects = ["mlir::gpu::GPUDialect",
+                           "mlir::amdgpu::AMDGPUDialect",
                            "mlir::vector::VectorDialect",
                            "mlir::memref::MemRefDialect",
                            "mlir::arith::ArithDialect",

@@ -199,10 +199,22 @@ readAmdReport(llvm::StringRef directory, llvm::StringRef chip) {
     for (auto &[kernel, body] : splitByFunction(
              (*text)->getBuffer().str(), std::regex(R"(^([A-Za-z0-9_]+):\s*$)")))
       if (reports.count(kernel))
-        for (const char *instruction : {"v_mfma", "v_wmma", "ds_read", "ds_write",
-                                        "global_load", "s_barrier"})
-          if (int n = countOccurrences(body, instruction))
-            reports[kernel].instructions[instruction] = n;
+        // gfx11 spells the LDS accesses ds_load/ds_store; both count as
+        // ds_read/ds_write.
+        for (auto [column, spellings] :
+             std::initializer_list<std::pair<const char *, std::vector<const char *>>>{
+                 {"v_mfma", {"v_mfma"}},
+                 {"v_wmma", {"v_wmma"}},
+                 {"ds_read", {"ds_read", "ds_load"}},
+                 {"ds_write", {"ds_write", "ds_store"}},
+                 {"global_load", {"global_load"}},
+                 {"s_barrier", {"s_barrier"}}}) {
+          int n = 0;
+          for (const char *spelling : spellings)
+            n += countOccurrences(body, spelling);
+          if (n)
+            reports[kernel].instructions[column] = n;
+        }
   return reports;
 }
 
