@@ -83,20 +83,22 @@ static int printAmdReport(llvm::StringRef directory, llvm::StringRef chip) {
   auto reports = prism::readAmdReport(directory, chip);
   if (!reports)
     return fail(llvm::toString(reports.takeError()));
-  llvm::outs() << llvm::formatv("{0,-44} {1,5} {2,5} {3,5} {4,7} {5,6} {6,5}  {7}\n",
-                                "kernel", "vgpr", "sgpr", "agpr", "spills",
-                                "lds", "waves", "instructions");
+  llvm::outs() << llvm::formatv("{0,-44} {1,5} {2,5} {3,5} {4,6} {5,6} {6,6} {7,5}  {8}\n",
+                                "kernel", "vgpr", "sgpr", "agpr", "vspill",
+                                "sspill", "lds", "waves", "instructions");
   for (const auto &[name, r] : *reports) {
     std::string instructions;
     for (const auto &[what, n] : r.instructions)
       instructions += what + "=" + std::to_string(n) + " ";
-    llvm::outs() << llvm::formatv("{0,-44} {1,5} {2,5} {3,5} {4,7} {5,6} {6,5}  {7}\n",
-                                  name, r.vgprs, r.sgprs, r.agprs,
-                                  r.vgprSpills + r.sgprSpills, r.ldsBytes,
-                                  r.vgprLimitedWaves, instructions);
+    llvm::outs() << llvm::formatv("{0,-44} {1,5} {2,5} {3,5} {4,6} {5,6} {6,6} {7,5}  {8}\n",
+                                  name, r.vgprs, r.sgprs, r.agprs, r.vgprSpills,
+                                  r.sgprSpills, r.ldsBytes, r.vgprLimitedWaves,
+                                  instructions);
   }
-  llvm::outs() << "(waves: waves per SIMD the VGPRs allow; LDS and the rest of "
-                  "the compute unit are not modelled)\n";
+  llvm::outs() << "(vspill: VGPRs spilled to scratch memory; sspill: SGPRs "
+                  "spilled into VGPR lanes, no memory traffic; waves: waves per "
+                  "SIMD the VGPRs allow; LDS and the rest of the compute unit "
+                  "are not modelled)\n";
   return 0;
 }
 
