@@ -108,3 +108,31 @@ func.func @dot_f32(%a: memref<?x?xf32, strided<[?, 1], offset: ?>>, %c: memref<?
 }
 
 // BAD: unknown matrix-cores 'xdl' (expected mfma, wmma or none)
+
+// -----
+
+// Math that ROCDL would turn into ROCm device-library calls (__ocml_*)
+// becomes polynomials and intrinsics; exp, log and sqrt stay (ROCDL maps
+// them to LLVM intrinsics).
+// NONE-LABEL: gpu.func @math
+// NONE-NOT: math.tanh
+// NONE-NOT: math.erf
+// NONE-NOT: math.sin
+// NONE-NOT: math.cos
+// NONE-NOT: math.floor
+// NONE-NOT: math.rsqrt
+// NONE: math.exp
+// NONE: gpu.return
+func.func @math(%a: memref<?xf32, strided<[1], offset: ?>>) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %x = tile.load %a[%c0] : memref<?xf32, strided<[1], offset: ?>> -> tensor<256xf32>
+  %t = math.tanh %x : tensor<256xf32>
+  %e = math.erf %t : tensor<256xf32>
+  %s = math.sin %e : tensor<256xf32>
+  %c = math.cos %s : tensor<256xf32>
+  %f = math.floor %c : tensor<256xf32>
+  %r = math.rsqrt %f : tensor<256xf32>
+  %x2 = math.exp %r : tensor<256xf32>
+  tile.store %x2, %a[%c0] : tensor<256xf32>, memref<?xf32, strided<[1], offset: ?>>
+  return
+}
