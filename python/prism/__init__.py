@@ -19,6 +19,7 @@ import numpy as np
 
 from ._runtime import Bundle as _Bundle
 from ._runtime import PrismError
+from .graph import Graph, Tensor
 
 try:
     import ml_dtypes as _ml_dtypes
@@ -27,7 +28,8 @@ except ImportError:  # bf16 arrays need ml_dtypes
     _ml_dtypes = None
     _BFLOAT16 = None
 
-__all__ = ["compile", "load", "PrismError", "CompiledFunction", "LoadedBundle"]
+__all__ = ["compile", "load", "verify", "Graph", "Tensor", "PrismError",
+           "CompiledFunction", "LoadedBundle"]
 
 _NAMES = {np.dtype(np.float32): "f32", np.dtype(np.float16): "f16",
           np.dtype(np.int8): "i8", np.dtype(np.int32): "i32",
@@ -57,11 +59,14 @@ class CompiledFunction:
     loaded by the runtime at the first call (so that a bundle for a GPU this
     machine lacks can still be compiled and saved)."""
 
-    def __init__(self, bundle, name, directory, owns_directory=False):
+    def __init__(self, bundle, name, directory, owns_directory=False,
+                 symbols=None):
         self._loaded = bundle
         self.name = name
         self.directory = directory
         self._owns = owns_directory
+        # {size name: [(input, axis)]} from a Graph: equal names, equal sizes.
+        self._symbols = symbols or {}
 
     @property
     def _bundle(self):
@@ -85,6 +90,15 @@ class CompiledFunction:
             raise PrismError(f"'{self.name}' takes {len(signature)} inputs, "
                              f"got {len(arrays)}")
         prepared, dtypes = [], []
+        arrays = [_as_host_array(a, i, self.name) for i, a in enumerate(arrays)]
+        for symbol, uses in self._symbols.items():
+            sizes = {arrays[i].shape[axis] for i, axis in uses
+                     if axis < arrays[i].ndim}
+            if len(sizes) > 1:
+                where = ", ".join(f"input {i} axis {axis}: {arrays[i].shape[axis]}"
+                                  for i, axis in uses if axis < arrays[i].ndim)
+                raise PrismError(f"size '{symbol}' differs between inputs of "
+                                 f"'{self.name}' ({where})")
         for i, (array, (dtype, shape)) in enumerate(zip(arrays, signature)):
             array = np.ascontiguousarray(array)
             given = _prism_dtype(array)
@@ -116,9 +130,37 @@ class CompiledFunction:
         return f"<prism function {self.name} for {self.target} in {self.directory}>"
 
 
+def _as_host_array(value, index, name):
+    """numpy arrays as they are; other tensors through DLPack (zero-copy for
+    CPU tensors: PyTorch, JAX, CuPy host arrays...)."""
+    if isinstance(value, np.ndarray):
+        return value
+    if hasattr(value, "__dlpack__"):
+        device = value.__dlpack_device__() if hasattr(value, "__dlpack_device__") else (1, 0)
+        if device[0] != 1:  # kDLCPU
+            raise PrismError(
+                f"input {index} of '{name}' lives on a device (DLPack device type "
+                f"{device[0]}): only CPU tensors can be passed today; copy it to "
+                "the host (device tensors are planned, see the README)")
+        try:
+            return np.from_dlpack(value)
+        except (TypeError, BufferError, RuntimeError) as e:
+            raise PrismError(f"input {index} of '{name}': DLPack import failed "
+                             f"({e}); bf16 tensors: pass them viewed as int16 "
+                             "through ml_dtypes, e.g. "
+                             "t.view(torch.int16).numpy().view(ml_dtypes.bfloat16)") from None
+    if isinstance(value, (list, tuple, int, float)):
+        raise PrismError(f"input {index} of '{name}' must be an array or a DLPack "
+                         f"tensor, got {type(value).__name__} (a dtype cannot be "
+                         "guessed from Python numbers)")
+    raise PrismError(f"input {index} of '{name}' must be a numpy array or a DLPack "
+                     f"tensor, got {type(value).__name__}")
+
+
 def compile(source, target="cpu", entry=None, directory=None, cache=False,
             cache_dir=None):
-    """Compiles prism IR (text, or a path to a .mlir file) for `target`.
+    """Compiles a prism.Graph, or prism IR (text, or a path to a .mlir
+    file), for `target`.
 
     With one function in the IR (or `entry`), returns a CompiledFunction.
     The bundle lives in `directory` (a temporary one by default, removed
@@ -128,7 +170,12 @@ def compile(source, target="cpu", entry=None, directory=None, cache=False,
     (for deployments that must not compile)."""
     from . import _compiler  # links MLIR: only when compiling
     from .cache import KernelCache, key as cache_key
-    if isinstance(source, os.PathLike) or (isinstance(source, str) and
+    symbols = None
+    if isinstance(source, Graph):
+        entry = entry or source.name
+        symbols = source.symbols
+        source = source.ir(locations=True)
+    elif isinstance(source, os.PathLike) or (isinstance(source, str) and
                                            source.endswith(".mlir") and
                                            os.path.exists(source)):
         with open(source) as f:
@@ -144,20 +191,20 @@ def compile(source, target="cpu", entry=None, directory=None, cache=False,
             with tempfile.TemporaryDirectory(prefix="prism-") as work:
                 _compiler.compile(source, target, work, entry or "")
                 cached = kernel_cache.insert(k, work)
-        return _function_of(cached, entry, owns=False)
+        return _function_of(cached, entry, owns=False, symbols=symbols)
     owns = directory is None
     directory = directory or tempfile.mkdtemp(prefix="prism-")
     _compiler.compile(source, target, directory, entry or "")
-    return _function_of(directory, entry, owns)
+    return _function_of(directory, entry, owns, symbols)
 
 
-def _function_of(directory, entry, owns):
+def _function_of(directory, entry, owns, symbols=None):
     with open(os.path.join(directory, "manifest.json")) as f:
         names = [fn["name"] for fn in json.load(f)["functions"]]
     if entry is None and len(names) != 1:
         raise PrismError(f"{len(names)} functions could be the entry "
                          f"({', '.join(names)}); choose one with entry=")
-    return CompiledFunction(None, entry or names[0], directory, owns)
+    return CompiledFunction(None, entry or names[0], directory, owns, symbols)
 
 
 class LoadedBundle:

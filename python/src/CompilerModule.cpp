@@ -67,6 +67,29 @@ std::string verify(const std::string &text) {
   return printed;
 }
 
+/// The result types of the one op in the body of `text`'s first function
+/// (the graph builder's type inference: the op's own inferReturnTypes and
+/// verifier run, so a wrong shape or dtype fails here, at the op).
+std::vector<std::string> resultTypes(const std::string &text) {
+  OwningOpRef<ModuleOp> module = parse(text);
+  func::FuncOp function;
+  for (func::FuncOp f : module->getOps<func::FuncOp>()) {
+    function = f;
+    break;
+  }
+  if (!function || function.isExternal() || function.getBody().front().empty())
+    raise("result_types expects a function whose body starts with the op");
+  Operation &op = function.getBody().front().front();
+  std::vector<std::string> types;
+  for (Type type : op.getResultTypes()) {
+    std::string printed;
+    llvm::raw_string_ostream os(printed);
+    type.print(os);
+    types.push_back(printed);
+  }
+  return types;
+}
+
 /// What a compiled bundle depends on besides the IR, for cache keys: the
 /// target's kernelization options and lowering pipeline, and the versions.
 py::dict describeTarget(const std::string &targetString) {
@@ -120,6 +143,9 @@ PYBIND11_MODULE(_compiler, m) {
   prismError = py::module_::import("prism._runtime").attr("PrismError").ptr();
   m.def("verify", &verify, py::arg("text"),
         "Parses and verifies prism IR; returns it printed.");
+  m.def("result_types", &resultTypes, py::arg("text"),
+        "The result types of the first op of the first function in `text` "
+        "(after parsing and verifying it).");
   m.def("describe_target", &describeTarget, py::arg("target"),
         "The kernelization options, lowering pipeline and LLVM version a "
         "bundle for `target` depends on.");
