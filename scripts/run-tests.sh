@@ -60,7 +60,7 @@ total_failed=$((total_failed + failed))
 # --- Python package (pytest) -------------------------------------------------
 if [ -d "$build/python/prism" ]; then
   junit=$(mktemp)
-  PYTHONPATH="$build/python" "$venv/bin/python" -m pytest -q -p no:cacheprovider \
+  PRISM_BUILD_DIR="$build" PYTHONPATH="$build/python" "$venv/bin/python" -m pytest -q -p no:cacheprovider \
     --junitxml="$junit" "$root/test/python"
   pytest_status=$?
   read -r passed failed < <("$venv/bin/python" - "$junit" <<'PY'
