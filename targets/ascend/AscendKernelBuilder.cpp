@@ -1,0 +1,695 @@
+//===- AscendKernelBuilder.cpp - Tile kernels to Ascend C vector kernels ---===//
+//
+// Every tile value lives in a UB buffer of its own (VECCALC), sized to the
+// tile and aligned to 32 bytes; reshape and expand_dims alias their input.
+// A tile.load is a copy-in stage (a VECIN queue of depth 2: DataCopyPad
+// per row from GM, the edge of the block padded), a tile.store a copy-out
+// stage (a VECOUT queue: DataCopyPad per row to GM, only the rows and
+// columns inside the tensor). Elementwise arithmetic, conversions and
+// reductions are vector instructions over whole tiles; 0-d tiles are
+// one-element buffers, read by the scalar unit after a V->S sync when a
+// broadcast needs their value. Scalar index and float arithmetic (the
+// tile kernel's address computations) is plain C++ on the scalar unit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "targets/ascend/AscendKernel.h"
+
+#include "dialects/Tile/IR/TileOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace prism::ascend {
+
+int64_t AscendKernel::unifiedBufferBytes() const {
+  int64_t total = 0;
+  for (const AscendBuffer &b : buffers)
+    total += b.bytes * b.depth;
+  return total;
+}
+
+namespace {
+
+/// Ascend C's name of a scalar or element type, or "" if it has none here.
+std::string cType(Type type) {
+  if (type.isF32()) return "float";
+  if (type.isF16()) return "half";
+  if (type.isBF16()) return "bfloat16_t";
+  if (type.isIndex() || type.isInteger(64)) return "int64_t";
+  if (type.isInteger(32)) return "int32_t";
+  if (type.isInteger(16)) return "int16_t";
+  if (type.isInteger(8)) return "int8_t";
+  if (type.isInteger(1)) return "bool";
+  return "";
+}
+
+int64_t bytesOf(Type element) {
+  if (element.isIndex())
+    return 8;
+  return std::max<int64_t>(1, element.getIntOrFloatBitWidth() / 8);
+}
+
+std::string floatLiteral(double v, Type type) {
+  std::string text;
+  if (std::isnan(v))
+    text = "NAN";
+  else if (std::isinf(v))
+    text = v < 0 ? "-INFINITY" : "INFINITY";
+  else
+    text = llvm::formatv("{0:e9}f", v).str();
+  if (type.isF32())
+    return text;
+  return cType(type) + "(" + text + ")";
+}
+
+/// A tile value: the buffer that holds it.
+struct TileValue {
+  std::string tensor; // a LocalTensor<T> variable
+  Type element;
+  SmallVector<int64_t> shape;
+  int64_t count() const {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    return n;
+  }
+};
+
+class Builder {
+public:
+  Builder(func::FuncOp function, const ChipModel &chip)
+      : function(function), chip(chip), os(body) {}
+
+  FailureOr<AscendKernel> build() {
+    kernel.name = function.getName().str();
+    for (BlockArgument arg : function.getArguments()) {
+      auto memref = dyn_cast<MemRefType>(arg.getType());
+      if (!memref)
+        return fail(function, "only memref arguments are supported, got ")
+               << arg.getType();
+      SmallVector<int64_t> strides;
+      int64_t offset;
+      if (failed(memref.getStridesAndOffset(strides, offset)) ||
+          (memref.getRank() > 0 && strides.back() != 1))
+        return fail(function, "argument ")
+               << arg.getArgNumber() << " (" << memref
+               << ") is not contiguous along its last dimension: strided "
+                  "gathers are not supported by the Ascend backend yet";
+      if (memref.getRank() == 0)
+        return fail(function, "argument ")
+               << arg.getArgNumber() << " is rank 0: not supported by the Ascend backend yet";
+      std::string element = cType(memref.getElementType());
+      if (element.empty() || element == "bool")
+        return fail(function, "unsupported element type ") << memref.getElementType();
+      kernel.arguments.push_back({element, static_cast<unsigned>(memref.getRank())});
+      names[arg] = "arg" + std::to_string(arg.getArgNumber());
+    }
+    for (Operation &op : function.getBody().front())
+      if (failed(emit(&op)))
+        return failure();
+    kernel.body = body;
+    if (hasCopyIn) kernel.stages.push_back("copy_in");
+    if (hasCompute) kernel.stages.push_back("compute");
+    if (hasCopyOut) kernel.stages.push_back("copy_out");
+    return kernel;
+  }
+
+private:
+  InFlightDiagnostic fail(Operation *op, const Twine &message) {
+    return op->emitError("cannot emit Ascend C: ") << message;
+  }
+
+  std::string fresh(StringRef prefix) { return (prefix + Twine(counter++)).str(); }
+
+  std::string scalar(Value v) { return names.lookup(v); }
+
+  /// A new VECCALC buffer for a tile of `element` x `shape`.
+  TileValue newTile(Type element, ArrayRef<int64_t> shape, StringRef holds = "") {
+    TileValue t;
+    t.element = element;
+    t.shape.assign(shape.begin(), shape.end());
+    std::string buffer = fresh("calc");
+    int64_t bytes = alignUb(std::max<int64_t>(1, t.count()) * bytesOf(element));
+    kernel.buffers.push_back({buffer, "VECCALC", bytes, 1, describe(element, shape)});
+    t.tensor = buffer + "_t";
+    declarations += llvm::formatv("    LocalTensor<{0}> {1} = {2}.Get<{0}>();\n",
+                                  cType(element), t.tensor, buffer)
+                        .str();
+    (void)holds;
+    return t;
+  }
+
+  std::string newQueue(StringRef position, Type element, ArrayRef<int64_t> shape) {
+    std::string queue = fresh(position == "VECIN" ? "in" : "out");
+    int64_t count = 1;
+    for (int64_t d : shape)
+      count *= d;
+    kernel.buffers.push_back({queue, position.str(),
+                              alignUb(std::max<int64_t>(1, count) * bytesOf(element)),
+                              2, describe(element, shape)});
+    return queue;
+  }
+
+  int64_t alignUb(int64_t bytes) const {
+    return (bytes + chip.ubAlignment - 1) / chip.ubAlignment * chip.ubAlignment;
+  }
+
+  static std::string describe(Type element, ArrayRef<int64_t> shape) {
+    std::string s;
+    llvm::raw_string_ostream out(s);
+    for (int64_t d : shape)
+      out << d << "x";
+    out << element;
+    return s;
+  }
+
+  FailureOr<TileValue> tileOf(Operation *user, Value v) {
+    auto it = tiles.find(v);
+    if (it == tiles.end()) {
+      fail(user, "operand is not a tile this backend holds");
+      return failure();
+    }
+    return it->second;
+  }
+
+  /// `dst = src` for `count` elements of UB (whole 32-byte blocks go
+  /// through DataCopy, anything else through an exact Muls by one).
+  void copyLocal(const TileValue &dst, const TileValue &src) {
+    int64_t count = src.count();
+    if ((count * bytesOf(src.element)) % chip.ubAlignment == 0)
+      os << llvm::formatv("    DataCopy({0}, {1}, {2});\n", dst.tensor, src.tensor, count);
+    else
+      os << llvm::formatv("    Muls({0}, {1}, {2}, {3});\n", dst.tensor, src.tensor,
+                          floatLiteral(1.0, src.element), count);
+  }
+
+  LogicalResult emitRegion(Block &block) {
+    for (Operation &op : block)
+      if (failed(emit(&op)))
+        return failure();
+    return success();
+  }
+
+  LogicalResult emit(Operation *op) {
+    if (isa<func::ReturnOp, scf::YieldOp>(op))
+      return success();
+    if (auto c = dyn_cast<arith::ConstantOp>(op))
+      return emitConstant(c);
+    if (auto pid = dyn_cast<tile::ProgramIdOp>(op)) {
+      define(op->getResult(0), "int64_t",
+             "pid" + std::to_string(static_cast<int>(pid.getAxis())));
+      return success();
+    }
+    if (auto n = dyn_cast<tile::NumProgramsOp>(op)) {
+      define(op->getResult(0), "int64_t",
+             "grid[" + std::to_string(static_cast<int>(n.getAxis())) + "]");
+      return success();
+    }
+    if (auto dim = dyn_cast<memref::DimOp>(op)) {
+      std::optional<int64_t> index = dim.getConstantIndex();
+      auto arg = dyn_cast<BlockArgument>(dim.getSource());
+      if (!index || !arg)
+        return fail(op, "memref.dim needs a constant index of a kernel argument");
+      define(op->getResult(0), "int64_t",
+             llvm::formatv("size{0}[{1}]", arg.getArgNumber(), *index).str());
+      return success();
+    }
+    if (op->getNumResults() == 1 && !isa<RankedTensorType>(op->getResult(0).getType()) &&
+        op->getDialect() && op->getDialect()->getNamespace() == "arith")
+      return emitScalarArith(op);
+    if (auto load = dyn_cast<tile::LoadOp>(op))
+      return emitLoad(load);
+    if (auto store = dyn_cast<tile::StoreOp>(op))
+      return emitStore(store);
+    if (isa<tile::ReshapeOp, tile::ExpandDimsOp>(op)) {
+      FailureOr<TileValue> in = tileOf(op, op->getOperand(0));
+      if (failed(in))
+        return failure();
+      TileValue alias = *in;
+      auto type = cast<RankedTensorType>(op->getResult(0).getType());
+      alias.shape.assign(type.getShape().begin(), type.getShape().end());
+      tiles[op->getResult(0)] = alias;
+      return success();
+    }
+    if (auto splat = dyn_cast<tile::SplatOp>(op))
+      return emitSplat(splat);
+    if (auto broadcast = dyn_cast<tile::BroadcastOp>(op))
+      return emitBroadcast(broadcast);
+    if (auto reduce = dyn_cast<tile::ReduceOp>(op))
+      return emitReduce(reduce);
+    if (auto loop = dyn_cast<scf::ForOp>(op))
+      return emitFor(loop);
+    if (op->getNumResults() == 1 && isa<RankedTensorType>(op->getResult(0).getType()))
+      return emitTileArith(op);
+    return fail(op, "'") << op->getName()
+                         << "' is not supported by the Ascend backend yet";
+  }
+
+  void define(Value v, StringRef type, StringRef expression) {
+    std::string name = fresh("s");
+    os << "    const " << type << " " << name << " = " << expression << ";\n";
+    names[v] = name;
+  }
+
+  LogicalResult emitConstant(arith::ConstantOp c) {
+    Type type = c.getType();
+    if (auto tensor = dyn_cast<RankedTensorType>(type)) {
+      auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
+      if (!dense || !dense.isSplat())
+        return fail(c, "only splat tile constants are supported");
+      std::string value;
+      if (auto f = dyn_cast<FloatType>(tensor.getElementType()))
+        value = floatLiteral(dense.getSplatValue<APFloat>().convertToDouble(), f);
+      else
+        value = std::to_string(dense.getSplatValue<APInt>().getSExtValue());
+      return duplicate(c.getResult(), tensor, value);
+    }
+    std::string t = cType(type);
+    if (t.empty())
+      return fail(c, "unsupported constant type ") << type;
+    if (auto f = dyn_cast<FloatAttr>(c.getValue()))
+      define(c.getResult(), t, floatLiteral(f.getValueAsDouble(), type));
+    else if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
+      define(c.getResult(), t,
+             type.isInteger(1) ? (i.getValue().isZero() ? "false" : "true")
+                               : std::to_string(i.getValue().getSExtValue()));
+    else
+      return fail(c, "unsupported constant");
+    return success();
+  }
+
+  LogicalResult duplicate(Value result, RankedTensorType type, StringRef value) {
+    if (cType(type.getElementType()).empty() || type.getElementType().isIndex() ||
+        type.getElementType().isInteger(1))
+      return fail(result.getDefiningOp(), "tiles of ")
+             << type.getElementType()
+             << " (masks and index tiles) are not supported by the Ascend backend yet";
+    TileValue t = newTile(type.getElementType(), type.getShape());
+    os << llvm::formatv("    Duplicate({0}, ({1})({2}), {3});\n", t.tensor,
+                        cType(t.element), value, std::max<int64_t>(1, t.count()));
+    hasCompute = true;
+    tiles[result] = t;
+    return success();
+  }
+
+  LogicalResult emitSplat(tile::SplatOp splat) {
+    auto type = cast<RankedTensorType>(splat.getType());
+    return duplicate(splat.getResult(), type, scalar(splat.getOperand()));
+  }
+
+  LogicalResult emitScalarArith(Operation *op) {
+    Value r = op->getResult(0);
+    std::string t = cType(r.getType());
+    if (t.empty())
+      return fail(op, "unsupported scalar type ") << r.getType();
+    auto a = [&](unsigned i) { return scalar(op->getOperand(i)); };
+    auto u = [&](unsigned i) { return "static_cast<uint64_t>(" + a(i) + ")"; };
+    std::string e;
+    if (isa<arith::AddIOp, arith::AddFOp>(op)) e = a(0) + " + " + a(1);
+    else if (isa<arith::SubIOp, arith::SubFOp>(op)) e = a(0) + " - " + a(1);
+    else if (isa<arith::MulIOp, arith::MulFOp>(op)) e = a(0) + " * " + a(1);
+    else if (isa<arith::DivFOp, arith::DivSIOp>(op)) e = a(0) + " / " + a(1);
+    else if (isa<arith::RemSIOp>(op)) e = a(0) + " % " + a(1);
+    else if (isa<arith::DivUIOp>(op)) e = "static_cast<int64_t>(" + u(0) + " / " + u(1) + ")";
+    else if (isa<arith::RemUIOp>(op)) e = "static_cast<int64_t>(" + u(0) + " % " + u(1) + ")";
+    else if (isa<arith::CeilDivUIOp>(op))
+      e = "static_cast<int64_t>((" + u(0) + " + " + u(1) + " - 1) / " + u(1) + ")";
+    else if (isa<arith::MinSIOp>(op)) e = "(" + a(0) + " < " + a(1) + " ? " + a(0) + " : " + a(1) + ")";
+    else if (isa<arith::MaxSIOp>(op)) e = "(" + a(0) + " > " + a(1) + " ? " + a(0) + " : " + a(1) + ")";
+    else if (isa<arith::MinUIOp>(op)) e = "(" + u(0) + " < " + u(1) + " ? " + a(0) + " : " + a(1) + ")";
+    else if (isa<arith::MaxUIOp>(op)) e = "(" + u(0) + " > " + u(1) + " ? " + a(0) + " : " + a(1) + ")";
+    else if (isa<arith::IndexCastOp, arith::IndexCastUIOp, arith::SIToFPOp,
+                 arith::ExtSIOp, arith::TruncIOp, arith::FPToSIOp>(op))
+      e = "static_cast<" + t + ">(" + a(0) + ")";
+    else if (isa<arith::UIToFPOp>(op)) e = "static_cast<" + t + ">(" + u(0) + ")";
+    else if (isa<arith::SelectOp>(op)) e = a(0) + " ? " + a(1) + " : " + a(2);
+    else if (auto cmp = dyn_cast<arith::CmpIOp>(op)) {
+      bool unsignedCompare = false;
+      StringRef symbol;
+      switch (cmp.getPredicate()) {
+      case arith::CmpIPredicate::eq: symbol = "=="; break;
+      case arith::CmpIPredicate::ne: symbol = "!="; break;
+      case arith::CmpIPredicate::slt: symbol = "<"; break;
+      case arith::CmpIPredicate::sle: symbol = "<="; break;
+      case arith::CmpIPredicate::sgt: symbol = ">"; break;
+      case arith::CmpIPredicate::sge: symbol = ">="; break;
+      case arith::CmpIPredicate::ult: symbol = "<"; unsignedCompare = true; break;
+      case arith::CmpIPredicate::ule: symbol = "<="; unsignedCompare = true; break;
+      case arith::CmpIPredicate::ugt: symbol = ">"; unsignedCompare = true; break;
+      case arith::CmpIPredicate::uge: symbol = ">="; unsignedCompare = true; break;
+      }
+      e = unsignedCompare ? u(0) + " " + symbol.str() + " " + u(1)
+                          : a(0) + " " + symbol.str() + " " + a(1);
+    } else
+      return fail(op, "scalar '") << op->getName()
+                                  << "' is not supported by the Ascend backend yet";
+    define(r, t, e);
+    return success();
+  }
+
+  /// A block of a tile shape at `indices` of an argument: rows of its last
+  /// dimension, nested over the leading dimensions.
+  struct BlockND {
+    SmallVector<int64_t> shape;     // the tile's
+    SmallVector<std::string> index; // C++ expressions of the block's origin
+    int64_t columns() const { return shape.back(); }
+    int64_t count() const {
+      int64_t n = 1;
+      for (int64_t d : shape)
+        n *= d;
+      return n;
+    }
+  };
+  FailureOr<BlockND> blockOf(Operation *op, BlockArgument base, ValueRange indices,
+                             RankedTensorType tile) {
+    auto memref = cast<MemRefType>(base.getType());
+    if (tile.getRank() != memref.getRank() || tile.getRank() == 0) {
+      fail(op, "a tile of rank ") << tile.getRank() << " of a rank "
+                                  << memref.getRank() << " argument";
+      return failure();
+    }
+    BlockND b;
+    b.shape.assign(tile.getShape().begin(), tile.getShape().end());
+    for (Value index : indices)
+      b.index.push_back(scalar(index));
+    if ((b.columns() * bytesOf(tile.getElementType())) % chip.ubAlignment) {
+      fail(op, "rows of ") << b.columns() << " x " << tile.getElementType()
+                           << " are not a multiple of the UB alignment ("
+                           << chip.ubAlignment << " bytes)";
+      return failure();
+    }
+    return b;
+  }
+
+  /// Declares the extents of the block inside argument `arg` (e<d> for
+  /// every dimension), then opens one loop per leading dimension over the
+  /// rows that exist; returns the C++ of the UB row offset and of the GM
+  /// element offset of row (r0, r1, ...), and the number of loops opened.
+  std::tuple<std::string, std::string, size_t>
+  openRows(unsigned arg, const BlockND &b, StringRef tag, std::string &full) {
+    size_t rank = b.shape.size();
+    SmallVector<std::string> extents;
+    full.clear();
+    for (size_t d = 0; d < rank; ++d) {
+      std::string e = (tag + "_e" + Twine(d)).str();
+      os << llvm::formatv("    const int64_t {0} = prism_extent(size{1}[{2}] - {3}, {4});\n", e,
+                          arg, d, b.index[d], b.shape[d]);
+      extents.push_back(e);
+      full += (d ? " && " : "") + e + " == " + std::to_string(b.shape[d]);
+    }
+    std::string ubRow = "0", gm = llvm::formatv("offset{0}", arg).str();
+    os << llvm::formatv("    if ({0} > 0)\n", extents.back());
+    for (size_t d = 0; d + 1 < rank; ++d) {
+      std::string r = (tag + "_r" + Twine(d)).str();
+      os << llvm::formatv("    for (int64_t {0} = 0; {0} < {1}; ++{0})\n", r, extents[d]);
+      ubRow = "(" + ubRow + ") * " + std::to_string(b.shape[d]) + " + " + r;
+      gm += llvm::formatv(" + ({0} + {1}) * stride{2}[{3}]", b.index[d], r, arg, d).str();
+    }
+    ubRow = "(" + ubRow + ") * " + std::to_string(b.columns());
+    gm += " + " + b.index.back();
+    return {ubRow, gm, rank - 1};
+  }
+
+  LogicalResult emitLoad(tile::LoadOp load) {
+    auto base = dyn_cast<BlockArgument>(load.getBase());
+    if (!base)
+      return fail(load, "loads must read a kernel argument");
+    auto type = cast<RankedTensorType>(load.getType());
+    FailureOr<BlockND> b = blockOf(load, base, load.getIndices(), type);
+    if (failed(b))
+      return failure();
+    unsigned arg = base.getArgNumber();
+    std::string t = cType(type.getElementType());
+    std::string pad = load.getPadding() ? "static_cast<" + t + ">(" + scalar(load.getPadding()) + ")"
+                                        : "static_cast<" + t + ">(0)";
+    std::string queue = newQueue("VECIN", type.getElementType(), type.getShape());
+    TileValue value = newTile(type.getElementType(), type.getShape());
+    std::string tag = fresh("ld");
+    int64_t count = b->count(), elementBytes = bytesOf(type.getElementType());
+    os << "    // copy-in: " << describe(type.getElementType(), type.getShape())
+       << " from argument " << arg << "\n    {\n";
+    os << llvm::formatv("    LocalTensor<{0}> in = {1}.AllocTensor<{0}>();\n", t, queue);
+    std::string full;
+    // The extents first (openRows prints them), then the padding.
+    std::string saved = body;
+    auto [ubRow, gm, loops] = openRows(arg, *b, tag, full);
+    (void)loops;
+    std::string rows = body.substr(saved.size());
+    body = saved;
+    size_t split = rows.find("    if (");
+    os << rows.substr(0, split);
+    os << llvm::formatv("    if (!({0})) {{ Duplicate(in, {1}, {2}); PRISM_SYNC(V_MTE2); }\n",
+                        full, pad, count);
+    os << rows.substr(split);
+    os << llvm::formatv(
+        "        DataCopyPad(in[{0}], gm{1}[{2}], DataCopyExtParams{{1, "
+        "static_cast<uint32_t>({3}_e{4} * {5}), 0, 0, 0}, DataCopyPadExtParams<{6}>{{true, 0, "
+        "prism_right_padding({3}_e{4}, {5}), {7}});\n",
+        ubRow, arg, gm, tag, b->shape.size() - 1, elementBytes, t, pad);
+    os << llvm::formatv("    {0}.EnQue(in);\n    }\n", queue);
+    os << llvm::formatv("    {{\n    LocalTensor<{0}> in = {1}.DeQue<{0}>();\n", t, queue);
+    os << llvm::formatv("    DataCopy({0}, in, {1});\n", value.tensor, count);
+    os << llvm::formatv("    {0}.FreeTensor(in);\n    }\n", queue);
+    tiles[load.getResult()] = value;
+    hasCopyIn = true;
+    return success();
+  }
+
+  LogicalResult emitStore(tile::StoreOp store) {
+    if (store.getMask())
+      return fail(store, "masked stores are not supported by the Ascend backend yet");
+    auto base = dyn_cast<BlockArgument>(store.getBase());
+    if (!base)
+      return fail(store, "stores must write a kernel argument");
+    auto type = cast<RankedTensorType>(store.getValue().getType());
+    FailureOr<BlockND> b = blockOf(store, base, store.getIndices(), type);
+    FailureOr<TileValue> value = tileOf(store, store.getValue());
+    if (failed(b) || failed(value))
+      return failure();
+    unsigned arg = base.getArgNumber();
+    std::string t = cType(type.getElementType());
+    std::string queue = newQueue("VECOUT", type.getElementType(), type.getShape());
+    std::string tag = fresh("st");
+    int64_t count = b->count(), elementBytes = bytesOf(type.getElementType());
+    os << "    // copy-out: " << describe(type.getElementType(), type.getShape())
+       << " to argument " << arg << "\n    {\n";
+    os << llvm::formatv("    LocalTensor<{0}> out = {1}.AllocTensor<{0}>();\n", t, queue);
+    os << llvm::formatv("    DataCopy(out, {0}, {1});\n", value->tensor, count);
+    os << llvm::formatv("    {0}.EnQue(out);\n    }\n    {{\n", queue);
+    os << llvm::formatv("    LocalTensor<{0}> out = {1}.DeQue<{0}>();\n", t, queue);
+    std::string full;
+    auto [ubRow, gm, loops] = openRows(arg, *b, tag, full);
+    (void)loops;
+    os << llvm::formatv("        DataCopyPad(gm{0}[{1}], out[{2}], DataCopyExtParams{{1, "
+                        "static_cast<uint32_t>({3}_e{4} * {5}), 0, 0, 0});\n",
+                        arg, gm, ubRow, tag, b->shape.size() - 1, elementBytes);
+    os << llvm::formatv("    {0}.FreeTensor(out);\n    }\n", queue);
+    hasCopyOut = true;
+    return success();
+  }
+
+  LogicalResult emitBroadcast(tile::BroadcastOp op) {
+    FailureOr<TileValue> in = tileOf(op, op.getInput());
+    if (failed(in))
+      return failure();
+    auto type = cast<RankedTensorType>(op.getType());
+    TileValue out = newTile(type.getElementType(), type.getShape());
+    hasCompute = true;
+    std::string t = cType(type.getElementType());
+    int64_t inCount = in->count(), outCount = out.count();
+    int64_t columns = type.getRank() ? type.getShape().back() : 1;
+    if (inCount == 1) { // a scalar everywhere
+      os << "    PRISM_SYNC(V_S);\n";
+      os << llvm::formatv("    Duplicate({0}, static_cast<{1}>({2}.GetValue(0)), {3});\n",
+                          out.tensor, t, in->tensor, outCount);
+    } else if (inCount == columns && !in->shape.empty() && in->shape.back() == columns) {
+      // A row repeated over the leading dimensions.
+      for (int64_t r = 0; r < outCount / columns; ++r)
+        os << llvm::formatv("    DataCopy({0}[{1}], {2}, {3});\n", out.tensor, r * columns,
+                            in->tensor, columns);
+    } else if (type.getRank() == 2 && inCount == type.getDimSize(0) &&
+               (in->shape.empty() || in->shape.back() == 1 || in->shape.size() == 1)) {
+      // A column repeated along the rows.
+      os << "    PRISM_SYNC(V_S);\n";
+      os << llvm::formatv("    for (int64_t r = 0; r < {0}; ++r)\n"
+                          "      Duplicate({1}[r * {2}], static_cast<{3}>({4}.GetValue(r)), {2});\n",
+                          type.getDimSize(0), out.tensor, columns, t, in->tensor);
+    } else {
+      return fail(op, "this broadcast is not supported by the Ascend backend yet");
+    }
+    tiles[op.getResult()] = out;
+    return success();
+  }
+
+  LogicalResult emitReduce(tile::ReduceOp op) {
+    FailureOr<TileValue> in = tileOf(op, op.getInput());
+    if (failed(in))
+      return failure();
+    if (!in->element.isF32() && !in->element.isF16())
+      return fail(op, "reductions of ") << in->element << " are not on the vector unit";
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = in->shape.size(), axis = op.getAxis();
+    if (axis != rank - 1)
+      return fail(op, "only reductions along the last axis are supported by the Ascend backend yet");
+    StringRef name = op.getKind() == tile::CombineKind::Sum   ? "ReduceSum"
+                     : op.getKind() == tile::CombineKind::Max ? "ReduceMax"
+                                                              : "ReduceMin";
+    int64_t columns = in->shape.back(), rows = in->count() / columns;
+    TileValue out = newTile(type.getElementType(), type.getShape());
+    TileValue work = newTile(in->element, {columns});
+    hasCompute = true;
+    if (rows == 1) {
+      os << llvm::formatv("    {0}({1}, {2}, {3}, {4});\n", name, out.tensor, in->tensor,
+                          work.tensor, columns);
+    } else {
+      TileValue one = newTile(in->element, {1});
+      os << llvm::formatv("    for (int64_t r = 0; r < {0}; ++r) {{\n"
+                          "      {1}({2}, {3}[r * {4}], {5}, {4});\n"
+                          "      PRISM_SYNC(V_S);\n"
+                          "      {6}.SetValue(r, {2}.GetValue(0));\n"
+                          "      PRISM_SYNC(S_V);\n    }\n",
+                          rows, name, one.tensor, in->tensor, columns, work.tensor,
+                          out.tensor);
+    }
+    tiles[op.getResult()] = out;
+    return success();
+  }
+
+  LogicalResult emitTileArith(Operation *op) {
+    auto type = cast<RankedTensorType>(op->getResult(0).getType());
+    SmallVector<TileValue> in;
+    for (Value operand : op->getOperands()) {
+      if (!isa<RankedTensorType>(operand.getType()))
+        return fail(op, "mixes tiles and scalars");
+      FailureOr<TileValue> t = tileOf(op, operand);
+      if (failed(t))
+        return failure();
+      in.push_back(*t);
+    }
+    Type element = type.getElementType();
+    if (element.isIndex() || element.isInteger(1))
+      return fail(op, "'") << op->getName()
+                           << "' on index or mask tiles is not supported by the Ascend "
+                              "backend yet";
+    bool conversion = isa<arith::ExtFOp, arith::TruncFOp>(op);
+    if (!conversion && !element.isF32() && !element.isF16())
+      return fail(op, "'") << op->getName() << "' on " << element
+                           << " tiles: the vector unit computes in f16 and f32 "
+                              "(bf16 only converts)";
+    TileValue out = newTile(element, type.getShape());
+    int64_t n = std::max<int64_t>(1, out.count());
+    auto emit2 = [&](StringRef fn) {
+      os << llvm::formatv("    {0}({1}, {2}, {3}, {4});\n", fn, out.tensor, in[0].tensor,
+                          in[1].tensor, n);
+    };
+    auto emit1 = [&](StringRef fn, const std::string &dst, const std::string &src) {
+      os << llvm::formatv("    {0}({1}, {2}, {3});\n", fn, dst, src, n);
+    };
+    auto emitScalar = [&](StringRef fn, const std::string &dst, const std::string &src,
+                          double value) {
+      os << llvm::formatv("    {0}({1}, {2}, {3}, {4});\n", fn, dst, src,
+                          floatLiteral(value, element), n);
+    };
+    hasCompute = true;
+    if (isa<arith::AddFOp>(op)) emit2("Add");
+    else if (isa<arith::SubFOp>(op)) emit2("Sub");
+    else if (isa<arith::MulFOp>(op)) emit2("Mul");
+    else if (isa<arith::DivFOp>(op)) emit2("Div");
+    else if (isa<arith::MaximumFOp, arith::MaxNumFOp>(op)) emit2("Max");
+    else if (isa<arith::MinimumFOp, arith::MinNumFOp>(op)) emit2("Min");
+    else if (isa<arith::NegFOp>(op)) emitScalar("Muls", out.tensor, in[0].tensor, -1.0);
+    else if (isa<math::ExpOp>(op)) emit1("Exp", out.tensor, in[0].tensor);
+    else if (isa<math::LogOp>(op)) emit1("Ln", out.tensor, in[0].tensor);
+    else if (isa<math::SqrtOp>(op)) emit1("Sqrt", out.tensor, in[0].tensor);
+    else if (isa<math::RsqrtOp>(op)) emit1("Rsqrt", out.tensor, in[0].tensor);
+    else if (isa<math::AbsFOp>(op)) emit1("Abs", out.tensor, in[0].tensor);
+    else if (isa<math::TanhOp>(op)) {
+      // tanh(x) = 1 - 2 / (exp(2x) + 1): exact limits at +-inf.
+      emitScalar("Muls", out.tensor, in[0].tensor, 2.0);
+      emit1("Exp", out.tensor, out.tensor);
+      emitScalar("Adds", out.tensor, out.tensor, 1.0);
+      emit1("Reciprocal", out.tensor, out.tensor);
+      emitScalar("Muls", out.tensor, out.tensor, -2.0);
+      emitScalar("Adds", out.tensor, out.tensor, 1.0);
+    } else if (isa<arith::ExtFOp, arith::TruncFOp>(op)) {
+      os << llvm::formatv("    Cast({0}, {1}, RoundMode::{2}, {3});\n", out.tensor,
+                          in[0].tensor, isa<arith::TruncFOp>(op) ? "CAST_RINT" : "CAST_NONE",
+                          n);
+    } else
+      return fail(op, "'") << op->getName()
+                           << "' is not supported by the Ascend backend yet";
+    tiles[op->getResult(0)] = out;
+    return success();
+  }
+
+  LogicalResult emitFor(scf::ForOp loop) {
+    std::vector<TileValue> carried;
+    for (auto [init, arg] : llvm::zip(loop.getInitArgs(), loop.getRegionIterArgs())) {
+      if (!isa<RankedTensorType>(arg.getType()))
+        return fail(loop, "loops may carry tiles only");
+      FailureOr<TileValue> start = tileOf(loop, init);
+      if (failed(start))
+        return failure();
+      TileValue slot = newTile(start->element, start->shape);
+      copyLocal(slot, *start);
+      tiles[arg] = slot;
+      carried.push_back(slot);
+    }
+    std::string iv = fresh("iv");
+    os << llvm::formatv("    for (int64_t {0} = {1}; {0} < {2}; {0} += {3}) {{\n", iv,
+                        scalar(loop.getLowerBound()), scalar(loop.getUpperBound()),
+                        scalar(loop.getStep()));
+    names[loop.getInductionVar()] = iv;
+    if (failed(emitRegion(*loop.getBody())))
+      return failure();
+    auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+    for (auto [slot, yielded] : llvm::zip(carried, yield.getOperands())) {
+      FailureOr<TileValue> next = tileOf(yield, yielded);
+      if (failed(next))
+        return failure();
+      if (next->tensor != slot.tensor)
+        copyLocal(slot, *next);
+    }
+    os << "    }\n";
+    for (auto [slot, result] : llvm::zip(carried, loop.getResults()))
+      tiles[result] = slot;
+    return success();
+  }
+
+  func::FuncOp function;
+  const ChipModel &chip;
+  AscendKernel kernel;
+  std::string body, declarations;
+  llvm::raw_string_ostream os;
+  llvm::DenseMap<Value, std::string> names;
+  llvm::DenseMap<Value, TileValue> tiles;
+  int counter = 0;
+  bool hasCopyIn = false, hasCompute = false, hasCopyOut = false;
+
+public:
+  std::string takeDeclarations() { return declarations; }
+};
+
+} // namespace
+
+FailureOr<AscendKernel> buildAscendKernel(func::FuncOp tileKernel,
+                                          const ChipModel &chip) {
+  Builder builder(tileKernel, chip);
+  FailureOr<AscendKernel> kernel = builder.build();
+  if (failed(kernel))
+    return failure();
+  kernel->body = builder.takeDeclarations() + kernel->body;
+  return kernel;
+}
+
+} // namespace prism::ascend

@@ -1,0 +1,49 @@
+//===- StaticChecker.cpp - Ascend kernels must fit the chip ----------------===//
+//
+// Rejects, naming the buffer and the bytes, a kernel whose UB buffers
+// (times their queue depth) do not fit the chip's unified buffer, or whose
+// buffers are not 32-byte aligned, before any vendor compiler sees it. The
+// launch never asks for more blocks than the chip has vector cores (the
+// runtime caps it; programs are strided over blocks).
+//
+//===----------------------------------------------------------------------===//
+
+#include "targets/ascend/AscendKernel.h"
+
+#include <algorithm>
+
+using namespace mlir;
+
+namespace prism::ascend {
+
+LogicalResult checkAscendKernel(const AscendKernel &kernel, const ChipModel &chip,
+                                func::FuncOp forDiagnostics) {
+  for (const AscendBuffer &b : kernel.buffers) {
+    if (b.bytes % chip.ubAlignment)
+      return forDiagnostics.emitError("Ascend kernel '")
+             << kernel.name << "': buffer " << b.name << " (" << b.holds << ") is "
+             << b.bytes << " bytes, not a multiple of the " << chip.ubAlignment
+             << "-byte UB alignment";
+    if (b.depth < 1 || b.depth > 2)
+      return forDiagnostics.emitError("Ascend kernel '")
+             << kernel.name << "': queue " << b.name << " has depth " << b.depth
+             << " (1 or 2 supported)";
+  }
+  int64_t total = kernel.unifiedBufferBytes();
+  if (total > chip.unifiedBuffer) {
+    auto largest = std::max_element(
+        kernel.buffers.begin(), kernel.buffers.end(),
+        [](const AscendBuffer &a, const AscendBuffer &b) {
+          return a.bytes * a.depth < b.bytes * b.depth;
+        });
+    return forDiagnostics.emitError("Ascend kernel '")
+           << kernel.name << "' needs " << total << " bytes of UB but the "
+           << chip.name << " has " << chip.unifiedBuffer << " per core ("
+           << kernel.buffers.size() << " buffers; the largest, " << largest->name
+           << " (" << largest->position << ", " << largest->holds << "), takes "
+           << largest->depth << " x " << largest->bytes << " bytes)";
+  }
+  return success();
+}
+
+} // namespace prism::ascend

@@ -1,0 +1,493 @@
+//===- kernel_operator.h - A CPU model of the Ascend C subset Prism emits -===//
+//
+// Written for Prism from the public description of the Ascend C kernel API
+// (not from Huawei's headers): the classes and functions below have the
+// names and argument orders of the real API, so the kernels Prism emits
+// compile unchanged against CANN's kernel_operator.h or against this file.
+// It models what the checks need, not the hardware's timing:
+//
+//  - one AI core per emulated block (GetBlockIdx / GetBlockNum);
+//  - a unified buffer (UB) arena of the chip's size per core: TPipe's
+//    InitBuffer fails when the queues and buffers (times their depth) do
+//    not fit, and every buffer starts 32-byte aligned;
+//  - queues that check AllocTensor / EnQue / DeQue / FreeTensor order and
+//    depth;
+//  - data movement with the API's rules: DataCopy moves whole 32-byte
+//    blocks, DataCopyPad moves any byte count and pads the UB side to 32
+//    bytes; UB addresses must be 32-byte aligned;
+//  - vector instructions with their dtype rules (no arithmetic on bf16:
+//    it only converts through Cast); reads of UB never written (and pad
+//    bytes not asked for) see NaN, so a kernel relying on them fails the
+//    reference check instead of passing by luck.
+//
+// Violations throw prism_ascend::EmulationError; the launch entry Prism
+// generates turns it into an error message for the runtime.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRISM_ASCEND_EMULATION_KERNEL_OPERATOR_H
+#define PRISM_ASCEND_EMULATION_KERNEL_OPERATOR_H
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#define __global__
+#define __aicore__
+#define __gm__
+#define GM_ADDR uint8_t *
+
+namespace prism_ascend {
+
+struct EmulationError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+[[noreturn]] inline void fail(const std::string &message) {
+  throw EmulationError(message);
+}
+
+/// The modelled chip (set by the launch entry from the bundle's model).
+struct Chip {
+  int64_t ubBytes = 192 * 1024;
+  int64_t ubAlignment = 32;
+};
+inline Chip &chip() {
+  static thread_local Chip c;
+  return c;
+}
+
+/// The emulated core's block index and count.
+inline int64_t &blockIdx() {
+  static thread_local int64_t i = 0;
+  return i;
+}
+inline int64_t &blockNum() {
+  static thread_local int64_t n = 1;
+  return n;
+}
+
+/// One core's unified buffer: bytes handed out by TPipe::InitBuffer.
+struct UnifiedBuffer {
+  std::vector<uint8_t> bytes;
+  int64_t used = 0;
+  void reset() {
+    bytes.assign(chip().ubBytes, 0xFF); // NaN for f32/f16/bf16
+    used = 0;
+  }
+  uint8_t *allocate(int64_t size, const char *what) {
+    int64_t align = chip().ubAlignment;
+    int64_t start = (used + align - 1) / align * align;
+    if (start + size > chip().ubBytes)
+      fail(std::string("UB overflow: ") + what + " needs " + std::to_string(size) +
+           " bytes at offset " + std::to_string(start) + " of " +
+           std::to_string(chip().ubBytes));
+    used = start + size;
+    return bytes.data() + start;
+  }
+};
+inline UnifiedBuffer &ub() {
+  static thread_local UnifiedBuffer u;
+  return u;
+}
+
+inline void checkAligned(const void *p, const char *what) {
+  auto offset = static_cast<const uint8_t *>(p) - ub().bytes.data();
+  if (offset < 0 || offset >= static_cast<int64_t>(ub().bytes.size()))
+    fail(std::string(what) + ": not a UB address");
+  if (offset % chip().ubAlignment)
+    fail(std::string(what) + ": UB address " + std::to_string(offset) +
+         " is not 32-byte aligned");
+}
+
+} // namespace prism_ascend
+
+// -- Scalar types ------------------------------------------------------------
+
+using half = _Float16;
+
+/// bfloat16: storage and conversions only (as on the vector unit).
+struct bfloat16_t {
+  uint16_t bits = 0;
+  bfloat16_t() = default;
+  explicit bfloat16_t(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    if (std::isnan(f))
+      bits = 0x7FC0;
+    else
+      bits = static_cast<uint16_t>((u + 0x7FFF + ((u >> 16) & 1)) >> 16);
+  }
+  explicit operator float() const {
+    uint32_t u = static_cast<uint32_t>(bits) << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+  }
+};
+
+namespace AscendC {
+
+enum class TPosition { GM, VECIN, VECOUT, VECCALC, A1, A2, B1, B2, CO1, CO2 };
+using QuePosition = TPosition;
+enum class RoundMode { CAST_NONE, CAST_RINT, CAST_FLOOR, CAST_CEIL, CAST_ROUND, CAST_TRUNC };
+enum pipe_t { PIPE_S, PIPE_V, PIPE_M, PIPE_MTE1, PIPE_MTE2, PIPE_MTE3, PIPE_ALL };
+enum class HardEvent { MTE2_V, V_MTE2, V_MTE3, MTE3_V, V_S, S_V, MTE2_S, S_MTE3, MTE3_MTE2 };
+using event_t = int32_t;
+
+inline int64_t GetBlockIdx() { return prism_ascend::blockIdx(); }
+inline int64_t GetBlockNum() { return prism_ascend::blockNum(); }
+
+template <pipe_t pipe> inline void PipeBarrier() {}
+template <HardEvent event> inline void SetFlag(event_t) {}
+template <HardEvent event> inline void WaitFlag(event_t) {}
+
+template <typename T> class GlobalTensor {
+public:
+  __aicore__ inline void SetGlobalBuffer(__gm__ T *buffer, uint64_t size = 0) {
+    data = buffer;
+    (void)size;
+  }
+  __aicore__ inline GlobalTensor operator[](uint64_t offset) const {
+    GlobalTensor t;
+    t.data = data + offset;
+    return t;
+  }
+  __aicore__ inline T GetValue(uint64_t i) const { return data[i]; }
+  __aicore__ inline void SetValue(uint64_t i, T v) { data[i] = v; }
+  __gm__ T *GetPhyAddr() const { return data; }
+
+private:
+  __gm__ T *data = nullptr;
+};
+
+template <typename T> class LocalTensor {
+public:
+  LocalTensor() = default;
+  LocalTensor(T *base, int64_t length) : base(base), length(length) {}
+  __aicore__ inline LocalTensor operator[](uint64_t offset) const {
+    if (static_cast<int64_t>(offset) > length)
+      prism_ascend::fail("LocalTensor offset " + std::to_string(offset) +
+                         " past its " + std::to_string(length) + " elements");
+    return LocalTensor(base + offset, length - offset);
+  }
+  __aicore__ inline T GetValue(uint64_t i) const {
+    check(i, 1, "GetValue");
+    return base[i];
+  }
+  __aicore__ inline void SetValue(uint64_t i, T v) const {
+    check(i, 1, "SetValue");
+    base[i] = v;
+  }
+  __aicore__ inline uint32_t GetSize() const { return static_cast<uint32_t>(length); }
+  T *GetPhyAddr() const { return base; }
+  /// Elements [i, i + n) exist in this tensor's buffer.
+  void check(uint64_t i, uint64_t n, const char *what) const {
+    if (!base)
+      prism_ascend::fail(std::string(what) + ": tensor has no buffer");
+    if (static_cast<int64_t>(i + n) > length)
+      prism_ascend::fail(std::string(what) + ": " + std::to_string(i + n) +
+                         " elements of a " + std::to_string(length) +
+                         "-element buffer");
+  }
+
+private:
+  T *base = nullptr;
+  int64_t length = 0;
+};
+
+/// Queue between pipeline stages: depth buffers of `bytes` each.
+template <TPosition position, int32_t depth> class TQue {
+public:
+  struct Slot {
+    uint8_t *data;
+    enum { Free, Allocated, Queued } state;
+  };
+  void init(int32_t num, int64_t bytes) {
+    if (num > depth)
+      prism_ascend::fail("TQue: InitBuffer with " + std::to_string(num) +
+                         " buffers for a queue of depth " + std::to_string(depth));
+    for (int32_t i = 0; i < num; ++i)
+      slots.push_back({prism_ascend::ub().allocate(bytes, "TQue buffer"), Slot::Free});
+    slotBytes = bytes;
+  }
+  template <typename T> __aicore__ inline LocalTensor<T> AllocTensor() {
+    for (Slot &s : slots)
+      if (s.state == Slot::Free) {
+        s.state = Slot::Allocated;
+        return LocalTensor<T>(reinterpret_cast<T *>(s.data), slotBytes / sizeof(T));
+      }
+    prism_ascend::fail("TQue: AllocTensor with every buffer of the queue in use");
+  }
+  template <typename T> __aicore__ inline void EnQue(const LocalTensor<T> &t) {
+    Slot &s = slotOf(t.GetPhyAddr(), "EnQue");
+    if (s.state != Slot::Allocated)
+      prism_ascend::fail("TQue: EnQue of a tensor that is not allocated");
+    s.state = Slot::Queued;
+    fifo.push_back(&s);
+  }
+  template <typename T> __aicore__ inline LocalTensor<T> DeQue() {
+    if (fifo.empty())
+      prism_ascend::fail("TQue: DeQue from an empty queue");
+    Slot *s = fifo.front();
+    fifo.pop_front();
+    s->state = Slot::Allocated;
+    return LocalTensor<T>(reinterpret_cast<T *>(s->data), slotBytes / sizeof(T));
+  }
+  template <typename T> __aicore__ inline void FreeTensor(const LocalTensor<T> &t) {
+    Slot &s = slotOf(t.GetPhyAddr(), "FreeTensor");
+    if (s.state != Slot::Allocated)
+      prism_ascend::fail("TQue: FreeTensor of a tensor that is queued or free");
+    s.state = Slot::Free;
+  }
+
+private:
+  Slot &slotOf(const void *p, const char *what) {
+    for (Slot &s : slots)
+      if (s.data == p)
+        return s;
+    prism_ascend::fail(std::string("TQue: ") + what + " of a tensor from another queue");
+  }
+  std::vector<Slot> slots;
+  std::deque<Slot *> fifo;
+  int64_t slotBytes = 0;
+};
+
+template <TPosition position> class TBuf {
+public:
+  void init(int64_t bytes) {
+    data = prism_ascend::ub().allocate(bytes, "TBuf");
+    size = bytes;
+  }
+  template <typename T> __aicore__ inline LocalTensor<T> Get() {
+    return LocalTensor<T>(reinterpret_cast<T *>(data), size / sizeof(T));
+  }
+
+private:
+  uint8_t *data = nullptr;
+  int64_t size = 0;
+};
+
+class TPipe {
+public:
+  TPipe() { prism_ascend::ub().reset(); }
+  template <TPosition p, int32_t d>
+  __aicore__ inline void InitBuffer(TQue<p, d> &que, int32_t num, uint32_t len) {
+    que.init(num, len);
+  }
+  template <TPosition p> __aicore__ inline void InitBuffer(TBuf<p> &buf, uint32_t len) {
+    buf.init(len);
+  }
+  template <HardEvent event> event_t FetchEventID() { return 0; }
+};
+
+struct DataCopyExtParams {
+  uint16_t blockCount = 1;
+  uint32_t blockLen = 0; // bytes
+  uint32_t srcStride = 0;
+  uint32_t dstStride = 0;
+  uint32_t rsv = 0;
+};
+template <typename T> struct DataCopyPadExtParams {
+  bool isPad = false;
+  uint8_t leftPadding = 0;
+  uint8_t rightPadding = 0;
+  T paddingValue{};
+};
+
+namespace detail {
+template <typename T> constexpr bool isVectorArithmetic() {
+  return std::is_same_v<T, float> || std::is_same_v<T, half> ||
+         std::is_same_v<T, int32_t> || std::is_same_v<T, int16_t>;
+}
+template <typename T> constexpr bool isVectorFloat() {
+  return std::is_same_v<T, float> || std::is_same_v<T, half>;
+}
+template <typename T> void vectorOperand(const LocalTensor<T> &t, int32_t count,
+                                         const char *what) {
+  if (count < 0)
+    prism_ascend::fail(std::string(what) + ": negative count");
+  prism_ascend::checkAligned(t.GetPhyAddr(), what);
+  t.check(0, count, what);
+}
+} // namespace detail
+
+// GM <-> UB in whole 32-byte blocks.
+template <typename T>
+__aicore__ inline void DataCopy(const LocalTensor<T> &dst, const GlobalTensor<T> &src,
+                                uint32_t count) {
+  if ((count * sizeof(T)) % 32)
+    prism_ascend::fail("DataCopy GM->UB of " + std::to_string(count * sizeof(T)) +
+                       " bytes: not whole 32-byte blocks (use DataCopyPad)");
+  detail::vectorOperand(dst, count, "DataCopy GM->UB");
+  std::memcpy(dst.GetPhyAddr(), src.GetPhyAddr(), count * sizeof(T));
+}
+template <typename T>
+__aicore__ inline void DataCopy(const GlobalTensor<T> &dst, const LocalTensor<T> &src,
+                                uint32_t count) {
+  if ((count * sizeof(T)) % 32)
+    prism_ascend::fail("DataCopy UB->GM of " + std::to_string(count * sizeof(T)) +
+                       " bytes: not whole 32-byte blocks (use DataCopyPad)");
+  detail::vectorOperand(src, count, "DataCopy UB->GM");
+  std::memcpy(dst.GetPhyAddr(), src.GetPhyAddr(), count * sizeof(T));
+}
+template <typename T>
+__aicore__ inline void DataCopy(const LocalTensor<T> &dst, const LocalTensor<T> &src,
+                                uint32_t count) {
+  detail::vectorOperand(dst, count, "DataCopy UB->UB");
+  detail::vectorOperand(src, count, "DataCopy UB->UB");
+  std::memmove(dst.GetPhyAddr(), src.GetPhyAddr(), count * sizeof(T));
+}
+
+// GM <-> UB of any byte count (blockCount rows of blockLen bytes).
+template <typename T>
+__aicore__ inline void DataCopyPad(const LocalTensor<T> &dst, const GlobalTensor<T> &src,
+                                   const DataCopyExtParams &p,
+                                   const DataCopyPadExtParams<T> &pad) {
+  if (p.blockLen % sizeof(T))
+    prism_ascend::fail("DataCopyPad: blockLen is not a whole number of elements");
+  int64_t rowElements = p.blockLen / sizeof(T);
+  int64_t rowBlock = (p.blockLen + 31) / 32 * 32 / sizeof(T) + p.dstStride * 32 / sizeof(T);
+  prism_ascend::checkAligned(dst.GetPhyAddr(), "DataCopyPad GM->UB");
+  const uint8_t *in = reinterpret_cast<const uint8_t *>(src.GetPhyAddr());
+  for (int64_t r = 0; r < p.blockCount; ++r) {
+    LocalTensor<T> row = dst[r * rowBlock];
+    int64_t padded = (p.blockLen + 31) / 32 * 32 / sizeof(T);
+    row.check(0, padded, "DataCopyPad GM->UB");
+    std::memcpy(row.GetPhyAddr(), in + r * (p.blockLen + p.srcStride), p.blockLen);
+    // The rest of the row's last 32-byte block: rightPadding elements of
+    // paddingValue when asked for, undefined (NaN here) beyond.
+    for (int64_t i = rowElements; i < padded; ++i) {
+      if (pad.isPad && i - rowElements < pad.rightPadding)
+        row.SetValue(i, pad.paddingValue);
+      else
+        std::memset(row.GetPhyAddr() + i, 0xFF, sizeof(T));
+    }
+  }
+}
+template <typename T>
+__aicore__ inline void DataCopyPad(const GlobalTensor<T> &dst, const LocalTensor<T> &src,
+                                   const DataCopyExtParams &p) {
+  if (p.blockLen % sizeof(T))
+    prism_ascend::fail("DataCopyPad: blockLen is not a whole number of elements");
+  int64_t rowBlock = (p.blockLen + 31) / 32 * 32 / sizeof(T) + p.srcStride * 32 / sizeof(T);
+  prism_ascend::checkAligned(src.GetPhyAddr(), "DataCopyPad UB->GM");
+  uint8_t *out = reinterpret_cast<uint8_t *>(dst.GetPhyAddr());
+  for (int64_t r = 0; r < p.blockCount; ++r) {
+    LocalTensor<T> row = src[r * rowBlock];
+    row.check(0, p.blockLen / sizeof(T), "DataCopyPad UB->GM");
+    std::memcpy(out + r * (p.blockLen + p.dstStride), row.GetPhyAddr(), p.blockLen);
+  }
+}
+
+// Vector instructions: elementwise over `count` elements.
+#define PRISM_ASCEND_BINARY(Name, expr)                                              \
+  template <typename T>                                                              \
+  __aicore__ inline void Name(const LocalTensor<T> &dst, const LocalTensor<T> &a,    \
+                              const LocalTensor<T> &b, int32_t count) {              \
+    static_assert(detail::isVectorArithmetic<T>(), #Name ": no such dtype on the vector unit"); \
+    detail::vectorOperand(dst, count, #Name);                                        \
+    detail::vectorOperand(a, count, #Name);                                          \
+    detail::vectorOperand(b, count, #Name);                                          \
+    for (int32_t i = 0; i < count; ++i) {                                            \
+      T x = a.GetPhyAddr()[i], y = b.GetPhyAddr()[i];                                \
+      dst.GetPhyAddr()[i] = (expr);                                                  \
+    }                                                                                \
+  }
+PRISM_ASCEND_BINARY(Add, x + y)
+PRISM_ASCEND_BINARY(Sub, x - y)
+PRISM_ASCEND_BINARY(Mul, x * y)
+PRISM_ASCEND_BINARY(Div, x / y)
+PRISM_ASCEND_BINARY(Max, (std::isnan(float(x)) || std::isnan(float(y))) ? T(NAN) : (x > y ? x : y))
+PRISM_ASCEND_BINARY(Min, (std::isnan(float(x)) || std::isnan(float(y))) ? T(NAN) : (x < y ? x : y))
+#undef PRISM_ASCEND_BINARY
+
+#define PRISM_ASCEND_UNARY(Name, expr)                                               \
+  template <typename T>                                                              \
+  __aicore__ inline void Name(const LocalTensor<T> &dst, const LocalTensor<T> &src,  \
+                              int32_t count) {                                       \
+    static_assert(detail::isVectorFloat<T>(), #Name ": half or float only");         \
+    detail::vectorOperand(dst, count, #Name);                                        \
+    detail::vectorOperand(src, count, #Name);                                        \
+    for (int32_t i = 0; i < count; ++i) {                                            \
+      float x = float(src.GetPhyAddr()[i]);                                          \
+      dst.GetPhyAddr()[i] = T(expr);                                                 \
+    }                                                                                \
+  }
+PRISM_ASCEND_UNARY(Exp, std::exp(x))
+PRISM_ASCEND_UNARY(Ln, std::log(x))
+PRISM_ASCEND_UNARY(Abs, std::fabs(x))
+PRISM_ASCEND_UNARY(Sqrt, std::sqrt(x))
+PRISM_ASCEND_UNARY(Rsqrt, 1.0f / std::sqrt(x))
+PRISM_ASCEND_UNARY(Reciprocal, 1.0f / x)
+PRISM_ASCEND_UNARY(Relu, x > 0 ? x : 0.0f)
+#undef PRISM_ASCEND_UNARY
+
+#define PRISM_ASCEND_SCALAR(Name, expr)                                              \
+  template <typename T>                                                              \
+  __aicore__ inline void Name(const LocalTensor<T> &dst, const LocalTensor<T> &src,  \
+                              const T &scalar, int32_t count) {                      \
+    static_assert(detail::isVectorArithmetic<T>(), #Name ": no such dtype on the vector unit"); \
+    detail::vectorOperand(dst, count, #Name);                                        \
+    detail::vectorOperand(src, count, #Name);                                        \
+    for (int32_t i = 0; i < count; ++i) {                                            \
+      T x = src.GetPhyAddr()[i], y = scalar;                                         \
+      dst.GetPhyAddr()[i] = (expr);                                                  \
+    }                                                                                \
+  }
+PRISM_ASCEND_SCALAR(Adds, x + y)
+PRISM_ASCEND_SCALAR(Muls, x * y)
+PRISM_ASCEND_SCALAR(Maxs, x > y ? x : y)
+PRISM_ASCEND_SCALAR(Mins, x < y ? x : y)
+#undef PRISM_ASCEND_SCALAR
+
+template <typename T>
+__aicore__ inline void Duplicate(const LocalTensor<T> &dst, const T &scalar, int32_t count) {
+  detail::vectorOperand(dst, count, "Duplicate");
+  for (int32_t i = 0; i < count; ++i)
+    dst.GetPhyAddr()[i] = scalar;
+}
+
+/// Conversions; bf16 and half go through float.
+template <typename D, typename S>
+__aicore__ inline void Cast(const LocalTensor<D> &dst, const LocalTensor<S> &src,
+                            RoundMode mode, int32_t count) {
+  detail::vectorOperand(dst, count, "Cast");
+  detail::vectorOperand(src, count, "Cast");
+  bool narrowing = sizeof(D) < sizeof(S);
+  if (narrowing && mode == RoundMode::CAST_NONE)
+    prism_ascend::fail("Cast: a narrowing conversion needs a rounding mode");
+  for (int32_t i = 0; i < count; ++i)
+    dst.GetPhyAddr()[i] = D(float(src.GetPhyAddr()[i])); // round to nearest even
+}
+
+/// Reductions into dst[0]; `work` is scratch of at least `count` elements.
+#define PRISM_ASCEND_REDUCE(Name, init, step)                                        \
+  template <typename T>                                                              \
+  __aicore__ inline void Name(const LocalTensor<T> &dst, const LocalTensor<T> &src,  \
+                              const LocalTensor<T> &work, int32_t count,             \
+                              bool calIndex = false) {                               \
+    static_assert(detail::isVectorFloat<T>(), #Name ": half or float only");         \
+    detail::vectorOperand(dst, 1, #Name);                                            \
+    detail::vectorOperand(src, count, #Name);                                        \
+    detail::vectorOperand(work, count, #Name " work");                               \
+    float acc = (init);                                                              \
+    for (int32_t i = 0; i < count; ++i) {                                            \
+      float x = float(src.GetPhyAddr()[i]);                                          \
+      acc = (step);                                                                  \
+    }                                                                                \
+    dst.GetPhyAddr()[0] = T(acc);                                                    \
+  }
+PRISM_ASCEND_REDUCE(ReduceSum, 0.0f, acc + x)
+PRISM_ASCEND_REDUCE(ReduceMax, -INFINITY, (std::isnan(x) || x > acc) ? x : acc)
+PRISM_ASCEND_REDUCE(ReduceMin, INFINITY, (std::isnan(x) || x < acc) ? x : acc)
+#undef PRISM_ASCEND_REDUCE
+
+} // namespace AscendC
+
+#endif // PRISM_ASCEND_EMULATION_KERNEL_OPERATOR_H
