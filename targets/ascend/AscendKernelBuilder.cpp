@@ -75,8 +75,16 @@ std::string floatLiteral(double v, Type type) {
 /// A tile value: the buffer that holds it.
 struct TileValue {
   std::string tensor; // a LocalTensor<T> variable
-  Type element;
+  Type element;       // the tile's (index tiles are stored as float, i1 as bits)
   SmallVector<int64_t> shape;
+  bool isIndex() const { return element.isIndex(); }
+  bool isMask() const { return element.isInteger(1); }
+  /// Elements vector instructions over the whole tile process: the count
+  /// rounded up to whole 256-byte repeats (Compare and Select work in them).
+  int64_t padded() const {
+    int64_t perRepeat = 256 / (isIndex() || isMask() ? 4 : bytesOf(element));
+    return (std::max<int64_t>(1, count()) + perRepeat - 1) / perRepeat * perRepeat;
+  }
   int64_t count() const {
     int64_t n = 1;
     for (int64_t d : shape)
@@ -134,18 +142,28 @@ private:
   std::string scalar(Value v) { return names.lookup(v); }
 
   /// A new VECCALC buffer for a tile of `element` x `shape`.
-  TileValue newTile(Type element, ArrayRef<int64_t> shape, StringRef holds = "") {
+  /// Ascend C element type a tile is stored as: index tiles as float
+  /// (exact below 2^24), masks as bits in uint8_t.
+  static std::string storageType(const TileValue &t) {
+    if (t.isIndex())
+      return "float";
+    if (t.isMask())
+      return "uint8_t";
+    return cType(t.element);
+  }
+
+  TileValue newTile(Type element, ArrayRef<int64_t> shape) {
     TileValue t;
     t.element = element;
     t.shape.assign(shape.begin(), shape.end());
     std::string buffer = fresh("calc");
-    int64_t bytes = alignUb(std::max<int64_t>(1, t.count()) * bytesOf(element));
+    int64_t bytes = t.isMask() ? alignUb((t.padded() + 7) / 8)
+                   : alignUb(t.padded() * (t.isIndex() ? 4 : bytesOf(element)));
     kernel.buffers.push_back({buffer, "VECCALC", bytes, 1, describe(element, shape)});
     t.tensor = buffer + "_t";
     declarations += llvm::formatv("    LocalTensor<{0}> {1} = {2}.Get<{0}>();\n",
-                                  cType(element), t.tensor, buffer)
+                                  storageType(t), t.tensor, buffer)
                         .str();
-    (void)holds;
     return t;
   }
 
@@ -185,6 +203,11 @@ private:
   /// `dst = src` for `count` elements of UB (whole 32-byte blocks go
   /// through DataCopy, anything else through an exact Muls by one).
   void copyLocal(const TileValue &dst, const TileValue &src) {
+    if (src.isMask() || src.isIndex()) { // whole padded buffers
+      int64_t count = src.isMask() ? alignUb((src.padded() + 7) / 8) : src.padded();
+      os << llvm::formatv("    DataCopy({0}, {1}, {2});\n", dst.tensor, src.tensor, count);
+      return;
+    }
     int64_t count = src.count();
     if ((count * bytesOf(src.element)) % chip.ubAlignment == 0)
       os << llvm::formatv("    DataCopy({0}, {1}, {2});\n", dst.tensor, src.tensor, count);
@@ -243,6 +266,16 @@ private:
     }
     if (auto splat = dyn_cast<tile::SplatOp>(op))
       return emitSplat(splat);
+    if (auto iota = dyn_cast<tile::IotaOp>(op)) {
+      auto type = cast<RankedTensorType>(iota.getType());
+      if (type.getRank() != 1)
+        return fail(op, "only 1-D iota tiles are supported by the Ascend backend yet");
+      TileValue t = newTile(type.getElementType(), type.getShape());
+      os << llvm::formatv("    CreateVecIndex({0}, 0.0f, {1});\n", t.tensor, t.count());
+      tiles[iota.getResult()] = t;
+      hasCompute = true;
+      return success();
+    }
     if (auto broadcast = dyn_cast<tile::BroadcastOp>(op))
       return emitBroadcast(broadcast);
     if (auto reduce = dyn_cast<tile::ReduceOp>(op))
@@ -289,14 +322,12 @@ private:
   }
 
   LogicalResult duplicate(Value result, RankedTensorType type, StringRef value) {
-    if (cType(type.getElementType()).empty() || type.getElementType().isIndex() ||
-        type.getElementType().isInteger(1))
+    if (cType(type.getElementType()).empty() || type.getElementType().isInteger(1))
       return fail(result.getDefiningOp(), "tiles of ")
-             << type.getElementType()
-             << " (masks and index tiles) are not supported by the Ascend backend yet";
+             << type.getElementType() << " are not supported by the Ascend backend yet";
     TileValue t = newTile(type.getElementType(), type.getShape());
-    os << llvm::formatv("    Duplicate({0}, ({1})({2}), {3});\n", t.tensor,
-                        cType(t.element), value, std::max<int64_t>(1, t.count()));
+    os << llvm::formatv("    Duplicate({0}, static_cast<{1}>({2}), {3});\n", t.tensor,
+                        storageType(t), value, std::max<int64_t>(1, t.count()));
     hasCompute = true;
     tiles[result] = t;
     return success();
@@ -503,9 +534,11 @@ private:
     if (failed(in))
       return failure();
     auto type = cast<RankedTensorType>(op.getType());
+    if (type.getElementType().isInteger(1))
+      return fail(op, "broadcasts of masks are not supported by the Ascend backend yet");
     TileValue out = newTile(type.getElementType(), type.getShape());
     hasCompute = true;
-    std::string t = cType(type.getElementType());
+    std::string t = storageType(out);
     int64_t inCount = in->count(), outCount = out.count();
     int64_t columns = type.getRank() ? type.getShape().back() : 1;
     if (inCount == 1) { // a scalar everywhere
@@ -577,10 +610,8 @@ private:
       in.push_back(*t);
     }
     Type element = type.getElementType();
-    if (element.isIndex() || element.isInteger(1))
-      return fail(op, "'") << op->getName()
-                           << "' on index or mask tiles is not supported by the Ascend "
-                              "backend yet";
+    if (element.isIndex() || element.isInteger(1) || isa<arith::SelectOp>(op))
+      return emitIndexOrMaskArith(op, type, in);
     bool conversion = isa<arith::ExtFOp, arith::TruncFOp>(op);
     if (!conversion && !element.isF32() && !element.isF16())
       return fail(op, "'") << op->getName() << "' on " << element
@@ -628,6 +659,72 @@ private:
     } else
       return fail(op, "'") << op->getName()
                            << "' is not supported by the Ascend backend yet";
+    tiles[op->getResult(0)] = out;
+    return success();
+  }
+
+  /// Index tiles (float storage), comparisons into masks, and selects.
+  LogicalResult emitIndexOrMaskArith(Operation *op, RankedTensorType type,
+                                     ArrayRef<TileValue> in) {
+    TileValue out = newTile(type.getElementType(), type.getShape());
+    hasCompute = true;
+    auto padded = [&](const TileValue &t) { return t.padded(); };
+    if (out.isIndex()) {
+      StringRef fn = isa<arith::AddIOp>(op)   ? "Add"
+                     : isa<arith::SubIOp>(op) ? "Sub"
+                     : isa<arith::MulIOp>(op) ? "Mul"
+                                              : "";
+      if (fn.empty())
+        return fail(op, "'") << op->getName()
+                             << "' on index tiles is not supported by the Ascend backend yet";
+      os << llvm::formatv("    {0}({1}, {2}, {3}, {4});\n", fn, out.tensor, in[0].tensor,
+                          in[1].tensor, out.count());
+    } else if (auto select = dyn_cast<arith::SelectOp>(op)) {
+      if (!in[0].isMask() || in[1].isMask())
+        return fail(op, "selects of masks, or with a scalar condition, are not "
+                        "supported by the Ascend backend yet");
+      os << llvm::formatv("    Select({0}, {1}, {2}, {3}, SELMODE::VSEL_TENSOR_TENSOR_MODE, "
+                          "{4});\n",
+                          out.tensor, in[0].tensor, in[1].tensor, in[2].tensor, padded(out));
+    } else if (isa<arith::CmpIOp, arith::CmpFOp>(op)) {
+      std::string mode;
+      if (auto cmp = dyn_cast<arith::CmpIOp>(op)) {
+        switch (cmp.getPredicate()) {
+        case arith::CmpIPredicate::eq: mode = "EQ"; break;
+        case arith::CmpIPredicate::ne: mode = "NE"; break;
+        case arith::CmpIPredicate::slt: case arith::CmpIPredicate::ult: mode = "LT"; break;
+        case arith::CmpIPredicate::sle: case arith::CmpIPredicate::ule: mode = "LE"; break;
+        case arith::CmpIPredicate::sgt: case arith::CmpIPredicate::ugt: mode = "GT"; break;
+        case arith::CmpIPredicate::sge: case arith::CmpIPredicate::uge: mode = "GE"; break;
+        }
+      } else {
+        switch (cast<arith::CmpFOp>(op).getPredicate()) {
+        case arith::CmpFPredicate::OEQ: mode = "EQ"; break;
+        case arith::CmpFPredicate::UNE: mode = "NE"; break;
+        case arith::CmpFPredicate::OLT: mode = "LT"; break;
+        case arith::CmpFPredicate::OLE: mode = "LE"; break;
+        case arith::CmpFPredicate::OGT: mode = "GT"; break;
+        case arith::CmpFPredicate::OGE: mode = "GE"; break;
+        default:
+          return fail(op, "this float comparison is not supported by the Ascend backend yet");
+        }
+      }
+      if (!in[0].isIndex() && !in[0].element.isF32() && !in[0].element.isF16())
+        return fail(op, "comparisons of ") << in[0].element
+                                           << " tiles are not on the vector unit";
+      os << llvm::formatv("    Compare({0}, {1}, {2}, CMPMODE::{3}, {4});\n", out.tensor,
+                          in[0].tensor, in[1].tensor, mode, padded(in[0]));
+    } else if (isa<arith::AndIOp, arith::OrIOp>(op) && out.isMask()) {
+      os << llvm::formatv("    {0}({1}.ReinterpretCast<uint16_t>(), "
+                          "{2}.ReinterpretCast<uint16_t>(), {3}.ReinterpretCast<uint16_t>(), "
+                          "{4});\n",
+                          isa<arith::AndIOp>(op) ? "And" : "Or", out.tensor, in[0].tensor,
+                          in[1].tensor, (padded(out) + 15) / 16);
+    } else {
+      return fail(op, "'") << op->getName()
+                           << "' on index or mask tiles is not supported by the Ascend "
+                              "backend yet";
+    }
     tiles[op->getResult(0)] = out;
     return success();
   }

@@ -185,6 +185,10 @@ public:
     base[i] = v;
   }
   __aicore__ inline uint32_t GetSize() const { return static_cast<uint32_t>(length); }
+  /// The same UB bytes as elements of another type.
+  template <typename U> __aicore__ inline LocalTensor<U> ReinterpretCast() const {
+    return LocalTensor<U>(reinterpret_cast<U *>(base), length * sizeof(T) / sizeof(U));
+  }
   T *GetPhyAddr() const { return base; }
   /// Elements [i, i + n) exist in this tensor's buffer.
   void check(uint64_t i, uint64_t n, const char *what) const {
@@ -445,6 +449,82 @@ PRISM_ASCEND_SCALAR(Muls, x * y)
 PRISM_ASCEND_SCALAR(Maxs, x > y ? x : y)
 PRISM_ASCEND_SCALAR(Mins, x < y ? x : y)
 #undef PRISM_ASCEND_SCALAR
+
+/// dst[i] = first + i.
+template <typename T>
+__aicore__ inline void CreateVecIndex(const LocalTensor<T> &dst, const T &first,
+                                      uint32_t count) {
+  detail::vectorOperand(dst, count, "CreateVecIndex");
+  for (uint32_t i = 0; i < count; ++i)
+    dst.GetPhyAddr()[i] = static_cast<T>(float(first) + float(i));
+}
+
+enum class CMPMODE { LT, GT, EQ, LE, GE, NE };
+enum class SELMODE { VSEL_CMPMASK_SPR, VSEL_TENSOR_SCALAR_MODE, VSEL_TENSOR_TENSOR_MODE };
+
+namespace detail {
+/// Compare and Select process whole 256-byte repeats.
+template <typename T> void wholeRepeats(uint32_t count, const char *what) {
+  if ((count * sizeof(T)) % 256)
+    prism_ascend::fail(std::string(what) + ": " + std::to_string(count) +
+                       " elements are not whole 256-byte repeats");
+}
+} // namespace detail
+
+/// Bit i of dst (uint8 bytes, little-endian bits) = src0[i] <mode> src1[i].
+template <typename T, typename U>
+__aicore__ inline void Compare(const LocalTensor<U> &dst, const LocalTensor<T> &a,
+                               const LocalTensor<T> &b, CMPMODE mode, uint32_t count) {
+  static_assert(std::is_same_v<U, uint8_t>, "Compare writes a uint8_t bit mask");
+  static_assert(detail::isVectorFloat<T>(), "Compare: half or float only");
+  detail::wholeRepeats<T>(count, "Compare");
+  detail::vectorOperand(a, count, "Compare");
+  detail::vectorOperand(b, count, "Compare");
+  detail::vectorOperand(dst, (count + 7) / 8, "Compare mask");
+  for (uint32_t i = 0; i < count; ++i) {
+    float x = float(a.GetPhyAddr()[i]), y = float(b.GetPhyAddr()[i]);
+    bool r = mode == CMPMODE::LT ? x < y : mode == CMPMODE::GT ? x > y
+           : mode == CMPMODE::EQ ? x == y : mode == CMPMODE::LE ? x <= y
+           : mode == CMPMODE::GE ? x >= y : x != y;
+    uint8_t &byte = dst.GetPhyAddr()[i / 8];
+    byte = static_cast<uint8_t>(r ? (byte | (1u << (i % 8))) : (byte & ~(1u << (i % 8))));
+  }
+}
+
+/// dst[i] = bit i of mask ? src0[i] : src1[i].
+template <typename T, typename U>
+__aicore__ inline void Select(const LocalTensor<T> &dst, const LocalTensor<U> &mask,
+                              const LocalTensor<T> &a, const LocalTensor<T> &b,
+                              SELMODE mode, uint32_t count) {
+  static_assert(std::is_same_v<U, uint8_t>, "Select reads a uint8_t bit mask");
+  if (mode != SELMODE::VSEL_TENSOR_TENSOR_MODE)
+    prism_ascend::fail("Select: only VSEL_TENSOR_TENSOR_MODE is modelled");
+  detail::wholeRepeats<T>(count, "Select");
+  detail::vectorOperand(dst, count, "Select");
+  detail::vectorOperand(a, count, "Select");
+  detail::vectorOperand(b, count, "Select");
+  detail::vectorOperand(mask, (count + 7) / 8, "Select mask");
+  for (uint32_t i = 0; i < count; ++i)
+    dst.GetPhyAddr()[i] =
+        (mask.GetPhyAddr()[i / 8] >> (i % 8)) & 1 ? a.GetPhyAddr()[i] : b.GetPhyAddr()[i];
+}
+
+/// Bitwise and / or of 16-bit lanes (masks are combined this way).
+#define PRISM_ASCEND_BITWISE(Name, op)                                               \
+  template <typename T>                                                              \
+  __aicore__ inline void Name(const LocalTensor<T> &dst, const LocalTensor<T> &a,    \
+                              const LocalTensor<T> &b, int32_t count) {              \
+    static_assert(std::is_same_v<T, uint16_t> || std::is_same_v<T, int16_t>,        \
+                  #Name ": int16 or uint16 only");                                   \
+    detail::vectorOperand(dst, count, #Name);                                        \
+    detail::vectorOperand(a, count, #Name);                                          \
+    detail::vectorOperand(b, count, #Name);                                          \
+    for (int32_t i = 0; i < count; ++i)                                              \
+      dst.GetPhyAddr()[i] = static_cast<T>(a.GetPhyAddr()[i] op b.GetPhyAddr()[i]);  \
+  }
+PRISM_ASCEND_BITWISE(And, &)
+PRISM_ASCEND_BITWISE(Or, |)
+#undef PRISM_ASCEND_BITWISE
 
 template <typename T>
 __aicore__ inline void Duplicate(const LocalTensor<T> &dst, const T &scalar, int32_t count) {
