@@ -107,12 +107,12 @@ public:
                << arg.getType();
       SmallVector<int64_t> strides;
       int64_t offset;
-      if (failed(memref.getStridesAndOffset(strides, offset)) ||
-          (memref.getRank() > 0 && strides.back() != 1))
+      if (failed(memref.getStridesAndOffset(strides, offset)))
         return fail(function, "argument ")
-               << arg.getArgNumber() << " (" << memref
-               << ") is not contiguous along its last dimension: strided "
-                  "gathers are not supported by the Ascend backend yet";
+               << arg.getArgNumber() << " (" << memref << ") has no strided layout";
+      // Rows of a unit-stride last dimension move by DataCopyPad; other
+      // views (broadcast, transposed) element by element on the scalar unit.
+      unitInnerStride.push_back(memref.getRank() > 0 && strides.back() == 1);
       if (memref.getRank() == 0)
         return fail(function, "argument ")
                << arg.getArgNumber() << " is rank 0: not supported by the Ascend backend yet";
@@ -266,6 +266,8 @@ private:
     }
     if (auto splat = dyn_cast<tile::SplatOp>(op))
       return emitSplat(splat);
+    if (auto gather = dyn_cast<tile::GatherOp>(op))
+      return emitGather(gather);
     if (auto iota = dyn_cast<tile::IotaOp>(op)) {
       auto type = cast<RankedTensorType>(iota.getType());
       if (type.getRank() != 1)
@@ -393,6 +395,7 @@ private:
   struct BlockND {
     SmallVector<int64_t> shape;     // the tile's
     SmallVector<std::string> index; // C++ expressions of the block's origin
+    bool scalar = false;            // moved element by element (see blockOf)
     int64_t columns() const { return shape.back(); }
     int64_t count() const {
       int64_t n = 1;
@@ -413,12 +416,9 @@ private:
     b.shape.assign(tile.getShape().begin(), tile.getShape().end());
     for (Value index : indices)
       b.index.push_back(scalar(index));
-    if ((b.columns() * bytesOf(tile.getElementType())) % chip.ubAlignment) {
-      fail(op, "rows of ") << b.columns() << " x " << tile.getElementType()
-                           << " are not a multiple of the UB alignment ("
-                           << chip.ubAlignment << " bytes)";
-      return failure();
-    }
+    // Rows that are not whole 32-byte blocks would land misaligned in UB.
+    b.scalar = !unitInnerStride[base.getArgNumber()] ||
+               (b.columns() * bytesOf(tile.getElementType())) % chip.ubAlignment != 0;
     return b;
   }
 
@@ -463,6 +463,8 @@ private:
     std::string t = cType(type.getElementType());
     std::string pad = load.getPadding() ? "static_cast<" + t + ">(" + scalar(load.getPadding()) + ")"
                                         : "static_cast<" + t + ">(0)";
+    if (b->scalar)
+      return emitScalarLoad(load, arg, *b, t, pad);
     std::string queue = newQueue("VECIN", type.getElementType(), type.getShape());
     TileValue value = newTile(type.getElementType(), type.getShape());
     std::string tag = fresh("ld");
@@ -509,6 +511,8 @@ private:
       return failure();
     unsigned arg = base.getArgNumber();
     std::string t = cType(type.getElementType());
+    if (b->scalar)
+      return emitScalarStore(*value, arg, *b, t);
     std::string queue = newQueue("VECOUT", type.getElementType(), type.getShape());
     std::string tag = fresh("st");
     int64_t count = b->count(), elementBytes = bytesOf(type.getElementType());
@@ -526,6 +530,118 @@ private:
                         arg, gm, ubRow, tag, b->shape.size() - 1, elementBytes);
     os << llvm::formatv("    {0}.FreeTensor(out);\n    }\n", queue);
     hasCopyOut = true;
+    return success();
+  }
+
+  /// Opens one loop per dimension over the elements of the block that
+  /// exist; returns the C++ of the UB element index and of the GM element
+  /// offset of element (r0, r1, ...) and the number of loops opened.
+  std::pair<std::string, std::string> openElements(unsigned arg, const BlockND &b,
+                                                   StringRef tag, std::string &full) {
+    size_t rank = b.shape.size();
+    full.clear();
+    SmallVector<std::string> extents;
+    for (size_t d = 0; d < rank; ++d) {
+      std::string e = (tag + "_e" + Twine(d)).str();
+      os << llvm::formatv("    const int64_t {0} = prism_extent(size{1}[{2}] - {3}, {4});\n", e,
+                          arg, d, b.index[d], b.shape[d]);
+      extents.push_back(e);
+      full += (d ? " && " : "") + e + " == " + std::to_string(b.shape[d]);
+    }
+    std::string ub = "0", gm = llvm::formatv("offset{0}", arg).str();
+    for (size_t d = 0; d < rank; ++d) {
+      std::string r = (tag + "_r" + Twine(d)).str();
+      os << llvm::formatv("    for (int64_t {0} = 0; {0} < {1}; ++{0})\n", r, extents[d]);
+      ub = "(" + ub + ") * " + std::to_string(b.shape[d]) + " + " + r;
+      gm += llvm::formatv(" + ({0} + {1}) * stride{2}[{3}]", b.index[d], r, arg, d).str();
+    }
+    return {ub, gm};
+  }
+
+  /// A load of a strided view or of rows narrower than 32 bytes: element by
+  /// element from GM into the tile's buffer on the scalar unit.
+  LogicalResult emitScalarLoad(tile::LoadOp load, unsigned arg, const BlockND &b,
+                               StringRef t, StringRef pad) {
+    auto type = cast<RankedTensorType>(load.getType());
+    TileValue value = newTile(type.getElementType(), type.getShape());
+    std::string tag = fresh("ld"), full;
+    os << "    // copy-in (scalar unit): " << describe(type.getElementType(), type.getShape())
+       << " from argument " << arg << "\n    {\n";
+    std::string saved = body;
+    auto [ub, gm] = openElements(arg, b, tag, full);
+    std::string loops = body.substr(saved.size());
+    body = saved;
+    size_t split = loops.find("    for (");
+    os << loops.substr(0, split);
+    os << llvm::formatv("    PRISM_SYNC(V_S);\n    if (!({0}))\n      for (int64_t k = 0; k < "
+                        "{1}; ++k)\n        {2}.SetValue(k, {3});\n",
+                        full, b.count(), value.tensor, pad);
+    os << loops.substr(split);
+    os << llvm::formatv("        {0}.SetValue({1}, gm{2}.GetValue({3}));\n", value.tensor, ub,
+                        arg, gm);
+    os << "    PRISM_SYNC(S_V);\n    }\n";
+    (void)t;
+    tiles[load.getResult()] = value;
+    hasCopyIn = true;
+    return success();
+  }
+
+  LogicalResult emitScalarStore(const TileValue &value, unsigned arg, const BlockND &b,
+                                StringRef t) {
+    std::string tag = fresh("st"), full;
+    os << "    // copy-out (scalar unit) to argument " << arg << "\n    {\n";
+    os << "    PRISM_SYNC(V_S);\n";
+    auto [ub, gm] = openElements(arg, b, tag, full);
+    os << llvm::formatv("        gm{0}.SetValue({1}, {2}.GetValue({3}));\n", arg, gm,
+                        value.tensor, ub);
+    os << llvm::formatv("    DataCacheCleanAndInvalid<{0}, CacheLine::ENTIRE_DATA_CACHE>(gm{1});\n",
+                        t, arg);
+    os << "    }\n";
+    hasCopyOut = true;
+    return success();
+  }
+
+  /// Arbitrary elements of an argument, on the scalar unit (embedding rows,
+  /// table lookups); elements outside the argument (or masked) are zero.
+  LogicalResult emitGather(tile::GatherOp gather) {
+    auto base = dyn_cast<BlockArgument>(gather.getBase());
+    if (!base)
+      return fail(gather, "gathers must read a kernel argument");
+    unsigned arg = base.getArgNumber();
+    auto type = cast<RankedTensorType>(gather.getType());
+    SmallVector<TileValue> indices;
+    for (Value index : gather.getIndices()) {
+      FailureOr<TileValue> t = tileOf(gather, index);
+      if (failed(t))
+        return failure();
+      indices.push_back(*t);
+    }
+    std::optional<TileValue> mask;
+    if (gather.getMask()) {
+      FailureOr<TileValue> m = tileOf(gather, gather.getMask());
+      if (failed(m))
+        return failure();
+      mask = *m;
+    }
+    TileValue out = newTile(type.getElementType(), type.getShape());
+    std::string t = storageType(out);
+    os << "    // gather (scalar unit) from argument " << arg << "\n";
+    os << "    PRISM_SYNC(V_S);\n";
+    os << llvm::formatv("    for (int64_t k = 0; k < {0}; ++k) {{\n", out.count());
+    std::string inside = "true", address = llvm::formatv("offset{0}", arg).str();
+    for (size_t d = 0; d < indices.size(); ++d) {
+      os << llvm::formatv("      const int64_t g{0} = static_cast<int64_t>({1}.GetValue(k));\n",
+                          d, indices[d].tensor);
+      inside += llvm::formatv(" && g{0} >= 0 && g{0} < size{1}[{0}]", d, arg).str();
+      address += llvm::formatv(" + g{0} * stride{1}[{0}]", d, arg).str();
+    }
+    if (mask)
+      inside += llvm::formatv(" && (({0}.GetValue(k / 8) >> (k % 8)) & 1)", mask->tensor).str();
+    os << llvm::formatv("      {0}.SetValue(k, ({1}) ? gm{2}.GetValue({3}) : static_cast<{4}>(0));\n",
+                        out.tensor, inside, arg, address, t);
+    os << "    }\n    PRISM_SYNC(S_V);\n";
+    tiles[gather.getResult()] = out;
+    hasCopyIn = true;
     return success();
   }
 
@@ -610,6 +726,9 @@ private:
       in.push_back(*t);
     }
     Type element = type.getElementType();
+    if (isa<arith::SIToFPOp, arith::UIToFPOp, arith::IndexCastOp, arith::IndexCastUIOp,
+            arith::FPToSIOp>(op))
+      return emitIntegerConversion(op, type, in[0]);
     if (element.isIndex() || element.isInteger(1) || isa<arith::SelectOp>(op))
       return emitIndexOrMaskArith(op, type, in);
     bool conversion = isa<arith::ExtFOp, arith::TruncFOp>(op);
@@ -644,21 +763,53 @@ private:
     else if (isa<math::SqrtOp>(op)) emit1("Sqrt", out.tensor, in[0].tensor);
     else if (isa<math::RsqrtOp>(op)) emit1("Rsqrt", out.tensor, in[0].tensor);
     else if (isa<math::AbsFOp>(op)) emit1("Abs", out.tensor, in[0].tensor);
-    else if (isa<math::TanhOp>(op)) {
-      // tanh(x) = 1 - 2 / (exp(2x) + 1): exact limits at +-inf.
-      emitScalar("Muls", out.tensor, in[0].tensor, 2.0);
-      emit1("Exp", out.tensor, out.tensor);
-      emitScalar("Adds", out.tensor, out.tensor, 1.0);
-      emit1("Reciprocal", out.tensor, out.tensor);
-      emitScalar("Muls", out.tensor, out.tensor, -2.0);
-      emitScalar("Adds", out.tensor, out.tensor, 1.0);
-    } else if (isa<arith::ExtFOp, arith::TruncFOp>(op)) {
+    // Ascend C's math library (tanh, erf, sin, cos: calls that take the
+    // count, with the library's own temporary buffer).
+    else if (isa<math::TanhOp>(op)) emit1("Tanh", out.tensor, in[0].tensor);
+    else if (isa<math::ErfOp>(op)) emit1("Erf", out.tensor, in[0].tensor);
+    else if (isa<math::SinOp>(op)) emit1("Sin", out.tensor, in[0].tensor);
+    else if (isa<math::CosOp>(op)) emit1("Cos", out.tensor, in[0].tensor);
+    else if (isa<arith::ExtFOp, arith::TruncFOp>(op)) {
       os << llvm::formatv("    Cast({0}, {1}, RoundMode::{2}, {3});\n", out.tensor,
                           in[0].tensor, isa<arith::TruncFOp>(op) ? "CAST_RINT" : "CAST_NONE",
                           n);
     } else
       return fail(op, "'") << op->getName()
                            << "' is not supported by the Ascend backend yet";
+    tiles[op->getResult(0)] = out;
+    return success();
+  }
+
+  /// Conversions between integer, index (float storage) and float tiles.
+  LogicalResult emitIntegerConversion(Operation *op, RankedTensorType type,
+                                      const TileValue &in) {
+    Type to = type.getElementType();
+    // An index tile already holds floats: to f32 it is the same buffer.
+    if (in.isIndex() && to.isF32()) {
+      TileValue alias = in;
+      alias.element = to;
+      tiles[op->getResult(0)] = alias;
+      return success();
+    }
+    TileValue out = newTile(to, type.getShape());
+    hasCompute = true;
+    int64_t n = std::max<int64_t>(1, out.count());
+    std::string from = storageType(in), into = storageType(out);
+    bool vectorCast = (from == "int32_t" && (into == "float" || into == "half")) ||
+                      ((from == "float" || from == "half") && into == "int32_t");
+    if (vectorCast) {
+      os << llvm::formatv("    Cast({0}, {1}, RoundMode::{2}, {3});\n", out.tensor, in.tensor,
+                          into == "int32_t" ? "CAST_TRUNC" : "CAST_NONE", n);
+    } else if (from == "int64_t" || into == "int64_t") {
+      // No 64-bit integers on the vector unit: convert on the scalar unit.
+      os << llvm::formatv("    PRISM_SYNC(V_S);\n    for (int64_t k = 0; k < {0}; ++k)\n"
+                          "      {1}.SetValue(k, static_cast<{2}>({3}.GetValue(k)));\n"
+                          "    PRISM_SYNC(S_V);\n",
+                          n, out.tensor, into, in.tensor);
+    } else {
+      return fail(op, "converting ") << in.element << " tiles to " << to
+                                     << " is not supported by the Ascend backend yet";
+    }
     tiles[op->getResult(0)] = out;
     return success();
   }
@@ -670,10 +821,12 @@ private:
     hasCompute = true;
     auto padded = [&](const TileValue &t) { return t.padded(); };
     if (out.isIndex()) {
-      StringRef fn = isa<arith::AddIOp>(op)   ? "Add"
-                     : isa<arith::SubIOp>(op) ? "Sub"
-                     : isa<arith::MulIOp>(op) ? "Mul"
-                                              : "";
+      StringRef fn = isa<arith::AddIOp>(op)                    ? "Add"
+                     : isa<arith::SubIOp>(op)                  ? "Sub"
+                     : isa<arith::MulIOp>(op)                  ? "Mul"
+                     : isa<arith::MaxSIOp, arith::MaxUIOp>(op) ? "Max"
+                     : isa<arith::MinSIOp, arith::MinUIOp>(op) ? "Min"
+                                                               : "";
       if (fn.empty())
         return fail(op, "'") << op->getName()
                              << "' on index tiles is not supported by the Ascend backend yet";
@@ -770,6 +923,7 @@ private:
   llvm::raw_string_ostream os;
   llvm::DenseMap<Value, std::string> names;
   llvm::DenseMap<Value, TileValue> tiles;
+  std::vector<bool> unitInnerStride; // per argument
   int counter = 0;
   bool hasCopyIn = false, hasCompute = false, hasCopyOut = false;
 

@@ -144,6 +144,11 @@ inline int64_t GetBlockIdx() { return prism_ascend::blockIdx(); }
 inline int64_t GetBlockNum() { return prism_ascend::blockNum(); }
 
 template <pipe_t pipe> inline void PipeBarrier() {}
+enum class CacheLine { SINGLE_CACHE_LINE, ENTIRE_DATA_CACHE };
+template <typename T> class GlobalTensor;
+/// Writes scalar-unit stores back to GM (the emulation has no data cache).
+template <typename T, CacheLine line>
+inline void DataCacheCleanAndInvalid(const GlobalTensor<T> &) {}
 template <HardEvent event> inline void SetFlag(event_t) {}
 template <HardEvent event> inline void WaitFlag(event_t) {}
 
@@ -430,6 +435,11 @@ PRISM_ASCEND_UNARY(Sqrt, std::sqrt(x))
 PRISM_ASCEND_UNARY(Rsqrt, 1.0f / std::sqrt(x))
 PRISM_ASCEND_UNARY(Reciprocal, 1.0f / x)
 PRISM_ASCEND_UNARY(Relu, x > 0 ? x : 0.0f)
+// The math library's functions (computed here in float).
+PRISM_ASCEND_UNARY(Tanh, std::tanh(x))
+PRISM_ASCEND_UNARY(Erf, std::erf(x))
+PRISM_ASCEND_UNARY(Sin, std::sin(x))
+PRISM_ASCEND_UNARY(Cos, std::cos(x))
 #undef PRISM_ASCEND_UNARY
 
 #define PRISM_ASCEND_SCALAR(Name, expr)                                              \
@@ -539,11 +549,23 @@ __aicore__ inline void Cast(const LocalTensor<D> &dst, const LocalTensor<S> &src
                             RoundMode mode, int32_t count) {
   detail::vectorOperand(dst, count, "Cast");
   detail::vectorOperand(src, count, "Cast");
-  bool narrowing = sizeof(D) < sizeof(S);
+  constexpr bool toInteger = std::is_integral_v<D>;
+  bool narrowing = sizeof(D) < sizeof(S) || (toInteger && !std::is_integral_v<S>);
   if (narrowing && mode == RoundMode::CAST_NONE)
     prism_ascend::fail("Cast: a narrowing conversion needs a rounding mode");
-  for (int32_t i = 0; i < count; ++i)
-    dst.GetPhyAddr()[i] = D(float(src.GetPhyAddr()[i])); // round to nearest even
+  for (int32_t i = 0; i < count; ++i) {
+    float x = float(src.GetPhyAddr()[i]);
+    if constexpr (toInteger) {
+      float r = mode == RoundMode::CAST_RINT    ? std::nearbyint(x)
+                : mode == RoundMode::CAST_FLOOR ? std::floor(x)
+                : mode == RoundMode::CAST_CEIL  ? std::ceil(x)
+                : mode == RoundMode::CAST_ROUND ? std::round(x)
+                                                : std::trunc(x);
+      dst.GetPhyAddr()[i] = static_cast<D>(r);
+    } else {
+      dst.GetPhyAddr()[i] = D(x); // floats round to nearest even
+    }
+  }
 }
 
 /// Reductions into dst[0]; `work` is scratch of at least `count` elements.
