@@ -76,6 +76,9 @@ std::string printCannHostStub(llvm::ArrayRef<AscendKernel> kernels);
 std::string printEmulationEntries(llvm::ArrayRef<AscendKernel> kernels,
                                   const ChipModel &chip);
 
+/// Registers `prism-ascend-plan` (prism-opt).
+void registerAscendPlanPass();
+
 } // namespace prism::ascend
 
 namespace prism {

@@ -100,6 +100,18 @@ public:
 
   FailureOr<AscendKernel> build() {
     kernel.name = function.getName().str();
+    // Dots belong on the cube unit (L1/L0A/L0B/L0C, Mmad), which this
+    // backend does not drive yet: say so before anything else.
+    Operation *cube = nullptr;
+    function.walk([&](Operation *op) {
+      if (!cube && isa<tile::DotOp, tile::TransposeOp>(op))
+        cube = op;
+    });
+    if (cube)
+      return fail(cube, "'")
+             << cube->getName()
+             << "' is not supported by the Ascend backend yet (matmul and "
+                "attention need the cube unit)";
     for (BlockArgument arg : function.getArguments()) {
       auto memref = dyn_cast<MemRefType>(arg.getType());
       if (!memref)

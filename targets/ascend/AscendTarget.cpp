@@ -141,5 +141,6 @@ public:
 } // namespace prism::ascend
 
 void prism::registerAscendTarget() {
+  ascend::registerAscendPlanPass();
   registerTargetBackend(std::make_unique<ascend::AscendTargetBackend>());
 }

@@ -1,0 +1,92 @@
+// RUN: prism-opt %s -prism-ascend-plan -split-input-file -verify-diagnostics -o /dev/null | FileCheck %s --check-prefix=PLAN
+// RUN: prism-opt %s -prism-ascend-plan="emit=source" -split-input-file -verify-diagnostics -o /dev/null | FileCheck %s --check-prefix=SRC
+
+// A row kernel: copy-in through a VECIN queue of depth 2, a row sum on the
+// vector unit read back by the scalar unit (V->S sync) and broadcast, and
+// copy-out through a VECOUT queue. Every buffer is 32-byte aligned UB.
+// PLAN-LABEL: ascend.kernel @rows chip 910b blocks <= 48
+// PLAN-NEXT: stages: copy_in compute copy_out
+// PLAN-NEXT: ub: {{[0-9]+}} of 196608 bytes
+// PLAN: buffer in{{[0-9]+}} UB VECIN depth 2 x 1024 bytes : 1x256xf32
+// PLAN: buffer out{{[0-9]+}} UB VECOUT depth 2 x 1024 bytes : 1x256xf32
+//
+// SRC: #include "kernel_operator.h"
+// SRC-LABEL: class rows_kernel {
+// SRC: pipe.InitBuffer(in{{[0-9]+}}, 2, 1024);
+// SRC: for (int64_t p = GetBlockIdx(); p < programs; p += GetBlockNum())
+// SRC: LocalTensor<float> in = in{{[0-9]+}}.AllocTensor<float>();
+// SRC: DataCopyPad(in[{{.*}}], gm0[{{.*}}], DataCopyExtParams{1, static_cast<uint32_t>({{.*}} * 4), 0, 0, 0}, DataCopyPadExtParams<float>{true, 0, prism_right_padding(
+// SRC: .EnQue(in);
+// SRC: .DeQue<float>();
+// SRC: ReduceSum(
+// SRC: PRISM_SYNC(V_S);
+// SRC: Duplicate({{.*}}GetValue(0)), 256);
+// SRC: Mul(
+// SRC: LocalTensor<float> out = out{{[0-9]+}}.AllocTensor<float>();
+// SRC: DataCopyPad(gm1[{{.*}}], out[{{.*}}], DataCopyExtParams{1,
+// SRC: .FreeTensor(out);
+// SRC: TQue<QuePosition::VECIN, 2> in{{[0-9]+}};
+// SRC: TBuf<TPosition::VECCALC> calc{{[0-9]+}};
+// SRC: extern "C" __global__ __aicore__ void rows(GM_ADDR a0, GM_ADDR a1, GM_ADDR tiling) {
+func.func @rows(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>, %y: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %pid = tile.program_id x
+  %t = tile.load %x[%pid, %c0] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<1x256xf32>
+  %r = tile.reshape %t : tensor<1x256xf32> -> tensor<256xf32>
+  %s = tile.reduce sum %r axis = 0 : tensor<256xf32> -> tensor<f32>
+  %b = tile.broadcast %s : tensor<f32> -> tensor<256xf32>
+  %m = arith.mulf %r, %b : tensor<256xf32>
+  %o = tile.reshape %m : tensor<256xf32> -> tensor<1x256xf32>
+  tile.store %o, %y[%pid, %c0] : tensor<1x256xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  return
+}
+
+// -----
+
+// A masked tail (as softmax writes it): index tiles, a comparison into a
+// bit mask and a select, padded to whole 256-byte repeats.
+// PLAN-LABEL: ascend.kernel @tail
+// PLAN: buffer calc{{[0-9]+}} UB VECCALC depth 1 x 256 bytes : 64xindex
+// PLAN: buffer calc{{[0-9]+}} UB VECCALC depth 1 x 32 bytes : 64xi1
+// SRC-LABEL: class tail_kernel {
+// SRC: CreateVecIndex({{.*}}, 0.0f, 64);
+// SRC: Compare({{.*}}, CMPMODE::LT, 64);
+// SRC: Select({{.*}}, SELMODE::VSEL_TENSOR_TENSOR_MODE, 64);
+func.func @tail(%x: memref<?xf32, strided<[1], offset: ?>>) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?xf32, strided<[1], offset: ?>>
+  %t = tile.load %x[%c0] : memref<?xf32, strided<[1], offset: ?>> -> tensor<64xf32>
+  %i = tile.iota : tensor<64xindex>
+  %ns = tile.splat %n : tensor<64xindex>
+  %in = arith.cmpi ult, %i, %ns : tensor<64xindex>
+  %ninf = arith.constant 0xFF800000 : f32
+  %fill = tile.splat %ninf : tensor<64xf32>
+  %sel = arith.select %in, %t, %fill : tensor<64xi1>, tensor<64xf32>
+  tile.store %sel, %x[%c0] : tensor<64xf32>, memref<?xf32, strided<[1], offset: ?>>
+  return
+}
+
+// -----
+
+// The static checker: a tile whose buffers (times their queue depth) do
+// not fit the 910B's 192 KB UB is rejected, naming the largest buffer.
+func.func @too_big(%x: memref<?xf32, strided<[1], offset: ?>>) attributes {tile.kernel} {
+  // expected-error @-1 {{Ascend kernel 'too_big' needs 1310720 bytes of UB but the 910b has 196608 per core (3 buffers; the largest, in1 (VECIN, 65536xf32), takes 2 x 262144 bytes)}}
+  %c0 = arith.constant 0 : index
+  %t = tile.load %x[%c0] : memref<?xf32, strided<[1], offset: ?>> -> tensor<65536xf32>
+  tile.store %t, %x[%c0] : tensor<65536xf32>, memref<?xf32, strided<[1], offset: ?>>
+  return
+}
+
+// -----
+
+// Dots need the cube unit, which the backend does not drive yet.
+func.func @dot(%a: memref<?x?xf16, strided<[?, 1], offset: ?>>) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %x = tile.load %a[%c0, %c0] : memref<?x?xf16, strided<[?, 1], offset: ?>> -> tensor<16x16xf16>
+  %z = arith.constant 0.0 : f32
+  %acc = tile.splat %z : tensor<16x16xf32>
+  // expected-error @+1 {{cannot emit Ascend C: 'tile.dot' is not supported by the Ascend backend yet (matmul and attention need the cube unit)}}
+  %r = tile.dot %x, %x, %acc : tensor<16x16xf16>, tensor<16x16xf16> -> tensor<16x16xf32>
+  return
+}
