@@ -177,10 +177,19 @@ llvm::Expected<CompileResult> compileToBundle(ModuleOp source,
   if (std::error_code ec = llvm::sys::fs::create_directories(directory))
     return fail("cannot create bundle directory " + directory + ": " +
                 ec.message());
-  llvm::Expected<std::string> library =
-      backend->writeBinaries(*module, *spec, directory);
+  // Backends that emit source report what they cannot express as
+  // diagnostics: they become part of the error.
+  std::string binaryDiagnostics;
+  llvm::Expected<std::string> library = [&] {
+    ScopedDiagnosticHandler handler(module->getContext(), [&](Diagnostic &diag) {
+      llvm::raw_string_ostream os(binaryDiagnostics);
+      os << "\n  " << diag.getLocation() << ": " << diag.str();
+      return success();
+    });
+    return backend->writeBinaries(*module, *spec, directory);
+  }();
   if (!library)
-    return library.takeError();
+    return fail(llvm::toString(library.takeError()) + binaryDiagnostics);
   manifest.library = *library;
   // GPU backends record each kernel's launch configuration on the module.
   if (auto configs = (*module)->getAttrOfType<DictionaryAttr>(

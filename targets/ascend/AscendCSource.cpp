@@ -26,10 +26,10 @@ std::string printAscendPlan(const AscendKernel &k, const ChipModel &chip) {
   os << "  stages:";
   for (const std::string &stage : k.stages)
     os << " " << stage;
-  os << "\n  ub: " << k.unifiedBufferBytes() << " of " << chip.unifiedBuffer
-     << " bytes\n";
+  os << "\n  ub: " << k.unifiedBufferBytes() << " + " << k.reservedBytes
+     << " reserved of " << chip.unifiedBuffer << " bytes\n";
   for (const AscendBuffer &b : k.buffers)
-    os << "  buffer " << b.name << " UB " << b.position << " depth " << b.depth
+    os << "  buffer " << b.name << " UB " << b.position << " " << b.depth
        << " x " << b.bytes << " bytes : " << b.holds << "\n";
   return s;
 }
@@ -91,7 +91,10 @@ std::string printAscendCSource(llvm::ArrayRef<AscendKernel> kernels,
     os << k.body << "  }\n\n  TPipe pipe;\n";
     for (const AscendBuffer &b : k.buffers) {
       if (b.isQueue())
-        os << llvm::formatv("  TQue<QuePosition::{0}, {1}> {2};\n", b.position, b.depth, b.name);
+        // Depth 1 (one tensor in flight between stages); InitBuffer gives
+        // it b.depth buffers, so the next copy-in can start while one is
+        // being computed on (double buffering).
+        os << llvm::formatv("  TQue<QuePosition::{0}, 1> {1};\n", b.position, b.name);
       else
         os << llvm::formatv("  TBuf<TPosition::VECCALC> {0};\n", b.name);
     }

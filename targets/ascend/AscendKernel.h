@@ -29,7 +29,7 @@ struct AscendBuffer {
   std::string name;     // member name in the kernel class
   std::string position; // VECIN, VECOUT (TQue) or VECCALC (TBuf)
   int64_t bytes = 0;    // one buffer (a multiple of the UB alignment)
-  int64_t depth = 1;    // buffers of a queue (double buffering: 2)
+  int64_t depth = 1;    // buffers (a queue's: 2, double buffering)
   std::string holds;    // the tile it holds, e.g. "256xf32"
   bool isQueue() const { return position != "VECCALC"; }
 };
@@ -48,6 +48,9 @@ struct AscendKernel {
   std::string body;
   /// Which stages the body has, in order (copy_in, compute, copy_out).
   std::vector<std::string> stages;
+  /// UB left unallocated for the API's own temporaries (Select, the math
+  /// library).
+  int64_t reservedBytes = 0;
 
   /// UB bytes of every buffer times its depth.
   int64_t unifiedBufferBytes() const;

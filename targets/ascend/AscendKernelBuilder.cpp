@@ -40,6 +40,12 @@ int64_t AscendKernel::unifiedBufferBytes() const {
 
 namespace {
 
+/// UB the library's own temporaries take: Select (tensor-tensor mode) needs
+/// 8 KB left unallocated on A2; the math library (Tanh, Erf, Sin, Cos)
+/// allocates its temporary itself, Prism leaves it 16 KB.
+constexpr int64_t kSelectReserve = 8 * 1024;
+constexpr int64_t kMathLibraryReserve = 16 * 1024;
+
 /// Ascend C's name of a scalar or element type, or "" if it has none here.
 std::string cType(Type type) {
   if (type.isF32()) return "float";
@@ -215,17 +221,23 @@ private:
   /// `dst = src` for `count` elements of UB (whole 32-byte blocks go
   /// through DataCopy, anything else through an exact Muls by one).
   void copyLocal(const TileValue &dst, const TileValue &src) {
-    if (src.isMask() || src.isIndex()) { // whole padded buffers
-      int64_t count = src.isMask() ? alignUb((src.padded() + 7) / 8) : src.padded();
-      os << llvm::formatv("    DataCopy({0}, {1}, {2});\n", dst.tensor, src.tensor, count);
+    // UB -> UB DataCopy is documented for VECIN -> VECCALC and VECCALC ->
+    // VECOUT only: between scratch buffers, an exact vector instruction.
+    std::string storage = storageType(src);
+    if (storage == "float" || storage == "half" || storage == "int32_t") {
+      int64_t count = src.isIndex() ? src.padded() : std::max<int64_t>(1, src.count());
+      std::string one = storage == "int32_t" ? "static_cast<int32_t>(1)"
+                        : storage == "half"  ? "static_cast<half>(1.0f)"
+                                             : "1.0f";
+      os << llvm::formatv("    Muls({0}, {1}, {2}, {3});\n", dst.tensor, src.tensor, one, count);
       return;
     }
-    int64_t count = src.count();
-    if ((count * bytesOf(src.element)) % chip.ubAlignment == 0)
-      os << llvm::formatv("    DataCopy({0}, {1}, {2});\n", dst.tensor, src.tensor, count);
-    else
-      os << llvm::formatv("    Muls({0}, {1}, {2}, {3});\n", dst.tensor, src.tensor,
-                          floatLiteral(1.0, src.element), count);
+    // Anything else (bf16, masks, narrow integers) as 16-bit lanes: x | x.
+    int64_t bytes = src.isMask() ? alignUb((src.padded() + 7) / 8)
+                                 : alignUb(std::max<int64_t>(1, src.count()) * bytesOf(src.element));
+    os << llvm::formatv("    Or({0}.ReinterpretCast<uint16_t>(), {1}.ReinterpretCast<uint16_t>(), "
+                        "{1}.ReinterpretCast<uint16_t>(), {2});\n",
+                        dst.tensor, src.tensor, bytes / 2);
   }
 
   LogicalResult emitRegion(Block &block) {
@@ -606,7 +618,7 @@ private:
     auto [ub, gm] = openElements(arg, b, tag, full);
     os << llvm::formatv("        gm{0}.SetValue({1}, {2}.GetValue({3}));\n", arg, gm,
                         value.tensor, ub);
-    os << llvm::formatv("    DataCacheCleanAndInvalid<{0}, CacheLine::ENTIRE_DATA_CACHE>(gm{1});\n",
+    os << llvm::formatv("    DataCacheCleanAndInvalid<{0}, CacheLine::ENTIRE_DATA_CACHE, DcciDst::CACHELINE_OUT>(gm{1});\n",
                         t, arg);
     os << "    }\n";
     hasCopyOut = true;
@@ -707,7 +719,13 @@ private:
                                                               : "ReduceMin";
     int64_t columns = in->shape.back(), rows = in->count() / columns;
     TileValue out = newTile(type.getElementType(), type.getShape());
-    TileValue work = newTile(in->element, {columns});
+    // The work buffer ReduceSum/ReduceMax need (Ascend C's formula, in
+    // elements), at least one row.
+    int64_t perBlock = 32 / bytesOf(in->element), perRepeat = 256 / bytesOf(in->element);
+    int64_t firstRepeats = std::max<int64_t>(1, (columns + perRepeat - 1) / perRepeat);
+    int64_t workElements = std::max<int64_t>(
+        columns, (2 * firstRepeats + perBlock - 1) / perBlock * perBlock * perBlock);
+    TileValue work = newTile(in->element, {workElements});
     hasCompute = true;
     if (rows == 1) {
       os << llvm::formatv("    {0}({1}, {2}, {3}, {4});\n", name, out.tensor, in->tensor,
@@ -763,6 +781,8 @@ private:
                           floatLiteral(value, element), n);
     };
     hasCompute = true;
+    if (isa<math::TanhOp, math::ErfOp, math::SinOp, math::CosOp>(op))
+      kernel.reservedBytes = std::max<int64_t>(kernel.reservedBytes, kMathLibraryReserve);
     if (isa<arith::AddFOp>(op)) emit2("Add");
     else if (isa<arith::SubFOp>(op)) emit2("Sub");
     else if (isa<arith::MulFOp>(op)) emit2("Mul");
@@ -773,7 +793,14 @@ private:
     else if (isa<math::ExpOp>(op)) emit1("Exp", out.tensor, in[0].tensor);
     else if (isa<math::LogOp>(op)) emit1("Ln", out.tensor, in[0].tensor);
     else if (isa<math::SqrtOp>(op)) emit1("Sqrt", out.tensor, in[0].tensor);
-    else if (isa<math::RsqrtOp>(op)) emit1("Rsqrt", out.tensor, in[0].tensor);
+    else if (isa<math::RsqrtOp>(op)) {
+      // Rsqrt is below f32 accuracy (its documentation says so): 1 / sqrt.
+      TileValue ones = newTile(element, type.getShape());
+      emit1("Sqrt", out.tensor, in[0].tensor);
+      os << llvm::formatv("    Duplicate({0}, {1}, {2});\n", ones.tensor,
+                          floatLiteral(1.0, element), n);
+      os << llvm::formatv("    Div({0}, {1}, {0}, {2});\n", out.tensor, ones.tensor, n);
+    }
     else if (isa<math::AbsFOp>(op)) emit1("Abs", out.tensor, in[0].tensor);
     // Ascend C's math library (tanh, erf, sin, cos: calls that take the
     // count, with the library's own temporary buffer).
@@ -848,6 +875,10 @@ private:
       if (!in[0].isMask() || in[1].isMask())
         return fail(op, "selects of masks, or with a scalar condition, are not "
                         "supported by the Ascend backend yet");
+      if (!out.isIndex() && !out.element.isF32() && !out.element.isF16())
+        return fail(op, "selects of ") << out.element << " tiles are not on the vector unit";
+      // Select in tensor-tensor mode keeps 8 KB of UB for itself on A2.
+      kernel.reservedBytes = std::max<int64_t>(kernel.reservedBytes, kSelectReserve);
       os << llvm::formatv("    Select({0}, {1}, {2}, {3}, SELMODE::VSEL_TENSOR_TENSOR_MODE, "
                           "{4});\n",
                           out.tensor, in[0].tensor, in[1].tensor, in[2].tensor, padded(out));

@@ -73,7 +73,7 @@ public:
       if (failed(kernel) || failed(checkAscendKernel(*kernel, chip, function)))
         return llvm::createStringError(
             "the Ascend backend cannot compile kernel '" + function.getName().str() +
-            "' (see the error above)");
+            "':");
       plan += printAscendPlan(*kernel, chip);
       kernels.push_back(std::move(*kernel));
     }

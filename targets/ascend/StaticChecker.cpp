@@ -26,10 +26,10 @@ LogicalResult checkAscendKernel(const AscendKernel &kernel, const ChipModel &chi
              << "-byte UB alignment";
     if (b.depth < 1 || b.depth > 2)
       return forDiagnostics.emitError("Ascend kernel '")
-             << kernel.name << "': queue " << b.name << " has depth " << b.depth
-             << " (1 or 2 supported)";
+             << kernel.name << "': queue " << b.name << " has " << b.depth
+             << " buffers (1 or 2 supported)";
   }
-  int64_t total = kernel.unifiedBufferBytes();
+  int64_t total = kernel.unifiedBufferBytes() + kernel.reservedBytes;
   if (total > chip.unifiedBuffer) {
     auto largest = std::max_element(
         kernel.buffers.begin(), kernel.buffers.end(),
@@ -37,7 +37,8 @@ LogicalResult checkAscendKernel(const AscendKernel &kernel, const ChipModel &chi
           return a.bytes * a.depth < b.bytes * b.depth;
         });
     return forDiagnostics.emitError("Ascend kernel '")
-           << kernel.name << "' needs " << total << " bytes of UB but the "
+           << kernel.name << "' needs " << total << " bytes of UB ("
+           << kernel.reservedBytes << " kept free for the API's temporaries) but the "
            << chip.name << " has " << chip.unifiedBuffer << " per core ("
            << kernel.buffers.size() << " buffers; the largest, " << largest->name
            << " (" << largest->position << ", " << largest->holds << "), takes "

@@ -145,9 +145,10 @@ inline int64_t GetBlockNum() { return prism_ascend::blockNum(); }
 
 template <pipe_t pipe> inline void PipeBarrier() {}
 enum class CacheLine { SINGLE_CACHE_LINE, ENTIRE_DATA_CACHE };
+enum class DcciDst { CACHELINE_ALL, CACHELINE_UB, CACHELINE_OUT, CACHELINE_ATOMIC };
 template <typename T> class GlobalTensor;
 /// Writes scalar-unit stores back to GM (the emulation has no data cache).
-template <typename T, CacheLine line>
+template <typename T, CacheLine line, DcciDst destination>
 inline void DataCacheCleanAndInvalid(const GlobalTensor<T> &) {}
 template <HardEvent event> inline void SetFlag(event_t) {}
 template <HardEvent event> inline void WaitFlag(event_t) {}
@@ -218,9 +219,6 @@ public:
     enum { Free, Allocated, Queued } state;
   };
   void init(int32_t num, int64_t bytes) {
-    if (num > depth)
-      prism_ascend::fail("TQue: InitBuffer with " + std::to_string(num) +
-                         " buffers for a queue of depth " + std::to_string(depth));
     for (int32_t i = 0; i < num; ++i)
       slots.push_back({prism_ascend::ub().allocate(bytes, "TQue buffer"), Slot::Free});
     slotBytes = bytes;
@@ -237,6 +235,8 @@ public:
     Slot &s = slotOf(t.GetPhyAddr(), "EnQue");
     if (s.state != Slot::Allocated)
       prism_ascend::fail("TQue: EnQue of a tensor that is not allocated");
+    if (static_cast<int32_t>(fifo.size()) >= depth)
+      prism_ascend::fail("TQue: EnQue beyond the queue's depth " + std::to_string(depth));
     s.state = Slot::Queued;
     fifo.push_back(&s);
   }
@@ -394,6 +394,16 @@ __aicore__ inline void DataCopyPad(const GlobalTensor<T> &dst, const LocalTensor
   }
 }
 
+namespace detail {
+/// Elements of the work buffer ReduceSum / ReduceMax need (the API's
+/// formula for the larger, ReduceMax without index).
+template <typename T> int64_t reduceWork(int64_t count) {
+  int64_t perBlock = 32 / sizeof(T), perRepeat = 256 / sizeof(T);
+  int64_t firstRepeats = std::max<int64_t>(1, (count + perRepeat - 1) / perRepeat);
+  return (2 * firstRepeats + perBlock - 1) / perBlock * perBlock * perBlock;
+}
+} // namespace detail
+
 // Vector instructions: elementwise over `count` elements.
 #define PRISM_ASCEND_BINARY(Name, expr)                                              \
   template <typename T>                                                              \
@@ -435,12 +445,29 @@ PRISM_ASCEND_UNARY(Sqrt, std::sqrt(x))
 PRISM_ASCEND_UNARY(Rsqrt, 1.0f / std::sqrt(x))
 PRISM_ASCEND_UNARY(Reciprocal, 1.0f / x)
 PRISM_ASCEND_UNARY(Relu, x > 0 ? x : 0.0f)
-// The math library's functions (computed here in float).
-PRISM_ASCEND_UNARY(Tanh, std::tanh(x))
-PRISM_ASCEND_UNARY(Erf, std::erf(x))
-PRISM_ASCEND_UNARY(Sin, std::sin(x))
-PRISM_ASCEND_UNARY(Cos, std::cos(x))
 #undef PRISM_ASCEND_UNARY
+
+// The math library's functions (computed here in float); the destination
+// must not be the source.
+#define PRISM_ASCEND_MATH(Name, expr)                                                \
+  template <typename T>                                                              \
+  __aicore__ inline void Name(const LocalTensor<T> &dst, const LocalTensor<T> &src,  \
+                              uint32_t count) {                                      \
+    static_assert(detail::isVectorFloat<T>(), #Name ": half or float only");         \
+    if (dst.GetPhyAddr() == src.GetPhyAddr())                                        \
+      prism_ascend::fail(#Name ": the destination must not be the source");          \
+    detail::vectorOperand(dst, count, #Name);                                        \
+    detail::vectorOperand(src, count, #Name);                                        \
+    for (uint32_t i = 0; i < count; ++i) {                                           \
+      float x = float(src.GetPhyAddr()[i]);                                          \
+      dst.GetPhyAddr()[i] = T(expr);                                                 \
+    }                                                                                \
+  }
+PRISM_ASCEND_MATH(Tanh, std::tanh(x))
+PRISM_ASCEND_MATH(Erf, std::erf(x))
+PRISM_ASCEND_MATH(Sin, std::sin(x))
+PRISM_ASCEND_MATH(Cos, std::cos(x))
+#undef PRISM_ASCEND_MATH
 
 #define PRISM_ASCEND_SCALAR(Name, expr)                                              \
   template <typename T>                                                              \
@@ -577,7 +604,7 @@ __aicore__ inline void Cast(const LocalTensor<D> &dst, const LocalTensor<S> &src
     static_assert(detail::isVectorFloat<T>(), #Name ": half or float only");         \
     detail::vectorOperand(dst, 1, #Name);                                            \
     detail::vectorOperand(src, count, #Name);                                        \
-    detail::vectorOperand(work, count, #Name " work");                               \
+    detail::vectorOperand(work, detail::reduceWork<T>(count), #Name " work");        \
     float acc = (init);                                                              \
     for (int32_t i = 0; i < count; ++i) {                                            \
       float x = float(src.GetPhyAddr()[i]);                                          \

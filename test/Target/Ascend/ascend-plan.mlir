@@ -6,9 +6,9 @@
 // copy-out through a VECOUT queue. Every buffer is 32-byte aligned UB.
 // PLAN-LABEL: ascend.kernel @rows chip 910b blocks <= 48
 // PLAN-NEXT: stages: copy_in compute copy_out
-// PLAN-NEXT: ub: {{[0-9]+}} of 196608 bytes
-// PLAN: buffer in{{[0-9]+}} UB VECIN depth 2 x 1024 bytes : 1x256xf32
-// PLAN: buffer out{{[0-9]+}} UB VECOUT depth 2 x 1024 bytes : 1x256xf32
+// PLAN-NEXT: ub: {{[0-9]+}} + 0 reserved of 196608 bytes
+// PLAN: buffer in{{[0-9]+}} UB VECIN 2 x 1024 bytes : 1x256xf32
+// PLAN: buffer out{{[0-9]+}} UB VECOUT 2 x 1024 bytes : 1x256xf32
 //
 // SRC: #include "kernel_operator.h"
 // SRC-LABEL: class rows_kernel {
@@ -25,7 +25,7 @@
 // SRC: LocalTensor<float> out = out{{[0-9]+}}.AllocTensor<float>();
 // SRC: DataCopyPad(gm1[{{.*}}], out[{{.*}}], DataCopyExtParams{1,
 // SRC: .FreeTensor(out);
-// SRC: TQue<QuePosition::VECIN, 2> in{{[0-9]+}};
+// SRC: TQue<QuePosition::VECIN, 1> in{{[0-9]+}};
 // SRC: TBuf<TPosition::VECCALC> calc{{[0-9]+}};
 // SRC: extern "C" __global__ __aicore__ void rows(GM_ADDR a0, GM_ADDR a1, GM_ADDR tiling) {
 func.func @rows(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>, %y: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {tile.kernel} {
@@ -46,8 +46,9 @@ func.func @rows(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>, %y: memref<?x?x
 // A masked tail (as softmax writes it): index tiles, a comparison into a
 // bit mask and a select, padded to whole 256-byte repeats.
 // PLAN-LABEL: ascend.kernel @tail
-// PLAN: buffer calc{{[0-9]+}} UB VECCALC depth 1 x 256 bytes : 64xindex
-// PLAN: buffer calc{{[0-9]+}} UB VECCALC depth 1 x 32 bytes : 64xi1
+// PLAN: ub: {{[0-9]+}} + 8192 reserved of 196608 bytes
+// PLAN: buffer calc{{[0-9]+}} UB VECCALC 1 x 256 bytes : 64xindex
+// PLAN: buffer calc{{[0-9]+}} UB VECCALC 1 x 32 bytes : 64xi1
 // SRC-LABEL: class tail_kernel {
 // SRC: CreateVecIndex({{.*}}, 0.0f, 64);
 // SRC: Compare({{.*}}, CMPMODE::LT, 64);
@@ -71,7 +72,7 @@ func.func @tail(%x: memref<?xf32, strided<[1], offset: ?>>) attributes {tile.ker
 // The static checker: a tile whose buffers (times their queue depth) do
 // not fit the 910B's 192 KB UB is rejected, naming the largest buffer.
 func.func @too_big(%x: memref<?xf32, strided<[1], offset: ?>>) attributes {tile.kernel} {
-  // expected-error @-1 {{Ascend kernel 'too_big' needs 1310720 bytes of UB but the 910b has 196608 per core (3 buffers; the largest, in1 (VECIN, 65536xf32), takes 2 x 262144 bytes)}}
+  // expected-error @-1 {{Ascend kernel 'too_big' needs 1310720 bytes of UB (0 kept free for the API's temporaries) but the 910b has 196608 per core (3 buffers; the largest, in1 (VECIN, 65536xf32), takes 2 x 262144 bytes)}}
   %c0 = arith.constant 0 : index
   %t = tile.load %x[%c0] : memref<?xf32, strided<[1], offset: ?>> -> tensor<65536xf32>
   tile.store %t, %x[%c0] : tensor<65536xf32>, memref<?xf32, strided<[1], offset: ?>>
