@@ -804,7 +804,14 @@ private:
     else if (isa<math::AbsFOp>(op)) emit1("Abs", out.tensor, in[0].tensor);
     // Ascend C's math library (tanh, erf, sin, cos: calls that take the
     // count, with the library's own temporary buffer).
-    else if (isa<math::TanhOp>(op)) emit1("Tanh", out.tensor, in[0].tensor);
+    else if (isa<math::RoundEvenOp>(op)) {
+      // Through int32 with round-to-nearest-even (saturating), and back.
+      TileValue integers = newTile(IntegerType::get(op->getContext(), 32), type.getShape());
+      os << llvm::formatv("    Cast({0}, {1}, RoundMode::CAST_RINT, {2});\n", integers.tensor,
+                          in[0].tensor, n);
+      os << llvm::formatv("    Cast({0}, {1}, RoundMode::CAST_NONE, {2});\n", out.tensor,
+                          integers.tensor, n);
+    } else if (isa<math::TanhOp>(op)) emit1("Tanh", out.tensor, in[0].tensor);
     else if (isa<math::ErfOp>(op)) emit1("Erf", out.tensor, in[0].tensor);
     else if (isa<math::SinOp>(op)) emit1("Sin", out.tensor, in[0].tensor);
     else if (isa<math::CosOp>(op)) emit1("Cos", out.tensor, in[0].tensor);
@@ -835,8 +842,25 @@ private:
     int64_t n = std::max<int64_t>(1, out.count());
     std::string from = storageType(in), into = storageType(out);
     bool vectorCast = (from == "int32_t" && (into == "float" || into == "half")) ||
-                      ((from == "float" || from == "half") && into == "int32_t");
-    if (vectorCast) {
+                      ((from == "float" || from == "half") && into == "int32_t") ||
+                      (from == "half" && into == "int8_t") ||
+                      (from == "int8_t" && into == "half");
+    if (from == "int8_t" && into == "float") {
+      // int8 -> half is exact, then half -> float.
+      TileValue halves = newTile(Float16Type::get(op->getContext()), type.getShape());
+      os << llvm::formatv("    Cast({0}, {1}, RoundMode::CAST_NONE, {2});\n", halves.tensor,
+                          in.tensor, n);
+      os << llvm::formatv("    Cast({0}, {1}, RoundMode::CAST_NONE, {2});\n", out.tensor,
+                          halves.tensor, n);
+    } else if (from == "float" && into == "int8_t") {
+      // No float -> int8 conversion on A2: through half (exact for the
+      // integral values in int8's range this is used for).
+      TileValue halves = newTile(Float16Type::get(op->getContext()), type.getShape());
+      os << llvm::formatv("    Cast({0}, {1}, RoundMode::CAST_RINT, {2});\n", halves.tensor,
+                          in.tensor, n);
+      os << llvm::formatv("    Cast({0}, {1}, RoundMode::CAST_TRUNC, {2});\n", out.tensor,
+                          halves.tensor, n);
+    } else if (vectorCast) {
       os << llvm::formatv("    Cast({0}, {1}, RoundMode::{2}, {3});\n", out.tensor, in.tensor,
                           into == "int32_t" ? "CAST_TRUNC" : "CAST_NONE", n);
     } else if (from == "int64_t" || into == "int64_t") {
@@ -901,6 +925,13 @@ private:
         case arith::CmpFPredicate::OLE: mode = "LE"; break;
         case arith::CmpFPredicate::OGT: mode = "GT"; break;
         case arith::CmpFPredicate::OGE: mode = "GE"; break;
+        case arith::CmpFPredicate::UNO:
+          // isnan(x): x != x (NaN compares unequal to itself).
+          if (op->getOperand(0) == op->getOperand(1)) {
+            mode = "NE";
+            break;
+          }
+          return fail(op, "this float comparison is not supported by the Ascend backend yet");
         default:
           return fail(op, "this float comparison is not supported by the Ascend backend yet");
         }

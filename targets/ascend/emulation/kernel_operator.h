@@ -588,7 +588,11 @@ __aicore__ inline void Cast(const LocalTensor<D> &dst, const LocalTensor<S> &src
                 : mode == RoundMode::CAST_CEIL  ? std::ceil(x)
                 : mode == RoundMode::CAST_ROUND ? std::round(x)
                                                 : std::trunc(x);
-      dst.GetPhyAddr()[i] = static_cast<D>(r);
+      // Saturating, NaN to zero.
+      constexpr float lo = float(std::numeric_limits<D>::min());
+      constexpr float hi = float(std::numeric_limits<D>::max());
+      dst.GetPhyAddr()[i] = std::isnan(r) ? D(0) : r <= lo ? std::numeric_limits<D>::min()
+                            : r >= hi ? std::numeric_limits<D>::max() : static_cast<D>(r);
     } else {
       dst.GetPhyAddr()[i] = D(x); // floats round to nearest even
     }
