@@ -506,6 +506,47 @@ LogicalResult PlanBuilder::visitMatmul(MatmulOp op) {
   SmallVector<DimExpr> shape(batch);
   shape.push_back(m);
   shape.push_back(n);
+  Type f32 = Float32Type::get(op.getContext());
+  bool split = sizes.separateMatmulEpilogue && op.getAccumulatorType() == f32 &&
+               (op.getBias() || resultType.getElementType() != f32);
+  if (split) {
+    // The product in f32, then bias + conversion as an elementwise kernel.
+    int64_t product = addBuffer(BufferRecord{BufferKind::Temporary, f32, shape});
+    func::FuncOp kernel = kernels::buildMatmulKernel(
+        module, kernelName("matmul"), memrefTypeOf(*lhs), memrefTypeOf(*rhs),
+        MemRefType(), memrefTypeOf(product), tl, tr, f32, sizes);
+    addLaunch(kernel,
+              {gridAxis({m}, sizes.matmulM), gridAxis({n}, sizes.matmulN),
+               gridAxis(batch, 1)},
+              {*lhs, *rhs, product});
+    SmallVector<int64_t> args = {product};
+    SmallVector<MemRefType> inputTypes = {memrefTypeOf(product)};
+    if (Value bias = op.getBias()) {
+      FailureOr<int64_t> view = broadcastView(op, buffers.lookup(bias), shape);
+      if (failed(view))
+        return failure();
+      args.push_back(*view);
+      inputTypes.push_back(memrefTypeOf(*view));
+    }
+    int64_t output =
+        addBuffer(BufferRecord{BufferKind::Temporary, resultType.getElementType(), shape});
+    buffers[op.getResult()] = output;
+    args.push_back(output);
+    kernels::TileSizes local = sizes.forOperands(inputTypes);
+    kernels::ElementwiseBody body = [](kernels::KernelBuilder &k, ArrayRef<Value> in) {
+      if (in.size() == 1)
+        return in[0];
+      return arith::AddFOp::create(k.builder(), in[0].getLoc(), in[0], in[1]).getResult();
+    };
+    func::FuncOp epilogue = kernels::buildElementwiseKernel(
+        module, kernelName("matmul_epilogue"), inputTypes, memrefTypeOf(output), body,
+        local);
+    addLaunch(epilogue,
+              {gridAxis(ArrayRef<DimExpr>(shape).take_back(1), local.elementwiseBlock),
+               gridAxis(ArrayRef<DimExpr>(shape).drop_back(1), 1), one()},
+              args);
+    return success();
+  }
   BufferRecord out{BufferKind::Temporary, resultType.getElementType(), shape};
   int64_t output = addBuffer(std::move(out));
   buffers[op.getResult()] = output;
@@ -819,6 +860,7 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
     sizes.attentionM = attentionM;
     sizes.attentionN = attentionN;
     sizes.stridedBlock = stridedBlock;
+    sizes.separateMatmulEpilogue = separateMatmulEpilogue;
     SmallVector<func::FuncOp> graphs;
     for (auto function : module.getOps<func::FuncOp>())
       if (!function->hasAttr(tile::TileDialect::getKernelAttrName()) &&

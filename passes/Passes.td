@@ -44,6 +44,10 @@ def Kernelize : Pass<"prism-kernelize", "mlir::ModuleOp"> {
            "Keys per step of attention's online softmax">,
     Option<"stridedBlock", "strided-block", "int64_t", "256",
            "Chunk of a row whose innermost stride is not 1">,
+    Option<"separateMatmulEpilogue", "separate-matmul-epilogue", "bool", "false",
+           "Matmuls with a bias or a non-f32 result write the f32 product to "
+           "a temporary and an elementwise kernel applies the epilogue (for "
+           "targets whose matrix unit cannot run vector code: Ascend's cube)">,
   ];
   let dependentDialects = ["prism::tile::TileDialect",
                            "mlir::arith::ArithDialect",

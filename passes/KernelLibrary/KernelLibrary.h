@@ -35,6 +35,9 @@ struct TileSizes {
   /// innermost stride is not 1 (a transposed or interleaved view): targets
   /// that read such rows element by element want shorter chunks.
   int64_t stridedBlock = 256;
+  /// Matmul kernels end at the f32 product; bias and conversion run in a
+  /// separate elementwise kernel (the cube/vector split through memory).
+  bool separateMatmulEpilogue = false;
 
   /// These sizes for a kernel over `operands`.
   TileSizes forOperands(llvm::ArrayRef<mlir::MemRefType> operands) const;

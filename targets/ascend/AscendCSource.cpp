@@ -22,14 +22,21 @@ std::string printAscendPlan(const AscendKernel &k, const ChipModel &chip) {
   std::string s;
   llvm::raw_string_ostream os(s);
   os << "ascend.kernel @" << k.name << " chip " << chip.name << " blocks <= "
-     << chip.vectorCores << " (vector cores; programs strided over blocks)\n";
+     << k.maxBlocks(chip) << (k.onCube ? " (AI cores: cube" : " (vector cores")
+     << "; programs strided over blocks)\n";
   os << "  stages:";
   for (const std::string &stage : k.stages)
     os << " " << stage;
-  os << "\n  ub: " << k.unifiedBufferBytes() << " + " << k.reservedBytes
-     << " reserved of " << chip.unifiedBuffer << " bytes\n";
+  if (k.onCube)
+    os << "\n  l1: " << k.bytesIn("L1") << " of " << chip.l1Buffer << ", l0a: "
+       << k.bytesIn("L0A") << " of " << chip.l0a << ", l0b: " << k.bytesIn("L0B")
+       << " of " << chip.l0b << ", l0c: " << k.bytesIn("L0C") << " of " << chip.l0c
+       << " bytes\n";
+  else
+    os << "\n  ub: " << k.unifiedBufferBytes() << " + " << k.reservedBytes
+       << " reserved of " << chip.unifiedBuffer << " bytes\n";
   for (const AscendBuffer &b : k.buffers)
-    os << "  buffer " << b.name << " UB " << b.position << " " << b.depth
+    os << "  buffer " << b.name << " " << b.memory() << " " << b.position << " " << b.depth
        << " x " << b.bytes << " bytes : " << b.holds << "\n";
   return s;
 }
@@ -60,7 +67,11 @@ std::string printAscendCSource(llvm::ArrayRef<AscendKernel> kernels,
     os << "\n// " << k.name << ": ";
     for (size_t i = 0; i < k.stages.size(); ++i)
       os << (i ? " -> " : "") << k.stages[i];
-    os << "; " << k.unifiedBufferBytes() << " bytes of UB.\n";
+    if (k.onCube)
+      os << "; the cube unit (L1 " << k.bytesIn("L1") << ", L0C " << k.bytesIn("L0C")
+         << " bytes).\n";
+    else
+      os << "; " << k.unifiedBufferBytes() << " bytes of UB.\n";
     os << "class " << k.name << "_kernel {\npublic:\n  __aicore__ inline void Init("
        << argumentList(k, "") << ") {\n";
     os << "    const __gm__ int64_t *t = reinterpret_cast<const __gm__ int64_t *>(tiling);\n"
@@ -105,7 +116,8 @@ std::string printAscendCSource(llvm::ArrayRef<AscendKernel> kernels,
                           k.arguments[i].elementType, i, rank);
     }
     os << "  int64_t grid[3] = {};\n};\n\n";
-    os << "extern \"C\" __global__ __aicore__ void " << k.name << "("
+    os << "extern \"C\" " << (k.onCube ? "__cube__ " : "") << "__global__ __aicore__ void "
+       << k.name << "("
        << argumentList(k, "") << ") {\n  " << k.name << "_kernel kernel;\n  kernel.Init(";
     for (size_t i = 0; i < k.arguments.size(); ++i)
       os << "a" << i << ", ";
@@ -152,6 +164,12 @@ std::string printEmulationEntries(llvm::ArrayRef<AscendKernel> kernels,
           "unsigned long errorSize) {\n  try {\n"
        << "    prism_ascend::chip().ubBytes = " << chip.unifiedBuffer << ";\n"
        << "    prism_ascend::chip().ubAlignment = " << chip.ubAlignment << ";\n"
+       << "    prism_ascend::chip().l1Bytes = " << chip.l1Buffer << ";\n"
+       << "    prism_ascend::chip().l0aBytes = " << chip.l0a << ";\n"
+       << "    prism_ascend::chip().l0bBytes = " << chip.l0b << ";\n"
+       << "    prism_ascend::chip().l0cBytes = " << chip.l0c << ";\n"
+       << "    if (blocks > " << k.maxBlocks(chip) << ")\n      blocks = " << k.maxBlocks(chip)
+       << "; // " << (k.onCube ? "AI cores" : "vector cores") << "\n"
        << "    prism_ascend::blockNum() = blocks;\n"
        << "    for (int64_t b = 0; b < blocks; ++b) {\n"
        << "      prism_ascend::blockIdx() = b;\n      " << k.name << "(";

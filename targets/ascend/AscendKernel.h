@@ -27,11 +27,24 @@ namespace prism::ascend {
 /// One on-chip buffer of a kernel.
 struct AscendBuffer {
   std::string name;     // member name in the kernel class
-  std::string position; // VECIN, VECOUT (TQue) or VECCALC (TBuf)
+  std::string position; // VECIN, VECOUT (TQue) or VECCALC (TBuf): UB;
+                        // A1, B1 (TQue): L1; A2: L0A; B2: L0B; CO1: L0C
   int64_t bytes = 0;    // one buffer (a multiple of the UB alignment)
   int64_t depth = 1;    // buffers (a queue's: 2, double buffering)
   std::string holds;    // the tile it holds, e.g. "256xf32"
   bool isQueue() const { return position != "VECCALC"; }
+  /// The on-chip memory of the position.
+  llvm::StringRef memory() const {
+    if (position == "A1" || position == "B1")
+      return "L1";
+    if (position == "A2")
+      return "L0A";
+    if (position == "B2")
+      return "L0B";
+    if (position == "CO1")
+      return "L0C";
+    return "UB";
+  }
 };
 
 /// A global-memory argument: a strided memref of the tile kernel.
@@ -51,6 +64,17 @@ struct AscendKernel {
   /// UB left unallocated for the API's own temporaries (Select, the math
   /// library).
   int64_t reservedBytes = 0;
+  /// A cube kernel (Mmad on the AI cores' cube units: L1/L0 buffers);
+  /// otherwise a vector kernel (the vector cores, UB).
+  bool onCube = false;
+
+  /// Bytes of the buffers placed in `memory` (UB, L1, L0A, L0B, L0C), times
+  /// their count.
+  int64_t bytesIn(llvm::StringRef memory) const;
+  /// Blocks the kernel may be launched with on `chip`.
+  int64_t maxBlocks(const ChipModel &chip) const {
+    return onCube ? chip.aiCores : chip.vectorCores;
+  }
 
   /// UB bytes of every buffer times its depth.
   int64_t unifiedBufferBytes() const;

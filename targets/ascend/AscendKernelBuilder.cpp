@@ -31,12 +31,15 @@ using namespace mlir;
 
 namespace prism::ascend {
 
-int64_t AscendKernel::unifiedBufferBytes() const {
+int64_t AscendKernel::bytesIn(llvm::StringRef memory) const {
   int64_t total = 0;
   for (const AscendBuffer &b : buffers)
-    total += b.bytes * b.depth;
+    if (b.memory() == memory)
+      total += b.bytes * b.depth;
   return total;
 }
+
+int64_t AscendKernel::unifiedBufferBytes() const { return bytesIn("UB"); }
 
 namespace {
 
@@ -113,11 +116,13 @@ public:
       if (!cube && isa<tile::DotOp, tile::TransposeOp>(op))
         cube = op;
     });
-    if (cube)
+    if (cube && !isCubeMatmul()) {
       return fail(cube, "'")
              << cube->getName()
              << "' is not supported by the Ascend backend yet (matmul and "
                 "attention need the cube unit)";
+    }
+    kernel.onCube = cube != nullptr;
     for (BlockArgument arg : function.getArguments()) {
       auto memref = dyn_cast<MemRefType>(arg.getType());
       if (!memref)
@@ -141,7 +146,7 @@ public:
       names[arg] = "arg" + std::to_string(arg.getArgNumber());
     }
     for (Operation &op : function.getBody().front())
-      if (failed(emit(&op)))
+      if (failed(kernel.onCube ? emitCubeOp(&op) : emit(&op)))
         return failure();
     kernel.body = body;
     if (hasCopyIn) kernel.stages.push_back("copy_in");
@@ -239,6 +244,261 @@ private:
                         "{1}.ReinterpretCast<uint16_t>(), {2});\n",
                         dst.tensor, src.tensor, bytes / 2);
   }
+
+
+  //===------------------------------------------------------------------===//
+  // The cube unit: a matmul kernel whose product goes straight to GM.
+  //===------------------------------------------------------------------===//
+
+  /// The operand chain of a dot: load [-> reshape] [-> transpose].
+  struct CubeOperand {
+    tile::LoadOp load;
+    bool transposed = false;
+  };
+  static std::optional<CubeOperand> cubeOperand(Value v) {
+    CubeOperand o;
+    if (auto t = v.getDefiningOp<tile::TransposeOp>()) {
+      o.transposed = true;
+      v = t.getInput();
+    }
+    if (auto r = v.getDefiningOp<tile::ReshapeOp>())
+      v = r.getInput();
+    o.load = v.getDefiningOp<tile::LoadOp>();
+    if (!o.load || !isa<BlockArgument>(o.load.getBase()))
+      return std::nullopt;
+    return o;
+  }
+
+  /// The kernel library's matmul with its epilogue split off
+  /// (separate-matmul-epilogue): a K loop accumulating one f16/bf16 dot into
+  /// an f32 tile from zero, whose result is only reshaped and stored to an
+  /// f32 argument.
+  bool isCubeMatmul() {
+    scf::ForOp loop;
+    int loops = 0;
+    function.walk([&](scf::ForOp f) {
+      loop = f;
+      ++loops;
+    });
+    if (loops != 1 || loop->getParentOp() != function || loop.getNumRegionIterArgs() != 1)
+      return false;
+    auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+    auto dot = yield.getOperand(0).getDefiningOp<tile::DotOp>();
+    if (!dot || dot.getAcc() != loop.getRegionIterArgs()[0])
+      return false;
+    Type a = cast<RankedTensorType>(dot.getLhs().getType()).getElementType();
+    Type b = cast<RankedTensorType>(dot.getRhs().getType()).getElementType();
+    if (a != b || !(a.isF16() || a.isBF16()) || !dot.getType().getElementType().isF32())
+      return false;
+    auto lhs = cubeOperand(dot.getLhs()), rhs = cubeOperand(dot.getRhs());
+    if (!lhs || !rhs || lhs->transposed)
+      return false;
+    if (rhs->transposed == false && a.isBF16())
+      return false; // L1 -> L0B with transpose is documented for 16-bit ints and half
+    auto splat = loop.getInitArgs()[0].getDefiningOp<tile::SplatOp>();
+    auto zero = splat ? splat.getOperand().getDefiningOp<arith::ConstantOp>() : nullptr;
+    if (!zero || !isa<FloatAttr>(zero.getValue()) ||
+        !cast<FloatAttr>(zero.getValue()).getValue().isZero())
+      return false;
+    // After the loop: reshape + store of the product, nothing else.
+    Value result = loop.getResult(0);
+    for (Operation *user : result.getUsers()) {
+      auto reshape = dyn_cast<tile::ReshapeOp>(user);
+      if (reshape && !reshape->hasOneUse())
+        return false;
+      auto store = dyn_cast<tile::StoreOp>(reshape ? *reshape->getUsers().begin() : user);
+      if (!store || store.getMask() || !isa<BlockArgument>(store.getBase()) ||
+          !cast<MemRefType>(store.getBase().getType()).getElementType().isF32())
+        return false;
+      cubeStore = store;
+    }
+    cubeLoop = loop;
+    cubeDot = dot;
+    return cubeStore != nullptr;
+  }
+
+  std::string newCubeBuffer(StringRef position, StringRef prefix, int64_t bytes,
+                            int64_t buffers, StringRef holds) {
+    std::string name = fresh(prefix);
+    kernel.buffers.push_back({name, position.str(), bytes, buffers, holds.str()});
+    return name;
+  }
+
+  /// C++ of the GM offset of a load's block and of its row pitch, and the
+  /// valid rows and columns (declared as `rows`, `columns`).
+  std::string cubeBlock(tile::LoadOp load, StringRef rows, StringRef columns) {
+    auto arg = cast<BlockArgument>(load.getBase());
+    unsigned a = arg.getArgNumber(), rank = cast<MemRefType>(arg.getType()).getRank();
+    auto shape = cast<RankedTensorType>(load.getType()).getShape();
+    SmallVector<std::string> index;
+    for (Value i : load.getIndices())
+      index.push_back(scalar(i));
+    std::string offset = llvm::formatv("offset{0}", a).str();
+    for (unsigned d = 0; d < rank; ++d)
+      offset += llvm::formatv(" + {0} * stride{1}[{2}]", index[d], a, d).str();
+    os << llvm::formatv("      const int64_t {0} = prism_extent(size{1}[{2}] - {3}, {4});\n",
+                        rows, a, rank - 2, index[rank - 2], shape[rank - 2]);
+    os << llvm::formatv("      const int64_t {0} = prism_extent(size{1}[{2}] - {3}, {4});\n",
+                        columns, a, rank - 1, index[rank - 1], shape[rank - 1]);
+    return offset;
+  }
+
+  LogicalResult emitCubeOp(Operation *op) {
+    if (auto loop = dyn_cast<scf::ForOp>(op))
+      return emitCubeLoop(loop);
+    if (op == cubeStore.getOperation())
+      return emitCubeStore();
+    // The zero the accumulator starts from (Mmad's cmatrixInitVal) and the
+    // reshape before the store.
+    if (isa<tile::SplatOp, tile::ReshapeOp>(op))
+      return success();
+    return emit(op);
+  }
+
+  LogicalResult emitCubeLoop(scf::ForOp loop) {
+    auto lhs = *cubeOperand(cubeDot.getLhs()), rhs = *cubeOperand(cubeDot.getRhs());
+    auto aType = cast<RankedTensorType>(cubeDot.getLhs().getType());
+    auto cType_ = cast<RankedTensorType>(cubeDot.getType());
+    Type element = aType.getElementType();
+    std::string t = cType(element);
+    int64_t bm = aType.getDimSize(0), bk = aType.getDimSize(1), bn = cType_.getDimSize(1);
+    auto up16 = [](int64_t v) { return (v + 15) / 16 * 16; };
+    std::string a1 = newCubeBuffer("A1", "l1a", up16(bm) * up16(bk) * 2, 2,
+                                   describe(element, {bm, bk}));
+    std::string b1 = newCubeBuffer("B1", "l1b", up16(bk) * up16(bn) * 2, 2,
+                                   describe(element, {bk, bn}));
+    std::string a2 = newCubeBuffer("A2", "l0a", up16(bm) * up16(bk) * 2, 2,
+                                   describe(element, {bm, bk}));
+    std::string b2 = newCubeBuffer("B2", "l0b", up16(bk) * up16(bn) * 2, 2,
+                                   describe(element, {bk, bn}));
+    cubeAccumulator = newCubeBuffer("CO1", "l0c", up16(bm) * up16(bn) * 4, 1,
+                                    describe(cType_.getElementType(), {bm, bn}));
+    os << llvm::formatv("    LocalTensor<float> acc = {0}.AllocTensor<float>();\n",
+                        cubeAccumulator);
+    std::string iv = fresh("iv");
+    names[loop.getInductionVar()] = iv;
+    os << llvm::formatv("    for (int64_t {0} = {1}; {0} < {2}; {0} += {3}) {{\n", iv,
+                        scalar(loop.getLowerBound()), scalar(loop.getUpperBound()),
+                        scalar(loop.getStep()));
+    // A [M, K]: GM -> L1 as NZ (columns of 16), L1 -> L0A as Zz.
+    os << "      // A: GM -> L1 (ND -> NZ) -> L0A (Zz)\n";
+    std::string aOffset = cubeBlock(lhs.load, "mv", "kv");
+    os << "      const int64_t mb = (mv + 15) / 16, kb = (kv + 15) / 16;\n";
+    auto aArg = cast<BlockArgument>(lhs.load.getBase()).getArgNumber();
+    unsigned aRank = cast<MemRefType>(lhs.load.getBase().getType()).getRank();
+    os << llvm::formatv(
+        "      {{\n      LocalTensor<{0}> a1 = {1}.AllocTensor<{0}>();\n"
+        "      Nd2NzParams p;\n      p.ndNum = 1;\n      p.nValue = mv;\n"
+        "      p.dValue = kv;\n      p.srcNdMatrixStride = 0;\n"
+        "      p.srcDValue = stride{2}[{3}];\n      p.dstNzC0Stride = mb * 16;\n"
+        "      p.dstNzNStride = 1;\n      p.dstNzMatrixStride = 0;\n"
+        "      DataCopy(a1, gm{2}[{4}], p);\n      {1}.EnQue(a1);\n      }\n",
+        t, a1, aArg, aRank - 2, aOffset);
+    os << llvm::formatv(
+        "      {{\n      LocalTensor<{0}> a1 = {1}.DeQue<{0}>();\n"
+        "      LocalTensor<{0}> a2 = {2}.AllocTensor<{0}>();\n"
+        "      for (int64_t i = 0; i < mb; ++i) {{\n        LoadData2DParams p;\n"
+        "        p.startIndex = 0;\n        p.repeatTimes = kb;\n        p.srcStride = mb;\n"
+        "        p.dstGap = 0;\n        p.ifTranspose = false;\n"
+        "        LoadData(a2[i * kb * 256], a1[i * 256], p);\n      }\n"
+        "      {1}.FreeTensor(a1);\n      {2}.EnQue(a2);\n      }\n",
+        t, a1, a2);
+    // B: [N, K] storage (a Linear weight; the dot reads it transposed) or
+    // [K, N].
+    auto bArg = cast<BlockArgument>(rhs.load.getBase()).getArgNumber();
+    unsigned bRank = cast<MemRefType>(rhs.load.getBase().getType()).getRank();
+    if (rhs.transposed) {
+      os << "      // B stored [N, K]: GM -> L1 (NZ) -> L0B (Zn) without a transpose\n";
+      std::string bOffset = cubeBlock(rhs.load, "nv", "kvb");
+      os << "      const int64_t nb = (nv + 15) / 16;\n";
+      os << llvm::formatv(
+          "      {{\n      LocalTensor<{0}> b1 = {1}.AllocTensor<{0}>();\n"
+          "      Nd2NzParams p;\n      p.ndNum = 1;\n      p.nValue = nv;\n"
+          "      p.dValue = kvb;\n      p.srcNdMatrixStride = 0;\n"
+          "      p.srcDValue = stride{2}[{3}];\n      p.dstNzC0Stride = nb * 16;\n"
+          "      p.dstNzNStride = 1;\n      p.dstNzMatrixStride = 0;\n"
+          "      DataCopy(b1, gm{2}[{4}], p);\n      {1}.EnQue(b1);\n      }\n",
+          t, b1, bArg, bRank - 2, bOffset);
+      os << llvm::formatv(
+          "      {{\n      LocalTensor<{0}> b1 = {1}.DeQue<{0}>();\n"
+          "      LocalTensor<{0}> b2 = {2}.AllocTensor<{0}>();\n"
+          "      for (int64_t i = 0; i < kb; ++i) {{\n        LoadData2DParams p;\n"
+          "        p.startIndex = 0;\n        p.repeatTimes = nb;\n        p.srcStride = 1;\n"
+          "        p.dstGap = 0;\n        p.ifTranspose = false;\n"
+          "        LoadData(b2[i * nb * 256], b1[i * nb * 256], p);\n      }\n"
+          "      {1}.FreeTensor(b1);\n      {2}.EnQue(b2);\n      }\n",
+          t, b1, b2);
+    } else {
+      os << "      // B stored [K, N]: GM -> L1 (NZ) -> L0B (Zn) with a fractal transpose\n";
+      std::string bOffset = cubeBlock(rhs.load, "kvb", "nv");
+      os << "      const int64_t nb = (nv + 15) / 16;\n";
+      os << llvm::formatv(
+          "      {{\n      LocalTensor<{0}> b1 = {1}.AllocTensor<{0}>();\n"
+          "      Nd2NzParams p;\n      p.ndNum = 1;\n      p.nValue = kvb;\n"
+          "      p.dValue = nv;\n      p.srcNdMatrixStride = 0;\n"
+          "      p.srcDValue = stride{2}[{3}];\n      p.dstNzC0Stride = kb * 16;\n"
+          "      p.dstNzNStride = 1;\n      p.dstNzMatrixStride = 0;\n"
+          "      DataCopy(b1, gm{2}[{4}], p);\n      {1}.EnQue(b1);\n      }\n",
+          t, b1, bArg, bRank - 2, bOffset);
+      os << llvm::formatv(
+          "      {{\n      LocalTensor<{0}> b1 = {1}.DeQue<{0}>();\n"
+          "      LocalTensor<{0}> b2 = {2}.AllocTensor<{0}>();\n"
+          "      for (int64_t i = 0; i < kb; ++i) {{\n        LoadData2DParams p;\n"
+          "        p.startIndex = 0;\n        p.repeatTimes = nb;\n        p.srcStride = kb;\n"
+          "        p.dstGap = 0;\n        p.ifTranspose = true;\n"
+          "        LoadData(b2[i * nb * 256], b1[i * 256], p);\n      }\n"
+          "      {1}.FreeTensor(b1);\n      {2}.EnQue(b2);\n      }\n",
+          t, b1, b2);
+    }
+    os << llvm::formatv(
+        "      {{\n      LocalTensor<{0}> a2 = {1}.DeQue<{0}>();\n"
+        "      LocalTensor<{0}> b2 = {2}.DeQue<{0}>();\n"
+        "      if (mv > 0 && nv > 0 && kv > 0) {{\n"
+        "        MmadParams p;\n"
+        "        p.m = mv < 2 ? 2 : mv; // M = 1 would switch Mmad to GEMV (ND L0A)\n"
+        "        p.n = nv;\n        p.k = kv;\n"
+        "        p.cmatrixSource = false;\n"
+        "        p.cmatrixInitVal = {3} == {4}; // the first K step starts from zero\n"
+        "        Mmad(acc, a2, b2, p);\n      }\n"
+        "      {1}.FreeTensor(a2);\n      {2}.FreeTensor(b2);\n      }\n    }\n",
+        t, a2, b2, iv, scalar(loop.getLowerBound()));
+    os << llvm::formatv("    {0}.EnQue(acc);\n", cubeAccumulator);
+    hasCopyIn = hasCompute = true;
+    return success();
+  }
+
+  /// L0C -> GM, NZ -> ND, only the rows and columns inside the output.
+  LogicalResult emitCubeStore() {
+    auto arg = cast<BlockArgument>(cubeStore.getBase());
+    unsigned a = arg.getArgNumber(), rank = cast<MemRefType>(arg.getType()).getRank();
+    auto shape = cast<RankedTensorType>(cubeStore.getValue().getType()).getShape();
+    SmallVector<std::string> index;
+    for (Value i : cubeStore.getIndices())
+      index.push_back(scalar(i));
+    std::string offset = llvm::formatv("offset{0}", a).str();
+    for (unsigned d = 0; d < rank; ++d)
+      offset += llvm::formatv(" + {0} * stride{1}[{2}]", index[d], a, d).str();
+    os << "    // C: L0C (NZ) -> GM (ND) through the fixpipe\n    {\n";
+    os << llvm::formatv("    LocalTensor<float> acc = {0}.DeQue<float>();\n", cubeAccumulator);
+    os << llvm::formatv("    const int64_t mo = prism_extent(size{0}[{1}] - {2}, {3});\n", a,
+                        rank - 2, index[rank - 2], shape[rank - 2]);
+    os << llvm::formatv("    const int64_t no = prism_extent(size{0}[{1}] - {2}, {3});\n", a,
+                        rank - 1, index[rank - 1], shape[rank - 1]);
+    os << llvm::formatv(
+        "    if (mo > 0 && no > 0) {{\n      FixpipeParamsV220 p;\n      p.nSize = no;\n"
+        "      p.mSize = mo;\n      p.srcStride = (mo < 2 ? 2 : mo) + 15 - ((mo < 2 ? 2 : mo) + 15) % 16;\n"
+        "      p.dstStride = stride{0}[{1}];\n      p.ndNum = 1;\n"
+        "      Fixpipe<float, float, CFG_ROW_MAJOR>(gm{0}[{2}], acc, p);\n    }\n",
+        a, rank - 2, offset);
+    os << llvm::formatv("    {0}.FreeTensor(acc);\n    }\n", cubeAccumulator);
+    hasCopyOut = true;
+    return success();
+  }
+
+  scf::ForOp cubeLoop;
+  tile::DotOp cubeDot;
+  tile::StoreOp cubeStore;
+  std::string cubeAccumulator;
 
   LogicalResult emitRegion(Block &block) {
     for (Operation &op : block)

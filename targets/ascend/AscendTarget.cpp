@@ -57,8 +57,12 @@ public:
   std::string getKernelizeOptions(const TargetSpec &) const override {
     // Rows of 1024 elements: every library kernel the backend supports
     // fits the 910B's 192 KB UB with its queues double-buffered.
-    return "elementwise-block=1024 row-block=1024 matmul-m=16 matmul-n=16 "
-           "matmul-k=16 attention-m=16 attention-n=16 strided-block=1024";
+    // Matmuls: 64 x 64 x 64 blocks on the cube unit (L0A/L0B 8 KB, L0C
+    // 16 KB per buffer), their bias and conversion in a vector kernel
+    // (the cube/vector split through a GM temporary).
+    return "elementwise-block=1024 row-block=1024 matmul-m=64 matmul-n=64 "
+           "matmul-k=64 attention-m=16 attention-n=16 strided-block=1024 "
+           "separate-matmul-epilogue=1";
   }
 
   llvm::Expected<std::string> writeBinaries(ModuleOp lowered, const TargetSpec &spec,

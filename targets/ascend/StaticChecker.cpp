@@ -29,6 +29,16 @@ LogicalResult checkAscendKernel(const AscendKernel &kernel, const ChipModel &chi
              << kernel.name << "': queue " << b.name << " has " << b.depth
              << " buffers (1 or 2 supported)";
   }
+  // The cube unit's buffers: L1, L0A, L0B, L0C.
+  for (auto [memory, capacity] :
+       {std::pair<llvm::StringRef, int64_t>{"L1", chip.l1Buffer},
+        {"L0A", chip.l0a}, {"L0B", chip.l0b}, {"L0C", chip.l0c}}) {
+    int64_t used = kernel.bytesIn(memory);
+    if (used > capacity)
+      return forDiagnostics.emitError("Ascend kernel '")
+             << kernel.name << "' needs " << used << " bytes of " << memory
+             << " but the " << chip.name << " has " << capacity << " per core";
+  }
   int64_t total = kernel.unifiedBufferBytes() + kernel.reservedBytes;
   if (total > chip.unifiedBuffer) {
     auto largest = std::max_element(

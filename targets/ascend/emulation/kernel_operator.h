@@ -40,6 +40,7 @@
 
 #define __global__
 #define __aicore__
+#define __cube__
 #define __gm__
 #define GM_ADDR uint8_t *
 
@@ -56,6 +57,10 @@ struct EmulationError : std::runtime_error {
 struct Chip {
   int64_t ubBytes = 192 * 1024;
   int64_t ubAlignment = 32;
+  int64_t l1Bytes = 512 * 1024;
+  int64_t l0aBytes = 64 * 1024;
+  int64_t l0bBytes = 64 * 1024;
+  int64_t l0cBytes = 128 * 1024;
 };
 inline Chip &chip() {
   static thread_local Chip c;
@@ -72,28 +77,64 @@ inline int64_t &blockNum() {
   return n;
 }
 
-/// One core's unified buffer: bytes handed out by TPipe::InitBuffer.
-struct UnifiedBuffer {
+/// One on-chip memory of a core (UB, L1, L0A, L0B, L0C): bytes handed out
+/// by TPipe::InitBuffer, aligned as the API requires.
+struct Memory {
+  const char *name = "UB";
+  int64_t alignment = 32;
   std::vector<uint8_t> bytes;
   int64_t used = 0;
-  void reset() {
-    bytes.assign(chip().ubBytes, 0xFF); // NaN for f32/f16/bf16
+  void reset(const char *memoryName, int64_t size, int64_t align) {
+    name = memoryName;
+    alignment = align;
+    bytes.assign(size, 0xFF); // NaN for f32/f16/bf16
     used = 0;
   }
+  bool contains(const void *p) const {
+    auto offset = static_cast<const uint8_t *>(p) - bytes.data();
+    return offset >= 0 && offset < static_cast<int64_t>(bytes.size());
+  }
   uint8_t *allocate(int64_t size, const char *what) {
-    int64_t align = chip().ubAlignment;
-    int64_t start = (used + align - 1) / align * align;
-    if (start + size > chip().ubBytes)
-      fail(std::string("UB overflow: ") + what + " needs " + std::to_string(size) +
+    int64_t start = (used + alignment - 1) / alignment * alignment;
+    if (start + size > static_cast<int64_t>(bytes.size()))
+      fail(std::string(name) + " overflow: " + what + " needs " + std::to_string(size) +
            " bytes at offset " + std::to_string(start) + " of " +
-           std::to_string(chip().ubBytes));
+           std::to_string(bytes.size()));
     used = start + size;
     return bytes.data() + start;
   }
 };
-inline UnifiedBuffer &ub() {
-  static thread_local UnifiedBuffer u;
-  return u;
+inline Memory &ub() {
+  static thread_local Memory m;
+  return m;
+}
+inline Memory &l1() {
+  static thread_local Memory m;
+  return m;
+}
+inline Memory &l0a() {
+  static thread_local Memory m;
+  return m;
+}
+inline Memory &l0b() {
+  static thread_local Memory m;
+  return m;
+}
+inline Memory &l0c() {
+  static thread_local Memory m;
+  return m;
+}
+inline void resetMemories() {
+  ub().reset("UB", chip().ubBytes, chip().ubAlignment);
+  l1().reset("L1", chip().l1Bytes, 32);
+  l0a().reset("L0A", chip().l0aBytes, 512);
+  l0b().reset("L0B", chip().l0bBytes, 512);
+  l0c().reset("L0C", chip().l0cBytes, 64);
+}
+/// `p` is in `memory`, or an error naming the call.
+inline void checkIn(const Memory &memory, const void *p, const char *what) {
+  if (!memory.contains(p))
+    fail(std::string(what) + ": operand is not in " + memory.name);
 }
 
 inline void checkAligned(const void *p, const char *what) {
@@ -219,8 +260,14 @@ public:
     enum { Free, Allocated, Queued } state;
   };
   void init(int32_t num, int64_t bytes) {
+    prism_ascend::Memory &memory =
+        position == TPosition::A1 || position == TPosition::B1 ? prism_ascend::l1()
+        : position == TPosition::A2                             ? prism_ascend::l0a()
+        : position == TPosition::B2                             ? prism_ascend::l0b()
+        : position == TPosition::CO1                            ? prism_ascend::l0c()
+                                                                : prism_ascend::ub();
     for (int32_t i = 0; i < num; ++i)
-      slots.push_back({prism_ascend::ub().allocate(bytes, "TQue buffer"), Slot::Free});
+      slots.push_back({memory.allocate(bytes, "TQue buffer"), Slot::Free});
     slotBytes = bytes;
   }
   template <typename T> __aicore__ inline LocalTensor<T> AllocTensor() {
@@ -284,7 +331,7 @@ private:
 
 class TPipe {
 public:
-  TPipe() { prism_ascend::ub().reset(); }
+  TPipe() { prism_ascend::resetMemories(); }
   template <TPosition p, int32_t d>
   __aicore__ inline void InitBuffer(TQue<p, d> &que, int32_t num, uint32_t len) {
     que.init(num, len);
@@ -620,6 +667,158 @@ PRISM_ASCEND_REDUCE(ReduceSum, 0.0f, acc + x)
 PRISM_ASCEND_REDUCE(ReduceMax, -INFINITY, (std::isnan(x) || x > acc) ? x : acc)
 PRISM_ASCEND_REDUCE(ReduceMin, INFINITY, (std::isnan(x) || x < acc) ? x : acc)
 #undef PRISM_ASCEND_REDUCE
+
+
+// -- The cube unit -----------------------------------------------------------
+//
+// Layouts, for 16-bit elements (C0 = 16, fractals of 16 x 16 = 512 bytes),
+// with Ma = M rounded up to 16 and Kb, Nb = K, N in fractals:
+//   L1 (NZ, from Nd2NzParams):  (r, c) -> (c / 16) * dstNzC0Stride * 16
+//                                         + r * dstNzNStride * 16 + c % 16
+//   L0A (Zz):  (m, k) -> (m / 16) * Kb * 256 + (k / 16) * 256 + (m % 16) * 16 + k % 16
+//   L0B (Zn):  (k, n) -> (k / 16) * Nb * 256 + (n / 16) * 256 + (n % 16) * 16 + k % 16
+//   L0C (Nz):  (m, n) -> (n / 16) * Ma * 16 + m * 16 + n % 16
+
+struct Nd2NzParams {
+  uint16_t ndNum = 1;
+  uint16_t nValue = 0;
+  uint16_t dValue = 0;
+  uint16_t srcNdMatrixStride = 0;
+  uint16_t srcDValue = 0;
+  uint16_t dstNzC0Stride = 0;
+  uint16_t dstNzNStride = 0;
+  uint16_t dstNzMatrixStride = 0;
+};
+
+/// GM (ND, rows of srcDValue elements) -> L1 (NZ); the columns of a row's
+/// last C0 block past dValue are zero.
+template <typename T>
+__aicore__ inline void DataCopy(const LocalTensor<T> &dst, const GlobalTensor<T> &src,
+                                const Nd2NzParams &p) {
+  static_assert(sizeof(T) == 2, "Prism models ND2NZ for 16-bit elements");
+  prism_ascend::checkIn(prism_ascend::l1(), dst.GetPhyAddr(), "DataCopy ND2NZ");
+  if (p.ndNum != 1)
+    prism_ascend::fail("DataCopy ND2NZ: only ndNum = 1 is modelled");
+  const int64_t c0 = 32 / sizeof(T);
+  int64_t padded = (p.dValue + c0 - 1) / c0 * c0;
+  for (int64_t r = 0; r < p.nValue; ++r)
+    for (int64_t c = 0; c < padded; ++c) {
+      int64_t at = (c / c0) * p.dstNzC0Stride * c0 + r * p.dstNzNStride * c0 + c % c0;
+      T zero;
+      std::memset(&zero, 0, sizeof(T));
+      dst.SetValue(at, c < p.dValue ? src.GetValue(r * p.srcDValue + c) : zero);
+    }
+}
+
+struct LoadData2DParams {
+  uint16_t startIndex = 0;
+  uint8_t repeatTimes = 0;
+  uint16_t srcStride = 0;
+  uint8_t sid = 0;
+  uint16_t dstGap = 0;
+  bool ifTranspose = false;
+  uint8_t addrMode = 0;
+};
+
+/// L1 -> L0A / L0B, one 512-byte fractal per repeat (transposed within
+/// the fractal when asked).
+template <typename T>
+__aicore__ inline void LoadData(const LocalTensor<T> &dst, const LocalTensor<T> &src,
+                                const LoadData2DParams &p) {
+  static_assert(sizeof(T) == 2, "Prism models LoadData for 16-bit elements");
+  prism_ascend::checkIn(prism_ascend::l1(), src.GetPhyAddr(), "LoadData source");
+  if (!prism_ascend::l0a().contains(dst.GetPhyAddr()) &&
+      !prism_ascend::l0b().contains(dst.GetPhyAddr()))
+    prism_ascend::fail("LoadData: the destination is not in L0A or L0B");
+  if (p.ifTranspose && std::is_same_v<T, bfloat16_t>)
+    prism_ascend::fail("LoadData: ifTranspose is not documented for bfloat16_t");
+  if (p.repeatTimes == 0)
+    prism_ascend::fail("LoadData: repeatTimes must be 1..255");
+  for (int64_t r = 0; r < p.repeatTimes; ++r) {
+    int64_t from = (p.startIndex + r * p.srcStride) * 256, to = r * (1 + p.dstGap) * 256;
+    for (int64_t i = 0; i < 16; ++i)
+      for (int64_t j = 0; j < 16; ++j)
+        dst.SetValue(to + i * 16 + j,
+                     src.GetValue(from + (p.ifTranspose ? j * 16 + i : i * 16 + j)));
+  }
+}
+
+struct MmadParams {
+  uint16_t m = 0;
+  uint16_t n = 0;
+  uint16_t k = 0;
+  bool isBias = false;
+  int32_t fmOffset = 0;
+  bool enSsparse = false;
+  bool enWinogradA = false;
+  bool enWinogradB = false;
+  uint8_t unitFlag = 0;
+  bool kDirectionAlign = false;
+  bool cmatrixSource = false;
+  bool cmatrixInitVal = true;
+};
+
+/// L0C (float) = [L0C +] L0A x L0B over m x n x k (padding ignored).
+template <typename T, typename U, typename S>
+__aicore__ inline void Mmad(const LocalTensor<T> &c, const LocalTensor<U> &a,
+                            const LocalTensor<S> &b, const MmadParams &p) {
+  static_assert(std::is_same_v<T, float> && std::is_same_v<U, S> &&
+                    (std::is_same_v<U, half> || std::is_same_v<U, bfloat16_t>),
+                "Mmad: half x half or bfloat16_t x bfloat16_t into float");
+  prism_ascend::checkIn(prism_ascend::l0c(), c.GetPhyAddr(), "Mmad C");
+  prism_ascend::checkIn(prism_ascend::l0a(), a.GetPhyAddr(), "Mmad A");
+  prism_ascend::checkIn(prism_ascend::l0b(), b.GetPhyAddr(), "Mmad B");
+  if (p.m == 1)
+    prism_ascend::fail("Mmad: m = 1 is GEMV mode (ND L0A), not modelled");
+  if (p.cmatrixSource)
+    prism_ascend::fail("Mmad: cmatrixSource (C from the bias table) is not modelled");
+  int64_t ma = (p.m + 15) / 16 * 16, kb = (p.k + 15) / 16, nb = (p.n + 15) / 16;
+  for (int64_t m = 0; m < p.m; ++m)
+    for (int64_t n = 0; n < p.n; ++n) {
+      float sum = 0.0f;
+      for (int64_t k = 0; k < p.k; ++k)
+        sum += float(a.GetValue((m / 16) * kb * 256 + (k / 16) * 256 + (m % 16) * 16 + k % 16)) *
+               float(b.GetValue((k / 16) * nb * 256 + (n / 16) * 256 + (n % 16) * 16 + k % 16));
+      int64_t at = (n / 16) * ma * 16 + m * 16 + n % 16;
+      c.SetValue(at, p.cmatrixInitVal ? sum : c.GetValue(at) + sum);
+    }
+}
+
+struct FixpipeConfig {
+  bool rowMajor;
+};
+inline constexpr FixpipeConfig CFG_ROW_MAJOR = {true};
+struct FixpipeParamsV220 {
+  uint16_t nSize = 0;
+  uint16_t mSize = 0;
+  uint16_t srcStride = 0; // L0C: Ma (NZ blocks of 16 columns)
+  uint32_t dstStride = 0; // GM: row pitch in elements
+  uint8_t quantPre = 0;
+  uint64_t deqScalar = 0;
+  uint16_t ndNum = 1;
+  uint16_t srcNdStride = 0;
+  uint16_t dstNdStride = 0;
+  bool reluEn = false;
+  uint8_t unitFlag = 0;
+  bool isChannelSplit = false;
+};
+
+/// L0C (NZ) -> GM (ND rows of dstStride elements), mSize x nSize.
+template <typename T, typename U, const FixpipeConfig &config = CFG_ROW_MAJOR>
+__aicore__ inline void Fixpipe(const GlobalTensor<T> &dst, const LocalTensor<U> &src,
+                               const FixpipeParamsV220 &p) {
+  static_assert(std::is_same_v<T, float> && std::is_same_v<U, float>,
+                "Prism models the fixpipe for float results (no quantization)");
+  static_assert(config.rowMajor, "Prism models NZ -> ND");
+  prism_ascend::checkIn(prism_ascend::l0c(), src.GetPhyAddr(), "Fixpipe");
+  if (p.quantPre != 0 || p.reluEn || p.ndNum != 1)
+    prism_ascend::fail("Fixpipe: only plain NZ -> ND copies are modelled");
+  GlobalTensor<T> out = dst;
+  for (int64_t m = 0; m < p.mSize; ++m)
+    for (int64_t n = 0; n < p.nSize; ++n)
+      out.SetValue(m * p.dstStride + n,
+                   src.GetValue((n / 16) * p.srcStride * 16 + m * 16 + n % 16));
+}
 
 } // namespace AscendC
 

@@ -5,7 +5,8 @@
 // arguments' base pointers and a tiling block (the grid, then each
 // argument's offset, sizes and strides, as int64) to the kernel's
 // emulation entry, which runs one block per vector core the chip has
-// (at most one per program). Running on an NPU through CANN is not
+// (at most one per program, at most the chip's cores of the kernel's
+// kind: the entry caps it). Running on an NPU through CANN is not
 // implemented.
 //
 //===----------------------------------------------------------------------===//
@@ -22,16 +23,14 @@ namespace {
 
 using EmulatedEntry = int (*)(uint8_t **, int64_t *, int64_t, char *, unsigned long);
 
-/// Vector cores of the chips the compiler knows (targets/ascend's model).
-int64_t vectorCores(const std::string &target) {
-  if (target == "ascend" || target == "ascend:910b")
-    return 48;
-  return 0;
+/// Whether the compiler's model knows the chip (targets/ascend).
+bool knownChip(const std::string &target) {
+  return target == "ascend" || target == "ascend:910b";
 }
 
 class AscendEmulationRunner : public KernelRunner {
 public:
-  AscendEmulationRunner(void *handle, int64_t cores) : handle(handle), cores(cores) {}
+  explicit AscendEmulationRunner(void *handle) : handle(handle) {}
   ~AscendEmulationRunner() override { dlclose(handle); }
 
   bool launch(const std::string &kernel, const std::vector<StridedBuffer> &arguments,
@@ -65,8 +64,8 @@ public:
       tiling.insert(tiling.end(), buffer.strides.begin(), buffer.strides.end());
     }
     char message[1024] = {0};
-    int64_t blocks = std::min(programs, cores);
-    if (entry(pointers.data(), tiling.data(), blocks, message, sizeof(message)) != 0) {
+    // The entry caps the blocks at the chip's cores of the kernel's kind.
+    if (entry(pointers.data(), tiling.data(), programs, message, sizeof(message)) != 0) {
       error = "Ascend emulation of kernel '" + kernel + "': " + message;
       return false;
     }
@@ -75,7 +74,6 @@ public:
 
 private:
   void *handle;
-  int64_t cores;
   std::mutex mutex;
   std::map<std::string, EmulatedEntry> entries;
 };
@@ -86,8 +84,7 @@ void registerAscendRuntime() {
   registerKernelRunner(
       "ascend", [](const std::string &directory, const Manifest &manifest,
                    std::string &error) -> std::unique_ptr<KernelRunner> {
-        int64_t cores = vectorCores(manifest.target);
-        if (cores == 0) {
+        if (!knownChip(manifest.target)) {
           error = "unknown Ascend chip in target '" + manifest.target + "'";
           return nullptr;
         }
@@ -99,7 +96,7 @@ void registerAscendRuntime() {
                   "': " + (message ? message : "unknown error");
           return nullptr;
         }
-        return std::make_unique<AscendEmulationRunner>(handle, cores);
+        return std::make_unique<AscendEmulationRunner>(handle);
       });
 }
 

@@ -91,3 +91,50 @@ func.func @dot(%a: memref<?x?xf16, strided<[?, 1], offset: ?>>) attributes {tile
   %r = tile.dot %x, %x, %acc : tensor<16x16xf16>, tensor<16x16xf16> -> tensor<16x16xf32>
   return
 }
+
+// -----
+
+// A matmul whose product goes straight to an f32 argument runs on the cube
+// unit: A and B through L1 (ND -> NZ) into L0A / L0B, Mmad accumulating in
+// L0C over the K loop (the first step starts from zero), the fixpipe
+// writing the valid rows and columns back as ND.
+// PLAN-LABEL: ascend.kernel @cube chip 910b blocks <= 24 (AI cores: cube
+// PLAN-NEXT: stages: copy_in compute copy_out
+// PLAN-NEXT: l1: 6144 of 524288, l0a: 2048 of 65536, l0b: 4096 of 65536, l0c: 2048 of 131072 bytes
+// PLAN: buffer l1a{{[0-9]+}} L1 A1 2 x 1024 bytes : 16x32xf16
+// PLAN: buffer l0a{{[0-9]+}} L0A A2 2 x 1024 bytes : 16x32xf16
+// PLAN: buffer l0c{{[0-9]+}} L0C CO1 1 x 2048 bytes : 16x32xf32
+// SRC-LABEL: class cube_kernel {
+// SRC: LocalTensor<float> acc = l0c{{[0-9]+}}.AllocTensor<float>();
+// SRC: Nd2NzParams p;
+// SRC: p.dstNzC0Stride = mb * 16;
+// SRC: DataCopy(a1, gm0[
+// SRC: LoadData(a2[i * kb * 256], a1[i * 256], p);
+// SRC: B stored [N, K]
+// SRC: LoadData(b2[i * nb * 256], b1[i * nb * 256], p);
+// SRC: p.cmatrixInitVal = iv{{[0-9]+}} == s{{[0-9]+}};
+// SRC: Mmad(acc, a2, b2, p);
+// SRC: Fixpipe<float, float, CFG_ROW_MAJOR>(gm2[
+// SRC: TQue<QuePosition::A1, 1>
+// SRC: TQue<QuePosition::CO1, 1>
+// SRC: extern "C" __cube__ __global__ __aicore__ void cube(
+func.func @cube(%a: memref<?x?xf16, strided<[?, 1], offset: ?>>, %b: memref<?x?xf16, strided<[?, 1], offset: ?>>, %c: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c32 = arith.constant 32 : index
+  %pid = tile.program_id x
+  %m0 = arith.muli %pid, %c16 : index
+  %k = memref.dim %a, %c1 : memref<?x?xf16, strided<[?, 1], offset: ?>>
+  %z = arith.constant 0.0 : f32
+  %init = tile.splat %z : tensor<16x32xf32>
+  %r = scf.for %k0 = %c0 to %k step %c32 iter_args(%acc = %init) -> (tensor<16x32xf32>) {
+    %x = tile.load %a[%m0, %k0] : memref<?x?xf16, strided<[?, 1], offset: ?>> -> tensor<16x32xf16>
+    %y = tile.load %b[%c0, %k0] : memref<?x?xf16, strided<[?, 1], offset: ?>> -> tensor<32x32xf16>
+    %yt = tile.transpose %y perm = [1, 0] : tensor<32x32xf16> -> tensor<32x32xf16>
+    %d = tile.dot %x, %yt, %acc : tensor<16x32xf16>, tensor<32x32xf16> -> tensor<16x32xf32>
+    scf.yield %d : tensor<16x32xf32>
+  }
+  tile.store %r, %c[%m0, %c0] : tensor<16x32xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  return
+}
