@@ -74,7 +74,7 @@ for example in "$root"/examples/*.mlir; do
         printf '%-32s %-7s PASS     %3s launches  err %s(emulated Ascend C; not compiled by CANN)\n' \
           "$name" ascend "$launches" "$errors"
       elif grep -q "not supported by the Ascend backend yet" "$work/err"; then
-        reason=$(grep -m1 -o "'[a-z_.]*' is not supported by the Ascend backend yet" "$work/err")
+        reason=$(grep -m1 -o "'[a-z_.]*' is not supported by the Ascend backend yet ([^)]*)" "$work/err")
         printf '%-32s %-7s not yet: %s (issue 6)\n' "$name" ascend "${reason:-an op is not supported}"
       else
         printf '%-32s %-7s FAIL\n' "$name" ascend

@@ -118,9 +118,10 @@ public:
     });
     if (cube && !isCubeMatmul()) {
       return fail(cube, "'")
-             << cube->getName()
-             << "' is not supported by the Ascend backend yet (matmul and "
-                "attention need the cube unit)";
+             << cube->getName() << "' is not supported by the Ascend backend yet ("
+             << (cubeMismatch.empty() ? "matmul and attention need the cube unit"
+                                      : cubeMismatch)
+             << ")";
     }
     kernel.onCube = cube != nullptr;
     for (BlockArgument arg : function.getArguments()) {
@@ -274,27 +275,39 @@ private:
   /// an f32 tile from zero, whose result is only reshaped and stored to an
   /// f32 argument.
   bool isCubeMatmul() {
+    auto mismatch = [&](StringRef why) {
+      cubeMismatch = why.str();
+      return false;
+    };
     scf::ForOp loop;
-    int loops = 0;
+    int loops = 0, dots = 0;
     function.walk([&](scf::ForOp f) {
       loop = f;
       ++loops;
     });
-    if (loops != 1 || loop->getParentOp() != function || loop.getNumRegionIterArgs() != 1)
-      return false;
+    function.walk([&](tile::DotOp) { ++dots; });
+    if (dots != 1 || loops != 1 || loop->getParentOp() != function ||
+        loop.getNumRegionIterArgs() != 1)
+      return mismatch("only matmul kernels run on the cube unit; attention, which "
+                      "interleaves two products with a softmax, is not emitted yet");
     auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
     auto dot = yield.getOperand(0).getDefiningOp<tile::DotOp>();
     if (!dot || dot.getAcc() != loop.getRegionIterArgs()[0])
-      return false;
+      return mismatch("the dot does not accumulate the K loop's tile");
     Type a = cast<RankedTensorType>(dot.getLhs().getType()).getElementType();
     Type b = cast<RankedTensorType>(dot.getRhs().getType()).getElementType();
     if (a != b || !(a.isF16() || a.isBF16()) || !dot.getType().getElementType().isF32())
-      return false;
+      return mismatch("the cube unit multiplies f16 or bf16 operands into f32 here; "
+                      "cast f32 or i8 operands to bf16");
     auto lhs = cubeOperand(dot.getLhs()), rhs = cubeOperand(dot.getRhs());
-    if (!lhs || !rhs || lhs->transposed)
-      return false;
+    if (!lhs || !rhs)
+      return mismatch("dot operands must be loaded from kernel arguments");
+    if (lhs->transposed)
+      return mismatch("a transposed left operand is not supported on the cube unit yet");
     if (rhs->transposed == false && a.isBF16())
-      return false; // L1 -> L0B with transpose is documented for 16-bit ints and half
+      return mismatch("a bf16 right operand stored [K, N] needs a fractal transpose "
+                      "LoadData documents for 16-bit integers and half only; store "
+                      "it [N, K] (transpose_rhs)");
     auto splat = loop.getInitArgs()[0].getDefiningOp<tile::SplatOp>();
     auto zero = splat ? splat.getOperand().getDefiningOp<arith::ConstantOp>() : nullptr;
     if (!zero || !isa<FloatAttr>(zero.getValue()) ||
@@ -496,6 +509,7 @@ private:
   }
 
   scf::ForOp cubeLoop;
+  std::string cubeMismatch; // why a kernel with a dot is not a cube matmul
   tile::DotOp cubeDot;
   tile::StoreOp cubeStore;
   std::string cubeAccumulator;
