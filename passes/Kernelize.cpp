@@ -176,6 +176,12 @@ private:
                                  const kernels::ElementwiseBody &body);
   LogicalResult visitReshape(ReshapeOp op);
   LogicalResult visitMatmul(MatmulOp op);
+  /// A batched matmul of two views into a new temporary of `element`
+  /// ([batch..., m, n]), f32 accumulation; with separateMatmulEpilogue and a
+  /// non-f32 result, the f32 product and a conversion kernel.
+  int64_t addMatmul(int64_t lhs, int64_t rhs, Type element, bool transposeRhs,
+                    ArrayRef<DimExpr> batch, DimExpr m, DimExpr n);
+  LogicalResult visitUnfusedAttention(AttentionOp op);
   LogicalResult visitLayerNorm(LayerNormOp op);
   LogicalResult visitReduce(ReduceOp op);
   LogicalResult visitRope(RopeOp op);
@@ -709,7 +715,103 @@ LogicalResult PlanBuilder::visitEmbedding(EmbeddingOp op) {
   return success();
 }
 
+int64_t PlanBuilder::addMatmul(int64_t lhs, int64_t rhs, Type element,
+                               bool transposeRhs, ArrayRef<DimExpr> batch, DimExpr m,
+                               DimExpr n) {
+  Type f32 = Float32Type::get(module.getContext());
+  SmallVector<DimExpr> shape(batch.begin(), batch.end());
+  shape.push_back(m);
+  shape.push_back(n);
+  bool split = sizes.separateMatmulEpilogue && element != f32;
+  int64_t product = addTemporary(split ? f32 : element, shape);
+  func::FuncOp kernel = kernels::buildMatmulKernel(
+      module, kernelName("matmul"), memrefTypeOf(lhs), memrefTypeOf(rhs), MemRefType(),
+      memrefTypeOf(product), /*transposeLhs=*/false, transposeRhs, f32, sizes);
+  addLaunch(kernel,
+            {gridAxis({m}, sizes.matmulM), gridAxis({n}, sizes.matmulN),
+             gridAxis(batch, 1)},
+            {lhs, rhs, product});
+  if (!split)
+    return product;
+  int64_t output = addTemporary(element, shape);
+  kernels::TileSizes local = sizes.forOperands({memrefTypeOf(product)});
+  func::FuncOp convert = kernels::buildElementwiseKernel(
+      module, kernelName("matmul_epilogue"), {memrefTypeOf(product)},
+      memrefTypeOf(output),
+      [](kernels::KernelBuilder &, ArrayRef<Value> in) { return in[0]; }, local);
+  addLaunch(convert,
+            {gridAxis(ArrayRef<DimExpr>(shape).take_back(1), local.elementwiseBlock),
+             gridAxis(ArrayRef<DimExpr>(shape).drop_back(1), 1), one()},
+            {product, output});
+  return output;
+}
+
+/// Attention as S = Q K^T (f32), P = softmax(scale S + mask) with causal /
+/// window visibility (in the value dtype, as the fused kernel rounds P),
+/// O = P V: three launches through GM temporaries. Grouped-query heads are
+/// batch dims: Q [B, Hkv, G, Sq, D] against K [B, Hkv, 1 -> G, Sk, D].
+LogicalResult PlanBuilder::visitUnfusedAttention(AttentionOp op) {
+  auto queryType = cast<RankedTensorType>(op.getQuery().getType());
+  auto keyType = cast<RankedTensorType>(op.getKey().getType());
+  auto valueType = cast<RankedTensorType>(op.getValue().getType());
+  if (queryType.isDynamicDim(1) || keyType.isDynamicDim(1))
+    return op.emitError("unfused attention needs static head counts; got ")
+           << queryType << " and " << keyType;
+  int64_t heads = queryType.getDimSize(1), kvHeads = keyType.getDimSize(1);
+  int64_t group = heads / kvHeads;
+  SmallVector<DimExpr> qShape = shapeOf(op.getQuery()), kShape = shapeOf(op.getKey()),
+                       vShape = shapeOf(op.getValue());
+  DimExpr b = qShape[0], sq = qShape[2], sk = kShape[2], dv = vShape[3];
+  DimExpr hkv = DimExpr::of(kvHeads), g = DimExpr::of(group);
+  int64_t q = reshapeView(op, buffers.lookup(op.getQuery()), {b, hkv, g, sq, qShape[3]});
+  auto perGroup = [&](Value v, SmallVector<DimExpr> shape) -> FailureOr<int64_t> {
+    int64_t unit = reshapeView(op, buffers.lookup(v),
+                               {shape[0], hkv, DimExpr::of(1), shape[2], shape[3]});
+    return broadcastView(op, unit, {shape[0], hkv, g, shape[2], shape[3]});
+  };
+  FailureOr<int64_t> k = perGroup(op.getKey(), kShape);
+  FailureOr<int64_t> v = perGroup(op.getValue(), vShape);
+  if (failed(k) || failed(v))
+    return failure();
+  SmallVector<DimExpr> batch = {b, hkv, g};
+  Type f32 = Float32Type::get(op.getContext());
+  int64_t scores = addMatmul(q, *k, f32, /*transposeRhs=*/true, batch, sq, sk);
+
+  SmallVector<int64_t> args = {scores};
+  MemRefType maskType;
+  SmallVector<DimExpr> scoreShape = {b, hkv, g, sq, sk};
+  if (Value mask = op.getMask()) {
+    // The mask is [.., Sq, Sk] against [B, Hq, Sq, Sk]: broadcast, then
+    // split Hq (a mask per head is a view with the heads split).
+    FailureOr<int64_t> full =
+        broadcastView(op, buffers.lookup(mask), {b, DimExpr::of(heads), sq, sk});
+    if (failed(full))
+      return failure();
+    FailureOr<int64_t> view = broadcastView(
+        op, reshapeView(op, *full, scoreShape), scoreShape);
+    if (failed(view))
+      return failure();
+    args.push_back(*view);
+    maskType = memrefTypeOf(*view);
+  }
+  int64_t probabilities = addTemporary(valueType.getElementType(), scoreShape);
+  args.push_back(probabilities);
+  func::FuncOp softmax = kernels::buildAttentionSoftmaxKernel(
+      module, kernelName("attention_softmax"), memrefTypeOf(scores), maskType,
+      memrefTypeOf(probabilities), *op.getEffectiveScale(), op.getCausal(),
+      op.getWindow(), sizes);
+  addLaunch(softmax, {gridAxis({b, hkv, g, sq}, 1), one(), one()}, args);
+
+  int64_t out = addMatmul(probabilities, *v, op.getType().getElementType(),
+                          /*transposeRhs=*/false, batch, sq, dv);
+  buffers[op.getResult()] =
+      reshapeView(op, out, {b, DimExpr::of(heads), sq, dv});
+  return success();
+}
+
 LogicalResult PlanBuilder::visitAttention(AttentionOp op) {
+  if (sizes.unfusedAttention)
+    return visitUnfusedAttention(op);
   auto queryType = cast<RankedTensorType>(op.getQuery().getType());
   auto valueType = cast<RankedTensorType>(op.getValue().getType());
   kernels::AttentionOptions options;
@@ -861,6 +963,7 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
     sizes.attentionN = attentionN;
     sizes.stridedBlock = stridedBlock;
     sizes.separateMatmulEpilogue = separateMatmulEpilogue;
+    sizes.unfusedAttention = unfusedAttention;
     SmallVector<func::FuncOp> graphs;
     for (auto function : module.getOps<func::FuncOp>())
       if (!function->hasAttr(tile::TileDialect::getKernelAttrName()) &&

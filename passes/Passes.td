@@ -48,6 +48,9 @@ def Kernelize : Pass<"prism-kernelize", "mlir::ModuleOp"> {
            "Matmuls with a bias or a non-f32 result write the f32 product to "
            "a temporary and an elementwise kernel applies the epilogue (for "
            "targets whose matrix unit cannot run vector code: Ascend's cube)">,
+    Option<"unfusedAttention", "unfused-attention", "bool", "false",
+           "Attention as matmul, softmax, matmul through temporaries instead "
+           "of one flash-attention kernel">,
   ];
   let dependentDialects = ["prism::tile::TileDialect",
                            "mlir::arith::ArithDialect",

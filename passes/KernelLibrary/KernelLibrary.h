@@ -38,6 +38,9 @@ struct TileSizes {
   /// Matmul kernels end at the f32 product; bias and conversion run in a
   /// separate elementwise kernel (the cube/vector split through memory).
   bool separateMatmulEpilogue = false;
+  /// Attention as matmul -> softmax -> matmul through GM temporaries (for
+  /// targets whose matrix unit cannot interleave with vector code).
+  bool unfusedAttention = false;
 
   /// These sizes for a kernel over `operands`.
   TileSizes forOperands(llvm::ArrayRef<mlir::MemRefType> operands) const;
@@ -106,6 +109,17 @@ mlir::func::FuncOp buildMatmulKernel(mlir::ModuleOp module, llvm::StringRef name
                                      mlir::MemRefType output, bool transposeLhs,
                                      bool transposeRhs, mlir::Type accumulator,
                                      const TileSizes &sizes);
+
+/// The softmax of attention scores, for attention computed as two matmuls
+/// around it: P = softmax(scale * S + mask) over the last axis of `scores`
+/// ([..., queries, keys], f32), with causal (bottom-right aligned) and
+/// sliding-window visibility; rows that see no key are zeros. Arguments:
+/// scores, [mask (a view of the scores' shape)], output (the value dtype).
+/// Grid: x = rows.
+mlir::func::FuncOp buildAttentionSoftmaxKernel(
+    mlir::ModuleOp module, llvm::StringRef name, mlir::MemRefType scores,
+    mlir::MemRefType mask, mlir::MemRefType output, double scale, bool causal,
+    std::optional<int64_t> window, const TileSizes &sizes);
 
 /// Rotary embedding. `input` and `output` are rank-5 views
 /// [d0, d1, d2, 2, D/2] of the rank-4 tensors: index 3 picks the member of

@@ -270,4 +270,98 @@ func::FuncOp buildSoftmaxKernel(ModuleOp module, StringRef name,
   return kernel;
 }
 
+func::FuncOp buildAttentionSoftmaxKernel(ModuleOp module, StringRef name,
+                                         MemRefType scores, MemRefType mask,
+                                         MemRefType output, double scale,
+                                         bool causal, std::optional<int64_t> window,
+                                         const TileSizes &sizes) {
+  OpBuilder builder(module.getContext());
+  SmallVector<Type> argTypes = {scores};
+  if (mask)
+    argTypes.push_back(mask);
+  argTypes.push_back(output);
+  func::FuncOp kernel = createKernel(builder, module, name, argTypes);
+  KernelBuilder k(builder, kernel.getLoc());
+  Location loc = kernel.getLoc();
+  Value x = kernel.getArgument(0);
+  Value m = mask ? kernel.getArgument(1) : Value();
+  Value y = kernel.getArgument(mask ? 2 : 1);
+  int64_t rank = scores.getRank();
+  int64_t block = sizes.forOperands({scores, output}).rowBlock;
+  SmallVector<Value> row = rowPosition(k, y, rank);
+  Value keys = k.dim(x, rank - 1), queries = k.dim(x, rank - 2);
+  Value minusInf = k.f32(-std::numeric_limits<double>::infinity());
+  Type index = builder.getIndexType();
+  // Keys this query sees: j <= q + keys - queries (causal, bottom-right
+  // aligned), j > that - window (sliding window); signed: the bound may be
+  // negative when there are more queries than keys.
+  Value last = k.sub(k.add(row[rank - 2], keys), queries);
+
+  auto scoresAt = [&](Value column) {
+    Value s = arith::MulFOp::create(builder, loc, loadChunk(k, x, row, column, rank, block),
+                                    k.splat(k.f32(scale), {block}));
+    if (m)
+      s = arith::AddFOp::create(builder, loc, s,
+                                k.toF32(loadChunk(k, m, row, column, rank, block)));
+    Value columns = arith::AddIOp::create(
+        builder, loc, tile::IotaOp::create(builder, loc, RankedTensorType::get({block}, index)),
+        k.splat(column, {block}));
+    Value visible = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::ult, columns,
+                                          k.splat(keys, {block}));
+    if (causal)
+      visible = arith::AndIOp::create(
+          builder, loc, visible,
+          arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::sle, columns,
+                                k.splat(last, {block})));
+    if (window)
+      visible = arith::AndIOp::create(
+          builder, loc, visible,
+          arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::sgt, columns,
+                                k.splat(k.sub(last, k.index(*window)), {block})));
+    return arith::SelectOp::create(builder, loc, visible, s, k.splat(minusInf, {block}))
+        .getResult();
+  };
+  // exp(s - max) with max = -inf (nothing seen yet) read as 0, so that rows
+  // with no visible key give exp(-inf) = 0, never NaN.
+  auto finite = [&](Value maximum) {
+    Value none = arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OEQ, maximum,
+                                       k.splat(minusInf, {}));
+    return arith::SelectOp::create(builder, loc, none, k.splat(k.f32(0.0), {}), maximum)
+        .getResult();
+  };
+
+  SmallVector<Value> stats = forEachChunk(
+      k, keys, block, {k.splat(minusInf, {}), k.splat(k.f32(0.0), {})},
+      [&](Value column, ValueRange carried) {
+        Value s = scoresAt(column);
+        Value newMax = arith::MaximumFOp::create(builder, loc, carried[0],
+                                                 k.reduce(tile::CombineKind::Max, s, 0));
+        Value shift = finite(newMax);
+        Value correction = math::ExpOp::create(
+            builder, loc, arith::SubFOp::create(builder, loc, carried[0], shift));
+        Value e = math::ExpOp::create(
+            builder, loc, arith::SubFOp::create(builder, loc, s, k.broadcast(shift, {block})));
+        Value sum = arith::AddFOp::create(
+            builder, loc, arith::MulFOp::create(builder, loc, carried[1], correction),
+            k.reduce(tile::CombineKind::Sum, e, 0));
+        return SmallVector<Value>{newMax, sum};
+      });
+  Value shift = k.broadcast(finite(stats[0]), {block});
+  // 1 / sum, and 0 for a row that sees no key.
+  Value empty = arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OEQ, stats[1],
+                                      k.splat(k.f32(0.0), {}));
+  Value inverse = arith::SelectOp::create(
+      builder, loc, empty, k.splat(k.f32(0.0), {}),
+      arith::DivFOp::create(builder, loc, k.splat(k.f32(1.0), {}), stats[1]));
+  Value inverseRow = k.broadcast(inverse, {block});
+  forEachChunk(k, keys, block, {}, [&](Value column, ValueRange) {
+    Value e = math::ExpOp::create(
+        builder, loc, arith::SubFOp::create(builder, loc, scoresAt(column), shift));
+    storeChunk(k, arith::MulFOp::create(builder, loc, e, inverseRow), y, row, column, rank);
+    return SmallVector<Value>{};
+  });
+  func::ReturnOp::create(builder, loc);
+  return kernel;
+}
+
 } // namespace prism::kernels

@@ -304,10 +304,7 @@ private:
       return mismatch("dot operands must be loaded from kernel arguments");
     if (lhs->transposed)
       return mismatch("a transposed left operand is not supported on the cube unit yet");
-    if (rhs->transposed == false && a.isBF16())
-      return mismatch("a bf16 right operand stored [K, N] needs a fractal transpose "
-                      "LoadData documents for 16-bit integers and half only; store "
-                      "it [N, K] (transpose_rhs)");
+
     auto splat = loop.getInitArgs()[0].getDefiningOp<tile::SplatOp>();
     auto zero = splat ? splat.getOperand().getDefiningOp<arith::ConstantOp>() : nullptr;
     if (!zero || !isa<FloatAttr>(zero.getValue()) ||
@@ -453,15 +450,20 @@ private:
           "      p.dstNzNStride = 1;\n      p.dstNzMatrixStride = 0;\n"
           "      DataCopy(b1, gm{2}[{4}], p);\n      {1}.EnQue(b1);\n      }\n",
           t, b1, bArg, bRank - 2, bOffset);
+      // LoadData transposes fractals of half (ifTranspose); bf16 takes
+      // LoadDataWithTranspose, documented for it.
+      bool bf16 = element.isBF16();
       os << llvm::formatv(
           "      {{\n      LocalTensor<{0}> b1 = {1}.DeQue<{0}>();\n"
           "      LocalTensor<{0}> b2 = {2}.AllocTensor<{0}>();\n"
-          "      for (int64_t i = 0; i < kb; ++i) {{\n        LoadData2DParams p;\n"
+          "      for (int64_t i = 0; i < kb; ++i) {{\n        {3} p;\n"
           "        p.startIndex = 0;\n        p.repeatTimes = nb;\n        p.srcStride = kb;\n"
-          "        p.dstGap = 0;\n        p.ifTranspose = true;\n"
-          "        LoadData(b2[i * nb * 256], b1[i * 256], p);\n      }\n"
+          "        p.dstGap = 0;\n{4}"
+          "        {5}(b2[i * nb * 256], b1[i * 256], p);\n      }\n"
           "      {1}.FreeTensor(b1);\n      {2}.EnQue(b2);\n      }\n",
-          t, b1, b2);
+          t, b1, b2, bf16 ? "LoadData2dTransposeParams" : "LoadData2DParams",
+          bf16 ? "        p.dstFracGap = 0;\n" : "        p.ifTranspose = true;\n",
+          bf16 ? "LoadDataWithTranspose" : "LoadData");
     }
     os << llvm::formatv(
         "      {{\n      LocalTensor<{0}> a2 = {1}.DeQue<{0}>();\n"

@@ -62,7 +62,7 @@ public:
     // (the cube/vector split through a GM temporary).
     return "elementwise-block=1024 row-block=1024 matmul-m=64 matmul-n=64 "
            "matmul-k=64 attention-m=16 attention-n=16 strided-block=1024 "
-           "separate-matmul-epilogue=1";
+           "separate-matmul-epilogue=1 unfused-attention=1";
   }
 
   llvm::Expected<std::string> writeBinaries(ModuleOp lowered, const TargetSpec &spec,

@@ -743,6 +743,33 @@ __aicore__ inline void LoadData(const LocalTensor<T> &dst, const LocalTensor<T> 
   }
 }
 
+struct LoadData2dTransposeParams {
+  uint16_t startIndex = 0;
+  uint8_t repeatTimes = 0;
+  uint16_t srcStride = 0;
+  uint16_t dstGap = 0;
+  uint16_t dstFracGap = 0;
+};
+
+/// L1 -> L0B, each 16 x 16 fractal transposed (the form documented for
+/// bfloat16_t); modelled as LoadData with ifTranspose (dstFracGap = 0).
+template <typename T>
+__aicore__ inline void LoadDataWithTranspose(const LocalTensor<T> &dst,
+                                             const LocalTensor<T> &src,
+                                             const LoadData2dTransposeParams &p) {
+  static_assert(sizeof(T) == 2, "Prism models LoadDataWithTranspose for 16-bit elements");
+  prism_ascend::checkIn(prism_ascend::l1(), src.GetPhyAddr(), "LoadDataWithTranspose source");
+  prism_ascend::checkIn(prism_ascend::l0b(), dst.GetPhyAddr(), "LoadDataWithTranspose");
+  if (p.dstFracGap != 0 || p.repeatTimes == 0)
+    prism_ascend::fail("LoadDataWithTranspose: only dstFracGap = 0 and 1..255 repeats are modelled");
+  for (int64_t r = 0; r < p.repeatTimes; ++r) {
+    int64_t from = (p.startIndex + r * p.srcStride) * 256, to = r * (1 + p.dstGap) * 256;
+    for (int64_t i = 0; i < 16; ++i)
+      for (int64_t j = 0; j < 16; ++j)
+        dst.SetValue(to + i * 16 + j, src.GetValue(from + j * 16 + i));
+  }
+}
+
 struct MmadParams {
   uint16_t m = 0;
   uint16_t n = 0;
