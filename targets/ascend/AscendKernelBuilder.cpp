@@ -116,14 +116,20 @@ public:
       if (!cube && isa<tile::DotOp, tile::TransposeOp>(op))
         cube = op;
     });
-    if (cube && !isCubeMatmul()) {
+    // f32 dots (and the transposes feeding them) run on the vector unit.
+    bool vectorDots = true;
+    function.walk([&](tile::DotOp dot) {
+      for (Value v : {dot.getLhs(), dot.getRhs(), dot.getAcc()})
+        vectorDots &= cast<RankedTensorType>(v.getType()).getElementType().isF32();
+    });
+    if (cube && !vectorDots && !isCubeMatmul()) {
       return fail(cube, "'")
              << cube->getName() << "' is not supported by the Ascend backend yet ("
              << (cubeMismatch.empty() ? "matmul and attention need the cube unit"
                                       : cubeMismatch)
              << ")";
     }
-    kernel.onCube = cube != nullptr;
+    kernel.onCube = cube != nullptr && !vectorDots;
     for (BlockArgument arg : function.getArguments()) {
       auto memref = dyn_cast<MemRefType>(arg.getType());
       if (!memref)
@@ -288,8 +294,9 @@ private:
     function.walk([&](tile::DotOp) { ++dots; });
     if (dots != 1 || loops != 1 || loop->getParentOp() != function ||
         loop.getNumRegionIterArgs() != 1)
-      return mismatch("only matmul kernels run on the cube unit; attention, which "
-                      "interleaves two products with a softmax, is not emitted yet");
+      return mismatch("the cube unit runs the library's matmul kernels (one dot "
+                      "accumulated over a K loop); the fused attention kernel needs "
+                      "kernelization with unfused-attention");
     auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
     auto dot = yield.getOperand(0).getDefiningOp<tile::DotOp>();
     if (!dot || dot.getAcc() != loop.getRegionIterArgs()[0])
@@ -297,8 +304,8 @@ private:
     Type a = cast<RankedTensorType>(dot.getLhs().getType()).getElementType();
     Type b = cast<RankedTensorType>(dot.getRhs().getType()).getElementType();
     if (a != b || !(a.isF16() || a.isBF16()) || !dot.getType().getElementType().isF32())
-      return mismatch("the cube unit multiplies f16 or bf16 operands into f32 here; "
-                      "cast f32 or i8 operands to bf16");
+      return mismatch("the cube unit multiplies f16 or bf16 into f32 and the vector "
+                      "unit f32: i8 weights and f16 accumulation are not supported yet");
     auto lhs = cubeOperand(dot.getLhs()), rhs = cubeOperand(dot.getRhs());
     if (!lhs || !rhs)
       return mismatch("dot operands must be loaded from kernel arguments");
@@ -568,6 +575,10 @@ private:
       return emitSplat(splat);
     if (auto gather = dyn_cast<tile::GatherOp>(op))
       return emitGather(gather);
+    if (auto dot = dyn_cast<tile::DotOp>(op))
+      return emitVectorDot(dot);
+    if (auto transpose = dyn_cast<tile::TransposeOp>(op))
+      return emitTranspose(transpose);
     if (auto iota = dyn_cast<tile::IotaOp>(op)) {
       auto type = cast<RankedTensorType>(iota.getType());
       if (type.getRank() != 1)
@@ -942,6 +953,53 @@ private:
     os << "    }\n    PRISM_SYNC(S_V);\n";
     tiles[gather.getResult()] = out;
     hasCopyIn = true;
+    return success();
+  }
+
+  /// An f32 dot on the vector unit: C[m, :] += A[m, k] * B[k, :], one
+  /// scalar-times-row and one add per (m, k). Correct, not fast: f16/bf16
+  /// dots run on the cube unit instead.
+  LogicalResult emitVectorDot(tile::DotOp dot) {
+    FailureOr<TileValue> a = tileOf(dot, dot.getLhs()), b = tileOf(dot, dot.getRhs()),
+                         acc = tileOf(dot, dot.getAcc());
+    if (failed(a) || failed(b) || failed(acc))
+      return failure();
+    int64_t m = a->shape[0], k = a->shape[1], n = b->shape[1];
+    if ((n * 4) % chip.ubAlignment)
+      return fail(dot, "f32 dots need rows of whole 32-byte blocks (N a multiple of 8)");
+    TileValue out = newTile(acc->element, acc->shape);
+    TileValue row = newTile(acc->element, {n});
+    copyLocal(out, *acc);
+    os << "    PRISM_SYNC(V_S);\n";
+    os << llvm::formatv("    for (int64_t m = 0; m < {0}; ++m)\n"
+                        "      for (int64_t k = 0; k < {1}; ++k) {{\n"
+                        "        const float a = {2}.GetValue(m * {1} + k);\n"
+                        "        Muls({3}, {4}[k * {5}], a, {5});\n"
+                        "        Add({6}[m * {5}], {6}[m * {5}], {3}, {5});\n      }\n",
+                        m, k, a->tensor, row.tensor, b->tensor, n, out.tensor);
+    tiles[dot.getResult()] = out;
+    hasCompute = true;
+    return success();
+  }
+
+  /// A 2-D transpose on the scalar unit.
+  LogicalResult emitTranspose(tile::TransposeOp op) {
+    FailureOr<TileValue> in = tileOf(op, op.getInput());
+    if (failed(in))
+      return failure();
+    if (in->shape.size() != 2)
+      return fail(op, "only 2-D transposes are supported by the Ascend backend yet");
+    auto type = cast<RankedTensorType>(op.getType());
+    TileValue out = newTile(type.getElementType(), type.getShape());
+    int64_t rows = in->shape[0], columns = in->shape[1];
+    os << "    PRISM_SYNC(V_S);\n";
+    os << llvm::formatv("    for (int64_t i = 0; i < {0}; ++i)\n"
+                        "      for (int64_t j = 0; j < {1}; ++j)\n"
+                        "        {2}.SetValue(j * {0} + i, {3}.GetValue(i * {1} + j));\n",
+                        rows, columns, out.tensor, in->tensor);
+    os << "    PRISM_SYNC(S_V);\n";
+    tiles[op.getResult()] = out;
+    hasCompute = true;
     return success();
   }
 

@@ -57,11 +57,13 @@ public:
   std::string getKernelizeOptions(const TargetSpec &) const override {
     // Rows of 1024 elements: every library kernel the backend supports
     // fits the 910B's 192 KB UB with its queues double-buffered.
-    // Matmuls: 64 x 64 x 64 blocks on the cube unit (L0A/L0B 8 KB, L0C
-    // 16 KB per buffer), their bias and conversion in a vector kernel
-    // (the cube/vector split through a GM temporary).
-    return "elementwise-block=1024 row-block=1024 matmul-m=64 matmul-n=64 "
-           "matmul-k=64 attention-m=16 attention-n=16 strided-block=1024 "
+    // Matmuls: 32 x 32 x 32 blocks, small enough for the f32 dots the
+    // vector unit runs to fit UB (about 60 KB) and for the cube's L0
+    // buffers (2 KB of L0A/L0B, 4 KB of L0C each); their bias and
+    // conversion in a vector kernel (the cube/vector split through a GM
+    // temporary).
+    return "elementwise-block=1024 row-block=1024 matmul-m=32 matmul-n=32 "
+           "matmul-k=32 attention-m=16 attention-n=16 strided-block=1024 "
            "separate-matmul-epilogue=1 unfused-attention=1";
   }
 

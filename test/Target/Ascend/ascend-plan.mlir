@@ -81,13 +81,14 @@ func.func @too_big(%x: memref<?xf32, strided<[1], offset: ?>>) attributes {tile.
 
 // -----
 
-// Dots need the cube unit, which the backend does not drive yet.
+// A dot outside the matmul kernel's shape (one dot accumulated over a K
+// loop) cannot run on the cube unit.
 func.func @dot(%a: memref<?x?xf16, strided<[?, 1], offset: ?>>) attributes {tile.kernel} {
   %c0 = arith.constant 0 : index
   %x = tile.load %a[%c0, %c0] : memref<?x?xf16, strided<[?, 1], offset: ?>> -> tensor<16x16xf16>
   %z = arith.constant 0.0 : f32
   %acc = tile.splat %z : tensor<16x16xf32>
-  // expected-error @+1 {{cannot emit Ascend C: 'tile.dot' is not supported by the Ascend backend yet (matmul and attention need the cube unit)}}
+  // expected-error @+1 {{cannot emit Ascend C: 'tile.dot' is not supported by the Ascend backend yet (the cube unit runs the library's matmul kernels (one dot accumulated over a K loop); the fused attention kernel needs kernelization with unfused-attention)}}
   %r = tile.dot %x, %x, %acc : tensor<16x16xf16>, tensor<16x16xf16> -> tensor<16x16xf32>
   return
 }

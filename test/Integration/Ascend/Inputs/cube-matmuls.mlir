@@ -1,6 +1,6 @@
 // Matmuls for Ascend's cube unit: Linear layers ([N, K] weights, bf16, with
 // a bias), [K, N] f16 operands, batches, and sizes that leave partial
-// 64 x 64 x 64 blocks in every dimension.
+// 32 x 32 x 32 blocks in every dimension.
 func.func @linear_bias_bf16(%x: tensor<1x?x200xbf16>, %w: tensor<150x200xbf16>, %b: tensor<150xf32>) -> tensor<1x?x150xbf16> {
   %0 = prism.matmul %x, %w bias(%b : tensor<150xf32>) transpose_rhs : tensor<1x?x200xbf16>, tensor<150x200xbf16>
   return %0 : tensor<1x?x150xbf16>
