@@ -188,10 +188,16 @@ bool Bundle::upload(const HostTensor &host, HostTensor &device,
 
 bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
                  std::vector<HostTensor> &outputs, std::string &error,
-                 bool outputsOnDevice) const {
+                 bool outputsOnDevice, const std::vector<HostTensor> *provided) const {
   const FunctionPlan *plan = function(name);
   if (!plan) {
     error = "the bundle has no function '" + name + "'";
+    return false;
+  }
+  if (provided && provided->size() != plan->outputBuffers.size()) {
+    error = "'" + name + "' has " + std::to_string(plan->outputBuffers.size()) +
+            " outputs, but memory for " + std::to_string(provided->size()) +
+            " was given";
     return false;
   }
   if (inputs.size() != plan->inputs.size()) {
@@ -267,7 +273,23 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
       HostTensor &t = temporaries[id];
       t.dtype = b.dtype;
       t.shape = sizes;
-      if (!allocate(t))
+      // An output the caller gave memory for (host bundles).
+      const HostTensor *given = nullptr;
+      if (provided && onHost)
+        for (size_t o = 0; o < plan->outputBuffers.size(); ++o)
+          if (plan->outputBuffers[o] == static_cast<int64_t>(id) && (*provided)[o].data) {
+            given = &(*provided)[o];
+            if (given->dtype != t.dtype || given->shape != t.shape) {
+              error = "output " + std::to_string(o) + " of '" + name + "' is " + t.dtype +
+                      formatShape(t.shape) + ", but the memory given for it is " +
+                      given->dtype + formatShape(given->shape);
+              return false;
+            }
+          }
+      if (given) {
+        t.storage = nullptr;
+        t.data = given->data;
+      } else if (!allocate(t))
         return false;
       buffers[id] = StridedBuffer::contiguous(temporaries[id].data, sizes);
     } else {

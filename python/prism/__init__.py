@@ -84,7 +84,10 @@ class CompiledFunction:
         """[(dtype, shape)] with -1 for dynamic dimensions."""
         return self._bundle.inputs(self.name)
 
-    def __call__(self, *arrays):
+    def __call__(self, *arrays, out=None):
+        """Runs on numpy arrays (or CPU DLPack tensors). `out`: an array
+        per output (a tuple, or one array for one output) that the kernels
+        write into, instead of new arrays; dtypes and shapes must match."""
         signature = self.inputs
         if len(arrays) != len(signature):
             raise PrismError(f"'{self.name}' takes {len(signature)} inputs, "
@@ -114,8 +117,25 @@ class CompiledFunction:
                 array = array.view(np.uint16)
             prepared.append(array)
             dtypes.append(given)
-        outputs = self._bundle.run(self.name, prepared, dtypes)
-        return tuple(_from_storage(d, a) for d, a in outputs)
+        outs = out_storage = out_dtypes = None
+        if out is not None:
+            outs = list(out) if isinstance(out, (tuple, list)) else [out]
+            out_storage, out_dtypes = [], []
+            for i, o in enumerate(outs):
+                if not isinstance(o, np.ndarray):
+                    raise PrismError(f"out[{i}] must be a numpy array, got "
+                                     f"{type(o).__name__}")
+                out_dtypes.append(_prism_dtype(o))
+                out_storage.append(o.view(np.uint16) if out_dtypes[-1] == "bf16" else o)
+        outputs = self._bundle.run(self.name, prepared, dtypes, out_storage, out_dtypes)
+        if outs is None:
+            return tuple(_from_storage(d, a) for d, a in outputs)
+        # Outputs the kernels could not write in place (an output that is
+        # an input, a GPU bundle) are copied into the given arrays.
+        for given, (d, a) in zip(out_storage, outputs):
+            if a.__array_interface__["data"][0] != given.__array_interface__["data"][0]:
+                np.copyto(given, a)
+        return tuple(outs)
 
     def save(self, path):
         """Copies the bundle to `path` (a directory)."""

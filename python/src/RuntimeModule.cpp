@@ -12,6 +12,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <optional>
+
 namespace py = pybind11;
 using namespace prism::runtime;
 
@@ -59,9 +61,27 @@ struct PyBundle {
   /// Python layer maps numpy / ml_dtypes dtypes to names and checks
   /// contiguity). Returns [(dtype, array of the storage type)].
   py::list run(const std::string &name, const std::vector<py::array> &arrays,
-               const std::vector<std::string> &dtypes) {
+               const std::vector<std::string> &dtypes,
+               std::optional<std::vector<py::array>> outs,
+               std::optional<std::vector<std::string>> outDtypes) {
     if (arrays.size() != dtypes.size())
       raise("internal: one dtype per array");
+    // Memory for the outputs, written by the kernels directly (host
+    // bundles); checked against the outputs' dtype and shape.
+    std::vector<HostTensor> provided;
+    if (outs) {
+      for (size_t i = 0; i < outs->size(); ++i) {
+        py::array &a = (*outs)[i];
+        if (!(a.flags() & py::array::c_style) || !a.writeable())
+          raise("out[" + std::to_string(i) + "] must be a writable C-contiguous array");
+        HostTensor t;
+        t.dtype = (*outDtypes)[i];
+        for (py::ssize_t d = 0; d < a.ndim(); ++d)
+          t.shape.push_back(a.shape(d));
+        t.data = a.mutable_data();
+        provided.push_back(std::move(t));
+      }
+    }
     std::vector<HostTensor> inputs;
     for (size_t i = 0; i < arrays.size(); ++i) {
       const py::array &a = arrays[i];
@@ -83,7 +103,8 @@ struct PyBundle {
     bool ok;
     {
       py::gil_scoped_release release; // kernels may run for a while
-      ok = bundle->run(name, inputs, outputs, error);
+      ok = bundle->run(name, inputs, outputs, error, /*outputsOnDevice=*/false,
+                       outs ? &provided : nullptr);
     }
     if (!ok)
       raise(error);
@@ -120,5 +141,6 @@ PYBIND11_MODULE(_runtime, m) {
       .def_property_readonly("functions", &PyBundle::functions)
       .def("inputs", [](const PyBundle &b, const std::string &n) { return b.signature(n, false); })
       .def("outputs", [](const PyBundle &b, const std::string &n) { return b.signature(n, true); })
-      .def("run", &PyBundle::run, py::arg("name"), py::arg("arrays"), py::arg("dtypes"));
+      .def("run", &PyBundle::run, py::arg("name"), py::arg("arrays"), py::arg("dtypes"),
+           py::arg("outs") = py::none(), py::arg("out_dtypes") = py::none());
 }

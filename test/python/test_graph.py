@@ -230,3 +230,27 @@ def test_graph_on_ascend_emulation():
     g2.output(g2.matmul(a2, b2))
     with pytest.raises(prism.PrismError, match="i8 weights .* not supported yet"):
         prism.compile(g2, target="ascend")
+
+
+def test_outputs_written_into_given_arrays():
+    g = prism.Graph("two")
+    x = g.input("x", ("n", 64))
+    w = g.input("w", (64,), "bf16")
+    g.output(g.exp(x), g.cast(g.rms_norm(x, g.cast(w, "f32"), eps=1e-6), "bf16"))
+    f = prism.compile(g)
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((7, 64)).astype(np.float32)
+    b = rng.standard_normal(64).astype(ml_dtypes.bfloat16)
+    fresh = f(a, b)
+    y0 = np.full((7, 64), np.nan, np.float32)
+    y1 = np.zeros((7, 64), ml_dtypes.bfloat16)
+    result = f(a, b, out=(y0, y1))
+    assert result[0] is y0 and result[1] is y1
+    np.testing.assert_array_equal(y0, fresh[0])
+    np.testing.assert_array_equal(y1.view(np.uint16), fresh[1].view(np.uint16))
+    with pytest.raises(prism.PrismError, match=r"output 0 of 'two' is f32\[7, 64\], but the memory given for it is f32\[7, 63\]"):
+        f(a, b, out=(np.zeros((7, 63), np.float32), y1))
+    with pytest.raises(prism.PrismError, match=r"has 2 outputs, but memory for 1 was given"):
+        f(a, b, out=y0)
+    with pytest.raises(prism.PrismError, match=r"out\[0\] must be a numpy array"):
+        f(a, b, out=([0.0], y1))

@@ -172,10 +172,13 @@ public:
   /// needs (reshape divisibility); reports a clear error otherwise.
   /// Inputs may be on the device (onDevice); with `outputsOnDevice` the
   /// outputs stay there too (for a GPU target), otherwise they are copied
-  /// to host memory.
+  /// to host memory. `provided` (host bundles): memory for the outputs,
+  /// one tensor per output (null data: allocate it), checked against the
+  /// computed dtype and shape; the kernels write into it directly.
   bool run(const std::string &name, const std::vector<HostTensor> &inputs,
            std::vector<HostTensor> &outputs, std::string &error,
-           bool outputsOnDevice = false) const;
+           bool outputsOnDevice = false,
+           const std::vector<HostTensor> *provided = nullptr) const;
 
   /// A copy of a host tensor in the memory the bundle's kernels use (the
   /// tensor itself for a host target).
