@@ -76,15 +76,7 @@ Value AmdMatrixCoreLowering::emit(ConversionPatternRewriter &rewriter,
   };
 
   auto fragmentType = VectorType::get({resultElements}, f32);
-  for (int64_t i = 0; i * waves < tiles; ++i) {
-    // Tile number wave + i * waves, if it exists: a wave without a tile
-    // here skips the whole block (no barrier inside).
-    Value tileIndex = add(waveIndex, c(i * waves));
-    Value exists = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult,
-                                         tileIndex, c(tiles));
-    auto ifOp = scf::IfOp::create(rewriter, loc, exists, /*withElseRegion=*/false);
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  forEachGroupTile(rewriter, loc, waveIndex, waves, tiles, [&](Value tileIndex) {
     Value row0 = mul(arith::DivUIOp::create(rewriter, loc, tileIndex, c(tilesN)), 16);
     Value col0 = mul(arith::RemUIOp::create(rewriter, loc, tileIndex, c(tilesN)), 16);
     Value aRow = add(row0, lane16), bColumn = add(col0, lane16);
@@ -114,13 +106,8 @@ Value AmdMatrixCoreLowering::emit(ConversionPatternRewriter &rewriter,
       memref::StoreOp::create(rewriter, loc, value, result,
                               ValueRange{add(mul(row, n), bColumn)});
     }
-  }
-  gpu::BarrierOp::create(rewriter, loc);
-  int64_t count = m * n;
-  Value flat = layout.owned(rewriter, loc, count);
-  Value products = readPublished(rewriter, loc, result, flat,
-                                 layout.ownedMask(rewriter, loc, flat, count), f32);
-  return arith::AddFOp::create(rewriter, loc, acc, products);
+  });
+  return addPublishedResult(rewriter, loc, layout, result, acc, m * n);
 }
 
 } // namespace prism::amd

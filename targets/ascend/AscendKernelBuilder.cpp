@@ -397,29 +397,52 @@ private:
     os << llvm::formatv("    for (int64_t {0} = {1}; {0} < {2}; {0} += {3}) {{\n", iv,
                         scalar(loop.getLowerBound()), scalar(loop.getUpperBound()),
                         scalar(loop.getStep()));
+    // GM -> L1 with the ND -> NZ conversion: `rows` x `columns` of argument
+    // `arg` at `offset`, columns of 16 (C0) `stride` rows apart in L1.
+    auto toL1 = [&](StringRef var, StringRef queue, unsigned arg, unsigned rank,
+                    StringRef offset, StringRef rows, StringRef columns,
+                    StringRef c0Stride) {
+      os << llvm::formatv(
+          "      {{\n      LocalTensor<{0}> {1} = {2}.AllocTensor<{0}>();\n"
+          "      Nd2NzParams p;\n      p.ndNum = 1;\n      p.nValue = {3};\n"
+          "      p.dValue = {4};\n      p.srcNdMatrixStride = 0;\n"
+          "      p.srcDValue = stride{5}[{6}];\n      p.dstNzC0Stride = {7};\n"
+          "      p.dstNzNStride = 1;\n      p.dstNzMatrixStride = 0;\n"
+          "      DataCopy({1}, gm{5}[{8}], p);\n      {2}.EnQue({1});\n      }\n",
+          t, var, queue, rows, columns, arg, rank - 2, c0Stride, offset);
+    };
+    // L1 -> L0A / L0B: `loops` LoadData calls of `repeats` fractals each,
+    // `srcStride` fractals apart in L1; `transpose` each fractal.
+    auto toL0 = [&](StringRef from, StringRef fromQueue, StringRef to, StringRef toQueue,
+                    StringRef loops, StringRef repeats, StringRef srcStride,
+                    StringRef dstOffset, StringRef srcOffset, bool transpose) {
+      // LoadData transposes fractals of half (ifTranspose); bf16 takes
+      // LoadDataWithTranspose, documented for it.
+      bool withTranspose = transpose && element.isBF16();
+      os << llvm::formatv(
+          "      {{\n      LocalTensor<{0}> {1} = {2}.DeQue<{0}>();\n"
+          "      LocalTensor<{0}> {3} = {4}.AllocTensor<{0}>();\n"
+          "      for (int64_t i = 0; i < {5}; ++i) {{\n        {6} p;\n"
+          "        p.startIndex = 0;\n        p.repeatTimes = {7};\n"
+          "        p.srcStride = {8};\n        p.dstGap = 0;\n{9}"
+          "        {10}({3}[{11}], {1}[{12}], p);\n      }\n"
+          "      {2}.FreeTensor({1});\n      {4}.EnQue({3});\n      }\n",
+          t, from, fromQueue, to, toQueue, loops,
+          withTranspose ? "LoadData2dTransposeParams" : "LoadData2DParams", repeats,
+          srcStride,
+          withTranspose ? "        p.dstFracGap = 0;\n"
+                        : (transpose ? "        p.ifTranspose = true;\n"
+                                     : "        p.ifTranspose = false;\n"),
+          withTranspose ? "LoadDataWithTranspose" : "LoadData", dstOffset, srcOffset);
+    };
     // A [M, K]: GM -> L1 as NZ (columns of 16), L1 -> L0A as Zz.
     os << "      // A: GM -> L1 (ND -> NZ) -> L0A (Zz)\n";
     std::string aOffset = cubeBlock(lhs.load, "mv", "kv");
     os << "      const int64_t mb = (mv + 15) / 16, kb = (kv + 15) / 16;\n";
     auto aArg = cast<BlockArgument>(lhs.load.getBase()).getArgNumber();
     unsigned aRank = cast<MemRefType>(lhs.load.getBase().getType()).getRank();
-    os << llvm::formatv(
-        "      {{\n      LocalTensor<{0}> a1 = {1}.AllocTensor<{0}>();\n"
-        "      Nd2NzParams p;\n      p.ndNum = 1;\n      p.nValue = mv;\n"
-        "      p.dValue = kv;\n      p.srcNdMatrixStride = 0;\n"
-        "      p.srcDValue = stride{2}[{3}];\n      p.dstNzC0Stride = mb * 16;\n"
-        "      p.dstNzNStride = 1;\n      p.dstNzMatrixStride = 0;\n"
-        "      DataCopy(a1, gm{2}[{4}], p);\n      {1}.EnQue(a1);\n      }\n",
-        t, a1, aArg, aRank - 2, aOffset);
-    os << llvm::formatv(
-        "      {{\n      LocalTensor<{0}> a1 = {1}.DeQue<{0}>();\n"
-        "      LocalTensor<{0}> a2 = {2}.AllocTensor<{0}>();\n"
-        "      for (int64_t i = 0; i < mb; ++i) {{\n        LoadData2DParams p;\n"
-        "        p.startIndex = 0;\n        p.repeatTimes = kb;\n        p.srcStride = mb;\n"
-        "        p.dstGap = 0;\n        p.ifTranspose = false;\n"
-        "        LoadData(a2[i * kb * 256], a1[i * 256], p);\n      }\n"
-        "      {1}.FreeTensor(a1);\n      {2}.EnQue(a2);\n      }\n",
-        t, a1, a2);
+    toL1("a1", a1, aArg, aRank, aOffset, "mv", "kv", "mb * 16");
+    toL0("a1", a1, "a2", a2, "mb", "kb", "mb", "i * kb * 256", "i * 256", false);
     // B: [N, K] storage (a Linear weight; the dot reads it transposed) or
     // [K, N].
     auto bArg = cast<BlockArgument>(rhs.load.getBase()).getArgNumber();
@@ -428,49 +451,14 @@ private:
       os << "      // B stored [N, K]: GM -> L1 (NZ) -> L0B (Zn) without a transpose\n";
       std::string bOffset = cubeBlock(rhs.load, "nv", "kvb");
       os << "      const int64_t nb = (nv + 15) / 16;\n";
-      os << llvm::formatv(
-          "      {{\n      LocalTensor<{0}> b1 = {1}.AllocTensor<{0}>();\n"
-          "      Nd2NzParams p;\n      p.ndNum = 1;\n      p.nValue = nv;\n"
-          "      p.dValue = kvb;\n      p.srcNdMatrixStride = 0;\n"
-          "      p.srcDValue = stride{2}[{3}];\n      p.dstNzC0Stride = nb * 16;\n"
-          "      p.dstNzNStride = 1;\n      p.dstNzMatrixStride = 0;\n"
-          "      DataCopy(b1, gm{2}[{4}], p);\n      {1}.EnQue(b1);\n      }\n",
-          t, b1, bArg, bRank - 2, bOffset);
-      os << llvm::formatv(
-          "      {{\n      LocalTensor<{0}> b1 = {1}.DeQue<{0}>();\n"
-          "      LocalTensor<{0}> b2 = {2}.AllocTensor<{0}>();\n"
-          "      for (int64_t i = 0; i < kb; ++i) {{\n        LoadData2DParams p;\n"
-          "        p.startIndex = 0;\n        p.repeatTimes = nb;\n        p.srcStride = 1;\n"
-          "        p.dstGap = 0;\n        p.ifTranspose = false;\n"
-          "        LoadData(b2[i * nb * 256], b1[i * nb * 256], p);\n      }\n"
-          "      {1}.FreeTensor(b1);\n      {2}.EnQue(b2);\n      }\n",
-          t, b1, b2);
+      toL1("b1", b1, bArg, bRank, bOffset, "nv", "kvb", "nb * 16");
+      toL0("b1", b1, "b2", b2, "kb", "nb", "1", "i * nb * 256", "i * nb * 256", false);
     } else {
       os << "      // B stored [K, N]: GM -> L1 (NZ) -> L0B (Zn) with a fractal transpose\n";
       std::string bOffset = cubeBlock(rhs.load, "kvb", "nv");
       os << "      const int64_t nb = (nv + 15) / 16;\n";
-      os << llvm::formatv(
-          "      {{\n      LocalTensor<{0}> b1 = {1}.AllocTensor<{0}>();\n"
-          "      Nd2NzParams p;\n      p.ndNum = 1;\n      p.nValue = kvb;\n"
-          "      p.dValue = nv;\n      p.srcNdMatrixStride = 0;\n"
-          "      p.srcDValue = stride{2}[{3}];\n      p.dstNzC0Stride = kb * 16;\n"
-          "      p.dstNzNStride = 1;\n      p.dstNzMatrixStride = 0;\n"
-          "      DataCopy(b1, gm{2}[{4}], p);\n      {1}.EnQue(b1);\n      }\n",
-          t, b1, bArg, bRank - 2, bOffset);
-      // LoadData transposes fractals of half (ifTranspose); bf16 takes
-      // LoadDataWithTranspose, documented for it.
-      bool bf16 = element.isBF16();
-      os << llvm::formatv(
-          "      {{\n      LocalTensor<{0}> b1 = {1}.DeQue<{0}>();\n"
-          "      LocalTensor<{0}> b2 = {2}.AllocTensor<{0}>();\n"
-          "      for (int64_t i = 0; i < kb; ++i) {{\n        {3} p;\n"
-          "        p.startIndex = 0;\n        p.repeatTimes = nb;\n        p.srcStride = kb;\n"
-          "        p.dstGap = 0;\n{4}"
-          "        {5}(b2[i * nb * 256], b1[i * 256], p);\n      }\n"
-          "      {1}.FreeTensor(b1);\n      {2}.EnQue(b2);\n      }\n",
-          t, b1, b2, bf16 ? "LoadData2dTransposeParams" : "LoadData2DParams",
-          bf16 ? "        p.dstFracGap = 0;\n" : "        p.ifTranspose = true;\n",
-          bf16 ? "LoadDataWithTranspose" : "LoadData");
+      toL1("b1", b1, bArg, bRank, bOffset, "kvb", "nv", "kb * 16");
+      toL0("b1", b1, "b2", b2, "kb", "nb", "kb", "i * nb * 256", "i * 256", true);
     }
     os << llvm::formatv(
         "      {{\n      LocalTensor<{0}> a2 = {1}.DeQue<{0}>();\n"

@@ -240,6 +240,29 @@ int64_t exchangeBytes(Operation *op, int64_t threads,
   return 0;
 }
 
+void forEachGroupTile(OpBuilder &b, Location loc, Value group, int64_t groups,
+                      int64_t tiles, function_ref<void(Value tileIndex)> body) {
+  for (int64_t round = 0; round * groups < tiles; ++round) {
+    Value tileIndex = arith::AddIOp::create(
+        b, loc, group, tile::indexConstant(b, loc, round * groups));
+    Value exists = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tileIndex,
+                                         tile::indexConstant(b, loc, tiles));
+    auto ifOp = scf::IfOp::create(b, loc, exists, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    body(tileIndex);
+  }
+}
+
+Value addPublishedResult(OpBuilder &b, Location loc, const Layout &layout, Value result,
+                         Value acc, int64_t count) {
+  gpu::BarrierOp::create(b, loc);
+  Value flat = layout.owned(b, loc, count);
+  Value products = readPublished(b, loc, result, flat,
+                                 layout.ownedMask(b, loc, flat, count), b.getF32Type());
+  return arith::AddFOp::create(b, loc, acc, products);
+}
+
 MatrixCoreLowering::~MatrixCoreLowering() = default;
 
 } // namespace prism::gpu_lowering

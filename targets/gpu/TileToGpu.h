@@ -53,6 +53,19 @@ mlir::Value workspaceView(mlir::OpBuilder &b, mlir::Operation *user,
 mlir::Value readPublished(mlir::OpBuilder &b, mlir::Location loc, mlir::Value view,
                           mlir::Value indices, mlir::Value mask, mlir::Type element);
 
+/// Spreads `tiles` matrix-core tiles round-robin over `groups` warps or
+/// waves: for each round, `body(tileIndex)` is emitted inside an scf.if on
+/// tile group + round * groups existing (a group without a tile skips it;
+/// there is no barrier inside).
+void forEachGroupTile(mlir::OpBuilder &b, mlir::Location loc, mlir::Value group,
+                      int64_t groups, int64_t tiles,
+                      llvm::function_ref<void(mlir::Value tileIndex)> body);
+/// After the groups wrote their C tiles to the published f32 `result`
+/// ([m * n]): a barrier, then `acc` plus this thread's elements of it.
+mlir::Value addPublishedResult(mlir::OpBuilder &b, mlir::Location loc,
+                               const Layout &layout, mlir::Value result,
+                               mlir::Value acc, int64_t count);
+
 /// A vendor's lowering of tile.dot onto matrix cores.
 class MatrixCoreLowering {
 public:

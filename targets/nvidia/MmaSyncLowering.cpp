@@ -74,16 +74,8 @@ Value MmaSyncLowering::emit(ConversionPatternRewriter &rewriter, tile::DotOp op,
     return vector::FromElementsOp::create(rewriter, loc, pair, ValueRange{x, y});
   };
 
-  for (int64_t i = 0; i * warps < tiles; ++i) {
-    // Tile number warp + i * warps, if it exists: a warp without a tile
-    // here skips the whole block (no barrier inside).
-    Value tileIndex = add(warp, c(i * warps));
-    Value exists = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult,
-                                         tileIndex, c(tiles));
-    auto ifOp = scf::IfOp::create(rewriter, loc, exists, /*withElseRegion=*/false);
+  forEachGroupTile(rewriter, loc, warp, warps, tiles, [&](Value tileIndex) {
     {
-      OpBuilder::InsertionGuard guard(rewriter);
-      rewriter.setInsertionPoint(ifOp.thenBlock()->getTerminator());
       Value row0 = mul(arith::DivUIOp::create(rewriter, loc, tileIndex, c(tilesN)), 16);
       Value col0 = mul(arith::RemUIOp::create(rewriter, loc, tileIndex, c(tilesN)), 8);
       Value rowA = add(row0, g), rowB = add(row0, add(g, c(8)));
@@ -135,13 +127,8 @@ Value MmaSyncLowering::emit(ConversionPatternRewriter &rewriter, tile::DotOp op,
                                                add(col0, q2))});
       }
     }
-  }
-  gpu::BarrierOp::create(rewriter, loc);
-  int64_t count = m * n;
-  Value flat = layout.owned(rewriter, loc, count);
-  Value products = readPublished(rewriter, loc, result, flat,
-                                 layout.ownedMask(rewriter, loc, flat, count), f32);
-  return arith::AddFOp::create(rewriter, loc, acc, products);
+  });
+  return addPublishedResult(rewriter, loc, layout, result, acc, m * n);
 }
 
 
