@@ -177,10 +177,12 @@ private:
   LogicalResult visitReshape(ReshapeOp op);
   LogicalResult visitMatmul(MatmulOp op);
   /// A batched matmul of two views into a new temporary of `element`
-  /// ([batch..., m, n]), f32 accumulation; with separateMatmulEpilogue and a
-  /// non-f32 result, the f32 product and a conversion kernel.
-  int64_t addMatmul(int64_t lhs, int64_t rhs, Type element, bool transposeRhs,
-                    ArrayRef<DimExpr> batch, DimExpr m, DimExpr n);
+  /// ([batch..., m, n]), f32 accumulation; with separateMatmulEpilogue and
+  /// a bias or a non-f32 result, the f32 product and an elementwise kernel
+  /// for bias + conversion.
+  FailureOr<int64_t> addMatmul(Operation *op, int64_t lhs, int64_t rhs, Value bias,
+                               Type element, bool transposeLhs, bool transposeRhs,
+                               ArrayRef<DimExpr> batch, DimExpr m, DimExpr n);
   LogicalResult visitUnfusedAttention(AttentionOp op);
   LogicalResult visitLayerNorm(LayerNormOp op);
   LogicalResult visitReduce(ReduceOp op);
@@ -516,41 +518,11 @@ LogicalResult PlanBuilder::visitMatmul(MatmulOp op) {
   bool split = sizes.separateMatmulEpilogue && op.getAccumulatorType() == f32 &&
                (op.getBias() || resultType.getElementType() != f32);
   if (split) {
-    // The product in f32, then bias + conversion as an elementwise kernel.
-    int64_t product = addBuffer(BufferRecord{BufferKind::Temporary, f32, shape});
-    func::FuncOp kernel = kernels::buildMatmulKernel(
-        module, kernelName("matmul"), memrefTypeOf(*lhs), memrefTypeOf(*rhs),
-        MemRefType(), memrefTypeOf(product), tl, tr, f32, sizes);
-    addLaunch(kernel,
-              {gridAxis({m}, sizes.matmulM), gridAxis({n}, sizes.matmulN),
-               gridAxis(batch, 1)},
-              {*lhs, *rhs, product});
-    SmallVector<int64_t> args = {product};
-    SmallVector<MemRefType> inputTypes = {memrefTypeOf(product)};
-    if (Value bias = op.getBias()) {
-      FailureOr<int64_t> view = broadcastView(op, buffers.lookup(bias), shape);
-      if (failed(view))
-        return failure();
-      args.push_back(*view);
-      inputTypes.push_back(memrefTypeOf(*view));
-    }
-    int64_t output =
-        addBuffer(BufferRecord{BufferKind::Temporary, resultType.getElementType(), shape});
-    buffers[op.getResult()] = output;
-    args.push_back(output);
-    kernels::TileSizes local = sizes.forOperands(inputTypes);
-    kernels::ElementwiseBody body = [](kernels::KernelBuilder &k, ArrayRef<Value> in) {
-      if (in.size() == 1)
-        return in[0];
-      return arith::AddFOp::create(k.builder(), in[0].getLoc(), in[0], in[1]).getResult();
-    };
-    func::FuncOp epilogue = kernels::buildElementwiseKernel(
-        module, kernelName("matmul_epilogue"), inputTypes, memrefTypeOf(output), body,
-        local);
-    addLaunch(epilogue,
-              {gridAxis(ArrayRef<DimExpr>(shape).take_back(1), local.elementwiseBlock),
-               gridAxis(ArrayRef<DimExpr>(shape).drop_back(1), 1), one()},
-              args);
+    FailureOr<int64_t> output = addMatmul(op, *lhs, *rhs, op.getBias(),
+                                          resultType.getElementType(), tl, tr, batch, m, n);
+    if (failed(output))
+      return failure();
+    buffers[op.getResult()] = *output;
     return success();
   }
   BufferRecord out{BufferKind::Temporary, resultType.getElementType(), shape};
@@ -715,34 +687,49 @@ LogicalResult PlanBuilder::visitEmbedding(EmbeddingOp op) {
   return success();
 }
 
-int64_t PlanBuilder::addMatmul(int64_t lhs, int64_t rhs, Type element,
-                               bool transposeRhs, ArrayRef<DimExpr> batch, DimExpr m,
-                               DimExpr n) {
+FailureOr<int64_t> PlanBuilder::addMatmul(Operation *op, int64_t lhs, int64_t rhs,
+                                          Value bias, Type element, bool transposeLhs,
+                                          bool transposeRhs, ArrayRef<DimExpr> batch,
+                                          DimExpr m, DimExpr n) {
   Type f32 = Float32Type::get(module.getContext());
   SmallVector<DimExpr> shape(batch.begin(), batch.end());
   shape.push_back(m);
   shape.push_back(n);
-  bool split = sizes.separateMatmulEpilogue && element != f32;
+  bool split = sizes.separateMatmulEpilogue && (bias || element != f32);
   int64_t product = addTemporary(split ? f32 : element, shape);
   func::FuncOp kernel = kernels::buildMatmulKernel(
       module, kernelName("matmul"), memrefTypeOf(lhs), memrefTypeOf(rhs), MemRefType(),
-      memrefTypeOf(product), /*transposeLhs=*/false, transposeRhs, f32, sizes);
+      memrefTypeOf(product), transposeLhs, transposeRhs, f32, sizes);
   addLaunch(kernel,
             {gridAxis({m}, sizes.matmulM), gridAxis({n}, sizes.matmulN),
              gridAxis(batch, 1)},
             {lhs, rhs, product});
   if (!split)
     return product;
+  // Bias + conversion of the f32 product, elementwise.
+  SmallVector<int64_t> args = {product};
+  SmallVector<MemRefType> inputTypes = {memrefTypeOf(product)};
+  if (bias) {
+    FailureOr<int64_t> view = broadcastView(op, buffers.lookup(bias), shape);
+    if (failed(view))
+      return failure();
+    args.push_back(*view);
+    inputTypes.push_back(memrefTypeOf(*view));
+  }
   int64_t output = addTemporary(element, shape);
-  kernels::TileSizes local = sizes.forOperands({memrefTypeOf(product)});
-  func::FuncOp convert = kernels::buildElementwiseKernel(
-      module, kernelName("matmul_epilogue"), {memrefTypeOf(product)},
-      memrefTypeOf(output),
-      [](kernels::KernelBuilder &, ArrayRef<Value> in) { return in[0]; }, local);
-  addLaunch(convert,
+  args.push_back(output);
+  kernels::TileSizes local = sizes.forOperands(inputTypes);
+  kernels::ElementwiseBody body = [](kernels::KernelBuilder &k, ArrayRef<Value> in) {
+    if (in.size() == 1)
+      return in[0];
+    return arith::AddFOp::create(k.builder(), in[0].getLoc(), in[0], in[1]).getResult();
+  };
+  func::FuncOp epilogue = kernels::buildElementwiseKernel(
+      module, kernelName("matmul_epilogue"), inputTypes, memrefTypeOf(output), body, local);
+  addLaunch(epilogue,
             {gridAxis(ArrayRef<DimExpr>(shape).take_back(1), local.elementwiseBlock),
              gridAxis(ArrayRef<DimExpr>(shape).drop_back(1), 1), one()},
-            {product, output});
+            args);
   return output;
 }
 
@@ -775,9 +762,12 @@ LogicalResult PlanBuilder::visitUnfusedAttention(AttentionOp op) {
     return failure();
   SmallVector<DimExpr> batch = {b, hkv, g};
   Type f32 = Float32Type::get(op.getContext());
-  int64_t scores = addMatmul(q, *k, f32, /*transposeRhs=*/true, batch, sq, sk);
+  FailureOr<int64_t> scores = addMatmul(op, q, *k, Value(), f32, /*transposeLhs=*/false,
+                                        /*transposeRhs=*/true, batch, sq, sk);
+  if (failed(scores))
+    return failure();
 
-  SmallVector<int64_t> args = {scores};
+  SmallVector<int64_t> args = {*scores};
   MemRefType maskType;
   SmallVector<DimExpr> scoreShape = {b, hkv, g, sq, sk};
   if (Value mask = op.getMask()) {
@@ -797,15 +787,17 @@ LogicalResult PlanBuilder::visitUnfusedAttention(AttentionOp op) {
   int64_t probabilities = addTemporary(valueType.getElementType(), scoreShape);
   args.push_back(probabilities);
   func::FuncOp softmax = kernels::buildAttentionSoftmaxKernel(
-      module, kernelName("attention_softmax"), memrefTypeOf(scores), maskType,
+      module, kernelName("attention_softmax"), memrefTypeOf(*scores), maskType,
       memrefTypeOf(probabilities), *op.getEffectiveScale(), op.getCausal(),
       op.getWindow(), sizes);
   addLaunch(softmax, {gridAxis({b, hkv, g, sq}, 1), one(), one()}, args);
 
-  int64_t out = addMatmul(probabilities, *v, op.getType().getElementType(),
-                          /*transposeRhs=*/false, batch, sq, dv);
-  buffers[op.getResult()] =
-      reshapeView(op, out, {b, DimExpr::of(heads), sq, dv});
+  FailureOr<int64_t> out =
+      addMatmul(op, probabilities, *v, Value(), op.getType().getElementType(),
+                /*transposeLhs=*/false, /*transposeRhs=*/false, batch, sq, dv);
+  if (failed(out))
+    return failure();
+  buffers[op.getResult()] = reshapeView(op, *out, {b, DimExpr::of(heads), sq, dv});
   return success();
 }
 

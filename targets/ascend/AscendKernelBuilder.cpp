@@ -343,21 +343,25 @@ private:
 
   /// C++ of the GM offset of a load's block and of its row pitch, and the
   /// valid rows and columns (declared as `rows`, `columns`).
-  std::string cubeBlock(tile::LoadOp load, StringRef rows, StringRef columns) {
-    auto arg = cast<BlockArgument>(load.getBase());
-    unsigned a = arg.getArgNumber(), rank = cast<MemRefType>(arg.getType()).getRank();
-    auto shape = cast<RankedTensorType>(load.getType()).getShape();
+  std::string cubeBlock(Value base, ValueRange indices, ArrayRef<int64_t> shape,
+                        StringRef rows, StringRef columns, StringRef indent) {
+    unsigned a = cast<BlockArgument>(base).getArgNumber();
+    unsigned rank = cast<MemRefType>(base.getType()).getRank();
     SmallVector<std::string> index;
-    for (Value i : load.getIndices())
+    for (Value i : indices)
       index.push_back(scalar(i));
     std::string offset = llvm::formatv("offset{0}", a).str();
     for (unsigned d = 0; d < rank; ++d)
       offset += llvm::formatv(" + {0} * stride{1}[{2}]", index[d], a, d).str();
-    os << llvm::formatv("      const int64_t {0} = prism_extent(size{1}[{2}] - {3}, {4});\n",
-                        rows, a, rank - 2, index[rank - 2], shape[rank - 2]);
-    os << llvm::formatv("      const int64_t {0} = prism_extent(size{1}[{2}] - {3}, {4});\n",
-                        columns, a, rank - 1, index[rank - 1], shape[rank - 1]);
+    for (auto [name, d] : {std::pair<StringRef, unsigned>{rows, rank - 2}, {columns, rank - 1}})
+      os << llvm::formatv("{0}const int64_t {1} = prism_extent(size{2}[{3}] - {4}, {5});\n",
+                          indent, name, a, d, index[d], shape[d]);
     return offset;
+  }
+  std::string cubeBlock(tile::LoadOp load, StringRef rows, StringRef columns) {
+    return cubeBlock(load.getBase(), load.getIndices(),
+                     cast<RankedTensorType>(load.getType()).getShape(), rows, columns,
+                     "      ");
   }
 
   LogicalResult emitCubeOp(Operation *op) {
@@ -481,22 +485,14 @@ private:
   LogicalResult emitCubeStore() {
     auto arg = cast<BlockArgument>(cubeStore.getBase());
     unsigned a = arg.getArgNumber(), rank = cast<MemRefType>(arg.getType()).getRank();
-    auto shape = cast<RankedTensorType>(cubeStore.getValue().getType()).getShape();
-    SmallVector<std::string> index;
-    for (Value i : cubeStore.getIndices())
-      index.push_back(scalar(i));
-    std::string offset = llvm::formatv("offset{0}", a).str();
-    for (unsigned d = 0; d < rank; ++d)
-      offset += llvm::formatv(" + {0} * stride{1}[{2}]", index[d], a, d).str();
     os << "    // C: L0C (NZ) -> GM (ND) through the fixpipe\n    {\n";
     os << llvm::formatv("    LocalTensor<float> acc = {0}.DeQue<float>();\n", cubeAccumulator);
-    os << llvm::formatv("    const int64_t mo = prism_extent(size{0}[{1}] - {2}, {3});\n", a,
-                        rank - 2, index[rank - 2], shape[rank - 2]);
-    os << llvm::formatv("    const int64_t no = prism_extent(size{0}[{1}] - {2}, {3});\n", a,
-                        rank - 1, index[rank - 1], shape[rank - 1]);
+    std::string offset = cubeBlock(
+        cubeStore.getBase(), cubeStore.getIndices(),
+        cast<RankedTensorType>(cubeStore.getValue().getType()).getShape(), "mo", "no", "    ");
     os << llvm::formatv(
         "    if (mo > 0 && no > 0) {{\n      FixpipeParamsV220 p;\n      p.nSize = no;\n"
-        "      p.mSize = mo;\n      p.srcStride = (mo < 2 ? 2 : mo) + 15 - ((mo < 2 ? 2 : mo) + 15) % 16;\n"
+        "      p.mSize = mo;\n      p.srcStride = ((mo < 2 ? 2 : mo) + 15) / 16 * 16; // L0C's rows, as Mmad laid them\n"
         "      p.dstStride = stride{0}[{1}];\n      p.ndNum = 1;\n"
         "      Fixpipe<float, float, CFG_ROW_MAJOR>(gm{0}[{2}], acc, p);\n    }\n",
         a, rank - 2, offset);
@@ -721,33 +717,42 @@ private:
     return b;
   }
 
-  /// Declares the extents of the block inside argument `arg` (e<d> for
-  /// every dimension), then opens one loop per leading dimension over the
-  /// rows that exist; returns the C++ of the UB row offset and of the GM
-  /// element offset of row (r0, r1, ...), and the number of loops opened.
-  std::tuple<std::string, std::string, size_t>
-  openRows(unsigned arg, const BlockND &b, StringRef tag, std::string &full) {
-    size_t rank = b.shape.size();
-    SmallVector<std::string> extents;
-    full.clear();
-    for (size_t d = 0; d < rank; ++d) {
+  /// Declares the extents of the block inside argument `arg` (<tag>_e<d>,
+  /// the rows or columns of dimension d that exist); returns the C++
+  /// condition that the whole block exists.
+  std::string declareExtents(unsigned arg, const BlockND &b, StringRef tag) {
+    std::string full;
+    for (size_t d = 0; d < b.shape.size(); ++d) {
       std::string e = (tag + "_e" + Twine(d)).str();
       os << llvm::formatv("    const int64_t {0} = prism_extent(size{1}[{2}] - {3}, {4});\n", e,
                           arg, d, b.index[d], b.shape[d]);
-      extents.push_back(e);
       full += (d ? " && " : "") + e + " == " + std::to_string(b.shape[d]);
     }
-    std::string ubRow = "0", gm = llvm::formatv("offset{0}", arg).str();
-    os << llvm::formatv("    if ({0} > 0)\n", extents.back());
-    for (size_t d = 0; d + 1 < rank; ++d) {
+    return full;
+  }
+
+  /// Opens one loop (<tag>_r<d>) per dimension over what exists of the
+  /// block: per leading dimension when moving whole `rows` (guarded by the
+  /// row having columns), else per dimension (element by element). Returns
+  /// the C++ of the UB offset (of the row, or of the element) and of the GM
+  /// element offset.
+  std::pair<std::string, std::string> openLoops(unsigned arg, const BlockND &b,
+                                                StringRef tag, bool rows) {
+    size_t rank = b.shape.size(), loops = rows ? rank - 1 : rank;
+    if (rows)
+      os << llvm::formatv("    if ({0}_e{1} > 0)\n", tag, rank - 1);
+    std::string ub = "0", gm = llvm::formatv("offset{0}", arg).str();
+    for (size_t d = 0; d < loops; ++d) {
       std::string r = (tag + "_r" + Twine(d)).str();
-      os << llvm::formatv("    for (int64_t {0} = 0; {0} < {1}; ++{0})\n", r, extents[d]);
-      ubRow = "(" + ubRow + ") * " + std::to_string(b.shape[d]) + " + " + r;
+      os << llvm::formatv("    for (int64_t {0} = 0; {0} < {1}_e{2}; ++{0})\n", r, tag, d);
+      ub = "(" + ub + ") * " + std::to_string(b.shape[d]) + " + " + r;
       gm += llvm::formatv(" + ({0} + {1}) * stride{2}[{3}]", b.index[d], r, arg, d).str();
     }
-    ubRow = "(" + ubRow + ") * " + std::to_string(b.columns());
-    gm += " + " + b.index.back();
-    return {ubRow, gm, rank - 1};
+    if (rows) {
+      ub = "(" + ub + ") * " + std::to_string(b.columns());
+      gm += " + " + b.index.back();
+    }
+    return {ub, gm};
   }
 
   LogicalResult emitLoad(tile::LoadOp load) {
@@ -763,7 +768,7 @@ private:
     std::string pad = load.getPadding() ? "static_cast<" + t + ">(" + scalar(load.getPadding()) + ")"
                                         : "static_cast<" + t + ">(0)";
     if (b->scalar)
-      return emitScalarLoad(load, arg, *b, t, pad);
+      return emitScalarLoad(load, arg, *b, pad);
     std::string queue = newQueue("VECIN", type.getElementType(), type.getShape());
     TileValue value = newTile(type.getElementType(), type.getShape());
     std::string tag = fresh("ld");
@@ -771,18 +776,10 @@ private:
     os << "    // copy-in: " << describe(type.getElementType(), type.getShape())
        << " from argument " << arg << "\n    {\n";
     os << llvm::formatv("    LocalTensor<{0}> in = {1}.AllocTensor<{0}>();\n", t, queue);
-    std::string full;
-    // The extents first (openRows prints them), then the padding.
-    std::string saved = body;
-    auto [ubRow, gm, loops] = openRows(arg, *b, tag, full);
-    (void)loops;
-    std::string rows = body.substr(saved.size());
-    body = saved;
-    size_t split = rows.find("    if (");
-    os << rows.substr(0, split);
+    std::string full = declareExtents(arg, *b, tag);
     os << llvm::formatv("    if (!({0})) {{ Duplicate(in, {1}, {2}); PRISM_SYNC(V_MTE2); }\n",
                         full, pad, count);
-    os << rows.substr(split);
+    auto [ubRow, gm] = openLoops(arg, *b, tag, /*rows=*/true);
     os << llvm::formatv(
         "        DataCopyPad(in[{0}], gm{1}[{2}], DataCopyExtParams{{1, "
         "static_cast<uint32_t>({3}_e{4} * {5}), 0, 0, 0}, DataCopyPadExtParams<{6}>{{true, 0, "
@@ -821,9 +818,8 @@ private:
     os << llvm::formatv("    DataCopy(out, {0}, {1});\n", value->tensor, count);
     os << llvm::formatv("    {0}.EnQue(out);\n    }\n    {{\n", queue);
     os << llvm::formatv("    LocalTensor<{0}> out = {1}.DeQue<{0}>();\n", t, queue);
-    std::string full;
-    auto [ubRow, gm, loops] = openRows(arg, *b, tag, full);
-    (void)loops;
+    declareExtents(arg, *b, tag);
+    auto [ubRow, gm] = openLoops(arg, *b, tag, /*rows=*/true);
     os << llvm::formatv("        DataCopyPad(gm{0}[{1}], out[{2}], DataCopyExtParams{{1, "
                         "static_cast<uint32_t>({3}_e{4} * {5}), 0, 0, 0});\n",
                         arg, gm, ubRow, tag, b->shape.size() - 1, elementBytes);
@@ -832,54 +828,23 @@ private:
     return success();
   }
 
-  /// Opens one loop per dimension over the elements of the block that
-  /// exist; returns the C++ of the UB element index and of the GM element
-  /// offset of element (r0, r1, ...) and the number of loops opened.
-  std::pair<std::string, std::string> openElements(unsigned arg, const BlockND &b,
-                                                   StringRef tag, std::string &full) {
-    size_t rank = b.shape.size();
-    full.clear();
-    SmallVector<std::string> extents;
-    for (size_t d = 0; d < rank; ++d) {
-      std::string e = (tag + "_e" + Twine(d)).str();
-      os << llvm::formatv("    const int64_t {0} = prism_extent(size{1}[{2}] - {3}, {4});\n", e,
-                          arg, d, b.index[d], b.shape[d]);
-      extents.push_back(e);
-      full += (d ? " && " : "") + e + " == " + std::to_string(b.shape[d]);
-    }
-    std::string ub = "0", gm = llvm::formatv("offset{0}", arg).str();
-    for (size_t d = 0; d < rank; ++d) {
-      std::string r = (tag + "_r" + Twine(d)).str();
-      os << llvm::formatv("    for (int64_t {0} = 0; {0} < {1}; ++{0})\n", r, extents[d]);
-      ub = "(" + ub + ") * " + std::to_string(b.shape[d]) + " + " + r;
-      gm += llvm::formatv(" + ({0} + {1}) * stride{2}[{3}]", b.index[d], r, arg, d).str();
-    }
-    return {ub, gm};
-  }
-
   /// A load of a strided view or of rows narrower than 32 bytes: element by
   /// element from GM into the tile's buffer on the scalar unit.
   LogicalResult emitScalarLoad(tile::LoadOp load, unsigned arg, const BlockND &b,
-                               StringRef t, StringRef pad) {
+                               StringRef pad) {
     auto type = cast<RankedTensorType>(load.getType());
     TileValue value = newTile(type.getElementType(), type.getShape());
-    std::string tag = fresh("ld"), full;
+    std::string tag = fresh("ld");
     os << "    // copy-in (scalar unit): " << describe(type.getElementType(), type.getShape())
        << " from argument " << arg << "\n    {\n";
-    std::string saved = body;
-    auto [ub, gm] = openElements(arg, b, tag, full);
-    std::string loops = body.substr(saved.size());
-    body = saved;
-    size_t split = loops.find("    for (");
-    os << loops.substr(0, split);
+    std::string full = declareExtents(arg, b, tag);
     os << llvm::formatv("    PRISM_SYNC(V_S);\n    if (!({0}))\n      for (int64_t k = 0; k < "
                         "{1}; ++k)\n        {2}.SetValue(k, {3});\n",
                         full, b.count(), value.tensor, pad);
-    os << loops.substr(split);
+    auto [ub, gm] = openLoops(arg, b, tag, /*rows=*/false);
     os << llvm::formatv("        {0}.SetValue({1}, gm{2}.GetValue({3}));\n", value.tensor, ub,
                         arg, gm);
     os << "    PRISM_SYNC(S_V);\n    }\n";
-    (void)t;
     tiles[load.getResult()] = value;
     hasCopyIn = true;
     return success();
@@ -887,10 +852,11 @@ private:
 
   LogicalResult emitScalarStore(const TileValue &value, unsigned arg, const BlockND &b,
                                 StringRef t) {
-    std::string tag = fresh("st"), full;
+    std::string tag = fresh("st");
     os << "    // copy-out (scalar unit) to argument " << arg << "\n    {\n";
     os << "    PRISM_SYNC(V_S);\n";
-    auto [ub, gm] = openElements(arg, b, tag, full);
+    declareExtents(arg, b, tag);
+    auto [ub, gm] = openLoops(arg, b, tag, /*rows=*/false);
     os << llvm::formatv("        gm{0}.SetValue({1}, {2}.GetValue({3}));\n", arg, gm,
                         value.tensor, ub);
     os << llvm::formatv("    DataCacheCleanAndInvalid<{0}, CacheLine::ENTIRE_DATA_CACHE, DcciDst::CACHELINE_OUT>(gm{1});\n",

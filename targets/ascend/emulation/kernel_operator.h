@@ -710,6 +710,22 @@ __aicore__ inline void DataCopy(const LocalTensor<T> &dst, const GlobalTensor<T>
     }
 }
 
+namespace detail {
+/// `repeats` 16 x 16 fractals (512 bytes of 16-bit elements) from fractal
+/// start + r * srcStride of `src` to fractal r * (1 + dstGap) of `dst`,
+/// transposed within each fractal when asked.
+template <typename T>
+void copyFractals(const LocalTensor<T> &dst, const LocalTensor<T> &src, int64_t start,
+                  int64_t repeats, int64_t srcStride, int64_t dstGap, bool transpose) {
+  for (int64_t r = 0; r < repeats; ++r) {
+    int64_t from = (start + r * srcStride) * 256, to = r * (1 + dstGap) * 256;
+    for (int64_t i = 0; i < 16; ++i)
+      for (int64_t j = 0; j < 16; ++j)
+        dst.SetValue(to + i * 16 + j, src.GetValue(from + (transpose ? j * 16 + i : i * 16 + j)));
+  }
+}
+} // namespace detail
+
 struct LoadData2DParams {
   uint16_t startIndex = 0;
   uint8_t repeatTimes = 0;
@@ -734,13 +750,8 @@ __aicore__ inline void LoadData(const LocalTensor<T> &dst, const LocalTensor<T> 
     prism_ascend::fail("LoadData: ifTranspose is not documented for bfloat16_t");
   if (p.repeatTimes == 0)
     prism_ascend::fail("LoadData: repeatTimes must be 1..255");
-  for (int64_t r = 0; r < p.repeatTimes; ++r) {
-    int64_t from = (p.startIndex + r * p.srcStride) * 256, to = r * (1 + p.dstGap) * 256;
-    for (int64_t i = 0; i < 16; ++i)
-      for (int64_t j = 0; j < 16; ++j)
-        dst.SetValue(to + i * 16 + j,
-                     src.GetValue(from + (p.ifTranspose ? j * 16 + i : i * 16 + j)));
-  }
+  detail::copyFractals(dst, src, p.startIndex, p.repeatTimes, p.srcStride, p.dstGap,
+                       p.ifTranspose);
 }
 
 struct LoadData2dTransposeParams {
@@ -762,12 +773,8 @@ __aicore__ inline void LoadDataWithTranspose(const LocalTensor<T> &dst,
   prism_ascend::checkIn(prism_ascend::l0b(), dst.GetPhyAddr(), "LoadDataWithTranspose");
   if (p.dstFracGap != 0 || p.repeatTimes == 0)
     prism_ascend::fail("LoadDataWithTranspose: only dstFracGap = 0 and 1..255 repeats are modelled");
-  for (int64_t r = 0; r < p.repeatTimes; ++r) {
-    int64_t from = (p.startIndex + r * p.srcStride) * 256, to = r * (1 + p.dstGap) * 256;
-    for (int64_t i = 0; i < 16; ++i)
-      for (int64_t j = 0; j < 16; ++j)
-        dst.SetValue(to + i * 16 + j, src.GetValue(from + j * 16 + i));
-  }
+  detail::copyFractals(dst, src, p.startIndex, p.repeatTimes, p.srcStride, p.dstGap,
+                       /*transpose=*/true);
 }
 
 struct MmadParams {
