@@ -20,6 +20,7 @@
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -172,10 +173,39 @@ private:
 
   // Ops.
   LogicalResult visit(Operation *op);
+  /// One elementwise kernel computing `root` (of `shape`) from `ops` (a
+  /// fusion body's elementwise part, or one op) into a new temporary.
+  FailureOr<int64_t> addFusedElementwise(Operation *op, ArrayRef<Operation *> ops,
+                                         Value root, ArrayRef<DimExpr> shape,
+                                         StringRef what);
   LogicalResult visitElementwise(Operation *op, StringRef what,
                                  const kernels::ElementwiseBody &body);
   LogicalResult visitReshape(ReshapeOp op);
+  /// A matmul's operands as views with the result's batch dims, and its
+  /// result's shape.
+  struct MatmulOperands {
+    int64_t lhs, rhs;
+    SmallVector<DimExpr> batch;
+    DimExpr m, n;
+    SmallVector<DimExpr> shape() const {
+      SmallVector<DimExpr> full(batch);
+      full.push_back(m);
+      full.push_back(n);
+      return full;
+    }
+  };
+  FailureOr<MatmulOperands> matmulOperands(MatmulOp op);
   LogicalResult visitMatmul(MatmulOp op);
+  /// A prism.fusion: one kernel (two on targets that split matmul
+  /// epilogues) for the whole body.
+  LogicalResult visitFusion(FusionOp op);
+  /// The symbolic shape of a value: its buffer's, or for a value computed
+  /// inside a fusion body, the one recorded in `fusedShapes`.
+  SmallVector<DimExpr> shapeOfAny(Value value) const;
+  /// The broadcast result shape of an elementwise op.
+  SmallVector<DimExpr> elementwiseShape(Operation *op) const;
+  /// The values a fused body reads from above it (no constants), once each.
+  SmallVector<Value> fusionLeaves(ArrayRef<Operation *> ops) const;
   /// A batched matmul of two views into a new temporary of `element`
   /// ([batch..., m, n]), f32 accumulation; with separateMatmulEpilogue and
   /// a bias or a non-f32 result, the f32 product and an elementwise kernel
@@ -196,6 +226,7 @@ private:
   Builder builder;
   SmallVector<BufferRecord> records;
   DenseMap<Value, int64_t> buffers;
+  DenseMap<Value, SmallVector<DimExpr>> fusedShapes;
   SmallVector<Attribute> launches;
   llvm::StringMap<func::FuncOp> &kernelsByText;
 };
@@ -333,77 +364,37 @@ LogicalResult PlanBuilder::build() {
   return success();
 }
 
-/// The f32 body of each elementwise op.
-static Value unaryBody(OpBuilder &b, Location loc, Operation *op, Value x) {
-  auto splatLike = [&](double value) {
-    auto type = cast<RankedTensorType>(x.getType());
-    Value scalar = arith::ConstantOp::create(
-        b, loc, b.getF32Type(), b.getF32FloatAttr(static_cast<float>(value)));
-    return tile::SplatOp::create(b, loc, type, scalar).getResult();
-  };
-  auto sigmoid = [&](Value v) {
-    Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, v));
-    return arith::DivFOp::create(b, loc, splatLike(1.0),
-                                 arith::AddFOp::create(b, loc, splatLike(1.0), e))
-        .getResult();
-  };
-  return llvm::TypeSwitch<Operation *, Value>(op)
-      .Case([&](ExpOp) { return math::ExpOp::create(b, loc, x); })
-      .Case([&](LogOp) { return math::LogOp::create(b, loc, x); })
-      .Case([&](SqrtOp) { return math::SqrtOp::create(b, loc, x); })
-      .Case([&](RsqrtOp) { return math::RsqrtOp::create(b, loc, x); })
-      .Case([&](NegOp) { return arith::NegFOp::create(b, loc, x); })
-      .Case([&](AbsOp) { return math::AbsFOp::create(b, loc, x); })
-      .Case([&](TanhOp) { return math::TanhOp::create(b, loc, x); })
-      .Case([&](SigmoidOp) { return sigmoid(x); })
-      .Case([&](ReluOp) {
-        // maxnumf would turn NaN into 0; relu(NaN) is NaN.
-        return arith::MaximumFOp::create(b, loc, x, splatLike(0.0));
-      })
-      .Case([&](SiluOp) { return arith::MulFOp::create(b, loc, x, sigmoid(x)); })
-      .Case([&](GeluOp gelu) -> Value {
-        Value half = arith::MulFOp::create(b, loc, x, splatLike(0.5));
-        Value inner;
-        if (gelu.getApproximate() == GeluApproximation::Tanh) {
-          Value cube = arith::MulFOp::create(
-              b, loc, x, arith::MulFOp::create(b, loc, x, x));
-          Value poly = arith::AddFOp::create(
-              b, loc, x, arith::MulFOp::create(b, loc, cube, splatLike(0.044715)));
-          inner = math::TanhOp::create(
-              b, loc,
-              arith::MulFOp::create(b, loc, poly,
-                                    splatLike(std::sqrt(2.0 / M_PI))));
-        } else {
-          inner = math::ErfOp::create(
-              b, loc, arith::MulFOp::create(b, loc, x, splatLike(M_SQRT1_2)));
-        }
-        return arith::MulFOp::create(
-            b, loc, half, arith::AddFOp::create(b, loc, splatLike(1.0), inner));
-      })
-      .Default([](Operation *) { return Value(); });
+SmallVector<DimExpr> PlanBuilder::shapeOfAny(Value value) const {
+  auto it = fusedShapes.find(value);
+  if (it != fusedShapes.end())
+    return it->second;
+  if (!buffers.count(value)) { // a constant
+    SmallVector<DimExpr> shape;
+    for (int64_t d : cast<RankedTensorType>(value.getType()).getShape())
+      shape.push_back(DimExpr::of(d));
+    return shape;
+  }
+  return shapeOf(value);
 }
 
-static Value binaryBody(OpBuilder &b, Location loc, Operation *op, Value x,
-                        Value y) {
-  return llvm::TypeSwitch<Operation *, Value>(op)
-      .Case([&](AddOp) { return arith::AddFOp::create(b, loc, x, y); })
-      .Case([&](SubOp) { return arith::SubFOp::create(b, loc, x, y); })
-      .Case([&](MulOp) { return arith::MulFOp::create(b, loc, x, y); })
-      .Case([&](DivOp) { return arith::DivFOp::create(b, loc, x, y); })
-      .Case([&](MaxOp) { return arith::MaximumFOp::create(b, loc, x, y); })
-      .Case([&](MinOp) { return arith::MinimumFOp::create(b, loc, x, y); })
-      .Case([&](SwigluOp) {
-        Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
-        auto type = cast<RankedTensorType>(x.getType());
-        Value one = tile::SplatOp::create(
-            b, loc, type,
-            arith::ConstantOp::create(b, loc, b.getF32Type(),
-                                      b.getF32FloatAttr(1.0f)));
-        Value silu = arith::DivFOp::create(
-            b, loc, x, arith::AddFOp::create(b, loc, one, e));
-        return arith::MulFOp::create(b, loc, silu, y);
-      })
-      .Default([](Operation *) { return Value(); });
+SmallVector<DimExpr> PlanBuilder::elementwiseShape(Operation *op) const {
+  // Per dimension, the first operand dimension that is not a broadcast 1
+  // (numpy rules were checked by the verifier).
+  int64_t rank = cast<RankedTensorType>(op->getResult(0).getType()).getRank();
+  SmallVector<DimExpr> shape;
+  for (int64_t d = 0; d < rank; ++d) {
+    DimExpr chosen = DimExpr::of(1);
+    for (Value operand : op->getOperands()) {
+      SmallVector<DimExpr> s = shapeOfAny(operand);
+      int64_t i = d - (rank - static_cast<int64_t>(s.size()));
+      if (i >= 0 && !(s[i].isConstant() && s[i].constant == 1)) {
+        chosen = s[i];
+        break;
+      }
+    }
+    shape.push_back(chosen);
+  }
+  return shape;
 }
 
 LogicalResult PlanBuilder::visitElementwise(Operation *op, StringRef what,
@@ -412,21 +403,7 @@ LogicalResult PlanBuilder::visitElementwise(Operation *op, StringRef what,
   auto resultType = cast<RankedTensorType>(result.getType());
   if (resultType.getRank() == 0)
     return op->emitError("kernelization of rank-0 results is not supported yet");
-  // The result shape: per dimension, the first operand dimension that is not
-  // a broadcast 1 (numpy rules were checked by the verifier).
-  SmallVector<DimExpr> shape;
-  for (int64_t d = 0; d < resultType.getRank(); ++d) {
-    DimExpr chosen = DimExpr::of(1);
-    for (Value operand : op->getOperands()) {
-      SmallVector<DimExpr> s = shapeOf(operand);
-      int64_t i = d - (resultType.getRank() - static_cast<int64_t>(s.size()));
-      if (i >= 0 && !(s[i].isConstant() && s[i].constant == 1)) {
-        chosen = s[i];
-        break;
-      }
-    }
-    shape.push_back(chosen);
-  }
+  SmallVector<DimExpr> shape = elementwiseShape(op);
   SmallVector<int64_t> args;
   SmallVector<MemRefType> inputTypes;
   for (Value operand : op->getOperands()) {
@@ -449,6 +426,297 @@ LogicalResult PlanBuilder::visitElementwise(Operation *op, StringRef what,
              gridAxis(ArrayRef<DimExpr>(shape).drop_back(1), 1), one()},
             args);
   return success();
+}
+
+SmallVector<Value> PlanBuilder::fusionLeaves(ArrayRef<Operation *> ops) const {
+  llvm::SmallPtrSet<Operation *, 8> inside(ops.begin(), ops.end());
+  SmallVector<Value> leaves;
+  for (Operation *op : ops)
+    for (Value operand : op->getOperands()) {
+      Operation *def = operand.getDefiningOp();
+      if ((def && (inside.contains(def) || FusionOp::isSplatConstant(def))) ||
+          fusedShapes.count(operand) || llvm::is_contained(leaves, operand))
+        continue;
+      leaves.push_back(operand);
+    }
+  return leaves;
+}
+
+/// A name for a fused kernel: its ops' names (`matmul_add`, `add_rms_norm`).
+static std::string fusedName(ArrayRef<Operation *> ops) {
+  std::string name;
+  for (Operation *op : ops) {
+    if (FusionOp::isSplatConstant(op))
+      continue;
+    if (!name.empty())
+      name += "_";
+    name += op->getName().stripDialect().str();
+  }
+  return name;
+}
+
+FailureOr<int64_t> PlanBuilder::addFusedElementwise(Operation *op,
+                                                    ArrayRef<Operation *> ops,
+                                                    Value root,
+                                                    ArrayRef<DimExpr> shape,
+                                                    StringRef what) {
+  if (shape.empty())
+    return op->emitError("kernelization of rank-0 results is not supported yet");
+  SmallVector<Value> leaves = fusionLeaves(ops);
+  SmallVector<int64_t> args;
+  SmallVector<MemRefType> inputTypes;
+  for (Value leaf : leaves) {
+    if (!buffers.count(leaf))
+      return op->emitError("an operand of a fused elementwise op is neither "
+                           "a tensor nor a splat constant");
+    FailureOr<int64_t> view = broadcastView(op, buffers.lookup(leaf), shape);
+    if (failed(view))
+      return failure();
+    args.push_back(*view);
+    inputTypes.push_back(memrefTypeOf(*view));
+  }
+  if (leaves.empty())
+    return op->emitError("an elementwise computation of constants only has no "
+                         "kernel; fold it into a constant first");
+  auto resultType = cast<RankedTensorType>(root.getType());
+  int64_t output = addTemporary(resultType.getElementType(),
+                                SmallVector<DimExpr>(shape.begin(), shape.end()));
+  args.push_back(output);
+  kernels::TileSizes local = sizes.forOperands(inputTypes);
+  SmallVector<Operation *> body(ops.begin(), ops.end());
+  func::FuncOp kernel = kernels::buildElementwiseKernel(
+      module, kernelName(what), inputTypes, memrefTypeOf(output),
+      [body, leaves, root](kernels::KernelBuilder &k, ArrayRef<Value> in) {
+        DenseMap<Value, Value> known;
+        for (auto [leaf, tile] : llvm::zip(leaves, in))
+          known[leaf] = tile;
+        auto shape = cast<RankedTensorType>(in[0].getType()).getShape();
+        return kernels::emitFusedValue(k, body, known, root, shape);
+      },
+      local);
+  addLaunch(kernel,
+            {gridAxis(shape.take_back(1), local.elementwiseBlock),
+             gridAxis(shape.drop_back(1), 1), one()},
+            args);
+  return output;
+}
+
+LogicalResult PlanBuilder::visitFusion(FusionOp op) {
+  // The computing ops (splat constants are materialized where used).
+  SmallVector<Operation *> ops = op.getBodyOps();
+  llvm::erase_if(ops, [](Operation *inner) { return FusionOp::isSplatConstant(inner); });
+  // Shapes of the values computed inside the body.
+  for (Operation *inner : ops) {
+    if (FusionOp::isSplatConstant(inner))
+      continue;
+    if (FusionOp::isElementwise(inner)) {
+      fusedShapes[inner->getResult(0)] = elementwiseShape(inner);
+    } else if (auto matmul = dyn_cast<MatmulOp>(inner)) {
+      FailureOr<MatmulOperands> operands = matmulOperands(matmul);
+      if (failed(operands))
+        return failure();
+      fusedShapes[matmul.getResult()] = operands->shape();
+    }
+  }
+  std::string what = fusedName(ops);
+  Value root = op.getYield().getValues()[0];
+  SmallVector<DimExpr> rootShape = shapeOfAny(root);
+
+  switch (op.getKind()) {
+  case FusionKind::Elementwise: {
+    FailureOr<int64_t> output = addFusedElementwise(op, ops, root, rootShape, what);
+    if (failed(output))
+      return failure();
+    buffers[op.getResult(0)] = *output;
+    return success();
+  }
+  case FusionKind::Matmul:
+  case FusionKind::GatedMatmul: {
+    size_t count = op.getKind() == FusionKind::Matmul ? 1 : 2;
+    SmallVector<MatmulOp, 2> matmuls;
+    for (size_t i = 0; i < count; ++i)
+      matmuls.push_back(cast<MatmulOp>(ops[i]));
+    Type f32 = Float32Type::get(op.getContext());
+    if (matmuls[0].getAccumulatorType() != f32)
+      return op.emitError("fused matmul epilogues need an f32 accumulator; "
+                          "this matmul accumulates in ")
+             << matmuls[0].getAccumulatorType();
+    ArrayRef<Operation *> epilogueOps = ArrayRef<Operation *>(ops).drop_front(count);
+    FailureOr<MatmulOperands> first = matmulOperands(matmuls[0]);
+    if (failed(first))
+      return failure();
+    SmallVector<int64_t> rhs = {first->rhs};
+    if (count == 2) {
+      FailureOr<MatmulOperands> second = matmulOperands(matmuls[1]);
+      if (failed(second))
+        return failure();
+      rhs.push_back(second->rhs);
+    }
+    SmallVector<DimExpr> shape = first->shape();
+    // Epilogue operands: the biases, then the values read from above.
+    SmallVector<Value> biases;
+    for (MatmulOp matmul : matmuls)
+      biases.push_back(matmul.getBias());
+    SmallVector<Value> leaves = fusionLeaves(epilogueOps);
+    llvm::erase_if(leaves, [&](Value v) { return fusedShapes.count(v); });
+    SmallVector<int64_t> epilogueArgs;
+    SmallVector<MemRefType> epilogueTypes;
+    for (Value v : llvm::concat<Value>(biases, leaves)) {
+      if (!v)
+        continue;
+      FailureOr<int64_t> view = broadcastView(op, buffers.lookup(v), shape);
+      if (failed(view))
+        return failure();
+      epilogueArgs.push_back(*view);
+      epilogueTypes.push_back(memrefTypeOf(*view));
+    }
+    SmallVector<Operation *> body(epilogueOps.begin(), epilogueOps.end());
+    SmallVector<Value> products;
+    for (MatmulOp matmul : matmuls)
+      products.push_back(matmul.getResult());
+    // computed: one f32 tile per product; operands: biases (present ones),
+    // then leaves.
+    auto epilogue = [body, products, biases, leaves, root](
+                        kernels::KernelBuilder &k, ArrayRef<Value> computed,
+                        ArrayRef<Value> operands) {
+      DenseMap<Value, Value> known;
+      size_t next = 0;
+      for (auto [product, bias, tile] : llvm::zip(products, biases, computed))
+        known[product] = bias ? k.addf(tile, operands[next++]) : tile;
+      for (Value leaf : leaves)
+        known[leaf] = operands[next++];
+      auto shape = cast<RankedTensorType>(computed[0].getType()).getShape();
+      return kernels::emitFusedValue(k, body, known, root, shape);
+    };
+    auto resultType = cast<RankedTensorType>(root.getType());
+    int64_t output = addTemporary(resultType.getElementType(), shape);
+    buffers[op.getResult(0)] = output;
+    std::array<DictionaryAttr, 3> grid = {gridAxis({first->m}, sizes.matmulM),
+                                          gridAxis({first->n}, sizes.matmulN),
+                                          gridAxis(first->batch, 1)};
+    kernels::MatmulKernelSpec spec;
+    spec.lhs = memrefTypeOf(first->lhs);
+    spec.transposeLhs = matmuls[0].getTransposeLhs();
+    spec.transposeRhs = matmuls[0].getTransposeRhs();
+    spec.accumulator = f32;
+    if (!sizes.separateMatmulEpilogue) {
+      for (int64_t r : rhs)
+        spec.rhs.push_back(memrefTypeOf(r));
+      spec.output = memrefTypeOf(output);
+      spec.epilogue.operands = epilogueTypes;
+      spec.epilogue.body = epilogue;
+      SmallVector<int64_t> args = {first->lhs};
+      args.append(rhs.begin(), rhs.end());
+      args.append(epilogueArgs.begin(), epilogueArgs.end());
+      args.push_back(output);
+      addLaunch(kernels::buildMatmulKernel(module, kernelName(what), spec, sizes),
+                grid, args);
+      return success();
+    }
+    // The matrix unit writes f32 products; one elementwise kernel applies
+    // the whole epilogue.
+    SmallVector<int64_t> productBuffers;
+    for (int64_t r : rhs) {
+      int64_t product = addTemporary(f32, shape);
+      kernels::MatmulKernelSpec one = spec;
+      one.rhs = {memrefTypeOf(r)};
+      one.output = memrefTypeOf(product);
+      addLaunch(kernels::buildMatmulKernel(module, kernelName("matmul"), one, sizes),
+                grid, {first->lhs, r, product});
+      productBuffers.push_back(product);
+    }
+    SmallVector<int64_t> args(productBuffers);
+    SmallVector<MemRefType> inputTypes;
+    for (int64_t product : productBuffers)
+      inputTypes.push_back(memrefTypeOf(product));
+    args.append(epilogueArgs.begin(), epilogueArgs.end());
+    inputTypes.append(epilogueTypes.begin(), epilogueTypes.end());
+    args.push_back(output);
+    kernels::TileSizes local = sizes.forOperands(inputTypes);
+    size_t numProducts = productBuffers.size();
+    func::FuncOp kernel = kernels::buildElementwiseKernel(
+        module, kernelName(what + "_epilogue"), inputTypes, memrefTypeOf(output),
+        [epilogue, numProducts](kernels::KernelBuilder &k, ArrayRef<Value> in) {
+          return epilogue(k, in.take_front(numProducts), in.drop_front(numProducts));
+        },
+        local);
+    addLaunch(kernel,
+              {gridAxis(ArrayRef<DimExpr>(shape).take_back(1), local.elementwiseBlock),
+               gridAxis(ArrayRef<DimExpr>(shape).drop_back(1), 1), one()},
+              args);
+    return success();
+  }
+  case FusionKind::Norm: {
+    Operation *norm = ops.back();
+    ArrayRef<Operation *> prologueOps = ArrayRef<Operation *>(ops).drop_back();
+    Value normalized = norm->getOperand(0);
+    SmallVector<DimExpr> shape = shapeOfAny(normalized);
+    SmallVector<Value> leaves = fusionLeaves(prologueOps);
+    SmallVector<int64_t> args;
+    kernels::RowPrologue prologue;
+    for (Value leaf : leaves) {
+      FailureOr<int64_t> view = broadcastView(op, buffers.lookup(leaf), shape);
+      if (failed(view))
+        return failure();
+      args.push_back(*view);
+      prologue.operands.push_back(memrefTypeOf(*view));
+    }
+    SmallVector<Operation *> body(prologueOps.begin(), prologueOps.end());
+    prologue.body = [body, leaves, normalized](kernels::KernelBuilder &k,
+                                               ArrayRef<Value> in) {
+      DenseMap<Value, Value> known;
+      for (auto [leaf, tile] : llvm::zip(leaves, in))
+        known[leaf] = tile;
+      auto shape = cast<RankedTensorType>(in[0].getType()).getShape();
+      return kernels::emitFusedValue(k, body, known, normalized, shape);
+    };
+    auto typeOf = [](Value v) {
+      return cast<RankedTensorType>(v.getType()).getElementType();
+    };
+    MemRefType weightType, biasType;
+    SmallVector<int64_t> normArgs;
+    double epsilon;
+    if (auto rms = dyn_cast<RmsNormOp>(norm)) {
+      normArgs.push_back(buffers.lookup(rms.getWeight()));
+      weightType = memrefTypeOf(normArgs.back());
+      epsilon = rms.getEpsilon().convertToDouble();
+    } else {
+      auto layer = cast<LayerNormOp>(norm);
+      if (Value w = layer.getWeight()) {
+        normArgs.push_back(buffers.lookup(w));
+        weightType = memrefTypeOf(normArgs.back());
+      }
+      if (Value b = layer.getBias()) {
+        normArgs.push_back(buffers.lookup(b));
+        biasType = memrefTypeOf(normArgs.back());
+      }
+      epsilon = layer.getEpsilon().convertToDouble();
+    }
+    args.append(normArgs.begin(), normArgs.end());
+    if (op.getNumResults() == 2) {
+      int64_t stored = addTemporary(typeOf(normalized), shape);
+      buffers[op.getResult(1)] = stored;
+      args.push_back(stored);
+      prologue.stored = memrefTypeOf(stored);
+    }
+    int64_t output = addTemporary(typeOf(norm->getResult(0)), shape);
+    buffers[op.getResult(0)] = output;
+    args.push_back(output);
+    func::FuncOp kernel =
+        isa<RmsNormOp>(norm)
+            ? kernels::buildRmsNormKernel(module, kernelName(what), prologue,
+                                          weightType, memrefTypeOf(output),
+                                          epsilon, sizes)
+            : kernels::buildLayerNormKernel(module, kernelName(what), prologue,
+                                            weightType, biasType,
+                                            memrefTypeOf(output), epsilon, sizes);
+    addLaunch(kernel,
+              {gridAxis(ArrayRef<DimExpr>(shape).drop_back(1), 1), one(), one()},
+              args);
+    return success();
+  }
+  }
+  return op.emitError("unknown fusion kind");
 }
 
 int64_t PlanBuilder::reshapeView(Operation *op, int64_t source,
@@ -479,16 +747,16 @@ LogicalResult PlanBuilder::visitReshape(ReshapeOp op) {
   return success();
 }
 
-LogicalResult PlanBuilder::visitMatmul(MatmulOp op) {
-  auto resultType = op.getType();
-  int64_t rank = resultType.getRank();
+FailureOr<PlanBuilder::MatmulOperands>
+PlanBuilder::matmulOperands(MatmulOp op) {
+  int64_t rank = op.getType().getRank();
   SmallVector<DimExpr> lhsShape = shapeOf(op.getLhs()),
                        rhsShape = shapeOf(op.getRhs());
   bool tl = op.getTransposeLhs(), tr = op.getTransposeRhs();
-  DimExpr m = lhsShape[lhsShape.size() - (tl ? 1 : 2)];
-  DimExpr n = rhsShape[rhsShape.size() - (tr ? 2 : 1)];
+  MatmulOperands result;
+  result.m = lhsShape[lhsShape.size() - (tl ? 1 : 2)];
+  result.n = rhsShape[rhsShape.size() - (tr ? 2 : 1)];
   // Batch dims of the result: from whichever operand is not broadcasting.
-  SmallVector<DimExpr> batch;
   for (int64_t d = 0; d + 2 < rank; ++d) {
     DimExpr chosen = DimExpr::of(1);
     for (const SmallVector<DimExpr> *s : {&lhsShape, &rhsShape}) {
@@ -498,10 +766,10 @@ LogicalResult PlanBuilder::visitMatmul(MatmulOp op) {
         break;
       }
     }
-    batch.push_back(chosen);
+    result.batch.push_back(chosen);
   }
   auto withBatch = [&](ArrayRef<DimExpr> shape) {
-    SmallVector<DimExpr> full(batch);
+    SmallVector<DimExpr> full(result.batch);
     full.append(shape.end() - 2, shape.end());
     return full;
   };
@@ -511,35 +779,49 @@ LogicalResult PlanBuilder::visitMatmul(MatmulOp op) {
       broadcastView(op, buffers.lookup(op.getRhs()), withBatch(rhsShape));
   if (failed(lhs) || failed(rhs))
     return failure();
-  SmallVector<DimExpr> shape(batch);
-  shape.push_back(m);
-  shape.push_back(n);
+  result.lhs = *lhs;
+  result.rhs = *rhs;
+  return result;
+}
+
+LogicalResult PlanBuilder::visitMatmul(MatmulOp op) {
+  auto resultType = op.getType();
+  bool tl = op.getTransposeLhs(), tr = op.getTransposeRhs();
+  FailureOr<MatmulOperands> operands = matmulOperands(op);
+  if (failed(operands))
+    return failure();
+  auto [lhs, rhs, batch, m, n] = *operands;
+  SmallVector<DimExpr> shape = operands->shape();
   Type f32 = Float32Type::get(op.getContext());
   bool split = sizes.separateMatmulEpilogue && op.getAccumulatorType() == f32 &&
                (op.getBias() || resultType.getElementType() != f32);
   if (split) {
-    FailureOr<int64_t> output = addMatmul(op, *lhs, *rhs, op.getBias(),
+    FailureOr<int64_t> output = addMatmul(op, lhs, rhs, op.getBias(),
                                           resultType.getElementType(), tl, tr, batch, m, n);
     if (failed(output))
       return failure();
     buffers[op.getResult()] = *output;
     return success();
   }
-  BufferRecord out{BufferKind::Temporary, resultType.getElementType(), shape};
-  int64_t output = addBuffer(std::move(out));
+  int64_t output = addTemporary(resultType.getElementType(), shape);
   buffers[op.getResult()] = output;
 
-  SmallVector<int64_t> args = {*lhs, *rhs};
-  MemRefType biasType;
+  SmallVector<int64_t> args = {lhs, rhs};
+  kernels::MatmulKernelSpec spec;
+  spec.lhs = memrefTypeOf(lhs);
+  spec.rhs = {memrefTypeOf(rhs)};
   if (Value bias = op.getBias()) {
     int64_t b = buffers.lookup(bias);
     args.push_back(b);
-    biasType = memrefTypeOf(b);
+    spec.bias = memrefTypeOf(b);
   }
   args.push_back(output);
-  func::FuncOp kernel = kernels::buildMatmulKernel(
-      module, kernelName("matmul"), memrefTypeOf(*lhs), memrefTypeOf(*rhs),
-      biasType, memrefTypeOf(output), tl, tr, op.getAccumulatorType(), sizes);
+  spec.output = memrefTypeOf(output);
+  spec.transposeLhs = tl;
+  spec.transposeRhs = tr;
+  spec.accumulator = op.getAccumulatorType();
+  func::FuncOp kernel =
+      kernels::buildMatmulKernel(module, kernelName("matmul"), spec, sizes);
   addLaunch(kernel,
             {gridAxis({m}, sizes.matmulM), gridAxis({n}, sizes.matmulN),
              gridAxis(batch, 1)},
@@ -550,6 +832,8 @@ LogicalResult PlanBuilder::visitMatmul(MatmulOp op) {
 LogicalResult PlanBuilder::visitLayerNorm(LayerNormOp op) {
   int64_t input = buffers.lookup(op.getInput());
   SmallVector<int64_t> args = {input};
+  kernels::RowPrologue prologue;
+  prologue.operands = {memrefTypeOf(input)};
   MemRefType weightType, biasType;
   if (Value weight = op.getWeight()) {
     args.push_back(buffers.lookup(weight));
@@ -564,7 +848,7 @@ LogicalResult PlanBuilder::visitLayerNorm(LayerNormOp op) {
   buffers[op.getResult()] = output;
   args.push_back(output);
   func::FuncOp kernel = kernels::buildLayerNormKernel(
-      module, kernelName("layer_norm"), memrefTypeOf(input), weightType,
+      module, kernelName("layer_norm"), prologue, weightType,
       biasType, memrefTypeOf(output), op.getEpsilon().convertToDouble(), sizes);
   ArrayRef<DimExpr> shape = records[output].shape;
   addLaunch(kernel, {gridAxis(shape.drop_back(1), 1), one(), one()}, args);
@@ -697,9 +981,15 @@ FailureOr<int64_t> PlanBuilder::addMatmul(Operation *op, int64_t lhs, int64_t rh
   shape.push_back(n);
   bool split = sizes.separateMatmulEpilogue && (bias || element != f32);
   int64_t product = addTemporary(split ? f32 : element, shape);
-  func::FuncOp kernel = kernels::buildMatmulKernel(
-      module, kernelName("matmul"), memrefTypeOf(lhs), memrefTypeOf(rhs), MemRefType(),
-      memrefTypeOf(product), transposeLhs, transposeRhs, f32, sizes);
+  kernels::MatmulKernelSpec spec;
+  spec.lhs = memrefTypeOf(lhs);
+  spec.rhs = {memrefTypeOf(rhs)};
+  spec.output = memrefTypeOf(product);
+  spec.transposeLhs = transposeLhs;
+  spec.transposeRhs = transposeRhs;
+  spec.accumulator = f32;
+  func::FuncOp kernel =
+      kernels::buildMatmulKernel(module, kernelName("matmul"), spec, sizes);
   addLaunch(kernel,
             {gridAxis({m}, sizes.matmulM), gridAxis({n}, sizes.matmulN),
              gridAxis(batch, 1)},
@@ -850,16 +1140,39 @@ LogicalResult PlanBuilder::visitAttention(AttentionOp op) {
 }
 
 LogicalResult PlanBuilder::visit(Operation *op) {
-  Location loc = op->getLoc();
-  auto elementwise = [&](StringRef what) {
-    return visitElementwise(
-        op, what,
-        [op, loc](kernels::KernelBuilder &k, ArrayRef<Value> in) -> Value {
-          OpBuilder &b = k.builder();
-          if (in.size() == 1)
-            return unaryBody(b, loc, op, in[0]);
-          return binaryBody(b, loc, op, in[0], in[1]);
-        });
+  // Only elementwise ops compute with (splat) constants; everything else
+  // reads buffers.
+  auto readsBuffers = [&](Operation *reader) -> LogicalResult {
+    if (isa<arith::ConstantOp, FusionOp>(reader) ||
+        (FusionOp::isElementwise(reader) && !isa<CastOp>(reader)))
+      return success();
+    for (auto [i, operand] : llvm::enumerate(reader->getOperands()))
+      if (!buffers.count(operand) &&
+          !(operand.getDefiningOp() &&
+            isa<FusionOp>(operand.getDefiningOp()->getParentOp())))
+        return reader->emitError("operand #")
+               << i << " is a constant; only elementwise ops can take "
+               << "constants in a compiled graph";
+    return success();
+  };
+  if (failed(readsBuffers(op)))
+    return failure();
+  if (auto fusion = dyn_cast<FusionOp>(op))
+    for (Operation *inner : fusion.getBodyOps())
+      if (failed(readsBuffers(inner)))
+        return failure();
+  auto elementwise = [&](StringRef what) -> LogicalResult {
+    for (Value operand : op->getOperands())
+      if (!buffers.count(operand) && !FusionOp::isSplatConstant(operand.getDefiningOp()))
+        return op->emitError("operand ")
+               << operand << " is a constant that is not a splat; graph "
+               << "constants other than splats have no kernel yet";
+    FailureOr<int64_t> output =
+        addFusedElementwise(op, {op}, op->getResult(0), elementwiseShape(op), what);
+    if (failed(output))
+      return failure();
+    buffers[op->getResult(0)] = *output;
+    return success();
   };
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp, SwigluOp, ExpOp, LogOp,
@@ -880,6 +1193,15 @@ LogicalResult PlanBuilder::visit(Operation *op) {
         return success();
       })
       .Case([&](MatmulOp matmul) { return visitMatmul(matmul); })
+      .Case([&](FusionOp fusion) { return visitFusion(fusion); })
+      .Case([&](arith::ConstantOp constant) -> LogicalResult {
+        // Splats are computed where they are used; other constants have
+        // no buffer yet.
+        if (FusionOp::isSplatConstant(constant))
+          return success();
+        return constant.emitError("graph constants other than float splats "
+                                  "are not supported by kernelization yet");
+      })
       .Case([&](LayerNormOp norm) { return visitLayerNorm(norm); })
       .Case([&](ReduceOp reduce) { return visitReduce(reduce); })
       .Case([&](RopeOp rope) { return visitRope(rope); })
@@ -893,7 +1215,8 @@ LogicalResult PlanBuilder::visit(Operation *op) {
         int64_t output = addBuffer(std::move(out));
         buffers[norm.getResult()] = output;
         func::FuncOp kernel = kernels::buildRmsNormKernel(
-            module, kernelName("rms_norm"), memrefTypeOf(input),
+            module, kernelName("rms_norm"),
+            kernels::RowPrologue{{memrefTypeOf(input)}, nullptr, MemRefType()},
             memrefTypeOf(weight), memrefTypeOf(output),
             norm.getEpsilon().convertToDouble(), sizes);
         ArrayRef<DimExpr> shape = records[output].shape;

@@ -5,7 +5,10 @@
 #include "dialects/Prism/IR/PrismOps.h"
 #include "prism/Reference/ReferenceOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "llvm/ADT/APFloat.h"
+
+#include <functional>
 
 #include <cmath>
 #include <cstring>
@@ -48,12 +51,35 @@ llvm::Expected<std::vector<Tensor>> evaluateFunction(func::FuncOp function,
     return v ? &values[v] : nullptr;
   };
 
-  for (Operation &op : function.getBody().front()) {
-    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+  // Evaluates a block (the function's, or a fusion's body, which reads the
+  // values above it) up to its terminator, whose operands it returns.
+  std::function<llvm::Expected<std::vector<Tensor>>(Block &)> evaluateBlock =
+      [&](Block &block) -> llvm::Expected<std::vector<Tensor>> {
+  for (Operation &op : block) {
+    if (isa<func::ReturnOp, YieldOp>(op)) {
       std::vector<Tensor> results;
-      for (Value v : ret.getOperands())
+      for (Value v : op.getOperands())
         results.push_back(get(v));
       return results;
+    }
+    if (auto fusion = dyn_cast<FusionOp>(op)) {
+      // Fused ops mean what they meant unfused: the reference rounds only
+      // at casts in both cases.
+      llvm::Expected<std::vector<Tensor>> results =
+          evaluateBlock(fusion.getBody().front());
+      if (!results)
+        return results.takeError();
+      for (auto [value, tensor] : llvm::zip(fusion.getResults(), *results))
+        values[value] = std::move(tensor);
+      continue;
+    }
+    if (FusionOp::isSplatConstant(&op)) {
+      auto splat = cast<SplatElementsAttr>(cast<arith::ConstantOp>(op).getValue());
+      std::vector<int64_t> shape(splat.getType().getShape().begin(),
+                                 splat.getType().getShape().end());
+      values[op.getResult(0)] =
+          Tensor(shape, splat.getSplatValue<APFloat>().convertToDouble());
+      continue;
     }
     auto binaryKind = [&](Operation *o) -> std::optional<BinaryKind> {
       return llvm::TypeSwitch<Operation *, std::optional<BinaryKind>>(o)
@@ -157,7 +183,9 @@ llvm::Expected<std::vector<Tensor>> evaluateFunction(func::FuncOp function,
       return result.takeError();
     values[op.getResult(0)] = std::move(*result);
   }
-  return unsupported("function has no return");
+  return unsupported("block has no terminator");
+  };
+  return evaluateBlock(function.getBody().front());
 }
 
 //===----------------------------------------------------------------------===//

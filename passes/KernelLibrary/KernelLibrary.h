@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/DenseMap.h"
 
 #include <functional>
 #include <optional>
@@ -53,6 +54,41 @@ enum class ReduceCombiner { Sum, Mean, Max, Min };
 using ElementwiseBody =
     std::function<mlir::Value(KernelBuilder &, llvm::ArrayRef<mlir::Value>)>;
 
+/// The f32 tile computation of one prism elementwise op
+/// (`prism::FusionOp::isElementwise`) on f32 tiles of one shape, one per
+/// operand. A `prism.cast` rounds to its element type (and gives f32 back).
+mlir::Value emitElementwiseOp(KernelBuilder &k, mlir::Operation *op,
+                              llvm::ArrayRef<mlir::Value> operands);
+
+/// The f32 tile of `root`, computed by emitting `ops` (in order, elementwise
+/// ops and splat constants, as in a fusion body) on f32 tiles of `shape`:
+/// `known` maps the values already computed or loaded (the leaves) to their
+/// tiles, and gains every value emitted.
+mlir::Value emitFusedValue(KernelBuilder &k, llvm::ArrayRef<mlir::Operation *> ops,
+                           llvm::DenseMap<mlir::Value, mlir::Value> &known,
+                           mlir::Value root, llvm::ArrayRef<int64_t> shape);
+
+/// Elementwise work a kernel does on what it computed, before storing it:
+/// `operands` are views of the output's shape, read at the same positions;
+/// `body(computed, operands)` gives the f32 result. Without a body the
+/// kernel stores computed[0].
+struct Epilogue {
+  llvm::SmallVector<mlir::MemRefType> operands;
+  std::function<mlir::Value(KernelBuilder &, llvm::ArrayRef<mlir::Value> computed,
+                            llvm::ArrayRef<mlir::Value> operands)>
+      body;
+};
+
+/// What a row kernel normalizes: the elementwise combination `body` of
+/// `operands` (views of the row shape; e.g. a residual add), rounded to and
+/// also stored in `stored` when that is given. One operand without a body is
+/// the operand itself.
+struct RowPrologue {
+  llvm::SmallVector<mlir::MemRefType> operands;
+  ElementwiseBody body;
+  mlir::MemRefType stored;
+};
+
 /// out[i...] = body(in_0[i...], ...), all of one shape (inputs are views,
 /// broadcasts included). Grid: x = ceil(last / elementwiseBlock),
 /// y = product of the leading dims.
@@ -63,20 +99,21 @@ mlir::func::FuncOp buildElementwiseKernel(mlir::ModuleOp module,
                                           const ElementwiseBody &body,
                                           const TileSizes &sizes);
 
-/// Normalization over the last axis: rms_norm (bias == nullptr, rms) or
-/// layer_norm. Arguments: input, [weight], [bias], output. Grid: x = rows.
+/// RMS normalization over the last axis of what `input` computes.
+/// Arguments: input operands..., weight, [stored], output. Grid: x = rows.
 mlir::func::FuncOp buildRmsNormKernel(mlir::ModuleOp module, llvm::StringRef name,
-                                      mlir::MemRefType input,
+                                      const RowPrologue &input,
                                       mlir::MemRefType weight,
                                       mlir::MemRefType output, double epsilon,
                                       const TileSizes &sizes);
 
-/// Layer normalization over the last axis (mean, biased variance), with an
-/// optional weight and bias (null types when absent). Arguments: input,
-/// [weight], [bias], output. Grid: x = rows.
+/// Layer normalization over the last axis (mean, biased variance) of what
+/// `input` computes, with an optional weight and bias (null types when
+/// absent). Arguments: input operands..., [weight], [bias], [stored],
+/// output. Grid: x = rows.
 mlir::func::FuncOp buildLayerNormKernel(mlir::ModuleOp module,
                                         llvm::StringRef name,
-                                        mlir::MemRefType input,
+                                        const RowPrologue &input,
                                         mlir::MemRefType weight,
                                         mlir::MemRefType bias,
                                         mlir::MemRefType output, double epsilon,
@@ -99,15 +136,27 @@ mlir::func::FuncOp buildSoftmaxKernel(mlir::ModuleOp module, llvm::StringRef nam
                                       mlir::MemRefType output, double scale,
                                       const TileSizes &sizes);
 
-/// Batched matmul: lhs [b..., M, K] (or [b..., K, M]), rhs [b..., K, N] (or
-/// [b..., N, K]), optional bias [N], output [b..., M, N]; batch dims of the
-/// operands are already broadcast (views). Grid: x = ceil(M / matmulM),
-/// y = ceil(N / matmulN), z = product of the batch dims.
+/// A batched matmul kernel: lhs [b..., M, K] (or [b..., K, M]), one or two
+/// rhs [b..., K, N] (or [b..., N, K]; two share each read of lhs: a gated
+/// MLP's gate and up projections), optional bias [N] (one rhs only), output
+/// [b..., M, N]; batch dims of the operands are already broadcast (views).
+/// The epilogue receives one accumulator per rhs (bias added).
+struct MatmulKernelSpec {
+  mlir::MemRefType lhs;
+  llvm::SmallVector<mlir::MemRefType, 2> rhs;
+  mlir::MemRefType bias;
+  mlir::MemRefType output;
+  bool transposeLhs = false;
+  bool transposeRhs = false;
+  mlir::Type accumulator;
+  Epilogue epilogue;
+};
+
+/// Arguments: lhs, rhs..., [bias], epilogue operands..., output. Grid:
+/// x = ceil(M / matmulM), y = ceil(N / matmulN), z = product of the batch
+/// dims.
 mlir::func::FuncOp buildMatmulKernel(mlir::ModuleOp module, llvm::StringRef name,
-                                     mlir::MemRefType lhs, mlir::MemRefType rhs,
-                                     mlir::MemRefType bias,
-                                     mlir::MemRefType output, bool transposeLhs,
-                                     bool transposeRhs, mlir::Type accumulator,
+                                     const MatmulKernelSpec &spec,
                                      const TileSizes &sizes);
 
 /// The softmax of attention scores, for attention computed as two matmuls

@@ -65,45 +65,92 @@ SmallVector<Value> forEachChunk(
 
 } // namespace
 
+namespace {
+/// The row a norm kernel normalizes, chunk by chunk: the prologue's operands
+/// are its first kernel arguments.
+struct PrologueRow {
+  const RowPrologue &prologue;
+  SmallVector<Value> operands;
+  int64_t rank;
+  int64_t block;
+
+  /// Chunk [column, column + block) of the row in f32: the prologue's value,
+  /// rounded to the stored type when it is stored (so that the norm sees
+  /// exactly what an unfused norm would read back).
+  Value chunk(KernelBuilder &k, ArrayRef<Value> row, Value column) const {
+    SmallVector<Value> in;
+    for (Value operand : operands)
+      in.push_back(loadChunk(k, operand, row, column, rank, block));
+    Value v = prologue.body ? prologue.body(k, in) : in[0];
+    if (prologue.stored)
+      v = k.toF32(k.convert(v, prologue.stored.getElementType()));
+    return v;
+  }
+};
+
+/// The element type and rank the prologue's row has.
+int64_t rowRank(const RowPrologue &prologue) {
+  return prologue.operands.front().getRank();
+}
+
+/// Row chunks: the shortest any operand of the row needs.
+int64_t rowBlockFor(const RowPrologue &prologue, MemRefType output,
+                    const TileSizes &sizes) {
+  SmallVector<MemRefType> types(prologue.operands);
+  types.push_back(output);
+  if (prologue.stored)
+    types.push_back(prologue.stored);
+  return sizes.forOperands(types).rowBlock;
+}
+} // namespace
+
 func::FuncOp buildRmsNormKernel(ModuleOp module, StringRef name,
-                                MemRefType input, MemRefType weight,
+                                const RowPrologue &input, MemRefType weight,
                                 MemRefType output, double epsilon,
                                 const TileSizes &sizes) {
   OpBuilder builder(module.getContext());
-  func::FuncOp kernel =
-      createKernel(builder, module, name, {input, weight, output});
+  SmallVector<Type> argTypes(input.operands.begin(), input.operands.end());
+  argTypes.push_back(weight);
+  if (input.stored)
+    argTypes.push_back(input.stored);
+  argTypes.push_back(output);
+  func::FuncOp kernel = createKernel(builder, module, name, argTypes);
   KernelBuilder k(builder, kernel.getLoc());
-  Value x = kernel.getArgument(0), w = kernel.getArgument(1),
-        y = kernel.getArgument(2);
-  int64_t rank = input.getRank();
-  int64_t block = sizes.forOperands({input, output}).rowBlock;
+  int64_t rank = rowRank(input);
+  PrologueRow source{input, {}, rank, rowBlockFor(input, output, sizes)};
+  unsigned next = 0;
+  for (size_t i = 0; i < input.operands.size(); ++i)
+    source.operands.push_back(kernel.getArgument(next++));
+  Value w = kernel.getArgument(next++);
+  Value stored = input.stored ? kernel.getArgument(next++) : Value();
+  Value y = kernel.getArgument(next++);
+  int64_t block = source.block;
   SmallVector<Value> row = rowPosition(k, y, rank);
-  Value length = k.dim(x, rank - 1);
+  Value length = k.dim(y, rank - 1);
 
-  // Sum of squares in f32 (padding is zero, so the tail adds nothing).
+  // Sum of squares in f32 (padding is zero, so the tail adds nothing); the
+  // prologue's value is stored on the way.
   Value zeros = k.splat(k.f32(0.0), {block});
   Value squares = forEachChunk(k, length, block, {zeros},
                                [&](Value column, ValueRange carried) {
-                                 Value v = loadChunk(k, x, row, column, rank, block);
-                                 Value sq = arith::MulFOp::create(builder, k.location(), v, v);
-                                 return SmallVector<Value>{arith::AddFOp::create(
-                                     builder, k.location(), carried[0], sq)};
+                                 Value v = source.chunk(k, row, column);
+                                 if (stored)
+                                   storeChunk(k, v, stored, row, column, rank);
+                                 return SmallVector<Value>{
+                                     k.addf(carried[0], k.mulf(v, v))};
                                })[0];
   Value sum = k.reduce(tile::CombineKind::Sum, squares, 0);
-  Value mean = arith::DivFOp::create(builder, k.location(), sum,
-                                     k.splat(k.indexToF32(length), {}));
+  Value mean = k.divf(sum, k.splat(k.indexToF32(length), {}));
   Value inverse = math::RsqrtOp::create(
-      builder, k.location(),
-      arith::AddFOp::create(builder, k.location(), mean,
-                            k.splat(k.f32(epsilon), {})));
+      builder, k.location(), k.addf(mean, k.splat(k.f32(epsilon), {})));
   Value scale = k.broadcast(inverse, {block});
 
+  // The row is computed again from the operands (not read back from the
+  // stored copy: no kernel reads what it wrote to global memory).
   forEachChunk(k, length, block, {}, [&](Value column, ValueRange) {
-    Value v = loadChunk(k, x, row, column, rank, block);
+    Value v = source.chunk(k, row, column);
     Value wv = loadChunk(k, w, {}, column, 1, block);
-    Value normalized = arith::MulFOp::create(builder, k.location(), v, scale);
-    Value result = arith::MulFOp::create(builder, k.location(), normalized, wv);
-    storeChunk(k, result, y, row, column, rank);
+    storeChunk(k, k.mulf(k.mulf(v, scale), wv), y, row, column, rank);
     return SmallVector<Value>{};
   });
   func::ReturnOp::create(builder, kernel.getLoc());
@@ -111,34 +158,42 @@ func::FuncOp buildRmsNormKernel(ModuleOp module, StringRef name,
 }
 
 func::FuncOp buildLayerNormKernel(ModuleOp module, StringRef name,
-                                  MemRefType input, MemRefType weight,
+                                  const RowPrologue &input, MemRefType weight,
                                   MemRefType bias, MemRefType output,
                                   double epsilon, const TileSizes &sizes) {
   OpBuilder builder(module.getContext());
-  SmallVector<Type> argTypes = {input};
+  SmallVector<Type> argTypes(input.operands.begin(), input.operands.end());
   if (weight)
     argTypes.push_back(weight);
   if (bias)
     argTypes.push_back(bias);
+  if (input.stored)
+    argTypes.push_back(input.stored);
   argTypes.push_back(output);
   func::FuncOp kernel = createKernel(builder, module, name, argTypes);
   KernelBuilder k(builder, kernel.getLoc());
+  int64_t rank = rowRank(input);
+  PrologueRow source{input, {}, rank, rowBlockFor(input, output, sizes)};
   unsigned next = 0;
-  Value x = kernel.getArgument(next++);
+  for (size_t i = 0; i < input.operands.size(); ++i)
+    source.operands.push_back(kernel.getArgument(next++));
   Value w = weight ? kernel.getArgument(next++) : Value();
   Value bv = bias ? kernel.getArgument(next++) : Value();
+  Value stored = input.stored ? kernel.getArgument(next++) : Value();
   Value y = kernel.getArgument(next++);
-  int64_t rank = input.getRank();
-  int64_t block = sizes.forOperands({input, output}).rowBlock;
+  int64_t block = source.block;
   SmallVector<Value> row = rowPosition(k, y, rank);
-  Value length = k.dim(x, rank - 1);
+  Value length = k.dim(y, rank - 1);
   Value count = k.splat(k.indexToF32(length), {});
   Value zeros = k.splat(k.f32(0.0), {block});
 
-  // Pass 1: the mean (padding is zero, so the tail adds nothing).
+  // Pass 1: the mean (padding is zero, so the tail adds nothing); the
+  // prologue's value is stored on the way.
   Value sums = forEachChunk(k, length, block, {zeros},
                             [&](Value column, ValueRange carried) {
-                              Value v = loadChunk(k, x, row, column, rank, block);
+                              Value v = source.chunk(k, row, column);
+                              if (stored)
+                                storeChunk(k, v, stored, row, column, rank);
                               return SmallVector<Value>{k.addf(carried[0], v)};
                             })[0];
   Value mean = k.divf(k.reduce(tile::CombineKind::Sum, sums, 0), count);
@@ -147,8 +202,7 @@ func::FuncOp buildLayerNormKernel(ModuleOp module, StringRef name,
   // Pass 2: the biased variance, sum((x - mean)^2) / D, tail masked out.
   Value squares = forEachChunk(
       k, length, block, {zeros}, [&](Value column, ValueRange carried) {
-        Value centered =
-            k.subf(loadChunk(k, x, row, column, rank, block), meanRow);
+        Value centered = k.subf(source.chunk(k, row, column), meanRow);
         Value inside = arith::CmpIOp::create(
             builder, k.location(), arith::CmpIPredicate::ult,
             k.iota(block, column), k.splat(length, {block}));
@@ -162,8 +216,7 @@ func::FuncOp buildLayerNormKernel(ModuleOp module, StringRef name,
 
   // Pass 3: normalize, scale, shift, round once.
   forEachChunk(k, length, block, {}, [&](Value column, ValueRange) {
-    Value v = loadChunk(k, x, row, column, rank, block);
-    Value result = k.mulf(k.subf(v, meanRow), scale);
+    Value result = k.mulf(k.subf(source.chunk(k, row, column), meanRow), scale);
     if (w)
       result = k.mulf(result, loadChunk(k, w, {}, column, 1, block));
     if (bv)

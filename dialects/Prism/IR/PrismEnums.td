@@ -34,4 +34,13 @@ def Prism_RopeLayout : I32EnumAttr<"RopeLayout",
   let cppNamespace = "::prism";
 }
 
+def Prism_FusionKind : I32EnumAttr<"FusionKind",
+    "what one fused kernel computes", [
+    I32EnumAttrCase<"Elementwise", 0, "elementwise">,
+    I32EnumAttrCase<"Matmul", 1, "matmul">,
+    I32EnumAttrCase<"GatedMatmul", 2, "gated_matmul">,
+    I32EnumAttrCase<"Norm", 3, "norm">]> {
+  let cppNamespace = "::prism";
+}
+
 #endif // PRISM_ENUMS_TD

@@ -520,4 +520,75 @@ def Prism_CastOp : Prism_Op<"cast", [Pure]> {
   let hasFolder = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Fusion
+//===----------------------------------------------------------------------===//
+
+def Prism_FusionOp : Prism_Op<"fusion", [
+    Pure, SingleBlock]> {
+  let summary = "prism ops that run as one kernel";
+  let description = [{
+    The body holds prism ops (and splat `arith.constant`s) that the fusion
+    passes grouped so that kernelization emits one kernel for them; the
+    results are the body's `prism.yield` operands. The body reads values
+    defined above it directly. Values computed inside the body never reach
+    global memory, and they are not rounded to their element type (they stay
+    in f32, as the float64 reference computes them), except by `prism.cast`,
+    which still rounds.
+
+    `kind` says which kernel the body is, and the verifier checks that the
+    body has that form:
+
+    - `elementwise`: elementwise ops (binary, unary, `gelu`, `swiglu`,
+      `cast`) that all produce the shape of the single result;
+    - `matmul`: one `prism.matmul` first, then elementwise ops of its
+      result's shape (the epilogue: bias, activation, residual add,
+      scaling, cast), one result;
+    - `gated_matmul`: two `prism.matmul`s of the same `lhs` with the same
+      transposes and result type (one read of the input for both), then an
+      elementwise epilogue that uses both (SwiGLU: `swiglu(gate, up)`);
+    - `norm`: elementwise ops (the prologue, e.g. a residual add) then one
+      `rms_norm` or `layer_norm` of the prologue's last value; the results
+      are the normalized value and optionally the prologue's value.
+
+    ```mlir
+    %y = prism.fusion matmul -> (tensor<?x4096xbf16>) {
+      %o = prism.matmul %a, %wo transpose_rhs : tensor<?x4096xbf16>, tensor<4096x4096xbf16>
+      %r = prism.add %x, %o : tensor<?x4096xbf16>, tensor<?x4096xbf16>
+      prism.yield %r : tensor<?x4096xbf16>
+    }
+    ```
+  }];
+  let arguments = (ins Prism_FusionKind:$kind);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $kind (`->` `(` type($results)^ `)`)? $body attr-dict
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The body's ops, terminator excluded, in order.
+    ::llvm::SmallVector<::mlir::Operation *> getBodyOps();
+    /// The body's terminator.
+    YieldOp getYield();
+    /// Why the body does not have the form `kind` says (empty if it does).
+    std::string checkStructure();
+    /// Whether `op` can be computed inside a fused kernel's elementwise
+    /// part (binary, unary, gelu, swiglu, and casts between float types of
+    /// 16 or 32 bits).
+    static bool isElementwise(::mlir::Operation *op);
+    /// Whether `op` is an `arith.constant` splat of a float.
+    static bool isSplatConstant(::mlir::Operation *op);
+  }];
+}
+
+def Prism_YieldOp : Prism_Op<"yield", [
+    Pure, Terminator, HasParent<"FusionOp">]> {
+  let summary = "the results of a prism.fusion body";
+  let arguments = (ins Variadic<AnyRankedTensor>:$values);
+  let assemblyFormat = [{
+    ($values^ `:` type($values))? attr-dict
+  }];
+}
+
 #endif // PRISM_OPS_TD
