@@ -118,6 +118,34 @@ private:
   int64_t contiguousCopy(Operation *op, int64_t source);
   /// A reshape view of `source` (copied first if it is not contiguous).
   int64_t reshapeView(Operation *op, int64_t source, SmallVector<DimExpr> shape);
+  /// The buffer for `result` (of `shape`): a new temporary, laid out so
+  /// that the transpose which is its only use (keeping the innermost dim)
+  /// reads it contiguously; the kernel then writes through a transposed view
+  /// (`attention` followed by the [B, H, S, D] -> [B, S, H, D] transpose of
+  /// multi-head outputs: no copy before the output projection).
+  int64_t addResultBuffer(Value result, ArrayRef<DimExpr> shape) {
+    Type element = cast<RankedTensorType>(result.getType()).getElementType();
+    auto transpose = result.hasOneUse()
+                         ? dyn_cast<TransposeOp>(*result.getUsers().begin())
+                         : TransposeOp();
+    int64_t output;
+    if (transpose && !transpose.getPermutation().empty() &&
+        transpose.getPermutation().back() ==
+            static_cast<int64_t>(shape.size()) - 1) {
+      ArrayRef<int64_t> permutation = transpose.getPermutation();
+      SmallVector<DimExpr> transposed;
+      SmallVector<int64_t> inverse(permutation.size());
+      for (auto [i, p] : llvm::enumerate(permutation)) {
+        transposed.push_back(shape[p]);
+        inverse[p] = i;
+      }
+      output = transposeView(addTemporary(element, transposed), inverse);
+    } else {
+      output = addTemporary(element, SmallVector<DimExpr>(shape.begin(), shape.end()));
+    }
+    buffers[result] = output;
+    return output;
+  }
   int64_t addTemporary(Type elementType, SmallVector<DimExpr> shape) {
     return addBuffer(BufferRecord{BufferKind::Temporary, elementType,
                                   std::move(shape)});
@@ -1125,8 +1153,7 @@ LogicalResult PlanBuilder::visitAttention(AttentionOp op) {
     maskType = memrefTypeOf(*view);
   }
   SmallVector<DimExpr> shape = {qShape[0], qShape[1], qShape[2], vShape[3]};
-  int64_t output = addTemporary(op.getType().getElementType(), shape);
-  buffers[op.getResult()] = output;
+  int64_t output = addResultBuffer(op.getResult(), shape);
   args.push_back(output);
   func::FuncOp kernel = kernels::buildAttentionKernel(
       module, kernelName("attention"), memrefTypeOf(args[0]),
@@ -1188,8 +1215,20 @@ LogicalResult PlanBuilder::visit(Operation *op) {
       })
       .Case([&](ReshapeOp reshape) { return visitReshape(reshape); })
       .Case([&](TransposeOp transpose) {
-        buffers[transpose.getResult()] = transposeView(
-            buffers.lookup(transpose.getInput()), transpose.getPermutation());
+        int64_t input = buffers.lookup(transpose.getInput());
+        SmallVector<int64_t> permutation(transpose.getPermutation());
+        // A transpose of a transpose view is one view of the source, and
+        // the source itself when the two cancel.
+        if (records[input].kind == BufferKind::View &&
+            records[input].view == ViewKind::Transpose) {
+          for (int64_t &p : permutation)
+            p = records[input].permutation[p];
+          input = records[input].source;
+        }
+        buffers[transpose.getResult()] =
+            llvm::equal(permutation, llvm::seq<int64_t>(0, permutation.size()))
+                ? input
+                : transposeView(input, permutation);
         return success();
       })
       .Case([&](MatmulOp matmul) { return visitMatmul(matmul); })

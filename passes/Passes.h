@@ -20,6 +20,9 @@ namespace prism {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
+/// The passes of `prism-optimize`, in order, nested on functions.
+void buildOptimizationPipeline(mlir::OpPassManager &pm);
+
 /// The name of the launch-plan attribute kernelization puts on a function.
 constexpr llvm::StringLiteral kPlanAttrName = "prism.plan";
 

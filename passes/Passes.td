@@ -60,4 +60,124 @@ def Kernelize : Pass<"prism-kernelize", "mlir::ModuleOp"> {
                            "mlir::func::FuncDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Optimization: cleanups and fusion (passes/Fusion)
+//===----------------------------------------------------------------------===//
+
+def SinkViews : Pass<"prism-sink-views", "mlir::func::FuncOp"> {
+  let summary = "Move transposes and reshapes below elementwise ops; drop "
+                "rank-expanding reshapes that broadcasting makes redundant";
+  let description = [{
+    Cleanups that let the fusion passes see elementwise chains and keep
+    elementwise kernels on contiguous data:
+
+    - `unary(transpose(x))` becomes `transpose(unary(x))`, and
+      `binary(transpose(x, p), transpose(y, p))` becomes
+      `transpose(binary(x, y), p)` (likewise for reshapes to one shape):
+      the elementwise kernel reads and writes contiguous rows, and the view
+      moves to the consumer, where kernelization folds it into strided
+      access for free;
+    - an operand of a binary op that is a reshape only prepending unit
+      dimensions (`[D] -> [1, 1, D]`) is replaced by its input: numpy
+      broadcasting already means that (broadcast elimination).
+
+    Dead values and common subexpressions are left to `canonicalize` and
+    `cse`, which `prism-optimize` runs around this pass.
+  }];
+}
+
+def RecognizeAttention : Pass<"prism-recognize-attention", "mlir::func::FuncOp"> {
+  let summary = "Turn softmax(Q K^T * scale + mask) V into prism.attention";
+  let description = [{
+    Finds attention as frameworks export it, unfused, and replaces it with
+    one `prism.attention` (one flash-attention kernel; the scores never
+    reach memory):
+
+    ```
+    s = matmul(q, k, transpose_rhs)        (or matmul(q, transpose(k)))
+    s = mul(s, c) | div(s, c)              (optional; c a splat constant)
+    s = add(s, mask)                       (optional)
+    p = softmax(s, axis = -1, scale)       (optional casts around it)
+    o = matmul(p, v)
+    ```
+
+    Rank-4 `[B, H, S, D]` operands (K and V may have one head: multi-query)
+    and the rank-5 grouped-query form `[B, Hkv, G, S, D]` against
+    `[B, Hkv, 1, S, D]` (what broadcasting K/V over the group gives),
+    which becomes reshapes around a grouped-query attention. A constant
+    mask that is exactly causal (0 on and below the bottom-right aligned
+    diagonal, -inf above), optionally with a sliding window, becomes the
+    `causal` / `window` attributes. Every intermediate must have no other
+    use; a general mask with a softmax scale other than 1 is left alone
+    (the softmax would scale the mask too).
+  }];
+}
+
+def FuseGatedMatmuls : Pass<"prism-fuse-gated-matmuls", "mlir::func::FuncOp"> {
+  let summary = "SwiGLU: gate and up projections sharing one read of the input";
+  let description = [{
+    `swiglu(matmul(x, wg), matmul(x, wu))` (or `mul(silu(gate), up)`), the
+    two matmuls having the same input, transposes and types and no other
+    uses, becomes one `prism.fusion gated_matmul`: one kernel whose K loop
+    reads each block of x once for both products and whose epilogue
+    computes silu(gate) * up. Elementwise ops that follow (a cast) join the
+    epilogue.
+  }];
+}
+
+def FuseMatmulEpilogues : Pass<"prism-fuse-matmul-epilogues", "mlir::func::FuncOp"> {
+  let summary = "Matmul followed by elementwise ops becomes one kernel";
+  let description = [{
+    A matmul (f32 accumulator) whose result is used only by an elementwise
+    op of the same shape (bias add, activation, residual add, cast,
+    scaling by a constant), and so on down the chain, becomes one
+    `prism.fusion matmul`: the epilogue runs on the accumulator tile before
+    the single store. Not fused: a value with another use (it must reach
+    memory anyway), an op that broadcasts the chain to a larger shape, an
+    operand read through a transpose that moves the innermost dimension
+    (the epilogue would read it uncoalesced).
+  }];
+}
+
+def FuseNorms : Pass<"prism-fuse-norms", "mlir::func::FuncOp"> {
+  let summary = "Residual add (elementwise prologue) + rms_norm / layer_norm "
+                "becomes one kernel";
+  let description = [{
+    `rms_norm(add(x, r))` (and `layer_norm`) becomes one `prism.fusion norm`
+    that writes the normalized value and, when the sum has other uses (the
+    residual stream), the sum too: one kernel instead of two, and the sum
+    is not read back. The prologue may be any chain of elementwise ops of
+    the normalized shape whose intermediates have no other use.
+  }];
+}
+
+def FuseElementwise : Pass<"prism-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Chains of elementwise ops become one kernel";
+  let description = [{
+    An elementwise op whose operand is produced by another elementwise op
+    of the same shape used only there joins it in one
+    `prism.fusion elementwise` (one kernel, intermediates in registers).
+    A producer of a smaller shape that the consumer broadcasts is not
+    fused (it would be recomputed for every broadcast copy).
+  }];
+}
+
+def Optimize : Pass<"prism-optimize", "mlir::ModuleOp"> {
+  let summary = "The Prism optimization pipeline: cleanups, attention "
+                "recognition and fusion";
+  let description = [{
+    Runs, on every function of prism ops: canonicalize, cse,
+    prism-sink-views, prism-recognize-attention, prism-fuse-gated-matmuls,
+    prism-fuse-matmul-epilogues, prism-fuse-norms, prism-fuse-elementwise,
+    canonicalize, cse. The order matters: attention first (its softmax and
+    matmuls must not be fused elsewhere), gated matmuls before epilogues
+    (the gate must not take the up projection as an epilogue operand),
+    epilogues before norms (a residual add in the output projection's
+    epilogue moves fewer bytes than in the norm's prologue).
+
+    `prism-opt --prism-fusion-report` prints, per function, the kernels
+    and the estimated global-memory bytes before and after this pass.
+  }];
+}
+
 #endif // PRISM_PASSES_TD

@@ -121,7 +121,8 @@ static runtime::FunctionPlan planOf(func::FuncOp function) {
 
 llvm::Expected<CompileResult> compileToBundle(ModuleOp source,
                                               llvm::StringRef targetString,
-                                              llvm::StringRef directory) {
+                                              llvm::StringRef directory,
+                                              const CompileOptions &options) {
   std::optional<TargetSpec> spec = TargetSpec::parse(targetString);
   const TargetBackend *backend = spec ? lookupTargetBackend(*spec) : nullptr;
   if (!backend) {
@@ -139,7 +140,8 @@ llvm::Expected<CompileResult> compileToBundle(ModuleOp source,
     source.print(os);
   }
   std::string kernelize =
-      "prism-kernelize{" + backend->getKernelizeOptions(*spec) + "}";
+      (options.optimize ? "prism-optimize," : "") +
+      ("prism-kernelize{" + backend->getKernelizeOptions(*spec) + "}");
   OwningOpRef<ModuleOp> module(cast<ModuleOp>(source->clone()));
   PassManager kernelizePm(module->getContext());
   std::string pipelineError;
@@ -147,7 +149,9 @@ llvm::Expected<CompileResult> compileToBundle(ModuleOp source,
   if (failed(parsePassPipeline(kernelize, kernelizePm, pipelineErrorStream)))
     return fail("bad kernelize options: " + pipelineError);
   if (llvm::Error error =
-          runCollectingDiagnostics(kernelizePm, *module, "kernelization"))
+          runCollectingDiagnostics(kernelizePm, *module,
+                                   options.optimize ? "optimization and kernelization"
+                                                    : "kernelization"))
     return std::move(error);
 
   runtime::Manifest manifest;

@@ -41,6 +41,10 @@
 using namespace mlir;
 namespace cl = llvm::cl;
 
+static cl::opt<bool> optimize(
+    "optimize", cl::init(true),
+    cl::desc("Run prism-optimize (cleanups, attention recognition, fusion) "
+             "before kernelization; --optimize=false compiles every op alone"));
 static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
                                       cl::desc("<input .mlir>"));
 static cl::opt<std::string> targetName("target", cl::init("cpu"),
@@ -234,7 +238,8 @@ int main(int argc, char **argv) {
   }
   auto compileStart = std::chrono::steady_clock::now();
   llvm::Expected<prism::CompileResult> compiled =
-      prism::compileToBundle(*module, targetName, directory);
+      prism::compileToBundle(*module, targetName, directory,
+                             prism::CompileOptions{optimize});
   if (!compiled)
     return fail(llvm::toString(compiled.takeError()));
   double compileSeconds = std::chrono::duration<double>(

@@ -36,6 +36,10 @@
 using namespace mlir;
 namespace cl = llvm::cl;
 
+static cl::opt<bool> optimize(
+    "optimize", cl::init(true),
+    cl::desc("Run prism-optimize (cleanups, attention recognition, fusion) "
+             "before kernelization; --optimize=false compiles every op alone"));
 static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
                                       cl::desc("<input .mlir>"));
 static cl::opt<std::string> targetName("target", cl::Required,
@@ -141,7 +145,8 @@ int main(int argc, char **argv) {
       return fail("cannot create a temporary directory");
     directory = path.str().str();
   }
-  auto compiled = prism::compileToBundle(*module, targetName, directory);
+  auto compiled = prism::compileToBundle(*module, targetName, directory,
+                             prism::CompileOptions{optimize});
   if (!compiled)
     return fail(llvm::toString(compiled.takeError()));
   llvm::scope_exit cleanup([&] {

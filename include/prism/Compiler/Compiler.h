@@ -15,13 +15,21 @@ struct CompileResult {
   size_t numKernels = 0;
 };
 
+struct CompileOptions {
+  /// Run the prism-optimize pipeline (cleanups, attention recognition,
+  /// fusion) before kernelization.
+  bool optimize = true;
+};
+
 /// Compiles every function of prism ops in `source` (left unchanged) for
-/// `target` into a bundle in `directory` (created if needed): kernelization,
-/// the target's lowering and code generation, and manifest.json. Errors are
-/// returned, with the MLIR diagnostics of the failing step in the message.
+/// `target` into a bundle in `directory` (created if needed): optimization,
+/// kernelization, the target's lowering and code generation, and
+/// manifest.json. Errors are returned, with the MLIR diagnostics of the
+/// failing step in the message.
 llvm::Expected<CompileResult> compileToBundle(mlir::ModuleOp source,
                                               llvm::StringRef target,
-                                              llvm::StringRef directory);
+                                              llvm::StringRef directory,
+                                              const CompileOptions &options = {});
 
 /// The dtype name of an element type in manifests ("f32", "bf16", ...).
 std::string dtypeName(mlir::Type elementType);

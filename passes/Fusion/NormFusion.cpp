@@ -1,0 +1,74 @@
+//===- NormFusion.cpp - residual add + rms_norm / layer_norm as one kernel -===//
+
+#include "passes/Fusion/FusionUtils.h"
+#include "passes/Passes.h"
+
+#include "llvm/ADT/SetVector.h"
+
+namespace prism {
+#define GEN_PASS_DEF_FUSENORMS
+#include "passes/Passes.h.inc"
+} // namespace prism
+
+using namespace mlir;
+using namespace prism;
+
+namespace {
+
+/// The elementwise ops that compute `root` (of `shape`), from its defining
+/// op backwards through producers used only there, in block order.
+SmallVector<Operation *> collectProducers(Operation *root,
+                                          ArrayRef<int64_t> shape) {
+  llvm::SetVector<Operation *> group;
+  group.insert(root);
+  for (size_t i = 0; i < group.size(); ++i)
+    for (Value operand : group[i]->getOperands()) {
+      Operation *def = operand.getDefiningOp();
+      if (def && FusionOp::isElementwise(def) && fusion::isTopLevel(def) &&
+          fusion::singleUser(operand) == group[i] &&
+          fusion::shapeOf(operand) == shape)
+        group.insert(def);
+    }
+  SmallVector<Operation *> ordered(group.begin(), group.end());
+  llvm::sort(ordered, [](Operation *a, Operation *b) {
+    return a->isBeforeInBlock(b);
+  });
+  return ordered;
+}
+
+struct FuseNormsPass : prism::impl::FuseNormsBase<FuseNormsPass> {
+  void runOnOperation() override {
+    SmallVector<Operation *> norms;
+    getOperation().walk([&](Operation *op) {
+      if (isa<RmsNormOp, LayerNormOp>(op) && fusion::isTopLevel(op))
+        norms.push_back(op);
+    });
+    for (Operation *norm : norms) {
+      Value input = norm->getOperand(0);
+      Operation *producer = input.getDefiningOp();
+      if (!producer || !FusionOp::isElementwise(producer) ||
+          !fusion::isTopLevel(producer) ||
+          producer->getBlock() != norm->getBlock())
+        continue;
+      SmallVector<Operation *> chain =
+          collectProducers(producer, fusion::shapeOf(input));
+      // The weight and bias must be available before the prologue starts
+      // (they never depend on the normalized value in a real model; if they
+      // did, the fusion would be a cycle).
+      bool available = llvm::all_of(
+          norm->getOperands().drop_front(), [&](Value operand) {
+            Operation *def = operand.getDefiningOp();
+            return !def || def->getBlock() != norm->getBlock() ||
+                   def->isBeforeInBlock(chain.front());
+          });
+      if (!available)
+        continue;
+      SmallVector<Value> results = {norm->getResult(0)};
+      if (!input.hasOneUse())
+        results.push_back(input);
+      chain.push_back(norm);
+      fusion::createFusion(FusionKind::Norm, chain, results);
+    }
+  }
+};
+} // namespace
