@@ -73,12 +73,23 @@ llvm::Expected<std::vector<Tensor>> evaluateFunction(func::FuncOp function,
         values[value] = std::move(tensor);
       continue;
     }
-    if (FusionOp::isSplatConstant(&op)) {
-      auto splat = cast<SplatElementsAttr>(cast<arith::ConstantOp>(op).getValue());
-      std::vector<int64_t> shape(splat.getType().getShape().begin(),
-                                 splat.getType().getShape().end());
-      values[op.getResult(0)] =
-          Tensor(shape, splat.getSplatValue<APFloat>().convertToDouble());
+    if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+      auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
+      if (!dense || !isa<FloatType>(dense.getElementType()))
+        return unsupported("the reference evaluates float tensor constants "
+                           "only");
+      std::vector<int64_t> shape(dense.getType().getShape().begin(),
+                                 dense.getType().getShape().end());
+      Tensor t(shape);
+      if (dense.isSplat()) {
+        std::fill(t.data.begin(), t.data.end(),
+                  dense.getSplatValue<APFloat>().convertToDouble());
+      } else {
+        size_t i = 0;
+        for (APFloat v : dense.getValues<APFloat>())
+          t.data[i++] = v.convertToDouble();
+      }
+      values[op.getResult(0)] = std::move(t);
       continue;
     }
     auto binaryKind = [&](Operation *o) -> std::optional<BinaryKind> {

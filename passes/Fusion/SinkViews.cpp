@@ -49,7 +49,7 @@ struct SinkTransposeBelowElementwise : RewritePattern {
       auto transpose = operand.getDefiningOp<TransposeOp>();
       // Every tensor operand a transpose of the result's shape (no
       // broadcasting), by one permutation, used only here.
-      if (!transpose || operand.getType() != resultType ||
+      if (!transpose || fusion::shapeOf(operand) != resultType.getShape() ||
           !operand.hasOneUse() ||
           (!permutation.empty() && transpose.getPermutation() != permutation))
         return failure();
