@@ -75,9 +75,15 @@ class CompiledFunction:
         return self._loaded
 
     @property
-    def target(self):
+    def manifest(self):
+        """The bundle's manifest.json (target, toolchain, every function's
+        buffers and kernel launches), as a dict."""
         with open(os.path.join(self.directory, "manifest.json")) as f:
-            return json.load(f)["target"]
+            return json.load(f)
+
+    @property
+    def target(self):
+        return self.manifest["target"]
 
     @property
     def inputs(self):
@@ -178,9 +184,13 @@ def _as_host_array(value, index, name):
 
 
 def compile(source, target="cpu", entry=None, directory=None, cache=False,
-            cache_dir=None):
+            cache_dir=None, optimize=True):
     """Compiles a prism.Graph, or prism IR (text, or a path to a .mlir
     file), for `target`.
+
+    `optimize=True` (the default) runs prism-optimize first: cleanups,
+    attention recognition and fusion (fewer kernels, fewer bytes moved);
+    `optimize=False` compiles every op as its own kernel.
 
     With one function in the IR (or `entry`), returns a CompiledFunction.
     The bundle lives in `directory` (a temporary one by default, removed
@@ -202,19 +212,19 @@ def compile(source, target="cpu", entry=None, directory=None, cache=False,
             source = f.read()
     if cache:
         kernel_cache = KernelCache(cache_dir)
-        k = cache_key(_compiler, source, target, entry)
+        k = cache_key(_compiler, source, target, entry, optimize)
         cached = kernel_cache.lookup(k)
         if cached is None and cache == "only":
             raise PrismError(f"no cached kernel for this IR and target '{target}' "
                              f"(cache {kernel_cache.directory}) and cache='only'")
         if cached is None:
             with tempfile.TemporaryDirectory(prefix="prism-") as work:
-                _compiler.compile(source, target, work, entry or "")
+                _compiler.compile(source, target, work, entry or "", optimize)
                 cached = kernel_cache.insert(k, work)
         return _function_of(cached, entry, owns=False, symbols=symbols)
     owns = directory is None
     directory = directory or tempfile.mkdtemp(prefix="prism-")
-    _compiler.compile(source, target, directory, entry or "")
+    _compiler.compile(source, target, directory, entry or "", optimize)
     return _function_of(directory, entry, owns, symbols)
 
 

@@ -44,10 +44,12 @@ def _assembler_version(target):
     return "no ptxas"
 
 
-def key(compiler, ir_text, target, entry):
-    """The cache key of compiling `ir_text` (verified) for `target`."""
+def key(compiler, ir_text, target, entry, optimize=True):
+    """The cache key of compiling `ir_text` (verified) for `target`, with
+    or without the optimization pipeline."""
     described = compiler.describe_target(target)
     parts = {
+        "optimize": described["optimize"] if optimize else "",
         "ir": compiler.verify(ir_text),
         "entry": entry or "",
         "target": described["target"],

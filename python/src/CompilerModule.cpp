@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/Passes.h"
 #include "prism/Compiler/Compiler.h"
 #include "prism/InitAll.h"
 
@@ -108,12 +109,23 @@ py::dict describeTarget(const std::string &targetString) {
   d["target"] = spec->str();
   d["kernelize"] = backend->getKernelizeOptions(*spec);
   d["pipeline"] = pipeline;
+  // The optimization pipeline (prism-optimize), applied when compile()
+  // is asked to optimize.
+  {
+    OpPassManager optimize(ModuleOp::getOperationName());
+    prism::buildOptimizationPipeline(optimize);
+    std::string text;
+    llvm::raw_string_ostream ts(text);
+    optimize.printAsTextualPipeline(ts);
+    d["optimize"] = text;
+  }
   d["llvm"] = LLVM_VERSION_STRING;
   return d;
 }
 
 size_t compile(const std::string &text, const std::string &target,
-               const std::string &directory, const std::string &entry) {
+               const std::string &directory, const std::string &entry,
+               bool optimize) {
   OwningOpRef<ModuleOp> module = parse(text);
   if (!entry.empty()) {
     auto function = module->lookupSymbol<func::FuncOp>(entry);
@@ -128,7 +140,8 @@ size_t compile(const std::string &text, const std::string &target,
   }
   llvm::Expected<prism::CompileResult> result = [&] {
     py::gil_scoped_release release;
-    return prism::compileToBundle(*module, target, directory);
+    return prism::compileToBundle(*module, target, directory,
+                                  prism::CompileOptions{optimize});
   }();
   if (!result)
     raise(llvm::toString(result.takeError()));
@@ -150,7 +163,8 @@ PYBIND11_MODULE(_compiler, m) {
         "The kernelization options, lowering pipeline and LLVM version a "
         "bundle for `target` depends on.");
   m.def("compile", &compile, py::arg("text"), py::arg("target"),
-        py::arg("directory"), py::arg("entry") = "",
+        py::arg("directory"), py::arg("entry") = "", py::arg("optimize") = true,
         "Compiles the functions of prism ops in `text` (or only `entry`) for "
-        "`target` into a bundle in `directory`; returns the launch count.");
+        "`target` into a bundle in `directory` (after prism-optimize unless "
+        "`optimize` is false); returns the launch count.");
 }

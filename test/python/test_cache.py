@@ -32,6 +32,8 @@ def test_hit_then_misses_on_each_key_component(tmp_path):
     prism.compile(IR, target="nvidia:sm_90a", cache=True, cache_dir=d)      # the target
     prism.compile(IR, target="nvidia:sm_80", cache=True, cache_dir=d)       # the chip
     assert len(entries(d)) == 4
+    prism.compile(IR, optimize=False, cache=True, cache_dir=d)              # the passes
+    assert len(entries(d)) == 5
 
 
 def test_key_covers_pipeline_and_versions(monkeypatch):

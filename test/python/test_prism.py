@@ -50,6 +50,18 @@ def test_mlp_block_matches_float64(mlp):
         assert rel_l2(y, mlp_reference(*args)) <= 1e-5
 
 
+def test_optimize_fuses_and_both_match(mlp):
+    # prism-optimize (the default) fuses the MLP into 3 kernels; without it
+    # every op is a kernel. Both agree with float64.
+    unfused = prism.compile(MLP, target="cpu", optimize=False)
+    launches = lambda f: len(f.manifest["functions"][0]["launches"])
+    assert launches(mlp) == 3 and launches(unfused) == 6
+    args = mlp_inputs(7, seed=3)
+    expected = mlp_reference(*args)
+    assert rel_l2(mlp(*args)[0], expected) <= 1e-5
+    assert rel_l2(unfused(*args)[0], expected) <= 1e-5
+
+
 def test_bf16_through_ml_dtypes():
     source = """
     func.func @norm_add(%x: tensor<?x96xbf16>, %y: tensor<?x96xbf16>, %w: tensor<96xf32>) -> tensor<?x96xbf16> {
