@@ -245,6 +245,9 @@ private:
   LogicalResult visitLayerNorm(LayerNormOp op);
   LogicalResult visitReduce(ReduceOp op);
   LogicalResult visitRope(RopeOp op);
+  /// The rope of `op` from buffer `input` into buffer `output` (both of the
+  /// rope's [d0, d1, d2, D] shape).
+  LogicalResult addRope(RopeOp op, int64_t input, int64_t output);
   LogicalResult visitEmbedding(EmbeddingOp op);
   LogicalResult visitAttention(AttentionOp op);
 
@@ -470,11 +473,12 @@ SmallVector<Value> PlanBuilder::fusionLeaves(ArrayRef<Operation *> ops) const {
   return leaves;
 }
 
-/// A name for a fused kernel: its ops' names (`matmul_add`, `add_rms_norm`).
+/// A name for a fused kernel: its ops' names (`matmul_add`, `add_rms_norm`,
+/// `matmul_rope`; reshapes, which compute nothing, are left out).
 static std::string fusedName(ArrayRef<Operation *> ops) {
   std::string name;
   for (Operation *op : ops) {
-    if (FusionOp::isSplatConstant(op))
+    if (FusionOp::isSplatConstant(op) || isa<ReshapeOp>(op))
       continue;
     if (!name.empty())
       name += "_";
@@ -619,8 +623,14 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
     auto resultType = cast<RankedTensorType>(root.getType());
     int64_t output = addTemporary(resultType.getElementType(), shape);
     buffers[op.getResult(0)] = output;
-    std::array<DictionaryAttr, 3> grid = {gridAxis({first->m}, sizes.matmulM),
-                                          gridAxis({first->n}, sizes.matmulN),
+    // Two products per program hold two accumulators: the fused kernel
+    // halves the N tile so that it keeps the registers (and shared memory)
+    // of one matmul tile.
+    kernels::TileSizes fused = sizes;
+    if (count == 2 && !sizes.separateMatmulEpilogue)
+      fused.matmulN = std::max<int64_t>(sizes.matmulN / 2, 16);
+    std::array<DictionaryAttr, 3> grid = {gridAxis({first->m}, fused.matmulM),
+                                          gridAxis({first->n}, fused.matmulN),
                                           gridAxis(first->batch, 1)};
     kernels::MatmulKernelSpec spec;
     spec.lhs = memrefTypeOf(first->lhs);
@@ -637,7 +647,7 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
       args.append(rhs.begin(), rhs.end());
       args.append(epilogueArgs.begin(), epilogueArgs.end());
       args.push_back(output);
-      addLaunch(kernels::buildMatmulKernel(module, kernelName(what), spec, sizes),
+      addLaunch(kernels::buildMatmulKernel(module, kernelName(what), spec, fused),
                 grid, args);
       return success();
     }
@@ -671,6 +681,66 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
     addLaunch(kernel,
               {gridAxis(ArrayRef<DimExpr>(shape).take_back(1), local.elementwiseBlock),
                gridAxis(ArrayRef<DimExpr>(shape).drop_back(1), 1), one()},
+              args);
+    return success();
+  }
+  case FusionKind::MatmulRope: {
+    auto matmul = cast<MatmulOp>(ops[0]);
+    auto reshape = cast<ReshapeOp>(ops[1]);
+    auto rope = cast<RopeOp>(ops[2]);
+    FailureOr<MatmulOperands> operands = matmulOperands(matmul);
+    if (failed(operands))
+      return failure();
+    ArrayRef<int64_t> heads = reshape.getType().getShape();
+    int64_t headDim = heads[3], half = headDim / 2;
+    SmallVector<DimExpr> product = operands->shape();
+    SmallVector<DimExpr> headShape = {product[0], product[1], DimExpr::of(heads[2]),
+                                      DimExpr::of(headDim)};
+    Type element = rope.getType().getElementType();
+    int64_t output = addTemporary(element, headShape);
+    buffers[op.getResult(0)] = output;
+    Value bias = matmul.getBias();
+    Type f32 = Float32Type::get(op.getContext());
+    if (sizes.separateMatmulEpilogue) {
+      // The f32 product (with its bias) through memory, then the rope
+      // kernel reads it as [B, S, H, D].
+      FailureOr<int64_t> computed =
+          addMatmul(matmul, operands->lhs, operands->rhs, bias, f32,
+                    matmul.getTransposeLhs(), matmul.getTransposeRhs(),
+                    operands->batch, operands->m, operands->n);
+      if (failed(computed))
+        return failure();
+      return addRope(rope, reshapeView(op, *computed, headShape), output);
+    }
+    FailureOr<int64_t> positions = broadcastView(
+        op, buffers.lookup(rope.getPositions()), {product[0], product[1]});
+    if (failed(positions))
+      return failure();
+    // Blocks of pairs must not cross a head: the N tile divides D / 2.
+    kernels::TileSizes local = sizes;
+    while (local.matmulN > 1 && half % local.matmulN != 0)
+      local.matmulN /= 2;
+    int64_t flat = reshapeView(op, output, product);
+    kernels::MatmulKernelSpec spec;
+    spec.lhs = memrefTypeOf(operands->lhs);
+    spec.rhs = {memrefTypeOf(operands->rhs)};
+    spec.output = memrefTypeOf(flat);
+    spec.transposeLhs = matmul.getTransposeLhs();
+    spec.transposeRhs = matmul.getTransposeRhs();
+    spec.accumulator = f32;
+    spec.rotary = kernels::RotaryEpilogue{memrefTypeOf(*positions), headDim,
+                                          rope.getEffectiveTheta()};
+    SmallVector<int64_t> args = {operands->lhs, operands->rhs};
+    if (bias) {
+      args.push_back(buffers.lookup(bias));
+      spec.bias = memrefTypeOf(args.back());
+    }
+    args.push_back(*positions);
+    args.push_back(flat);
+    addLaunch(kernels::buildMatmulKernel(module, kernelName(what), spec, local),
+              {gridAxis({operands->m}, local.matmulM),
+               gridAxis({operands->n.dividedBy(2)}, local.matmulN),
+               gridAxis(operands->batch, 1)},
               args);
     return success();
   }
@@ -933,6 +1003,12 @@ LogicalResult PlanBuilder::visitReduce(ReduceOp op) {
 
 LogicalResult PlanBuilder::visitRope(RopeOp op) {
   int64_t input = buffers.lookup(op.getInput());
+  int64_t output = addTemporary(op.getType().getElementType(), records[input].shape);
+  buffers[op.getResult()] = output;
+  return addRope(op, input, output);
+}
+
+LogicalResult PlanBuilder::addRope(RopeOp op, int64_t input, int64_t output) {
   SmallVector<DimExpr> shape = records[input].shape;
   DimExpr half = shape[3].dividedBy(2);
   bool neox = op.getStyle() == RopeStyle::Neox;
@@ -949,8 +1025,6 @@ LogicalResult PlanBuilder::visitRope(RopeOp op) {
     return transposeView(reshapeView(op, buffer, pairs), {0, 1, 2, 4, 3});
   };
   int64_t in = pairView(input);
-  int64_t output = addTemporary(op.getType().getElementType(), shape);
-  buffers[op.getResult()] = output;
   int64_t out = pairView(output);
 
   int64_t sequenceDim = op.getLayout() == RopeLayout::BSHD ? 1 : 2;

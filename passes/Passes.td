@@ -125,6 +125,21 @@ def FuseGatedMatmuls : Pass<"prism-fuse-gated-matmuls", "mlir::func::FuncOp"> {
   }];
 }
 
+def FuseRopeProjections : Pass<"prism-fuse-rope-projections", "mlir::func::FuncOp"> {
+  let summary = "Rotary embedding in the epilogue of the q/k projection";
+  let description = [{
+    `rope(reshape(matmul(x, w)))` where the matmul's `[B, S, H * D]` result
+    is only reshaped to `[B, S, H, D]` and that only rotated (neox style,
+    bshd layout, computed angles) becomes one `prism.fusion matmul_rope`:
+    each program computes a block of rotated pairs (columns `p` and
+    `p + D/2` of a head, two accumulators over the one weight) and stores
+    them rotated, so the projection's output is written once, already
+    rotated. Where the layout does not allow it (interleaved pairs, bhsd,
+    cos/sin tables, a reshape that is not a head split, other uses of the
+    product) the ops are left alone.
+  }];
+}
+
 def FuseMatmulEpilogues : Pass<"prism-fuse-matmul-epilogues", "mlir::func::FuncOp"> {
   let summary = "Matmul followed by elementwise ops becomes one kernel";
   let description = [{
@@ -167,9 +182,9 @@ def Optimize : Pass<"prism-optimize", "mlir::ModuleOp"> {
                 "recognition and fusion";
   let description = [{
     Runs, on every function of prism ops: canonicalize, cse,
-    prism-sink-views, prism-recognize-attention, prism-fuse-gated-matmuls,
-    prism-fuse-matmul-epilogues, prism-fuse-norms, prism-fuse-elementwise,
-    canonicalize, cse. The order matters: attention first (its softmax and
+    prism-sink-views, prism-recognize-attention, canonicalize,
+    prism-fuse-gated-matmuls, prism-fuse-rope-projections,
+    prism-fuse-matmul-epilogues, prism-fuse-norms, prism-fuse-elementwise. The order matters: attention first (its softmax and
     matmuls must not be fused elsewhere), gated matmuls before epilogues
     (the gate must not take the up projection as an epilogue operand),
     epilogues before norms (a residual add in the output projection's

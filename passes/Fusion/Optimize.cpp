@@ -24,6 +24,7 @@ void buildOptimizationPipeline(OpPassManager &pm) {
   // reshape chains of grouped-query attention.
   functions.addPass(createCanonicalizerPass());
   functions.addPass(createFuseGatedMatmuls());
+  functions.addPass(createFuseRopeProjections());
   functions.addPass(createFuseMatmulEpilogues());
   functions.addPass(createFuseNorms());
   functions.addPass(createFuseElementwise());

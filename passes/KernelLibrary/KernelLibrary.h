@@ -141,6 +141,18 @@ mlir::func::FuncOp buildSoftmaxKernel(mlir::ModuleOp module, llvm::StringRef nam
 /// MLP's gate and up projections), optional bias [N] (one rhs only), output
 /// [b..., M, N]; batch dims of the operands are already broadcast (views).
 /// The epilogue receives one accumulator per rhs (bias added).
+/// Rotary embedding (neox) in a matmul's epilogue: the output's columns are
+/// heads of `headDim` whose halves are rotated pairs. Each program computes
+/// a block of pairs: first halves and their partners headDim / 2 columns
+/// further (two accumulators over the one rhs), rotates them by the angles
+/// of each row's position and stores both. `positions` is a [B, S] view
+/// (B the batch dim, S the rows).
+struct RotaryEpilogue {
+  mlir::MemRefType positions;
+  int64_t headDim = 0;
+  double theta = 0.0;
+};
+
 struct MatmulKernelSpec {
   mlir::MemRefType lhs;
   llvm::SmallVector<mlir::MemRefType, 2> rhs;
@@ -150,11 +162,14 @@ struct MatmulKernelSpec {
   bool transposeRhs = false;
   mlir::Type accumulator;
   Epilogue epilogue;
+  /// With a rotary epilogue: one rhs, a rank-3 output, no epilogue body;
+  /// matmulN must divide headDim / 2.
+  std::optional<RotaryEpilogue> rotary;
 };
 
-/// Arguments: lhs, rhs..., [bias], epilogue operands..., output. Grid:
-/// x = ceil(M / matmulM), y = ceil(N / matmulN), z = product of the batch
-/// dims.
+/// Arguments: lhs, rhs..., [bias], [positions], epilogue operands...,
+/// output. Grid: x = ceil(M / matmulM), y = ceil(N / matmulN) (N / 2 with a
+/// rotary epilogue: pairs), z = product of the batch dims.
 mlir::func::FuncOp buildMatmulKernel(mlir::ModuleOp module, llvm::StringRef name,
                                      const MatmulKernelSpec &spec,
                                      const TileSizes &sizes);

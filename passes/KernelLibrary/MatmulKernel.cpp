@@ -3,7 +3,10 @@
 #include "passes/KernelLibrary/KernelBuilder.h"
 #include "passes/KernelLibrary/KernelLibrary.h"
 
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <cmath>
 
 using namespace mlir;
 
@@ -14,11 +17,18 @@ func::FuncOp buildMatmulKernel(ModuleOp module, StringRef name,
                                const TileSizes &sizes) {
   assert((spec.rhs.size() == 1 || spec.rhs.size() == 2) &&
          (!spec.bias || spec.rhs.size() == 1) && "one or two rhs");
+  const std::optional<RotaryEpilogue> &rotary = spec.rotary;
+  assert((!rotary || (spec.rhs.size() == 1 && !spec.epilogue.body &&
+                      spec.output.getRank() == 3 &&
+                      (rotary->headDim / 2) % sizes.matmulN == 0)) &&
+         "a rotary epilogue: one rhs, rank 3, pair blocks inside a head");
   OpBuilder builder(module.getContext());
   SmallVector<Type> argTypes = {spec.lhs};
   argTypes.append(spec.rhs.begin(), spec.rhs.end());
   if (spec.bias)
     argTypes.push_back(spec.bias);
+  if (rotary)
+    argTypes.push_back(rotary->positions);
   argTypes.append(spec.epilogue.operands.begin(), spec.epilogue.operands.end());
   argTypes.push_back(spec.output);
   func::FuncOp kernel = createKernel(builder, module, name, argTypes);
@@ -30,6 +40,7 @@ func::FuncOp buildMatmulKernel(ModuleOp module, StringRef name,
   for (size_t i = 0; i < spec.rhs.size(); ++i)
     rhs.push_back(kernel.getArgument(next++));
   Value biasArg = spec.bias ? kernel.getArgument(next++) : Value();
+  Value positionsArg = rotary ? kernel.getArgument(next++) : Value();
   SmallVector<Value> epilogueArgs;
   for (size_t i = 0; i < spec.epilogue.operands.size(); ++i)
     epilogueArgs.push_back(kernel.getArgument(next++));
@@ -47,6 +58,19 @@ func::FuncOp buildMatmulKernel(ModuleOp module, StringRef name,
   Value m0 = k.mul(k.programId(tile::Axis::X), k.index(bm));
   Value n0 = k.mul(k.programId(tile::Axis::Y), k.index(bn));
   Value kSize = k.dim(a, transposeLhs ? rank - 2 : rank - 1);
+  // The output column where each product's block starts. With a rotary
+  // epilogue, n0 counts pairs: pair p of head h is columns h * D + p and
+  // h * D + p + D / 2, and the block never crosses a head.
+  SmallVector<Value, 2> columns(rhs.size(), n0);
+  Value pairInHead;
+  if (rotary) {
+    int64_t half = rotary->headDim / 2;
+    Value head = arith::DivUIOp::create(builder, loc, n0, k.index(half));
+    pairInHead = arith::RemUIOp::create(builder, loc, n0, k.index(half));
+    Value first = k.add(k.mul(head, k.index(rotary->headDim)), pairInHead);
+    columns = {first, k.add(first, k.index(half))};
+    rhs = {rhs[0], rhs[0]};
+  }
 
   // A 2-D block [rows, cols] of a batched operand at (row, col).
   auto loadBlock = [&](Value memref, Value row, Value col, int64_t rows,
@@ -71,10 +95,10 @@ func::FuncOp buildMatmulKernel(ModuleOp module, StringRef name,
                            ? k.transpose2d(loadBlock(a, k0, m0, bk, bm))
                            : loadBlock(a, m0, k0, bm, bk);
         SmallVector<Value> next;
-        for (auto [b, c] : llvm::zip(rhs, acc)) {
+        for (auto [b, c, column] : llvm::zip(rhs, acc, columns)) {
           Value bBlock = transposeRhs
-                             ? k.transpose2d(loadBlock(b, n0, k0, bn, bk))
-                             : loadBlock(b, k0, n0, bk, bn);
+                             ? k.transpose2d(loadBlock(b, column, k0, bn, bk))
+                             : loadBlock(b, k0, column, bk, bn);
           next.push_back(tile::DotOp::create(nested, nestedLoc, c.getType(),
                                              aBlock, bBlock, c));
         }
@@ -82,12 +106,43 @@ func::FuncOp buildMatmulKernel(ModuleOp module, StringRef name,
       });
   SmallVector<Value> computed(loop.getResults());
   if (biasArg) {
-    SmallVector<int64_t> biasShape = {bn};
-    Value biasTile = k.convert(k.load(biasArg, ValueRange{n0}, biasShape),
-                               accumulator);
-    computed[0] = arith::AddFOp::create(
-        builder, loc, computed[0],
-        k.broadcast(k.reshape(biasTile, {1, bn}), {bm, bn}));
+    for (auto [c, column] : llvm::zip(computed, columns)) {
+      SmallVector<int64_t> biasShape = {bn};
+      Value biasTile = k.convert(k.load(biasArg, ValueRange{column}, biasShape),
+                                 accumulator);
+      c = arith::AddFOp::create(
+          builder, loc, c, k.broadcast(k.reshape(biasTile, {1, bn}), {bm, bn}));
+    }
+  }
+  auto storeAt = [&](Value tile, Value column) {
+    tile = k.convert(tile, spec.output.getElementType());
+    SmallVector<Value> position(batch.begin(), batch.end());
+    position.push_back(m0);
+    position.push_back(column);
+    SmallVector<int64_t> shape(rank, 1);
+    shape[rank - 2] = bm;
+    shape[rank - 1] = bn;
+    k.store(k.reshape(tile, shape), out, position);
+  };
+  if (rotary) {
+    // angle[m, p] = position[b, m] * theta^(-2p/D), as the rope kernel.
+    Value x1 = k.toF32(computed[0]), x2 = k.toF32(computed[1]);
+    Value positions = k.reshape(
+        k.load(positionsArg, ValueRange{batch[0], m0}, {1, bm}), {bm});
+    positions = arith::SIToFPOp::create(
+        builder, loc, RankedTensorType::get({bm}, builder.getF32Type()), positions);
+    Value exponent = k.divf(
+        k.mulf(k.indexTileToF32(k.iota(bn, pairInHead)),
+               k.splat(k.f32(-2.0 * std::log(rotary->theta)), {bn})),
+        k.splat(k.f32(static_cast<double>(rotary->headDim)), {bn}));
+    Value angle = k.mulf(k.broadcast(k.reshape(positions, {bm, 1}), {bm, bn}),
+                         k.broadcast(k.reshape(k.exp(exponent), {1, bn}), {bm, bn}));
+    Value c = math::CosOp::create(builder, loc, angle);
+    Value s = math::SinOp::create(builder, loc, angle);
+    storeAt(k.subf(k.mulf(x1, c), k.mulf(x2, s)), columns[0]);
+    storeAt(k.addf(k.mulf(x2, c), k.mulf(x1, s)), columns[1]);
+    func::ReturnOp::create(builder, loc);
+    return kernel;
   }
   Value result = computed[0];
   if (spec.epilogue.body) {
@@ -98,14 +153,7 @@ func::FuncOp buildMatmulKernel(ModuleOp module, StringRef name,
       operands.push_back(k.toF32(loadBlock(arg, m0, n0, bm, bn)));
     result = spec.epilogue.body(k, computed, operands);
   }
-  result = k.convert(result, spec.output.getElementType());
-  SmallVector<Value> position(batch.begin(), batch.end());
-  position.push_back(m0);
-  position.push_back(n0);
-  SmallVector<int64_t> shape(rank, 1);
-  shape[rank - 2] = bm;
-  shape[rank - 1] = bn;
-  k.store(k.reshape(result, shape), out, position);
+  storeAt(result, n0);
   func::ReturnOp::create(builder, loc);
   return kernel;
 }

@@ -79,7 +79,7 @@ func.func @attention(%q: tensor<1x8x?x24xbf16>, %k: tensor<1x2x?x24xbf16>, %v: t
 // bhsd positions [S] are broadcast over the batch.
 // CHECK-LABEL: func.func @rope(
 // CHECK-SAME: shape = [array<i64: 2, 1>, array<i64: 3, 1>, array<i64: 1, 1, 0, 2>, array<i64: 4, 1>, array<i64: 2, 1>], source = 0 : i64, unit_innermost = true, view = "reshape"
-// CHECK-SAME: permutation = array<i64: 0, 1, 2, 4, 3>, shape = [array<i64: 2, 1>, array<i64: 3, 1>, array<i64: 1, 1, 0, 2>, array<i64: 2, 1>, array<i64: 4, 1>], source = 2 : i64, unit_innermost = false, view = "transpose"
+// CHECK-SAME: permutation = array<i64: 0, 1, 2, 4, 3>, shape = [array<i64: 2, 1>, array<i64: 3, 1>, array<i64: 1, 1, 0, 2>, array<i64: 2, 1>, array<i64: 4, 1>], source = 3 : i64, unit_innermost = false, view = "transpose"
 // CHECK-SAME: view = "broadcast"
 // CHECK: func.func @rope__0_rope(
 // CHECK: math.cos

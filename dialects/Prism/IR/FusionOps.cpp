@@ -53,10 +53,14 @@ std::string FusionOp::checkStructure() {
   for (Operation *op : getBodyOps()) {
     if (isSplatConstant(op))
       continue;
-    if (!isElementwise(op) && !isa<MatmulOp, RmsNormOp, LayerNormOp>(op))
+    bool rotary = getKind() == FusionKind::MatmulRope &&
+                  isa<ReshapeOp, RopeOp>(op);
+    if (!isElementwise(op) && !rotary &&
+        !isa<MatmulOp, RmsNormOp, LayerNormOp>(op))
       return ("'" + op->getName().getStringRef() +
               "' cannot be part of a fused kernel (only elementwise ops, "
-              "matmul, rms_norm, layer_norm and splat constants can)")
+              "matmul, rms_norm, layer_norm and splat constants can, and a "
+              "matmul's reshape and rope in a 'matmul_rope' fusion)")
           .str();
     ops.push_back(op);
   }
@@ -123,6 +127,33 @@ std::string FusionOp::checkStructure() {
     if (gate.getResult().use_empty() || up.getResult().use_empty())
       return "the epilogue of a 'gated_matmul' fusion must use both products";
     return elementwiseTail(2, shapeOf(gate.getResult()));
+  }
+  case FusionKind::MatmulRope: {
+    if (std::string why = singleResult(); !why.empty())
+      return why;
+    auto matmul = dyn_cast<MatmulOp>(ops.front());
+    auto reshape = ops.size() == 3 ? dyn_cast<ReshapeOp>(ops[1]) : ReshapeOp();
+    auto rope = ops.size() == 3 ? dyn_cast<RopeOp>(ops[2]) : RopeOp();
+    if (!matmul || !reshape || !rope)
+      return "a 'matmul_rope' fusion is a prism.matmul, a prism.reshape of "
+             "its result and a prism.rope of that";
+    ArrayRef<int64_t> product = shapeOf(matmul.getResult());
+    ArrayRef<int64_t> heads = shapeOf(reshape.getResult());
+    if (reshape.getInput() != matmul.getResult() ||
+        rope.getInput() != reshape.getResult() || product.size() != 3 ||
+        heads.size() != 4 || product.take_front(2) != heads.take_front(2) ||
+        ShapedType::isDynamic(heads[2]) || ShapedType::isDynamic(heads[3]) ||
+        ShapedType::isDynamic(product[2]) || heads[2] * heads[3] != product[2])
+      return "the reshape of a 'matmul_rope' fusion splits the matmul's "
+             "[B, S, H * D] result into [B, S, H, D] (static H and D), and "
+             "the rope rotates that";
+    if (rope.getStyle() != RopeStyle::Neox ||
+        rope.getLayout() != RopeLayout::BSHD || rope.getCosTable())
+      return "the rope of a 'matmul_rope' fusion is neox-style, bshd, with "
+             "computed angles (no tables)";
+    if (!matmul.getAccumulatorType().isF32())
+      return "the matmul of a 'matmul_rope' fusion accumulates in f32";
+    return "";
   }
   case FusionKind::Norm: {
     Operation *norm = ops.back();

@@ -39,7 +39,8 @@ def Prism_FusionKind : I32EnumAttr<"FusionKind",
     I32EnumAttrCase<"Elementwise", 0, "elementwise">,
     I32EnumAttrCase<"Matmul", 1, "matmul">,
     I32EnumAttrCase<"GatedMatmul", 2, "gated_matmul">,
-    I32EnumAttrCase<"Norm", 3, "norm">]> {
+    I32EnumAttrCase<"Norm", 3, "norm">,
+    I32EnumAttrCase<"MatmulRope", 4, "matmul_rope">]> {
   let cppNamespace = "::prism";
 }
 

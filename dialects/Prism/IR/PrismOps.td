@@ -549,7 +549,11 @@ def Prism_FusionOp : Prism_Op<"fusion", [
       elementwise epilogue that uses both (SwiGLU: `swiglu(gate, up)`);
     - `norm`: elementwise ops (the prologue, e.g. a residual add) then one
       `rms_norm` or `layer_norm` of the prologue's last value; the results
-      are the normalized value and optionally the prologue's value.
+      are the normalized value and optionally the prologue's value;
+    - `matmul_rope`: a rank-3 `prism.matmul` (`[B, S, H * D]`, f32
+      accumulator), a `prism.reshape` of it to `[B, S, H, D]`, and a neox
+      `bshd` `prism.rope` of that with computed angles (no tables): a q or k
+      projection with its rotary embedding in the epilogue; one result.
 
     ```mlir
     %y = prism.fusion matmul -> (tensor<?x4096xbf16>) {

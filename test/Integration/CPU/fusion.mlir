@@ -9,6 +9,10 @@
 // RUN: prism-run %s --entry=add_layer_norm --check --dynamic-size=6 | FileCheck %s
 // RUN: prism-run %s --entry=chain --check --dynamic-size=33 | FileCheck %s
 // RUN: prism-run %s --entry=constants --check --dynamic-size=4 | FileCheck %s
+// RUN: prism-run %s --entry=q_rope --check --dynamic-size=11 | FileCheck %s
+// RUN: prism-run %s --entry=k_rope_f32_bias --check --dynamic-size=13 | FileCheck %s
+// RUN: prism-run %s --entry=q_rope --check --dynamic-size=6 --target=ascend | FileCheck %s
+// RUN: prism-run %s --entry=k_rope_f32_bias --check --dynamic-size=5 --target=ascend | FileCheck %s
 // RUN: prism-run %s --entry=matmul_epilogue --check --dynamic-size=9 --target=ascend | FileCheck %s
 // RUN: prism-run %s --entry=gated --check --dynamic-size=4 --target=ascend | FileCheck %s
 // RUN: prism-run %s --entry=add_rms_norm --check --dynamic-size=5 --target=ascend | FileCheck %s
@@ -99,4 +103,28 @@ func.func @constants(%x: tensor<?x70xf32>) -> tensor<?x70xf32> {
   %a = prism.mul %x, %c : tensor<?x70xf32>, tensor<1x70xf32>
   %b = prism.add %a, %x : tensor<?x70xf32>, tensor<?x70xf32>
   return %b : tensor<?x70xf32>
+}
+
+// A q projection with rope in its epilogue (pairs of a head 8 columns
+// apart; two batches with their own positions).
+func.func @q_rope(%x: tensor<2x?x48xbf16>, %w: tensor<64x48xbf16>, %pos: tensor<2x?xi32>) -> tensor<2x?x4x16xbf16> {
+  %y = prism.fusion matmul_rope -> (tensor<2x?x4x16xbf16>) {
+    %m = prism.matmul %x, %w transpose_rhs : tensor<2x?x48xbf16>, tensor<64x48xbf16>
+    %r = prism.reshape %m : tensor<2x?x64xbf16> to tensor<2x?x4x16xbf16>
+    %o = prism.rope neox bshd %r, %pos theta = 1.0e4 : tensor<2x?x4x16xbf16>, tensor<2x?xi32>
+    prism.yield %o : tensor<2x?x4x16xbf16>
+  }
+  return %y : tensor<2x?x4x16xbf16>
+}
+
+// Head dim 128 (pair blocks of the full N tile), a [K, N] weight with a
+// bias, positions [S].
+func.func @k_rope_f32_bias(%x: tensor<1x?x40xf32>, %w: tensor<40x256xf32>, %b: tensor<256xf32>, %pos: tensor<?xi32>) -> tensor<1x?x2x128xf32> {
+  %y = prism.fusion matmul_rope -> (tensor<1x?x2x128xf32>) {
+    %m = prism.matmul %x, %w bias(%b : tensor<256xf32>) : tensor<1x?x40xf32>, tensor<40x256xf32>
+    %r = prism.reshape %m : tensor<1x?x256xf32> to tensor<1x?x2x128xf32>
+    %o = prism.rope neox bshd %r, %pos theta = 5.0e5 : tensor<1x?x2x128xf32>, tensor<?xi32>
+    prism.yield %o : tensor<1x?x2x128xf32>
+  }
+  return %y : tensor<1x?x2x128xf32>
 }
