@@ -1,0 +1,371 @@
+//===- FusionPlans.cpp - One prism.fusion, one kernel ---------------------===//
+
+#include "passes/Kernelize/PlanBuilder.h"
+
+#include "passes/Passes.h"
+
+#include "llvm/ADT/SmallPtrSet.h"
+
+using namespace mlir;
+
+namespace prism::kernelize {
+
+SmallVector<Value> PlanBuilder::fusionLeaves(ArrayRef<Operation *> ops) const {
+  llvm::SmallPtrSet<Operation *, 8> inside(ops.begin(), ops.end());
+  SmallVector<Value> leaves;
+  for (Operation *op : ops)
+    for (Value operand : op->getOperands()) {
+      Operation *def = operand.getDefiningOp();
+      if ((def && (inside.contains(def) || FusionOp::isSplatConstant(def))) ||
+          fusedShapes.count(operand) || llvm::is_contained(leaves, operand))
+        continue;
+      leaves.push_back(operand);
+    }
+  return leaves;
+}
+
+/// A name for a fused kernel: its ops' names (`matmul_add`, `add_rms_norm`,
+/// `matmul_rope`; reshapes, which compute nothing, are left out).
+static std::string fusedName(ArrayRef<Operation *> ops) {
+  std::string name;
+  for (Operation *op : ops) {
+    if (FusionOp::isSplatConstant(op) || isa<ReshapeOp>(op))
+      continue;
+    if (!name.empty())
+      name += "_";
+    name += op->getName().stripDialect().str();
+  }
+  return name;
+}
+
+FailureOr<int64_t> PlanBuilder::addFusedElementwise(Operation *op,
+                                                    ArrayRef<Operation *> ops,
+                                                    Value root,
+                                                    ArrayRef<DimExpr> shape,
+                                                    StringRef what) {
+  if (shape.empty())
+    return op->emitError("kernelization of rank-0 results is not supported yet");
+  SmallVector<Value> leaves = fusionLeaves(ops);
+  SmallVector<int64_t> args;
+  SmallVector<MemRefType> inputTypes;
+  for (Value leaf : leaves) {
+    if (!buffers.count(leaf))
+      return op->emitError("an operand of a fused elementwise op is neither "
+                           "a tensor nor a splat constant");
+    FailureOr<int64_t> view = broadcastView(op, buffers.lookup(leaf), shape);
+    if (failed(view))
+      return failure();
+    args.push_back(*view);
+    inputTypes.push_back(memrefTypeOf(*view));
+  }
+  if (leaves.empty())
+    return op->emitError("an elementwise computation of constants only has no "
+                         "kernel; fold it into a constant first");
+  auto resultType = cast<RankedTensorType>(root.getType());
+  int64_t output = addTemporary(resultType.getElementType(),
+                                SmallVector<DimExpr>(shape.begin(), shape.end()));
+  args.push_back(output);
+  kernels::TileSizes local = sizes.forOperands(inputTypes);
+  SmallVector<Operation *> body(ops.begin(), ops.end());
+  func::FuncOp kernel = kernels::buildElementwiseKernel(
+      module, kernelName(what), inputTypes, memrefTypeOf(output),
+      [body, leaves, root](kernels::KernelBuilder &k, ArrayRef<Value> in) {
+        DenseMap<Value, Value> known;
+        for (auto [leaf, tile] : llvm::zip(leaves, in))
+          known[leaf] = tile;
+        auto shape = cast<RankedTensorType>(in[0].getType()).getShape();
+        return kernels::emitFusedValue(k, body, known, root, shape);
+      },
+      local);
+  addLaunch(kernel,
+            {gridAxis(shape.take_back(1), local.elementwiseBlock),
+             gridAxis(shape.drop_back(1), 1), one()},
+            args);
+  return output;
+}
+
+LogicalResult PlanBuilder::visitFusion(FusionOp op) {
+  // The computing ops (splat constants are materialized where used).
+  SmallVector<Operation *> ops = op.getBodyOps();
+  llvm::erase_if(ops, [](Operation *inner) { return FusionOp::isSplatConstant(inner); });
+  // Shapes of the values computed inside the body.
+  for (Operation *inner : ops) {
+    if (FusionOp::isSplatConstant(inner))
+      continue;
+    if (FusionOp::isElementwise(inner)) {
+      fusedShapes[inner->getResult(0)] = elementwiseShape(inner);
+    } else if (auto matmul = dyn_cast<MatmulOp>(inner)) {
+      FailureOr<MatmulOperands> operands = matmulOperands(matmul);
+      if (failed(operands))
+        return failure();
+      fusedShapes[matmul.getResult()] = operands->shape();
+    }
+  }
+  std::string what = fusedName(ops);
+  Value root = op.getYield().getValues()[0];
+  SmallVector<DimExpr> rootShape = shapeOfAny(root);
+
+  switch (op.getKind()) {
+  case FusionKind::Elementwise: {
+    FailureOr<int64_t> output = addFusedElementwise(op, ops, root, rootShape, what);
+    if (failed(output))
+      return failure();
+    buffers[op.getResult(0)] = *output;
+    return success();
+  }
+  case FusionKind::Matmul:
+  case FusionKind::GatedMatmul: {
+    size_t count = op.getKind() == FusionKind::Matmul ? 1 : 2;
+    SmallVector<MatmulOp, 2> matmuls;
+    for (size_t i = 0; i < count; ++i)
+      matmuls.push_back(cast<MatmulOp>(ops[i]));
+    Type f32 = Float32Type::get(op.getContext());
+    if (matmuls[0].getAccumulatorType() != f32)
+      return op.emitError("fused matmul epilogues need an f32 accumulator; "
+                          "this matmul accumulates in ")
+             << matmuls[0].getAccumulatorType();
+    ArrayRef<Operation *> epilogueOps = ArrayRef<Operation *>(ops).drop_front(count);
+    FailureOr<MatmulOperands> first = matmulOperands(matmuls[0]);
+    if (failed(first))
+      return failure();
+    SmallVector<int64_t> rhs = {first->rhs};
+    if (count == 2) {
+      FailureOr<MatmulOperands> second = matmulOperands(matmuls[1]);
+      if (failed(second))
+        return failure();
+      rhs.push_back(second->rhs);
+    }
+    SmallVector<DimExpr> shape = first->shape();
+    // Epilogue operands: the biases, then the values read from above.
+    SmallVector<Value> biases;
+    for (MatmulOp matmul : matmuls)
+      biases.push_back(matmul.getBias());
+    SmallVector<Value> leaves = fusionLeaves(epilogueOps);
+    llvm::erase_if(leaves, [&](Value v) { return fusedShapes.count(v); });
+    SmallVector<int64_t> epilogueArgs;
+    SmallVector<MemRefType> epilogueTypes;
+    for (Value v : llvm::concat<Value>(biases, leaves)) {
+      if (!v)
+        continue;
+      FailureOr<int64_t> view = broadcastView(op, buffers.lookup(v), shape);
+      if (failed(view))
+        return failure();
+      epilogueArgs.push_back(*view);
+      epilogueTypes.push_back(memrefTypeOf(*view));
+    }
+    SmallVector<Operation *> body(epilogueOps.begin(), epilogueOps.end());
+    SmallVector<Value> products;
+    for (MatmulOp matmul : matmuls)
+      products.push_back(matmul.getResult());
+    // computed: one f32 tile per product; operands: biases (present ones),
+    // then leaves.
+    auto epilogue = [body, products, biases, leaves, root](
+                        kernels::KernelBuilder &k, ArrayRef<Value> computed,
+                        ArrayRef<Value> operands) {
+      DenseMap<Value, Value> known;
+      size_t next = 0;
+      for (auto [product, bias, tile] : llvm::zip(products, biases, computed))
+        known[product] = bias ? k.addf(tile, operands[next++]) : tile;
+      for (Value leaf : leaves)
+        known[leaf] = operands[next++];
+      auto shape = cast<RankedTensorType>(computed[0].getType()).getShape();
+      return kernels::emitFusedValue(k, body, known, root, shape);
+    };
+    auto resultType = cast<RankedTensorType>(root.getType());
+    int64_t output = addTemporary(resultType.getElementType(), shape);
+    buffers[op.getResult(0)] = output;
+    // Two products per program hold two accumulators: the fused kernel
+    // halves the N tile so that it keeps the registers (and shared memory)
+    // of one matmul tile.
+    kernels::TileSizes fused = sizes;
+    if (count == 2 && !sizes.separateMatmulEpilogue)
+      fused.matmulN = std::max<int64_t>(sizes.matmulN / 2, 16);
+    std::array<DictionaryAttr, 3> grid = {gridAxis({first->m}, fused.matmulM),
+                                          gridAxis({first->n}, fused.matmulN),
+                                          gridAxis(first->batch, 1)};
+    kernels::MatmulKernelSpec spec;
+    spec.lhs = memrefTypeOf(first->lhs);
+    spec.transposeLhs = matmuls[0].getTransposeLhs();
+    spec.transposeRhs = matmuls[0].getTransposeRhs();
+    spec.accumulator = f32;
+    if (!sizes.separateMatmulEpilogue) {
+      for (int64_t r : rhs)
+        spec.rhs.push_back(memrefTypeOf(r));
+      spec.output = memrefTypeOf(output);
+      spec.epilogue.operands = epilogueTypes;
+      spec.epilogue.body = epilogue;
+      SmallVector<int64_t> args = {first->lhs};
+      args.append(rhs.begin(), rhs.end());
+      args.append(epilogueArgs.begin(), epilogueArgs.end());
+      args.push_back(output);
+      addLaunch(kernels::buildMatmulKernel(module, kernelName(what), spec, fused),
+                grid, args);
+      return success();
+    }
+    // The matrix unit writes f32 products; one elementwise kernel applies
+    // the whole epilogue.
+    SmallVector<int64_t> productBuffers;
+    for (int64_t r : rhs) {
+      int64_t product = addTemporary(f32, shape);
+      kernels::MatmulKernelSpec one = spec;
+      one.rhs = {memrefTypeOf(r)};
+      one.output = memrefTypeOf(product);
+      addLaunch(kernels::buildMatmulKernel(module, kernelName("matmul"), one, sizes),
+                grid, {first->lhs, r, product});
+      productBuffers.push_back(product);
+    }
+    SmallVector<int64_t> args(productBuffers);
+    SmallVector<MemRefType> inputTypes;
+    for (int64_t product : productBuffers)
+      inputTypes.push_back(memrefTypeOf(product));
+    args.append(epilogueArgs.begin(), epilogueArgs.end());
+    inputTypes.append(epilogueTypes.begin(), epilogueTypes.end());
+    args.push_back(output);
+    kernels::TileSizes local = sizes.forOperands(inputTypes);
+    size_t numProducts = productBuffers.size();
+    func::FuncOp kernel = kernels::buildElementwiseKernel(
+        module, kernelName(what + "_epilogue"), inputTypes, memrefTypeOf(output),
+        [epilogue, numProducts](kernels::KernelBuilder &k, ArrayRef<Value> in) {
+          return epilogue(k, in.take_front(numProducts), in.drop_front(numProducts));
+        },
+        local);
+    addLaunch(kernel,
+              {gridAxis(ArrayRef<DimExpr>(shape).take_back(1), local.elementwiseBlock),
+               gridAxis(ArrayRef<DimExpr>(shape).drop_back(1), 1), one()},
+              args);
+    return success();
+  }
+  case FusionKind::MatmulRope: {
+    auto matmul = cast<MatmulOp>(ops[0]);
+    auto reshape = cast<ReshapeOp>(ops[1]);
+    auto rope = cast<RopeOp>(ops[2]);
+    FailureOr<MatmulOperands> operands = matmulOperands(matmul);
+    if (failed(operands))
+      return failure();
+    ArrayRef<int64_t> heads = reshape.getType().getShape();
+    int64_t headDim = heads[3], half = headDim / 2;
+    SmallVector<DimExpr> product = operands->shape();
+    SmallVector<DimExpr> headShape = {product[0], product[1], DimExpr::of(heads[2]),
+                                      DimExpr::of(headDim)};
+    Type element = rope.getType().getElementType();
+    int64_t output = addTemporary(element, headShape);
+    buffers[op.getResult(0)] = output;
+    Value bias = matmul.getBias();
+    Type f32 = Float32Type::get(op.getContext());
+    if (sizes.separateMatmulEpilogue) {
+      // The f32 product (with its bias) through memory, then the rope
+      // kernel reads it as [B, S, H, D].
+      FailureOr<int64_t> computed =
+          addMatmul(matmul, operands->lhs, operands->rhs, bias, f32,
+                    matmul.getTransposeLhs(), matmul.getTransposeRhs(),
+                    operands->batch, operands->m, operands->n);
+      if (failed(computed))
+        return failure();
+      return addRope(rope, reshapeView(op, *computed, headShape), output);
+    }
+    FailureOr<int64_t> positions = broadcastView(
+        op, buffers.lookup(rope.getPositions()), {product[0], product[1]});
+    if (failed(positions))
+      return failure();
+    // Blocks of pairs must not cross a head: the N tile divides D / 2.
+    kernels::TileSizes local = sizes;
+    while (local.matmulN > 1 && half % local.matmulN != 0)
+      local.matmulN /= 2;
+    int64_t flat = reshapeView(op, output, product);
+    kernels::MatmulKernelSpec spec;
+    spec.lhs = memrefTypeOf(operands->lhs);
+    spec.rhs = {memrefTypeOf(operands->rhs)};
+    spec.output = memrefTypeOf(flat);
+    spec.transposeLhs = matmul.getTransposeLhs();
+    spec.transposeRhs = matmul.getTransposeRhs();
+    spec.accumulator = f32;
+    spec.rotary = kernels::RotaryEpilogue{memrefTypeOf(*positions), headDim,
+                                          rope.getEffectiveTheta()};
+    SmallVector<int64_t> args = {operands->lhs, operands->rhs};
+    if (bias) {
+      args.push_back(buffers.lookup(bias));
+      spec.bias = memrefTypeOf(args.back());
+    }
+    args.push_back(*positions);
+    args.push_back(flat);
+    addLaunch(kernels::buildMatmulKernel(module, kernelName(what), spec, local),
+              {gridAxis({operands->m}, local.matmulM),
+               gridAxis({operands->n.dividedBy(2)}, local.matmulN),
+               gridAxis(operands->batch, 1)},
+              args);
+    return success();
+  }
+  case FusionKind::Norm: {
+    Operation *norm = ops.back();
+    ArrayRef<Operation *> prologueOps = ArrayRef<Operation *>(ops).drop_back();
+    Value normalized = norm->getOperand(0);
+    SmallVector<DimExpr> shape = shapeOfAny(normalized);
+    SmallVector<Value> leaves = fusionLeaves(prologueOps);
+    SmallVector<int64_t> args;
+    kernels::RowPrologue prologue;
+    for (Value leaf : leaves) {
+      FailureOr<int64_t> view = broadcastView(op, buffers.lookup(leaf), shape);
+      if (failed(view))
+        return failure();
+      args.push_back(*view);
+      prologue.operands.push_back(memrefTypeOf(*view));
+    }
+    SmallVector<Operation *> body(prologueOps.begin(), prologueOps.end());
+    prologue.body = [body, leaves, normalized](kernels::KernelBuilder &k,
+                                               ArrayRef<Value> in) {
+      DenseMap<Value, Value> known;
+      for (auto [leaf, tile] : llvm::zip(leaves, in))
+        known[leaf] = tile;
+      auto shape = cast<RankedTensorType>(in[0].getType()).getShape();
+      return kernels::emitFusedValue(k, body, known, normalized, shape);
+    };
+    auto typeOf = [](Value v) {
+      return cast<RankedTensorType>(v.getType()).getElementType();
+    };
+    MemRefType weightType, biasType;
+    SmallVector<int64_t> normArgs;
+    double epsilon;
+    if (auto rms = dyn_cast<RmsNormOp>(norm)) {
+      normArgs.push_back(buffers.lookup(rms.getWeight()));
+      weightType = memrefTypeOf(normArgs.back());
+      epsilon = rms.getEpsilon().convertToDouble();
+    } else {
+      auto layer = cast<LayerNormOp>(norm);
+      if (Value w = layer.getWeight()) {
+        normArgs.push_back(buffers.lookup(w));
+        weightType = memrefTypeOf(normArgs.back());
+      }
+      if (Value b = layer.getBias()) {
+        normArgs.push_back(buffers.lookup(b));
+        biasType = memrefTypeOf(normArgs.back());
+      }
+      epsilon = layer.getEpsilon().convertToDouble();
+    }
+    args.append(normArgs.begin(), normArgs.end());
+    if (op.getNumResults() == 2) {
+      int64_t stored = addTemporary(typeOf(normalized), shape);
+      buffers[op.getResult(1)] = stored;
+      args.push_back(stored);
+      prologue.stored = memrefTypeOf(stored);
+    }
+    int64_t output = addTemporary(typeOf(norm->getResult(0)), shape);
+    buffers[op.getResult(0)] = output;
+    args.push_back(output);
+    func::FuncOp kernel =
+        isa<RmsNormOp>(norm)
+            ? kernels::buildRmsNormKernel(module, kernelName(what), prologue,
+                                          weightType, memrefTypeOf(output),
+                                          epsilon, sizes)
+            : kernels::buildLayerNormKernel(module, kernelName(what), prologue,
+                                            weightType, biasType,
+                                            memrefTypeOf(output), epsilon, sizes);
+    addLaunch(kernel,
+              {gridAxis(ArrayRef<DimExpr>(shape).drop_back(1), 1), one(), one()},
+              args);
+    return success();
+  }
+  }
+  return op.emitError("unknown fusion kind");
+}
+
+} // namespace prism::kernelize

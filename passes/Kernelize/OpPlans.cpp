@@ -1,0 +1,423 @@
+//===- OpPlans.cpp - One prism op, one kernel (or a few) ------------------===//
+
+#include "passes/Kernelize/PlanBuilder.h"
+
+#include "passes/Passes.h"
+
+using namespace mlir;
+
+namespace prism::kernelize {
+
+LogicalResult PlanBuilder::visitReshape(ReshapeOp op) {
+  DimExpr total = DimExpr::of(1);
+  for (const DimExpr &d : shapeOf(op.getInput()))
+    total = total * d;
+  int64_t staticProduct = 1;
+  for (int64_t d : op.getType().getShape())
+    if (!ShapedType::isDynamic(d))
+      staticProduct *= d;
+  SmallVector<DimExpr> shape;
+  for (int64_t d : op.getType().getShape())
+    shape.push_back(ShapedType::isDynamic(d) ? total.dividedBy(staticProduct)
+                                             : DimExpr::of(d));
+  buffers[op.getResult()] =
+      reshapeView(op, buffers.lookup(op.getInput()), std::move(shape));
+  return success();
+}
+
+FailureOr<PlanBuilder::MatmulOperands>
+PlanBuilder::matmulOperands(MatmulOp op) {
+  int64_t rank = op.getType().getRank();
+  SmallVector<DimExpr> lhsShape = shapeOf(op.getLhs()),
+                       rhsShape = shapeOf(op.getRhs());
+  bool tl = op.getTransposeLhs(), tr = op.getTransposeRhs();
+  MatmulOperands result;
+  result.m = lhsShape[lhsShape.size() - (tl ? 1 : 2)];
+  result.n = rhsShape[rhsShape.size() - (tr ? 2 : 1)];
+  // Batch dims of the result: from whichever operand is not broadcasting.
+  for (int64_t d = 0; d + 2 < rank; ++d) {
+    DimExpr chosen = DimExpr::of(1);
+    for (const SmallVector<DimExpr> *s : {&lhsShape, &rhsShape}) {
+      int64_t i = d - (rank - static_cast<int64_t>(s->size()));
+      if (i >= 0 && !((*s)[i].isConstant() && (*s)[i].constant == 1)) {
+        chosen = (*s)[i];
+        break;
+      }
+    }
+    result.batch.push_back(chosen);
+  }
+  auto withBatch = [&](ArrayRef<DimExpr> shape) {
+    SmallVector<DimExpr> full(result.batch);
+    full.append(shape.end() - 2, shape.end());
+    return full;
+  };
+  FailureOr<int64_t> lhs =
+      broadcastView(op, buffers.lookup(op.getLhs()), withBatch(lhsShape));
+  FailureOr<int64_t> rhs =
+      broadcastView(op, buffers.lookup(op.getRhs()), withBatch(rhsShape));
+  if (failed(lhs) || failed(rhs))
+    return failure();
+  result.lhs = *lhs;
+  result.rhs = *rhs;
+  return result;
+}
+
+LogicalResult PlanBuilder::visitMatmul(MatmulOp op) {
+  auto resultType = op.getType();
+  bool tl = op.getTransposeLhs(), tr = op.getTransposeRhs();
+  FailureOr<MatmulOperands> operands = matmulOperands(op);
+  if (failed(operands))
+    return failure();
+  auto [lhs, rhs, batch, m, n] = *operands;
+  SmallVector<DimExpr> shape = operands->shape();
+  Type f32 = Float32Type::get(op.getContext());
+  bool split = sizes.separateMatmulEpilogue && op.getAccumulatorType() == f32 &&
+               (op.getBias() || resultType.getElementType() != f32);
+  if (split) {
+    FailureOr<int64_t> output = addMatmul(op, lhs, rhs, op.getBias(),
+                                          resultType.getElementType(), tl, tr, batch, m, n);
+    if (failed(output))
+      return failure();
+    buffers[op.getResult()] = *output;
+    return success();
+  }
+  int64_t output = addTemporary(resultType.getElementType(), shape);
+  buffers[op.getResult()] = output;
+
+  SmallVector<int64_t> args = {lhs, rhs};
+  kernels::MatmulKernelSpec spec;
+  spec.lhs = memrefTypeOf(lhs);
+  spec.rhs = {memrefTypeOf(rhs)};
+  if (Value bias = op.getBias()) {
+    int64_t b = buffers.lookup(bias);
+    args.push_back(b);
+    spec.bias = memrefTypeOf(b);
+  }
+  args.push_back(output);
+  spec.output = memrefTypeOf(output);
+  spec.transposeLhs = tl;
+  spec.transposeRhs = tr;
+  spec.accumulator = op.getAccumulatorType();
+  func::FuncOp kernel =
+      kernels::buildMatmulKernel(module, kernelName("matmul"), spec, sizes);
+  addLaunch(kernel,
+            {gridAxis({m}, sizes.matmulM), gridAxis({n}, sizes.matmulN),
+             gridAxis(batch, 1)},
+            args);
+  return success();
+}
+
+LogicalResult PlanBuilder::visitLayerNorm(LayerNormOp op) {
+  int64_t input = buffers.lookup(op.getInput());
+  SmallVector<int64_t> args = {input};
+  kernels::RowPrologue prologue;
+  prologue.operands = {memrefTypeOf(input)};
+  MemRefType weightType, biasType;
+  if (Value weight = op.getWeight()) {
+    args.push_back(buffers.lookup(weight));
+    weightType = memrefTypeOf(args.back());
+  }
+  if (Value bias = op.getBias()) {
+    args.push_back(buffers.lookup(bias));
+    biasType = memrefTypeOf(args.back());
+  }
+  int64_t output = addTemporary(op.getType().getElementType(),
+                                records[input].shape);
+  buffers[op.getResult()] = output;
+  args.push_back(output);
+  func::FuncOp kernel = kernels::buildLayerNormKernel(
+      module, kernelName("layer_norm"), prologue, weightType,
+      biasType, memrefTypeOf(output), op.getEpsilon().convertToDouble(), sizes);
+  ArrayRef<DimExpr> shape = records[output].shape;
+  addLaunch(kernel, {gridAxis(shape.drop_back(1), 1), one(), one()}, args);
+  return success();
+}
+
+LogicalResult PlanBuilder::visitReduce(ReduceOp op) {
+  int64_t input = buffers.lookup(op.getInput());
+  SmallVector<DimExpr> inputShape = records[input].shape;
+  int64_t rank = inputShape.size();
+  SmallVector<bool> reduced(rank, false);
+  for (int64_t axis : op.getAxes())
+    reduced[axis < 0 ? axis + rank : axis] = true;
+  // Kept axes first, reduced axes last (in their order).
+  SmallVector<int64_t> permutation;
+  SmallVector<DimExpr> keptShape;
+  for (int64_t d = 0; d < rank; ++d)
+    if (!reduced[d]) {
+      permutation.push_back(d);
+      keptShape.push_back(inputShape[d]);
+    }
+  int64_t reducedRank = rank - static_cast<int64_t>(keptShape.size());
+  for (int64_t d = 0; d < rank; ++d)
+    if (reduced[d])
+      permutation.push_back(d);
+  if (keptShape.empty())
+    return op.emitError("kernelization of a reduction over every axis "
+                        "(a rank-0 result) is not supported yet; keep one "
+                        "axis, e.g. reshape the input to [1, N] first");
+  bool identity = llvm::equal(permutation, llvm::seq<int64_t>(0, rank));
+  int64_t in = identity ? input : transposeView(input, permutation);
+  int64_t output = addTemporary(op.getType().getElementType(), keptShape);
+  kernels::ReduceCombiner combiner;
+  switch (op.getKind()) {
+  case ReduceKind::Sum: combiner = kernels::ReduceCombiner::Sum; break;
+  case ReduceKind::Mean: combiner = kernels::ReduceCombiner::Mean; break;
+  case ReduceKind::Max: combiner = kernels::ReduceCombiner::Max; break;
+  case ReduceKind::Min: combiner = kernels::ReduceCombiner::Min; break;
+  }
+  func::FuncOp kernel = kernels::buildReduceKernel(
+      module, kernelName("reduce"), combiner, memrefTypeOf(in),
+      memrefTypeOf(output), reducedRank, sizes);
+  addLaunch(kernel, {gridAxis(keptShape, 1), one(), one()}, {in, output});
+  if (op.getKeepdims()) {
+    SmallVector<DimExpr> keptDims;
+    for (int64_t d = 0; d < rank; ++d)
+      keptDims.push_back(reduced[d] ? DimExpr::of(1) : inputShape[d]);
+    buffers[op.getResult()] = reshapeView(op, output, std::move(keptDims));
+  } else {
+    buffers[op.getResult()] = output;
+  }
+  return success();
+}
+
+LogicalResult PlanBuilder::visitRope(RopeOp op) {
+  int64_t input = buffers.lookup(op.getInput());
+  int64_t output = addTemporary(op.getType().getElementType(), records[input].shape);
+  buffers[op.getResult()] = output;
+  return addRope(op, input, output);
+}
+
+LogicalResult PlanBuilder::addRope(RopeOp op, int64_t input, int64_t output) {
+  SmallVector<DimExpr> shape = records[input].shape;
+  DimExpr half = shape[3].dividedBy(2);
+  bool neox = op.getStyle() == RopeStyle::Neox;
+  // [d0, d1, d2, 2, D/2] views: (.., 0, i) and (.., 1, i) are pair i.
+  auto pairView = [&](int64_t buffer) {
+    SmallVector<DimExpr> pairs(shape.begin(), shape.begin() + 3);
+    if (neox) {
+      pairs.push_back(DimExpr::of(2));
+      pairs.push_back(half);
+      return reshapeView(op, buffer, pairs);
+    }
+    pairs.push_back(half);
+    pairs.push_back(DimExpr::of(2));
+    return transposeView(reshapeView(op, buffer, pairs), {0, 1, 2, 4, 3});
+  };
+  int64_t in = pairView(input);
+  int64_t out = pairView(output);
+
+  int64_t sequenceDim = op.getLayout() == RopeLayout::BSHD ? 1 : 2;
+  FailureOr<int64_t> positions = broadcastView(
+      op, buffers.lookup(op.getPositions()), {shape[0], shape[sequenceDim]});
+  if (failed(positions))
+    return failure();
+  SmallVector<int64_t> args = {in, *positions};
+  MemRefType cosType, sinType;
+  if (op.getCosTable()) {
+    args.push_back(buffers.lookup(op.getCosTable()));
+    cosType = memrefTypeOf(args.back());
+    args.push_back(buffers.lookup(op.getSinTable()));
+    sinType = memrefTypeOf(args.back());
+  }
+  args.push_back(out);
+  func::FuncOp kernel = kernels::buildRopeKernel(
+      module, kernelName("rope"), memrefTypeOf(in), memrefTypeOf(*positions),
+      cosType, sinType, memrefTypeOf(out), sequenceDim,
+      op.getEffectiveTheta(), sizes);
+  addLaunch(kernel,
+            {gridAxis(ArrayRef<DimExpr>(shape).take_front(3), 1), one(), one()},
+            args);
+  return success();
+}
+
+LogicalResult PlanBuilder::visitEmbedding(EmbeddingOp op) {
+  int64_t table = buffers.lookup(op.getTable());
+  int64_t indices = buffers.lookup(op.getIndices());
+  SmallVector<DimExpr> indexShape = records[indices].shape;
+  if (indexShape.empty())
+    return op.emitError("kernelization of an embedding with rank-0 indices "
+                        "is not supported yet; give the indices shape [1]");
+  SmallVector<DimExpr> shape(indexShape);
+  shape.push_back(records[table].shape[1]);
+  int64_t output = addTemporary(op.getType().getElementType(), shape);
+  buffers[op.getResult()] = output;
+  kernels::TileSizes local = sizes.forOperands({memrefTypeOf(table)});
+  func::FuncOp kernel = kernels::buildEmbeddingKernel(
+      module, kernelName("embedding"), memrefTypeOf(table),
+      memrefTypeOf(indices), memrefTypeOf(output), local);
+  addLaunch(kernel,
+            {gridAxis({shape.back()}, local.elementwiseBlock),
+             gridAxis(indexShape, 1), one()},
+            {table, indices, output});
+  return success();
+}
+
+FailureOr<int64_t> PlanBuilder::addMatmul(Operation *op, int64_t lhs, int64_t rhs,
+                                          Value bias, Type element, bool transposeLhs,
+                                          bool transposeRhs, ArrayRef<DimExpr> batch,
+                                          DimExpr m, DimExpr n) {
+  Type f32 = Float32Type::get(module.getContext());
+  SmallVector<DimExpr> shape(batch.begin(), batch.end());
+  shape.push_back(m);
+  shape.push_back(n);
+  bool split = sizes.separateMatmulEpilogue && (bias || element != f32);
+  int64_t product = addTemporary(split ? f32 : element, shape);
+  kernels::MatmulKernelSpec spec;
+  spec.lhs = memrefTypeOf(lhs);
+  spec.rhs = {memrefTypeOf(rhs)};
+  spec.output = memrefTypeOf(product);
+  spec.transposeLhs = transposeLhs;
+  spec.transposeRhs = transposeRhs;
+  spec.accumulator = f32;
+  func::FuncOp kernel =
+      kernels::buildMatmulKernel(module, kernelName("matmul"), spec, sizes);
+  addLaunch(kernel,
+            {gridAxis({m}, sizes.matmulM), gridAxis({n}, sizes.matmulN),
+             gridAxis(batch, 1)},
+            {lhs, rhs, product});
+  if (!split)
+    return product;
+  // Bias + conversion of the f32 product, elementwise.
+  SmallVector<int64_t> args = {product};
+  SmallVector<MemRefType> inputTypes = {memrefTypeOf(product)};
+  if (bias) {
+    FailureOr<int64_t> view = broadcastView(op, buffers.lookup(bias), shape);
+    if (failed(view))
+      return failure();
+    args.push_back(*view);
+    inputTypes.push_back(memrefTypeOf(*view));
+  }
+  int64_t output = addTemporary(element, shape);
+  args.push_back(output);
+  kernels::TileSizes local = sizes.forOperands(inputTypes);
+  kernels::ElementwiseBody body = [](kernels::KernelBuilder &k, ArrayRef<Value> in) {
+    if (in.size() == 1)
+      return in[0];
+    return arith::AddFOp::create(k.builder(), in[0].getLoc(), in[0], in[1]).getResult();
+  };
+  func::FuncOp epilogue = kernels::buildElementwiseKernel(
+      module, kernelName("matmul_epilogue"), inputTypes, memrefTypeOf(output), body, local);
+  addLaunch(epilogue,
+            {gridAxis(ArrayRef<DimExpr>(shape).take_back(1), local.elementwiseBlock),
+             gridAxis(ArrayRef<DimExpr>(shape).drop_back(1), 1), one()},
+            args);
+  return output;
+}
+
+/// Attention as S = Q K^T (f32), P = softmax(scale S + mask) with causal /
+/// window visibility (in the value dtype, as the fused kernel rounds P),
+/// O = P V: three launches through GM temporaries. Grouped-query heads are
+/// batch dims: Q [B, Hkv, G, Sq, D] against K [B, Hkv, 1 -> G, Sk, D].
+LogicalResult PlanBuilder::visitUnfusedAttention(AttentionOp op) {
+  auto queryType = cast<RankedTensorType>(op.getQuery().getType());
+  auto keyType = cast<RankedTensorType>(op.getKey().getType());
+  auto valueType = cast<RankedTensorType>(op.getValue().getType());
+  if (queryType.isDynamicDim(1) || keyType.isDynamicDim(1))
+    return op.emitError("unfused attention needs static head counts; got ")
+           << queryType << " and " << keyType;
+  int64_t heads = queryType.getDimSize(1), kvHeads = keyType.getDimSize(1);
+  int64_t group = heads / kvHeads;
+  SmallVector<DimExpr> qShape = shapeOf(op.getQuery()), kShape = shapeOf(op.getKey()),
+                       vShape = shapeOf(op.getValue());
+  DimExpr b = qShape[0], sq = qShape[2], sk = kShape[2], dv = vShape[3];
+  DimExpr hkv = DimExpr::of(kvHeads), g = DimExpr::of(group);
+  int64_t q = reshapeView(op, buffers.lookup(op.getQuery()), {b, hkv, g, sq, qShape[3]});
+  auto perGroup = [&](Value v, SmallVector<DimExpr> shape) -> FailureOr<int64_t> {
+    int64_t unit = reshapeView(op, buffers.lookup(v),
+                               {shape[0], hkv, DimExpr::of(1), shape[2], shape[3]});
+    return broadcastView(op, unit, {shape[0], hkv, g, shape[2], shape[3]});
+  };
+  FailureOr<int64_t> k = perGroup(op.getKey(), kShape);
+  FailureOr<int64_t> v = perGroup(op.getValue(), vShape);
+  if (failed(k) || failed(v))
+    return failure();
+  SmallVector<DimExpr> batch = {b, hkv, g};
+  Type f32 = Float32Type::get(op.getContext());
+  FailureOr<int64_t> scores = addMatmul(op, q, *k, Value(), f32, /*transposeLhs=*/false,
+                                        /*transposeRhs=*/true, batch, sq, sk);
+  if (failed(scores))
+    return failure();
+
+  SmallVector<int64_t> args = {*scores};
+  MemRefType maskType;
+  SmallVector<DimExpr> scoreShape = {b, hkv, g, sq, sk};
+  if (Value mask = op.getMask()) {
+    // The mask is [.., Sq, Sk] against [B, Hq, Sq, Sk]: broadcast, then
+    // split Hq (a mask per head is a view with the heads split).
+    FailureOr<int64_t> full =
+        broadcastView(op, buffers.lookup(mask), {b, DimExpr::of(heads), sq, sk});
+    if (failed(full))
+      return failure();
+    FailureOr<int64_t> view = broadcastView(
+        op, reshapeView(op, *full, scoreShape), scoreShape);
+    if (failed(view))
+      return failure();
+    args.push_back(*view);
+    maskType = memrefTypeOf(*view);
+  }
+  int64_t probabilities = addTemporary(valueType.getElementType(), scoreShape);
+  args.push_back(probabilities);
+  func::FuncOp softmax = kernels::buildAttentionSoftmaxKernel(
+      module, kernelName("attention_softmax"), memrefTypeOf(*scores), maskType,
+      memrefTypeOf(probabilities), *op.getEffectiveScale(), op.getCausal(),
+      op.getWindow(), sizes);
+  addLaunch(softmax, {gridAxis({b, hkv, g, sq}, 1), one(), one()}, args);
+
+  FailureOr<int64_t> out =
+      addMatmul(op, probabilities, *v, Value(), op.getType().getElementType(),
+                /*transposeLhs=*/false, /*transposeRhs=*/false, batch, sq, dv);
+  if (failed(out))
+    return failure();
+  buffers[op.getResult()] = reshapeView(op, *out, {b, DimExpr::of(heads), sq, dv});
+  return success();
+}
+
+LogicalResult PlanBuilder::visitAttention(AttentionOp op) {
+  if (sizes.unfusedAttention)
+    return visitUnfusedAttention(op);
+  auto queryType = cast<RankedTensorType>(op.getQuery().getType());
+  auto valueType = cast<RankedTensorType>(op.getValue().getType());
+  kernels::AttentionOptions options;
+  options.headDim = queryType.getDimSize(3);
+  options.valueHeadDim = valueType.getDimSize(3);
+  if (ShapedType::isDynamic(options.headDim) ||
+      ShapedType::isDynamic(options.valueHeadDim))
+    return op.emitError("attention kernels need static head dims (tiles are "
+                        "sized by them); got query ")
+           << queryType << " and value " << valueType;
+  std::optional<double> scale = op.getEffectiveScale();
+  options.scale = *scale; // static head dim: always known
+  options.causal = op.getCausal();
+  options.window = op.getWindow();
+
+  int64_t query = buffers.lookup(op.getQuery());
+  SmallVector<DimExpr> qShape = records[query].shape,
+                       kShape = shapeOf(op.getKey()),
+                       vShape = shapeOf(op.getValue());
+  SmallVector<int64_t> args = {query, buffers.lookup(op.getKey()),
+                               buffers.lookup(op.getValue())};
+  MemRefType maskType;
+  if (Value mask = op.getMask()) {
+    FailureOr<int64_t> view = broadcastView(
+        op, buffers.lookup(mask), {qShape[0], qShape[1], qShape[2], kShape[2]});
+    if (failed(view))
+      return failure();
+    args.push_back(*view);
+    maskType = memrefTypeOf(*view);
+  }
+  SmallVector<DimExpr> shape = {qShape[0], qShape[1], qShape[2], vShape[3]};
+  int64_t output = addResultBuffer(op.getResult(), shape);
+  args.push_back(output);
+  func::FuncOp kernel = kernels::buildAttentionKernel(
+      module, kernelName("attention"), memrefTypeOf(args[0]),
+      memrefTypeOf(args[1]), memrefTypeOf(args[2]), maskType,
+      memrefTypeOf(output), options, sizes);
+  addLaunch(kernel,
+            {gridAxis({qShape[2]}, sizes.attentionM),
+             gridAxis({qShape[0], qShape[1]}, 1), one()},
+            args);
+  return success();
+}
+
+} // namespace prism::kernelize

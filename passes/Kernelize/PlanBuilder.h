@@ -1,0 +1,264 @@
+//===- PlanBuilder.h - One function's launch plan, op by op -----*- C++ -*-===//
+//
+// Kernelization walks each function of prism ops in order, giving every value
+// a buffer: function inputs, fresh temporaries for op results, or views
+// (reshape, transpose, broadcast) of another buffer. Each computing op (or
+// prism.fusion) gets one kernel from the kernel library, specialized on the
+// element types and on whether each memref argument has a unit innermost
+// stride, and one launch.
+//
+// Shapes are symbolic: every dimension is `constant * product(input dims) /
+// divisor`, which is enough for the dynamic dimensions of transformer graphs
+// (batch, sequence) and for the reshapes between them.
+//
+// The builder's methods live in three files: PlanBuilder.cpp (buffers, views,
+// the walk), OpPlans.cpp (one op, one kernel), FusionPlans.cpp (fusions).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRISM_PASSES_KERNELIZE_PLANBUILDER_H
+#define PRISM_PASSES_KERNELIZE_PLANBUILDER_H
+
+#include "dialects/Prism/IR/PrismOps.h"
+#include "passes/KernelLibrary/KernelBuilder.h"
+#include "passes/KernelLibrary/KernelLibrary.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringMap.h"
+
+namespace prism::kernelize {
+
+using namespace mlir;
+
+/// constant * product(input[i].dim[d]) / divisor.
+struct DimExpr {
+  int64_t constant = 1;
+  int64_t divisor = 1;
+  SmallVector<std::pair<int64_t, int64_t>> factors;
+
+  static DimExpr of(int64_t value) { return DimExpr{value, 1, {}}; }
+  /// This size divided by `n` (exact at run time: the verifier or the
+  /// runtime's shape checks guarantee divisibility).
+  DimExpr dividedBy(int64_t n) const {
+    DimExpr result = *this;
+    if (result.constant % n == 0)
+      result.constant /= n;
+    else
+      result.divisor *= n;
+    return result;
+  }
+  bool isConstant() const { return factors.empty() && divisor == 1; }
+  bool operator==(const DimExpr &other) const {
+    return constant == other.constant && divisor == other.divisor &&
+           factors == other.factors;
+  }
+  DimExpr operator*(const DimExpr &other) const {
+    DimExpr result{constant * other.constant, divisor * other.divisor,
+                   factors};
+    result.factors.append(other.factors.begin(), other.factors.end());
+    llvm::sort(result.factors);
+    return result;
+  }
+  Attribute toAttr(Builder &b) const {
+    SmallVector<int64_t> flat = {constant, divisor};
+    for (auto [input, dim] : factors) {
+      flat.push_back(input);
+      flat.push_back(dim);
+    }
+    return b.getDenseI64ArrayAttr(flat);
+  }
+};
+
+enum class BufferKind { Input, Temporary, View };
+enum class ViewKind { None, Reshape, Transpose, Broadcast };
+
+struct BufferRecord {
+  BufferRecord(BufferKind kind, Type elementType,
+               SmallVector<DimExpr> shape = {})
+      : kind(kind), elementType(elementType), shape(std::move(shape)) {}
+
+  BufferKind kind;
+  Type elementType;
+  SmallVector<DimExpr> shape;
+  int64_t inputIndex = -1;
+  int64_t source = -1;
+  ViewKind view = ViewKind::None;
+  SmallVector<int64_t> permutation;
+  /// Statically known layout facts, which select the kernel specialization.
+  bool contiguous = true;
+  bool unitInnermost = true;
+};
+
+class PlanBuilder {
+public:
+  PlanBuilder(ModuleOp module, func::FuncOp function,
+              const kernels::TileSizes &sizes,
+              llvm::StringMap<func::FuncOp> &kernelsByText)
+      : module(module), function(function), sizes(sizes),
+        builder(module.getContext()), kernelsByText(kernelsByText) {}
+
+  LogicalResult build();
+
+private:
+  // Buffers.
+  int64_t addBuffer(BufferRecord record) {
+    records.push_back(std::move(record));
+    return static_cast<int64_t>(records.size()) - 1;
+  }
+  SmallVector<DimExpr> shapeOf(Value value) const {
+    return records[buffers.lookup(value)].shape;
+  }
+  FailureOr<int64_t> broadcastView(Operation *op, int64_t source,
+                                   ArrayRef<DimExpr> target);
+  int64_t transposeView(int64_t source, ArrayRef<int64_t> permutation);
+  int64_t contiguousCopy(Operation *op, int64_t source);
+  /// A reshape view of `source` (copied first if it is not contiguous).
+  int64_t reshapeView(Operation *op, int64_t source, SmallVector<DimExpr> shape);
+  /// The buffer for `result` (of `shape`): a new temporary, laid out so
+  /// that the transpose which is its only use (keeping the innermost dim)
+  /// reads it contiguously; the kernel then writes through a transposed view
+  /// (`attention` followed by the [B, H, S, D] -> [B, S, H, D] transpose of
+  /// multi-head outputs: no copy before the output projection).
+  int64_t addResultBuffer(Value result, ArrayRef<DimExpr> shape) {
+    Type element = cast<RankedTensorType>(result.getType()).getElementType();
+    auto transpose = result.hasOneUse()
+                         ? dyn_cast<TransposeOp>(*result.getUsers().begin())
+                         : TransposeOp();
+    int64_t output;
+    if (transpose && !transpose.getPermutation().empty() &&
+        transpose.getPermutation().back() ==
+            static_cast<int64_t>(shape.size()) - 1) {
+      ArrayRef<int64_t> permutation = transpose.getPermutation();
+      SmallVector<DimExpr> transposed;
+      SmallVector<int64_t> inverse(permutation.size());
+      for (auto [i, p] : llvm::enumerate(permutation)) {
+        transposed.push_back(shape[p]);
+        inverse[p] = i;
+      }
+      output = transposeView(addTemporary(element, transposed), inverse);
+    } else {
+      output = addTemporary(element, SmallVector<DimExpr>(shape.begin(), shape.end()));
+    }
+    buffers[result] = output;
+    return output;
+  }
+  int64_t addTemporary(Type elementType, SmallVector<DimExpr> shape) {
+    return addBuffer(BufferRecord{BufferKind::Temporary, elementType,
+                                  std::move(shape)});
+  }
+  MemRefType memrefTypeOf(int64_t buffer) const {
+    const BufferRecord &r = records[buffer];
+    return kernels::kernelMemRefType(builder.getContext(), r.shape.size(),
+                                     r.elementType, r.unitInnermost);
+  }
+
+  // Launches.
+  std::string kernelName(StringRef what) {
+    return (function.getName() + "__" + Twine(launches.size()) + "_" + what)
+        .str();
+  }
+  /// grid axis = ceil(product(dims) / tile).
+  DictionaryAttr gridAxis(ArrayRef<DimExpr> product, int64_t tile) {
+    SmallVector<Attribute> dims;
+    for (const DimExpr &d : product)
+      dims.push_back(d.toAttr(builder));
+    return builder.getDictionaryAttr(
+        {builder.getNamedAttr("product", builder.getArrayAttr(dims)),
+         builder.getNamedAttr("tile", builder.getI64IntegerAttr(tile))});
+  }
+  void addLaunch(func::FuncOp kernel, std::array<DictionaryAttr, 3> grid,
+                 ArrayRef<int64_t> args) {
+    kernel = deduplicate(kernel);
+    launches.push_back(builder.getDictionaryAttr(
+        {builder.getNamedAttr("kernel", SymbolRefAttr::get(kernel)),
+         builder.getNamedAttr("grid", builder.getArrayAttr({grid[0], grid[1],
+                                                            grid[2]})),
+         builder.getNamedAttr("args", builder.getDenseI64ArrayAttr(args))}));
+  }
+  DictionaryAttr one() { return gridAxis({}, 1); }
+  /// The first kernel of the module with the same signature and body as
+  /// `kernel` (which is then erased), or `kernel` itself. Ops of one kind
+  /// with the same types and layouts share one compiled kernel.
+  func::FuncOp deduplicate(func::FuncOp kernel) {
+    std::string text;
+    {
+      StringAttr name = kernel.getSymNameAttr();
+      kernel.setSymName("kernel");
+      llvm::raw_string_ostream os(text);
+      kernel->print(os, OpPrintingFlags().useLocalScope().enableDebugInfo(false));
+      kernel.setSymNameAttr(name);
+    }
+    auto [it, inserted] = kernelsByText.try_emplace(text, kernel);
+    if (inserted)
+      return kernel;
+    kernel.erase();
+    return it->second;
+  }
+
+  // Ops.
+  LogicalResult visit(Operation *op);
+  /// One elementwise kernel computing `root` (of `shape`) from `ops` (a
+  /// fusion body's elementwise part, or one op) into a new temporary.
+  FailureOr<int64_t> addFusedElementwise(Operation *op, ArrayRef<Operation *> ops,
+                                         Value root, ArrayRef<DimExpr> shape,
+                                         StringRef what);
+  LogicalResult visitElementwise(Operation *op, StringRef what,
+                                 const kernels::ElementwiseBody &body);
+  LogicalResult visitReshape(ReshapeOp op);
+  /// A matmul's operands as views with the result's batch dims, and its
+  /// result's shape.
+  struct MatmulOperands {
+    int64_t lhs, rhs;
+    SmallVector<DimExpr> batch;
+    DimExpr m, n;
+    SmallVector<DimExpr> shape() const {
+      SmallVector<DimExpr> full(batch);
+      full.push_back(m);
+      full.push_back(n);
+      return full;
+    }
+  };
+  FailureOr<MatmulOperands> matmulOperands(MatmulOp op);
+  LogicalResult visitMatmul(MatmulOp op);
+  /// A prism.fusion: one kernel (two on targets that split matmul
+  /// epilogues) for the whole body.
+  LogicalResult visitFusion(FusionOp op);
+  /// The symbolic shape of a value: its buffer's, or for a value computed
+  /// inside a fusion body, the one recorded in `fusedShapes`.
+  SmallVector<DimExpr> shapeOfAny(Value value) const;
+  /// The broadcast result shape of an elementwise op.
+  SmallVector<DimExpr> elementwiseShape(Operation *op) const;
+  /// The values a fused body reads from above it (no constants), once each.
+  SmallVector<Value> fusionLeaves(ArrayRef<Operation *> ops) const;
+  /// A batched matmul of two views into a new temporary of `element`
+  /// ([batch..., m, n]), f32 accumulation; with separateMatmulEpilogue and
+  /// a bias or a non-f32 result, the f32 product and an elementwise kernel
+  /// for bias + conversion.
+  FailureOr<int64_t> addMatmul(Operation *op, int64_t lhs, int64_t rhs, Value bias,
+                               Type element, bool transposeLhs, bool transposeRhs,
+                               ArrayRef<DimExpr> batch, DimExpr m, DimExpr n);
+  LogicalResult visitUnfusedAttention(AttentionOp op);
+  LogicalResult visitLayerNorm(LayerNormOp op);
+  LogicalResult visitReduce(ReduceOp op);
+  LogicalResult visitRope(RopeOp op);
+  /// The rope of `op` from buffer `input` into buffer `output` (both of the
+  /// rope's [d0, d1, d2, D] shape).
+  LogicalResult addRope(RopeOp op, int64_t input, int64_t output);
+  LogicalResult visitEmbedding(EmbeddingOp op);
+  LogicalResult visitAttention(AttentionOp op);
+
+  ModuleOp module;
+  func::FuncOp function;
+  kernels::TileSizes sizes;
+  Builder builder;
+  SmallVector<BufferRecord> records;
+  DenseMap<Value, int64_t> buffers;
+  DenseMap<Value, SmallVector<DimExpr>> fusedShapes;
+  SmallVector<Attribute> launches;
+  llvm::StringMap<func::FuncOp> &kernelsByText;
+};
+
+} // namespace prism::kernelize
+
+#endif // PRISM_PASSES_KERNELIZE_PLANBUILDER_H
