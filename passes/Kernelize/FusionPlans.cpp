@@ -88,10 +88,19 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
   // The computing ops (splat constants are materialized where used).
   SmallVector<Operation *> ops = op.getBodyOps();
   llvm::erase_if(ops, [](Operation *inner) { return FusionOp::isSplatConstant(inner); });
+  // Every operand read from above is a buffer or a splat constant.
+  for (Operation *inner : ops)
+    for (Value operand : inner->getOperands()) {
+      Operation *def = operand.getDefiningOp();
+      if (def && def->getParentOp() == op.getOperation())
+        continue;
+      if (!buffers.count(operand) && !FusionOp::isSplatConstant(def))
+        return inner->emitError("operand ")
+               << operand << " is a constant that is not a splat; graph "
+               << "constants other than splats have no kernel yet";
+    }
   // Shapes of the values computed inside the body.
   for (Operation *inner : ops) {
-    if (FusionOp::isSplatConstant(inner))
-      continue;
     if (FusionOp::isElementwise(inner)) {
       fusedShapes[inner->getResult(0)] = elementwiseShape(inner);
     } else if (auto matmul = dyn_cast<MatmulOp>(inner)) {

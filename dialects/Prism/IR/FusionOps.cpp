@@ -183,6 +183,12 @@ std::string FusionOp::checkStructure() {
 }
 
 LogicalResult FusionOp::verify() {
+  Block &body = getBody().front();
+  if (body.getNumArguments() != 0)
+    return emitOpError("body takes no block arguments (it reads the values "
+                       "defined above it directly)");
+  if (body.empty() || !isa<YieldOp>(body.back()))
+    return emitOpError("body must end with prism.yield");
   YieldOp yield = getYield();
   if (yield.getValues().getTypes() != getResultTypes())
     return emitOpError("yields ")

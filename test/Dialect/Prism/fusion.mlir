@@ -147,3 +147,25 @@ func.func @yield_elsewhere(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   // expected-error @+1 {{'prism.yield' op expects parent op 'prism.fusion'}}
   prism.yield %x : tensor<4x8xf32>
 }
+
+// -----
+
+func.func @no_yield(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'prism.fusion' op body must end with prism.yield}}
+  %0 = prism.fusion elementwise -> (tensor<4x8xf32>) {
+    %a = prism.exp %x : tensor<4x8xf32>
+  }
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @block_arguments(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'prism.fusion' op body takes no block arguments}}
+  %0 = prism.fusion elementwise -> (tensor<4x8xf32>) {
+  ^bb0(%y: tensor<4x8xf32>):
+    %a = prism.exp %y : tensor<4x8xf32>
+    prism.yield %a : tensor<4x8xf32>
+  }
+  return %0 : tensor<4x8xf32>
+}
