@@ -42,16 +42,20 @@ struct CausalMask {
   std::optional<int64_t> window;
 };
 
-std::optional<CausalMask> matchCausalConstant(Value mask) {
+std::optional<CausalMask> matchCausalConstant(Value mask,
+                                              ArrayRef<int64_t> scores) {
   auto constant = mask.getDefiningOp<arith::ConstantOp>();
   if (!constant)
     return std::nullopt;
   auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
   if (!dense || !isa<FloatType>(dense.getElementType()))
     return std::nullopt;
+  // The mask must be [.., Sq, Skv] itself, not broadcast over queries or
+  // keys (a [1, Skv] mask of zeros is not causal).
   ArrayRef<int64_t> shape = dense.getType().getShape();
   if (shape.size() < 2 || llvm::any_of(shape.drop_back(2),
-                                       [](int64_t d) { return d != 1; }))
+                                       [](int64_t d) { return d != 1; }) ||
+      shape.take_back(2) != scores.take_back(2))
     return std::nullopt;
   int64_t rows = shape[shape.size() - 2], columns = shape.back();
   SmallVector<double> values;
@@ -76,11 +80,8 @@ std::optional<CausalMask> matchCausalConstant(Value mask) {
       if (!visible && seenVisible && j <= last)
         return std::nullopt; // a hole in the visible range
     }
-    if (last < 0) {
-      if (seenVisible)
-        return std::nullopt;
-      continue;
-    }
+    if (last < 0) // a query that sees no key: softmax gives NaN there,
+      return std::nullopt; // attention zeros; they differ
     if (!seenVisible)
       return std::nullopt; // a window of 0 keys is not expressible
     if (first > 0) {
@@ -100,6 +101,58 @@ std::optional<CausalMask> matchCausalConstant(Value mask) {
   return CausalMask{window};
 }
 
+/// Whether a cast keeps every value (between float types, to at least as
+/// many bits): casts of the scores that round or overflow are not skipped.
+bool isWidening(CastOp cast) {
+  Type from = cast.getInput().getType().getElementType();
+  Type to = cast.getType().getElementType();
+  return isa<FloatType>(from) && isa<FloatType>(to) &&
+         (from == to || (to.isF32() && (from.isF16() || from.isBF16())));
+}
+
+/// `def` as scores scaled by a splat constant (scores * c, c * scores,
+/// scores / c) that does not broadcast the scores.
+struct Scaling {
+  Value scores;
+  double factor;
+};
+std::optional<Scaling> scaling(Operation *def) {
+  if (!isa<MulOp, DivOp>(def))
+    return std::nullopt;
+  Value lhs = def->getOperand(0), rhs = def->getOperand(1);
+  std::optional<Scaling> result;
+  if (std::optional<double> c = splatValue(rhs))
+    result = Scaling{lhs, isa<MulOp>(def) ? *c : 1.0 / *c};
+  else if (std::optional<double> c = splatValue(lhs); c && isa<MulOp>(def))
+    result = Scaling{rhs, *c};
+  if (!result || result->scores.getType() != def->getResult(0).getType())
+    return std::nullopt;
+  return result;
+}
+
+/// Whether a constant mask hides every key from some query: softmax gives
+/// NaN for that row, prism.attention zeros, so the rewrite would change it.
+/// (A mask that is a tensor cannot be inspected; for such rows the
+/// recognized attention gives zeros, as prism.attention defines.)
+bool hasHiddenRow(Value mask) {
+  auto constant = mask.getDefiningOp<arith::ConstantOp>();
+  auto dense = constant ? dyn_cast<DenseElementsAttr>(constant.getValue())
+                        : DenseElementsAttr();
+  if (!dense || !isa<FloatType>(dense.getElementType()) ||
+      dense.getType().getRank() == 0)
+    return false;
+  int64_t row = dense.getType().getShape().back(), i = 0;
+  bool hidden = true, any = false;
+  for (APFloat v : dense.getValues<APFloat>()) {
+    hidden = hidden && v.isInfinity() && v.isNegative();
+    if (++i % row == 0) {
+      any = any || hidden;
+      hidden = true;
+    }
+  }
+  return any;
+}
+
 /// Whether `value` leads, through single-use casts and scalings, to a
 /// matmul (the scores).
 bool leadsToScores(Value value) {
@@ -108,12 +161,10 @@ bool leadsToScores(Value value) {
       return false;
     if (isa<MatmulOp>(def))
       return true;
-    if (auto cast = dyn_cast<CastOp>(def)) {
+    if (auto cast = dyn_cast<CastOp>(def); cast && isWidening(cast)) {
       value = cast.getInput();
-    } else if (isa<MulOp, DivOp>(def) && splatValue(def->getOperand(1))) {
-      value = def->getOperand(0);
-    } else if (isa<MulOp>(def) && splatValue(def->getOperand(0))) {
-      value = def->getOperand(1);
+    } else if (auto factor = scaling(def)) {
+      value = factor->scores;
     } else {
       return false;
     }
@@ -141,7 +192,9 @@ std::optional<Match> matchAttention(MatmulOp pv) {
   m.dead.push_back(pv);
   Value p = pv.getLhs();
   if (auto cast = p.getDefiningOp<CastOp>()) {
-    if (fusion::singleUser(p) != pv)
+    // Probabilities are in [0, 1]: a cast to f16 or bf16 only rounds them
+    // (the attention kernel keeps them in f32).
+    if (fusion::singleUser(p) != pv || !FusionOp::isElementwise(cast))
       return std::nullopt;
     m.dead.push_back(cast);
     p = cast.getInput();
@@ -167,21 +220,13 @@ std::optional<Match> matchAttention(MatmulOp pv) {
       break;
     }
     m.dead.push_back(def);
-    if (auto cast = dyn_cast<CastOp>(def)) {
+    if (auto cast = dyn_cast<CastOp>(def); cast && isWidening(cast)) {
       s = cast.getInput();
-    } else if (isa<MulOp, DivOp>(def) && splatValue(def->getOperand(1))) {
-      double c = *splatValue(def->getOperand(1));
-      double factor = isa<MulOp>(def) ? c : 1.0 / c;
-      m.scale *= factor;
+    } else if (std::optional<Scaling> factor = scaling(def)) {
+      m.scale *= factor->factor;
       if (!m.mask)
-        maskScale *= factor;
-      s = def->getOperand(0);
-    } else if (isa<MulOp>(def) && splatValue(def->getOperand(0))) {
-      double c = *splatValue(def->getOperand(0));
-      m.scale *= c;
-      if (!m.mask)
-        maskScale *= c;
-      s = def->getOperand(1);
+        maskScale *= factor->factor;
+      s = factor->scores;
     } else if (auto add = dyn_cast<AddOp>(def); add && !m.mask) {
       bool lhsScores = leadsToScores(add.getLhs()),
            rhsScores = leadsToScores(add.getRhs());
@@ -213,14 +258,15 @@ std::optional<Match> matchAttention(MatmulOp pv) {
     m.key = transpose.getInput();
   }
   if (m.mask) {
-    if (std::optional<CausalMask> causal = matchCausalConstant(m.mask)) {
+    if (std::optional<CausalMask> causal = matchCausalConstant(
+            m.mask, cast<RankedTensorType>(qk.getType()).getShape())) {
       // 0 and -inf are unchanged by a positive scale.
       if (maskScale <= 0)
         return std::nullopt;
       m.causal = true;
       m.window = causal->window;
       m.mask = Value();
-    } else if (maskScale != 1.0) {
+    } else if (maskScale != 1.0 || hasHiddenRow(m.mask)) {
       return std::nullopt;
     }
   }

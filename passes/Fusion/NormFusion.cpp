@@ -61,7 +61,15 @@ struct FuseNormsPass : prism::impl::FuseNormsBase<FuseNormsPass> {
             return !def || def->getBlock() != norm->getBlock() ||
                    def->isBeforeInBlock(chain.front());
           });
-      if (!available)
+      // A prologue of constants only is not a row anyone loads.
+      bool readsTensor = llvm::any_of(chain, [&](Operation *op) {
+        return llvm::any_of(op->getOperands(), [&](Value operand) {
+          Operation *def = operand.getDefiningOp();
+          return !def || (!llvm::is_contained(chain, def) &&
+                          !FusionOp::isSplatConstant(def));
+        });
+      });
+      if (!available || !readsTensor)
         continue;
       SmallVector<Value> results = {norm->getResult(0)};
       if (!input.hasOneUse())

@@ -77,14 +77,23 @@ struct PrologueRow {
   /// Chunk [column, column + block) of the row in f32: the prologue's value,
   /// rounded to the stored type when it is stored (so that the norm sees
   /// exactly what an unfused norm would read back).
-  Value chunk(KernelBuilder &k, ArrayRef<Value> row, Value column) const {
+  Value chunk(KernelBuilder &k, ArrayRef<Value> row, Value column,
+              Value length) const {
     SmallVector<Value> in;
     for (Value operand : operands)
       in.push_back(loadChunk(k, operand, row, column, rank, block));
-    Value v = prologue.body ? prologue.body(k, in) : in[0];
+    if (!prologue.body)
+      return in[0]; // the padding is zero
+    Value v = prologue.body(k, in);
     if (prologue.stored)
       v = k.toF32(k.convert(v, prologue.stored.getElementType()));
-    return v;
+    // The prologue of the zero padding is not zero (exp(0) = 1): the
+    // columns past the row's end are zeroed so the sums ignore them.
+    Value inside = arith::CmpIOp::create(k.builder(), k.location(),
+                                         arith::CmpIPredicate::ult,
+                                         k.iota(block, column),
+                                         k.splat(length, {block}));
+    return k.select(inside, v, k.splat(k.f32(0.0), {block}));
   }
 };
 
@@ -128,12 +137,12 @@ func::FuncOp buildRmsNormKernel(ModuleOp module, StringRef name,
   SmallVector<Value> row = rowPosition(k, y, rank);
   Value length = k.dim(y, rank - 1);
 
-  // Sum of squares in f32 (padding is zero, so the tail adds nothing); the
+  // Sum of squares in f32 (the tail is zero, so it adds nothing); the
   // prologue's value is stored on the way.
   Value zeros = k.splat(k.f32(0.0), {block});
   Value squares = forEachChunk(k, length, block, {zeros},
                                [&](Value column, ValueRange carried) {
-                                 Value v = source.chunk(k, row, column);
+                                 Value v = source.chunk(k, row, column, length);
                                  if (stored)
                                    storeChunk(k, v, stored, row, column, rank);
                                  return SmallVector<Value>{
@@ -148,7 +157,7 @@ func::FuncOp buildRmsNormKernel(ModuleOp module, StringRef name,
   // The row is computed again from the operands (not read back from the
   // stored copy: no kernel reads what it wrote to global memory).
   forEachChunk(k, length, block, {}, [&](Value column, ValueRange) {
-    Value v = source.chunk(k, row, column);
+    Value v = source.chunk(k, row, column, length);
     Value wv = loadChunk(k, w, {}, column, 1, block);
     storeChunk(k, k.mulf(k.mulf(v, scale), wv), y, row, column, rank);
     return SmallVector<Value>{};
@@ -187,11 +196,11 @@ func::FuncOp buildLayerNormKernel(ModuleOp module, StringRef name,
   Value count = k.splat(k.indexToF32(length), {});
   Value zeros = k.splat(k.f32(0.0), {block});
 
-  // Pass 1: the mean (padding is zero, so the tail adds nothing); the
+  // Pass 1: the mean (the tail is zero, so it adds nothing); the
   // prologue's value is stored on the way.
   Value sums = forEachChunk(k, length, block, {zeros},
                             [&](Value column, ValueRange carried) {
-                              Value v = source.chunk(k, row, column);
+                              Value v = source.chunk(k, row, column, length);
                               if (stored)
                                 storeChunk(k, v, stored, row, column, rank);
                               return SmallVector<Value>{k.addf(carried[0], v)};
@@ -202,7 +211,7 @@ func::FuncOp buildLayerNormKernel(ModuleOp module, StringRef name,
   // Pass 2: the biased variance, sum((x - mean)^2) / D, tail masked out.
   Value squares = forEachChunk(
       k, length, block, {zeros}, [&](Value column, ValueRange carried) {
-        Value centered = k.subf(source.chunk(k, row, column), meanRow);
+        Value centered = k.subf(source.chunk(k, row, column, length), meanRow);
         Value inside = arith::CmpIOp::create(
             builder, k.location(), arith::CmpIPredicate::ult,
             k.iota(block, column), k.splat(length, {block}));
@@ -216,7 +225,7 @@ func::FuncOp buildLayerNormKernel(ModuleOp module, StringRef name,
 
   // Pass 3: normalize, scale, shift, round once.
   forEachChunk(k, length, block, {}, [&](Value column, ValueRange) {
-    Value result = k.mulf(k.subf(source.chunk(k, row, column), meanRow), scale);
+    Value result = k.mulf(k.subf(source.chunk(k, row, column, length), meanRow), scale);
     if (w)
       result = k.mulf(result, loadChunk(k, w, {}, column, 1, block));
     if (bv)

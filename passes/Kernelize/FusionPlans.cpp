@@ -310,6 +310,9 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
     Value normalized = norm->getOperand(0);
     SmallVector<DimExpr> shape = shapeOfAny(normalized);
     SmallVector<Value> leaves = fusionLeaves(prologueOps);
+    if (leaves.empty())
+      return op.emitError("a norm of constants only has no kernel; fold it "
+                          "into a constant first");
     SmallVector<int64_t> args;
     kernels::RowPrologue prologue;
     for (Value leaf : leaves) {

@@ -153,6 +153,8 @@ std::string FusionOp::checkStructure() {
              "computed angles (no tables)";
     if (!matmul.getAccumulatorType().isF32())
       return "the matmul of a 'matmul_rope' fusion accumulates in f32";
+    if (yield.getValues()[0] != rope.getResult())
+      return "a 'matmul_rope' fusion yields the rope's result";
     return "";
   }
   case FusionKind::Norm: {
@@ -164,6 +166,11 @@ std::string FusionOp::checkStructure() {
     if (input.getDefiningOp() != ops[ops.size() - 2])
       return "the norm of a 'norm' fusion must normalize the prologue's last "
              "value";
+    for (Value operand : norm->getOperands().drop_front())
+      if (Operation *def = operand.getDefiningOp();
+          def && def->getBlock() == &getBody().front())
+        return "the weight and bias of a 'norm' fusion's norm are read from "
+               "above the body, not computed in it";
     ArrayRef<Operation *> prologue = ArrayRef<Operation *>(ops).drop_back();
     for (Operation *op : prologue)
       if (!isElementwise(op) || shapeOf(op->getResult(0)) != shapeOf(input))

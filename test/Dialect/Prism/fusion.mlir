@@ -169,3 +169,29 @@ func.func @block_arguments(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   }
   return %0 : tensor<4x8xf32>
 }
+
+// -----
+
+func.func @rope_yields_reshape(%x: tensor<1x?x24xf32>, %w: tensor<24x24xf32>, %pos: tensor<?xi32>) -> tensor<1x?x2x12xf32> {
+  // expected-error @+1 {{a 'matmul_rope' fusion yields the rope's result}}
+  %0 = prism.fusion matmul_rope -> (tensor<1x?x2x12xf32>) {
+    %p = prism.matmul %x, %w transpose_rhs : tensor<1x?x24xf32>, tensor<24x24xf32>
+    %h = prism.reshape %p : tensor<1x?x24xf32> to tensor<1x?x2x12xf32>
+    %q = prism.rope neox bshd %h, %pos : tensor<1x?x2x12xf32>, tensor<?xi32>
+    prism.yield %h : tensor<1x?x2x12xf32>
+  }
+  return %0 : tensor<1x?x2x12xf32>
+}
+
+// -----
+
+func.func @norm_weight_in_body(%x: tensor<64xf32>, %y: tensor<64xf32>, %w0: tensor<64xf32>) -> tensor<64xf32> {
+  // expected-error @+1 {{the weight and bias of a 'norm' fusion's norm are read from above the body}}
+  %0 = prism.fusion norm -> (tensor<64xf32>) {
+    %w = prism.exp %w0 : tensor<64xf32>
+    %a = prism.add %x, %y : tensor<64xf32>, tensor<64xf32>
+    %n = prism.rms_norm %a, %w : tensor<64xf32>, tensor<64xf32>
+    prism.yield %n : tensor<64xf32>
+  }
+  return %0 : tensor<64xf32>
+}

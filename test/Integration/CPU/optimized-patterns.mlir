@@ -12,6 +12,9 @@
 // RUN: prism-run %s --entry=mlp --check --dynamic-size=13 | FileCheck %s --check-prefixes=CHECK,THREE
 // RUN: prism-run %s --entry=mlp --check --dynamic-size=13 --optimize=false | FileCheck %s --check-prefixes=CHECK,EIGHT
 // RUN: prism-run %s --entry=chain --check --dynamic-size=9 | FileCheck %s --check-prefixes=CHECK,ONE
+// A prologue that is not zero on the padding (exp(0) = 1) with a row tail:
+// RUN: prism-run %s --entry=exp_rms_norm --check --dynamic-size=5 | FileCheck %s --check-prefixes=CHECK,ONE
+// RUN: prism-run %s --entry=exp_layer_norm --check --dynamic-size=5 | FileCheck %s --check-prefixes=CHECK,ONE
 // CHECK-NOT: FAIL
 // ONE: 1 kernel launches
 // THREE: 3 kernel launches
@@ -90,4 +93,16 @@ func.func @chain(%x: tensor<?x130xf32>, %y: tensor<130xf32>) -> tensor<?x130xf32
   %e = prism.sigmoid %b : tensor<?x130xf32>
   %f = prism.mul %e, %x : tensor<?x130xf32>, tensor<?x130xf32>
   return %f : tensor<?x130xf32>
+}
+
+func.func @exp_rms_norm(%x: tensor<?x37xf32>, %w: tensor<37xf32>) -> tensor<?x37xf32> {
+  %e = prism.exp %x : tensor<?x37xf32>
+  %y = prism.rms_norm %e, %w : tensor<?x37xf32>, tensor<37xf32>
+  return %y : tensor<?x37xf32>
+}
+
+func.func @exp_layer_norm(%x: tensor<?x37xf32>, %w: tensor<37xf32>, %b: tensor<37xf32>) -> tensor<?x37xf32> {
+  %e = prism.exp %x : tensor<?x37xf32>
+  %y = prism.layer_norm %e weight(%w : tensor<37xf32>) bias(%b : tensor<37xf32>) : tensor<?x37xf32>
+  return %y : tensor<?x37xf32>
 }

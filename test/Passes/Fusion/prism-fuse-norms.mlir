@@ -63,3 +63,15 @@ func.func @partial_prologue(%x: tensor<8x64xf32>, %b: tensor<64xf32>, %w: tensor
   %n = prism.rms_norm %s, %w : tensor<8x64xf32>, tensor<64xf32>
   return %n, %t : tensor<8x64xf32>, tensor<8x64xf32>
 }
+
+// -----
+
+// Not fused: a prologue of constants only (no row to load).
+// CHECK-LABEL: func.func @constant_prologue
+// CHECK-NOT: prism.fusion
+func.func @constant_prologue(%w: tensor<64xf32>) -> tensor<4x64xf32> {
+  %c = arith.constant dense<2.0> : tensor<4x64xf32>
+  %a = prism.exp %c : tensor<4x64xf32>
+  %n = prism.rms_norm %a, %w : tensor<4x64xf32>, tensor<64xf32>
+  return %n : tensor<4x64xf32>
+}

@@ -142,15 +142,64 @@ func.func @wrong_axis(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: te
 
 // -----
 
-// A constant mask that is not causal (it hides the diagonal) stays a mask.
+// A constant mask that is not causal (query 0 sees key 1) stays a mask.
 // CHECK-LABEL: func.func @not_causal
 // CHECK: %[[M:.+]] = arith.constant
 // CHECK: prism.attention %arg0, %arg1, %arg2 mask(%[[M]] : tensor<2x2xf32>) scale = 1.000000e+00 :
 func.func @not_causal(%q: tensor<1x2x2x16xf32>, %k: tensor<1x2x2x16xf32>, %v: tensor<1x2x2x16xf32>) -> tensor<1x2x2x16xf32> {
-  %mask = arith.constant dense<[[0xFF800000, 0xFF800000], [0.0, 0xFF800000]]> : tensor<2x2xf32>
+  %mask = arith.constant dense<[[0.0, 0.0], [0xFF800000, 0.0]]> : tensor<2x2xf32>
   %s = prism.matmul %q, %k transpose_rhs : tensor<1x2x2x16xf32>, tensor<1x2x2x16xf32>
   %m = prism.add %s, %mask : tensor<1x2x2x2xf32>, tensor<2x2xf32>
   %p = prism.softmax %m axis = -1 : tensor<1x2x2x2xf32>
   %o = prism.matmul %p, %v : tensor<1x2x2x2xf32>, tensor<1x2x2x16xf32>
   return %o : tensor<1x2x2x16xf32>
+}
+
+// -----
+
+// Not recognized (found in review): a constant mask broadcast over the
+// queries is not causal even when it is all zeros (here a scale != 1 also
+// forbids it as a general mask); a cast through i8 rounds the scores; a
+// scale splat that broadcasts the scores to more batches; a constant causal
+// mask with a query that sees no key (softmax gives NaN there, attention
+// zeros).
+// CHECK-LABEL: func.func @broadcast_zero_mask
+// CHECK-NOT: prism.attention
+// CHECK-LABEL: func.func @i8_round_trip
+// CHECK-NOT: prism.attention
+// CHECK-LABEL: func.func @broadcasting_scale
+// CHECK-NOT: prism.attention
+// CHECK-LABEL: func.func @query_without_keys
+// CHECK-NOT: prism.attention
+func.func @broadcast_zero_mask(%q: tensor<1x2x4x16xf32>, %k: tensor<1x2x4x16xf32>, %v: tensor<1x2x4x16xf32>) -> tensor<1x2x4x16xf32> {
+  %mask = arith.constant dense<0.0> : tensor<1x4xf32>
+  %s = prism.matmul %q, %k transpose_rhs : tensor<1x2x4x16xf32>, tensor<1x2x4x16xf32>
+  %m = prism.add %s, %mask : tensor<1x2x4x4xf32>, tensor<1x4xf32>
+  %p = prism.softmax %m axis = -1 scale = 0.25 : tensor<1x2x4x4xf32>
+  %o = prism.matmul %p, %v : tensor<1x2x4x4xf32>, tensor<1x2x4x16xf32>
+  return %o : tensor<1x2x4x16xf32>
+}
+func.func @i8_round_trip(%q: tensor<1x2x4x16xf32>, %k: tensor<1x2x4x16xf32>, %v: tensor<1x2x4x16xf32>) -> tensor<1x2x4x16xf32> {
+  %s = prism.matmul %q, %k transpose_rhs : tensor<1x2x4x16xf32>, tensor<1x2x4x16xf32>
+  %a = prism.cast %s : tensor<1x2x4x4xf32> to tensor<1x2x4x4xi8>
+  %b = prism.cast %a : tensor<1x2x4x4xi8> to tensor<1x2x4x4xf32>
+  %p = prism.softmax %b axis = -1 scale = 0.25 : tensor<1x2x4x4xf32>
+  %o = prism.matmul %p, %v : tensor<1x2x4x4xf32>, tensor<1x2x4x16xf32>
+  return %o : tensor<1x2x4x16xf32>
+}
+func.func @broadcasting_scale(%q: tensor<1x2x4x16xf32>, %k: tensor<1x2x4x16xf32>, %v: tensor<1x2x4x16xf32>) -> tensor<3x2x4x16xf32> {
+  %c = arith.constant dense<0.25> : tensor<3x1x1x1xf32>
+  %s = prism.matmul %q, %k transpose_rhs : tensor<1x2x4x16xf32>, tensor<1x2x4x16xf32>
+  %t = prism.mul %s, %c : tensor<1x2x4x4xf32>, tensor<3x1x1x1xf32>
+  %p = prism.softmax %t axis = -1 : tensor<3x2x4x4xf32>
+  %o = prism.matmul %p, %v : tensor<3x2x4x4xf32>, tensor<1x2x4x16xf32>
+  return %o : tensor<3x2x4x16xf32>
+}
+func.func @query_without_keys(%q: tensor<1x1x3x16xf32>, %k: tensor<1x1x2x16xf32>, %v: tensor<1x1x2x16xf32>) -> tensor<1x1x3x16xf32> {
+  %mask = arith.constant dense<[[0xFF800000, 0xFF800000], [0.0, 0xFF800000], [0.0, 0.0]]> : tensor<3x2xf32>
+  %s = prism.matmul %q, %k transpose_rhs : tensor<1x1x3x16xf32>, tensor<1x1x2x16xf32>
+  %m = prism.add %s, %mask : tensor<1x1x3x2xf32>, tensor<3x2xf32>
+  %p = prism.softmax %m axis = -1 : tensor<1x1x3x2xf32>
+  %o = prism.matmul %p, %v : tensor<1x1x3x2xf32>, tensor<1x1x2x16xf32>
+  return %o : tensor<1x1x3x16xf32>
 }
