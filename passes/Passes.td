@@ -177,6 +177,30 @@ def FuseElementwise : Pass<"prism-fuse-elementwise", "mlir::func::FuncOp"> {
   }];
 }
 
+def PrintKernelCost : Pass<"prism-print-kernel-cost", "mlir::ModuleOp"> {
+  let summary = "Print each function's kernels and global-memory bytes now";
+  let description = [{
+    Kernelizes a copy of the module (the IR is not changed) and prints, per
+    function of prism ops, the kernels it would launch and the bytes they
+    move through global memory (each launch reading its buffers once and
+    writing its outputs once, every dynamic dimension = `dynamic-size`).
+    Placed between passes it shows what each one does:
+
+    ```
+    prism-opt block.mlir --pass-pipeline='builtin.module(
+        prism-print-kernel-cost{label=before},
+        func.func(prism-fuse-gated-matmuls),
+        prism-print-kernel-cost{label=gated})'
+    ```
+  }];
+  let options = [
+    Option<"dynamicSize", "dynamic-size", "int64_t", "1024",
+           "The size every dynamic dimension takes in the byte counts">,
+    Option<"label", "label", "std::string", "\"\"",
+           "A name for this point of the pipeline, printed with the numbers">,
+  ];
+}
+
 def Optimize : Pass<"prism-optimize", "mlir::ModuleOp"> {
   let summary = "The Prism optimization pipeline: cleanups, attention "
                 "recognition and fusion";

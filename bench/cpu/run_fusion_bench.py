@@ -51,6 +51,40 @@ def fusion_report(build, example, seq):
                 launches_before=before, launches_after=after)
 
 
+# The passes of prism-optimize, cumulatively, and norm fusion alone (in the
+# pipeline the residual adds go to the matmul epilogues first).
+STEPS = [
+    ("input", ""),
+    ("+ cleanups, attention recognition",
+     "canonicalize,cse,func.func(prism-sink-views,prism-recognize-attention),canonicalize"),
+    ("+ gated matmuls (SwiGLU)", "func.func(prism-fuse-gated-matmuls)"),
+    ("+ rope in q/k projections", "func.func(prism-fuse-rope-projections)"),
+    ("+ matmul epilogues", "func.func(prism-fuse-matmul-epilogues)"),
+    ("+ norms", "func.func(prism-fuse-norms)"),
+    ("+ elementwise chains", "func.func(prism-fuse-elementwise)"),
+]
+
+
+def per_pass(build, example, seq):
+    stages, rows = [], []
+    for i, (label, passes) in enumerate(STEPS):
+        if passes:
+            stages.append(passes)
+        stages.append(f"prism-print-kernel-cost{{label=step{i} dynamic-size={seq}}}")
+    alone = f"func.func(prism-fuse-norms),prism-print-kernel-cost{{label=alone dynamic-size={seq}}}"
+    out = run(build, "prism-opt", example, "-o", os.devnull,
+              "--pass-pipeline=builtin.module(" + ",".join(stages) + ")")
+    out += run(build, "prism-opt", example, "-o", os.devnull,
+               "--pass-pipeline=builtin.module(" + alone + ")")
+    found = dict(re.findall(r"\[(\w+)\]: @\w+ (\d+ kernels, \d+) bytes", out))
+    for i, (label, _) in enumerate(STEPS):
+        kernels, moved = found[f"step{i}"].split(" kernels, ")
+        rows.append((label, int(kernels), int(moved)))
+    kernels, moved = found["alone"].split(" kernels, ")
+    rows.append(("norm fusion alone (no epilogue fusion)", int(kernels), int(moved)))
+    return rows
+
+
 def prism_time(build, example, seq, optimize, repeat):
     out = run(build, "prism-run", example, "--bench", f"--repeat={repeat}",
               f"--dynamic-size={seq}", f"--optimize={'true' if optimize else 'false'}")
@@ -144,6 +178,7 @@ def main():
         example = os.path.join(ROOT, case["example"])
         repeat = 3 if "8B" in case["name"] else 10
         report = fusion_report(args.build, example, seq)
+        report["per_pass"] = per_pass(args.build, example, 1024)
         unfused_ms = prism_time(args.build, example, seq, False, repeat)
         fused_ms = prism_time(args.build, example, seq, True, repeat)
         if case["anchor"] == "decoder":
@@ -192,6 +227,13 @@ def main():
             f"{r['unfused_ms']:.2f} | {r['fused_ms']:.2f} | {r['unfused_ms'] / r['fused_ms']:.2f}x | "
             f"{r['anchor_ms']:.2f} | {r['anchor_ms'] / r['fused_ms']:.3f} | "
             f"{r['error_unfused']:.2e} / {r['error_fused']:.2e} (seq {r['check_seq']}) |")
+    lines += ["", "Each pass's effect (prism-opt with prism-print-kernel-cost between the "
+              "passes of prism-optimize, cumulative; every dynamic dimension = 1024):", ""]
+    for r in rows:
+        lines += [f"**{r['case']}**", "", "| step | kernels | global bytes |", "|---|---:|---:|"]
+        for label, kernels, moved in r["per_pass"]:
+            lines.append(f"| {label} | {kernels} | {moved / 1e6:.1f} MB |")
+        lines.append("")
     lines += ["", "Kernels, in launch order:", ""]
     for r in rows:
         lines.append(f"- {r['case']}: before `{' '.join(r['launches_before'])}`; "

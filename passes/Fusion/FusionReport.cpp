@@ -12,6 +12,8 @@
 using namespace mlir;
 
 namespace prism {
+#define GEN_PASS_DEF_PRINTKERNELCOST
+#include "passes/Passes.h.inc"
 
 /// constant * dynamicSize^(number of dynamic factors) / divisor.
 static int64_t evaluateDim(DenseI64ArrayAttr dim, int64_t dynamicSize) {
@@ -159,5 +161,32 @@ std::unique_ptr<PassInstrumentation>
 createFusionReportInstrumentation(llvm::raw_ostream &os, int64_t dynamicSize) {
   return std::make_unique<FusionReportInstrumentation>(os, dynamicSize);
 }
+
+namespace {
+struct PrintKernelCostPass : impl::PrintKernelCostBase<PrintKernelCostPass> {
+  using PrintKernelCostBase::PrintKernelCostBase;
+
+  void runOnOperation() override {
+    llvm::raw_ostream &os = llvm::outs();
+    std::string error;
+    FailureOr<std::vector<KernelCost>> costs =
+        measureKernelCost(getOperation(), dynamicSize, error);
+    std::string where = label.empty() ? "" : " [" + label + "]";
+    if (failed(costs)) {
+      os << "kernel cost" << where << ": cannot kernelize the module:" << error
+         << "\n";
+      return;
+    }
+    for (const KernelCost &cost : *costs) {
+      os << "kernel cost" << where << ": @" << cost.function << " "
+         << cost.launches.size() << " kernels, " << cost.bytes
+         << " bytes (every dynamic dimension = " << dynamicSize << "):";
+      for (const std::string &name : cost.launches)
+        os << " " << name;
+      os << "\n";
+    }
+  }
+};
+} // namespace
 
 } // namespace prism
