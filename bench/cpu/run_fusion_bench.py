@@ -17,21 +17,12 @@ import os
 import platform
 import re
 import subprocess
-import time
 
 import numpy as np
 
+from run_cpu_bench import median_time  # the same timing as the per-op bench
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def median_time(fn, repeat):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def run(build, tool, *args):

@@ -3,8 +3,6 @@
 #include "passes/Fusion/FusionUtils.h"
 #include "passes/Passes.h"
 
-#include "llvm/ADT/SetVector.h"
-
 namespace prism {
 #define GEN_PASS_DEF_FUSEELEMENTWISE
 #include "passes/Passes.h.inc"
@@ -26,23 +24,10 @@ struct FuseElementwisePass
     for (Operation *root : llvm::reverse(ops)) {
       if (!fusion::isTopLevel(root))
         continue; // already moved into a fusion
-      ArrayRef<int64_t> shape = fusion::shapeOf(root->getResult(0));
-      llvm::SetVector<Operation *> group;
-      group.insert(root);
-      for (size_t i = 0; i < group.size(); ++i)
-        for (Value operand : group[i]->getOperands()) {
-          Operation *def = operand.getDefiningOp();
-          if (def && FusionOp::isElementwise(def) && fusion::isTopLevel(def) &&
-              fusion::singleUser(operand) == group[i] &&
-              fusion::shapeOf(operand) == shape)
-            group.insert(def);
-        }
-      if (group.size() < 2)
+      SmallVector<Operation *> ordered = fusion::collectElementwiseProducers(
+          root, fusion::shapeOf(root->getResult(0)));
+      if (ordered.size() < 2)
         continue;
-      SmallVector<Operation *> ordered(group.begin(), group.end());
-      llvm::sort(ordered, [](Operation *a, Operation *b) {
-        return a->isBeforeInBlock(b);
-      });
       fusion::createFusion(FusionKind::Elementwise, ordered, {root->getResult(0)});
     }
   }

@@ -5,6 +5,7 @@
 #include "mlir/Analysis/TopologicalSortUtils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
 
@@ -54,6 +55,24 @@ Value growElementwiseChain(Value current, SmallVectorImpl<Operation *> &chain) {
     current = user->getResult(0);
   }
   return current;
+}
+
+SmallVector<Operation *> collectElementwiseProducers(Operation *root,
+                                                     ArrayRef<int64_t> shape) {
+  llvm::SetVector<Operation *> group;
+  group.insert(root);
+  for (size_t i = 0; i < group.size(); ++i)
+    for (Value operand : group[i]->getOperands()) {
+      Operation *def = operand.getDefiningOp();
+      if (def && FusionOp::isElementwise(def) && isTopLevel(def) &&
+          singleUser(operand) == group[i] && shapeOf(operand) == shape)
+        group.insert(def);
+    }
+  SmallVector<Operation *> ordered(group.begin(), group.end());
+  llvm::sort(ordered, [](Operation *a, Operation *b) {
+    return a->isBeforeInBlock(b);
+  });
+  return ordered;
 }
 
 FusionOp createFusion(FusionKind kind, ArrayRef<Operation *> ops,

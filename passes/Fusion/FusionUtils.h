@@ -34,6 +34,12 @@ bool isSplatConstant(mlir::Value value);
 mlir::Value growElementwiseChain(mlir::Value current,
                                  llvm::SmallVectorImpl<mlir::Operation *> &chain);
 
+/// `root` and the elementwise ops that compute its operands, backwards
+/// through producers of `shape` used only inside the group (at the top
+/// level), in block order.
+llvm::SmallVector<mlir::Operation *>
+collectElementwiseProducers(mlir::Operation *root, llvm::ArrayRef<int64_t> shape);
+
 /// Moves `ops` (in an order where definitions precede uses, all in one
 /// block) into a new `prism.fusion` of `kind` that yields `results`; every
 /// use of `results` outside the fusion reads its results instead. The block

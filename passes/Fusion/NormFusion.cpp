@@ -3,8 +3,6 @@
 #include "passes/Fusion/FusionUtils.h"
 #include "passes/Passes.h"
 
-#include "llvm/ADT/SetVector.h"
-
 namespace prism {
 #define GEN_PASS_DEF_FUSENORMS
 #include "passes/Passes.h.inc"
@@ -14,27 +12,6 @@ using namespace mlir;
 using namespace prism;
 
 namespace {
-
-/// The elementwise ops that compute `root` (of `shape`), from its defining
-/// op backwards through producers used only there, in block order.
-SmallVector<Operation *> collectProducers(Operation *root,
-                                          ArrayRef<int64_t> shape) {
-  llvm::SetVector<Operation *> group;
-  group.insert(root);
-  for (size_t i = 0; i < group.size(); ++i)
-    for (Value operand : group[i]->getOperands()) {
-      Operation *def = operand.getDefiningOp();
-      if (def && FusionOp::isElementwise(def) && fusion::isTopLevel(def) &&
-          fusion::singleUser(operand) == group[i] &&
-          fusion::shapeOf(operand) == shape)
-        group.insert(def);
-    }
-  SmallVector<Operation *> ordered(group.begin(), group.end());
-  llvm::sort(ordered, [](Operation *a, Operation *b) {
-    return a->isBeforeInBlock(b);
-  });
-  return ordered;
-}
 
 struct FuseNormsPass : prism::impl::FuseNormsBase<FuseNormsPass> {
   void runOnOperation() override {
@@ -51,7 +28,7 @@ struct FuseNormsPass : prism::impl::FuseNormsBase<FuseNormsPass> {
           producer->getBlock() != norm->getBlock())
         continue;
       SmallVector<Operation *> chain =
-          collectProducers(producer, fusion::shapeOf(input));
+          fusion::collectElementwiseProducers(producer, fusion::shapeOf(input));
       // The weight and bias must be available before the prologue starts
       // (they never depend on the normalized value in a real model; if they
       // did, the fusion would be a cycle).

@@ -72,15 +72,20 @@ func::FuncOp buildMatmulKernel(ModuleOp module, StringRef name,
     rhs = {rhs[0], rhs[0]};
   }
 
-  // A 2-D block [rows, cols] of a batched operand at (row, col).
-  auto loadBlock = [&](Value memref, Value row, Value col, int64_t rows,
-                       int64_t cols) {
+  // The position and rank-`rank` shape of a 2-D block [rows, cols] of a
+  // batched operand at (row, col).
+  auto blockAt = [&](Value row, Value col, int64_t rows, int64_t cols) {
     SmallVector<Value> position(batch.begin(), batch.end());
     position.push_back(row);
     position.push_back(col);
     SmallVector<int64_t> shape(rank, 1);
     shape[rank - 2] = rows;
     shape[rank - 1] = cols;
+    return std::make_pair(position, shape);
+  };
+  auto loadBlock = [&](Value memref, Value row, Value col, int64_t rows,
+                       int64_t cols) {
+    auto [position, shape] = blockAt(row, col, rows, cols);
     return k.reshape(k.load(memref, position, shape), {rows, cols});
   };
 
@@ -115,14 +120,9 @@ func::FuncOp buildMatmulKernel(ModuleOp module, StringRef name,
     }
   }
   auto storeAt = [&](Value tile, Value column) {
-    tile = k.convert(tile, spec.output.getElementType());
-    SmallVector<Value> position(batch.begin(), batch.end());
-    position.push_back(m0);
-    position.push_back(column);
-    SmallVector<int64_t> shape(rank, 1);
-    shape[rank - 2] = bm;
-    shape[rank - 1] = bn;
-    k.store(k.reshape(tile, shape), out, position);
+    auto [position, shape] = blockAt(m0, column, bm, bn);
+    k.store(k.reshape(k.convert(tile, spec.output.getElementType()), shape),
+            out, position);
   };
   if (rotary) {
     // angle[m, p] = position[b, m] * theta^(-2p/D), as the rope kernel.
