@@ -193,6 +193,11 @@ Value KernelBuilder::iota(int64_t size, Value offset) {
   return arith::AddIOp::create(b, loc, range, splat(offset, {size}));
 }
 
+Value KernelBuilder::columnsBefore(Value length, int64_t size, Value first) {
+  return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                               iota(size, first), splat(length, {size}));
+}
+
 Value KernelBuilder::indexTileToF32(Value t) {
   auto shape = cast<RankedTensorType>(t.getType()).getShape();
   Value i64 = arith::IndexCastOp::create(

@@ -75,6 +75,9 @@ public:
   mlir::Value toF32(mlir::Value tile);
   /// [offset, offset + size) as a 1-D index tile.
   mlir::Value iota(int64_t size, mlir::Value offset);
+  /// Which of the columns [first, first + size) lie before `length` (an i1
+  /// tile): the mask of a row chunk's tail.
+  mlir::Value columnsBefore(mlir::Value length, int64_t size, mlir::Value first);
   /// An index tile converted to f32 (exact below 2^24).
   mlir::Value indexTileToF32(mlir::Value tile);
   /// An integer tile (i32, i64) converted to index (sign-extended, so a

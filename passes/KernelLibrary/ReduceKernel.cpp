@@ -85,10 +85,8 @@ func::FuncOp buildReduceKernel(ModuleOp module, StringRef name,
               position.push_back(column);
               Value chunk = k.reshape(
                   k.toF32(k.load(x, position, chunkShape)), {block});
-              Value inside = arith::CmpIOp::create(
-                  builder, loc, arith::CmpIPredicate::ult,
-                  k.iota(block, column), k.splat(length, {block}));
-              chunk = k.select(inside, chunk, identities);
+              chunk = k.select(k.columnsBefore(length, block, column), chunk,
+                               identities);
               scf::YieldOp::create(builder, loc, combine(carried[0], chunk));
             });
         scf::YieldOp::create(builder, loc, inner.getResults());

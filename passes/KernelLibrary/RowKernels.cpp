@@ -89,11 +89,8 @@ struct PrologueRow {
       v = k.toF32(k.convert(v, prologue.stored.getElementType()));
     // The prologue of the zero padding is not zero (exp(0) = 1): the
     // columns past the row's end are zeroed so the sums ignore them.
-    Value inside = arith::CmpIOp::create(k.builder(), k.location(),
-                                         arith::CmpIPredicate::ult,
-                                         k.iota(block, column),
-                                         k.splat(length, {block}));
-    return k.select(inside, v, k.splat(k.f32(0.0), {block}));
+    return k.select(k.columnsBefore(length, block, column), v,
+                    k.splat(k.f32(0.0), {block}));
   }
 };
 
@@ -212,10 +209,8 @@ func::FuncOp buildLayerNormKernel(ModuleOp module, StringRef name,
   Value squares = forEachChunk(
       k, length, block, {zeros}, [&](Value column, ValueRange carried) {
         Value centered = k.subf(source.chunk(k, row, column, length), meanRow);
-        Value inside = arith::CmpIOp::create(
-            builder, k.location(), arith::CmpIPredicate::ult,
-            k.iota(block, column), k.splat(length, {block}));
-        Value sq = k.select(inside, k.mulf(centered, centered), zeros);
+        Value sq = k.select(k.columnsBefore(length, block, column),
+                            k.mulf(centered, centered), zeros);
         return SmallVector<Value>{k.addf(carried[0], sq)};
       })[0];
   Value variance = k.divf(k.reduce(tile::CombineKind::Sum, squares, 0), count);
@@ -257,13 +252,7 @@ func::FuncOp buildSoftmaxKernel(ModuleOp module, StringRef name,
     Value v = loadChunk(k, x, row, column, rank, block);
     Value s = arith::MulFOp::create(builder, loc, v,
                                     k.splat(k.f32(scale), {block}));
-    Value columns = arith::AddIOp::create(
-        builder, loc,
-        tile::IotaOp::create(builder, loc,
-                             RankedTensorType::get({block}, builder.getIndexType())),
-        k.splat(column, {block}));
-    Value inside = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::ult,
-                                         columns, k.splat(length, {block}));
+    Value inside = k.columnsBefore(length, block, column);
     return arith::SelectOp::create(builder, loc, inside, s,
                                    k.splat(minusInf, {block}))
         .getResult();

@@ -49,9 +49,6 @@ FailureOr<int64_t> PlanBuilder::addFusedElementwise(Operation *op,
   SmallVector<int64_t> args;
   SmallVector<MemRefType> inputTypes;
   for (Value leaf : leaves) {
-    if (!buffers.count(leaf))
-      return op->emitError("an operand of a fused elementwise op is neither "
-                           "a tensor nor a splat constant");
     FailureOr<int64_t> view = broadcastView(op, buffers.lookup(leaf), shape);
     if (failed(view))
       return failure();
@@ -88,17 +85,6 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
   // The computing ops (splat constants are materialized where used).
   SmallVector<Operation *> ops = op.getBodyOps();
   llvm::erase_if(ops, [](Operation *inner) { return FusionOp::isSplatConstant(inner); });
-  // Every operand read from above is a buffer or a splat constant.
-  for (Operation *inner : ops)
-    for (Value operand : inner->getOperands()) {
-      Operation *def = operand.getDefiningOp();
-      if (def && def->getParentOp() == op.getOperation())
-        continue;
-      if (!buffers.count(operand) && !FusionOp::isSplatConstant(def))
-        return inner->emitError("operand ")
-               << operand << " is a constant that is not a splat; graph "
-               << "constants other than splats have no kernel yet";
-    }
   // Shapes of the values computed inside the body.
   for (Operation *inner : ops) {
     if (FusionOp::isElementwise(inner)) {
@@ -331,50 +317,9 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
       auto shape = cast<RankedTensorType>(in[0].getType()).getShape();
       return kernels::emitFusedValue(k, body, known, normalized, shape);
     };
-    auto typeOf = [](Value v) {
-      return cast<RankedTensorType>(v.getType()).getElementType();
-    };
-    MemRefType weightType, biasType;
-    SmallVector<int64_t> normArgs;
-    double epsilon;
-    if (auto rms = dyn_cast<RmsNormOp>(norm)) {
-      normArgs.push_back(buffers.lookup(rms.getWeight()));
-      weightType = memrefTypeOf(normArgs.back());
-      epsilon = rms.getEpsilon().convertToDouble();
-    } else {
-      auto layer = cast<LayerNormOp>(norm);
-      if (Value w = layer.getWeight()) {
-        normArgs.push_back(buffers.lookup(w));
-        weightType = memrefTypeOf(normArgs.back());
-      }
-      if (Value b = layer.getBias()) {
-        normArgs.push_back(buffers.lookup(b));
-        biasType = memrefTypeOf(normArgs.back());
-      }
-      epsilon = layer.getEpsilon().convertToDouble();
-    }
-    args.append(normArgs.begin(), normArgs.end());
-    if (op.getNumResults() == 2) {
-      int64_t stored = addTemporary(typeOf(normalized), shape);
-      buffers[op.getResult(1)] = stored;
-      args.push_back(stored);
-      prologue.stored = memrefTypeOf(stored);
-    }
-    int64_t output = addTemporary(typeOf(norm->getResult(0)), shape);
-    buffers[op.getResult(0)] = output;
-    args.push_back(output);
-    func::FuncOp kernel =
-        isa<RmsNormOp>(norm)
-            ? kernels::buildRmsNormKernel(module, kernelName(what), prologue,
-                                          weightType, memrefTypeOf(output),
-                                          epsilon, sizes)
-            : kernels::buildLayerNormKernel(module, kernelName(what), prologue,
-                                            weightType, biasType,
-                                            memrefTypeOf(output), epsilon, sizes);
-    addLaunch(kernel,
-              {gridAxis(ArrayRef<DimExpr>(shape).drop_back(1), 1), one(), one()},
-              args);
-    return success();
+    return addNorm(norm, std::move(prologue), std::move(args), shape,
+                   op.getResult(0),
+                   op.getNumResults() == 2 ? op.getResult(1) : Value(), what);
   }
   }
   return op.emitError("unknown fusion kind");

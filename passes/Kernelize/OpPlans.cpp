@@ -109,27 +109,57 @@ LogicalResult PlanBuilder::visitMatmul(MatmulOp op) {
 
 LogicalResult PlanBuilder::visitLayerNorm(LayerNormOp op) {
   int64_t input = buffers.lookup(op.getInput());
-  SmallVector<int64_t> args = {input};
-  kernels::RowPrologue prologue;
-  prologue.operands = {memrefTypeOf(input)};
+  return addNorm(op, kernels::RowPrologue{{memrefTypeOf(input)}, nullptr, MemRefType()},
+                 {input}, records[input].shape, op.getResult(), Value(),
+                 "layer_norm");
+}
+
+LogicalResult PlanBuilder::addNorm(Operation *norm, kernels::RowPrologue prologue,
+                                   SmallVector<int64_t> args,
+                                   ArrayRef<DimExpr> shape, Value result,
+                                   Value stored, StringRef what) {
+  auto elementOf = [](Value v) {
+    return cast<RankedTensorType>(v.getType()).getElementType();
+  };
   MemRefType weightType, biasType;
-  if (Value weight = op.getWeight()) {
-    args.push_back(buffers.lookup(weight));
+  double epsilon;
+  if (auto rms = dyn_cast<RmsNormOp>(norm)) {
+    args.push_back(buffers.lookup(rms.getWeight()));
     weightType = memrefTypeOf(args.back());
+    epsilon = rms.getEpsilon().convertToDouble();
+  } else {
+    auto layer = cast<LayerNormOp>(norm);
+    if (Value w = layer.getWeight()) {
+      args.push_back(buffers.lookup(w));
+      weightType = memrefTypeOf(args.back());
+    }
+    if (Value b = layer.getBias()) {
+      args.push_back(buffers.lookup(b));
+      biasType = memrefTypeOf(args.back());
+    }
+    epsilon = layer.getEpsilon().convertToDouble();
   }
-  if (Value bias = op.getBias()) {
-    args.push_back(buffers.lookup(bias));
-    biasType = memrefTypeOf(args.back());
+  // A copy: `shape` may point into `records`, which grows below.
+  SmallVector<DimExpr> rowShape(shape.begin(), shape.end());
+  if (stored) {
+    int64_t buffer = addTemporary(elementOf(stored), rowShape);
+    buffers[stored] = buffer;
+    args.push_back(buffer);
+    prologue.stored = memrefTypeOf(buffer);
   }
-  int64_t output = addTemporary(op.getType().getElementType(),
-                                records[input].shape);
-  buffers[op.getResult()] = output;
+  int64_t output = addTemporary(elementOf(result), rowShape);
+  buffers[result] = output;
   args.push_back(output);
-  func::FuncOp kernel = kernels::buildLayerNormKernel(
-      module, kernelName("layer_norm"), prologue, weightType,
-      biasType, memrefTypeOf(output), op.getEpsilon().convertToDouble(), sizes);
-  ArrayRef<DimExpr> shape = records[output].shape;
-  addLaunch(kernel, {gridAxis(shape.drop_back(1), 1), one(), one()}, args);
+  func::FuncOp kernel =
+      isa<RmsNormOp>(norm)
+          ? kernels::buildRmsNormKernel(module, kernelName(what), prologue,
+                                        weightType, memrefTypeOf(output),
+                                        epsilon, sizes)
+          : kernels::buildLayerNormKernel(module, kernelName(what), prologue,
+                                          weightType, biasType,
+                                          memrefTypeOf(output), epsilon, sizes);
+  addLaunch(kernel, {gridAxis(ArrayRef<DimExpr>(rowShape).drop_back(1), 1), one(), one()},
+            args);
   return success();
 }
 

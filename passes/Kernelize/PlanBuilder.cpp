@@ -220,33 +220,30 @@ int64_t PlanBuilder::reshapeView(Operation *op, int64_t source,
 
 
 LogicalResult PlanBuilder::visit(Operation *op) {
-  // Only elementwise ops compute with (splat) constants; everything else
-  // reads buffers.
+  // Every operand is a buffer, a value computed inside the same fusion, or,
+  // for elementwise ops, a splat constant (computed in the kernel); other
+  // constants are refused where they are defined (see arith.constant below).
   auto readsBuffers = [&](Operation *reader) -> LogicalResult {
-    if (isa<arith::ConstantOp, FusionOp>(reader) ||
-        (FusionOp::isElementwise(reader) && !isa<CastOp>(reader)))
-      return success();
-    for (auto [i, operand] : llvm::enumerate(reader->getOperands()))
-      if (!buffers.count(operand) &&
-          !(operand.getDefiningOp() &&
-            isa<FusionOp>(operand.getDefiningOp()->getParentOp())))
-        return reader->emitError("operand #")
-               << i << " is a constant; only elementwise ops can take "
-               << "constants in a compiled graph";
+    bool takesSplats = FusionOp::isElementwise(reader) && !isa<CastOp>(reader);
+    for (auto [i, operand] : llvm::enumerate(reader->getOperands())) {
+      Operation *def = operand.getDefiningOp();
+      if (buffers.count(operand) || (def && isa<FusionOp>(def->getParentOp())) ||
+          (takesSplats && FusionOp::isSplatConstant(def)))
+        continue;
+      return reader->emitError("operand #")
+             << i << " is a constant; only elementwise ops can take "
+             << "constants in a compiled graph";
+    }
     return success();
   };
-  if (failed(readsBuffers(op)))
-    return failure();
-  if (auto fusion = dyn_cast<FusionOp>(op))
+  if (auto fusion = dyn_cast<FusionOp>(op)) {
     for (Operation *inner : fusion.getBodyOps())
-      if (failed(readsBuffers(inner)))
+      if (!FusionOp::isSplatConstant(inner) && failed(readsBuffers(inner)))
         return failure();
+  } else if (!isa<arith::ConstantOp>(op) && failed(readsBuffers(op))) {
+    return failure();
+  }
   auto elementwise = [&](StringRef what) -> LogicalResult {
-    for (Value operand : op->getOperands())
-      if (!buffers.count(operand) && !FusionOp::isSplatConstant(operand.getDefiningOp()))
-        return op->emitError("operand ")
-               << operand << " is a constant that is not a splat; graph "
-               << "constants other than splats have no kernel yet";
     FailureOr<int64_t> output =
         addFusedElementwise(op, {op}, op->getResult(0), elementwiseShape(op), what);
     if (failed(output))
@@ -301,20 +298,9 @@ LogicalResult PlanBuilder::visit(Operation *op) {
       .Case([&](AttentionOp attention) { return visitAttention(attention); })
       .Case([&](RmsNormOp norm) -> LogicalResult {
         int64_t input = buffers.lookup(norm.getInput());
-        int64_t weight = buffers.lookup(norm.getWeight());
-        BufferRecord out{BufferKind::Temporary,
-                         norm.getType().getElementType(), records[input].shape};
-        int64_t output = addBuffer(std::move(out));
-        buffers[norm.getResult()] = output;
-        func::FuncOp kernel = kernels::buildRmsNormKernel(
-            module, kernelName("rms_norm"),
-            kernels::RowPrologue{{memrefTypeOf(input)}, nullptr, MemRefType()},
-            memrefTypeOf(weight), memrefTypeOf(output),
-            norm.getEpsilon().convertToDouble(), sizes);
-        ArrayRef<DimExpr> shape = records[output].shape;
-        addLaunch(kernel, {gridAxis(shape.drop_back(1), 1), one(), one()},
-                  {input, weight, output});
-        return success();
+        return addNorm(
+            norm, kernels::RowPrologue{{memrefTypeOf(input)}, nullptr, MemRefType()},
+            {input}, records[input].shape, norm.getResult(), Value(), "rms_norm");
       })
       .Case([&](SoftmaxOp softmax) -> LogicalResult {
         int64_t rank = softmax.getType().getRank();

@@ -240,6 +240,13 @@ private:
                                ArrayRef<DimExpr> batch, DimExpr m, DimExpr n);
   LogicalResult visitUnfusedAttention(AttentionOp op);
   LogicalResult visitLayerNorm(LayerNormOp op);
+  /// One rms_norm / layer_norm kernel over what `prologue` computes from
+  /// the buffers `args` (of `shape`): the norm's weight and bias follow,
+  /// then, with `stored`, a temporary for the prologue's value, then the
+  /// output (the buffer of `result`).
+  LogicalResult addNorm(Operation *norm, kernels::RowPrologue prologue,
+                        SmallVector<int64_t> args, ArrayRef<DimExpr> shape,
+                        Value result, Value stored, StringRef what);
   LogicalResult visitReduce(ReduceOp op);
   LogicalResult visitRope(RopeOp op);
   /// The rope of `op` from buffer `input` into buffer `output` (both of the
