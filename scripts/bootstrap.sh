@@ -5,7 +5,9 @@
 #   system packages  LLVM/MLIR 22, clang/lld 22, cmake, ninja, ccache,
 #                    GoogleTest
 #                    (apt-get; as root, or through sudo)
-#   Python packages  scripts/requirements.txt, into $PRISM_VENV (default .venv)
+#   Python packages  scripts/requirements.txt, into $PRISM_VENV (default .venv),
+#                    and scripts/requirements-torch.txt (PyTorch) unless
+#                    PRISM_WITH_TORCH=0
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,12 +40,18 @@ if ((${#missing[@]})); then
     --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-requirements=$root/scripts/requirements.txt
+requirements=("$root/scripts/requirements.txt")
+if [ "${PRISM_WITH_TORCH:-1}" != 0 ]; then
+  requirements+=("$root/scripts/requirements-torch.txt")
+fi
 stamp=$venv/.prism-requirements
-if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$stamp"; then
+wanted=$(cat "${requirements[@]}")
+if [ ! -x "$venv/bin/python" ] || [ "$wanted" != "$(cat "$stamp" 2>/dev/null)" ]; then
   echo "bootstrap: preparing the Python environment in $venv"
   "$python" -m venv "$venv"
   "$venv/bin/python" -m pip install -q --upgrade pip
-  "$venv/bin/python" -m pip install -q -r "$requirements"
-  cp "$requirements" "$stamp"
+  for file in "${requirements[@]}"; do
+    "$venv/bin/python" -m pip install -q -r "$file"
+  done
+  printf '%s' "$wanted" >"$stamp"
 fi

@@ -273,11 +273,12 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
       HostTensor &t = temporaries[id];
       t.dtype = b.dtype;
       t.shape = sizes;
-      // An output the caller gave memory for (host bundles).
+      // An output the caller gave memory for, if the kernels can address it.
       const HostTensor *given = nullptr;
-      if (provided && onHost)
+      if (provided)
         for (size_t o = 0; o < plan->outputBuffers.size(); ++o)
-          if (plan->outputBuffers[o] == static_cast<int64_t>(id) && (*provided)[o].data) {
+          if (plan->outputBuffers[o] == static_cast<int64_t>(id) &&
+              (*provided)[o].data && (*provided)[o].onDevice != onHost) {
             given = &(*provided)[o];
             if (given->dtype != t.dtype || given->shape != t.shape) {
               error = "output " + std::to_string(o) + " of '" + name + "' is " + t.dtype +

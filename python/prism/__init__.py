@@ -1,14 +1,19 @@
-"""Prism from Python: compile prism IR for a target and run it on numpy arrays.
+"""Prism from Python: compile prism IR for a target and run it on numpy
+arrays or on any tensor that speaks DLPack (PyTorch, CuPy, JAX), where it
+lives.
 
     import numpy as np, prism
     f = prism.compile(open("examples/llama_mlp_block.mlir").read(), target="cpu")
     (y,) = f(x, w_norm, w_gate, w_up, w_down)     # numpy in, numpy out
     f.save("mlp.bundle")                           # a bundle any process can run
     g = prism.load("mlp.bundle")["mlp_block"]      # needs only the runtime
+    (t,) = g(*torch_tensors)                       # torch in, torch out (DLPack)
 
-Dtypes: float32, float16, bfloat16 (ml_dtypes), int8, int32, int64. Every
-failure (IR that does not verify, an unknown target, wrong shapes or dtypes,
-a corrupt bundle) raises prism.PrismError with the diagnostics.
+Dtypes: float32, float16, bfloat16 (ml_dtypes for numpy), int8, int32, int64.
+Every failure (IR that does not verify, an unknown target, wrong shapes,
+dtypes or devices, a corrupt bundle) raises prism.PrismError with the
+diagnostics. prism.torch_library registers a compiled function as a
+PyTorch custom op.
 """
 import json
 import os
@@ -21,37 +26,11 @@ from ._runtime import Bundle as _Bundle
 from ._runtime import PrismError
 from .graph import Graph, Tensor
 
-try:
-    import ml_dtypes as _ml_dtypes
-    _BFLOAT16 = np.dtype(_ml_dtypes.bfloat16)
-except ImportError:  # bf16 arrays need ml_dtypes
-    _ml_dtypes = None
-    _BFLOAT16 = None
+from . import tensors as _tensors
+from .tensors import DLPackTensor
 
 __all__ = ["compile", "load", "verify", "Graph", "Tensor", "PrismError",
-           "CompiledFunction", "LoadedBundle"]
-
-_NAMES = {np.dtype(np.float32): "f32", np.dtype(np.float16): "f16",
-          np.dtype(np.int8): "i8", np.dtype(np.int32): "i32",
-          np.dtype(np.int64): "i64"}
-
-
-def _prism_dtype(array):
-    if _BFLOAT16 is not None and array.dtype == _BFLOAT16:
-        return "bf16"
-    name = _NAMES.get(array.dtype)
-    if name is None:
-        raise PrismError(f"dtype {array.dtype} is not supported "
-                         "(float32, float16, bfloat16, int8, int32, int64)")
-    return name
-
-
-def _from_storage(dtype, array):
-    if dtype == "bf16":
-        if _BFLOAT16 is None:
-            raise PrismError("bf16 outputs need the ml_dtypes package")
-        return array.view(_BFLOAT16)
-    return array
+           "CompiledFunction", "LoadedBundle", "DLPackTensor"]
 
 
 class CompiledFunction:
@@ -91,57 +70,106 @@ class CompiledFunction:
         return self._bundle.inputs(self.name)
 
     def __call__(self, *arrays, out=None):
-        """Runs on numpy arrays (or CPU DLPack tensors). `out`: an array
-        per output (a tuple, or one array for one output) that the kernels
-        write into, instead of new arrays; dtypes and shapes must match."""
+        """Runs on numpy arrays or DLPack tensors (PyTorch, CuPy, JAX...)
+        where they live: host memory for any bundle, the GPU's memory for
+        a GPU bundle (which then keeps its outputs there). Outputs come as
+        the inputs' library (numpy arrays for numpy inputs, torch tensors
+        for torch inputs...). `out`: a tensor per output (a tuple, or one
+        tensor for one output) that the kernels write into instead of new
+        memory; dtypes and shapes must match."""
         signature = self.inputs
         if len(arrays) != len(signature):
             raise PrismError(f"'{self.name}' takes {len(signature)} inputs, "
                              f"got {len(arrays)}")
-        prepared, dtypes = [], []
-        arrays = [_as_host_array(a, i, self.name) for i, a in enumerate(arrays)]
-        for symbol, uses in self._symbols.items():
-            sizes = {arrays[i].shape[axis] for i, axis in uses
-                     if axis < arrays[i].ndim}
-            if len(sizes) > 1:
-                where = ", ".join(f"input {i} axis {axis}: {arrays[i].shape[axis]}"
-                                  for i, axis in uses if axis < arrays[i].ndim)
-                raise PrismError(f"size '{symbol}' differs between inputs of "
-                                 f"'{self.name}' ({where})")
-        for i, (array, (dtype, shape)) in enumerate(zip(arrays, signature)):
-            array = np.ascontiguousarray(array)
-            given = _prism_dtype(array)
-            if given != dtype:
-                raise PrismError(f"input {i} of '{self.name}' must be {dtype}, "
-                                 f"got {given} ({array.dtype})")
-            if array.ndim != len(shape) or any(
-                    s >= 0 and s != g for s, g in zip(shape, array.shape)):
-                want = "x".join("?" if s < 0 else str(s) for s in shape)
-                raise PrismError(f"input {i} of '{self.name}' must have shape "
-                                 f"[{want}], got {list(array.shape)}")
-            if _BFLOAT16 is not None and array.dtype == _BFLOAT16:
-                array = array.view(np.uint16)
-            prepared.append(array)
-            dtypes.append(given)
-        outs = out_storage = out_dtypes = None
+        for i, a in enumerate(arrays):
+            _check_tensor(a, f"input {i} of '{self.name}'")
+        self._check_symbols(arrays)
+        bundle = self._bundle
+        bundle_device = tuple(bundle.device)
+        tensors, dtypes = self._prepare(arrays, signature, bundle_device)
+        outs = out_tensors = out_dtypes = None
         if out is not None:
             outs = list(out) if isinstance(out, (tuple, list)) else [out]
-            out_storage, out_dtypes = [], []
             for i, o in enumerate(outs):
-                if not isinstance(o, np.ndarray):
-                    raise PrismError(f"out[{i}] must be a numpy array, got "
-                                     f"{type(o).__name__}")
-                out_dtypes.append(_prism_dtype(o))
-                out_storage.append(o.view(np.uint16) if out_dtypes[-1] == "bf16" else o)
-        outputs = self._bundle.run(self.name, prepared, dtypes, out_storage, out_dtypes)
-        if outs is None:
-            return tuple(_from_storage(d, a) for d, a in outputs)
-        # Outputs the kernels could not write in place (an output that is
-        # an input, a GPU bundle) are copied into the given arrays.
-        for given, (d, a) in zip(out_storage, outputs):
-            if a.__array_interface__["data"][0] != given.__array_interface__["data"][0]:
-                np.copyto(given, a)
-        return tuple(outs)
+                _check_tensor(o, f"out[{i}]")
+            out_tensors, out_dtypes = self._prepare(outs, None, bundle_device,
+                                                    what="out[{}]")
+        # Outputs are returned as the library of the first tensor that is
+        # not a numpy array, and stay on the device when an input is there.
+        like = next((t for t in list(arrays) + (outs or [])
+                     if not isinstance(t, np.ndarray)), None)
+        on_device = not _tensors.is_host(bundle_device) and any(
+            not _tensors.is_host(_tensors.device_of(a)) for a in arrays)
+        results = bundle.run(self.name, tensors, dtypes, out_tensors, out_dtypes,
+                             outputs_on_device=on_device, host_arrays=True)
+        values = []
+        for i, (dtype, result, in_place) in enumerate(results):
+            if in_place:
+                values.append(outs[i])
+                continue
+            if isinstance(result, np.ndarray):
+                value = _tensors.host_result(dtype, result, like)
+            else:
+                value = _tensors.to_library(dtype, result, bundle_device, like)
+            if outs is not None:
+                _tensors.copy_into(outs[i], value, i)
+                value = outs[i]
+            values.append(value)
+        return tuple(values)
+
+    def _check_symbols(self, arrays):
+        """Sizes a Graph named alike must agree."""
+        for symbol, uses in self._symbols.items():
+            shapes = [tuple(getattr(arrays[i], "shape", ())) for i, _ in uses]
+            sizes = {shape[axis] for shape, (i, axis) in zip(shapes, uses)
+                     if axis < len(shape)}
+            if len(sizes) > 1:
+                where = ", ".join(f"input {i} axis {axis}: {shape[axis]}"
+                                  for shape, (i, axis) in zip(shapes, uses)
+                                  if axis < len(shape))
+                raise PrismError(f"size '{symbol}' differs between inputs of "
+                                 f"'{self.name}' ({where})")
+
+    def _prepare(self, values, signature, bundle_device, what=None):
+        """numpy arrays (contiguous, bf16 as its uint16 storage) with their
+        Prism dtypes, or DLPack capsules (which carry their own)."""
+        prepared, dtypes = [], []
+        for i, value in enumerate(values):
+            name = what.format(i) if what else f"input {i} of '{self.name}'"
+            if isinstance(value, np.ndarray):
+                if what is None:
+                    value = np.ascontiguousarray(value)
+                dtype = _tensors.numpy_dtype_name(value)
+                if signature is not None:
+                    self._check_signature(i, dtype, value.shape, signature[i])
+                if dtype == "bf16":
+                    value = value.view(np.uint16)
+                prepared.append(value)
+                dtypes.append(dtype)
+                continue
+            device = _tensors.device_of(value)
+            if not _tensors.is_host(device) and device != bundle_device:
+                where = ("the host" if _tensors.is_host(bundle_device)
+                         else _tensors.describe(bundle_device))
+                hint = ("copy it to the host first (.cpu() in PyTorch)"
+                        if _tensors.is_host(bundle_device) else "move it there first")
+                raise PrismError(f"{name} lives on {_tensors.describe(device)}, "
+                                 f"but this bundle for '{self.target}' runs on "
+                                 f"{where}; {hint}")
+            prepared.append(_tensors.capsule_of(value, name))
+            dtypes.append("")
+        return prepared, dtypes
+
+    def _check_signature(self, i, dtype, shape, expected):
+        want_dtype, want_shape = expected
+        if dtype != want_dtype:
+            raise PrismError(f"input {i} of '{self.name}' must be {want_dtype}, "
+                             f"got {dtype}")
+        if len(shape) != len(want_shape) or any(
+                s >= 0 and s != g for s, g in zip(want_shape, shape)):
+            want = "x".join("?" if s < 0 else str(s) for s in want_shape)
+            raise PrismError(f"input {i} of '{self.name}' must have shape "
+                             f"[{want}], got {list(shape)}")
 
     def save(self, path):
         """Copies the bundle to `path` (a directory)."""
@@ -156,31 +184,15 @@ class CompiledFunction:
         return f"<prism function {self.name} for {self.target} in {self.directory}>"
 
 
-def _as_host_array(value, index, name):
-    """numpy arrays as they are; other tensors through DLPack (zero-copy for
-    CPU tensors: PyTorch, JAX, CuPy host arrays...)."""
-    if isinstance(value, np.ndarray):
-        return value
-    if hasattr(value, "__dlpack__"):
-        device = value.__dlpack_device__() if hasattr(value, "__dlpack_device__") else (1, 0)
-        if device[0] != 1:  # kDLCPU
-            raise PrismError(
-                f"input {index} of '{name}' lives on a device (DLPack device type "
-                f"{device[0]}): only CPU tensors can be passed today; copy it to "
-                "the host (device tensors are planned, see the README)")
-        try:
-            return np.from_dlpack(value)
-        except (TypeError, BufferError, RuntimeError) as e:
-            raise PrismError(f"input {index} of '{name}': DLPack import failed "
-                             f"({e}); bf16 tensors: pass them viewed as int16 "
-                             "through ml_dtypes, e.g. "
-                             "t.view(torch.int16).numpy().view(ml_dtypes.bfloat16)") from None
+def _check_tensor(value, what):
+    if isinstance(value, np.ndarray) or hasattr(value, "__dlpack__"):
+        return
     if isinstance(value, (list, tuple, int, float)):
-        raise PrismError(f"input {index} of '{name}' must be an array or a DLPack "
-                         f"tensor, got {type(value).__name__} (a dtype cannot be "
-                         "guessed from Python numbers)")
-    raise PrismError(f"input {index} of '{name}' must be a numpy array or a DLPack "
-                     f"tensor, got {type(value).__name__}")
+        raise PrismError(f"{what} must be an array or a DLPack tensor, got "
+                         f"{type(value).__name__} (a dtype cannot be guessed "
+                         "from Python numbers)")
+    raise PrismError(f"{what} must be a numpy array or a DLPack tensor, got "
+                     f"{type(value).__name__}")
 
 
 def compile(source, target="cpu", entry=None, directory=None, cache=False,

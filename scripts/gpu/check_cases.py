@@ -62,10 +62,10 @@ def main():
                 arrays = []
                 for path, (dtype, _) in zip(inputs, function.inputs):
                     a = np.load(path)
-                    arrays.append(a.view(prism._BFLOAT16) if dtype == "bf16" else a)
+                    arrays.append(a.view(prism.tensors.BFLOAT16) if dtype == "bf16" else a)
                 for i, out in enumerate(function(*arrays)):
                     np.save(f"{out_prefix}{i}.npy",
-                            out.view(np.uint16) if out.dtype == prism._BFLOAT16 else out)
+                            out.view(np.uint16) if out.dtype == prism.tensors.BFLOAT16 else out)
             except prism.PrismError as e:
                 failures += 1
                 total += 1

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU and no LLVM: builds Prism's runtime alone
 # (cmake -DPRISM_RUNTIME_ONLY=ON) and checks every case compiled elsewhere by
-# scripts/gpu/prepare_cases.py against its float64 reference.
+# scripts/gpu/prepare_cases.py against its float64 reference. Where PyTorch
+# and pybind11 are installed it also builds the runtime Python module and
+# runs scripts/gpu/check_torch.py on the example blocks (torch CUDA tensors
+# through DLPack, the torch.library op, torch.compile, CuPy).
 #
 # Usage: scripts/gpu/run_on_gpu.sh CASES_DIR [BUILD_DIR]
 set -euo pipefail
@@ -10,8 +13,22 @@ cases=${1:?usage: run_on_gpu.sh CASES_DIR [BUILD_DIR]}
 build=${2:-$root/build-runtime}
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
+python_module=OFF
+if python3 -c "import torch, pybind11" 2>/dev/null; then python_module=ON; fi
 cmake -S "$root" -B "$build" "${generator[@]}" -DPRISM_RUNTIME_ONLY=ON \
+  -DPRISM_ENABLE_PYTHON=$python_module -DPython3_EXECUTABLE="$(command -v python3)" \
   -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j "$(nproc)" >/dev/null
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
-python3 "$root/scripts/gpu/check_cases.py" "$cases" --exec "$build/bin/prism-exec"
+status=0
+python3 "$root/scripts/gpu/check_cases.py" "$cases" --exec "$build/bin/prism-exec" || status=1
+if [ "$python_module" = ON ]; then
+  for example in llama_mlp_block llama_decoder_block_small; do
+    [ -d "$cases/$example" ] || continue
+    PYTHONPATH="$build/python" python3 "$root/scripts/gpu/check_torch.py" \
+      "$cases/$example" || status=1
+  done
+else
+  echo "PyTorch or pybind11 missing: the torch/DLPack checks did not run"
+fi
+exit $status

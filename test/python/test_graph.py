@@ -189,6 +189,14 @@ class CpuDlpack:
         return self.device
 
 
+class LegacyDlpack(CpuDlpack):
+    """A producer from before DLPack 1.0: no max_version, unversioned
+    capsules."""
+
+    def __dlpack__(self, stream=None):
+        return self.array.__dlpack__()
+
+
 def test_symbols_and_dlpack():
     g = prism.Graph("pair")
     x = g.input("x", ("n", 8))
@@ -199,9 +207,13 @@ def test_symbols_and_dlpack():
     a, b = (rng.standard_normal((5, 8)).astype(np.float32) for _ in range(2))
     (out,) = f(CpuDlpack(a), CpuDlpack(b))          # through DLPack, no copy in
     np.testing.assert_allclose(out, a * b, rtol=1e-6)
+    (out,) = f(LegacyDlpack(a), b)
+    np.testing.assert_allclose(out, a * b, rtol=1e-6)
+    with pytest.raises(prism.PrismError, match=r"input 1 of 'pair' is not contiguous \(strides \[1, 5\] in elements\)"):
+        f(a, CpuDlpack(np.ascontiguousarray(b.T).T))
     with pytest.raises(prism.PrismError, match=r"size 'n' differs between inputs"):
         f(a, rng.standard_normal((6, 8)).astype(np.float32))
-    with pytest.raises(prism.PrismError, match=r"lives on a device \(DLPack device type 2\)"):
+    with pytest.raises(prism.PrismError, match=r"input 0 of .pair. lives on cuda:0, but this bundle for .cpu. runs on the host"):
         f(CpuDlpack(a, device=(2, 0)), b)
     with pytest.raises(prism.PrismError, match=r"must be an array or a DLPack tensor"):
         f([1.0] * 8, b)
@@ -252,5 +264,5 @@ def test_outputs_written_into_given_arrays():
         f(a, b, out=(np.zeros((7, 63), np.float32), y1))
     with pytest.raises(prism.PrismError, match=r"has 2 outputs, but memory for 1 was given"):
         f(a, b, out=y0)
-    with pytest.raises(prism.PrismError, match=r"out\[0\] must be a numpy array"):
+    with pytest.raises(prism.PrismError, match=r"out\[0\] must be an array or a DLPack tensor, got list"):
         f(a, b, out=([0.0], y1))

@@ -31,7 +31,7 @@ def test_pip_install(tmp_path):
                     "--target", str(site), str(wheel)], check=True)
     names = sorted(p.name.split(".")[0] for p in (site / "prism").iterdir()
                    if p.suffix in (".py", ".so"))
-    assert names == ["__init__", "_compiler", "_runtime", "cache", "graph"]
+    assert names == ["__init__", "_compiler", "_runtime", "cache", "graph", "tensors", "torch_library"]
     script = textwrap.dedent("""
         import numpy as np, prism
         assert prism.__file__.startswith(%r), prism.__file__

@@ -15,6 +15,9 @@
 #include <dlfcn.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <set>
 #include <filesystem>
 #include <fstream>
 
@@ -132,4 +135,161 @@ TEST(Runtime, BuffersOutliveTheirPool) {
   }
   kept.reset(); // freed directly, no use after free (ASan/valgrind clean)
   SUCCEED();
+}
+
+namespace {
+
+/// A GPU stand-in: "device" memory is host memory the runner hands out and
+/// tracks, so that a test sees which buffers a bundle placed where and how
+/// many copies it made. Its one kernel doubles a vector of f32.
+struct FakeDevice {
+  std::set<const void *> memory;
+  int copiesIn = 0, copiesOut = 0;
+  std::vector<std::vector<const void *>> launches;
+};
+
+class FakeDeviceRunner : public KernelRunner {
+public:
+  explicit FakeDeviceRunner(std::shared_ptr<FakeDevice> device) : device(device) {}
+
+  bool launch(const std::string &kernel, const std::vector<StridedBuffer> &args,
+              std::array<int64_t, 3> grid, std::string &error) override {
+    std::vector<const void *> pointers;
+    for (const StridedBuffer &b : args) {
+      if (!device->memory.count(b.data)) {
+        error = "the kernel was given memory that is not the device's";
+        return false;
+      }
+      pointers.push_back(b.data);
+    }
+    device->launches.push_back(pointers);
+    const float *in = static_cast<const float *>(args[0].data);
+    float *out = static_cast<float *>(args[1].data);
+    for (int64_t i = 0; i < args[0].sizes[0]; ++i)
+      out[i] = 2 * in[i];
+    return true;
+  }
+  bool usesHostMemory() const override { return false; }
+  std::shared_ptr<void> allocate(size_t bytes, std::string &) override {
+    std::shared_ptr<FakeDevice> d = device;
+    void *p = std::malloc(bytes);
+    d->memory.insert(p);
+    return std::shared_ptr<void>(p, [d](void *q) {
+      d->memory.erase(q);
+      std::free(q);
+    });
+  }
+  bool copyToDevice(void *dst, const void *src, size_t bytes, std::string &) override {
+    ++device->copiesIn;
+    std::memcpy(dst, src, bytes);
+    return true;
+  }
+  bool copyToHost(void *dst, const void *src, size_t bytes, std::string &) override {
+    ++device->copiesOut;
+    std::memcpy(dst, src, bytes);
+    return true;
+  }
+
+private:
+  std::shared_ptr<FakeDevice> device;
+};
+
+/// A bundle for the fake device: y = 2 * x on a dynamic-length f32 vector.
+std::unique_ptr<Bundle> openDoublingBundle(std::shared_ptr<FakeDevice> device,
+                                           std::string &error) {
+  registerKernelRunner("fakegpu", [device](const std::string &, const Manifest &,
+                                           std::string &) {
+    return std::make_unique<FakeDeviceRunner>(device);
+  });
+  Manifest m;
+  m.target = "fakegpu:test";
+  m.library = "kernels.cubin";
+  FunctionPlan f;
+  f.name = "twice";
+  f.inputs.push_back({"f32", {-1}});
+  f.outputs.push_back({"f32", {-1}});
+  DimExpr n;
+  n.factors.push_back({0, 0});
+  BufferPlan input, output;
+  input.kind = "input";
+  input.dtype = "f32";
+  input.shape = {n};
+  input.index = 0;
+  output.kind = "temporary";
+  output.dtype = "f32";
+  output.shape = {n};
+  f.buffers = {input, output};
+  LaunchPlan launch;
+  launch.kernel = "double";
+  launch.grid[0].product = {n};
+  launch.args = {0, 1};
+  f.launches.push_back(launch);
+  f.outputBuffers = {1};
+  m.functions.push_back(f);
+  auto dir = writeBundle("prism-runtime-test-fakegpu", m.toJson().dump());
+  auto bundle = Bundle::open(dir.string(), error);
+  std::filesystem::remove_all(dir);
+  return bundle;
+}
+
+} // namespace
+
+// What device tensors from Python (DLPack) rely on: inputs already on the
+// device are used in place, outputs stay there on request, and output
+// memory given on the device is written directly; host memory is copied.
+TEST(Runtime, DeviceResidentTensorsAndGivenDeviceMemory) {
+  auto device = std::make_shared<FakeDevice>();
+  std::string error;
+  auto bundle = openDoublingBundle(device, error);
+  ASSERT_NE(bundle, nullptr) << error;
+  EXPECT_FALSE(bundle->runsOnHost());
+  std::vector<float> values = {1.5f, -2.0f, 3.25f};
+  HostTensor host{"f32", {3}, nullptr, values.data()};
+
+  // Host in, host out: copied in and out.
+  std::vector<HostTensor> outputs;
+  ASSERT_TRUE(bundle->run("twice", {host}, outputs, error)) << error;
+  EXPECT_EQ(device->copiesIn, 1);
+  EXPECT_EQ(device->copiesOut, 1);
+  ASSERT_FALSE(outputs[0].onDevice);
+  EXPECT_EQ(static_cast<float *>(outputs[0].data)[2], 6.5f);
+
+  // Device in, device out: no copies.
+  HostTensor onDevice;
+  ASSERT_TRUE(bundle->upload(host, onDevice, error)) << error;
+  ASSERT_TRUE(onDevice.onDevice);
+  device->copiesIn = device->copiesOut = 0;
+  ASSERT_TRUE(bundle->run("twice", {onDevice}, outputs, error, /*outputsOnDevice=*/true))
+      << error;
+  EXPECT_EQ(device->copiesIn + device->copiesOut, 0);
+  ASSERT_TRUE(outputs[0].onDevice);
+  EXPECT_EQ(device->launches.back()[0], onDevice.data);
+  EXPECT_EQ(static_cast<float *>(outputs[0].data)[0], 3.0f);
+
+  // Output memory given on the device: the kernel writes it directly.
+  HostTensor given;
+  ASSERT_TRUE(bundle->upload(host, given, error)) << error;
+  std::vector<HostTensor> provided = {given};
+  ASSERT_TRUE(bundle->run("twice", {onDevice}, outputs, error, true, &provided)) << error;
+  EXPECT_EQ(outputs[0].data, given.data);
+  EXPECT_EQ(device->launches.back()[1], given.data);
+  EXPECT_EQ(static_cast<float *>(given.data)[1], -4.0f);
+
+  // Host memory given for an output of a device bundle is not addressable
+  // by the kernels: the bundle allocates (the caller copies).
+  std::vector<float> hostOut(3, 0.0f);
+  provided = {HostTensor{"f32", {3}, nullptr, hostOut.data()}};
+  ASSERT_TRUE(bundle->run("twice", {onDevice}, outputs, error, true, &provided)) << error;
+  EXPECT_NE(outputs[0].data, static_cast<void *>(hostOut.data()));
+  EXPECT_EQ(hostOut[0], 0.0f);
+
+  // Given device memory of the wrong shape is refused by name.
+  HostTensor small;
+  HostTensor two{"f32", {2}, nullptr, values.data()};
+  ASSERT_TRUE(bundle->upload(two, small, error)) << error;
+  provided = {small};
+  EXPECT_FALSE(bundle->run("twice", {onDevice}, outputs, error, true, &provided));
+  EXPECT_NE(error.find("output 0 of 'twice' is f32[3], but the memory given for it is f32[2]"),
+            std::string::npos)
+      << error;
 }

@@ -166,15 +166,20 @@ public:
 
   const Manifest &manifest() const { return bundleManifest; }
   const FunctionPlan *function(const std::string &name) const;
+  /// Whether the kernels address host memory (the CPU, the Ascend
+  /// emulation) rather than a device's.
+  bool runsOnHost() const { return runner->usesHostMemory(); }
 
   /// Runs `name` on `inputs`; fills `outputs`. Checks dtypes, ranks and
   /// static sizes of the inputs, and every runtime size relation the plan
   /// needs (reshape divisibility); reports a clear error otherwise.
   /// Inputs may be on the device (onDevice); with `outputsOnDevice` the
   /// outputs stay there too (for a GPU target), otherwise they are copied
-  /// to host memory. `provided` (host bundles): memory for the outputs,
-  /// one tensor per output (null data: allocate it), checked against the
-  /// computed dtype and shape; the kernels write into it directly.
+  /// to host memory. `provided`: memory for the outputs, one tensor per
+  /// output (null data: allocate it), checked against the computed dtype
+  /// and shape; the kernels write into it directly when the bundle can
+  /// address it (host memory for a host bundle, device memory for a GPU
+  /// bundle) and the caller copies otherwise.
   bool run(const std::string &name, const std::vector<HostTensor> &inputs,
            std::vector<HostTensor> &outputs, std::string &error,
            bool outputsOnDevice = false,
