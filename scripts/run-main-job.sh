@@ -101,6 +101,23 @@ for example in "$root"/examples/*.mlir; do
         status=1
       fi
       rm -rf "${work:?}/$target"
+      if [ "$target" = nvidia ] && grep -qw "nvidia-emulated" <<<"$targets"; then
+        # The same sm_90a kernels, run here under the GPU emulator (every
+        # GPU thread a host thread) and checked against float64.
+        if [ "$name" = llama3_8b_decoder_block.mlir ]; then
+          printf '%-32s %-7s not run under the GPU emulator (too slow at these sizes)\n' "$name" emulated
+        elif "$run" "$example" --target=nvidia-emulated:sm_90a --check \
+             --dynamic-size="$n" >"$work/out" 2>"$work/err"; then
+          launches=$(sed -n 's/.*: \([0-9]*\) kernel launches.*/\1/p' "$work/out")
+          errors=$(sed -n 's/.*rel-L2 error \([^ ]*\).*/\1/p' "$work/out" | tr '\n' ' ')
+          printf '%-32s %-7s PASS     %3s launches  err %s(sm_90a kernels under the GPU emulator)\n' \
+            "$name" emulated "$launches" "$errors"
+        else
+          printf '%-32s %-7s FAIL (sm_90a kernels under the GPU emulator)\n' "$name" emulated
+          cat "$work/out" "$work/err" >&2
+          status=1
+        fi
+      fi
       continue
     fi
     if "$run" "$example" --target="$target" --check --bench --repeat=5 \

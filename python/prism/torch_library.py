@@ -56,7 +56,8 @@ def register(function, name, input_names=None):
     schema = "(" + ", ".join(f"Tensor {n}" for n in names) + ") -> " + returns
     # GPU bundles run on device 0 of CUDA (NVIDIA) or ROCm (AMD), both
     # "cuda" in PyTorch; the CPU and the Ascend emulation on the host.
-    device_type = "cuda" if function.target.startswith(("nvidia", "amd")) else "cpu"
+    # ("nvidia-emulated" runs its kernels on the host).
+    device_type = "cuda" if function.target.split(":")[0] in ("nvidia", "amd") else "cpu"
 
     def check(args):
         if len(args) != len(inputs):

@@ -1,5 +1,6 @@
 //===- NvidiaTarget.cpp - The NVIDIA backend: PTX and cubin ---------------===//
 
+#include "targets/nvidia/NvidiaTarget.h"
 #include "prism/Target/TargetBackend.h"
 #include "targets/nvidia/Passes.h"
 
@@ -32,10 +33,17 @@
 using namespace mlir;
 
 namespace prism::nvidia {
-namespace {
 
-/// Threads per block of every kernel: four warps.
-constexpr int64_t kThreadsPerBlock = 128;
+llvm::StringRef kernelizeOptions() {
+  // Tiles stay small enough for the baseline layout: with 32x32x32
+  // matmul tiles no kernel spills (64x64 holds 32 accumulators per thread
+  // and spills on sm_90a). Measured on an H100: K steps of 64 double the
+  // registers (254) and made a 4096^3 matmul 1.8x slower than steps of 32.
+  return "elementwise-block=512 row-block=512 matmul-m=32 matmul-n=32 "
+         "matmul-k=32 attention-m=16 attention-n=16 strided-block=512";
+}
+
+namespace {
 
 /// `ptxas` from CUDA_HOME, CUDA_PATH or CUDA_ROOT, then PATH, then the
 /// standard install location; empty if there is none.
@@ -121,12 +129,7 @@ public:
   }
 
   std::string getKernelizeOptions(const TargetSpec &) const override {
-    // Tiles stay small enough for the baseline layout: with 32x32x32
-    // matmul tiles no kernel spills (64x64 holds 32 accumulators per thread
-    // and spills on sm_90a). Measured on an H100: K steps of 64 double the
-    // registers (254) and made a 4096^3 matmul 1.8x slower than steps of 32.
-    return "elementwise-block=512 row-block=512 matmul-m=32 matmul-n=32 "
-           "matmul-k=32 attention-m=16 attention-n=16 strided-block=512";
+    return kernelizeOptions().str();
   }
 
   llvm::Expected<std::string> writeBinaries(ModuleOp lowered,

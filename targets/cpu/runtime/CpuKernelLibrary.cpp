@@ -12,12 +12,13 @@
 
 namespace prism::runtime {
 
+void KernelArguments::addPointer(void *pointer) {
+  auto slot = std::make_unique<int64_t>(0);
+  std::memcpy(slot.get(), &pointer, sizeof(pointer));
+  slots.push_back(std::move(slot));
+}
+
 void KernelArguments::addBuffer(const StridedBuffer &buffer) {
-  auto addPointer = [&](void *pointer) {
-    auto slot = std::make_unique<int64_t>(0);
-    std::memcpy(slot.get(), &pointer, sizeof(pointer));
-    slots.push_back(std::move(slot));
-  };
   addPointer(buffer.data); // allocated
   addPointer(buffer.data); // aligned
   addIndex(buffer.offset);

@@ -33,6 +33,7 @@ public:
   void addBuffer(const StridedBuffer &buffer);
   void addIndex(int64_t value);
   void addF32(float value);
+  void addPointer(void *pointer);
   /// Pointers to each expanded argument, for CpuKernelEntry's `args`.
   void **pointers();
 

@@ -1,0 +1,261 @@
+//===- EmulateGpuKernelsOnCpu.cpp - GPU kernels as host functions ---------===//
+//
+// Turns the gpu.func kernels of a GPU backend's lowering (before the
+// vendor's own conversion to NVVM or ROCDL) into host functions that the
+// CPU backend compiles, so that the exact kernels a GPU would run (their
+// layout, exchanges through shared memory, barriers and matrix
+// instructions) run on the CPU, every thread a host thread. What hardware
+// provides is read from or called through the thread's context
+// (EmulatorAbi.h). The result has the CPU backend's kernel signature (the
+// buffers, then the shared-memory workspace, the context and the six grid
+// arguments), so the rest of the CPU pipeline packs it like any CPU kernel.
+//
+//===----------------------------------------------------------------------===//
+
+#include "targets/gpu-emulator/EmulatorAbi.h"
+#include "targets/gpu-emulator/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace prism::gpu_emulator {
+#define GEN_PASS_DEF_EMULATEGPUKERNELSONCPU
+#include "targets/gpu-emulator/Passes.h.inc"
+} // namespace prism::gpu_emulator
+
+using namespace mlir;
+using namespace prism::gpu_emulator;
+
+namespace {
+
+/// The same type without a memory space (workgroup memory is host memory).
+Type withoutMemorySpace(Type type) {
+  auto memref = dyn_cast<MemRefType>(type);
+  if (!memref || !memref.getMemorySpace())
+    return type;
+  return MemRefType::get(memref.getShape(), memref.getElementType(),
+                         memref.getLayout());
+}
+
+/// Number of grid arguments of a CPU kernel: program id x, y, z, then the
+/// number of programs x, y, z (targets/cpu/Passes.h).
+constexpr unsigned kGridArguments = 6;
+
+class KernelEmulation {
+public:
+  KernelEmulation(gpu::GPUFuncOp kernel, ModuleOp module)
+      : kernel(kernel), module(module), context(kernel.getContext()),
+        pointer(LLVM::LLVMPointerType::get(context)),
+        i64(IntegerType::get(context, 64)), i32(IntegerType::get(context, 32)) {}
+
+  LogicalResult run();
+
+private:
+  Value load(OpBuilder &b, Location loc, Type type, int64_t byteOffset);
+  LogicalResult emulateMma(NVVM::MmaOp mma);
+
+  gpu::GPUFuncOp kernel;
+  ModuleOp module;
+  MLIRContext *context;
+  Type pointer, i64, i32;
+  func::FuncOp function;
+  Value threadContext;
+  SmallVector<Value> grid;
+  Value fragments; // a stack buffer for matrix-instruction registers
+};
+
+/// A field of the thread context, loaded at the current position.
+Value KernelEmulation::load(OpBuilder &b, Location loc, Type type,
+                            int64_t byteOffset) {
+  Value address = threadContext;
+  if (byteOffset)
+    address = LLVM::GEPOp::create(b, loc, pointer, IntegerType::get(context, 8),
+                                  threadContext,
+                                  ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(byteOffset)});
+  return LLVM::LoadOp::create(b, loc, type, address);
+}
+
+LogicalResult KernelEmulation::run() {
+  Location loc = kernel.getLoc();
+  if (kernel.getNumPrivateAttributions() != 0)
+    return kernel.emitError("cannot emulate a kernel with private memory "
+                            "attributions");
+  if (kernel.getNumWorkgroupAttributions() > 1)
+    return kernel.emitError("cannot emulate a kernel with more than one "
+                            "shared-memory buffer");
+  std::optional<ArrayRef<int32_t>> blockSize = kernel.getKnownBlockSize();
+  if (!blockSize || (*blockSize)[1] != 1 || (*blockSize)[2] != 1)
+    return kernel.emitError("cannot emulate a kernel without a known "
+                            "one-dimensional block size");
+  int64_t threads = (*blockSize)[0];
+
+  // The CPU signature: buffers, workspace, context, grid.
+  Block &entry = kernel.getBody().front();
+  SmallVector<Type> inputs;
+  for (BlockArgument argument : entry.getArguments())
+    inputs.push_back(withoutMemorySpace(argument.getType()));
+  if (kernel.getNumWorkgroupAttributions() == 0)
+    inputs.push_back(MemRefType::get({0}, IntegerType::get(context, 8)));
+  inputs.push_back(pointer);
+  IndexType index = IndexType::get(context);
+  inputs.append(kGridArguments, index);
+
+  OpBuilder b(context);
+  b.setInsertionPointToEnd(module.getBody());
+  function = func::FuncOp::create(b, loc, kernel.getName(),
+                                  FunctionType::get(context, inputs, {}));
+  function->setAttr("prism.cpu_kernel", UnitAttr::get(context));
+  function.getBody().takeBody(kernel.getBody());
+  Block &body = function.front();
+  for (BlockArgument argument : body.getArguments())
+    argument.setType(withoutMemorySpace(argument.getType()));
+  if (kernel.getNumWorkgroupAttributions() == 0)
+    body.addArgument(inputs[body.getNumArguments()], loc);
+  threadContext = body.addArgument(pointer, loc);
+  for (unsigned i = 0; i < kGridArguments; ++i)
+    grid.push_back(body.addArgument(index, loc));
+
+  // Memory spaces go everywhere in the body.
+  function.walk([&](Operation *op) {
+    for (Value result : op->getResults())
+      result.setType(withoutMemorySpace(result.getType()));
+    for (Region &region : op->getRegions())
+      for (Block &block : region)
+        for (BlockArgument argument : block.getArguments())
+          argument.setType(withoutMemorySpace(argument.getType()));
+  });
+
+  b.setInsertionPointToStart(&body);
+  Value threadId = arith::IndexCastOp::create(
+      b, loc, index, load(b, loc, i64, kThreadIdOffset));
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value blockDim = arith::ConstantIndexOp::create(b, loc, threads);
+  fragments = LLVM::AllocaOp::create(
+      b, loc, pointer, i32,
+      LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(kMmaM16N8K16Words)),
+      /*alignment=*/16);
+
+  SmallVector<Operation *> hardware;
+  function.walk([&](Operation *op) {
+    if (isa<gpu::GPUDialect, NVVM::NVVMDialect>(op->getDialect()))
+      hardware.push_back(op);
+  });
+  int64_t barrierSite = 0;
+  for (Operation *op : hardware) {
+    b.setInsertionPoint(op);
+    Location opLoc = op->getLoc();
+    if (auto id = dyn_cast<gpu::ThreadIdOp>(op)) {
+      id.replaceAllUsesWith(id.getDimension() == gpu::Dimension::x ? threadId : zero);
+    } else if (auto id = dyn_cast<gpu::BlockIdOp>(op)) {
+      id.replaceAllUsesWith(grid[static_cast<unsigned>(id.getDimension())]);
+    } else if (auto dim = dyn_cast<gpu::GridDimOp>(op)) {
+      dim.replaceAllUsesWith(grid[3 + static_cast<unsigned>(dim.getDimension())]);
+    } else if (auto dim = dyn_cast<gpu::BlockDimOp>(op)) {
+      dim.replaceAllUsesWith(dim.getDimension() == gpu::Dimension::x
+                                 ? blockDim
+                                 : arith::ConstantIndexOp::create(b, opLoc, 1).getResult());
+    } else if (isa<gpu::BarrierOp>(op)) {
+      Value callee = load(b, opLoc, pointer, kBarrierOffset);
+      Value site = LLVM::ConstantOp::create(b, opLoc, i64,
+                                            b.getI64IntegerAttr(barrierSite++));
+      auto type = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context),
+                                              {pointer, i64});
+      LLVM::CallOp::create(b, opLoc, type, ValueRange{callee, threadContext, site});
+    } else if (isa<gpu::ReturnOp>(op)) {
+      func::ReturnOp::create(b, opLoc);
+    } else if (auto mma = dyn_cast<NVVM::MmaOp>(op)) {
+      if (failed(emulateMma(mma)))
+        return failure();
+      continue; // emulateMma erased it
+    } else {
+      return op->emitError("the GPU emulator cannot run '")
+             << op->getName() << "'";
+    }
+    op->erase();
+  }
+  return success();
+}
+
+/// mma.sync m16n8k16 with bf16 or f16 operands into f32: this lane's
+/// registers go to the fragment buffer, the runtime computes the warp's
+/// product, and the result registers come back from the buffer.
+LogicalResult KernelEmulation::emulateMma(NVVM::MmaOp mma) {
+  Location loc = mma.getLoc();
+  OpBuilder b(mma);
+  auto shape = mma.getShapeAttr();
+  std::optional<NVVM::MMATypes> type = mma.getMultiplicandAPtxType();
+  auto resultStruct = dyn_cast<LLVM::LLVMStructType>(mma.getResult().getType());
+  if (shape.getM() != 16 || shape.getN() != 8 || shape.getK() != 16 || !type ||
+      (*type != NVVM::MMATypes::bf16 && *type != NVVM::MMATypes::f16) ||
+      mma.getOperandA().size() != 4 || mma.getOperandB().size() != 2 ||
+      mma.getOperandC().size() != 4 || !resultStruct ||
+      mma.getLayoutA() != NVVM::MMALayout::row ||
+      mma.getLayoutB() != NVVM::MMALayout::col ||
+      resultStruct.getBody().size() != 4 ||
+      !llvm::all_of(resultStruct.getBody(), [](Type t) { return t.isF32(); }))
+    return mma.emitError("the GPU emulator runs mma.sync m16n8k16.row.col "
+                         "with bf16 or f16 operands into f32 only");
+  Type f32 = b.getF32Type();
+  auto slot = [&](int64_t word) -> Value {
+    if (word == 0)
+      return fragments;
+    return LLVM::GEPOp::create(b, loc, pointer, i32, fragments,
+                               ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(word)});
+  };
+  int64_t word = 0;
+  // A register holds two 16-bit elements: stored as its 32 bits.
+  for (Value value : llvm::concat<Value>(mma.getOperandA(), mma.getOperandB())) {
+    if (value.getType() != i32) {
+      auto pair = dyn_cast<VectorType>(value.getType());
+      if (!pair || pair.getNumElements() != 2 ||
+          pair.getElementType().getIntOrFloatBitWidth() != 16)
+        return mma.emitError("unexpected mma.sync register type ") << value.getType();
+      Value bits = vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), value);
+      value = vector::ExtractOp::create(b, loc, bits, ArrayRef<int64_t>{0});
+    }
+    LLVM::StoreOp::create(b, loc, value, slot(word++));
+  }
+  for (Value value : mma.getOperandC())
+    LLVM::StoreOp::create(b, loc, value, slot(word++));
+  Value callee = load(b, loc, pointer, kMatrixOffset);
+  Value instruction = LLVM::ConstantOp::create(
+      b, loc, i64,
+      b.getI64IntegerAttr(*type == NVVM::MMATypes::bf16 ? kMmaM16N8K16Bf16
+                                                         : kMmaM16N8K16F16));
+  auto functionType = LLVM::LLVMFunctionType::get(
+      LLVM::LLVMVoidType::get(context), {pointer, pointer, i64});
+  LLVM::CallOp::create(b, loc, functionType,
+                       ValueRange{callee, threadContext, fragments, instruction});
+  Value result = LLVM::UndefOp::create(b, loc, resultStruct);
+  for (int64_t r = 0; r < 4; ++r) {
+    Value d = LLVM::LoadOp::create(b, loc, f32, slot(word + r));
+    result = LLVM::InsertValueOp::create(b, loc, result, d, ArrayRef<int64_t>{r});
+  }
+  mma.getResult().replaceAllUsesWith(result);
+  mma.erase();
+  return success();
+}
+
+struct EmulateGpuKernelsOnCpuPass
+    : prism::gpu_emulator::impl::EmulateGpuKernelsOnCpuBase<
+          EmulateGpuKernelsOnCpuPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<gpu::GPUModuleOp> gpuModules(module.getOps<gpu::GPUModuleOp>());
+    for (gpu::GPUModuleOp gpuModule : gpuModules) {
+      for (auto kernel : llvm::make_early_inc_range(gpuModule.getOps<gpu::GPUFuncOp>())) {
+        if (!kernel.isKernel()) {
+          kernel.emitError("the GPU emulator runs kernels only, not device "
+                           "functions");
+          return signalPassFailure();
+        }
+        if (failed(KernelEmulation(kernel, module).run()))
+          return signalPassFailure();
+      }
+      gpuModule.erase();
+    }
+    module->removeAttr(gpu::GPUDialect::getContainerModuleAttrName());
+  }
+};
+
+} // namespace

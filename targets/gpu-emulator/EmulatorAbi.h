@@ -1,0 +1,56 @@
+//===- EmulatorAbi.h - What an emulated GPU kernel calls ---------*- C++ -*-===//
+//
+// The contract between GPU kernels compiled for the CPU
+// (prism-emulate-gpu-kernels-on-cpu) and the emulator's runtime, which runs
+// every thread of a block as a host thread. A kernel takes one extra
+// pointer argument, its thread's context; everything a GPU provides in
+// hardware (the thread index, block barriers, warp-wide matrix
+// instructions) is read from or called through it, so the compiled kernels
+// need no symbols from the process that loads them. Header only: both the
+// compiler and the runtime include it, neither links the other.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRISM_TARGETS_GPU_EMULATOR_EMULATORABI_H
+#define PRISM_TARGETS_GPU_EMULATOR_EMULATORABI_H
+
+#include <cstdint>
+
+namespace prism::gpu_emulator {
+
+struct ThreadContext;
+
+/// A block barrier (gpu.barrier); `site` numbers the barrier in its kernel,
+/// so that threads meeting at different barriers are reported.
+using BarrierFunction = void (*)(ThreadContext *self, int64_t site);
+
+/// A warp-wide matrix instruction. `fragments` holds this lane's operand
+/// registers, in the order the instruction lists them, followed by room
+/// for its result registers (see MatrixInstruction).
+using MatrixFunction = void (*)(ThreadContext *self, void *fragments,
+                                int64_t instruction);
+
+/// The head of every thread's context; the runtime's own state follows.
+struct ThreadContext {
+  int64_t threadId;
+  BarrierFunction barrier;
+  MatrixFunction matrix;
+};
+
+constexpr int64_t kThreadIdOffset = 0;
+constexpr int64_t kBarrierOffset = 8;
+constexpr int64_t kMatrixOffset = 16;
+
+/// The matrix instructions the emulator knows, and their fragments (32-bit
+/// words): NVIDIA mma.sync.aligned.m16n8k16.row.col.f32.{bf16,f16}: A in
+/// 4 words (2 elements each), B in 2, C in 4 f32, then D in 4 f32.
+enum MatrixInstruction : int64_t {
+  kMmaM16N8K16Bf16 = 0,
+  kMmaM16N8K16F16 = 1,
+};
+
+constexpr int64_t kMmaM16N8K16Words = 4 + 2 + 4 + 4;
+
+} // namespace prism::gpu_emulator
+
+#endif // PRISM_TARGETS_GPU_EMULATOR_EMULATORABI_H

@@ -1,0 +1,25 @@
+//===- NvidiaTarget.h - What other backends reuse of NVIDIA's ----*- C++ -*-===//
+//
+// The choices that make an NVIDIA kernel what it is, shared with the GPU
+// emulator (targets/gpu-emulator), which must run exactly these kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRISM_TARGETS_NVIDIA_NVIDIATARGET_H
+#define PRISM_TARGETS_NVIDIA_NVIDIATARGET_H
+
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+
+namespace prism::nvidia {
+
+/// Threads per block of every kernel: four warps.
+constexpr int64_t kThreadsPerBlock = 128;
+
+/// The kernelization options (tile sizes) of every NVIDIA chip.
+llvm::StringRef kernelizeOptions();
+
+} // namespace prism::nvidia
+
+#endif // PRISM_TARGETS_NVIDIA_NVIDIATARGET_H

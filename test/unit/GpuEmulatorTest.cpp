@@ -1,0 +1,188 @@
+//===- GpuEmulatorTest.cpp - The GPU emulator's runtime -------------------===//
+//
+// Kernels written here in C++ against the emulator's ABI (what
+// prism-emulate-gpu-kernels-on-cpu makes of a gpu.func): the arguments are
+// the expanded buffers, then the shared-memory workspace, then a pointer
+// to the thread's context. They check what the compiled kernels rely on
+// (barriers order shared memory, shared memory starts as NaN, the mma.sync
+// fragment layout of the PTX ISA) and that broken kernels are reported
+// instead of hanging.
+//
+//===----------------------------------------------------------------------===//
+
+#include "targets/gpu-emulator/EmulatorAbi.h"
+#include "targets/gpu-emulator/runtime/GpuEmulator.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+using namespace prism::runtime;
+using prism::gpu_emulator::ThreadContext;
+
+namespace {
+
+/// Arguments of a kernel with one 1-D buffer: buffer (5 slots), workspace
+/// (5 slots), context.
+struct OneBuffer {
+  float *data;
+  uint8_t *workspace;
+  ThreadContext *context;
+};
+
+OneBuffer unpack(void **args) {
+  OneBuffer view;
+  std::memcpy(&view.data, args[1], sizeof(void *));
+  std::memcpy(&view.workspace, args[6], sizeof(void *));
+  std::memcpy(&view.context, args[10], sizeof(void *));
+  return view;
+}
+
+// Each thread writes its id to shared memory, waits, and reads its
+// neighbour's: the barrier orders them.
+void neighbourKernel(void **args, int64_t pid, int64_t, int64_t, int64_t, int64_t,
+                     int64_t) {
+  OneBuffer k = unpack(args);
+  int64_t t = k.context->threadId;
+  auto *shared = reinterpret_cast<float *>(k.workspace);
+  shared[t] = static_cast<float>(t + 1000 * pid);
+  k.context->barrier(k.context, 0);
+  k.data[pid * 128 + t] = shared[(t + 1) % 128];
+}
+
+TEST(GpuEmulator, BarriersOrderSharedMemory) {
+  std::vector<float> out(3 * 128, -1.0f);
+  std::vector<StridedBuffer> buffers = {StridedBuffer::contiguous(out.data(), {3 * 128})};
+  std::string error;
+  ASSERT_TRUE(emulateKernel(neighbourKernel, buffers, {3, 1, 1}, 128, 512, error)) << error;
+  for (int64_t pid = 0; pid < 3; ++pid)
+    for (int64_t t = 0; t < 128; ++t)
+      ASSERT_EQ(out[pid * 128 + t], static_cast<float>((t + 1) % 128 + 1000 * pid));
+}
+
+// Shared memory a block never wrote reads as NaN, in every block (the
+// second block must not see the first one's values).
+void uninitializedKernel(void **args, int64_t pid, int64_t, int64_t, int64_t,
+                         int64_t, int64_t) {
+  OneBuffer k = unpack(args);
+  auto *shared = reinterpret_cast<float *>(k.workspace);
+  int64_t t = k.context->threadId;
+  k.data[pid * 32 + t] = shared[t];
+  k.context->barrier(k.context, 0);
+  shared[t] = 1.0f;
+}
+
+TEST(GpuEmulator, SharedMemoryStartsAsNaN) {
+  std::vector<float> out(64, 0.0f);
+  std::vector<StridedBuffer> buffers = {StridedBuffer::contiguous(out.data(), {64})};
+  std::string error;
+  ASSERT_TRUE(emulateKernel(uninitializedKernel, buffers, {2, 1, 1}, 32, 128, error)) << error;
+  for (float v : out)
+    EXPECT_TRUE(std::isnan(v));
+}
+
+// Half of block 1 returns before a barrier the other half waits at.
+void divergentKernel(void **args, int64_t pid, int64_t, int64_t, int64_t, int64_t,
+                     int64_t) {
+  OneBuffer k = unpack(args);
+  if (pid == 1 && k.context->threadId >= 64)
+    return;
+  k.context->barrier(k.context, 0);
+}
+
+TEST(GpuEmulator, DivergentBarrierIsReportedNotHung) {
+  std::vector<float> out(1);
+  std::vector<StridedBuffer> buffers = {StridedBuffer::contiguous(out.data(), {1})};
+  std::string error;
+  EXPECT_FALSE(emulateKernel(divergentKernel, buffers, {2, 1, 1}, 128, 16, error));
+  EXPECT_EQ(error, "block (1, 0, 0): deadlock: 64 of 128 threads wait at barrier "
+                   "#0, 64 returned")
+      << error;
+}
+
+void mismatchedKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t,
+                      int64_t) {
+  OneBuffer k = unpack(args);
+  k.context->barrier(k.context, k.context->threadId % 2);
+}
+
+TEST(GpuEmulator, DifferentBarriersAreReported) {
+  std::vector<float> out(1);
+  std::vector<StridedBuffer> buffers = {StridedBuffer::contiguous(out.data(), {1})};
+  std::string error;
+  EXPECT_FALSE(emulateKernel(mismatchedKernel, buffers, {1, 1, 1}, 64, 16, error));
+  EXPECT_NE(error.find("threads meet at different barriers"), std::string::npos) << error;
+}
+
+uint32_t bf16Bits(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  return bits >> 16; // the test's values are exact in bf16
+}
+
+/// Element (i, j) of the test's A (16x16), B (16x8) and C (16x8): small
+/// integers, exact in bf16 and in the f32 sums.
+float aAt(int64_t i, int64_t j) { return static_cast<float>((i * 3 + j * 5) % 7 - 3); }
+float bAt(int64_t i, int64_t j) { return static_cast<float>((i * 2 + j * 7) % 5 - 2); }
+float cAt(int64_t i, int64_t j) { return static_cast<float>(i - j); }
+
+// One warp: each lane packs its registers in the PTX ISA's m16n8k16 layout
+// and stores its part of D at (row, column).
+void mmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t) {
+  OneBuffer k = unpack(args);
+  int64_t lane = k.context->threadId, g = lane / 4, q = lane % 4;
+  uint32_t words[prism::gpu_emulator::kMmaM16N8K16Words] = {};
+  for (int64_t r = 0; r < 4; ++r) {
+    int64_t row = g + 8 * (r % 2), column = 2 * q + 8 * (r / 2);
+    words[r] = bf16Bits(aAt(row, column)) | bf16Bits(aAt(row, column + 1)) << 16;
+  }
+  for (int64_t r = 0; r < 2; ++r) {
+    int64_t row = 2 * q + 8 * r;
+    words[4 + r] = bf16Bits(bAt(row, g)) | bf16Bits(bAt(row + 1, g)) << 16;
+  }
+  for (int64_t r = 0; r < 4; ++r) {
+    float c = cAt(g + 8 * (r / 2), 2 * q + r % 2);
+    std::memcpy(&words[6 + r], &c, sizeof(float));
+  }
+  k.context->matrix(k.context, words, prism::gpu_emulator::kMmaM16N8K16Bf16);
+  for (int64_t r = 0; r < 4; ++r)
+    std::memcpy(&k.data[(g + 8 * (r / 2)) * 8 + 2 * q + r % 2], &words[10 + r],
+                sizeof(float));
+}
+
+TEST(GpuEmulator, MmaSyncFollowsThePtxFragmentLayout) {
+  std::vector<float> d(16 * 8, std::nanf(""));
+  std::vector<StridedBuffer> buffers = {StridedBuffer::contiguous(d.data(), {128})};
+  std::string error;
+  ASSERT_TRUE(emulateKernel(mmaKernel, buffers, {1, 1, 1}, 32, 16, error)) << error;
+  for (int64_t i = 0; i < 16; ++i)
+    for (int64_t j = 0; j < 8; ++j) {
+      float expected = cAt(i, j);
+      for (int64_t kk = 0; kk < 16; ++kk)
+        expected += aAt(i, kk) * bAt(kk, j);
+      EXPECT_EQ(d[i * 8 + j], expected) << "D(" << i << ", " << j << ")";
+    }
+}
+
+// Lanes 0-15 issue mma.sync, lanes 16-31 return: reported.
+void partialWarpKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t,
+                       int64_t) {
+  OneBuffer k = unpack(args);
+  if (k.context->threadId >= 16)
+    return;
+  uint32_t words[prism::gpu_emulator::kMmaM16N8K16Words] = {};
+  k.context->matrix(k.context, words, prism::gpu_emulator::kMmaM16N8K16F16);
+}
+
+TEST(GpuEmulator, PartialWarpIsReported) {
+  std::vector<float> out(1);
+  std::vector<StridedBuffer> buffers = {StridedBuffer::contiguous(out.data(), {1})};
+  std::string error;
+  EXPECT_FALSE(emulateKernel(partialWarpKernel, buffers, {1, 1, 1}, 32, 16, error));
+  EXPECT_EQ(error, "block (0, 0, 0): deadlock: 16 of 32 lanes of warp 0 wait in "
+                   "mma.sync, 16 returned")
+      << error;
+}
+
+} // namespace
