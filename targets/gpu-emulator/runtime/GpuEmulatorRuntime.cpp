@@ -1,8 +1,11 @@
-//===- GpuEmulatorRuntime.cpp - Running GPU kernels on host threads -------===//
+//===- GpuEmulatorRuntime.cpp - Running GPU kernels on the CPU ------------===//
 //
 // The runtime of "nvidia-emulated" bundles: each kernel is a CPU function
-// (prism-emulate-gpu-kernels-on-cpu) run once per GPU thread, every thread
-// of a block a host thread, the blocks of the grid one after another. The
+// (prism-emulate-gpu-kernels-on-cpu) run once per GPU thread. The threads
+// of a block are fibers (ucontext) on one host thread, which runs each
+// until it waits at a barrier or a warp instruction and then the next, so
+// a barrier costs a context switch per thread, not a wake-up of an OS
+// thread; blocks are independent and spread over the host's cores. The
 // thread context (EmulatorAbi.h) provides what the hardware would:
 //
 // - block barriers, which also catch what hardware leaves undefined:
@@ -24,16 +27,19 @@
 #include "targets/gpu-emulator/runtime/GpuEmulator.h"
 #include "targets/gpu-emulator/EmulatorAbi.h"
 
+#include <sys/mman.h>
+#include <ucontext.h>
+
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
-#include <condition_variable>
-#include <csetjmp>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -48,6 +54,10 @@ using gpu_emulator::kMmaM16N8K16Words;
 using gpu_emulator::ThreadContext;
 
 constexpr int64_t kWarpSize = 32;
+/// Stack of each emulated thread; a guard page below it turns an overflow
+/// into a fault instead of a silent overwrite.
+constexpr size_t kFiberStackBytes = 1 << 20;
+constexpr size_t kGuardBytes = 1 << 16;
 
 float bf16ToFloat(uint32_t bits) {
   uint32_t word = (bits & 0xffffu) << 16;
@@ -121,113 +131,183 @@ void mmaM16N8K16(std::array<LaneWords, kWarpSize> &lanes, bool bf16) {
   }
 }
 
-/// The rendezvous of one thread block's threads, under one lock. Every
-/// wait first checks that it can end: when every thread of the block is
-/// waiting or has returned, nothing will release the waiters, and the
-/// block fails with a description instead of hanging.
-class BlockState {
+/// Runs the blocks given to it, one at a time, each with `threads`
+/// fibers. Rendezvous need no locks: one host thread runs all the fibers
+/// of a block. A block fails when a pass over its fibers finds none that
+/// can run while some have not returned (a deadlock), or on a mismatched
+/// barrier or instruction; its fibers are then abandoned (their frames are
+/// the kernel's compiled code and these callbacks, which own nothing).
+class BlockRunner {
 public:
-  BlockState(int64_t threads, std::array<int64_t, 3> grid, uint8_t *workspace,
-             int64_t workspaceBytes)
-      : threads(threads), grid(grid), workspace(workspace),
-        workspaceBytes(workspaceBytes), warps((threads + kWarpSize - 1) / kWarpSize) {
-    std::memset(workspace, 0xff, workspaceBytes);
+  BlockRunner(CpuKernelEntry entry, const std::vector<StridedBuffer> &buffers,
+              int64_t threads, int64_t sharedBytes, std::array<int64_t, 3> grid)
+      : entry(entry), threads(threads), grid(grid), fibers(threads),
+        warps((threads + kWarpSize - 1) / kWarpSize) {
+    workspaceBytes = std::max<int64_t>(sharedBytes, 1);
+    workspace.reset(static_cast<uint8_t *>(
+        std::aligned_alloc(64, (workspaceBytes + 63) / 64 * 64)));
+    StridedBuffer shared = StridedBuffer::contiguous(workspace.get(), {workspaceBytes});
+    size_t mapped = threads * (kFiberStackBytes + kGuardBytes);
+    void *memory = mmap(nullptr, mapped, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (memory != MAP_FAILED) {
+      stacks = {static_cast<uint8_t *>(memory), mapped};
+      for (int64_t t = 0; t < threads; ++t)
+        mprotect(stacks.first + t * (kFiberStackBytes + kGuardBytes), kGuardBytes,
+                 PROT_NONE);
+    }
+    for (int64_t t = 0; t < threads; ++t) {
+      Fiber &f = fibers[t];
+      f.thread.context.threadId = t;
+      f.thread.context.barrier = barrierCallback;
+      f.thread.context.matrix = matrixCallback;
+      f.thread.runner = this;
+      for (const StridedBuffer &buffer : buffers)
+        f.arguments.addBuffer(buffer);
+      f.arguments.addBuffer(shared);
+      f.arguments.addPointer(&f.thread.context);
+    }
   }
 
-  /// gpu.barrier number `site`; false when the block failed.
-  bool barrier(int64_t site) {
-    std::unique_lock<std::mutex> lock(mutex);
-    if (failed)
-      return false;
+  ~BlockRunner() {
+    if (stacks.first)
+      munmap(stacks.first, stacks.second);
+  }
+
+  bool ready() const { return workspace && stacks.first; }
+
+  /// Runs block `linear` (x fastest); returns "" or what went wrong.
+  std::string run(int64_t linear) {
+    block = {linear % grid[0], linear / grid[0] % grid[1], linear / (grid[0] * grid[1])};
+    std::memset(workspace.get(), 0xff, workspaceBytes);
+    failure.clear();
+    finished = 0;
+    barrierArrived = 0;
+    barrierSite = -1;
+    for (Warp &w : warps)
+      w = Warp();
+    for (int64_t t = 0; t < threads; ++t) {
+      Fiber &f = fibers[t];
+      f.state = Fiber::Ready;
+      getcontext(&f.context);
+      f.context.uc_stack.ss_sp = stacks.first + t * (kFiberStackBytes + kGuardBytes) + kGuardBytes;
+      f.context.uc_stack.ss_size = kFiberStackBytes;
+      f.context.uc_link = &scheduler;
+      makecontext(&f.context, trampoline, 0);
+    }
+    while (failure.empty() && finished < threads) {
+      bool ran = false;
+      for (int64_t t = 0; t < threads && failure.empty(); ++t) {
+        if (fibers[t].state != Fiber::Ready)
+          continue;
+        ran = true;
+        current = t;
+        active = this;
+        swapcontext(&scheduler, &fibers[t].context);
+      }
+      if (!ran && failure.empty() && finished < threads)
+        fail(describeStuck());
+    }
+    return failure;
+  }
+
+private:
+  struct EmulatedThread {
+    ThreadContext context; // first: the kernel's context pointer is this
+    BlockRunner *runner;
+  };
+  struct Fiber {
+    enum State { Ready, Waiting, Done } state = Ready;
+    ucontext_t context;
+    EmulatedThread thread;
+    KernelArguments arguments;
+  };
+  struct Warp {
+    int64_t arrived = 0, instruction = -1;
+    std::array<LaneWords, kWarpSize> lanes{};
+    std::array<uint32_t *, kWarpSize> results{};
+  };
+
+  static BlockRunner *runnerOf(ThreadContext *self) {
+    return reinterpret_cast<EmulatedThread *>(self)->runner;
+  }
+
+  static void trampoline() {
+    BlockRunner *self = active;
+    Fiber &f = self->fibers[self->current];
+    self->entry(f.arguments.pointers(), self->block[0], self->block[1], self->block[2],
+                self->grid[0], self->grid[1], self->grid[2]);
+    f.state = Fiber::Done;
+    ++self->finished;
+    // Returning resumes uc_link: the scheduler.
+  }
+
+  /// Suspends the running fiber until the scheduler resumes it.
+  void suspend(int64_t thread) {
+    fibers[thread].state = Fiber::Waiting;
+    swapcontext(&fibers[thread].context, &scheduler);
+  }
+
+  static void barrierCallback(ThreadContext *self, int64_t site) {
+    runnerOf(self)->barrier(self->threadId, site);
+  }
+
+  static void matrixCallback(ThreadContext *self, void *fragments, int64_t instruction) {
+    runnerOf(self)->matrix(self->threadId, static_cast<uint32_t *>(fragments),
+                           instruction);
+  }
+
+  void barrier(int64_t thread, int64_t site) {
     if (barrierArrived > 0 && site != barrierSite) {
       fail("threads meet at different barriers (#" + std::to_string(barrierSite) +
            " and #" + std::to_string(site) + ")");
-      return false;
+      suspend(thread); // never resumed
     }
     barrierSite = site;
     if (++barrierArrived == threads) {
-      waiting -= barrierArrived - 1;
       barrierArrived = 0;
-      ++barrierGeneration;
-      ready.notify_all();
-      return true;
+      for (Fiber &f : fibers)
+        if (f.state == Fiber::Waiting && f.thread.context.threadId != thread &&
+            waitingAtBarrier(f))
+          f.state = Fiber::Ready;
+      return;
     }
-    int64_t generation = barrierGeneration;
-    return wait(lock, [&] { return barrierGeneration != generation; });
+    suspend(thread);
   }
 
-  /// A warp-wide matrix instruction; false when the block failed.
-  bool matrix(int64_t thread, uint32_t *words, int64_t instruction) {
-    if (instruction != kMmaM16N8K16Bf16 && instruction != kMmaM16N8K16F16) {
-      std::unique_lock<std::mutex> lock(mutex);
-      fail("unknown matrix instruction " + std::to_string(instruction));
-      return false;
-    }
-    std::unique_lock<std::mutex> lock(mutex);
-    if (failed)
-      return false;
+  bool waitingAtBarrier(const Fiber &f) const {
+    int64_t t = f.thread.context.threadId;
+    return warps[t / kWarpSize].results[t % kWarpSize] == nullptr;
+  }
+
+  void matrix(int64_t thread, uint32_t *words, int64_t instruction) {
     Warp &warp = warps[thread / kWarpSize];
     int64_t lane = thread % kWarpSize;
+    if (instruction != kMmaM16N8K16Bf16 && instruction != kMmaM16N8K16F16) {
+      fail("unknown matrix instruction " + std::to_string(instruction));
+      suspend(thread);
+    }
     if (warp.arrived > 0 && warp.instruction != instruction) {
       fail("the lanes of warp " + std::to_string(thread / kWarpSize) +
            " issue different matrix instructions");
-      return false;
+      suspend(thread);
     }
     warp.instruction = instruction;
     std::memcpy(warp.lanes[lane].data(), words, 10 * sizeof(uint32_t));
-    int64_t generation = warp.generation;
+    warp.results[lane] = words;
     if (++warp.arrived == kWarpSize) {
       mmaM16N8K16(warp.lanes, instruction == kMmaM16N8K16Bf16);
-      waiting -= kWarpSize - 1;
+      for (int64_t l = 0; l < kWarpSize; ++l) {
+        std::memcpy(warp.results[l] + 10, warp.lanes[l].data() + 10, 4 * sizeof(uint32_t));
+        warp.results[l] = nullptr;
+        Fiber &f = fibers[(thread / kWarpSize) * kWarpSize + l];
+        if (f.state == Fiber::Waiting)
+          f.state = Fiber::Ready;
+      }
       warp.arrived = 0;
-      ++warp.generation;
-      ready.notify_all();
-    } else if (!wait(lock, [&] { return warp.generation != generation; })) {
-      return false;
+      return;
     }
-    std::memcpy(words + 10, warp.lanes[lane].data() + 10, 4 * sizeof(uint32_t));
-    return true;
-  }
-
-  /// This thread returned from the kernel for the current block; waits
-  /// for the others, then readies the next block. False when it failed.
-  bool endBlock() {
-    std::unique_lock<std::mutex> lock(mutex);
-    if (failed)
-      return false;
-    if (++finished == threads) {
-      finished = 0;
-      ++blockGeneration;
-      std::memset(workspace, 0xff, workspaceBytes);
-      ready.notify_all();
-      return true;
-    }
-    if (waiting > 0 && waiting + finished == threads) {
-      fail(describeStuck());
-      return false;
-    }
-    int64_t generation = blockGeneration;
-    ready.wait(lock, [&] { return failed || blockGeneration != generation; });
-    return !failed;
-  }
-
-  const std::string &error() const { return message; }
-
-private:
-  struct Warp {
-    int64_t arrived = 0, generation = 0, instruction = -1;
-    std::array<LaneWords, kWarpSize> lanes{};
-  };
-
-  template <typename Done>
-  bool wait(std::unique_lock<std::mutex> &lock, Done done) {
-    ++waiting;
-    if (waiting + finished == threads) {
-      fail(describeStuck());
-      return false;
-    }
-    ready.wait(lock, [&] { return failed || done(); });
-    return !failed;
+    suspend(thread);
   }
 
   std::string describeStuck() const {
@@ -242,78 +322,30 @@ private:
     return text + std::to_string(finished) + " returned";
   }
 
-  /// Blocks run in order x, then y, then z: the one running is the
-  /// number of blocks that ended.
   void fail(const std::string &what) {
-    int64_t x = blockGeneration % grid[0], y = blockGeneration / grid[0] % grid[1],
-            z = blockGeneration / (grid[0] * grid[1]);
-    if (!failed)
-      message = "block (" + std::to_string(x) + ", " + std::to_string(y) + ", " +
-                std::to_string(z) + "): " + what;
-    failed = true;
-    ready.notify_all();
+    if (failure.empty())
+      failure = "block (" + std::to_string(block[0]) + ", " + std::to_string(block[1]) +
+                ", " + std::to_string(block[2]) + "): " + what;
   }
 
-  std::mutex mutex;
-  std::condition_variable ready;
+  static thread_local BlockRunner *active;
+
+  CpuKernelEntry entry;
   const int64_t threads;
   const std::array<int64_t, 3> grid;
-  uint8_t *workspace;
-  int64_t workspaceBytes;
-  bool failed = false;
-  std::string message;
-  int64_t waiting = 0, finished = 0, blockGeneration = 0;
-  int64_t barrierArrived = 0, barrierGeneration = 0, barrierSite = -1;
+  std::array<int64_t, 3> block{0, 0, 0};
+  std::vector<Fiber> fibers;
   std::vector<Warp> warps;
+  std::unique_ptr<uint8_t, decltype(&std::free)> workspace{nullptr, &std::free};
+  int64_t workspaceBytes = 0;
+  std::pair<uint8_t *, size_t> stacks{nullptr, 0};
+  ucontext_t scheduler;
+  int64_t current = 0, finished = 0;
+  int64_t barrierArrived = 0, barrierSite = -1;
+  std::string failure;
 };
 
-/// One emulated thread: the context the kernel sees, first, then where
-/// to return to when its block fails (the kernel's frames are compiled
-/// code without destructors; the callbacks leave no C++ objects behind).
-struct EmulatedThread {
-  ThreadContext context;
-  BlockState *block;
-  std::jmp_buf abort;
-};
-static_assert(offsetof(EmulatedThread, context) == 0);
-
-void barrierCallback(ThreadContext *self, int64_t site) {
-  auto *thread = reinterpret_cast<EmulatedThread *>(self);
-  if (!thread->block->barrier(site))
-    std::longjmp(thread->abort, 1);
-}
-
-void matrixCallback(ThreadContext *self, void *fragments, int64_t instruction) {
-  auto *thread = reinterpret_cast<EmulatedThread *>(self);
-  if (!thread->block->matrix(self->threadId, static_cast<uint32_t *>(fragments),
-                             instruction))
-    std::longjmp(thread->abort, 1);
-}
-
-/// Runs thread `threadId` of every block of `grid`, in order.
-void runThread(CpuKernelEntry entry, const std::vector<StridedBuffer> &buffers,
-               const StridedBuffer &workspace, BlockState &block,
-               std::array<int64_t, 3> grid, int64_t threadId) {
-  EmulatedThread thread;
-  thread.context.threadId = threadId;
-  thread.context.barrier = barrierCallback;
-  thread.context.matrix = matrixCallback;
-  thread.block = &block;
-  KernelArguments arguments;
-  for (const StridedBuffer &buffer : buffers)
-    arguments.addBuffer(buffer);
-  arguments.addBuffer(workspace);
-  arguments.addPointer(&thread.context);
-  void **pointers = arguments.pointers();
-  for (int64_t z = 0; z < grid[2]; ++z)
-    for (int64_t y = 0; y < grid[1]; ++y)
-      for (int64_t x = 0; x < grid[0]; ++x) {
-        if (setjmp(thread.abort) == 0)
-          entry(pointers, x, y, z, grid[0], grid[1], grid[2]);
-        if (!block.endBlock())
-          return;
-      }
-}
+thread_local BlockRunner *BlockRunner::active = nullptr;
 
 class GpuEmulatorRunner : public KernelRunner {
 public:
@@ -353,24 +385,46 @@ bool emulateKernel(CpuKernelEntry entry, const std::vector<StridedBuffer> &buffe
     error = "an empty block or grid";
     return false;
   }
-  int64_t bytes = std::max<int64_t>(sharedBytes, 1);
-  std::unique_ptr<uint8_t, decltype(&std::free)> memory(
-      static_cast<uint8_t *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)),
-      &std::free);
-  if (!memory) {
-    error = "out of memory for the emulated shared memory";
-    return false;
-  }
-  StridedBuffer workspace = StridedBuffer::contiguous(memory.get(), {bytes});
-  BlockState block(threads, grid, memory.get(), bytes);
-  std::vector<std::thread> workers;
-  workers.reserve(threads);
-  for (int64_t t = 0; t < threads; ++t)
-    workers.emplace_back(runThread, entry, std::cref(buffers), std::cref(workspace),
-                         std::ref(block), grid, t);
-  for (std::thread &worker : workers)
-    worker.join();
-  error = block.error();
+  int64_t blocks = grid[0] * grid[1] * grid[2];
+  int64_t workers = std::min<int64_t>(
+      blocks, std::max<unsigned>(1, std::thread::hardware_concurrency()));
+  std::atomic<int64_t> next{0};
+  std::mutex mutex;
+  int64_t failedBlock = blocks;
+  std::string failure;
+  auto work = [&] {
+    BlockRunner runner(entry, buffers, threads, sharedBytes, grid);
+    if (!runner.ready()) {
+      std::lock_guard<std::mutex> lock(mutex);
+      failure = "out of memory for the emulated threads' stacks or shared memory";
+      failedBlock = -1;
+      return;
+    }
+    for (int64_t b = next++; b < blocks; b = next++) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (b > failedBlock)
+          return;
+      }
+      std::string message = runner.run(b);
+      if (!message.empty()) {
+        // The first failing block in grid order, whatever the timing.
+        std::lock_guard<std::mutex> lock(mutex);
+        if (b < failedBlock) {
+          failedBlock = b;
+          failure = message;
+        }
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int64_t w = 1; w < workers; ++w)
+    pool.emplace_back(work);
+  work();
+  for (std::thread &t : pool)
+    t.join();
+  error = failure;
   return error.empty();
 }
 
