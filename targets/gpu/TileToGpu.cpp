@@ -188,20 +188,38 @@ Value workspaceView(OpBuilder &b, Operation *user, int64_t byteOffset,
       workspace, indexConstant(b, loc, byteOffset), ValueRange{});
 }
 
-/// Writes a distributed tile of `n` elements to shared memory at its flat
-/// positions, between two barriers (the first lets the previous exchange's
-/// readers finish; the second publishes the tile).
+/// A distributed tile to write to shared memory: `n` elements of
+/// `element` at `byteOffset` of the workspace.
+struct Published {
+  Value tile;
+  int64_t n;
+  Type element;
+  int64_t byteOffset;
+};
+
+/// Writes distributed tiles to shared memory at their flat positions, all
+/// between the same two barriers (the first lets the previous exchange's
+/// readers finish; the second publishes the tiles). Returns their views.
+SmallVector<Value> publishAll(OpBuilder &b, Operation *user, const Layout &layout,
+                              ArrayRef<Published> tiles) {
+  Location loc = user->getLoc();
+  gpu::BarrierOp::create(b, loc);
+  SmallVector<Value> views;
+  for (const Published &p : tiles) {
+    Value view = workspaceView(b, user, p.byteOffset, p.element, p.n);
+    Value flat = layout.owned(b, loc, p.n);
+    vector::ScatterOp::create(b, loc, Type(), view, ValueRange{indexConstant(b, loc, 0)},
+                              flat, layout.ownedMask(b, loc, flat, p.n),
+                              toStorage(b, loc, p.tile));
+    views.push_back(view);
+  }
+  gpu::BarrierOp::create(b, loc);
+  return views;
+}
+
 Value publish(OpBuilder &b, Operation *user, const Layout &layout, Value tile,
               int64_t n, Type element, int64_t byteOffset) {
-  Location loc = user->getLoc();
-  Value view = workspaceView(b, user, byteOffset, element, n);
-  Value flat = layout.owned(b, loc, n);
-  gpu::BarrierOp::create(b, loc);
-  vector::ScatterOp::create(b, loc, Type(), view, ValueRange{indexConstant(b, loc, 0)},
-                            flat, layout.ownedMask(b, loc, flat, n),
-                            toStorage(b, loc, tile));
-  gpu::BarrierOp::create(b, loc);
-  return view;
+  return publishAll(b, user, layout, {{tile, n, element, byteOffset}}).front();
 }
 
 /// Reads elements `indices` (masked) of a published tile.
@@ -218,6 +236,23 @@ Value readPublished(OpBuilder &b, Location loc, Value view, Value indices,
   return fromStorage(b, loc, read, element);
 }
 
+/// Whether a tile type is in the matrix cores' fragment layout.
+bool inFragments(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  auto encoding = tensor ? dyn_cast_or_null<StringAttr>(tensor.getEncoding()) : nullptr;
+  return encoding && encoding.getValue() == kFragmentsEncoding;
+}
+
+/// A layout change inserted by keepAccumulatorsInFragments: a cast between
+/// a tile type and the same type in the fragment layout.
+bool isRelayout(UnrealizedConversionCastOp cast) {
+  if (cast->getNumOperands() != 1 || cast->getNumResults() != 1)
+    return false;
+  Type from = cast.getOperand(0).getType(), to = cast.getResult(0).getType();
+  return isa<RankedTensorType>(from) && isa<RankedTensorType>(to) &&
+         inFragments(from) != inFragments(to);
+}
+
 /// Bytes of shared memory an op's exchange needs (0 if it needs none).
 int64_t exchangeBytes(Operation *op, int64_t threads,
                       const MatrixCoreLowering *matrixCores) {
@@ -230,9 +265,13 @@ int64_t exchangeBytes(Operation *op, int64_t threads,
   if (auto reduce = dyn_cast<tile::ReduceOp>(op)) // + a partial per thread
     return alignTo16(bytesOf(reduce.getInput())) +
            threads * storageBytes(reduce.getType().getElementType());
+  // A change between the element-wise and the fragment layout: the f32
+  // tile once.
+  if (auto cast = dyn_cast<UnrealizedConversionCastOp>(op))
+    return isRelayout(cast) ? bytesOf(cast.getOperand(0)) : 0;
   if (auto dot = dyn_cast<tile::DotOp>(op)) {
     int64_t operands = alignTo16(bytesOf(dot.getLhs())) + bytesOf(dot.getRhs());
-    if (!matrixCores || !matrixCores->supports(dot))
+    if (!matrixCores || !matrixCores->supports(dot) || inFragments(dot.getType()))
       return operands;
     // + the f32 result tile, written by the warps' fragments.
     return alignTo16(operands) + numElements(dot.getType()) * 4;
@@ -264,6 +303,66 @@ Value addPublishedResult(OpBuilder &b, Location loc, const Layout &layout, Value
 }
 
 MatrixCoreLowering::~MatrixCoreLowering() = default;
+
+Value MatrixCoreLowering::emitOnFragments(ConversionPatternRewriter &, tile::DotOp,
+                                          const Layout &, Value, Value, Value,
+                                          int64_t, int64_t, int64_t, bool,
+                                          bool) const {
+  llvm::report_fatal_error("emitOnFragments of a matrix-core lowering that "
+                           "keeps no accumulator in fragments");
+}
+
+Value MatrixCoreLowering::fragmentPositions(OpBuilder &, Location, const Layout &,
+                                            int64_t, int64_t) const {
+  llvm::report_fatal_error("fragmentPositions of a matrix-core lowering that "
+                           "keeps no accumulator in fragments");
+}
+
+/// Gives the accumulator of each dot that a loop carries (init -> dot ->
+/// yield, used by nothing else) the fragment layout when the matrix-core
+/// lowering can keep it there: the iteration argument, the dot and the
+/// loop result get the fragment encoding, and casts convert at the loop's
+/// entry (none is needed for a splat, the same in every layout) and exit.
+/// Each K step then accumulates in registers instead of sending C through
+/// shared memory and back.
+static void keepAccumulatorsInFragments(func::FuncOp function, const Layout &layout,
+                                        const MatrixCoreLowering *matrixCores) {
+  if (!matrixCores)
+    return;
+  SmallVector<scf::ForOp> loops;
+  function.walk([&](scf::ForOp loop) { loops.push_back(loop); });
+  for (scf::ForOp loop : loops) {
+    for (unsigned i = 0; i < loop.getNumRegionIterArgs(); ++i) {
+      BlockArgument carried = loop.getRegionIterArg(i);
+      auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+      auto dot = yield.getOperand(i).getDefiningOp<tile::DotOp>();
+      if (!dot || dot.getAcc() != carried || !carried.hasOneUse() ||
+          !dot->hasOneUse() || dot->getParentOp() != loop.getOperation() ||
+          inFragments(dot.getType()) ||
+          !matrixCores->keepsAccumulatorInFragments(dot, layout))
+        continue;
+      auto plain = cast<RankedTensorType>(dot.getType());
+      auto fragments = RankedTensorType::get(
+          plain.getShape(), plain.getElementType(),
+          StringAttr::get(function.getContext(), kFragmentsEncoding));
+      OpBuilder b(loop);
+      Location loc = loop.getLoc();
+      Value init = loop.getInitArgs()[i];
+      if (auto splat = init.getDefiningOp<tile::SplatOp>())
+        init = tile::SplatOp::create(b, splat.getLoc(), fragments, splat.getValue());
+      else
+        init = UnrealizedConversionCastOp::create(b, loc, fragments, init).getResult(0);
+      loop.getInitArgsMutable()[i].set(init);
+      carried.setType(fragments);
+      dot.getResult().setType(fragments);
+      Value result = loop.getResult(i);
+      result.setType(fragments);
+      b.setInsertionPointAfter(loop);
+      auto back = UnrealizedConversionCastOp::create(b, loc, plain, result);
+      result.replaceAllUsesExcept(back.getResult(0), back);
+    }
+  }
+}
 
 } // namespace prism::gpu_lowering
 
@@ -698,16 +797,22 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
                << element << " operands exactly to the " << acc << " accumulator";
     int64_t m = lhs.getDimSize(0), k = lhs.getDimSize(1), n = rhs.getDimSize(1);
     int64_t lhsBytes = alignTo16(numElements(lhs) * storageBytes(lhs.getElementType()));
-    Value a = publish(rewriter, op, layout, adaptor.getLhs(), m * k,
-                      lhs.getElementType(), 0);
-    // B goes after A; publish's first barrier is redundant here but keeps
-    // every exchange self-contained.
-    Value b = publish(rewriter, op, layout, adaptor.getRhs(), k * n,
-                      rhs.getElementType(), lhsBytes);
+    // A and B between one pair of barriers.
+    SmallVector<Value> views = publishAll(
+        rewriter, op, layout,
+        {{adaptor.getLhs(), m * k, lhs.getElementType(), 0},
+         {adaptor.getRhs(), k * n, rhs.getElementType(), lhsBytes}});
+    Value a = views[0], b = views[1];
     int64_t count = m * n;
     // A transposed operand was published as its source ([K, M] for A,
     // [N, K] for B): read it with swapped indices.
     bool aTransposed = operandTransposed(op, 0), bTransposed = operandTransposed(op, 1);
+    if (inFragments(op.getType())) {
+      rewriter.replaceOp(op, matrixCores->emitOnFragments(
+                                 rewriter, op, layout, a, b, adaptor.getAcc(), m, n,
+                                 k, aTransposed, bTransposed));
+      return success();
+    }
     if (matrixCores && matrixCores->supports(op)) {
       int64_t operands = alignTo16(lhsBytes + k * n * storageBytes(rhs.getElementType()));
       rewriter.replaceOp(op, matrixCores->emit(rewriter, op, layout, a, b,
@@ -755,6 +860,41 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
           scf::YieldOp::create(bb, l, next);
         });
     rewriter.replaceOp(op, loop.getResult(0));
+    return success();
+  }
+};
+
+/// A layout change of an f32 tile between element-wise and fragments:
+/// through shared memory once (at a loop's entry or exit, not per step).
+struct ConvertRelayout : DistributedPattern<UnrealizedConversionCastOp> {
+  ConvertRelayout(const TypeConverter &converter, MLIRContext *context,
+                  Layout layout, const MatrixCoreLowering *matrixCores)
+      : DistributedPattern(converter, context, layout), matrixCores(matrixCores) {}
+  const MatrixCoreLowering *matrixCores;
+
+  LogicalResult
+  matchAndRewrite(UnrealizedConversionCastOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!isRelayout(op) || !matrixCores)
+      return failure();
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getOperand(0).getType());
+    int64_t m = type.getDimSize(0), n = type.getDimSize(1), count = m * n;
+    Type element = type.getElementType();
+    Value view = workspaceView(rewriter, op, 0, element, count);
+    Value owned = layout.owned(rewriter, loc, count);
+    Value fragments = matrixCores->fragmentPositions(rewriter, loc, layout, m, n);
+    bool toFragments = inFragments(op.getResult(0).getType());
+    Value from = toFragments ? owned : fragments, to = toFragments ? fragments : owned;
+    auto mask = [&](Value positions) {
+      return layout.ownedMask(rewriter, loc, positions, count);
+    };
+    gpu::BarrierOp::create(rewriter, loc);
+    vector::ScatterOp::create(rewriter, loc, Type(), view,
+                              ValueRange{indexConstant(rewriter, loc, 0)}, from,
+                              mask(from), adaptor.getInputs()[0]);
+    gpu::BarrierOp::create(rewriter, loc);
+    rewriter.replaceOp(op, readPublished(rewriter, loc, view, to, mask(to), element));
     return success();
   }
 };
@@ -877,7 +1017,9 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
     SmallVector<NamedAttribute> configs;
     auto workgroupSpace = gpu::AddressSpaceAttr::get(
         context, gpu::GPUDialect::getWorkgroupAddressSpace());
+    Layout layout{threads};
     for (func::FuncOp function : kernels) {
+      keepAccumulatorsInFragments(function, layout, options.matrixCores);
       // The workspace: the largest exchange of the kernel.
       int64_t bytes = 16;
       function.walk([&](Operation *op) {
@@ -932,7 +1074,10 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
     target.addDynamicallyLegalDialect<arith::ArithDialect, math::MathDialect,
                                       memref::MemRefDialect>(
         [&](Operation *op) { return converter.isLegal(op); });
-    Layout layout{threads};
+    // Layout changes (keepAccumulatorsInFragments) are converted; the
+    // conversion's own casts (tensors to vectors and back) are legal.
+    target.addDynamicallyLegalOp<UnrealizedConversionCastOp>(
+        [](UnrealizedConversionCastOp cast) { return !isRelayout(cast); });
     RewritePatternSet patterns(context);
     patterns.add<ConvertElementwise>(converter, context);
     patterns.add<ConvertProgramId, ConvertNumPrograms, ConvertReturn>(converter,
@@ -941,7 +1086,8 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
                  ConvertSameLayout<tile::ExpandDimsOp>, ConvertBroadcast,
                  ConvertTranspose, ConvertReduce, ConvertLoad, ConvertStore,
                  ConvertGather>(converter, context, layout);
-    patterns.add<ConvertDot>(converter, context, layout, options.matrixCores);
+    patterns.add<ConvertDot, ConvertRelayout>(converter, context, layout,
+                                              options.matrixCores);
     scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
                                                          target);
     return applyPartialConversion(gpuModule, target, std::move(patterns));

@@ -83,7 +83,37 @@ public:
                            mlir::Value b, mlir::Value acc, int64_t m, int64_t n,
                            int64_t k, int64_t resultOffset, bool aTransposed,
                            bool bTransposed) const = 0;
+
+  /// Whether the accumulator of `dot` can stay in the matrix cores'
+  /// register layout (fragments) across the loop that carries it: each
+  /// thread must hold as many fragment elements as element-wise ones (the
+  /// converted vector type is the same), so that only the loop's entry
+  /// and exit change layout. A lowering that says yes implements the two
+  /// methods below.
+  virtual bool keepsAccumulatorInFragments(tile::DotOp dot,
+                                           const Layout &layout) const {
+    return false;
+  }
+  /// `acc + lhs * rhs` with `acc` and the result in the fragment layout
+  /// (operands published as for emit); no shared memory for the result.
+  virtual mlir::Value emitOnFragments(mlir::ConversionPatternRewriter &rewriter,
+                                      tile::DotOp dot, const Layout &layout,
+                                      mlir::Value a, mlir::Value b,
+                                      mlir::Value acc, int64_t m, int64_t n,
+                                      int64_t k, bool aTransposed,
+                                      bool bTransposed) const;
+  /// The flat row-major positions in the [m, n] tile of the calling
+  /// thread's fragment elements, in the order the fragment vector holds
+  /// them (vector<count x index>).
+  virtual mlir::Value fragmentPositions(mlir::OpBuilder &b, mlir::Location loc,
+                                        const Layout &layout, int64_t m,
+                                        int64_t n) const;
 };
+
+/// The encoding of a tile type whose value lives in the matrix cores'
+/// fragment layout (set on a dot accumulator and the loop carrying it,
+/// before the conversion; see lowerTileKernelsToGpu).
+constexpr llvm::StringLiteral kFragmentsEncoding = "prism.mma_fragments";
 
 struct GpuLoweringOptions {
   int64_t threads = 128;

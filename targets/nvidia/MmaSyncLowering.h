@@ -3,7 +3,9 @@
 // bf16/f16 dots into f32 in whole m16n8k16 tiles run on tensor cores
 // (mma.sync, sm_80 and later): each warp takes C tiles round-robin and
 // accumulates them from fragments read out of the published operands; the
-// C tiles return to the element-wise layout through shared memory.
+// C tiles return to the element-wise layout through shared memory, unless
+// the accumulator stays in fragments across its K loop (then each thread
+// holds, for each of its tiles, the 4 C registers of mma.sync).
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,6 +25,16 @@ public:
                    mlir::Value b, mlir::Value acc, int64_t m, int64_t n,
                    int64_t k, int64_t resultOffset, bool aTransposed,
                    bool bTransposed) const override;
+  bool keepsAccumulatorInFragments(tile::DotOp dot,
+                                   const gpu_lowering::Layout &layout) const override;
+  mlir::Value emitOnFragments(mlir::ConversionPatternRewriter &rewriter,
+                              tile::DotOp dot, const gpu_lowering::Layout &layout,
+                              mlir::Value a, mlir::Value b, mlir::Value acc,
+                              int64_t m, int64_t n, int64_t k, bool aTransposed,
+                              bool bTransposed) const override;
+  mlir::Value fragmentPositions(mlir::OpBuilder &b, mlir::Location loc,
+                                const gpu_lowering::Layout &layout, int64_t m,
+                                int64_t n) const override;
 };
 
 } // namespace prism::nvidia

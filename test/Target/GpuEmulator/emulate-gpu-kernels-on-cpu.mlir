@@ -12,11 +12,11 @@
 // CHECK-SAME: attributes {prism.cpu_kernel}
 // CHECK: llvm.load %[[CTX]] : !llvm.ptr -> i64
 // CHECK: %[[FRAGMENTS:.*]] = llvm.alloca %{{.*}} x i32 {alignment = 16 : i64}
-// CHECK: memref.view %[[WS]][%{{.*}}][] : memref<3072xi8> to memref<512xbf16>
 // CHECK: %[[B0:.*]] = llvm.getelementptr %[[CTX]][8] : (!llvm.ptr) -> !llvm.ptr, i8
 // CHECK: %[[BARRIER:.*]] = llvm.load %[[B0]] : !llvm.ptr -> !llvm.ptr
 // CHECK: %[[SITE0:.*]] = llvm.mlir.constant(0 : i64) : i64
 // CHECK: llvm.call %[[BARRIER]](%[[CTX]], %[[SITE0]]) : !llvm.ptr, (!llvm.ptr, i64) -> ()
+// CHECK: memref.view %[[WS]][%{{.*}}][] : memref<3072xi8> to memref<512xbf16>
 // CHECK: llvm.mlir.constant(1 : i64) : i64
 // CHECK: llvm.store %{{.*}}, %[[FRAGMENTS]] : i32, !llvm.ptr
 // CHECK: llvm.getelementptr %[[FRAGMENTS]][5] : (!llvm.ptr) -> !llvm.ptr, i32

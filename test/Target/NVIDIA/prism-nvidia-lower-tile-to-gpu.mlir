@@ -128,3 +128,73 @@ func.func @loop_gather(%t: memref<?x?xf32, strided<[?, 1], offset: ?>>, %out: me
   tile.store %r, %out[%c0] : tensor<256xf32>, memref<?xf32, strided<[1], offset: ?>>
   return
 }
+
+// -----
+
+// A dot accumulator carried by a K loop stays in mma.sync's registers: the
+// loop carries each thread's fragments (2 tiles x 4 registers, as many as
+// its element-wise elements), each step publishes A and B between one pair
+// of barriers and accumulates with mma.sync from the carried registers,
+// and C goes through shared memory once, after the loop, back to the
+// element-wise layout. The workspace holds A and B only (no C area).
+// CHECK-LABEL: gpu.func @k_loop
+// CHECK-SAME: workgroup(%{{.*}} : memref<4096xi8, #gpu.address_space<workgroup>>)
+// CHECK: %[[LOOP:.*]] = scf.for {{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (vector<8xf32>)
+// CHECK: gpu.barrier
+// CHECK: vector.scatter
+// CHECK: vector.scatter
+// CHECK: gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK: vector.extract %[[ACC]][0] : f32 from vector<8xf32>
+// CHECK-COUNT-4: nvvm.mma.sync
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.yield
+// CHECK: gpu.barrier
+// CHECK: vector.scatter {{.*}} : memref<1024xf32, #gpu.address_space<workgroup>>
+// CHECK: gpu.barrier
+// CHECK: vector.gather {{.*}} : memref<1024xf32, #gpu.address_space<workgroup>>
+func.func @k_loop(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %c: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %c32 = arith.constant 32 : index
+  %c128 = arith.constant 128 : index
+  %z = arith.constant 0.0 : f32
+  %init = tile.splat %z : tensor<32x32xf32>
+  %r = scf.for %k = %c0 to %c128 step %c32 iter_args(%acc = %init) -> (tensor<32x32xf32>) {
+    %x = tile.load %a[%c0, %k] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<32x32xbf16>
+    %y = tile.load %a[%k, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<32x32xbf16>
+    %d = tile.dot %x, %y, %acc : tensor<32x32xbf16>, tensor<32x32xbf16> -> tensor<32x32xf32>
+    scf.yield %d : tensor<32x32xf32>
+  }
+  tile.store %r, %c[%c0, %c0] : tensor<32x32xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  return
+}
+
+// -----
+
+// An accumulator also used inside the loop (here rescaled each step, as
+// attention does) stays element-wise: C returns through shared memory.
+// CHECK-LABEL: gpu.func @k_loop_rescaled
+// CHECK-SAME: workgroup(%{{.*}} : memref<8192xi8, #gpu.address_space<workgroup>>)
+// CHECK: scf.for
+// CHECK: nvvm.mma.sync
+// CHECK: vector.store {{.*}} : memref<1024xf32, #gpu.address_space<workgroup>>, vector<2xf32>
+// CHECK: gpu.barrier
+// CHECK: scf.yield
+func.func @k_loop_rescaled(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %c: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %c32 = arith.constant 32 : index
+  %c128 = arith.constant 128 : index
+  %z = arith.constant 0.0 : f32
+  %h = arith.constant 0.5 : f32
+  %init = tile.splat %z : tensor<32x32xf32>
+  %half = tile.splat %h : tensor<32x32xf32>
+  %r = scf.for %k = %c0 to %c128 step %c32 iter_args(%acc = %init) -> (tensor<32x32xf32>) {
+    %x = tile.load %a[%c0, %k] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<32x32xbf16>
+    %y = tile.load %a[%k, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<32x32xbf16>
+    %s = arith.mulf %acc, %half : tensor<32x32xf32>
+    %d = tile.dot %x, %y, %s : tensor<32x32xbf16>, tensor<32x32xbf16> -> tensor<32x32xf32>
+    scf.yield %d : tensor<32x32xf32>
+  }
+  tile.store %r, %c[%c0, %c0] : tensor<32x32xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  return
+}
