@@ -16,6 +16,8 @@
 #include "targets/gpu-emulator/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/IR/Builders.h"
 
 namespace prism::gpu_emulator {
@@ -53,6 +55,9 @@ public:
 private:
   Value load(OpBuilder &b, Location loc, Type type, int64_t byteOffset);
   LogicalResult emulateMma(NVVM::MmaOp mma);
+  LogicalResult emulateLdmatrix(nvgpu::LdMatrixOp load);
+  /// Calls the context's matrix function on the fragment buffer.
+  void callMatrix(OpBuilder &b, Location loc, int64_t instruction);
 
   gpu::GPUFuncOp kernel;
   ModuleOp module;
@@ -132,12 +137,12 @@ LogicalResult KernelEmulation::run() {
   Value blockDim = arith::ConstantIndexOp::create(b, loc, threads);
   fragments = LLVM::AllocaOp::create(
       b, loc, pointer, i32,
-      LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(kMmaM16N8K16Words)),
+      LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(kFragmentWords)),
       /*alignment=*/16);
 
   SmallVector<Operation *> hardware;
   function.walk([&](Operation *op) {
-    if (isa<gpu::GPUDialect, NVVM::NVVMDialect>(op->getDialect()))
+    if (isa<gpu::GPUDialect, NVVM::NVVMDialect, nvgpu::NVGPUDialect>(op->getDialect()))
       hardware.push_back(op);
   });
   int64_t barrierSite = 0;
@@ -167,6 +172,10 @@ LogicalResult KernelEmulation::run() {
       if (failed(emulateMma(mma)))
         return failure();
       continue; // emulateMma erased it
+    } else if (auto load = dyn_cast<nvgpu::LdMatrixOp>(op)) {
+      if (failed(emulateLdmatrix(load)))
+        return failure();
+      continue;
     } else {
       return op->emitError("the GPU emulator cannot run '")
              << op->getName() << "'";
@@ -217,15 +226,7 @@ LogicalResult KernelEmulation::emulateMma(NVVM::MmaOp mma) {
   }
   for (Value value : mma.getOperandC())
     LLVM::StoreOp::create(b, loc, value, slot(word++));
-  Value callee = load(b, loc, pointer, kMatrixOffset);
-  Value instruction = LLVM::ConstantOp::create(
-      b, loc, i64,
-      b.getI64IntegerAttr(*type == NVVM::MMATypes::bf16 ? kMmaM16N8K16Bf16
-                                                         : kMmaM16N8K16F16));
-  auto functionType = LLVM::LLVMFunctionType::get(
-      LLVM::LLVMVoidType::get(context), {pointer, pointer, i64});
-  LLVM::CallOp::create(b, loc, functionType,
-                       ValueRange{callee, threadContext, fragments, instruction});
+  callMatrix(b, loc, *type == NVVM::MMATypes::bf16 ? kMmaM16N8K16Bf16 : kMmaM16N8K16F16);
   Value result = LLVM::UndefOp::create(b, loc, resultStruct);
   for (int64_t r = 0; r < 4; ++r) {
     Value d = LLVM::LoadOp::create(b, loc, f32, slot(word + r));
@@ -233,6 +234,56 @@ LogicalResult KernelEmulation::emulateMma(NVVM::MmaOp mma) {
   }
   mma.getResult().replaceAllUsesWith(result);
   mma.erase();
+  return success();
+}
+
+void KernelEmulation::callMatrix(OpBuilder &b, Location loc, int64_t instruction) {
+  Value callee = load(b, loc, pointer, kMatrixOffset);
+  Value id = LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(instruction));
+  auto functionType = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context),
+                                                  {pointer, pointer, i64});
+  LLVM::CallOp::create(b, loc, functionType,
+                       ValueRange{callee, threadContext, fragments, id});
+}
+
+/// ldmatrix: this lane's row address (a host pointer into the emulated
+/// shared memory) goes to the fragment buffer, the runtime gathers the
+/// warp's rows, and the loaded 32-bit registers come back.
+LogicalResult KernelEmulation::emulateLdmatrix(nvgpu::LdMatrixOp ldmatrix) {
+  Location loc = ldmatrix.getLoc();
+  OpBuilder b(ldmatrix);
+  auto source = cast<MemRefType>(ldmatrix.getSrcMemref().getType());
+  auto result = cast<VectorType>(ldmatrix.getRes().getType());
+  int64_t matrices = ldmatrix.getNumTiles();
+  if (source.getElementTypeBitWidth() != 16 || result.getRank() != 2 ||
+      result.getDimSize(0) != matrices || result.getDimSize(1) != 2 ||
+      (matrices != 1 && matrices != 2 && matrices != 4))
+    return ldmatrix.emitError("the GPU emulator runs ldmatrix of 1, 2 or 4 "
+                              "8x8 matrices of 16-bit elements only");
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, ldmatrix.getSrcMemref());
+  Value element = metadata.getOffset();
+  for (auto [i, stride] : llvm::enumerate(metadata.getStrides()))
+    element = arith::AddIOp::create(
+        b, loc, element,
+        arith::MulIOp::create(b, loc, ldmatrix.getIndices()[i], stride));
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, ldmatrix.getSrcMemref());
+  Value address = arith::AddIOp::create(
+      b, loc, base,
+      arith::MulIOp::create(b, loc, element, arith::ConstantIndexOp::create(b, loc, 2)));
+  LLVM::StoreOp::create(b, loc, arith::IndexCastOp::create(b, loc, i64, address),
+                        fragments);
+  callMatrix(b, loc, ldmatrixInstruction(matrices, ldmatrix.getTranspose()));
+  SmallVector<Value> words;
+  for (int64_t r = 0; r < matrices; ++r)
+    words.push_back(LLVM::LoadOp::create(
+        b, loc, i32,
+        LLVM::GEPOp::create(b, loc, pointer, i32, fragments,
+                            ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(2 + r)})));
+  Value packed = vector::FromElementsOp::create(
+      b, loc, VectorType::get({matrices, 1}, i32), words);
+  ldmatrix.getRes().replaceAllUsesWith(
+      vector::BitCastOp::create(b, loc, result, packed).getResult());
+  ldmatrix.erase();
   return success();
 }
 

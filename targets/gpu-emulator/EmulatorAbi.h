@@ -42,14 +42,25 @@ constexpr int64_t kBarrierOffset = 8;
 constexpr int64_t kMatrixOffset = 16;
 
 /// The matrix instructions the emulator knows, and their fragments (32-bit
-/// words): NVIDIA mma.sync.aligned.m16n8k16.row.col.f32.{bf16,f16}: A in
-/// 4 words (2 elements each), B in 2, C in 4 f32, then D in 4 f32.
+/// words):
+/// - NVIDIA mma.sync.aligned.m16n8k16.row.col.f32.{bf16,f16}: A in 4 words
+///   (2 elements each), B in 2, C in 4 f32, then D in 4 f32;
+/// - NVIDIA ldmatrix.sync.aligned.m8n8.x{1,2,4}[.trans].b16: this lane's
+///   row address (a host pointer, 2 words), then the loaded registers.
 enum MatrixInstruction : int64_t {
   kMmaM16N8K16Bf16 = 0,
   kMmaM16N8K16F16 = 1,
+  /// + 2 * (matrices - 1) + (transposed ? 1 : 0), matrices 1, 2 or 4.
+  kLdmatrix = 16,
 };
 
 constexpr int64_t kMmaM16N8K16Words = 4 + 2 + 4 + 4;
+/// Words of the fragment buffer: the largest instruction's.
+constexpr int64_t kFragmentWords = kMmaM16N8K16Words;
+
+constexpr int64_t ldmatrixInstruction(int64_t matrices, bool transposed) {
+  return kLdmatrix + 2 * (matrices - 1) + (transposed ? 1 : 0);
+}
 
 } // namespace prism::gpu_emulator
 

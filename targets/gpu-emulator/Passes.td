@@ -18,11 +18,13 @@ def EmulateGpuKernelsOnCpu : Pass<"prism-emulate-gpu-kernels-on-cpu", "mlir::Mod
     context's barrier (numbered by site, so that threads meeting at
     different barriers are caught), and `nvvm.mma.sync` (m16n8k16, bf16 or
     f16 into f32) hands this lane's registers to the context's matrix
-    function, which computes the warp's product as PTX defines it. Any
+    function, which computes the warp's product as PTX defines it;
+    `nvgpu.ldmatrix` likewise hands it this lane's row address. Any
     other GPU operation is an error naming it. The emulator's runtime runs
     each thread of a block as a host thread.
   }];
   let dependentDialects = ["mlir::func::FuncDialect",
+                           "mlir::memref::MemRefDialect",
                            "mlir::LLVM::LLVMDialect",
                            "mlir::arith::ArithDialect",
                            "mlir::vector::VectorDialect"];

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -19,7 +20,7 @@ using namespace prism::gpu_lowering;
 namespace prism::nvidia {
 
 void MmaSyncLowering::addLegalDialects(ConversionTarget &target) const {
-  target.addLegalDialect<NVVM::NVVMDialect, LLVM::LLVMDialect>();
+  target.addLegalDialect<NVVM::NVVMDialect, LLVM::LLVMDialect, nvgpu::NVGPUDialect>();
 }
 
 /// bf16 x bf16 or f16 x f16 into f32, in whole m16n8k16 tiles.
@@ -50,20 +51,6 @@ struct MmaTiles {
   Value add(Value x, Value y) { return arith::AddIOp::create(rewriter, loc, x, y); }
   Value mul(Value x, int64_t y) { return arith::MulIOp::create(rewriter, loc, x, c(y)); }
 
-  /// Elements (i, j) and (i, j + 1) of a published [rows, columns] tile
-  /// stored row-major, or stored transposed ([columns, rows]).
-  Value loadPair(Value view, Value i, Value j, int64_t rows, int64_t columns,
-                 bool transposed) {
-    auto pair = VectorType::get({2}, element);
-    if (!transposed)
-      return vector::LoadOp::create(rewriter, loc, pair, view,
-                                    ValueRange{add(mul(i, columns), j)});
-    Value x = memref::LoadOp::create(rewriter, loc, view, ValueRange{add(mul(j, rows), i)});
-    Value y = memref::LoadOp::create(rewriter, loc, view,
-                                     ValueRange{add(mul(add(j, c(1)), rows), i)});
-    return vector::FromElementsOp::create(rewriter, loc, pair, ValueRange{x, y});
-  }
-
   /// A register holds a pair along K: bf16 pairs as i32 (as NVVM wants
   /// them), f16 pairs as vector<2xf16>.
   Value reg(Value two) {
@@ -72,6 +59,40 @@ struct MmaTiles {
     Value bits = vector::BitCastOp::create(
         rewriter, loc, VectorType::get({1}, rewriter.getI32Type()), two);
     return vector::ExtractOp::create(rewriter, loc, bits, ArrayRef<int64_t>{0});
+  }
+
+  /// Registers of `matrices` 8x8 matrices loaded by one ldmatrix from a
+  /// published tile with rows of `rowLength` elements: this lane (l) gives
+  /// the address of row l % 8 of matrix l / 8, whose first row and column
+  /// are `matrixRow(l / 8)` and `matrixColumn(l / 8)` (lanes past the last
+  /// matrix repeat the first ones; ldmatrix ignores their addresses).
+  SmallVector<Value> ldmatrix(Value view, int64_t rowLength, int64_t matrices,
+                              bool transposed,
+                              function_ref<std::pair<Value, Value>(int64_t)> corner) {
+    Value lane = arith::RemUIOp::create(rewriter, loc,
+                                        gpu::ThreadIdOp::create(rewriter, loc, gpu::Dimension::x),
+                                        c(32));
+    Value r = arith::RemUIOp::create(rewriter, loc, lane, c(8));
+    Value which = arith::RemUIOp::create(rewriter, loc,
+                                         arith::DivUIOp::create(rewriter, loc, lane, c(8)),
+                                         c(matrices));
+    // The matrix's corner, chosen among the static corners by `which`.
+    Value row = c(0), column = c(0);
+    for (int64_t i = matrices - 1; i >= 0; --i) {
+      auto [ri, ci] = corner(i);
+      Value is = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, which, c(i));
+      row = i == matrices - 1 ? ri : arith::SelectOp::create(rewriter, loc, is, ri, row).getResult();
+      column = i == matrices - 1 ? ci : arith::SelectOp::create(rewriter, loc, is, ci, column).getResult();
+    }
+    Value index = add(mul(add(row, r), rowLength), column);
+    auto type = VectorType::get({matrices, 2}, element);
+    Value loaded = nvgpu::LdMatrixOp::create(rewriter, loc, type, view, ValueRange{index},
+                                             transposed, matrices);
+    SmallVector<Value> registers;
+    for (int64_t i = 0; i < matrices; ++i)
+      registers.push_back(reg(vector::ExtractOp::create(rewriter, loc, loaded,
+                                                        ArrayRef<int64_t>{i})));
+    return registers;
   }
 
   /// Row and column of C tile `tileIndex`'s corner.
@@ -86,22 +107,30 @@ struct MmaTiles {
   SmallVector<Value> product(Value tileIndex, SmallVector<Value> fragment) {
     Type f32 = rewriter.getF32Type();
     auto [row0, col0] = corner(tileIndex);
-    Value rowA = add(row0, g), rowB = add(row0, add(g, c(8)));
-    Value column = add(col0, g);
     auto resultType = LLVM::LLVMStructType::getLiteral(rewriter.getContext(),
                                                        {f32, f32, f32, f32});
     NVVM::MMATypes ptxType = element.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
     for (int64_t k0 = 0; k0 < k; k0 += 16) {
-      Value ka = add(c(k0), q2), kb = add(c(k0 + 8), q2);
-      // A pairs run along K in rows of A; B pairs along K in columns of B
-      // (B^T's rows, which is what a transposed B publishes).
-      SmallVector<Value> aRegs = {reg(loadPair(a, rowA, ka, m, k, aTransposed)),
-                                  reg(loadPair(a, rowB, ka, m, k, aTransposed)),
-                                  reg(loadPair(a, rowA, kb, m, k, aTransposed)),
-                                  reg(loadPair(a, rowB, kb, m, k, aTransposed))};
-      SmallVector<Value> bRegs;
-      for (Value k1 : {ka, kb})
-        bRegs.push_back(reg(loadPair(b, column, k1, n, k, !bTransposed)));
+      // A's registers a0..a3 are the 8x8 blocks (rows, K) = (0, 0), (8, 0),
+      // (0, 8), (8, 8) of the 16x16 block; stored [M, K] they are rows of
+      // the stored tile, stored [K, M] (transposed) they are its columns,
+      // which ldmatrix .trans delivers.
+      SmallVector<Value> aRegs = ldmatrix(
+          a, aTransposed ? m : k, 4, aTransposed, [&](int64_t i) -> std::pair<Value, Value> {
+            Value rowOff = add(row0, c(8 * (i % 2)));
+            Value kOff = c(k0 + 8 * (i / 2));
+            return aTransposed ? std::pair<Value, Value>{kOff, rowOff}
+                               : std::pair<Value, Value>{rowOff, kOff};
+          });
+      // B's b0, b1: K 0-7 and 8-15 at the tile's 8 columns; stored [K, N]
+      // the pairs along K are columns of the stored tile (.trans), stored
+      // [N, K] (transposed) they are rows.
+      SmallVector<Value> bRegs = ldmatrix(
+          b, bTransposed ? k : n, 2, !bTransposed, [&](int64_t i) -> std::pair<Value, Value> {
+            Value kOff = c(k0 + 8 * i);
+            return bTransposed ? std::pair<Value, Value>{col0, kOff}
+                               : std::pair<Value, Value>{kOff, col0};
+          });
       auto mma = NVVM::MmaOp::create(
           rewriter, loc, resultType, aRegs, bRegs, fragment,
           ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,

@@ -32,9 +32,12 @@ def NvidiaLowerTileToGpu : Pass<"prism-nvidia-lower-tile-to-gpu", "mlir::ModuleO
     `dot` of bf16 or f16 tiles into f32, in whole m16n8k16 tiles, runs on
     tensor cores: each warp takes C tiles round-robin and accumulates them
     with `mma.sync` from fragments read out of shared memory; the result
-    goes back through shared memory to the element-wise layout. Other dots
-    are FMA loops over K. Not used yet: `ldmatrix`, swizzled staging,
-    `cp.async` pipelining, `wgmma` and TMA on sm_90a.
+    goes back through shared memory to the element-wise layout, or, for an
+    accumulator a K loop carries, stays in the mma registers across the
+    loop. Operand fragments come from shared memory with `ldmatrix`
+    (`.trans` for operands stored with K outermost). Other dots are FMA
+    loops over K. Not used yet: swizzled staging, `cp.async` pipelining,
+    `wgmma` and TMA on sm_90a.
   }];
   let options = [
     Option<"threads", "threads", "int64_t", "128", "Threads per block">,
@@ -43,6 +46,7 @@ def NvidiaLowerTileToGpu : Pass<"prism-nvidia-lower-tile-to-gpu", "mlir::ModuleO
   ];
   let dependentDialects = ["mlir::gpu::GPUDialect",
                            "mlir::NVVM::NVVMDialect",
+                           "mlir::nvgpu::NVGPUDialect",
                            "mlir::LLVM::LLVMDialect",
                            "mlir::vector::VectorDialect",
                            "mlir::memref::MemRefDialect",

@@ -165,6 +165,58 @@ TEST(GpuEmulator, MmaSyncFollowsThePtxFragmentLayout) {
     }
 }
 
+// ldmatrix.x4 and .x2.trans over a 16x16 matrix of 16-bit values v(i, j)
+// = 100 i + j in shared memory: lane l gives row l % 8 of matrix l / 8.
+uint16_t value(int64_t i, int64_t j) { return static_cast<uint16_t>(100 * i + j); }
+
+void ldmatrixKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t,
+                    int64_t) {
+  OneBuffer k = unpack(args);
+  int64_t lane = k.context->threadId;
+  auto *shared = reinterpret_cast<uint16_t *>(k.workspace);
+  if (lane == 0)
+    for (int64_t i = 0; i < 16; ++i)
+      for (int64_t j = 0; j < 16; ++j)
+        shared[i * 16 + j] = value(i, j);
+  k.context->barrier(k.context, 0);
+  // Matrix m of x4: rows 8 (m % 2), columns 8 (m / 2) (the mma A order).
+  int64_t m = lane / 8, r = lane % 8;
+  uint32_t words[prism::gpu_emulator::kFragmentWords] = {};
+  uint64_t address = reinterpret_cast<uint64_t>(&shared[(8 * (m % 2) + r) * 16 + 8 * (m / 2)]);
+  std::memcpy(words, &address, sizeof(address));
+  k.context->matrix(k.context, words, prism::gpu_emulator::ldmatrixInstruction(4, false));
+  auto *out = reinterpret_cast<uint32_t *>(k.data);
+  for (int64_t i = 0; i < 4; ++i)
+    out[lane * 6 + i] = words[2 + i];
+  // x2 .trans: matrix m (lanes 0-15) = rows 8 m .. 8 m + 7, columns 0-7.
+  address = reinterpret_cast<uint64_t>(&shared[(8 * ((lane / 8) % 2) + r) * 16]);
+  std::memcpy(words, &address, sizeof(address));
+  k.context->matrix(k.context, words, prism::gpu_emulator::ldmatrixInstruction(2, true));
+  for (int64_t i = 0; i < 2; ++i)
+    out[lane * 6 + 4 + i] = words[2 + i];
+}
+
+TEST(GpuEmulator, LdmatrixFollowsThePtxLayout) {
+  std::vector<float> out(32 * 6, 0.0f);
+  std::vector<StridedBuffer> buffers = {StridedBuffer::contiguous(out.data(), {32 * 6})};
+  std::string error;
+  ASSERT_TRUE(emulateKernel(ldmatrixKernel, buffers, {1, 1, 1}, 32, 512, error)) << error;
+  auto *words = reinterpret_cast<const uint32_t *>(out.data());
+  for (int64_t lane = 0; lane < 32; ++lane) {
+    int64_t g = lane / 4, c = 2 * (lane % 4);
+    for (int64_t i = 0; i < 4; ++i) { // register i: matrix i, row g, columns c, c + 1
+      int64_t row = 8 * (i % 2) + g, column = 8 * (i / 2) + c;
+      EXPECT_EQ(words[lane * 6 + i], value(row, column) | uint32_t(value(row, column + 1)) << 16)
+          << "lane " << lane << " register " << i;
+    }
+    for (int64_t i = 0; i < 2; ++i) { // transposed: rows c, c + 1 at column g
+      EXPECT_EQ(words[lane * 6 + 4 + i],
+                value(8 * i + c, g) | uint32_t(value(8 * i + c + 1, g)) << 16)
+          << "lane " << lane << " transposed register " << i;
+    }
+  }
+}
+
 // Lanes 0-15 issue mma.sync, lanes 16-31 return: reported.
 void partialWarpKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t,
                        int64_t) {
@@ -181,7 +233,7 @@ TEST(GpuEmulator, PartialWarpIsReported) {
   std::string error;
   EXPECT_FALSE(emulateKernel(partialWarpKernel, buffers, {1, 1, 1}, 32, 16, error));
   EXPECT_EQ(error, "block (0, 0, 0): deadlock: 16 of 32 lanes of warp 0 wait in "
-                   "mma.sync, 16 returned")
+                   "a warp instruction, 16 returned")
       << error;
 }
 

@@ -50,6 +50,8 @@ namespace {
 
 using gpu_emulator::kMmaM16N8K16Bf16;
 using gpu_emulator::kMmaM16N8K16F16;
+using gpu_emulator::kFragmentWords;
+using gpu_emulator::kLdmatrix;
 using gpu_emulator::kMmaM16N8K16Words;
 using gpu_emulator::ThreadContext;
 
@@ -92,7 +94,7 @@ uint32_t floatToWord(float value) {
   return word;
 }
 
-using LaneWords = std::array<uint32_t, kMmaM16N8K16Words>;
+using LaneWords = std::array<uint32_t, kFragmentWords>;
 
 /// D = A B + C for one warp, m16n8k16, A row-major and B column-major, in
 /// the register layout of the PTX ISA (lane = 4 g + q): A register r holds
@@ -129,6 +131,38 @@ void mmaM16N8K16(std::array<LaneWords, kWarpSize> &lanes, bool bf16) {
       lanes[lane][10 + r] = floatToWord(sum);
     }
   }
+}
+
+/// ldmatrix.m8n8.x{1,2,4}[.trans].b16 for one warp: lanes 8i .. 8i + 7
+/// give the row addresses of matrix i (for x1 and x2 the other lanes'
+/// addresses are not used). Register i of lane l holds, of matrix i, row
+/// l / 4 at columns 2 (l % 4) and the next; transposed, column l / 4 at
+/// rows 2 (l % 4) and the next. Words 0-1 of a lane: its address; words 2..
+/// its registers.
+void ldmatrix(std::array<LaneWords, kWarpSize> &lanes, int64_t matrices,
+              bool transposed) {
+  auto row = [&](int64_t matrix, int64_t r) {
+    uint64_t address;
+    std::memcpy(&address, lanes[8 * matrix + r].data(), sizeof(address));
+    return reinterpret_cast<const uint16_t *>(address);
+  };
+  std::array<std::array<uint32_t, 4>, kWarpSize> loaded{};
+  for (int64_t lane = 0; lane < kWarpSize; ++lane)
+    for (int64_t i = 0; i < matrices; ++i) {
+      int64_t g = lane / 4, c = 2 * (lane % 4);
+      uint32_t first, second;
+      if (!transposed) {
+        first = row(i, g)[c];
+        second = row(i, g)[c + 1];
+      } else {
+        first = row(i, c)[g];
+        second = row(i, c + 1)[g];
+      }
+      loaded[lane][i] = first | second << 16;
+    }
+  for (int64_t lane = 0; lane < kWarpSize; ++lane)
+    for (int64_t i = 0; i < matrices; ++i)
+      lanes[lane][2 + i] = loaded[lane][i];
 }
 
 /// Runs the blocks given to it, one at a time, each with `threads`
@@ -283,22 +317,30 @@ private:
   void matrix(int64_t thread, uint32_t *words, int64_t instruction) {
     Warp &warp = warps[thread / kWarpSize];
     int64_t lane = thread % kWarpSize;
-    if (instruction != kMmaM16N8K16Bf16 && instruction != kMmaM16N8K16F16) {
+    bool isMma = instruction == kMmaM16N8K16Bf16 || instruction == kMmaM16N8K16F16;
+    int64_t ldmatrixCode = instruction - kLdmatrix;
+    bool isLdmatrix = ldmatrixCode >= 0 && ldmatrixCode < 8 && ldmatrixCode / 2 != 2;
+    if (!isMma && !isLdmatrix) {
       fail("unknown matrix instruction " + std::to_string(instruction));
       suspend(thread);
     }
+    // Words in (for mma: A, B, C; for ldmatrix: the address), words out.
+    int64_t in = isMma ? 10 : 2, out = isMma ? 4 : ldmatrixCode / 2 + 1;
     if (warp.arrived > 0 && warp.instruction != instruction) {
       fail("the lanes of warp " + std::to_string(thread / kWarpSize) +
            " issue different matrix instructions");
       suspend(thread);
     }
     warp.instruction = instruction;
-    std::memcpy(warp.lanes[lane].data(), words, 10 * sizeof(uint32_t));
+    std::memcpy(warp.lanes[lane].data(), words, in * sizeof(uint32_t));
     warp.results[lane] = words;
     if (++warp.arrived == kWarpSize) {
-      mmaM16N8K16(warp.lanes, instruction == kMmaM16N8K16Bf16);
+      if (isMma)
+        mmaM16N8K16(warp.lanes, instruction == kMmaM16N8K16Bf16);
+      else
+        ldmatrix(warp.lanes, ldmatrixCode / 2 + 1, ldmatrixCode % 2);
       for (int64_t l = 0; l < kWarpSize; ++l) {
-        std::memcpy(warp.results[l] + 10, warp.lanes[l].data() + 10, 4 * sizeof(uint32_t));
+        std::memcpy(warp.results[l] + in, warp.lanes[l].data() + in, out * sizeof(uint32_t));
         warp.results[l] = nullptr;
         Fiber &f = fibers[(thread / kWarpSize) * kWarpSize + l];
         if (f.state == Fiber::Waiting)
@@ -318,7 +360,7 @@ private:
     for (size_t w = 0; w < warps.size(); ++w)
       if (warps[w].arrived > 0)
         text += std::to_string(warps[w].arrived) + " of 32 lanes of warp " +
-                std::to_string(w) + " wait in mma.sync, ";
+                std::to_string(w) + " wait in a warp instruction, ";
     return text + std::to_string(finished) + " returned";
   }
 

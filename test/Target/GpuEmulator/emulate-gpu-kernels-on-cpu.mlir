@@ -4,8 +4,9 @@
 // its buffers, the workspace (no longer workgroup memory), the thread's
 // context and the six grid arguments. The thread id is read from the
 // context; each barrier calls the context's barrier with its site number;
-// mma.sync stores this lane's registers (4 + 2 words, then C), calls the
-// context's matrix function (instruction 0: bf16) and reads D back.
+// ldmatrix and mma.sync store this lane's address or registers in a
+// fragment buffer, call the context's matrix function (mma instruction 0:
+// bf16) and read the results back.
 // CHECK-NOT: gpu.module
 // CHECK-LABEL: func.func @dot_bf16(
 // CHECK-SAME: %{{.*}}: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %{{.*}}: memref<?x?xf32, strided<[?, 1], offset: ?>>, %[[WS:.*]]: memref<3072xi8>, %[[CTX:.*]]: !llvm.ptr, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index)
@@ -18,6 +19,14 @@
 // CHECK: llvm.call %[[BARRIER]](%[[CTX]], %[[SITE0]]) : !llvm.ptr, (!llvm.ptr, i64) -> ()
 // CHECK: memref.view %[[WS]][%{{.*}}][] : memref<3072xi8> to memref<512xbf16>
 // CHECK: llvm.mlir.constant(1 : i64) : i64
+// ldmatrix.x4 of A (instruction 16 + 2 * 3) and .x2.trans of B (16 + 2 + 1):
+// this lane's row address in, the registers out.
+// CHECK: memref.extract_aligned_pointer_as_index
+// CHECK: llvm.store %{{.*}}, %[[FRAGMENTS]] : i64, !llvm.ptr
+// CHECK: llvm.mlir.constant(22 : i64) : i64
+// CHECK: vector.bitcast {{.*}} : vector<4x1xi32> to vector<4x2xbf16>
+// CHECK: llvm.mlir.constant(19 : i64) : i64
+// CHECK: vector.bitcast {{.*}} : vector<2x1xi32> to vector<2x2xbf16>
 // CHECK: llvm.store %{{.*}}, %[[FRAGMENTS]] : i32, !llvm.ptr
 // CHECK: llvm.getelementptr %[[FRAGMENTS]][5] : (!llvm.ptr) -> !llvm.ptr, i32
 // CHECK: llvm.store %{{.*}} : f32, !llvm.ptr

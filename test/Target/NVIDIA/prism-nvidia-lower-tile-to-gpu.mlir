@@ -40,16 +40,19 @@ func.func @rows(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {til
 
 // A bf16 dot into f32 runs on tensor cores: A and B published, each of the
 // 4 warps takes an m16n8 tile of C (16x16 has 2) and accumulates it with
-// mma.sync over K in steps of 16, the tiles go through shared memory (f32,
-// after the operands) back to the element-wise layout.
+// mma.sync over K in steps of 16 from ldmatrix fragments (A: four 8x8
+// blocks; B, stored [K, N]: two, transposed by ldmatrix), the tiles go
+// through shared memory (f32, after the operands) back to the element-wise
+// layout.
 // CHECK-LABEL: gpu.func @dot_bf16
 // CHECK-SAME: workgroup(%{{.*}} : memref<3072xi8, #gpu.address_space<workgroup>>)
 // CHECK: memref.view {{.*}} to memref<512xbf16, #gpu.address_space<workgroup>>
 // CHECK: memref.view {{.*}} to memref<512xbf16, #gpu.address_space<workgroup>>
 // CHECK: memref.view {{.*}} to memref<256xf32, #gpu.address_space<workgroup>>
 // CHECK: scf.if
-// CHECK: vector.load {{.*}} : memref<512xbf16, #gpu.address_space<workgroup>>, vector<2xbf16>
+// CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false} : memref<512xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
 // CHECK: vector.bitcast {{.*}} : vector<2xbf16> to vector<1xi32>
+// CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 2 : i32, transpose = true} : memref<512xbf16, #gpu.address_space<workgroup>> -> vector<2x2xbf16>
 // CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>}
 // CHECK: nvvm.mma.sync
 // CHECK: vector.store {{.*}} : memref<256xf32, #gpu.address_space<workgroup>>, vector<2xf32>
