@@ -93,7 +93,7 @@ for example in "$root"/examples/*.mlir; do
         compiled=$(sed -n 's/.*compiled in \([0-9.]*\) s.*/\1/p' "$work/out")
         binary=$(sed -n 's/.*"library": "\([^"]*\)".*/\1/p' "$work/$target/manifest.json")
         why="not run here: no GPU"
-        [ "$target" = amd ] && why="checked statically only: AMD kernels never run here"
+        [ "$target" = amd ] && why="no AMD GPU here"
         printf '%-32s %-7s          %3s launches  compile %6s s  %s (%s)\n' \
           "$name" "$target" "$launches" "$compiled" "$binary" "$why"
       else
@@ -102,17 +102,21 @@ for example in "$root"/examples/*.mlir; do
         status=1
       fi
       rm -rf "${work:?}/$target"
-      if [ "$target" = nvidia ] && grep -qw "nvidia-emulated" <<<"$targets"; then
-        # The same sm_90a kernels, run here under the GPU emulator (every
-        # GPU thread a host thread) and checked against float64.
-        if "$run" "$example" --target=nvidia-emulated:sm_90a --check \
+      # The same kernels, run here under the GPU emulator (every GPU thread
+      # a fiber) and checked against float64: sm_90a for NVIDIA, gfx942
+      # (MFMA, waves of 64) for AMD.
+      emulated=""
+      [ "$target" = nvidia ] && emulated=nvidia-emulated:sm_90a
+      [ "$target" = amd ] && emulated=amd-emulated:gfx942
+      if [ -n "$emulated" ] && grep -qw "${emulated%%:*}" <<<"$targets"; then
+        if "$run" "$example" --target="$emulated" --check \
              --dynamic-size="$n" >"$work/out" 2>"$work/err"; then
           launches=$(sed -n 's/.*: \([0-9]*\) kernel launches.*/\1/p' "$work/out")
           errors=$(sed -n 's/.*rel-L2 error \([^ ]*\).*/\1/p' "$work/out" | tr '\n' ' ')
-          printf '%-32s %-7s PASS     %3s launches  err %s(sm_90a kernels under the GPU emulator)\n' \
-            "$name" emulated "$launches" "$errors"
+          printf '%-32s %-7s PASS     %3s launches  err %s(%s kernels under the GPU emulator)\n' \
+            "$name" emulated "$launches" "$errors" "${emulated#*:}"
         else
-          printf '%-32s %-7s FAIL (sm_90a kernels under the GPU emulator)\n' "$name" emulated
+          printf '%-32s %-7s FAIL (%s kernels under the GPU emulator)\n' "$name" emulated "${emulated#*:}"
           cat "$work/out" "$work/err" >&2
           status=1
         fi

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "targets/amd/AmdTarget.h"
 #include "prism/Target/TargetBackend.h"
 #include "targets/amd/Passes.h"
 
@@ -34,10 +35,18 @@
 using namespace mlir;
 
 namespace prism::amd {
-namespace {
 
-/// Waves of 64 (gfx9) or 32 (gfx11): 256 threads is 4 or 8 of them.
-constexpr int64_t kThreadsPerBlock = 256;
+llvm::StringRef kernelizeOptions() {
+  // The same tile sizes as NVIDIA's baseline layout, for 256 threads.
+  return "elementwise-block=1024 row-block=1024 matmul-m=32 matmul-n=32 "
+         "matmul-k=32 attention-m=16 attention-n=16 strided-block=1024";
+}
+
+llvm::StringRef matrixCoresOf(llvm::StringRef chip) {
+  return chip.starts_with("gfx11") ? "wmma" : "mfma";
+}
+
+namespace {
 
 /// Runs an LLVM tool of this install; its output goes to `log`.
 llvm::Error runTool(llvm::StringRef tool, llvm::ArrayRef<llvm::StringRef> args,
@@ -74,11 +83,6 @@ public:
   static std::string chipOf(const TargetSpec &spec) {
     return spec.chip.empty() ? "gfx942" : spec.chip;
   }
-  /// CDNA chips have MFMA, RDNA3 has WMMA (in wave32 mode, LLVM's default
-  /// for gfx11).
-  static llvm::StringRef matrixCoresOf(llvm::StringRef chip) {
-    return chip.starts_with("gfx11") ? "wmma" : "mfma";
-  }
 
   void registerDialects(DialectRegistry &registry) const override {
     registry.insert<gpu::GPUDialect, ROCDL::ROCDLDialect, amdgpu::AMDGPUDialect>();
@@ -113,9 +117,7 @@ public:
   }
 
   std::string getKernelizeOptions(const TargetSpec &) const override {
-    // The same tile sizes as NVIDIA's baseline layout, for 256 threads.
-    return "elementwise-block=1024 row-block=1024 matmul-m=32 matmul-n=32 "
-           "matmul-k=32 attention-m=16 attention-n=16 strided-block=1024";
+    return kernelizeOptions().str();
   }
 
   llvm::Expected<std::string> writeBinaries(ModuleOp lowered,

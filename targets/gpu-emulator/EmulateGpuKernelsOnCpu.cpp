@@ -15,6 +15,7 @@
 #include "targets/gpu-emulator/EmulatorAbi.h"
 #include "targets/gpu-emulator/Passes.h"
 
+#include "mlir/Dialect/AMDGPU/IR/AMDGPUDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
@@ -56,6 +57,13 @@ private:
   Value load(OpBuilder &b, Location loc, Type type, int64_t byteOffset);
   LogicalResult emulateMma(NVVM::MmaOp mma);
   LogicalResult emulateLdmatrix(nvgpu::LdMatrixOp load);
+  /// amdgpu.mfma / amdgpu.wmma 16x16x16: operands and C to the fragment
+  /// buffer as words, D back.
+  LogicalResult emulateAmdMatrix(Operation *op, Value a, Value b, Value c,
+                                 Value result, bool wmma);
+  /// Stores `value` (a vector of 16-bit or 32-bit elements) as 32-bit words
+  /// from `word`; returns the next word.
+  int64_t storeWords(OpBuilder &b, Location loc, Value value, int64_t word);
   /// Calls the context's matrix function on the fragment buffer.
   void callMatrix(OpBuilder &b, Location loc, int64_t instruction);
 
@@ -142,7 +150,8 @@ LogicalResult KernelEmulation::run() {
 
   SmallVector<Operation *> hardware;
   function.walk([&](Operation *op) {
-    if (isa<gpu::GPUDialect, NVVM::NVVMDialect, nvgpu::NVGPUDialect>(op->getDialect()))
+    if (isa<gpu::GPUDialect, NVVM::NVVMDialect, nvgpu::NVGPUDialect,
+            amdgpu::AMDGPUDialect>(op->getDialect()))
       hardware.push_back(op);
   });
   int64_t barrierSite = 0;
@@ -174,6 +183,25 @@ LogicalResult KernelEmulation::run() {
       continue; // emulateMma erased it
     } else if (auto load = dyn_cast<nvgpu::LdMatrixOp>(op)) {
       if (failed(emulateLdmatrix(load)))
+        return failure();
+      continue;
+    } else if (auto mfma = dyn_cast<amdgpu::MFMAOp>(op)) {
+      if (mfma.getM() != 16 || mfma.getN() != 16 || mfma.getK() != 16 ||
+          mfma.getBlocks() != 1 || mfma.getCbsz() != 0 || mfma.getAbid() != 0 ||
+          mfma.getBlgp() != amdgpu::MFMAPermB::none || mfma.getReducePrecision() ||
+          mfma.getNegateA() || mfma.getNegateB() || mfma.getNegateC())
+        return mfma.emitError("the GPU emulator runs plain 16x16x16 MFMA only");
+      if (failed(emulateAmdMatrix(op, mfma.getSourceA(), mfma.getSourceB(),
+                                  mfma.getDestC(), mfma.getDestD(), false)))
+        return failure();
+      continue;
+    } else if (auto wmma = dyn_cast<amdgpu::WMMAOp>(op)) {
+      if (wmma.getM() != 16 || wmma.getN() != 16 || wmma.getK() != 16 ||
+          wmma.getSubwordOffset() != 0 || wmma.getUnsignedA() ||
+          wmma.getUnsignedB() || wmma.getClamp())
+        return wmma.emitError("the GPU emulator runs plain 16x16x16 WMMA only");
+      if (failed(emulateAmdMatrix(op, wmma.getSourceA(), wmma.getSourceB(),
+                                  wmma.getDestC(), wmma.getDestD(), true)))
         return failure();
       continue;
     } else {
@@ -284,6 +312,51 @@ LogicalResult KernelEmulation::emulateLdmatrix(nvgpu::LdMatrixOp ldmatrix) {
   ldmatrix.getRes().replaceAllUsesWith(
       vector::BitCastOp::create(b, loc, result, packed).getResult());
   ldmatrix.erase();
+  return success();
+}
+
+int64_t KernelEmulation::storeWords(OpBuilder &b, Location loc, Value value,
+                                    int64_t word) {
+  auto type = cast<VectorType>(value.getType());
+  int64_t count = type.getNumElements() * type.getElementTypeBitWidth() / 32;
+  Value words = vector::BitCastOp::create(b, loc, VectorType::get({count}, i32), value);
+  for (int64_t i = 0; i < count; ++i) {
+    Value w = vector::ExtractOp::create(b, loc, words, ArrayRef<int64_t>{i});
+    Value slot = LLVM::GEPOp::create(b, loc, pointer, i32, fragments,
+                                     ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(word + i)});
+    LLVM::StoreOp::create(b, loc, w, slot);
+  }
+  return word + count;
+}
+
+LogicalResult KernelEmulation::emulateAmdMatrix(Operation *op, Value a, Value b,
+                                                Value c, Value result, bool wmma) {
+  Location loc = op->getLoc();
+  OpBuilder builder(op);
+  auto aType = dyn_cast<VectorType>(a.getType());
+  auto cType = dyn_cast<VectorType>(c.getType());
+  int64_t operandElements = wmma ? 16 : 4, resultElements = wmma ? 8 : 4;
+  if (!aType || aType != b.getType() || aType.getNumElements() != operandElements ||
+      !(aType.getElementType().isBF16() || aType.getElementType().isF16()) || !cType ||
+      cType.getNumElements() != resultElements || !cType.getElementType().isF32() ||
+      result.getType() != cType)
+    return op->emitError("the GPU emulator runs 16x16x16 matrix-core products of "
+                         "bf16 or f16 into f32 only");
+  int64_t word = storeWords(builder, loc, a, 0);
+  word = storeWords(builder, loc, b, word);
+  word = storeWords(builder, loc, c, word);
+  bool bf16 = aType.getElementType().isBF16();
+  callMatrix(builder, loc,
+             wmma ? (bf16 ? kWmma16x16x16Bf16 : kWmma16x16x16F16)
+                  : (bf16 ? kMfma16x16x16Bf16 : kMfma16x16x16F16));
+  SmallVector<Value> d;
+  for (int64_t i = 0; i < resultElements; ++i)
+    d.push_back(LLVM::LoadOp::create(
+        builder, loc, builder.getF32Type(),
+        LLVM::GEPOp::create(builder, loc, pointer, i32, fragments,
+                            ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(word + i)})));
+  result.replaceAllUsesWith(vector::FromElementsOp::create(builder, loc, cType, d).getResult());
+  op->erase();
   return success();
 }
 

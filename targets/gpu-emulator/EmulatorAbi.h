@@ -46,17 +46,27 @@ constexpr int64_t kMatrixOffset = 16;
 /// - NVIDIA mma.sync.aligned.m16n8k16.row.col.f32.{bf16,f16}: A in 4 words
 ///   (2 elements each), B in 2, C in 4 f32, then D in 4 f32;
 /// - NVIDIA ldmatrix.sync.aligned.m8n8.x{1,2,4}[.trans].b16: this lane's
-///   row address (a host pointer, 2 words), then the loaded registers.
+///   row address (a host pointer, 2 words), then the loaded registers;
+/// - AMD MFMA 16x16x16 {bf16,f16} -> f32 (waves of 64): A in 2 words (4
+///   elements), B in 2, C in 4 f32, then D in 4 f32;
+/// - AMD WMMA 16x16x16 {bf16,f16} -> f32 (waves of 32): A in 8 words (16
+///   elements), B in 8, C in 8 f32, then D in 8 f32.
 enum MatrixInstruction : int64_t {
   kMmaM16N8K16Bf16 = 0,
   kMmaM16N8K16F16 = 1,
+  kMfma16x16x16Bf16 = 2,
+  kMfma16x16x16F16 = 3,
+  kWmma16x16x16Bf16 = 4,
+  kWmma16x16x16F16 = 5,
   /// + 2 * (matrices - 1) + (transposed ? 1 : 0), matrices 1, 2 or 4.
   kLdmatrix = 16,
 };
 
 constexpr int64_t kMmaM16N8K16Words = 4 + 2 + 4 + 4;
+constexpr int64_t kMfmaWords = 2 + 2 + 4 + 4;
+constexpr int64_t kWmmaWords = 8 + 8 + 8 + 8;
 /// Words of the fragment buffer: the largest instruction's.
-constexpr int64_t kFragmentWords = kMmaM16N8K16Words;
+constexpr int64_t kFragmentWords = kWmmaWords;
 
 constexpr int64_t ldmatrixInstruction(int64_t matrices, bool transposed) {
   return kLdmatrix + 2 * (matrices - 1) + (transposed ? 1 : 0);

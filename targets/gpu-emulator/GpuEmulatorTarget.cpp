@@ -1,14 +1,16 @@
-//===- GpuEmulatorTarget.cpp - NVIDIA kernels, run on the CPU -------------===//
+//===- GpuEmulatorTarget.cpp - GPU kernels, run on the CPU ----------------===//
 //
-// Target "nvidia-emulated:<chip>": the NVIDIA backend's kernels exactly as
-// it builds them for <chip> (same kernelization, same tile lowering to
-// gpu + nvvm), then, instead of PTX, compiled for the host with every GPU
-// thread a host thread (prism-emulate-gpu-kernels-on-cpu and the CPU
-// backend's pipeline). Its bundles run anywhere, slowly, and check the
-// NVIDIA layout, exchanges, barriers and tensor-core fragments against the
-// float64 reference without a GPU. What it does not check: timing, memory
-// model subtleties beyond barriers, and everything after the gpu dialect
-// (NVVM to PTX, ptxas), which the PTX and cubin tests cover.
+// Targets "nvidia-emulated:<chip>" and "amd-emulated:<chip>": a GPU
+// backend's kernels exactly as it builds them for <chip> (same
+// kernelization, same tile lowering to the gpu dialect with the vendor's
+// matrix instructions), then, instead of PTX or HSACO, compiled for the
+// host with every GPU thread a fiber (prism-emulate-gpu-kernels-on-cpu and
+// the CPU backend's pipeline). Their bundles run anywhere, slowly, and
+// check the layout, exchanges, barriers and matrix-core fragments against
+// the float64 reference without a GPU. What they do not check: timing,
+// memory model subtleties beyond barriers, and everything after the gpu
+// dialect (NVVM/ROCDL to the binary), which the PTX/cubin and HSACO tests
+// cover.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +18,10 @@
 #include "targets/cpu/CpuSerializer.h"
 #include "targets/gpu-emulator/Passes.h"
 #include "targets/nvidia/NvidiaTarget.h"
+#if PRISM_GPU_EMULATOR_AMD
+#include "targets/amd/AmdTarget.h"
+#include "mlir/Dialect/AMDGPU/IR/AMDGPUDialect.h"
+#endif
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -55,6 +61,38 @@ constexpr llvm::StringLiteral kHostPipeline =
     "reconcile-unrealized-casts,"
     "prism-cpu-pack-kernel-arguments";
 
+void buildEmulationPipeline(OpPassManager &pm, const std::string &gpuLowering) {
+  std::string pipeline = gpuLowering +
+                         ",canonicalize,cse,prism-emulate-gpu-kernels-on-cpu," +
+                         kHostPipeline.str();
+  std::string errors;
+  llvm::raw_string_ostream errorStream(errors);
+  if (failed(parsePassPipeline(pipeline, pm, errorStream)))
+    llvm::report_fatal_error(
+        llvm::Twine("prism: the GPU emulator's pipeline does not parse: ") + errors);
+}
+
+llvm::Expected<std::string> writeEmulatedKernels(ModuleOp lowered,
+                                                 llvm::StringRef directory) {
+  llvm::Expected<std::string> object = cpu::compileToObject(lowered, "");
+  if (!object)
+    return object.takeError();
+  llvm::SmallString<256> objectPath(directory), libraryPath(directory);
+  llvm::sys::path::append(objectPath, "kernels.o");
+  llvm::sys::path::append(libraryPath, "kernels_emulated.so");
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream out(objectPath, ec);
+    if (ec)
+      return llvm::createStringError(ec, "cannot write " + objectPath);
+    out << *object;
+  }
+  if (llvm::Error error = cpu::linkSharedLibrary(objectPath, libraryPath))
+    return std::move(error);
+  llvm::sys::fs::remove(objectPath);
+  return std::string("kernels_emulated.so");
+}
+
 class NvidiaEmulatedTarget : public TargetBackend {
 public:
   llvm::StringRef getName() const override { return "nvidia-emulated"; }
@@ -72,16 +110,8 @@ public:
 
   void buildTileLoweringPipeline(OpPassManager &pm,
                                  const TargetSpec &) const override {
-    std::string pipeline = "prism-nvidia-lower-tile-to-gpu{threads=" +
-                           std::to_string(nvidia::kThreadsPerBlock) +
-                           "},canonicalize,cse,prism-emulate-gpu-kernels-on-cpu," +
-                           kHostPipeline.str();
-    std::string errors;
-    llvm::raw_string_ostream errorStream(errors);
-    if (failed(parsePassPipeline(pipeline, pm, errorStream)))
-      llvm::report_fatal_error(
-          llvm::Twine("prism: the GPU emulator's pipeline does not parse: ") +
-          errors);
+    buildEmulationPipeline(pm, "prism-nvidia-lower-tile-to-gpu{threads=" +
+                                   std::to_string(nvidia::kThreadsPerBlock) + "}");
   }
 
   std::string getKernelizeOptions(const TargetSpec &) const override {
@@ -90,25 +120,44 @@ public:
 
   llvm::Expected<std::string> writeBinaries(ModuleOp lowered, const TargetSpec &,
                                             llvm::StringRef directory) const override {
-    llvm::Expected<std::string> object = cpu::compileToObject(lowered, "");
-    if (!object)
-      return object.takeError();
-    llvm::SmallString<256> objectPath(directory), libraryPath(directory);
-    llvm::sys::path::append(objectPath, "kernels.o");
-    llvm::sys::path::append(libraryPath, "kernels_emulated.so");
-    {
-      std::error_code ec;
-      llvm::raw_fd_ostream out(objectPath, ec);
-      if (ec)
-        return llvm::createStringError(ec, "cannot write " + objectPath);
-      out << *object;
-    }
-    if (llvm::Error error = cpu::linkSharedLibrary(objectPath, libraryPath))
-      return std::move(error);
-    llvm::sys::fs::remove(objectPath);
-    return std::string("kernels_emulated.so");
+    return writeEmulatedKernels(lowered, directory);
   }
 };
+
+#if PRISM_GPU_EMULATOR_AMD
+/// The AMD kernels of <chip>: MFMA in waves of 64 on CDNA (gfx90a, gfx942),
+/// WMMA in waves of 32 on RDNA3 (gfx1100), and the AMD backend's math (its
+/// polynomials instead of ROCm's device library).
+class AmdEmulatedTarget : public TargetBackend {
+public:
+  llvm::StringRef getName() const override { return "amd-emulated"; }
+  llvm::StringRef getDescription() const override {
+    return "AMD kernels run on the CPU, one fiber per GPU thread (for checking "
+           "them without a GPU)";
+  }
+  bool supportsChip(llvm::StringRef chip) const override {
+    return chip.empty() || chip == "gfx90a" || chip == "gfx942" || chip == "gfx1100";
+  }
+  void registerDialects(DialectRegistry &registry) const override {
+    registry.insert<gpu::GPUDialect, amdgpu::AMDGPUDialect>();
+  }
+  void buildTileLoweringPipeline(OpPassManager &pm,
+                                 const TargetSpec &spec) const override {
+    std::string chip = spec.chip.empty() ? "gfx942" : spec.chip;
+    buildEmulationPipeline(pm, "prism-amd-lower-tile-to-gpu{threads=" +
+                                   std::to_string(amd::kThreadsPerBlock) +
+                                   " matrix-cores=" + amd::matrixCoresOf(chip).str() +
+                                   "}");
+  }
+  std::string getKernelizeOptions(const TargetSpec &) const override {
+    return amd::kernelizeOptions().str();
+  }
+  llvm::Expected<std::string> writeBinaries(ModuleOp lowered, const TargetSpec &,
+                                            llvm::StringRef directory) const override {
+    return writeEmulatedKernels(lowered, directory);
+  }
+};
+#endif
 
 } // namespace
 } // namespace prism::gpu_emulator
@@ -117,4 +166,7 @@ void prism::registerGpuEmulatorTarget() {
   gpu_emulator::registerPrismGpuEmulatorPasses();
   math::registerMathPasses(); // math-expand-ops
   registerTargetBackend(std::make_unique<gpu_emulator::NvidiaEmulatedTarget>());
+#if PRISM_GPU_EMULATOR_AMD
+  registerTargetBackend(std::make_unique<gpu_emulator::AmdEmulatedTarget>());
+#endif
 }

@@ -52,10 +52,16 @@ using gpu_emulator::kMmaM16N8K16Bf16;
 using gpu_emulator::kMmaM16N8K16F16;
 using gpu_emulator::kFragmentWords;
 using gpu_emulator::kLdmatrix;
+using gpu_emulator::kMfma16x16x16Bf16;
+using gpu_emulator::kMfma16x16x16F16;
 using gpu_emulator::kMmaM16N8K16Words;
+using gpu_emulator::kWmma16x16x16Bf16;
+using gpu_emulator::kWmma16x16x16F16;
 using gpu_emulator::ThreadContext;
 
+/// Lanes of an NVIDIA warp and of an AMD wave32; AMD's wave64 has 64.
 constexpr int64_t kWarpSize = 32;
+constexpr int64_t kMaxLanes = 64;
 /// Stack of each emulated thread; a guard page below it turns an overflow
 /// into a fault instead of a silent overwrite.
 constexpr size_t kFiberStackBytes = 1 << 20;
@@ -102,7 +108,7 @@ using LaneWords = std::array<uint32_t, kFragmentWords>;
 /// holds rows 2q + 8 r and the next, column g; C/D element r is row
 /// g + 8 (r / 2), column 2q + r % 2. Two 16-bit elements share a word, the
 /// first in the low half.
-void mmaM16N8K16(std::array<LaneWords, kWarpSize> &lanes, bool bf16) {
+void mmaM16N8K16(LaneWords *lanes, bool bf16) {
   auto element = [&](uint32_t bits) { return bf16 ? bf16ToFloat(bits) : f16ToFloat(bits); };
   float a[16][16], b[16][8], c[16][8];
   for (int64_t lane = 0; lane < kWarpSize; ++lane) {
@@ -139,8 +145,7 @@ void mmaM16N8K16(std::array<LaneWords, kWarpSize> &lanes, bool bf16) {
 /// l / 4 at columns 2 (l % 4) and the next; transposed, column l / 4 at
 /// rows 2 (l % 4) and the next. Words 0-1 of a lane: its address; words 2..
 /// its registers.
-void ldmatrix(std::array<LaneWords, kWarpSize> &lanes, int64_t matrices,
-              bool transposed) {
+void ldmatrix(LaneWords *lanes, int64_t matrices, bool transposed) {
   auto row = [&](int64_t matrix, int64_t r) {
     uint64_t address;
     std::memcpy(&address, lanes[8 * matrix + r].data(), sizeof(address));
@@ -163,6 +168,71 @@ void ldmatrix(std::array<LaneWords, kWarpSize> &lanes, int64_t matrices,
   for (int64_t lane = 0; lane < kWarpSize; ++lane)
     for (int64_t i = 0; i < matrices; ++i)
       lanes[lane][2 + i] = loaded[lane][i];
+}
+
+/// Element `e` of a lane's 16-bit operand run starting at word `first`.
+float halfAt(const LaneWords &w, int64_t first, int64_t e, bool bf16) {
+  uint32_t bits = w[first + e / 2] >> (16 * (e % 2));
+  return bf16 ? bf16ToFloat(bits) : f16ToFloat(bits);
+}
+
+/// AMD MFMA 16x16x16 (one block, wave64), in the lane layout of AMD's
+/// CDNA3 ISA guide as the AMD lowering uses it: lane l holds A row l % 16
+/// at K 4 (l / 16) .. + 3 (words 0-1), B column l % 16 at the same K
+/// (words 2-3), and C/D rows 4 (l / 16) .. + 3 at column l % 16 (words
+/// 4-7 in, 8-11 out).
+void mfma16x16x16(LaneWords *lanes, bool bf16) {
+  float a[16][16], b[16][16], c[16][16];
+  for (int64_t lane = 0; lane < 64; ++lane) {
+    int64_t i = lane % 16, k0 = 4 * (lane / 16);
+    for (int64_t j = 0; j < 4; ++j) {
+      a[i][k0 + j] = halfAt(lanes[lane], 0, j, bf16);
+      b[k0 + j][i] = halfAt(lanes[lane], 2, j, bf16);
+      c[k0 + j][i] = wordToFloat(lanes[lane][4 + j]);
+    }
+  }
+  for (int64_t lane = 0; lane < 64; ++lane) {
+    int64_t column = lane % 16;
+    for (int64_t e = 0; e < 4; ++e) {
+      int64_t row = 4 * (lane / 16) + e;
+      float sum = c[row][column];
+      for (int64_t k = 0; k < 16; ++k)
+        sum += a[row][k] * b[k][column];
+      lanes[lane][8 + e] = floatToWord(sum);
+    }
+  }
+}
+
+/// AMD WMMA 16x16x16 (wave32, RDNA3 ISA guide): lane l holds A row l % 16
+/// at all 16 K (words 0-7), B column l % 16 (words 8-15), and C/D element
+/// e at row 2 e + l / 16, column l % 16 (words 16-23 in, 24-31 out). Lanes
+/// 16-31 must repeat the operands of lanes 0-15; returns false if not.
+bool wmma16x16x16(LaneWords *lanes, bool bf16) {
+  for (int64_t lane = 0; lane < 16; ++lane)
+    for (int64_t w = 0; w < 16; ++w)
+      if (lanes[lane][w] != lanes[lane + 16][w])
+        return false;
+  float a[16][16], b[16][16], c[16][16];
+  for (int64_t lane = 0; lane < 32; ++lane) {
+    int64_t i = lane % 16;
+    for (int64_t k = 0; k < 16; ++k) {
+      a[i][k] = halfAt(lanes[lane], 0, k, bf16);
+      b[k][i] = halfAt(lanes[lane], 8, k, bf16);
+    }
+    for (int64_t e = 0; e < 8; ++e)
+      c[2 * e + lane / 16][i] = wordToFloat(lanes[lane][16 + e]);
+  }
+  for (int64_t lane = 0; lane < 32; ++lane) {
+    int64_t column = lane % 16;
+    for (int64_t e = 0; e < 8; ++e) {
+      int64_t row = 2 * e + lane / 16;
+      float sum = c[row][column];
+      for (int64_t k = 0; k < 16; ++k)
+        sum += a[row][k] * b[k][column];
+      lanes[lane][24 + e] = floatToWord(sum);
+    }
+  }
+  return true;
 }
 
 /// Runs the blocks given to it, one at a time, each with `threads`
@@ -252,14 +322,15 @@ private:
   };
   struct Fiber {
     enum State { Ready, Waiting, Done } state = Ready;
+    bool inWarpInstruction = false;
     ucontext_t context;
     EmulatedThread thread;
     KernelArguments arguments;
   };
   struct Warp {
-    int64_t arrived = 0, instruction = -1;
-    std::array<LaneWords, kWarpSize> lanes{};
-    std::array<uint32_t *, kWarpSize> results{};
+    int64_t arrived = 0, instruction = -1, lanes = kWarpSize;
+    std::array<LaneWords, kMaxLanes> words{};
+    std::array<uint32_t *, kMaxLanes> results{};
   };
 
   static BlockRunner *runnerOf(ThreadContext *self) {
@@ -309,47 +380,69 @@ private:
     suspend(thread);
   }
 
-  bool waitingAtBarrier(const Fiber &f) const {
-    int64_t t = f.thread.context.threadId;
-    return warps[t / kWarpSize].results[t % kWarpSize] == nullptr;
-  }
+  bool waitingAtBarrier(const Fiber &f) const { return !f.inWarpInstruction; }
 
   void matrix(int64_t thread, uint32_t *words, int64_t instruction) {
-    Warp &warp = warps[thread / kWarpSize];
-    int64_t lane = thread % kWarpSize;
-    bool isMma = instruction == kMmaM16N8K16Bf16 || instruction == kMmaM16N8K16F16;
+    // Words in and out, and the lanes that meet, per instruction.
+    int64_t in = 0, out = 0, lanes = kWarpSize;
     int64_t ldmatrixCode = instruction - kLdmatrix;
-    bool isLdmatrix = ldmatrixCode >= 0 && ldmatrixCode < 8 && ldmatrixCode / 2 != 2;
-    if (!isMma && !isLdmatrix) {
+    if (instruction == kMmaM16N8K16Bf16 || instruction == kMmaM16N8K16F16) {
+      in = 10, out = 4;
+    } else if (ldmatrixCode >= 0 && ldmatrixCode < 8 && ldmatrixCode / 2 != 2) {
+      in = 2, out = ldmatrixCode / 2 + 1;
+    } else if (instruction == kMfma16x16x16Bf16 || instruction == kMfma16x16x16F16) {
+      in = 8, out = 4, lanes = 64;
+    } else if (instruction == kWmma16x16x16Bf16 || instruction == kWmma16x16x16F16) {
+      in = 24, out = 8;
+    } else {
       fail("unknown matrix instruction " + std::to_string(instruction));
       suspend(thread);
     }
-    // Words in (for mma: A, B, C; for ldmatrix: the address), words out.
-    int64_t in = isMma ? 10 : 2, out = isMma ? 4 : ldmatrixCode / 2 + 1;
+    int64_t first = thread / lanes * lanes;
+    if (first + lanes > threads) {
+      fail("a block of " + std::to_string(threads) + " threads has no whole group of " +
+           std::to_string(lanes) + " lanes for a matrix instruction");
+      suspend(thread);
+    }
+    Warp &warp = warps[thread / lanes];
+    int64_t lane = thread - first;
     if (warp.arrived > 0 && warp.instruction != instruction) {
-      fail("the lanes of warp " + std::to_string(thread / kWarpSize) +
+      fail("the lanes of warp " + std::to_string(thread / lanes) +
            " issue different matrix instructions");
       suspend(thread);
     }
     warp.instruction = instruction;
-    std::memcpy(warp.lanes[lane].data(), words, in * sizeof(uint32_t));
+    warp.lanes = lanes;
+    std::memcpy(warp.words[lane].data(), words, in * sizeof(uint32_t));
     warp.results[lane] = words;
-    if (++warp.arrived == kWarpSize) {
-      if (isMma)
-        mmaM16N8K16(warp.lanes, instruction == kMmaM16N8K16Bf16);
-      else
-        ldmatrix(warp.lanes, ldmatrixCode / 2 + 1, ldmatrixCode % 2);
-      for (int64_t l = 0; l < kWarpSize; ++l) {
-        std::memcpy(warp.results[l] + in, warp.lanes[l].data() + in, out * sizeof(uint32_t));
-        warp.results[l] = nullptr;
-        Fiber &f = fibers[(thread / kWarpSize) * kWarpSize + l];
-        if (f.state == Fiber::Waiting)
-          f.state = Fiber::Ready;
-      }
-      warp.arrived = 0;
+    fibers[thread].inWarpInstruction = true;
+    if (++warp.arrived < lanes) {
+      suspend(thread);
       return;
     }
-    suspend(thread);
+    LaneWords *w = warp.words.data();
+    bool bf16 = instruction == kMmaM16N8K16Bf16 || instruction == kMfma16x16x16Bf16 ||
+                instruction == kWmma16x16x16Bf16;
+    if (instruction <= kMmaM16N8K16F16)
+      mmaM16N8K16(w, bf16);
+    else if (instruction >= kLdmatrix)
+      ldmatrix(w, ldmatrixCode / 2 + 1, ldmatrixCode % 2);
+    else if (instruction <= kMfma16x16x16F16)
+      mfma16x16x16(w, bf16);
+    else if (!wmma16x16x16(w, bf16)) {
+      fail("lanes 16-31 of wave " + std::to_string(thread / lanes) +
+           " give WMMA other operands than lanes 0-15");
+      suspend(thread);
+    }
+    for (int64_t l = 0; l < lanes; ++l) {
+      std::memcpy(warp.results[l] + in, warp.words[l].data() + in, out * sizeof(uint32_t));
+      warp.results[l] = nullptr;
+      Fiber &f = fibers[first + l];
+      f.inWarpInstruction = false;
+      if (f.state == Fiber::Waiting)
+        f.state = Fiber::Ready;
+    }
+    warp.arrived = 0;
   }
 
   std::string describeStuck() const {
@@ -359,7 +452,8 @@ private:
               " threads wait at barrier #" + std::to_string(barrierSite) + ", ";
     for (size_t w = 0; w < warps.size(); ++w)
       if (warps[w].arrived > 0)
-        text += std::to_string(warps[w].arrived) + " of 32 lanes of warp " +
+        text += std::to_string(warps[w].arrived) + " of " +
+                std::to_string(warps[w].lanes) + " lanes of warp " +
                 std::to_string(w) + " wait in a warp instruction, ";
     return text + std::to_string(finished) + " returned";
   }
@@ -471,16 +565,17 @@ bool emulateKernel(CpuKernelEntry entry, const std::vector<StridedBuffer> &buffe
 }
 
 void registerGpuEmulatorRuntime() {
-  registerKernelRunner(
-      "nvidia-emulated",
-      [](const std::string &directory, const Manifest &manifest,
-         std::string &error) -> std::unique_ptr<KernelRunner> {
-        std::unique_ptr<CpuKernelLibrary> library =
-            CpuKernelLibrary::load(directory + "/" + manifest.library, error);
-        if (!library)
-          return nullptr;
-        return std::make_unique<GpuEmulatorRunner>(std::move(library), manifest.kernels);
-      });
+  for (const char *backend : {"nvidia-emulated", "amd-emulated"})
+    registerKernelRunner(
+        backend, [](const std::string &directory, const Manifest &manifest,
+                    std::string &error) -> std::unique_ptr<KernelRunner> {
+          std::unique_ptr<CpuKernelLibrary> library =
+              CpuKernelLibrary::load(directory + "/" + manifest.library, error);
+          if (!library)
+            return nullptr;
+          return std::make_unique<GpuEmulatorRunner>(std::move(library),
+                                                     manifest.kernels);
+        });
 }
 
 } // namespace prism::runtime
