@@ -95,22 +95,26 @@ class CompiledFunction:
             out_tensors, out_dtypes = self._prepare(outs, None, bundle_device,
                                                     what="out[{}]")
         # Outputs are returned as the library of the first tensor that is
-        # not a numpy array, and stay on the device when an input is there.
+        # not a numpy array, and stay on the device when an input or an
+        # out= tensor is there.
         like = next((t for t in list(arrays) + (outs or [])
                      if not isinstance(t, np.ndarray)), None)
+        if outs is not None:
+            _tensors.check_out_libraries(outs, like)
         on_device = not _tensors.is_host(bundle_device) and any(
-            not _tensors.is_host(_tensors.device_of(a)) for a in arrays)
+            not _tensors.is_host(_tensors.device_of(a)) for a in list(arrays) + (outs or []))
         results = bundle.run(self.name, tensors, dtypes, out_tensors, out_dtypes,
                              outputs_on_device=on_device, host_arrays=True)
         values = []
-        for i, (dtype, result, in_place) in enumerate(results):
+        for i, (dtype, result, in_place, shape) in enumerate(results):
             if in_place:
+                _tensors.mark_written(outs[i])
                 values.append(outs[i])
                 continue
             if isinstance(result, np.ndarray):
                 value = _tensors.host_result(dtype, result, like)
             else:
-                value = _tensors.to_library(dtype, result, bundle_device, like)
+                value = _tensors.to_library(dtype, result, bundle_device, like, shape)
             if outs is not None:
                 _tensors.copy_into(outs[i], value, i)
                 value = outs[i]

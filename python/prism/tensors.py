@@ -123,9 +123,9 @@ def library_of(value):
     return type(value).__module__.split(".")[0]
 
 
-def to_library(dtype, capsule, device, like):
+def to_library(dtype, capsule, device, like, shape):
     """A bundle output (a DLPack capsule) as a tensor of `like`'s library."""
-    exported = DLPackTensor(capsule, device, dtype, None)
+    exported = DLPackTensor(capsule, device, dtype, tuple(shape))
     library = library_of(like)
     if library == "torch":
         import torch
@@ -142,13 +142,33 @@ def to_library(dtype, capsule, device, like):
 def host_result(dtype, array, like):
     """A host output the runtime returned as a numpy array of its storage
     dtype, as a tensor of `like`'s library (numpy when `like` is None)."""
-    array = from_storage(dtype, array)
     if like is None or library_of(like) != "torch":
-        return array
+        return from_storage(dtype, array)
     import torch
-    if dtype == "bf16":
+    if dtype == "bf16":  # no ml_dtypes needed: the bits go to torch as they are
         return torch.from_numpy(array.view(np.int16)).view(torch.bfloat16)
     return torch.from_numpy(array)
+
+
+def check_out_libraries(outs, like):
+    """out= tensors must be of the inputs' library (checked before the
+    kernels run)."""
+    want = "numpy" if like is None else library_of(like)
+    for i, o in enumerate(outs):
+        got = "numpy" if isinstance(o, np.ndarray) else library_of(o)
+        if got != want:
+            raise PrismError(f"out[{i}] is a {type(o).__name__} but the outputs are "
+                             f"{want} tensors here; give out= tensors of the "
+                             "inputs' library")
+
+
+def mark_written(tensor):
+    """Tells PyTorch's autograd that a torch tensor was written in place (as
+    Tensor.copy_ would), so that a graph that saved it fails loudly instead
+    of computing gradients from the new values."""
+    if library_of(tensor) == "torch":
+        import torch
+        torch.autograd.graph.increment_version(tensor)
 
 
 def copy_into(given, value, index):

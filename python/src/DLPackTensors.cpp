@@ -45,6 +45,7 @@ std::string describeDtype(dlpack::DataType t) {
   return name;
 }
 
+/// The DLPack dtype of a Prism dtype; lanes 0 if DLPack has none.
 dlpack::DataType dlpackDtype(const std::string &dtype) {
   if (dtype == "f32")
     return {dlpack::kFloat, 32, 1};
@@ -58,7 +59,9 @@ dlpack::DataType dlpackDtype(const std::string &dtype) {
     return {dlpack::kInt, 8, 1};
   if (dtype == "i32")
     return {dlpack::kInt, 32, 1};
-  return {dlpack::kInt, 64, 1};
+  if (dtype == "i64")
+    return {dlpack::kInt, 64, 1};
+  return {0, 0, 0};
 }
 
 /// What an exported capsule owns: the output's storage and the shape the
@@ -155,23 +158,22 @@ ImportedTensor::fromCapsule(PyObject *capsule, const std::string &what,
     return nullptr;
   }
   view.shape.assign(t->shape, t->shape + t->ndim);
-  // Compact row-major, ignoring the strides of dimensions of size 0 or 1
-  // (which producers set freely).
-  if (t->strides) {
+  // Compact row-major, ignoring the strides of dimensions of size 1 and of
+  // empty tensors (which producers set freely).
+  bool empty = false;
+  for (int32_t d = 0; d < t->ndim; ++d)
+    empty |= t->shape[d] == 0;
+  if (t->strides && !empty) {
     int64_t expected = 1;
-    bool empty = false;
     for (int32_t d = t->ndim - 1; d >= 0; --d) {
-      empty |= t->shape[d] == 0;
       if (t->shape[d] != 1 && t->strides[d] != expected) {
-        if (!empty) {
-          std::string strides;
-          for (int32_t i = 0; i < t->ndim; ++i)
-            strides += (i ? ", " : "") + std::to_string(t->strides[i]);
-          error = what + " is not contiguous (strides [" + strides +
-                  "] in elements); make it contiguous first (e.g. "
-                  ".contiguous() in PyTorch)";
-          return nullptr;
-        }
+        std::string strides;
+        for (int32_t i = 0; i < t->ndim; ++i)
+          strides += (i ? ", " : "") + std::to_string(t->strides[i]);
+        error = what + " is not contiguous (strides [" + strides +
+                "] in elements); make it contiguous first (e.g. "
+                ".contiguous() in PyTorch)";
+        return nullptr;
       }
       expected *= t->shape[d];
     }
@@ -189,6 +191,13 @@ ImportedTensor::~ImportedTensor() {
 }
 
 PyObject *exportTensor(const HostTensor &tensor, dlpack::Device device) {
+  if (dlpackDtype(tensor.dtype).lanes == 0) {
+    PyErr_SetString(PyExc_RuntimeError,
+                    ("an output of dtype " + tensor.dtype +
+                     " cannot be exported through DLPack yet")
+                        .c_str());
+    return nullptr;
+  }
   auto *context = new ExportContext;
   context->storage = tensor.storage;
   context->shape = tensor.shape;

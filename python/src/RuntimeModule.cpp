@@ -83,7 +83,10 @@ struct PyBundle {
                           : t.dtype == "i8"   ? "int8"
                           : t.dtype == "i32"  ? "int32"
                           : t.dtype == "f64"  ? "float64"
-                                              : "int64";
+                          : t.dtype == "i64"  ? "int64"
+                                              : "";
+    if (storage.empty())
+      raise("an output of dtype " + t.dtype + " cannot be returned to Python yet");
     std::vector<py::ssize_t> shape(t.shape.begin(), t.shape.end());
     return py::array(py::dtype(storage), shape, t.data, capsule);
   }
@@ -102,6 +105,11 @@ struct PyBundle {
                       std::optional<std::vector<py::object>> outs,
                       std::optional<std::vector<std::string>> outDtypes,
                       bool outputsOnDevice, bool hostArrays) {
+    if (dtypes.size() != arrays.size())
+      raise("internal: one dtype per input (" + std::to_string(arrays.size()) +
+            " inputs, " + std::to_string(dtypes.size()) + " dtypes)");
+    if (outs && (!outDtypes || outDtypes->size() != outs->size()))
+      raise("internal: one dtype per out= tensor");
     const dlpack::Device bundleDevice = device();
     std::vector<std::unique_ptr<ImportedTensor>> imported; // alive until the end
     auto prepare = [&](const py::object &object, const std::string &dtype,
@@ -155,26 +163,63 @@ struct PyBundle {
         provided.push_back(prepare((*outs)[i], (*outDtypes)[i],
                                    "out[" + std::to_string(i) + "]",
                                    /*written=*/true));
+    // Memory given for an output that overlaps an input (or another
+    // output) cannot be written while the kernels still read: the bundle
+    // writes new memory and the caller copies.
+    std::vector<HostTensor> writable = provided;
+    auto overlaps = [](const HostTensor &x, const HostTensor &y) {
+      if (!x.data || !y.data || x.onDevice != y.onDevice)
+        return false;
+      auto *a = static_cast<const char *>(x.data), *b = static_cast<const char *>(y.data);
+      return a < b + y.byteSize() && b < a + x.byteSize();
+    };
+    for (size_t o = 0; o < writable.size(); ++o) {
+      bool shared = false;
+      for (const HostTensor &input : inputs)
+        shared |= overlaps(writable[o], input);
+      for (size_t p = 0; p < writable.size(); ++p)
+        shared |= p != o && overlaps(writable[o], provided[p]);
+      if (shared)
+        writable[o].data = nullptr;
+    }
     std::vector<HostTensor> outputs;
     std::string error;
     bool ok;
     {
       py::gil_scoped_release release;
       ok = bundle->run(name, inputs, outputs, error, outputsOnDevice,
-                       outs ? &provided : nullptr);
+                       outs ? &writable : nullptr);
     }
     if (!ok)
       raise(error);
+    // Memory the kernels did not write is checked here (the runtime checks
+    // what it writes): the caller copies into it.
+    if (outs)
+      for (size_t o = 0; o < outputs.size() && o < provided.size(); ++o)
+        if (provided[o].dtype != outputs[o].dtype || provided[o].shape != outputs[o].shape) {
+          auto format = [](const HostTensor &t) {
+            std::string text = t.dtype + "[";
+            for (size_t d = 0; d < t.shape.size(); ++d)
+              text += (d ? ", " : "") + std::to_string(t.shape[d]);
+            return text + "]";
+          };
+          raise("output " + std::to_string(o) + " of '" + name + "' is " +
+                format(outputs[o]) + ", but the memory given for it is " +
+                format(provided[o]));
+        }
     py::list result;
     for (size_t o = 0; o < outputs.size(); ++o) {
       const HostTensor &t = outputs[o];
-      bool inPlace = outs && provided[o].data && provided[o].data == t.data;
+      py::tuple shape(t.shape.size());
+      for (size_t d = 0; d < t.shape.size(); ++d)
+        shape[d] = t.shape[d];
+      bool inPlace = outs && writable[o].data && writable[o].data == t.data;
       if (inPlace) {
-        result.append(py::make_tuple(t.dtype, py::none(), true));
+        result.append(py::make_tuple(t.dtype, py::none(), true, shape));
         continue;
       }
       if (!t.onDevice && hostArrays) {
-        result.append(py::make_tuple(t.dtype, hostArray(t), false));
+        result.append(py::make_tuple(t.dtype, hostArray(t), false, shape));
         continue;
       }
       dlpack::Device where = t.onDevice ? bundleDevice : dlpack::Device{dlpack::kCPU, 0};
@@ -182,7 +227,7 @@ struct PyBundle {
       if (!capsule)
         throw py::error_already_set();
       result.append(py::make_tuple(t.dtype, py::reinterpret_steal<py::object>(capsule),
-                                   false));
+                                   false, shape));
     }
     return result;
   }

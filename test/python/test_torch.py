@@ -191,3 +191,66 @@ def test_gpu_bundle_op_needs_gpu_tensors(tmp_path):
     op = prism.torch_library.register(f, "prism_test::mlp_block_sm90a")
     with pytest.raises(NotImplementedError, match=r"prism_test::mlp_block_sm90a.*CPU"):
         op(*mlp_inputs(2))
+
+
+MATMUL = """
+func.func @mm(%x: tensor<?x256xf32>, %w: tensor<256x256xf32>) -> tensor<?x256xf32> {
+  %y = prism.matmul %x, %w : tensor<?x256xf32>, tensor<256x256xf32>
+  return %y : tensor<?x256xf32>
+}"""
+
+
+def test_out_that_is_an_input_is_not_written_while_read():
+    # The kernels would overwrite x while other tiles still read it: the
+    # bundle writes new memory and the result is copied into out.
+    f = prism.compile(MATMUL)
+    generator = torch.Generator().manual_seed(11)
+    x = torch.randn(512, 256, generator=generator)
+    w = torch.randn(256, 256, generator=generator)
+    expected = x.double().numpy() @ w.double().numpy()
+    (y,) = f(x, w, out=x)
+    assert y is x
+    assert rel_l2(x, expected) <= 1e-5
+    xn, wn = x.numpy().copy(), w.numpy()
+    expected = xn.astype(np.float64) @ wn.astype(np.float64)
+    f(xn, wn, out=xn)
+    assert float(np.linalg.norm(xn - expected) / np.linalg.norm(expected)) <= 1e-5
+
+
+def test_out_memory_is_checked_even_when_not_written_in_place(norm_add):
+    e = torch.empty(0, 96, dtype=torch.bfloat16)
+    w = torch.randn(96)
+    with pytest.raises(prism.PrismError, match=r"output 0 of 'norm_add' is bf16\[0, 96\], but the memory given for it is f64\[0, 96\]"):
+        norm_add(e, e, w, out=(torch.empty(0, 96, dtype=torch.float64),
+                               torch.empty(0, 96)))
+    # An empty tensor's strides do not matter.
+    odd = torch.empty(0, 192, dtype=torch.bfloat16)[:, ::2]
+    n, s = norm_add(odd, odd, w)
+    assert n.shape == (0, 96) and s.shape == (0, 96)
+    # out= of another library than the inputs: refused before running.
+    x = torch.randn(3, 96).to(torch.bfloat16)
+    with pytest.raises(prism.PrismError, match=r"out\[0\] is a ndarray but the outputs are torch tensors"):
+        norm_add(x, x, w, out=(np.empty((3, 96), np.float32), torch.empty(3, 96)))
+
+
+def test_in_place_outputs_are_seen_by_autograd(norm_add):
+    # Writing a saved tensor in place must make backward fail, as
+    # Tensor.copy_ would, not silently use the new values.
+    x = torch.randn(4, 96).to(torch.bfloat16)
+    w = torch.randn(96)
+    n = torch.ones(4, 96, dtype=torch.bfloat16)
+    s = torch.empty(4, 96)
+    scale = torch.ones(96, dtype=torch.bfloat16, requires_grad=True)
+    loss = (n * scale).float().sum()
+    norm_add(x, x, w, out=(n, s))
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation"):
+        loss.backward()
+
+
+def test_bf16_torch_outputs_need_no_ml_dtypes(norm_add, monkeypatch):
+    monkeypatch.setattr(prism.tensors, "BFLOAT16", None)
+    x = torch.randn(2, 96).to(torch.bfloat16)
+    w = torch.randn(96)
+    n, _ = norm_add(x, x, w)
+    assert n.dtype == torch.bfloat16
+    assert rel_l2(n, norm_add_reference(x, x, w)) <= 1e-2

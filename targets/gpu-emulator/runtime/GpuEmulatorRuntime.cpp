@@ -257,8 +257,8 @@ public:
     if (memory != MAP_FAILED) {
       stacks = {static_cast<uint8_t *>(memory), mapped};
       for (int64_t t = 0; t < threads; ++t)
-        mprotect(stacks.first + t * (kFiberStackBytes + kGuardBytes), kGuardBytes,
-                 PROT_NONE);
+        guarded &= mprotect(stacks.first + t * (kFiberStackBytes + kGuardBytes),
+                            kGuardBytes, PROT_NONE) == 0;
     }
     for (int64_t t = 0; t < threads; ++t) {
       Fiber &f = fibers[t];
@@ -278,7 +278,10 @@ public:
       munmap(stacks.first, stacks.second);
   }
 
-  bool ready() const { return workspace && stacks.first; }
+  /// Whether the memory is there and every stack has its guard page (a
+  /// failed mprotect, e.g. at the limit of memory mappings, would leave a
+  /// stack overflow silent).
+  bool ready() const { return workspace && stacks.first && guarded; }
 
   /// Runs block `linear` (x fastest); returns "" or what went wrong.
   std::string run(int64_t linear) {
@@ -475,6 +478,7 @@ private:
   std::unique_ptr<uint8_t, decltype(&std::free)> workspace{nullptr, &std::free};
   int64_t workspaceBytes = 0;
   std::pair<uint8_t *, size_t> stacks{nullptr, 0};
+  bool guarded = true;
   ucontext_t scheduler;
   int64_t current = 0, finished = 0;
   int64_t barrierArrived = 0, barrierSite = -1;
@@ -532,7 +536,9 @@ bool emulateKernel(CpuKernelEntry entry, const std::vector<StridedBuffer> &buffe
     BlockRunner runner(entry, buffers, threads, sharedBytes, grid);
     if (!runner.ready()) {
       std::lock_guard<std::mutex> lock(mutex);
-      failure = "out of memory for the emulated threads' stacks or shared memory";
+      if (failure.empty())
+        failure = "cannot map the emulated threads' stacks (with guard pages) or "
+                  "shared memory";
       failedBlock = -1;
       return;
     }
@@ -546,7 +552,7 @@ bool emulateKernel(CpuKernelEntry entry, const std::vector<StridedBuffer> &buffe
       if (!message.empty()) {
         // The first failing block in grid order, whatever the timing.
         std::lock_guard<std::mutex> lock(mutex);
-        if (b < failedBlock) {
+        if (b < failedBlock && failedBlock >= 0) {
           failedBlock = b;
           failure = message;
         }
