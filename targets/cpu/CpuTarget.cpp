@@ -15,11 +15,10 @@ using namespace mlir;
 namespace prism::cpu {
 namespace {
 
-/// From tile kernels to the LLVM dialect, for the host. The tile lowering is
-/// Prism's; the rest is upstream MLIR, named by flag so that
+/// From vector/scf kernels (after prism-cpu-lower-tile-to-vector) to the
+/// LLVM dialect, for the host: upstream MLIR, named by flag so that
 /// `prism-opt --pass-pipeline=...` reproduces any prefix of it.
-constexpr llvm::StringLiteral kLoweringPipeline =
-    "prism-cpu-lower-tile-to-vector,"
+constexpr llvm::StringLiteral kHostPipeline =
     "canonicalize,"
     // bf16 <-> f32 conversions as integer ops: LLVM would call compiler-rt.
     "arith-expand{include-bf16=true},"
@@ -40,6 +39,12 @@ constexpr llvm::StringLiteral kLoweringPipeline =
     "reconcile-unrealized-casts,"
     "prism-cpu-pack-kernel-arguments";
 
+} // namespace
+
+llvm::StringRef hostLoweringPipeline() { return kHostPipeline; }
+
+namespace {
+
 class CpuTargetBackend : public TargetBackend {
 public:
   llvm::StringRef getName() const override { return "cpu"; }
@@ -55,7 +60,8 @@ public:
                                  const TargetSpec &) const override {
     std::string errors;
     llvm::raw_string_ostream errorStream(errors);
-    if (failed(parsePassPipeline(kLoweringPipeline, pm, errorStream)))
+    if (failed(parsePassPipeline(("prism-cpu-lower-tile-to-vector," + kHostPipeline).str(),
+                                 pm, errorStream)))
       llvm::report_fatal_error(
           llvm::Twine("prism: the CPU lowering pipeline does not parse "
                       "(are the upstream passes registered?): ") +

@@ -24,6 +24,12 @@ constexpr unsigned kNumGridArguments = 6;
 /// The prefix of the packed entry point of every CPU kernel.
 constexpr llvm::StringLiteral kKernelEntryPrefix = "prism_kernel_";
 
+/// The CPU backend's pipeline after its tile lowering: vector/scf kernels
+/// (with the prism.cpu_kernel signature) to the LLVM dialect and the packed
+/// entry points. Other targets that compile kernels for the host (the GPU
+/// emulator) reuse it.
+llvm::StringRef hostLoweringPipeline();
+
 } // namespace prism::cpu
 
 namespace prism {

@@ -16,6 +16,7 @@
 
 #include "prism/Target/TargetBackend.h"
 #include "targets/cpu/CpuSerializer.h"
+#include "targets/cpu/Passes.h"
 #include "targets/gpu-emulator/Passes.h"
 #include "targets/nvidia/NvidiaTarget.h"
 #if PRISM_GPU_EMULATOR_AMD
@@ -37,34 +38,13 @@ using namespace mlir;
 namespace prism::gpu_emulator {
 namespace {
 
-/// After the emulation: the CPU backend's pipeline from vector/scf down
-/// (targets/cpu/CpuTarget.cpp), with math that has no LLVM intrinsic
-/// (erf, tanh, ...) as libm calls.
-constexpr llvm::StringLiteral kHostPipeline =
-    "canonicalize,"
-    "math-expand-ops{ops=rsqrt},"
-    "convert-math-to-libm,"
-    "arith-expand{include-bf16=true},"
-    "func.func(lower-vector-multi-reduction),"
-    "func.func(convert-vector-to-scf{full-unroll=true target-rank=1}),"
-    "convert-scf-to-cf,"
-    "convert-vector-to-llvm{reassociate-fp-reductions=true},"
-    "expand-strided-metadata,"
-    "lower-affine,"
-    "finalize-memref-to-llvm,"
-    "convert-math-to-llvm,"
-    "convert-arith-to-llvm,"
-    "convert-index-to-llvm,"
-    "convert-func-to-llvm,"
-    "convert-cf-to-llvm,"
-    "convert-ub-to-llvm,"
-    "reconcile-unrealized-casts,"
-    "prism-cpu-pack-kernel-arguments";
-
 void buildEmulationPipeline(OpPassManager &pm, const std::string &gpuLowering) {
+  // Then the CPU backend's pipeline, with the math that has no LLVM
+  // intrinsic (erf, tanh, ...: libdevice's functions) as libm calls.
   std::string pipeline = gpuLowering +
-                         ",canonicalize,cse,prism-emulate-gpu-kernels-on-cpu," +
-                         kHostPipeline.str();
+                         ",canonicalize,cse,prism-emulate-gpu-kernels-on-cpu,"
+                         "math-expand-ops{ops=rsqrt},convert-math-to-libm," +
+                         cpu::hostLoweringPipeline().str();
   std::string errors;
   llvm::raw_string_ostream errorStream(errors);
   if (failed(parsePassPipeline(pipeline, pm, errorStream)))
