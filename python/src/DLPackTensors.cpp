@@ -10,23 +10,24 @@ using runtime::HostTensor;
 
 namespace {
 
+/// Prism's dtypes and their DLPack types, both ways.
+struct DtypePair {
+  const char *prism;
+  dlpack::DataType dlpack;
+};
+constexpr DtypePair kDtypes[] = {
+    {"f32", {dlpack::kFloat, 32, 1}}, {"f16", {dlpack::kFloat, 16, 1}},
+    {"f64", {dlpack::kFloat, 64, 1}}, {"bf16", {dlpack::kBfloat, 16, 1}},
+    {"i8", {dlpack::kInt, 8, 1}},     {"i32", {dlpack::kInt, 32, 1}},
+    {"i64", {dlpack::kInt, 64, 1}},
+};
+
 /// The Prism dtype of a DLPack dtype, "" if Prism has none.
 std::string prismDtype(dlpack::DataType t) {
-  if (t.lanes != 1)
-    return "";
-  switch (t.code) {
-  case dlpack::kFloat:
-    return t.bits == 32 ? "f32" : t.bits == 16 ? "f16" : t.bits == 64 ? "f64" : "";
-  case dlpack::kBfloat:
-    return t.bits == 16 ? "bf16" : "";
-  case dlpack::kInt:
-    return t.bits == 8    ? "i8"
-           : t.bits == 32 ? "i32"
-           : t.bits == 64 ? "i64"
-                          : "";
-  default:
-    return "";
-  }
+  for (const DtypePair &d : kDtypes)
+    if (d.dlpack.code == t.code && d.dlpack.bits == t.bits && d.dlpack.lanes == t.lanes)
+      return d.prism;
+  return "";
 }
 
 std::string describeDtype(dlpack::DataType t) {
@@ -47,20 +48,9 @@ std::string describeDtype(dlpack::DataType t) {
 
 /// The DLPack dtype of a Prism dtype; lanes 0 if DLPack has none.
 dlpack::DataType dlpackDtype(const std::string &dtype) {
-  if (dtype == "f32")
-    return {dlpack::kFloat, 32, 1};
-  if (dtype == "f16")
-    return {dlpack::kFloat, 16, 1};
-  if (dtype == "f64")
-    return {dlpack::kFloat, 64, 1};
-  if (dtype == "bf16")
-    return {dlpack::kBfloat, 16, 1};
-  if (dtype == "i8")
-    return {dlpack::kInt, 8, 1};
-  if (dtype == "i32")
-    return {dlpack::kInt, 32, 1};
-  if (dtype == "i64")
-    return {dlpack::kInt, 64, 1};
+  for (const DtypePair &d : kDtypes)
+    if (dtype == d.prism)
+      return d.dlpack;
   return {0, 0, 0};
 }
 

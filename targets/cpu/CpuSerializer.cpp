@@ -11,7 +11,9 @@
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
@@ -122,6 +124,28 @@ llvm::Error linkSharedLibrary(llvm::StringRef objectPath,
     return makeError("ld.lld failed (" + llvm::Twine(status) + ") linking " +
                      libraryPath + (message.empty() ? "" : ": " + message));
   return llvm::Error::success();
+}
+
+llvm::Expected<std::string> writeSharedLibrary(ModuleOp module, llvm::StringRef chip,
+                                               llvm::StringRef directory,
+                                               llvm::StringRef libraryName) {
+  llvm::Expected<std::string> object = compileToObject(module, chip);
+  if (!object)
+    return object.takeError();
+  llvm::SmallString<256> objectPath(directory), libraryPath(directory);
+  llvm::sys::path::append(objectPath, "kernels.o");
+  llvm::sys::path::append(libraryPath, libraryName);
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream out(objectPath, ec);
+    if (ec)
+      return llvm::createStringError(ec, "cannot write " + objectPath);
+    out << *object;
+  }
+  if (llvm::Error error = linkSharedLibrary(objectPath, libraryPath))
+    return std::move(error);
+  llvm::sys::fs::remove(objectPath);
+  return libraryName.str();
 }
 
 } // namespace prism::cpu

@@ -21,6 +21,13 @@ llvm::Expected<std::string> compileToObject(mlir::ModuleOp module,
 llvm::Error linkSharedLibrary(llvm::StringRef objectPath,
                               llvm::StringRef libraryPath);
 
+/// compileToObject, then linkSharedLibrary into `directory`/`libraryName`
+/// (the object file is removed). Returns the library's name.
+llvm::Expected<std::string> writeSharedLibrary(mlir::ModuleOp module,
+                                               llvm::StringRef chip,
+                                               llvm::StringRef directory,
+                                               llvm::StringRef libraryName);
+
 } // namespace prism::cpu
 
 #endif // PRISM_TARGETS_CPU_CPUSERIALIZER_H

@@ -6,8 +6,6 @@
 #include "prism/Target/TargetBackend.h"
 
 #include "mlir/Pass/PassRegistry.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -78,23 +76,7 @@ public:
   llvm::Expected<std::string> writeBinaries(ModuleOp lowered,
                                             const TargetSpec &spec,
                                             llvm::StringRef directory) const override {
-    llvm::Expected<std::string> object = compileToObject(lowered, spec.chip);
-    if (!object)
-      return object.takeError();
-    llvm::SmallString<256> objectPath(directory), libraryPath(directory);
-    llvm::sys::path::append(objectPath, "kernels.o");
-    llvm::sys::path::append(libraryPath, "kernels.so");
-    {
-      std::error_code ec;
-      llvm::raw_fd_ostream out(objectPath, ec);
-      if (ec)
-        return llvm::createStringError(ec, "cannot write " + objectPath);
-      out << *object;
-    }
-    if (llvm::Error error = linkSharedLibrary(objectPath, libraryPath))
-      return std::move(error);
-    llvm::sys::fs::remove(objectPath);
-    return std::string("kernels.so");
+    return writeSharedLibrary(lowered, spec.chip, directory, "kernels.so");
   }
 };
 

@@ -29,8 +29,6 @@
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -50,27 +48,6 @@ void buildEmulationPipeline(OpPassManager &pm, const std::string &gpuLowering) {
   if (failed(parsePassPipeline(pipeline, pm, errorStream)))
     llvm::report_fatal_error(
         llvm::Twine("prism: the GPU emulator's pipeline does not parse: ") + errors);
-}
-
-llvm::Expected<std::string> writeEmulatedKernels(ModuleOp lowered,
-                                                 llvm::StringRef directory) {
-  llvm::Expected<std::string> object = cpu::compileToObject(lowered, "");
-  if (!object)
-    return object.takeError();
-  llvm::SmallString<256> objectPath(directory), libraryPath(directory);
-  llvm::sys::path::append(objectPath, "kernels.o");
-  llvm::sys::path::append(libraryPath, "kernels_emulated.so");
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream out(objectPath, ec);
-    if (ec)
-      return llvm::createStringError(ec, "cannot write " + objectPath);
-    out << *object;
-  }
-  if (llvm::Error error = cpu::linkSharedLibrary(objectPath, libraryPath))
-    return std::move(error);
-  llvm::sys::fs::remove(objectPath);
-  return std::string("kernels_emulated.so");
 }
 
 class NvidiaEmulatedTarget : public TargetBackend {
@@ -100,7 +77,7 @@ public:
 
   llvm::Expected<std::string> writeBinaries(ModuleOp lowered, const TargetSpec &,
                                             llvm::StringRef directory) const override {
-    return writeEmulatedKernels(lowered, directory);
+    return cpu::writeSharedLibrary(lowered, "", directory, "kernels_emulated.so");
   }
 };
 
@@ -134,7 +111,7 @@ public:
   }
   llvm::Expected<std::string> writeBinaries(ModuleOp lowered, const TargetSpec &,
                                             llvm::StringRef directory) const override {
-    return writeEmulatedKernels(lowered, directory);
+    return cpu::writeSharedLibrary(lowered, "", directory, "kernels_emulated.so");
   }
 };
 #endif

@@ -45,7 +45,7 @@ struct MmaTiles {
   Value a, b;
   int64_t m, n, k;
   bool aTransposed, bTransposed;
-  Value warp, g, q2;
+  Value warp, lane, g, q2;
 
   Value c(int64_t v) { return tile::indexConstant(rewriter, loc, v); }
   Value add(Value x, Value y) { return arith::AddIOp::create(rewriter, loc, x, y); }
@@ -69,9 +69,6 @@ struct MmaTiles {
   SmallVector<Value> ldmatrix(Value view, int64_t rowLength, int64_t matrices,
                               bool transposed,
                               function_ref<std::pair<Value, Value>(int64_t)> corner) {
-    Value lane = arith::RemUIOp::create(rewriter, loc,
-                                        gpu::ThreadIdOp::create(rewriter, loc, gpu::Dimension::x),
-                                        c(32));
     Value r = arith::RemUIOp::create(rewriter, loc, lane, c(8));
     Value which = arith::RemUIOp::create(rewriter, loc,
                                          arith::DivUIOp::create(rewriter, loc, lane, c(8)),
@@ -149,12 +146,12 @@ MmaTiles mmaTiles(ConversionPatternRewriter &rewriter, tile::DotOp op, Value a,
                   bool bTransposed) {
   Location loc = op.getLoc();
   Type element = cast<RankedTensorType>(op.getLhs().getType()).getElementType();
-  MmaTiles t{rewriter, loc, element, a, b, m, n, k, aTransposed, bTransposed, {}, {}, {}};
+  MmaTiles t{rewriter, loc, element, a, b, m, n, k, aTransposed, bTransposed, {}, {}, {}, {}};
   Value tid = gpu::ThreadIdOp::create(rewriter, loc, gpu::Dimension::x);
   t.warp = arith::DivUIOp::create(rewriter, loc, tid, t.c(32));
-  Value lane = arith::RemUIOp::create(rewriter, loc, tid, t.c(32));
-  t.g = arith::DivUIOp::create(rewriter, loc, lane, t.c(4));
-  t.q2 = t.mul(arith::RemUIOp::create(rewriter, loc, lane, t.c(4)), 2);
+  t.lane = arith::RemUIOp::create(rewriter, loc, tid, t.c(32));
+  t.g = arith::DivUIOp::create(rewriter, loc, t.lane, t.c(4));
+  t.q2 = t.mul(arith::RemUIOp::create(rewriter, loc, t.lane, t.c(4)), 2);
   return t;
 }
 
