@@ -203,6 +203,8 @@ llvm::Expected<CompileResult> compileToBundle(ModuleOp source,
       runtime::KernelConfig k;
       k.threads = config.getAs<IntegerAttr>("threads").getInt();
       k.sharedBytes = config.getAs<IntegerAttr>("shared_bytes").getInt();
+      if (auto stages = config.getAs<IntegerAttr>("stages"))
+        k.stages = stages.getInt();
       manifest.kernels[entry.getName().str()] = k;
     }
   }

@@ -69,6 +69,7 @@ Json Manifest::toJson() const {
       Json kj = Json::object();
       kj.set("threads", config.threads);
       kj.set("shared_bytes", config.sharedBytes);
+      kj.set("stages", config.stages);
       kernelsJson.set(name, std::move(kj));
     }
     root.set("kernels", std::move(kernelsJson));
@@ -234,7 +235,12 @@ bool Manifest::fromJson(const Json &json, Manifest &m, std::string &error) {
       if (!r.integer(kj, "threads", "kernels." + name, config.threads) ||
           !r.integer(kj, "shared_bytes", "kernels." + name, config.sharedBytes))
         return false;
-      if (config.threads <= 0 || config.threads > 1024 || config.sharedBytes < 0)
+      // Older bundles have no stages (no pipelines then).
+      if (kj.find("stages") &&
+          !r.integer(kj, "stages", "kernels." + name, config.stages))
+        return false;
+      if (config.threads <= 0 || config.threads > 1024 || config.sharedBytes < 0 ||
+          config.stages < 1)
         return r.fail("kernels." + name + " has an impossible launch configuration");
       m.kernels[name] = config;
     }

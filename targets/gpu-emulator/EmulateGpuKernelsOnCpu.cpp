@@ -57,6 +57,12 @@ private:
   Value load(OpBuilder &b, Location loc, Type type, int64_t byteOffset);
   LogicalResult emulateMma(NVVM::MmaOp mma);
   LogicalResult emulateLdmatrix(nvgpu::LdMatrixOp load);
+  LogicalResult emulateAsyncCopy(nvgpu::DeviceAsyncCopyOp copy);
+  /// Calls the context's asynchronous-copy function.
+  void callAsyncCopy(OpBuilder &b, Location loc, int64_t operation, Value shared,
+                     Value global, Value bytes, Value sourceBytes);
+  /// The host address (i64) of element `indices` of `memref`.
+  Value addressOf(OpBuilder &b, Location loc, Value memref, ValueRange indices);
   /// amdgpu.mfma / amdgpu.wmma 16x16x16: operands and C to the fragment
   /// buffer as words, D back.
   LogicalResult emulateAmdMatrix(Operation *op, Value a, Value b, Value c,
@@ -185,6 +191,18 @@ LogicalResult KernelEmulation::run() {
       if (failed(emulateLdmatrix(load)))
         return failure();
       continue;
+    } else if (auto copy = dyn_cast<nvgpu::DeviceAsyncCopyOp>(op)) {
+      if (failed(emulateAsyncCopy(copy)))
+        return failure();
+      continue;
+    } else if (isa<NVVM::CpAsyncCommitGroupOp>(op)) {
+      Value zero = LLVM::ConstantOp::create(b, opLoc, i64, b.getI64IntegerAttr(0));
+      callAsyncCopy(b, opLoc, kAsyncCommit, zero, zero, zero, zero);
+    } else if (auto wait = dyn_cast<NVVM::CpAsyncWaitGroupOp>(op)) {
+      Value zero = LLVM::ConstantOp::create(b, opLoc, i64, b.getI64IntegerAttr(0));
+      Value groups = LLVM::ConstantOp::create(b, opLoc, i64,
+                                              b.getI64IntegerAttr(wait.getN()));
+      callAsyncCopy(b, opLoc, kAsyncWait, zero, zero, groups, zero);
     } else if (auto mfma = dyn_cast<amdgpu::MFMAOp>(op)) {
       if (mfma.getM() != 16 || mfma.getN() != 16 || mfma.getK() != 16 ||
           mfma.getBlocks() != 1 || mfma.getCbsz() != 0 || mfma.getAbid() != 0 ||
@@ -312,6 +330,63 @@ LogicalResult KernelEmulation::emulateLdmatrix(nvgpu::LdMatrixOp ldmatrix) {
   ldmatrix.getRes().replaceAllUsesWith(
       vector::BitCastOp::create(b, loc, result, packed).getResult());
   ldmatrix.erase();
+  return success();
+}
+
+Value KernelEmulation::addressOf(OpBuilder &b, Location loc, Value memref,
+                                 ValueRange indices) {
+  auto type = cast<MemRefType>(memref.getType());
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, memref);
+  Value element = metadata.getOffset();
+  for (auto [i, stride] : llvm::enumerate(metadata.getStrides()))
+    element = arith::AddIOp::create(b, loc, element,
+                                    arith::MulIOp::create(b, loc, indices[i], stride));
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+  Value address = arith::AddIOp::create(
+      b, loc, base,
+      arith::MulIOp::create(
+          b, loc, element,
+          arith::ConstantIndexOp::create(b, loc, type.getElementTypeBitWidth() / 8)));
+  return arith::IndexCastOp::create(b, loc, i64, address);
+}
+
+void KernelEmulation::callAsyncCopy(OpBuilder &b, Location loc, int64_t operation,
+                                    Value shared, Value global, Value bytes,
+                                    Value sourceBytes) {
+  Value callee = load(b, loc, pointer, kAsyncCopyOffset);
+  Value code = LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(operation));
+  auto toPointer = [&](Value address) -> Value {
+    return LLVM::IntToPtrOp::create(b, loc, pointer, address);
+  };
+  auto functionType = LLVM::LLVMFunctionType::get(
+      LLVM::LLVMVoidType::get(context), {pointer, i64, pointer, pointer, i64, i64});
+  LLVM::CallOp::create(b, loc, functionType,
+                       ValueRange{callee, threadContext, code, toPointer(shared),
+                                  toPointer(global), bytes, sourceBytes});
+}
+
+/// cp.async: the addresses and sizes go to the runtime, which queues the
+/// copy in the thread's open group.
+LogicalResult KernelEmulation::emulateAsyncCopy(nvgpu::DeviceAsyncCopyOp copy) {
+  Location loc = copy.getLoc();
+  OpBuilder b(copy);
+  if (!copy.getAsyncToken().use_empty())
+    return copy.emitError("the GPU emulator runs cp.async grouped by "
+                          "nvvm.cp.async.commit.group, not by tokens");
+  int64_t elementBytes =
+      cast<MemRefType>(copy.getDst().getType()).getElementTypeBitWidth() / 8;
+  int64_t elements = copy.getDstElements().getZExtValue();
+  Value shared = addressOf(b, loc, copy.getDst(), copy.getDstIndices());
+  Value global = addressOf(b, loc, copy.getSrc(), copy.getSrcIndices());
+  Value bytes = LLVM::ConstantOp::create(b, loc, i64,
+                                         b.getI64IntegerAttr(elements * elementBytes));
+  Value sourceBytes = bytes;
+  if (Value valid = copy.getSrcElements())
+    sourceBytes = arith::MulIOp::create(
+        b, loc, arith::IndexCastOp::create(b, loc, i64, valid),
+        LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(elementBytes)));
+  callAsyncCopy(b, loc, kAsyncCopy, shared, global, bytes, sourceBytes);
+  copy.erase();
   return success();
 }
 

@@ -30,16 +30,35 @@ using BarrierFunction = void (*)(ThreadContext *self, int64_t site);
 using MatrixFunction = void (*)(ThreadContext *self, void *fragments,
                                 int64_t instruction);
 
+/// An asynchronous copy operation (cp.async) of this thread: a copy of
+/// `bytes` bytes from `global` to `shared` (bytes from `sourceBytes` on are
+/// zeros, not read) into the open group; closing the open group (commit);
+/// or waiting until at most `bytes` committed groups are in flight (wait).
+/// The emulator lands a group's copies only when a wait requires it, the
+/// latest moment the PTX ISA allows, so a read that does not wait reads
+/// what was there before.
+using AsyncCopyFunction = void (*)(ThreadContext *self, int64_t operation,
+                                   void *shared, const void *global,
+                                   int64_t bytes, int64_t sourceBytes);
+
+enum AsyncCopyOperation : int64_t {
+  kAsyncCopy = 0,
+  kAsyncCommit = 1,
+  kAsyncWait = 2,
+};
+
 /// The head of every thread's context; the runtime's own state follows.
 struct ThreadContext {
   int64_t threadId;
   BarrierFunction barrier;
   MatrixFunction matrix;
+  AsyncCopyFunction asyncCopy;
 };
 
 constexpr int64_t kThreadIdOffset = 0;
 constexpr int64_t kBarrierOffset = 8;
 constexpr int64_t kMatrixOffset = 16;
+constexpr int64_t kAsyncCopyOffset = 24;
 
 /// The matrix instructions the emulator knows, and their fragments (32-bit
 /// words):

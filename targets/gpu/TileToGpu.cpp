@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "targets/gpu/TileToGpu.h"
+#include "targets/gpu/StageDotOperands.h"
 
 #include "dialects/Tile/IR/TileOps.h"
 #include "dialects/Tile/Utils/MemoryAccess.h"
@@ -270,6 +271,11 @@ int64_t exchangeBytes(Operation *op, int64_t threads,
   if (auto cast = dyn_cast<UnrealizedConversionCastOp>(op))
     return isRelayout(cast) ? bytesOf(cast.getOperand(0)) : 0;
   if (auto dot = dyn_cast<tile::DotOp>(op)) {
+    // Staged operands are in their slots (StageDotOperands.h); a fragment
+    // accumulator needs no shared memory.
+    if (stagedOperand(dot.getLhs()) && stagedOperand(dot.getRhs()) &&
+        inFragments(dot.getType()))
+      return 0;
     int64_t operands = alignTo16(bytesOf(dot.getLhs())) + bytesOf(dot.getRhs());
     if (!matrixCores || !matrixCores->supports(dot) || inFragments(dot.getType()))
       return operands;
@@ -304,10 +310,11 @@ Value addPublishedResult(OpBuilder &b, Location loc, const Layout &layout, Value
 
 MatrixCoreLowering::~MatrixCoreLowering() = default;
 
+AsyncCopyLowering::~AsyncCopyLowering() = default;
+
 Value MatrixCoreLowering::emitOnFragments(ConversionPatternRewriter &, tile::DotOp,
-                                          const Layout &, Value, Value, Value,
-                                          int64_t, int64_t, int64_t, bool,
-                                          bool) const {
+                                          const Layout &, const SharedOperands &,
+                                          Value, int64_t, int64_t, int64_t) const {
   llvm::report_fatal_error("emitOnFragments of a matrix-core lowering that "
                            "keeps no accumulator in fragments");
 }
@@ -796,6 +803,17 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
         return op.emitOpError("cannot convert ")
                << element << " operands exactly to the " << acc << " accumulator";
     int64_t m = lhs.getDimSize(0), k = lhs.getDimSize(1), n = rhs.getDimSize(1);
+    // Operands staged in shared memory by the loop (StageDotOperands.h).
+    std::optional<StagedOperand> aStaged = stagedOperand(op.getLhs());
+    std::optional<StagedOperand> bStaged = stagedOperand(op.getRhs());
+    if (aStaged && bStaged && inFragments(op.getType())) {
+      SharedOperands operands{aStaged->view,       bStaged->view,
+                              aStaged->rowLength,  bStaged->rowLength,
+                              aStaged->transposed, bStaged->transposed};
+      rewriter.replaceOp(op, matrixCores->emitOnFragments(rewriter, op, layout, operands,
+                                                          adaptor.getAcc(), m, n, k));
+      return success();
+    }
     int64_t lhsBytes = alignTo16(numElements(lhs) * storageBytes(lhs.getElementType()));
     // A and B between one pair of barriers.
     SmallVector<Value> views = publishAll(
@@ -808,9 +826,10 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
     // [N, K] for B): read it with swapped indices.
     bool aTransposed = operandTransposed(op, 0), bTransposed = operandTransposed(op, 1);
     if (inFragments(op.getType())) {
-      rewriter.replaceOp(op, matrixCores->emitOnFragments(
-                                 rewriter, op, layout, a, b, adaptor.getAcc(), m, n,
-                                 k, aTransposed, bTransposed));
+      SharedOperands operands{a, b, aTransposed ? m : k, bTransposed ? k : n,
+                              aTransposed, bTransposed};
+      rewriter.replaceOp(op, matrixCores->emitOnFragments(rewriter, op, layout, operands,
+                                                          adaptor.getAcc(), m, n, k));
       return success();
     }
     if (matrixCores && matrixCores->supports(op)) {
@@ -1020,22 +1039,12 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
     Layout layout{threads};
     for (func::FuncOp function : kernels) {
       keepAccumulatorsInFragments(function, layout, options.matrixCores);
-      // The workspace: the largest exchange of the kernel.
-      int64_t bytes = 16;
-      function.walk([&](Operation *op) {
-        bytes = std::max(bytes, alignTo16(exchangeBytes(op, threads, options.matrixCores)));
-      });
-      if (bytes > options.sharedMemoryLimit)
-        return function.emitError("kernel '")
-               << function.getName() << "' needs " << bytes
-               << " bytes of shared memory for its tile exchanges, more than the "
-               << options.sharedMemoryLimit
-               << " available to a block; choose smaller tile sizes";
       builder.setInsertionPointToEnd(gpuModule.getBody());
+      // The workspace's size is set below, once the operands are staged.
       auto gpuFunc = gpu::GPUFuncOp::create(
           builder, function.getLoc(), function.getName(),
           function.getFunctionType(),
-          TypeRange{MemRefType::get({bytes}, builder.getI8Type(), nullptr,
+          TypeRange{MemRefType::get({16}, builder.getI8Type(), nullptr,
                                     workgroupSpace)},
           TypeRange{});
       gpuFunc->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
@@ -1051,14 +1060,35 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
                                            old.getNumArguments())))
         from.replaceAllUsesWith(to);
       entry.getOperations().splice(entry.end(), old.getOperations());
+      function.erase();
+
+      Staging staging;
+      if (options.matrixCores && options.asyncCopies)
+        staging = stageDotOperands(gpuFunc, layout, *options.matrixCores,
+                                   *options.asyncCopies);
+      // The workspace: the operand slots or the largest exchange.
+      int64_t bytes = std::max<int64_t>(16, alignTo16(staging.bytes));
+      gpuFunc.walk([&](Operation *op) {
+        bytes = std::max(bytes, alignTo16(exchangeBytes(op, threads, options.matrixCores)));
+      });
+      if (bytes > options.sharedMemoryLimit)
+        return gpuFunc.emitError("kernel '")
+               << gpuFunc.getName() << "' needs " << bytes
+               << " bytes of shared memory for its tile exchanges, more than the "
+               << options.sharedMemoryLimit
+               << " available to a block; choose smaller tile sizes";
+      BlockArgument workspace = gpuFunc.getWorkgroupAttributions().front();
+      workspace.setType(
+          MemRefType::get({bytes}, builder.getI8Type(), nullptr, workgroupSpace));
       configs.push_back(builder.getNamedAttr(
-          function.getName(),
+          gpuFunc.getName(),
           builder.getDictionaryAttr(
               {builder.getNamedAttr("threads",
                                     builder.getI64IntegerAttr(threads)),
                builder.getNamedAttr("shared_bytes",
-                                    builder.getI64IntegerAttr(bytes))})));
-      function.erase();
+                                    builder.getI64IntegerAttr(bytes)),
+               builder.getNamedAttr("stages",
+                                    builder.getI64IntegerAttr(staging.stages))})));
     }
     module->setAttr(kKernelConfigsAttrName,
                     builder.getDictionaryAttr(configs));
@@ -1090,6 +1120,13 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
                                               options.matrixCores);
     scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
                                                          target);
-    return applyPartialConversion(gpuModule, target, std::move(patterns));
+    if (failed(applyPartialConversion(gpuModule, target, std::move(patterns))))
+      return failure();
+    // The markers of staged operands, unused once their dots are lowered.
+    gpuModule.walk([](UnrealizedConversionCastOp cast) {
+      if (cast->hasAttr(kStagedOperandAttrName) && cast->use_empty())
+        cast->erase();
+    });
+    return success();
   }
 }

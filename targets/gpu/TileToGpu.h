@@ -53,6 +53,14 @@ mlir::Value workspaceView(mlir::OpBuilder &b, mlir::Operation *user,
 mlir::Value readPublished(mlir::OpBuilder &b, mlir::Location loc, mlir::Value view,
                           mlir::Value indices, mlir::Value mask, mlir::Type element);
 
+class MatrixCoreLowering;
+
+/// Whether a tile type is in the matrix cores' fragment layout.
+bool inFragments(mlir::Type type);
+/// Bytes of shared memory an op's exchange needs (0 if it needs none).
+int64_t exchangeBytes(mlir::Operation *op, int64_t threads,
+                      const MatrixCoreLowering *matrixCores);
+
 /// Spreads `tiles` matrix-core tiles round-robin over `groups` warps or
 /// waves: for each round, `body(tileIndex)` is emitted inside an scf.if on
 /// tile group + round * groups existing (a group without a tile skips it;
@@ -65,6 +73,17 @@ void forEachGroupTile(mlir::OpBuilder &b, mlir::Location loc, mlir::Value group,
 mlir::Value addPublishedResult(mlir::OpBuilder &b, mlir::Location loc,
                                const Layout &layout, mlir::Value result,
                                mlir::Value acc, int64_t count);
+
+/// Where a dot's operands are in shared memory: `a` holds A as [M, K] (or
+/// [K, M] when `aTransposed`), `b` holds B as [K, N] (or [N, K] when
+/// `bTransposed`), each row of the stored tile `aRowLength` / `bRowLength`
+/// elements after the previous one (the stored tile's last dimension, plus
+/// the padding of staged operands).
+struct SharedOperands {
+  mlir::Value a, b;
+  int64_t aRowLength, bRowLength;
+  bool aTransposed, bTransposed;
+};
 
 /// A vendor's lowering of tile.dot onto matrix cores.
 class MatrixCoreLowering {
@@ -95,13 +114,13 @@ public:
     return false;
   }
   /// `acc + lhs * rhs` with `acc` and the result in the fragment layout
-  /// (operands published as for emit); no shared memory for the result.
+  /// (operands in shared memory as `operands` says); no shared memory for
+  /// the result.
   virtual mlir::Value emitOnFragments(mlir::ConversionPatternRewriter &rewriter,
                                       tile::DotOp dot, const Layout &layout,
-                                      mlir::Value a, mlir::Value b,
+                                      const SharedOperands &operands,
                                       mlir::Value acc, int64_t m, int64_t n,
-                                      int64_t k, bool aTransposed,
-                                      bool bTransposed) const;
+                                      int64_t k) const;
   /// The flat row-major positions in the [m, n] tile of the calling
   /// thread's fragment elements, in the order the fragment vector holds
   /// them (vector<count x index>).
@@ -115,16 +134,41 @@ public:
 /// before the conversion; see lowerTileKernelsToGpu).
 constexpr llvm::StringLiteral kFragmentsEncoding = "prism.mma_fragments";
 
+/// A vendor's asynchronous copies from global to shared memory (NVIDIA's
+/// cp.async), used to stage the operands of K-loop dots in a multi-stage
+/// pipeline (see StageDotOperands.h). Copies go into groups; a wait lets
+/// at most `pendingGroups` of the committed groups still be in flight.
+class AsyncCopyLowering {
+public:
+  virtual ~AsyncCopyLowering();
+  /// Stages of the pipeline (slots of each staged operand).
+  virtual int64_t stages() const = 0;
+  /// Copies `elements` elements (16 bytes) from `global[globalIndex]` to
+  /// `shared[sharedIndex]`; the elements from `validElements` on are
+  /// zeros, not read. Both addresses are 16-byte aligned.
+  virtual void copy(mlir::OpBuilder &b, mlir::Location loc, mlir::Value shared,
+                    mlir::Value sharedIndex, mlir::Value global,
+                    mlir::Value globalIndex, int64_t elements,
+                    mlir::Value validElements) const = 0;
+  /// Closes the group of the copies issued since the last commit.
+  virtual void commit(mlir::OpBuilder &b, mlir::Location loc) const = 0;
+  virtual void wait(mlir::OpBuilder &b, mlir::Location loc,
+                    int64_t pendingGroups) const = 0;
+};
+
 struct GpuLoweringOptions {
   int64_t threads = 128;
   /// Bytes of static shared memory a block may use.
   int64_t sharedMemoryLimit = 48 * 1024;
   /// Null: every dot is an FMA loop.
   const MatrixCoreLowering *matrixCores = nullptr;
+  /// Null: dot operands are published from registers at every K step.
+  const AsyncCopyLowering *asyncCopies = nullptr;
 };
 
 /// The module attribute where the lowering records each kernel's launch
-/// configuration: {name = {threads = T, shared_bytes = S}}.
+/// configuration: {name = {threads = T, shared_bytes = S, stages = P}}
+/// (stages: the depth of the kernel's operand pipeline, 1 without one).
 constexpr llvm::StringLiteral kKernelConfigsAttrName = "prism.kernel_configs";
 
 /// Moves every tile.kernel function of `module` into `gpu.module

@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "targets/nvidia/CpAsyncCopies.h"
 #include "targets/nvidia/MmaSyncLowering.h"
 #include "targets/nvidia/Passes.h"
 
@@ -24,6 +25,9 @@ struct NvidiaLowerTileToGpuPass
     options.threads = threads;
     options.sharedMemoryLimit = sharedMemoryLimit;
     options.matrixCores = &mma;
+    prism::nvidia::CpAsyncCopies copies(stages);
+    if (stages > 1)
+      options.asyncCopies = &copies;
     if (mlir::failed(prism::gpu_lowering::lowerTileKernelsToGpu(getOperation(),
                                                                  options)))
       signalPassFailure();

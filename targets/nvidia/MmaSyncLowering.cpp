@@ -43,6 +43,7 @@ struct MmaTiles {
   Location loc;
   Type element;
   Value a, b;
+  int64_t aRowLength, bRowLength;
   int64_t m, n, k;
   bool aTransposed, bTransposed;
   Value warp, lane, g, q2;
@@ -113,7 +114,7 @@ struct MmaTiles {
       // the stored tile, stored [K, M] (transposed) they are its columns,
       // which ldmatrix .trans delivers.
       SmallVector<Value> aRegs = ldmatrix(
-          a, aTransposed ? m : k, 4, aTransposed, [&](int64_t i) -> std::pair<Value, Value> {
+          a, aRowLength, 4, aTransposed, [&](int64_t i) -> std::pair<Value, Value> {
             Value rowOff = add(row0, c(8 * (i % 2)));
             Value kOff = c(k0 + 8 * (i / 2));
             return aTransposed ? std::pair<Value, Value>{kOff, rowOff}
@@ -123,7 +124,7 @@ struct MmaTiles {
       // the pairs along K are columns of the stored tile (.trans), stored
       // [N, K] (transposed) they are rows.
       SmallVector<Value> bRegs = ldmatrix(
-          b, bTransposed ? k : n, 2, !bTransposed, [&](int64_t i) -> std::pair<Value, Value> {
+          b, bRowLength, 2, !bTransposed, [&](int64_t i) -> std::pair<Value, Value> {
             Value kOff = c(k0 + 8 * i);
             return bTransposed ? std::pair<Value, Value>{col0, kOff}
                                : std::pair<Value, Value>{kOff, col0};
@@ -141,12 +142,13 @@ struct MmaTiles {
   }
 };
 
-MmaTiles mmaTiles(ConversionPatternRewriter &rewriter, tile::DotOp op, Value a,
-                  Value b, int64_t m, int64_t n, int64_t k, bool aTransposed,
-                  bool bTransposed) {
+MmaTiles mmaTiles(ConversionPatternRewriter &rewriter, tile::DotOp op,
+                  const SharedOperands &operands, int64_t m, int64_t n, int64_t k) {
   Location loc = op.getLoc();
   Type element = cast<RankedTensorType>(op.getLhs().getType()).getElementType();
-  MmaTiles t{rewriter, loc, element, a, b, m, n, k, aTransposed, bTransposed, {}, {}, {}, {}};
+  MmaTiles t{rewriter, loc, element, operands.a, operands.b, operands.aRowLength,
+             operands.bRowLength, m, n, k, operands.aTransposed, operands.bTransposed,
+             {}, {}, {}, {}};
   Value tid = gpu::ThreadIdOp::create(rewriter, loc, gpu::Dimension::x);
   t.warp = arith::DivUIOp::create(rewriter, loc, tid, t.c(32));
   t.lane = arith::RemUIOp::create(rewriter, loc, tid, t.c(32));
@@ -171,7 +173,10 @@ Value MmaSyncLowering::emit(ConversionPatternRewriter &rewriter, tile::DotOp op,
   int64_t warps = std::max<int64_t>(1, layout.threads / 32);
   int64_t tiles = (m / 16) * (n / 8);
   Value result = workspaceView(rewriter, op, resultOffset, f32, m * n);
-  MmaTiles t = mmaTiles(rewriter, op, a, b, m, n, k, aTransposed, bTransposed);
+  MmaTiles t = mmaTiles(rewriter, op,
+                        {a, b, aTransposed ? m : k, bTransposed ? k : n, aTransposed,
+                         bTransposed},
+                        m, n, k);
   forEachGroupTile(rewriter, loc, t.warp, warps, tiles, [&](Value tileIndex) {
     Value zero = arith::ConstantOp::create(rewriter, loc, f32, rewriter.getF32FloatAttr(0.0f));
     SmallVector<Value> fragment = t.product(tileIndex, SmallVector<Value>(4, zero));
@@ -239,12 +244,11 @@ Value MmaSyncLowering::fragmentPositions(OpBuilder &b, Location loc,
 /// memory but the operands.
 Value MmaSyncLowering::emitOnFragments(ConversionPatternRewriter &rewriter,
                                        tile::DotOp op, const Layout &layout,
-                                       Value a, Value b, Value acc, int64_t m,
-                                       int64_t n, int64_t k, bool aTransposed,
-                                       bool bTransposed) const {
+                                       const SharedOperands &operands, Value acc,
+                                       int64_t m, int64_t n, int64_t k) const {
   Location loc = op.getLoc();
   int64_t warps = layout.threads / 32, rounds = (m / 16) * (n / 8) / warps;
-  MmaTiles t = mmaTiles(rewriter, op, a, b, m, n, k, aTransposed, bTransposed);
+  MmaTiles t = mmaTiles(rewriter, op, operands, m, n, k);
   Value result = acc;
   for (int64_t r = 0; r < rounds; ++r) {
     SmallVector<Value> fragment;

@@ -29,9 +29,9 @@ public:
                                    const gpu_lowering::Layout &layout) const override;
   mlir::Value emitOnFragments(mlir::ConversionPatternRewriter &rewriter,
                               tile::DotOp dot, const gpu_lowering::Layout &layout,
-                              mlir::Value a, mlir::Value b, mlir::Value acc,
-                              int64_t m, int64_t n, int64_t k, bool aTransposed,
-                              bool bTransposed) const override;
+                              const gpu_lowering::SharedOperands &operands,
+                              mlir::Value acc, int64_t m, int64_t n,
+                              int64_t k) const override;
   mlir::Value fragmentPositions(mlir::OpBuilder &b, mlir::Location loc,
                                 const gpu_lowering::Layout &layout, int64_t m,
                                 int64_t n) const override;

@@ -36,13 +36,18 @@ def NvidiaLowerTileToGpu : Pass<"prism-nvidia-lower-tile-to-gpu", "mlir::ModuleO
     accumulator a K loop carries, stays in the mma registers across the
     loop. Operand fragments come from shared memory with `ldmatrix`
     (`.trans` for operands stored with K outermost). Other dots are FMA
-    loops over K. Not used yet: swizzled staging, `cp.async` pipelining,
-    `wgmma` and TMA on sm_90a.
+    loops over K. The operands of K-loop dots that are loaded in the loop
+    (a matmul's A and B) are staged instead: `stages` slots in shared
+    memory per operand, filled by `cp.async` `stages - 1` iterations ahead,
+    one barrier per K step. Not used yet: swizzled staging, `wgmma` and
+    TMA on sm_90a.
   }];
   let options = [
     Option<"threads", "threads", "int64_t", "128", "Threads per block">,
     Option<"sharedMemoryLimit", "shared-memory-limit", "int64_t", "49152",
            "Bytes of static shared memory a block may use">,
+    Option<"stages", "stages", "int64_t", "3",
+           "Depth of the cp.async pipeline of K-loop dot operands (1: none)">,
   ];
   let dependentDialects = ["mlir::gpu::GPUDialect",
                            "mlir::NVVM::NVVMDialect",

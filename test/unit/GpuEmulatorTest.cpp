@@ -237,4 +237,96 @@ TEST(GpuEmulator, PartialWarpIsReported) {
       << error;
 }
 
+// cp.async: each thread copies 16 bytes of the buffer (4 floats, the last
+// thread's copy reading only 8 bytes) into shared memory, commits, and
+// records what it sees before and after waiting, then reads its
+// neighbour's copy after a barrier.
+using prism::gpu_emulator::kAsyncCommit;
+using prism::gpu_emulator::kAsyncCopy;
+using prism::gpu_emulator::kAsyncWait;
+
+void asyncCopyKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t) {
+  OneBuffer k = unpack(args);
+  int64_t t = k.context->threadId;
+  auto *shared = reinterpret_cast<float *>(k.workspace);
+  float *source = k.data + 4 * t;
+  k.context->asyncCopy(k.context, kAsyncCopy, shared + 4 * t, source, 16, t == 31 ? 8 : 16);
+  k.context->asyncCopy(k.context, kAsyncCommit, nullptr, nullptr, 0, 0);
+  float before = shared[4 * t]; // not landed yet: the NaN shared memory starts as
+  k.context->asyncCopy(k.context, kAsyncWait, nullptr, nullptr, 0, 0);
+  float after = shared[4 * t];
+  k.context->barrier(k.context, 0);
+  int64_t next = (t + 1) % 32;
+  k.data[128 + 4 * t] = before;
+  k.data[128 + 4 * t + 1] = after;
+  k.data[128 + 4 * t + 2] = shared[4 * next + 2];
+  k.data[128 + 4 * t + 3] = shared[4 * next + 3];
+}
+
+TEST(GpuEmulator, AsyncCopiesLandAtTheirWait) {
+  std::vector<float> data(256);
+  for (int64_t i = 0; i < 128; ++i)
+    data[i] = static_cast<float>(i);
+  std::vector<StridedBuffer> buffers = {StridedBuffer::contiguous(data.data(), {256})};
+  std::string error;
+  ASSERT_TRUE(emulateKernel(asyncCopyKernel, buffers, {1, 1, 1}, 32, 512, error)) << error;
+  for (int64_t t = 0; t < 32; ++t) {
+    int64_t next = (t + 1) % 32;
+    EXPECT_TRUE(std::isnan(data[128 + 4 * t])) << t;
+    EXPECT_EQ(data[128 + 4 * t + 1], static_cast<float>(4 * t));
+    // The last thread's copy read 8 bytes: the rest is zero-filled.
+    EXPECT_EQ(data[128 + 4 * t + 2], next == 31 ? 0.0f : static_cast<float>(4 * next + 2));
+    EXPECT_EQ(data[128 + 4 * t + 3], next == 31 ? 0.0f : static_cast<float>(4 * next + 3));
+  }
+}
+
+// A wait that lets one group stay in flight lands only the older ones.
+void asyncGroupsKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t) {
+  OneBuffer k = unpack(args);
+  auto *shared = reinterpret_cast<float *>(k.workspace);
+  for (int64_t g = 0; g < 3; ++g) {
+    k.context->asyncCopy(k.context, kAsyncCopy, shared + 4 * g, k.data + 4 * g, 16, 16);
+    k.context->asyncCopy(k.context, kAsyncCommit, nullptr, nullptr, 0, 0);
+  }
+  k.context->asyncCopy(k.context, kAsyncWait, nullptr, nullptr, 1, 0);
+  for (int64_t i = 0; i < 12; ++i)
+    k.data[16 + i] = shared[i];
+}
+
+TEST(GpuEmulator, AsyncCopyWaitLeavesTheNewestGroups) {
+  std::vector<float> data(28);
+  for (int64_t i = 0; i < 12; ++i)
+    data[i] = static_cast<float>(i + 1);
+  std::vector<StridedBuffer> buffers = {StridedBuffer::contiguous(data.data(), {28})};
+  std::string error;
+  ASSERT_TRUE(emulateKernel(asyncGroupsKernel, buffers, {1, 1, 1}, 1, 64, error)) << error;
+  for (int64_t i = 0; i < 8; ++i)
+    EXPECT_EQ(data[16 + i], static_cast<float>(i + 1));
+  for (int64_t i = 8; i < 12; ++i)
+    EXPECT_TRUE(std::isnan(data[16 + i])) << i;
+}
+
+// Copies outside shared memory or misaligned are reported.
+void misalignedCopyKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t) {
+  OneBuffer k = unpack(args);
+  k.context->asyncCopy(k.context, kAsyncCopy, k.workspace + 8, k.data, 16, 16);
+}
+
+void outsideCopyKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t) {
+  OneBuffer k = unpack(args);
+  k.context->asyncCopy(k.context, kAsyncCopy, k.workspace + 64, k.data, 16, 16);
+}
+
+TEST(GpuEmulator, BadAsyncCopiesAreReported) {
+  alignas(16) float data[4] = {1, 2, 3, 4};
+  std::vector<StridedBuffer> buffers = {StridedBuffer::contiguous(data, {4})};
+  std::string error;
+  EXPECT_FALSE(emulateKernel(misalignedCopyKernel, buffers, {1, 1, 1}, 1, 64, error));
+  EXPECT_EQ(error, "block (0, 0, 0): thread 0: cp.async of 16 bytes with a misaligned "
+                   "address")
+      << error;
+  EXPECT_FALSE(emulateKernel(outsideCopyKernel, buffers, {1, 1, 1}, 1, 64, error));
+  EXPECT_EQ(error, "block (0, 0, 0): thread 0: cp.async to outside shared memory") << error;
+}
+
 } // namespace

@@ -75,10 +75,12 @@ struct FunctionPlan {
 };
 
 /// How a GPU kernel is launched (absent for the CPU, whose programs are
-/// function calls): threads per block and bytes of shared memory.
+/// function calls): threads per block and bytes of shared memory; and, for
+/// the reader, the depth of its operand pipeline (1: none).
 struct KernelConfig {
   int64_t threads = 1;
   int64_t sharedBytes = 0;
+  int64_t stages = 1;
 };
 
 struct Manifest {

@@ -16,6 +16,10 @@
 //   of a warp meet, the warp's A, B and C are assembled from the lanes'
 //   registers in the documented fragment layout, and each lane gets its
 //   part of D;
+// - cp.async copies queued per thread in groups and landed only when a
+//   wait_group requires them (the latest moment PTX allows), so a kernel
+//   that reads a slot before waiting for its copies reads stale data;
+//   copies outside shared memory or misaligned are reported;
 // - shared memory filled with 0xFF bytes (NaN as floats) before each
 //   block, so a kernel reading shared memory it never wrote gets NaN in
 //   its outputs rather than a lucky zero.
@@ -37,6 +41,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <map>
 #include <memory>
@@ -48,6 +53,9 @@
 namespace prism::runtime {
 namespace {
 
+using gpu_emulator::kAsyncCommit;
+using gpu_emulator::kAsyncCopy;
+using gpu_emulator::kAsyncWait;
 using gpu_emulator::kMmaM16N8K16Bf16;
 using gpu_emulator::kMmaM16N8K16F16;
 using gpu_emulator::kFragmentWords;
@@ -265,6 +273,7 @@ public:
       f.thread.context.threadId = t;
       f.thread.context.barrier = barrierCallback;
       f.thread.context.matrix = matrixCallback;
+      f.thread.context.asyncCopy = asyncCopyCallback;
       f.thread.runner = this;
       for (const StridedBuffer &buffer : buffers)
         f.arguments.addBuffer(buffer);
@@ -296,6 +305,8 @@ public:
     for (int64_t t = 0; t < threads; ++t) {
       Fiber &f = fibers[t];
       f.state = Fiber::Ready;
+      f.openCopies.clear();
+      f.copyGroups.clear();
       getcontext(&f.context);
       f.context.uc_stack.ss_sp = stacks.first + t * (kFiberStackBytes + kGuardBytes) + kGuardBytes;
       f.context.uc_stack.ss_size = kFiberStackBytes;
@@ -323,9 +334,17 @@ private:
     ThreadContext context; // first: the kernel's context pointer is this
     BlockRunner *runner;
   };
+  /// A cp.async in flight.
+  struct PendingCopy {
+    uint8_t *shared;
+    const uint8_t *global;
+    int64_t bytes, sourceBytes;
+  };
   struct Fiber {
     enum State { Ready, Waiting, Done } state = Ready;
     bool inWarpInstruction = false;
+    std::vector<PendingCopy> openCopies;
+    std::deque<std::vector<PendingCopy>> copyGroups;
     ucontext_t context;
     EmulatedThread thread;
     KernelArguments arguments;
@@ -363,6 +382,51 @@ private:
   static void matrixCallback(ThreadContext *self, void *fragments, int64_t instruction) {
     runnerOf(self)->matrix(self->threadId, static_cast<uint32_t *>(fragments),
                            instruction);
+  }
+
+  static void asyncCopyCallback(ThreadContext *self, int64_t operation, void *shared,
+                                const void *global, int64_t bytes, int64_t sourceBytes) {
+    runnerOf(self)->asyncCopy(self->threadId, operation, static_cast<uint8_t *>(shared),
+                              static_cast<const uint8_t *>(global), bytes, sourceBytes);
+  }
+
+  void asyncCopy(int64_t thread, int64_t operation, uint8_t *shared,
+                 const uint8_t *global, int64_t bytes, int64_t sourceBytes) {
+    Fiber &f = fibers[thread];
+    if (operation == kAsyncCopy) {
+      uint8_t *begin = workspace.get();
+      if ((bytes != 4 && bytes != 8 && bytes != 16) || sourceBytes < 0 ||
+          sourceBytes > bytes) {
+        fail("cp.async of " + std::to_string(bytes) + " bytes reading " +
+             std::to_string(sourceBytes));
+        suspend(thread);
+      }
+      if (shared < begin || shared + bytes > begin + workspaceBytes) {
+        fail("thread " + std::to_string(thread) + ": cp.async to outside shared memory");
+        suspend(thread);
+      }
+      if ((shared - begin) % bytes != 0 ||
+          (sourceBytes > 0 && reinterpret_cast<uintptr_t>(global) % bytes != 0)) {
+        fail("thread " + std::to_string(thread) + ": cp.async of " +
+             std::to_string(bytes) + " bytes with a misaligned address");
+        suspend(thread);
+      }
+      f.openCopies.push_back({shared, global, bytes, sourceBytes});
+    } else if (operation == kAsyncCommit) {
+      f.copyGroups.push_back(std::move(f.openCopies));
+      f.openCopies.clear();
+    } else if (operation == kAsyncWait) {
+      while (static_cast<int64_t>(f.copyGroups.size()) > bytes) {
+        for (const PendingCopy &c : f.copyGroups.front()) {
+          std::memcpy(c.shared, c.global, c.sourceBytes);
+          std::memset(c.shared + c.sourceBytes, 0, c.bytes - c.sourceBytes);
+        }
+        f.copyGroups.pop_front();
+      }
+    } else {
+      fail("unknown asynchronous copy operation " + std::to_string(operation));
+      suspend(thread);
+    }
   }
 
   void barrier(int64_t thread, int64_t site) {

@@ -1,4 +1,5 @@
-// RUN: prism-opt %s -prism-nvidia-lower-tile-to-gpu=threads=128 -split-input-file -verify-diagnostics | FileCheck %s
+// RUN: prism-opt %s -prism-nvidia-lower-tile-to-gpu=threads=128 -split-input-file -verify-diagnostics | FileCheck %s --check-prefixes=CHECK,STAGED
+// RUN: prism-opt %s -prism-nvidia-lower-tile-to-gpu="threads=128 stages=1" -split-input-file -verify-diagnostics | FileCheck %s --check-prefixes=CHECK,UNSTAGED
 
 // One block per program; a 4x64 tile is 256 elements, two per thread, held
 // as vector<2xf32>; global loads are gathers with the bounds in the mask.
@@ -6,7 +7,7 @@
 // combine a strided part, then a tree over the group in shared memory. The
 // broadcast exchanges through the workspace (the tile, 1 KB, plus one
 // partial per thread) between barriers.
-// CHECK: module attributes {gpu.container_module, prism.kernel_configs = {rows = {shared_bytes = 1536 : i64, threads = 128 : i64}}}
+// CHECK: module attributes {gpu.container_module, prism.kernel_configs = {rows = {shared_bytes = 1536 : i64, stages = 1 : i64, threads = 128 : i64}}}
 // CHECK: gpu.module @prism_kernels
 // CHECK: gpu.func @rows(%{{.*}}: memref<?x?xf32, strided<[?, 1], offset: ?>>) workgroup(%[[WS:.*]] : memref<1536xi8, #gpu.address_space<workgroup>>) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
 // CHECK: gpu.block_id  x
@@ -140,18 +141,53 @@ func.func @loop_gather(%t: memref<?x?xf32, strided<[?, 1], offset: ?>>, %out: me
 // of barriers and accumulates with mma.sync from the carried registers,
 // and C goes through shared memory once, after the loop, back to the
 // element-wise layout. The workspace holds A and B only (no C area).
+// STAGED: prism.kernel_configs = {k_loop = {shared_bytes = 15360 : i64, stages = 3 : i64, threads = 128 : i64}}
+// UNSTAGED: prism.kernel_configs = {k_loop = {shared_bytes = 4096 : i64, stages = 1 : i64, threads = 128 : i64}}
 // CHECK-LABEL: gpu.func @k_loop
-// CHECK-SAME: workgroup(%{{.*}} : memref<4096xi8, #gpu.address_space<workgroup>>)
-// CHECK: %[[LOOP:.*]] = scf.for {{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (vector<8xf32>)
-// CHECK: gpu.barrier
-// CHECK: vector.scatter
-// CHECK: vector.scatter
-// CHECK: gpu.barrier
-// CHECK-NOT: gpu.barrier
-// CHECK: vector.extract %[[ACC]][0] : f32 from vector<8xf32>
-// CHECK-COUNT-4: nvvm.mma.sync
-// CHECK-NOT: gpu.barrier
-// CHECK: scf.yield
+// Without a pipeline (stages=1) A and B are loaded into registers and
+// published between one pair of barriers at every step.
+// UNSTAGED-SAME: workgroup(%{{.*}} : memref<4096xi8, #gpu.address_space<workgroup>>)
+// UNSTAGED: %[[LOOP:.*]] = scf.for {{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (vector<8xf32>)
+// UNSTAGED: gpu.barrier
+// UNSTAGED: vector.scatter
+// UNSTAGED: vector.scatter
+// UNSTAGED: gpu.barrier
+// UNSTAGED-NOT: gpu.barrier
+// UNSTAGED: vector.extract %[[ACC]][0] : f32 from vector<8xf32>
+// UNSTAGED-COUNT-4: nvvm.mma.sync
+// UNSTAGED-NOT: gpu.barrier
+// UNSTAGED: scf.yield
+// Staged (the default, 3 stages): A and B have 3 slots each of 32 rows
+// padded to 40 elements (3 x 2 x 2560 bytes); the prologue fills
+// iterations 0 and 1 with cp.async, a group each; every step waits for its
+// group, passes one barrier, fills the slot 2 steps ahead and runs the
+// mma.sync from its own slot with ldmatrix (A as [M, K] rows, B as [K, N]
+// through .trans).
+// STAGED-SAME: workgroup(%{{.*}} : memref<15360xi8, #gpu.address_space<workgroup>>)
+// STAGED: gpu.barrier
+// STAGED-COUNT-2: nvgpu.device_async_copy {{.*}}, 8, %{{.*}} {bypassL1}
+// STAGED: nvvm.cp.async.commit.group
+// STAGED-COUNT-2: nvgpu.device_async_copy
+// STAGED: nvvm.cp.async.commit.group
+// STAGED-NOT: tile.load
+// STAGED: %[[LOOP:.*]] = scf.for {{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (vector<8xf32>)
+// STAGED: nvvm.cp.async.wait.group 1
+// STAGED-NEXT: gpu.barrier
+// STAGED-NOT: gpu.barrier
+// STAGED: scf.if
+// STAGED: nvgpu.device_async_copy
+// STAGED: } else {
+// STAGED: vector.gather
+// STAGED: vector.store {{.*}} : memref<1280xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
+// STAGED: nvvm.cp.async.commit.group
+// STAGED-NOT: gpu.barrier
+// STAGED: nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = false}
+// STAGED: nvgpu.ldmatrix %{{.*}} {numTiles = 2 : i32, transpose = true}
+// STAGED: nvvm.mma.sync
+// STAGED-NOT: gpu.barrier
+// STAGED: scf.yield
+// STAGED: nvvm.cp.async.wait.group 0
+// The accumulator leaves the fragments through shared memory once.
 // CHECK: gpu.barrier
 // CHECK: vector.scatter {{.*}} : memref<1024xf32, #gpu.address_space<workgroup>>
 // CHECK: gpu.barrier

@@ -1,0 +1,443 @@
+//===- StageDotOperands.cpp - Multi-stage operand pipelines for K loops ---===//
+
+#include "targets/gpu/StageDotOperands.h"
+
+#include "dialects/Tile/Utils/MemoryAccess.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "llvm/ADT/MapVector.h"
+
+using namespace mlir;
+using prism::tile::FlatView;
+using prism::tile::flatten;
+using prism::tile::indexConstant;
+
+namespace prism::gpu_lowering {
+
+/// Elements per copy: 16 bytes of 16-bit elements.
+constexpr int64_t kCopyElements = 8;
+/// Padding of a slot row (elements): 16 bytes.
+constexpr int64_t kRowPadding = 8;
+
+std::optional<StagedOperand> stagedOperand(Value operand) {
+  auto cast = operand.getDefiningOp<UnrealizedConversionCastOp>();
+  if (!cast || cast->getNumOperands() != 1)
+    return std::nullopt;
+  auto info = cast->getAttrOfType<DictionaryAttr>(kStagedOperandAttrName);
+  if (!info)
+    return std::nullopt;
+  auto rowLength = info.getAs<IntegerAttr>("row_length");
+  auto transposed = info.getAs<BoolAttr>("transposed");
+  if (!rowLength || !transposed)
+    return std::nullopt;
+  return StagedOperand{cast.getOperand(0), rowLength.getInt(), transposed.getValue()};
+}
+
+namespace {
+
+/// A loaded tile a loop's dots read, and where it goes in each slot.
+struct StagedLoad {
+  mutable tile::LoadOp load; // (op accessors are not const)
+  int64_t byteOffset; // in the slot
+  int64_t rows, columns;
+  int64_t rowLength() const { return columns + kRowPadding; }
+};
+
+/// A dot operand: the load behind it and whether a transpose is between.
+struct OperandSource {
+  tile::LoadOp load;
+  bool transposed;
+};
+
+class LoopStaging {
+public:
+  LoopStaging(scf::ForOp loop, const Layout &layout,
+              const MatrixCoreLowering &matrixCores, const AsyncCopyLowering &copies)
+      : loop(loop), layout(layout), matrixCores(matrixCores), copies(copies) {}
+
+  /// Whether the loop qualifies; fills the plan.
+  bool plan();
+  /// Rewrites the loop; returns the slot bytes of all stages.
+  int64_t apply(Value workspace);
+
+private:
+  std::optional<OperandSource> sourceOf(Value operand);
+  bool stageable(tile::LoadOp load);
+  bool computableAhead(Value index);
+  /// `value` (an index of a staged load) as computed for iteration
+  /// variable `iv` instead of the loop's (the loop-invariant part reused).
+  Value valueAt(OpBuilder &b, Value value, Value iv, IRMapping &mapping);
+  /// All staged loads of iteration variable `iv` into slot `slot`.
+  void fill(OpBuilder &b, Location loc, Value iv, Value slot);
+  void fillOne(OpBuilder &b, Location loc, const StagedLoad &staged,
+               ArrayRef<Value> indices, Value slotBase);
+  Value slotView(OpBuilder &b, Location loc, const StagedLoad &staged, Value slot);
+
+  scf::ForOp loop;
+  const Layout &layout;
+  const MatrixCoreLowering &matrixCores;
+  const AsyncCopyLowering &copies;
+  Value workspace;
+  SmallVector<tile::DotOp> dots;
+  llvm::MapVector<Operation *, StagedLoad> loads;
+  int64_t slotBytes = 0;
+};
+
+/// The load behind a dot operand: the operand itself, or through a 2-D
+/// transpose and/or a reshape dropping leading unit dimensions (a batched
+/// matmul's [1, R, C] tiles).
+std::optional<OperandSource> LoopStaging::sourceOf(Value operand) {
+  bool transposed = false;
+  if (auto transpose = operand.getDefiningOp<tile::TransposeOp>()) {
+    if (transpose->getParentOp() != loop.getOperation() ||
+        transpose.getPermutation() != ArrayRef<int64_t>{1, 0})
+      return std::nullopt;
+    operand = transpose.getInput();
+    transposed = true;
+  }
+  if (auto reshape = operand.getDefiningOp<tile::ReshapeOp>()) {
+    auto from = cast<RankedTensorType>(reshape.getInput().getType());
+    auto to = cast<RankedTensorType>(reshape.getType());
+    if (reshape->getParentOp() != loop.getOperation() || to.getRank() != 2 ||
+        from.getRank() < 2 || from.getShape().take_back(2) != to.getShape() ||
+        !llvm::all_of(from.getShape().drop_back(2), [](int64_t d) { return d == 1; }))
+      return std::nullopt;
+    operand = reshape.getInput();
+  }
+  auto load = operand.getDefiningOp<tile::LoadOp>();
+  if (!load || load->getParentOp() != loop.getOperation() || !stageable(load))
+    return std::nullopt;
+  return OperandSource{load, transposed};
+}
+
+/// 16-bit elements with unit innermost stride, a tile of rows of whole
+/// copies ([R, C], or [1, ..., 1, R, C]), no padding value (staged slots
+/// are zero-filled), and indices that can be computed for a later
+/// iteration.
+bool LoopStaging::stageable(tile::LoadOp load) {
+  auto memref = cast<MemRefType>(load.getBase().getType());
+  auto tileType = load.getType();
+  int64_t rank = tileType.getRank();
+  if (rank < 2 || load.getPadding() || memref.getElementTypeBitWidth() != 16 ||
+      tileType.getDimSize(rank - 1) % kCopyElements != 0 ||
+      !llvm::all_of(tileType.getShape().drop_back(2), [](int64_t d) { return d == 1; }))
+    return false;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(memref.getStridesAndOffset(strides, offset)) || strides.back() != 1)
+    return false;
+  return llvm::all_of(load.getIndices(), [&](Value v) { return computableAhead(v); });
+}
+
+/// Defined outside the loop, the iteration variable, or pure scalar
+/// arithmetic in the loop body on such values.
+bool LoopStaging::computableAhead(Value index) {
+  if (index == loop.getInductionVar())
+    return true;
+  Operation *def = index.getDefiningOp();
+  if (!def) // a block argument: of the loop (its iteration values) or outside
+    return !loop->isAncestor(index.getParentBlock()->getParentOp());
+  if (!loop->isAncestor(def))
+    return true;
+  if (def->getParentOp() != loop.getOperation() || !isPure(def) ||
+      def->getNumRegions() != 0 ||
+      !llvm::all_of(def->getResultTypes(),
+                    [](Type t) { return t.isIntOrIndex(); }))
+    return false;
+  return llvm::all_of(def->getOperands(), [&](Value v) { return computableAhead(v); });
+}
+
+bool LoopStaging::plan() {
+  for (Operation &op : loop.getBody()->without_terminator())
+    if (auto dot = dyn_cast<tile::DotOp>(op))
+      dots.push_back(dot);
+  if (dots.empty())
+    return false;
+  llvm::SmallPtrSet<Operation *, 8> covered;
+  for (tile::DotOp dot : dots) {
+    if (!inFragments(dot.getType()) || !matrixCores.supports(dot))
+      return false;
+    covered.insert(dot);
+    for (Value operand : {dot.getLhs(), dot.getRhs()}) {
+      std::optional<OperandSource> source = sourceOf(operand);
+      if (!source)
+        return false;
+      // The ops from the operand back to the load.
+      for (Operation *op = operand.getDefiningOp(); op != source->load;
+           op = op->getOperand(0).getDefiningOp())
+        covered.insert(op);
+      covered.insert(source->load);
+      if (loads.contains(source->load))
+        continue;
+      auto type = source->load.getType();
+      int64_t rank = type.getRank();
+      StagedLoad staged{source->load, 0, type.getDimSize(rank - 2),
+                        type.getDimSize(rank - 1)};
+      staged.byteOffset = slotBytes;
+      slotBytes += alignTo16(staged.rows * staged.rowLength() * 2);
+      loads.insert({source->load, staged});
+    }
+  }
+  // The staged loads feed the dots only (directly or through their
+  // transposes); nothing else in the loop exchanges through shared memory
+  // (it would share the workspace with the slots).
+  for (auto &entry : loads)
+    for (Operation *user : entry.first->getUsers())
+      if (!covered.contains(user))
+        return false;
+  for (Operation *t : covered)
+    if (isa<tile::TransposeOp, tile::ReshapeOp>(t))
+      for (Operation *user : t->getUsers())
+        if (!covered.contains(user))
+          return false;
+  bool exchanges = false;
+  loop.getBody()->walk([&](Operation *op) {
+    if (!covered.contains(op) &&
+        (exchangeBytes(op, layout.threads, &matrixCores) > 0 || isa<gpu::BarrierOp>(op)))
+      exchanges = true;
+  });
+  return !exchanges;
+}
+
+Value LoopStaging::valueAt(OpBuilder &b, Value value, Value iv, IRMapping &mapping) {
+  if (value == loop.getInductionVar())
+    return iv;
+  Operation *def = value.getDefiningOp();
+  if (!def || !loop->isAncestor(def))
+    return value;
+  if (Value known = mapping.lookupOrNull(value))
+    return known;
+  for (Value operand : def->getOperands())
+    mapping.map(operand, valueAt(b, operand, iv, mapping));
+  Operation *clone = b.clone(*def, mapping);
+  for (auto [from, to] : llvm::zip(def->getResults(), clone->getResults()))
+    mapping.map(from, to);
+  return mapping.lookup(value);
+}
+
+Value LoopStaging::slotView(OpBuilder &b, Location loc, const StagedLoad &staged,
+                            Value slot) {
+  Value shift = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, slot, indexConstant(b, loc, slotBytes)),
+      indexConstant(b, loc, staged.byteOffset));
+  auto space = cast<MemRefType>(workspace.getType()).getMemorySpace();
+  auto type = MemRefType::get({staged.rows * staged.rowLength()},
+                              staged.load.getType().getElementType(), nullptr, space);
+  return memref::ViewOp::create(b, loc, type, workspace, shift, ValueRange{});
+}
+
+void LoopStaging::fill(OpBuilder &b, Location loc, Value iv, Value slot) {
+  IRMapping mapping;
+  for (auto &entry : loads) {
+    const StagedLoad &staged = entry.second;
+    SmallVector<Value> indices;
+    for (Value index : staged.load.getIndices())
+      indices.push_back(valueAt(b, index, iv, mapping));
+    fillOne(b, loc, staged, indices, slotView(b, loc, staged, slot));
+  }
+}
+
+/// Thread t copies chunks t, t + T, ... of the tile (a chunk: 8 elements
+/// of a row): with the vendor's asynchronous copies when the buffer is
+/// 16-byte aligned, else by loads and stores.
+void LoopStaging::fillOne(OpBuilder &b, Location loc, const StagedLoad &staged,
+                          ArrayRef<Value> indices, Value view) {
+  auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
+  Type element = staged.load.getType().getElementType();
+  FlatView global = flatten(b, loc, staged.load.getBase());
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, staged.load.getBase());
+  auto isMultiple = [&](Value v, int64_t of) -> Value {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                 arith::RemUIOp::create(b, loc, v, c(of)), c(0));
+  };
+  size_t rank = indices.size();
+  Value aligned = isMultiple(base, 16);
+  SmallVector<Value> multiplesOf8{global.offset, indices[rank - 1]};
+  multiplesOf8.append(global.strides.begin(), global.strides.end() - 1);
+  for (Value v : multiplesOf8)
+    aligned = arith::AndIOp::create(b, loc, aligned, isMultiple(v, kCopyElements));
+  // The leading (unit) dimensions: their offset and whether inside.
+  Value leadingOffset = global.offset;
+  Value leadingInside = arith::ConstantIntOp::create(b, loc, 1, 1);
+  for (size_t d = 0; d + 2 < rank; ++d) {
+    leadingOffset = arith::AddIOp::create(
+        b, loc, leadingOffset, arith::MulIOp::create(b, loc, indices[d], global.strides[d]));
+    leadingInside = arith::AndIOp::create(
+        b, loc, leadingInside,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, indices[d], global.sizes[d]));
+  }
+  int64_t perRow = staged.columns / kCopyElements;
+  int64_t chunks = staged.rows * perRow;
+  int64_t threads = layout.threads;
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+
+  auto copyAll = [&](OpBuilder &bb, bool async) {
+    for (int64_t first = 0; first < chunks; first += threads) {
+      Value chunk = arith::AddIOp::create(bb, loc, tid, c(first));
+      OpBuilder::InsertionGuard guard(bb);
+      if (first + threads > chunks) {
+        Value exists = arith::CmpIOp::create(bb, loc, arith::CmpIPredicate::ult, chunk,
+                                             c(chunks));
+        auto inside = scf::IfOp::create(bb, loc, exists, /*withElseRegion=*/false);
+        bb.setInsertionPoint(inside.thenBlock()->getTerminator());
+      }
+      Value row = arith::DivUIOp::create(bb, loc, chunk, c(perRow));
+      Value column = arith::MulIOp::create(
+          bb, loc, arith::RemUIOp::create(bb, loc, chunk, c(perRow)), c(kCopyElements));
+      Value globalRow = arith::AddIOp::create(bb, loc, indices[rank - 2], row);
+      Value globalColumn = arith::AddIOp::create(bb, loc, indices[rank - 1], column);
+      // Elements of this chunk inside the buffer (unsigned compares: a
+      // "negative" position is outside).
+      Value rowInside = arith::CmpIOp::create(bb, loc, arith::CmpIPredicate::ult,
+                                              globalRow, global.sizes[rank - 2]);
+      Value columnInside = arith::CmpIOp::create(bb, loc, arith::CmpIPredicate::ult,
+                                                 globalColumn, global.sizes[rank - 1]);
+      Value left = arith::MinUIOp::create(
+          bb, loc, arith::SubIOp::create(bb, loc, global.sizes[rank - 1], globalColumn),
+          c(kCopyElements));
+      Value inside = arith::AndIOp::create(
+          bb, loc, leadingInside, arith::AndIOp::create(bb, loc, rowInside, columnInside));
+      Value valid = arith::SelectOp::create(bb, loc, inside, left, c(0));
+      // A chunk with nothing to read points at the buffer's first element.
+      Value source = arith::AddIOp::create(
+          bb, loc, leadingOffset,
+          arith::AddIOp::create(
+              bb, loc, arith::MulIOp::create(bb, loc, globalRow, global.strides[rank - 2]),
+              globalColumn));
+      Value any = arith::CmpIOp::create(bb, loc, arith::CmpIPredicate::ne, valid, c(0));
+      source = arith::SelectOp::create(bb, loc, any, source, global.offset);
+      Value target = arith::AddIOp::create(
+          bb, loc, arith::MulIOp::create(bb, loc, row, c(staged.rowLength())), column);
+      if (async) {
+        copies.copy(bb, loc, view, target, global.flat, source, kCopyElements, valid);
+        continue;
+      }
+      auto lanes = VectorType::get({kCopyElements}, bb.getIndexType());
+      SmallVector<int64_t> iota(kCopyElements);
+      for (int64_t e = 0; e < kCopyElements; ++e)
+        iota[e] = e;
+      Value offsets = arith::ConstantOp::create(bb, loc, lanes, bb.getIndexVectorAttr(iota));
+      Value mask = arith::CmpIOp::create(bb, loc, arith::CmpIPredicate::ult, offsets,
+                                         vector::BroadcastOp::create(bb, loc, lanes, valid));
+      Value addresses = arith::AddIOp::create(
+          bb, loc, vector::BroadcastOp::create(bb, loc, lanes, source), offsets);
+      auto type = VectorType::get({kCopyElements}, element);
+      Value zeros = arith::ConstantOp::create(bb, loc, type, bb.getZeroAttr(type));
+      Value values = vector::GatherOp::create(bb, loc, type, global.flat,
+                                              ValueRange{c(0)}, addresses, mask, zeros);
+      vector::StoreOp::create(bb, loc, values, view, ValueRange{target});
+    }
+  };
+  scf::IfOp::create(
+      b, loc, aligned,
+      [&](OpBuilder &bb, Location) {
+        copyAll(bb, true);
+        scf::YieldOp::create(bb, loc);
+      },
+      [&](OpBuilder &bb, Location) {
+        copyAll(bb, false);
+        scf::YieldOp::create(bb, loc);
+      });
+}
+
+int64_t LoopStaging::apply(Value workspaceValue) {
+  workspace = workspaceValue;
+  int64_t stages = copies.stages();
+  Location loc = loop.getLoc();
+  OpBuilder b(loop);
+  auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
+  Value lb = loop.getLowerBound(), ub = loop.getUpperBound(), step = loop.getStep();
+  auto guarded = [&](Value iv, function_ref<void()> body) {
+    Value before = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, iv, ub);
+    auto inside = scf::IfOp::create(b, loc, before, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(inside.thenBlock()->getTerminator());
+    body();
+  };
+
+  // Prologue: earlier users of the workspace are done; iterations
+  // 0 .. S-2 into their slots, a group each.
+  gpu::BarrierOp::create(b, loc);
+  for (int64_t j = 0; j + 1 < stages; ++j) {
+    Value iv = arith::AddIOp::create(b, loc, lb,
+                                     arith::MulIOp::create(b, loc, step, c(j)));
+    guarded(iv, [&] { fill(b, loc, iv, c(j)); });
+    copies.commit(b, loc);
+  }
+
+  // Each step: its group landed and every thread is past the previous
+  // step's reads; then the slot read one step ago is refilled ahead.
+  b.setInsertionPointToStart(loop.getBody());
+  Value iv = loop.getInductionVar();
+  Value iteration = arith::DivUIOp::create(b, loc, arith::SubIOp::create(b, loc, iv, lb), step);
+  Value slot = arith::RemUIOp::create(b, loc, iteration, c(stages));
+  copies.wait(b, loc, stages - 2);
+  gpu::BarrierOp::create(b, loc);
+  Value ahead = arith::AddIOp::create(b, loc, iv,
+                                      arith::MulIOp::create(b, loc, step, c(stages - 1)));
+  Value aheadSlot = arith::RemUIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, iteration, c(stages - 1)), c(stages));
+  guarded(ahead, [&] { fill(b, loc, ahead, aheadSlot); });
+  copies.commit(b, loc);
+
+  // The dots read this step's slots.
+  for (tile::DotOp dot : dots) {
+    b.setInsertionPoint(dot);
+    for (unsigned i = 0; i < 2; ++i) {
+      Value operand = dot->getOperand(i);
+      OperandSource source = *sourceOf(operand);
+      const StagedLoad &staged = loads.find(source.load)->second;
+      auto info = b.getDictionaryAttr(
+          {b.getNamedAttr("row_length", b.getI64IntegerAttr(staged.rowLength())),
+           b.getNamedAttr("transposed", b.getBoolAttr(source.transposed))});
+      auto marker = UnrealizedConversionCastOp::create(
+          b, dot.getLoc(), operand.getType(), slotView(b, dot.getLoc(), staged, slot));
+      marker->setAttr(kStagedOperandAttrName, info);
+      dot->setOperand(i, marker.getResult(0));
+    }
+  }
+  // The transposes and reshapes (users first), then the loads, are dead.
+  SmallVector<Operation *> views;
+  for (Operation &op : loop.getBody()->without_terminator())
+    if (isa<tile::TransposeOp, tile::ReshapeOp>(op))
+      views.push_back(&op);
+  for (Operation *op : llvm::reverse(views))
+    if (op->use_empty())
+      op->erase();
+  for (auto &entry : loads)
+    entry.first->erase();
+
+  // Nothing is left in flight after the loop (the last groups are empty).
+  b.setInsertionPointAfter(loop);
+  copies.wait(b, loc, 0);
+  return stages * slotBytes;
+}
+
+} // namespace
+
+Staging stageDotOperands(gpu::GPUFuncOp kernel, const Layout &layout,
+                         const MatrixCoreLowering &matrixCores,
+                         const AsyncCopyLowering &copies) {
+  Staging staging;
+  if (copies.stages() < 2 || kernel.getWorkgroupAttributions().empty())
+    return staging;
+  Value workspace = kernel.getWorkgroupAttributions().front();
+  SmallVector<scf::ForOp> loops;
+  kernel.walk([&](scf::ForOp loop) { loops.push_back(loop); });
+  for (scf::ForOp loop : loops) {
+    LoopStaging stagingOfLoop(loop, layout, matrixCores, copies);
+    if (!stagingOfLoop.plan())
+      continue;
+    staging.bytes = std::max(staging.bytes, stagingOfLoop.apply(workspace));
+    staging.stages = std::max(staging.stages, copies.stages());
+  }
+  return staging;
+}
+
+} // namespace prism::gpu_lowering

@@ -1,0 +1,70 @@
+//===- StageDotOperands.h - Multi-stage operand pipelines for K loops -*- C++ -*-===//
+//
+// A K loop whose dots read tiles loaded in the loop (a matmul's A and B)
+// otherwise loads them into registers at every step and publishes them to
+// shared memory between two barriers before the dot can read them. Staged
+// instead, each operand has `stages` slots in shared memory that the
+// vendor's asynchronous copies (cp.async) fill straight from global memory,
+// `stages - 1` iterations ahead:
+//
+//   barrier; fill slots 0 .. S-2 (iterations 0 .. S-2), a group each
+//   for i:  wait until the group of iteration i landed; barrier
+//           fill slot (i + S - 1) % S (iteration i + S - 1), commit
+//           dots read slot i % S
+//   wait for all groups
+//
+// One barrier per K step; the copies of the next S - 1 steps are in flight
+// while the tensor cores work. Slot rows are padded by 16 bytes, so that
+// the 8 row addresses of an ldmatrix fall in different bank groups. A copy
+// moves 16 bytes (8 elements of a row); copies past the buffer's bounds are
+// zero-filled without reading, and a buffer that is not 16-byte aligned
+// (its base, offset, row stride or the tile's first column) is filled by
+// ordinary loads and stores instead, so every layout stays correct.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRISM_TARGETS_GPU_STAGEDOTOPERANDS_H
+#define PRISM_TARGETS_GPU_STAGEDOTOPERANDS_H
+
+#include "targets/gpu/TileToGpu.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
+#include <optional>
+
+namespace prism::gpu_lowering {
+
+/// Marks the cast that gives a dot a staged operand: `%x =
+/// builtin.unrealized_conversion_cast %slot : memref<...> to tensor<...>`
+/// with {row_length, transposed} under this name.
+constexpr llvm::StringLiteral kStagedOperandAttrName = "prism.staged_operand";
+
+/// A dot operand read from its slot in shared memory.
+struct StagedOperand {
+  mlir::Value view;
+  int64_t rowLength;
+  bool transposed;
+};
+
+/// The slot of a staged dot operand, or nothing for other operands.
+std::optional<StagedOperand> stagedOperand(mlir::Value operand);
+
+struct Staging {
+  /// Bytes of shared memory the slots need (from offset 0 of the workspace).
+  int64_t bytes = 0;
+  /// Depth of the deepest pipeline (1: none).
+  int64_t stages = 1;
+};
+
+/// Stages the operands of the K loops of `kernel` that qualify: every dot
+/// of the loop body has its accumulator in fragments, runs on matrix cores
+/// and reads tiles of 16-bit elements loaded in the loop (directly or
+/// through a transpose) from rank-2 buffers with unit innermost stride,
+/// and nothing else in the loop exchanges through shared memory.
+Staging stageDotOperands(mlir::gpu::GPUFuncOp kernel, const Layout &layout,
+                         const MatrixCoreLowering &matrixCores,
+                         const AsyncCopyLowering &copies);
+
+} // namespace prism::gpu_lowering
+
+#endif // PRISM_TARGETS_GPU_STAGEDOTOPERANDS_H

@@ -1,0 +1,46 @@
+// bf16 matmuls whose operands the NVIDIA lowering stages in shared memory
+// with cp.async (3 stages), run under the GPU emulator, which lands each
+// copy only at the wait that requires it, and checked against float64.
+// Shapes cover each path of a slot fill: K a multiple of 8 (cp.async),
+// ragged M, N and K (copies zero-filled past the buffer), a row stride
+// that is not a multiple of 8 elements (the ordinary loads and stores
+// instead), a K loop of one step (the prologue's second fill guarded
+// off), [K, N] weights (B read through ldmatrix .trans) and a batch.
+
+// RUN: prism-run %s --entry=ragged --check --dynamic-size=37 --target=nvidia-emulated:sm_80 | FileCheck %s
+// RUN: prism-run %s --entry=unaligned_rows --check --dynamic-size=21 --target=nvidia-emulated:sm_80 | FileCheck %s
+// RUN: prism-run %s --entry=one_step --check --dynamic-size=33 --target=nvidia-emulated:sm_90a | FileCheck %s
+// RUN: prism-run %s --entry=weights_k_n --check --dynamic-size=40 --target=nvidia-emulated:sm_90a | FileCheck %s
+// RUN: prism-run %s --entry=batched --check --dynamic-size=19 --target=nvidia-emulated:sm_90a | FileCheck %s
+// CHECK: PASS
+// CHECK-NOT: FAIL
+
+// The staging is in the kernels (3 stages in the manifest).
+// RUN: rm -rf %t && prism-translate %s --entry=ragged --target=nvidia-emulated:sm_80 -o %t
+// RUN: FileCheck %s --check-prefix=MANIFEST < %t/manifest.json
+// MANIFEST: "stages": 3
+
+func.func @ragged(%x: tensor<?x72xbf16>, %w: tensor<70x72xbf16>) -> tensor<?x70xbf16> {
+  %m = prism.matmul %x, %w transpose_rhs : tensor<?x72xbf16>, tensor<70x72xbf16>
+  return %m : tensor<?x70xbf16>
+}
+
+func.func @unaligned_rows(%x: tensor<?x36xbf16>, %w: tensor<48x36xbf16>) -> tensor<?x48xbf16> {
+  %m = prism.matmul %x, %w transpose_rhs : tensor<?x36xbf16>, tensor<48x36xbf16>
+  return %m : tensor<?x48xbf16>
+}
+
+func.func @one_step(%x: tensor<?x16xbf16>, %w: tensor<32x16xbf16>) -> tensor<?x32xbf16> {
+  %m = prism.matmul %x, %w transpose_rhs : tensor<?x16xbf16>, tensor<32x16xbf16>
+  return %m : tensor<?x32xbf16>
+}
+
+func.func @weights_k_n(%x: tensor<?x96xbf16>, %w: tensor<96x64xbf16>) -> tensor<?x64xbf16> {
+  %m = prism.matmul %x, %w : tensor<?x96xbf16>, tensor<96x64xbf16>
+  return %m : tensor<?x64xbf16>
+}
+
+func.func @batched(%x: tensor<3x?x64xbf16>, %w: tensor<3x64x40xbf16>) -> tensor<3x?x40xbf16> {
+  %m = prism.matmul %x, %w : tensor<3x?x64xbf16>, tensor<3x64x40xbf16>
+  return %m : tensor<3x?x40xbf16>
+}
