@@ -6,6 +6,11 @@ func.func @matmul_bf16(%x: tensor<?x4096xbf16>, %w: tensor<4096x4096xbf16>) -> t
   return %0 : tensor<?x4096xbf16>
 }
 
+func.func @matmul_bf16_8192(%x: tensor<?x8192xbf16>, %w: tensor<8192x8192xbf16>) -> tensor<?x8192xbf16> {
+  %0 = prism.matmul %x, %w transpose_rhs : tensor<?x8192xbf16>, tensor<8192x8192xbf16>
+  return %0 : tensor<?x8192xbf16>
+}
+
 func.func @rms_norm_bf16(%x: tensor<?x4096xbf16>, %w: tensor<4096xbf16>) -> tensor<?x4096xbf16> {
   %0 = prism.rms_norm %x, %w eps = 1.0e-5 : tensor<?x4096xbf16>, tensor<4096xbf16>
   return %0 : tensor<?x4096xbf16>

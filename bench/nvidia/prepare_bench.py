@@ -1,6 +1,9 @@
 """Compiles bench/nvidia/graphs.mlir for an NVIDIA target, one bundle per
 function, into OUT (carried to the GPU machine, where run_gpu_bench.py runs
-them). Usage: python bench/nvidia/prepare_bench.py OUT [--target nvidia:sm_90a]"""
+them). The matmuls are also compiled with other tile sizes (bundles
+NAME@VARIANT, prism-run --tile-sizes), so that one run on the GPU measures
+which tiles to make the target's default.
+Usage: python bench/nvidia/prepare_bench.py OUT [--target nvidia:sm_90a]"""
 import argparse
 import os
 import re
@@ -9,6 +12,14 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GRAPHS = os.path.join(ROOT, "bench", "nvidia", "graphs.mlir")
+# Tile-size variants of the matmul graphs: name -> prism-run --tile-sizes.
+# (64x128, or 64x64 with K steps of 64, need more than the 48 KB of static
+# shared memory in 3 stages.)
+MATMUL_VARIANTS = {
+    "t64x64": "matmul-m=64 matmul-n=64",
+    "t32x64": "matmul-m=32 matmul-n=64",
+    "t32x32k64": "matmul-k=64",
+}
 
 
 def main():
@@ -20,10 +31,16 @@ def main():
     with open(GRAPHS) as f:
         entries = re.findall(r"func\.func @(\w+)\(", f.read())
     for entry in entries:
-        subprocess.run([os.path.join(args.build, "bin", "prism-run"), GRAPHS,
-                        f"--entry={entry}", f"--target={args.target}",
-                        "--compile-only", f"--bundle={os.path.join(args.out, entry)}"],
-                       check=True)
+        variants = {"": ""}
+        if entry.startswith("matmul"):
+            variants.update(MATMUL_VARIANTS)
+        for variant, tiles in variants.items():
+            bundle = entry + (f"@{variant}" if variant else "")
+            subprocess.run([os.path.join(args.build, "bin", "prism-run"), GRAPHS,
+                            f"--entry={entry}", f"--target={args.target}",
+                            f"--tile-sizes={tiles}", "--compile-only",
+                            f"--bundle={os.path.join(args.out, bundle)}"],
+                           check=True)
     return 0
 
 

@@ -13,6 +13,9 @@ including its synchronization), the anchors with CUDA events:
   rope          torch.compile of the PyTorch expression (Triton)
   attention     scaled_dot_product_attention (causal, GQA; cuDNN/Flash)
 
+Bundles NAME@VARIANT (other tile sizes, from prepare_bench.py) are run
+and reported as rows of their own, against the same anchors.
+
 Writes OUT/nvidia-bench.md and .json (ratio = anchor time / Prism time).
 Usage: python run_gpu_bench.py BUNDLES OUT --exec build-runtime/bin/prism-exec
 """
@@ -89,6 +92,10 @@ def cases(seq):
     yield ("matmul_bf16", "matmul bf16 4096x4096x4096 (x @ w^T)", [x, w],
            lambda x, w: x.double() @ w.double().T,
            [("torch.matmul (cuBLAS)", lambda: torch.matmul(x, w.T))], 2 * 4096 ** 3, None)
+    x8, w8 = randn(8192, 8192), randn(8192, 8192) * 0.02
+    yield ("matmul_bf16_8192", "matmul bf16 8192x8192x8192 (x @ w^T)", [x8, w8],
+           lambda x, w: x.double() @ w.double().T,
+           [("torch.matmul (cuBLAS)", lambda: torch.matmul(x8, w8.T))], 2 * 8192 ** 3, None)
     x, w = randn(rows, 4096), randn(4096)
     compiled = torch.compile(rms_norm)
     yield ("rms_norm_bf16", f"rms_norm bf16 {rows}x4096", [x, w],
@@ -135,30 +142,34 @@ def main():
             for i, t in enumerate(inputs):
                 paths.append(os.path.join(work, f"{name}.in{i}.npy"))
                 to_npy(t, paths[-1])
-            out = os.path.join(work, f"{name}.out")
-            run = subprocess.run([args.prism_exec, os.path.join(args.bundles, name), name,
-                                  *paths, f"--out={out}", f"--bench={args.runs}"],
-                                 capture_output=True, text=True)
-            row = dict(case=title)
-            if run.returncode != 0:
-                row["error"] = run.stderr.strip()
-                rows.append(row)
-                print(title, "ERROR", row["error"], flush=True)
-                continue
-            prism_ms = float(re.search(r"median ([0-9.]+) ms", run.stdout).group(1))
+            variants = sorted(d for d in os.listdir(args.bundles)
+                              if d == name or d.startswith(name + "@"))
             expected = reference(*inputs).cpu()
-            error = relative_l2(from_npy(out + "0.npy"), expected)
-            row.update(prism_ms=prism_ms, rel_l2=error, tolerance=1e-2,
-                       correct=error <= 1e-2, anchors=[])
-            for anchor, fn in anchors:
-                ms = cuda_time(fn)
-                row["anchors"].append(dict(name=anchor, ms=ms, ratio=ms / prism_ms))
-            if flops:
-                row["prism_tflops"] = flops / prism_ms / 1e9
-            if bytes_moved:
-                row["prism_gbps"] = bytes_moved / prism_ms / 1e6
-            rows.append(row)
-            print(json.dumps(row), flush=True)
+            anchor_ms = [(anchor, cuda_time(fn)) for anchor, fn in anchors]
+            for bundle in variants:
+                label = title + (f" [{bundle.split('@', 1)[1]}]" if "@" in bundle else "")
+                out = os.path.join(work, f"{bundle}.out")
+                run = subprocess.run([args.prism_exec, os.path.join(args.bundles, bundle), name,
+                                      *paths, f"--out={out}", f"--bench={args.runs}"],
+                                     capture_output=True, text=True)
+                row = dict(case=label)
+                if run.returncode != 0:
+                    row["error"] = run.stderr.strip()
+                    rows.append(row)
+                    print(label, "ERROR", row["error"], flush=True)
+                    continue
+                prism_ms = float(re.search(r"median ([0-9.]+) ms", run.stdout).group(1))
+                error = relative_l2(from_npy(out + "0.npy"), expected)
+                row.update(prism_ms=prism_ms, rel_l2=error, tolerance=1e-2,
+                           correct=error <= 1e-2, anchors=[])
+                for anchor, ms in anchor_ms:
+                    row["anchors"].append(dict(name=anchor, ms=ms, ratio=ms / prism_ms))
+                if flops:
+                    row["prism_tflops"] = flops / prism_ms / 1e9
+                if bytes_moved:
+                    row["prism_gbps"] = bytes_moved / prism_ms / 1e6
+                rows.append(row)
+                print(json.dumps(row), flush=True)
     props = torch.cuda.get_device_properties(0)
     report = dict(date=datetime.date.today().isoformat(), gpu=props.name,
                   torch=torch.__version__, cuda=torch.version.cuda, seq=args.seq,

@@ -119,6 +119,30 @@ static runtime::FunctionPlan planOf(func::FuncOp function) {
   return f;
 }
 
+/// "key=value" options `defaults` with the keys of `overrides` replaced
+/// (or added), in their order.
+static std::string withOverrides(llvm::StringRef defaults, llvm::StringRef overrides) {
+  llvm::SmallVector<std::pair<std::string, std::string>> entries;
+  auto add = [&](llvm::StringRef text) {
+    llvm::SmallVector<llvm::StringRef> words;
+    text.split(words, ' ', -1, /*KeepEmpty=*/false);
+    for (llvm::StringRef word : words) {
+      auto [key, value] = word.split('=');
+      auto it = llvm::find_if(entries, [&](const auto &e) { return e.first == key; });
+      if (it != entries.end())
+        it->second = value.str();
+      else
+        entries.push_back({key.str(), value.str()});
+    }
+  };
+  add(defaults);
+  add(overrides);
+  std::string merged;
+  for (const auto &[key, value] : entries)
+    merged += (merged.empty() ? "" : " ") + key + "=" + value;
+  return merged;
+}
+
 llvm::Expected<CompileResult> compileToBundle(ModuleOp source,
                                               llvm::StringRef targetString,
                                               llvm::StringRef directory,
@@ -141,7 +165,8 @@ llvm::Expected<CompileResult> compileToBundle(ModuleOp source,
   }
   std::string kernelize =
       (options.optimize ? "prism-optimize," : "") +
-      ("prism-kernelize{" + backend->getKernelizeOptions(*spec) + "}");
+      ("prism-kernelize{" +
+       withOverrides(backend->getKernelizeOptions(*spec), options.tileSizes) + "}");
   OwningOpRef<ModuleOp> module(cast<ModuleOp>(source->clone()));
   PassManager kernelizePm(module->getContext());
   std::string pipelineError;

@@ -58,6 +58,7 @@ private:
   LogicalResult emulateMma(NVVM::MmaOp mma);
   LogicalResult emulateLdmatrix(nvgpu::LdMatrixOp load);
   LogicalResult emulateAsyncCopy(nvgpu::DeviceAsyncCopyOp copy);
+  LogicalResult emulateWgmma(NVVM::WgmmaMmaAsyncOp wgmma);
   /// Calls the context's asynchronous-copy function.
   void callAsyncCopy(OpBuilder &b, Location loc, int64_t operation, Value shared,
                      Value global, Value bytes, Value sourceBytes);
@@ -195,6 +196,14 @@ LogicalResult KernelEmulation::run() {
       if (failed(emulateAsyncCopy(copy)))
         return failure();
       continue;
+    } else if (auto wgmma = dyn_cast<NVVM::WgmmaMmaAsyncOp>(op)) {
+      if (failed(emulateWgmma(wgmma)))
+        return failure();
+      continue;
+    } else if (isa<NVVM::WgmmaFenceAlignedOp, NVVM::WgmmaGroupSyncAlignedOp,
+                   NVVM::WgmmaWaitGroupSyncOp, NVVM::FenceProxyOp>(op)) {
+      // The emulated wgmma completes when the warpgroup issues it, through
+      // the one memory every thread sees: nothing to order or wait for.
     } else if (isa<NVVM::CpAsyncCommitGroupOp>(op)) {
       Value zero = LLVM::ConstantOp::create(b, opLoc, i64, b.getI64IntegerAttr(0));
       callAsyncCopy(b, opLoc, kAsyncCommit, zero, zero, zero, zero);
@@ -363,6 +372,52 @@ void KernelEmulation::callAsyncCopy(OpBuilder &b, Location loc, int64_t operatio
   LLVM::CallOp::create(b, loc, functionType,
                        ValueRange{callee, threadContext, code, toPointer(shared),
                                   toPointer(global), bytes, sourceBytes});
+}
+
+/// wgmma.mma_async: this lane's descriptors and accumulator registers go to
+/// the fragment buffer, the runtime computes the warpgroup's product from
+/// shared memory, and the new accumulator comes back.
+LogicalResult KernelEmulation::emulateWgmma(NVVM::WgmmaMmaAsyncOp wgmma) {
+  Location loc = wgmma.getLoc();
+  OpBuilder b(wgmma);
+  auto shape = wgmma.getShape();
+  auto accumulator = dyn_cast<LLVM::LLVMStructType>(wgmma.getInouts().getType());
+  int64_t n = shape.getN();
+  NVVM::WGMMATypes typeA = wgmma.getTypeA();
+  if (shape.getM() != 64 || shape.getK() != 16 || n % 8 != 0 || n > kWgmmaMaxN ||
+      typeA != wgmma.getTypeB() ||
+      (typeA != NVVM::WGMMATypes::bf16 && typeA != NVVM::WGMMATypes::f16) ||
+      wgmma.getTypeD() != NVVM::WGMMATypes::f32 ||
+      wgmma.getScaleD() != NVVM::WGMMAScaleOut::one ||
+      wgmma.getScaleA() != NVVM::WGMMAScaleIn::one ||
+      wgmma.getScaleB() != NVVM::WGMMAScaleIn::one ||
+      wgmma.getLayoutA() != NVVM::MMALayout::row ||
+      wgmma.getLayoutB() != NVVM::MMALayout::col || !accumulator ||
+      static_cast<int64_t>(accumulator.getBody().size()) != n / 2)
+    return wgmma.emitError("the GPU emulator runs wgmma.mma_async m64nNk16 with "
+                           "K-major bf16 or f16 operands into f32, accumulating, only");
+  auto slot = [&](int64_t word) -> Value {
+    if (word == 0)
+      return fragments;
+    return LLVM::GEPOp::create(b, loc, pointer, i32, fragments,
+                               ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(word)});
+  };
+  LLVM::StoreOp::create(b, loc, wgmma.getDescriptorA(), slot(0));
+  LLVM::StoreOp::create(b, loc, wgmma.getDescriptorB(), slot(2));
+  for (int64_t e = 0; e < n / 2; ++e)
+    LLVM::StoreOp::create(
+        b, loc,
+        LLVM::ExtractValueOp::create(b, loc, wgmma.getInouts(), ArrayRef<int64_t>{e}),
+        slot(4 + e));
+  callMatrix(b, loc, wgmmaInstruction(n, typeA == NVVM::WGMMATypes::f16));
+  Value result = LLVM::UndefOp::create(b, loc, accumulator);
+  for (int64_t e = 0; e < n / 2; ++e)
+    result = LLVM::InsertValueOp::create(
+        b, loc, result, LLVM::LoadOp::create(b, loc, b.getF32Type(), slot(4 + n / 2 + e)),
+        ArrayRef<int64_t>{e});
+  wgmma.getResult().replaceAllUsesWith(result);
+  wgmma.erase();
+  return success();
 }
 
 /// cp.async: the addresses and sizes go to the runtime, which queues the

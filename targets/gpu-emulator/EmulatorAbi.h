@@ -69,7 +69,11 @@ constexpr int64_t kAsyncCopyOffset = 24;
 /// - AMD MFMA 16x16x16 {bf16,f16} -> f32 (waves of 64): A in 2 words (4
 ///   elements), B in 2, C in 4 f32, then D in 4 f32;
 /// - AMD WMMA 16x16x16 {bf16,f16} -> f32 (waves of 32): A in 8 words (16
-///   elements), B in 8, C in 8 f32, then D in 8 f32.
+///   elements), B in 8, C in 8 f32, then D in 8 f32;
+/// - NVIDIA wgmma.mma_async m64nNk16 {bf16,f16} -> f32 for the 128 lanes
+///   of a warpgroup, A and B K-major in shared memory without swizzling:
+///   the two 64-bit matrix descriptors (4 words), D in N / 2 f32, then
+///   the new D in N / 2 f32.
 enum MatrixInstruction : int64_t {
   kMmaM16N8K16Bf16 = 0,
   kMmaM16N8K16F16 = 1,
@@ -79,16 +83,24 @@ enum MatrixInstruction : int64_t {
   kWmma16x16x16F16 = 5,
   /// + 2 * (matrices - 1) + (transposed ? 1 : 0), matrices 1, 2 or 4.
   kLdmatrix = 16,
+  /// + 2 * (N / 8 - 1) + (f16 ? 1 : 0), N 8 to 256.
+  kWgmma = 64,
 };
 
 constexpr int64_t kMmaM16N8K16Words = 4 + 2 + 4 + 4;
 constexpr int64_t kMfmaWords = 2 + 2 + 4 + 4;
 constexpr int64_t kWmmaWords = 8 + 8 + 8 + 8;
+constexpr int64_t kWgmmaMaxN = 256;
+constexpr int64_t kWgmmaWords = 4 + kWgmmaMaxN / 2 + kWgmmaMaxN / 2;
 /// Words of the fragment buffer: the largest instruction's.
-constexpr int64_t kFragmentWords = kWmmaWords;
+constexpr int64_t kFragmentWords = kWgmmaWords;
 
 constexpr int64_t ldmatrixInstruction(int64_t matrices, bool transposed) {
   return kLdmatrix + 2 * (matrices - 1) + (transposed ? 1 : 0);
+}
+
+constexpr int64_t wgmmaInstruction(int64_t n, bool f16) {
+  return kWgmma + 2 * (n / 8 - 1) + (f16 ? 1 : 0);
 }
 
 } // namespace prism::gpu_emulator

@@ -66,9 +66,10 @@ public:
   }
 
   void buildTileLoweringPipeline(OpPassManager &pm,
-                                 const TargetSpec &) const override {
-    buildEmulationPipeline(pm, "prism-nvidia-lower-tile-to-gpu{threads=" +
-                                   std::to_string(nvidia::kThreadsPerBlock) + "}");
+                                 const TargetSpec &spec) const override {
+    std::string chip = spec.chip.empty() ? "sm_90a" : spec.chip;
+    buildEmulationPipeline(pm, "prism-nvidia-lower-tile-to-gpu{" +
+                                   nvidia::lowerTileToGpuOptions(chip) + "}");
   }
 
   std::string getKernelizeOptions(const TargetSpec &) const override {

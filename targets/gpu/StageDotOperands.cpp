@@ -34,9 +34,12 @@ std::optional<StagedOperand> stagedOperand(Value operand) {
     return std::nullopt;
   auto rowLength = info.getAs<IntegerAttr>("row_length");
   auto transposed = info.getAs<BoolAttr>("transposed");
-  if (!rowLength || !transposed)
+  auto coreMatrices = info.getAs<BoolAttr>("core_matrices");
+  if (!rowLength || !transposed || !coreMatrices)
     return std::nullopt;
-  return StagedOperand{cast.getOperand(0), rowLength.getInt(), transposed.getValue()};
+  return StagedOperand{cast.getOperand(0), rowLength.getInt(), transposed.getValue(),
+                       coreMatrices.getValue() ? SharedLayout::CoreMatrices
+                                               : SharedLayout::Rows};
 }
 
 namespace {
@@ -46,7 +49,25 @@ struct StagedLoad {
   mutable tile::LoadOp load; // (op accessors are not const)
   int64_t byteOffset; // in the slot
   int64_t rows, columns;
-  int64_t rowLength() const { return columns + kRowPadding; }
+  SharedLayout layout;
+  int64_t rowLength() const {
+    return layout == SharedLayout::Rows ? columns + kRowPadding : columns;
+  }
+  /// Where chunk (row, column) goes in the slot, in elements.
+  Value target(OpBuilder &b, Location loc, Value row, Value column) const {
+    auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
+    if (layout == SharedLayout::Rows)
+      return arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, row, c(rowLength())),
+                                   column);
+    // Row group (row / 8) of columns / 8 core matrices of 64 elements,
+    // core matrix column / 8 in it, row row % 8 in that.
+    Value group = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, row, c(8)),
+                                        c(8 * columns));
+    Value inGroup = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, column, c(8)),
+        arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, row, c(8)), c(8)));
+    return arith::AddIOp::create(b, loc, group, inGroup);
+  }
 };
 
 /// A dot operand: the load behind it and whether a transpose is between.
@@ -164,21 +185,30 @@ bool LoopStaging::plan() {
     if (!inFragments(dot.getType()) || !matrixCores.supports(dot))
       return false;
     covered.insert(dot);
+    std::optional<OperandSource> lhs = sourceOf(dot.getLhs());
+    std::optional<OperandSource> rhs = sourceOf(dot.getRhs());
+    if (!lhs || !rhs)
+      return false;
+    SharedLayout slotLayout =
+        matrixCores.stagedLayout(dot, layout, lhs->transposed, rhs->transposed);
     for (Value operand : {dot.getLhs(), dot.getRhs()}) {
       std::optional<OperandSource> source = sourceOf(operand);
-      if (!source)
-        return false;
       // The ops from the operand back to the load.
       for (Operation *op = operand.getDefiningOp(); op != source->load;
            op = op->getOperand(0).getDefiningOp())
         covered.insert(op);
       covered.insert(source->load);
-      if (loads.contains(source->load))
+      if (auto known = loads.find(source->load); known != loads.end()) {
+        if (known->second.layout != slotLayout) // read by dots wanting other layouts
+          return false;
         continue;
+      }
       auto type = source->load.getType();
       int64_t rank = type.getRank();
       StagedLoad staged{source->load, 0, type.getDimSize(rank - 2),
-                        type.getDimSize(rank - 1)};
+                        type.getDimSize(rank - 1), slotLayout};
+      if (slotLayout == SharedLayout::CoreMatrices && staged.rows % 8 != 0)
+        return false;
       staged.byteOffset = slotBytes;
       slotBytes += alignTo16(staged.rows * staged.rowLength() * 2);
       loads.insert({source->load, staged});
@@ -312,8 +342,7 @@ void LoopStaging::fillOne(OpBuilder &b, Location loc, const StagedLoad &staged,
               globalColumn));
       Value any = arith::CmpIOp::create(bb, loc, arith::CmpIPredicate::ne, valid, c(0));
       source = arith::SelectOp::create(bb, loc, any, source, global.offset);
-      Value target = arith::AddIOp::create(
-          bb, loc, arith::MulIOp::create(bb, loc, row, c(staged.rowLength())), column);
+      Value target = staged.target(bb, loc, row, column);
       if (async) {
         copies.copy(bb, loc, view, target, global.flat, source, kCopyElements, valid);
         continue;
@@ -378,6 +407,10 @@ int64_t LoopStaging::apply(Value workspaceValue) {
   Value iteration = arith::DivUIOp::create(b, loc, arith::SubIOp::create(b, loc, iv, lb), step);
   Value slot = arith::RemUIOp::create(b, loc, iteration, c(stages));
   copies.wait(b, loc, stages - 2);
+  if (llvm::any_of(loads, [](auto &entry) {
+        return entry.second.layout == SharedLayout::CoreMatrices;
+      }))
+    copies.fenceForMatrixCores(b, loc);
   gpu::BarrierOp::create(b, loc);
   Value ahead = arith::AddIOp::create(b, loc, iv,
                                       arith::MulIOp::create(b, loc, step, c(stages - 1)));
@@ -395,7 +428,9 @@ int64_t LoopStaging::apply(Value workspaceValue) {
       const StagedLoad &staged = loads.find(source.load)->second;
       auto info = b.getDictionaryAttr(
           {b.getNamedAttr("row_length", b.getI64IntegerAttr(staged.rowLength())),
-           b.getNamedAttr("transposed", b.getBoolAttr(source.transposed))});
+           b.getNamedAttr("transposed", b.getBoolAttr(source.transposed)),
+           b.getNamedAttr("core_matrices",
+                          b.getBoolAttr(staged.layout == SharedLayout::CoreMatrices))});
       auto marker = UnrealizedConversionCastOp::create(
           b, dot.getLoc(), operand.getType(), slotView(b, dot.getLoc(), staged, slot));
       marker->setAttr(kStagedOperandAttrName, info);

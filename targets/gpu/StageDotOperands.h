@@ -15,7 +15,9 @@
 //
 // One barrier per K step; the copies of the next S - 1 steps are in flight
 // while the tensor cores work. Slot rows are padded by 16 bytes, so that
-// the 8 row addresses of an ldmatrix fall in different bank groups. A copy
+// the 8 row addresses of an ldmatrix fall in different bank groups; or the
+// slots hold core matrices, when the matrix cores read shared memory
+// themselves (MatrixCoreLowering::stagedLayout: wgmma). A copy
 // moves 16 bytes (8 elements of a row); copies past the buffer's bounds are
 // zero-filled without reading, and a buffer that is not 16-byte aligned
 // (its base, offset, row stride or the tile's first column) is filled by
@@ -44,6 +46,7 @@ struct StagedOperand {
   mlir::Value view;
   int64_t rowLength;
   bool transposed;
+  SharedLayout layout;
 };
 
 /// The slot of a staged dot operand, or nothing for other operands.

@@ -809,7 +809,8 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
     if (aStaged && bStaged && inFragments(op.getType())) {
       SharedOperands operands{aStaged->view,       bStaged->view,
                               aStaged->rowLength,  bStaged->rowLength,
-                              aStaged->transposed, bStaged->transposed};
+                              aStaged->transposed, bStaged->transposed,
+                              aStaged->layout};
       rewriter.replaceOp(op, matrixCores->emitOnFragments(rewriter, op, layout, operands,
                                                           adaptor.getAcc(), m, n, k));
       return success();

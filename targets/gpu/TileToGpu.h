@@ -74,15 +74,27 @@ mlir::Value addPublishedResult(mlir::OpBuilder &b, mlir::Location loc,
                                const Layout &layout, mlir::Value result,
                                mlir::Value acc, int64_t count);
 
+/// How a tile is stored in shared memory.
+enum class SharedLayout {
+  /// Row after row, each `rowLength` elements after the previous one.
+  Rows,
+  /// In 8 x 16-byte core matrices (NVIDIA's wgmma, no swizzling): rows r to
+  /// r + 7 of 16-byte column group c form one core matrix of 128
+  /// contiguous bytes (row by row); the core matrices of a row group follow
+  /// each other along the row, and the row groups each other.
+  CoreMatrices,
+};
+
 /// Where a dot's operands are in shared memory: `a` holds A as [M, K] (or
 /// [K, M] when `aTransposed`), `b` holds B as [K, N] (or [N, K] when
 /// `bTransposed`), each row of the stored tile `aRowLength` / `bRowLength`
 /// elements after the previous one (the stored tile's last dimension, plus
-/// the padding of staged operands).
+/// the padding of staged operands), or in core matrices.
 struct SharedOperands {
   mlir::Value a, b;
   int64_t aRowLength, bRowLength;
   bool aTransposed, bTransposed;
+  SharedLayout layout = SharedLayout::Rows;
 };
 
 /// A vendor's lowering of tile.dot onto matrix cores.
@@ -121,6 +133,13 @@ public:
                                       const SharedOperands &operands,
                                       mlir::Value acc, int64_t m, int64_t n,
                                       int64_t k) const;
+  /// How the operands of `dot` are to be staged in shared memory (see
+  /// StageDotOperands.h) given how they are stored; `emitOnFragments`
+  /// then reads them so. Both operands get the same layout.
+  virtual SharedLayout stagedLayout(tile::DotOp dot, const Layout &layout,
+                                    bool aTransposed, bool bTransposed) const {
+    return SharedLayout::Rows;
+  }
   /// The flat row-major positions in the [m, n] tile of the calling
   /// thread's fragment elements, in the order the fragment vector holds
   /// them (vector<count x index>).
@@ -154,6 +173,10 @@ public:
   virtual void commit(mlir::OpBuilder &b, mlir::Location loc) const = 0;
   virtual void wait(mlir::OpBuilder &b, mlir::Location loc,
                     int64_t pendingGroups) const = 0;
+  /// Makes this thread's landed copies visible to matrix cores that read
+  /// shared memory themselves (SharedLayout::CoreMatrices), before the
+  /// barrier that publishes them.
+  virtual void fenceForMatrixCores(mlir::OpBuilder &b, mlir::Location loc) const {}
 };
 
 struct GpuLoweringOptions {

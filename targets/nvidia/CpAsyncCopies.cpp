@@ -25,4 +25,10 @@ void CpAsyncCopies::wait(OpBuilder &b, Location loc, int64_t pendingGroups) cons
   NVVM::CpAsyncWaitGroupOp::create(b, loc, static_cast<uint32_t>(pendingGroups));
 }
 
+void CpAsyncCopies::fenceForMatrixCores(OpBuilder &b, Location loc) const {
+  NVVM::FenceProxyOp::create(b, loc, NVVM::ProxyKind::async_shared,
+                             NVVM::SharedSpaceAttr::get(b.getContext(),
+                                                        NVVM::SharedSpace::shared_cta));
+}
+
 } // namespace prism::nvidia

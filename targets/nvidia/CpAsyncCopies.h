@@ -24,6 +24,9 @@ public:
   void commit(mlir::OpBuilder &b, mlir::Location loc) const override;
   void wait(mlir::OpBuilder &b, mlir::Location loc,
             int64_t pendingGroups) const override;
+  /// fence.proxy.async.shared::cta: cp.async writes through the generic
+  /// proxy, wgmma reads through the async proxy.
+  void fenceForMatrixCores(mlir::OpBuilder &b, mlir::Location loc) const override;
 
 private:
   int64_t stageCount;

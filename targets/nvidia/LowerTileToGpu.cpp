@@ -20,7 +20,7 @@ struct NvidiaLowerTileToGpuPass
   using NvidiaLowerTileToGpuBase::NvidiaLowerTileToGpuBase;
 
   void runOnOperation() override {
-    static const prism::nvidia::MmaSyncLowering mma;
+    prism::nvidia::MmaSyncLowering mma(warpgroupMma);
     prism::gpu_lowering::GpuLoweringOptions options;
     options.threads = threads;
     options.sharedMemoryLimit = sharedMemoryLimit;

@@ -1,6 +1,7 @@
 //===- MmaSyncLowering.cpp - tile.dot on NVIDIA tensor cores --------------===//
 
 #include "targets/nvidia/MmaSyncLowering.h"
+#include "targets/nvidia/WarpgroupMma.h"
 
 #include "dialects/Tile/Utils/MemoryAccess.h"
 
@@ -100,44 +101,51 @@ struct MmaTiles {
             mul(arith::RemUIOp::create(rewriter, loc, tileIndex, c(tilesN)), 8)};
   }
 
-  /// The 4 C registers of tile `tileIndex` after accumulating A B over K
-  /// onto `fragment`.
-  SmallVector<Value> product(Value tileIndex, SmallVector<Value> fragment) {
+  /// A's registers of the 16x16 block at (row0, k0): a0..a3 are its 8x8
+  /// blocks (rows, K) = (0, 0), (8, 0), (0, 8), (8, 8); stored [M, K] they
+  /// are rows of the stored tile, stored [K, M] (transposed) they are its
+  /// columns, which ldmatrix .trans delivers.
+  SmallVector<Value> loadA(Value row0, int64_t k0) {
+    return ldmatrix(a, aRowLength, 4, aTransposed, [&](int64_t i) -> std::pair<Value, Value> {
+      Value rowOff = add(row0, c(8 * (i % 2)));
+      Value kOff = c(k0 + 8 * (i / 2));
+      return aTransposed ? std::pair<Value, Value>{kOff, rowOff}
+                         : std::pair<Value, Value>{rowOff, kOff};
+    });
+  }
+
+  /// B's b0, b1 of the 16x8 block at (k0, col0): K 0-7 and 8-15 at its 8
+  /// columns; stored [K, N] the pairs along K are columns of the stored
+  /// tile (.trans), stored [N, K] (transposed) they are rows.
+  SmallVector<Value> loadB(Value col0, int64_t k0) {
+    return ldmatrix(b, bRowLength, 2, !bTransposed, [&](int64_t i) -> std::pair<Value, Value> {
+      Value kOff = c(k0 + 8 * i);
+      return bTransposed ? std::pair<Value, Value>{col0, kOff}
+                         : std::pair<Value, Value>{kOff, col0};
+    });
+  }
+
+  /// fragment += A B for one m16n8k16 step.
+  void mma(ArrayRef<Value> aRegs, ArrayRef<Value> bRegs, SmallVector<Value> &fragment) {
     Type f32 = rewriter.getF32Type();
-    auto [row0, col0] = corner(tileIndex);
     auto resultType = LLVM::LLVMStructType::getLiteral(rewriter.getContext(),
                                                        {f32, f32, f32, f32});
     NVVM::MMATypes ptxType = element.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
-    for (int64_t k0 = 0; k0 < k; k0 += 16) {
-      // A's registers a0..a3 are the 8x8 blocks (rows, K) = (0, 0), (8, 0),
-      // (0, 8), (8, 8) of the 16x16 block; stored [M, K] they are rows of
-      // the stored tile, stored [K, M] (transposed) they are its columns,
-      // which ldmatrix .trans delivers.
-      SmallVector<Value> aRegs = ldmatrix(
-          a, aRowLength, 4, aTransposed, [&](int64_t i) -> std::pair<Value, Value> {
-            Value rowOff = add(row0, c(8 * (i % 2)));
-            Value kOff = c(k0 + 8 * (i / 2));
-            return aTransposed ? std::pair<Value, Value>{kOff, rowOff}
-                               : std::pair<Value, Value>{rowOff, kOff};
-          });
-      // B's b0, b1: K 0-7 and 8-15 at the tile's 8 columns; stored [K, N]
-      // the pairs along K are columns of the stored tile (.trans), stored
-      // [N, K] (transposed) they are rows.
-      SmallVector<Value> bRegs = ldmatrix(
-          b, bRowLength, 2, !bTransposed, [&](int64_t i) -> std::pair<Value, Value> {
-            Value kOff = c(k0 + 8 * i);
-            return bTransposed ? std::pair<Value, Value>{col0, kOff}
-                               : std::pair<Value, Value>{kOff, col0};
-          });
-      auto mma = NVVM::MmaOp::create(
-          rewriter, loc, resultType, aRegs, bRegs, fragment,
-          ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
-          std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
-          std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
-      for (int r = 0; r < 4; ++r)
-        fragment[r] = LLVM::ExtractValueOp::create(rewriter, loc, mma.getResult(),
-                                                   ArrayRef<int64_t>{r});
-    }
+    auto op = NVVM::MmaOp::create(
+        rewriter, loc, resultType, aRegs, bRegs, fragment, ArrayRef<int64_t>{16, 8, 16},
+        std::nullopt, std::nullopt, std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
+        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
+    for (int r = 0; r < 4; ++r)
+      fragment[r] = LLVM::ExtractValueOp::create(rewriter, loc, op.getResult(),
+                                                 ArrayRef<int64_t>{r});
+  }
+
+  /// The 4 C registers of tile `tileIndex` after accumulating A B over K
+  /// onto `fragment`.
+  SmallVector<Value> product(Value tileIndex, SmallVector<Value> fragment) {
+    auto [row0, col0] = corner(tileIndex);
+    for (int64_t k0 = 0; k0 < k; k0 += 16)
+      mma(loadA(row0, k0), loadB(col0, k0), fragment);
     return fragment;
   }
 };
@@ -194,6 +202,68 @@ Value MmaSyncLowering::emit(ConversionPatternRewriter &rewriter, tile::DotOp op,
   return addPublishedResult(rewriter, loc, layout, result, acc, m * n);
 }
 
+namespace {
+
+/// How the warps share C when the accumulator stays in fragments: a
+/// warpsM x warpsN grid of warps, each owning tilesM x tilesN m16n8 tiles
+/// (its round r = i * tilesN + j is tile (i, j) of its block). Per K step
+/// a warp then loads tilesM A and tilesN B fragments for tilesM * tilesN
+/// mma.sync, instead of an A and a B fragment per mma.
+struct WarpTiling {
+  int64_t warpsM, warpsN, tilesM, tilesN;
+};
+
+/// The grid that loads the fewest fragment rows per K step (4 x 8 rows
+/// per A fragment, 2 x 8 per B fragment), if the warps divide C evenly;
+/// with `wholeRows`, a column of warps each owning 16 whole rows when they
+/// fit (the layout of wgmma's accumulator, so that a tile has one fragment
+/// layout whichever instruction computes it).
+std::optional<WarpTiling> warpTiling(int64_t m, int64_t n, int64_t warps,
+                                     bool wholeRows) {
+  if (wholeRows && m == 16 * warps && n % 8 == 0)
+    return WarpTiling{warps, 1, 1, n / 8};
+  std::optional<WarpTiling> best;
+  int64_t bestCost = 0;
+  for (int64_t warpsM = 1; warpsM <= warps; ++warpsM) {
+    int64_t warpsN = warps / warpsM;
+    if (warps % warpsM != 0 || m % (16 * warpsM) != 0 || n % (8 * warpsN) != 0)
+      continue;
+    WarpTiling tiling{warpsM, warpsN, m / (16 * warpsM), n / (8 * warpsN)};
+    int64_t cost = 2 * tiling.tilesM + tiling.tilesN;
+    if (!best || cost < bestCost)
+      best = tiling, bestCost = cost;
+  }
+  return best;
+}
+
+/// Row and column of the corner of this warp's round-`r` C tile: in its
+/// block of the warp grid, or round-robin (tile warp + r * warps) when the
+/// warps do not divide C into blocks.
+std::pair<Value, Value> roundCorner(OpBuilder &b, Location loc, Value warp, int64_t r,
+                                    int64_t m, int64_t n, int64_t warps, bool wholeRows) {
+  auto c = [&](int64_t v) { return tile::indexConstant(b, loc, v); };
+  auto add = [&](Value x, Value y) { return arith::AddIOp::create(b, loc, x, y).getResult(); };
+  auto mul = [&](Value x, int64_t y) { return arith::MulIOp::create(b, loc, x, c(y)).getResult(); };
+  if (std::optional<WarpTiling> t = warpTiling(m, n, warps, wholeRows)) {
+    Value wm = arith::DivUIOp::create(b, loc, warp, c(t->warpsN));
+    Value wn = arith::RemUIOp::create(b, loc, warp, c(t->warpsN));
+    return {add(mul(wm, 16 * t->tilesM), c(16 * (r / t->tilesN))),
+            add(mul(wn, 8 * t->tilesN), c(8 * (r % t->tilesN)))};
+  }
+  Value tileIndex = add(warp, c(r * warps));
+  return {mul(arith::DivUIOp::create(b, loc, tileIndex, c(n / 8)), 16),
+          mul(arith::RemUIOp::create(b, loc, tileIndex, c(n / 8)), 8)};
+}
+
+} // namespace
+
+SharedLayout MmaSyncLowering::stagedLayout(tile::DotOp dot, const Layout &layout,
+                                           bool aTransposed, bool bTransposed) const {
+  if (warpgroupMma && fitsWarpgroupMma(dot, layout.threads, aTransposed, bTransposed))
+    return SharedLayout::CoreMatrices;
+  return SharedLayout::Rows;
+}
+
 /// Every warp has the same number of C tiles (round r: tile warp + r *
 /// warps), and a thread's fragments are as many as its element-wise
 /// elements: 4 per tile.
@@ -220,11 +290,7 @@ Value MmaSyncLowering::fragmentPositions(OpBuilder &b, Location loc,
   Value q2 = arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, lane, c(4)), c(2));
   SmallVector<Value> positions;
   for (int64_t r = 0; r < rounds; ++r) {
-    Value tileIndex = arith::AddIOp::create(b, loc, warp, c(r * warps));
-    Value row0 = arith::MulIOp::create(
-        b, loc, arith::DivUIOp::create(b, loc, tileIndex, c(n / 8)), c(16));
-    Value col0 = arith::MulIOp::create(
-        b, loc, arith::RemUIOp::create(b, loc, tileIndex, c(n / 8)), c(8));
+    auto [row0, col0] = roundCorner(b, loc, warp, r, m, n, warps, warpgroupMma);
     for (int64_t i = 0; i < 4; ++i) {
       Value row = arith::AddIOp::create(b, loc, row0,
                                         arith::AddIOp::create(b, loc, g, c(8 * (i / 2))));
@@ -246,21 +312,45 @@ Value MmaSyncLowering::emitOnFragments(ConversionPatternRewriter &rewriter,
                                        tile::DotOp op, const Layout &layout,
                                        const SharedOperands &operands, Value acc,
                                        int64_t m, int64_t n, int64_t k) const {
+  if (operands.layout == SharedLayout::CoreMatrices)
+    return emitWarpgroupMma(rewriter, op, operands, acc, m, n, k);
   Location loc = op.getLoc();
   int64_t warps = layout.threads / 32, rounds = (m / 16) * (n / 8) / warps;
   MmaTiles t = mmaTiles(rewriter, op, operands, m, n, k);
-  Value result = acc;
-  for (int64_t r = 0; r < rounds; ++r) {
-    SmallVector<Value> fragment;
+  SmallVector<SmallVector<Value>> fragments(rounds);
+  for (int64_t r = 0; r < rounds; ++r)
     for (int64_t i = 0; i < 4; ++i)
-      fragment.push_back(vector::ExtractOp::create(rewriter, loc, acc,
-                                                   ArrayRef<int64_t>{4 * r + i}));
-    Value tileIndex = t.add(t.warp, t.c(r * warps));
-    SmallVector<Value> next = t.product(tileIndex, fragment);
-    for (int64_t i = 0; i < 4; ++i)
-      result = vector::InsertOp::create(rewriter, loc, next[i], result,
-                                        ArrayRef<int64_t>{4 * r + i});
+      fragments[r].push_back(vector::ExtractOp::create(rewriter, loc, acc,
+                                                       ArrayRef<int64_t>{4 * r + i}));
+  if (std::optional<WarpTiling> tiling = warpTiling(m, n, warps, warpgroupMma)) {
+    // Each K step: the warp's A and B fragments once, then every product.
+    SmallVector<Value> rows, columns;
+    for (int64_t i = 0; i < tiling->tilesM; ++i)
+      rows.push_back(
+          roundCorner(rewriter, loc, t.warp, i * tiling->tilesN, m, n, warps, warpgroupMma)
+              .first);
+    for (int64_t j = 0; j < tiling->tilesN; ++j)
+      columns.push_back(
+          roundCorner(rewriter, loc, t.warp, j, m, n, warps, warpgroupMma).second);
+    for (int64_t k0 = 0; k0 < k; k0 += 16) {
+      SmallVector<SmallVector<Value>> aRegs, bRegs;
+      for (Value row : rows)
+        aRegs.push_back(t.loadA(row, k0));
+      for (Value column : columns)
+        bRegs.push_back(t.loadB(column, k0));
+      for (int64_t i = 0; i < tiling->tilesM; ++i)
+        for (int64_t j = 0; j < tiling->tilesN; ++j)
+          t.mma(aRegs[i], bRegs[j], fragments[i * tiling->tilesN + j]);
+    }
+  } else {
+    for (int64_t r = 0; r < rounds; ++r)
+      fragments[r] = t.product(t.add(t.warp, t.c(r * warps)), fragments[r]);
   }
+  Value result = acc;
+  for (int64_t r = 0; r < rounds; ++r)
+    for (int64_t i = 0; i < 4; ++i)
+      result = vector::InsertOp::create(rewriter, loc, fragments[r][i], result,
+                                        ArrayRef<int64_t>{4 * r + i});
   return result;
 }
 

@@ -18,6 +18,10 @@ namespace prism::nvidia {
 
 class MmaSyncLowering : public gpu_lowering::MatrixCoreLowering {
 public:
+  /// With `warpgroupMma` (sm_90a), dots that fit one warpgroup's wgmma
+  /// (WarpgroupMma.h) get their staged operands in core matrices and run
+  /// as wgmma.mma_async.
+  explicit MmaSyncLowering(bool warpgroupMma = false) : warpgroupMma(warpgroupMma) {}
   bool supports(tile::DotOp dot) const override;
   void addLegalDialects(mlir::ConversionTarget &target) const override;
   mlir::Value emit(mlir::ConversionPatternRewriter &rewriter, tile::DotOp dot,
@@ -35,6 +39,13 @@ public:
   mlir::Value fragmentPositions(mlir::OpBuilder &b, mlir::Location loc,
                                 const gpu_lowering::Layout &layout, int64_t m,
                                 int64_t n) const override;
+  gpu_lowering::SharedLayout stagedLayout(tile::DotOp dot,
+                                          const gpu_lowering::Layout &layout,
+                                          bool aTransposed,
+                                          bool bTransposed) const override;
+
+private:
+  bool warpgroupMma;
 };
 
 } // namespace prism::nvidia

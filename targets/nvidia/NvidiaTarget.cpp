@@ -43,6 +43,11 @@ llvm::StringRef kernelizeOptions() {
          "matmul-k=32 attention-m=16 attention-n=16 strided-block=512";
 }
 
+std::string lowerTileToGpuOptions(llvm::StringRef chip) {
+  return "threads=" + std::to_string(kThreadsPerBlock) +
+         (chip == "sm_90a" ? " warpgroup-mma=true" : "");
+}
+
 namespace {
 
 /// `ptxas` from CUDA_HOME, CUDA_PATH or CUDA_ROOT, then PATH, then the
@@ -116,8 +121,7 @@ public:
     exportToolkitRoot();
     // PTX ISA 8.0 covers sm_80 through sm_90a and every ptxas since CUDA 12.
     std::string pipeline =
-        "prism-nvidia-lower-tile-to-gpu{threads=" +
-        std::to_string(kThreadsPerBlock) +
+        "prism-nvidia-lower-tile-to-gpu{" + lowerTileToGpuOptions(chipOf(spec)) +
         "},canonicalize,cse,gpu-lower-to-nvvm-pipeline{cubin-chip=" +
         chipOf(spec) + " cubin-features=+ptx80 cubin-format=isa opt-level=3}";
     std::string errors;

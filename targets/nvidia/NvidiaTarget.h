@@ -11,6 +11,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
+#include <string>
 
 namespace prism::nvidia {
 
@@ -19,6 +20,10 @@ constexpr int64_t kThreadsPerBlock = 128;
 
 /// The kernelization options (tile sizes) of every NVIDIA chip.
 llvm::StringRef kernelizeOptions();
+
+/// The options of prism-nvidia-lower-tile-to-gpu for `chip` ("sm_90a"):
+/// the block size, and wgmma where the chip has it (sm_90a).
+std::string lowerTileToGpuOptions(llvm::StringRef chip);
 
 } // namespace prism::nvidia
 

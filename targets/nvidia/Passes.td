@@ -48,6 +48,8 @@ def NvidiaLowerTileToGpu : Pass<"prism-nvidia-lower-tile-to-gpu", "mlir::ModuleO
            "Bytes of static shared memory a block may use">,
     Option<"stages", "stages", "int64_t", "3",
            "Depth of the cp.async pipeline of K-loop dot operands (1: none)">,
+    Option<"warpgroupMma", "warpgroup-mma", "bool", "false",
+           "Staged dots that fit one warpgroup run as wgmma.mma_async (sm_90a)">,
   ];
   let dependentDialects = ["mlir::gpu::GPUDialect",
                            "mlir::NVVM::NVVMDialect",

@@ -329,4 +329,69 @@ TEST(GpuEmulator, BadAsyncCopiesAreReported) {
   EXPECT_EQ(error, "block (0, 0, 0): thread 0: cp.async to outside shared memory") << error;
 }
 
+// wgmma.mma_async m64n16k16 (bf16): shared memory holds A [64, 16] and
+// B [16, 16] (as [N, K]) in K-major core matrices, row groups 256 bytes
+// apart, K-adjacent core matrices 128; every thread gives the descriptors
+// and its 8 accumulator registers (all 1.0) and stores the new ones.
+float aValue(int64_t r, int64_t k) { return static_cast<float>((r * 3 + k) % 7) - 3.0f; }
+float bValue(int64_t c, int64_t k) { return static_cast<float>((c * 5 + k * 2) % 9) - 4.0f; }
+
+void wgmmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t) {
+  OneBuffer k = unpack(args);
+  int64_t t = k.context->threadId;
+  auto offset = [](int64_t row, int64_t kk) {
+    return (row / 8) * 256 + (kk / 8) * 128 + (row % 8) * 16 + (kk % 8) * 2;
+  };
+  if (t == 0) {
+    for (int64_t r = 0; r < 64; ++r)
+      for (int64_t kk = 0; kk < 16; ++kk) {
+        auto bits = static_cast<uint16_t>(bf16Bits(aValue(r, kk)));
+        std::memcpy(k.workspace + offset(r, kk), &bits, 2);
+      }
+    for (int64_t c = 0; c < 16; ++c)
+      for (int64_t kk = 0; kk < 16; ++kk) {
+        auto bits = static_cast<uint16_t>(bf16Bits(bValue(c, kk)));
+        std::memcpy(k.workspace + 2048 + offset(c, kk), &bits, 2);
+      }
+  }
+  k.context->barrier(k.context, 0);
+  auto descriptor = [&](uint64_t byteOffset) {
+    uint64_t address = reinterpret_cast<uintptr_t>(k.workspace) + byteOffset;
+    return ((address & 0x3FFFF) >> 4) | (uint64_t(128 >> 4) << 16) | (uint64_t(256 >> 4) << 32) |
+           (k.data[0] == 1.0f ? uint64_t(1) << 62 : 0); // data[0] == 1: a swizzled one
+  };
+  uint32_t words[prism::gpu_emulator::kFragmentWords] = {};
+  uint64_t descriptors[2] = {descriptor(0), descriptor(2048)};
+  std::memcpy(words, descriptors, sizeof(descriptors));
+  for (int64_t i = 0; i < 8; ++i) {
+    float one = 1.0f;
+    std::memcpy(&words[4 + i], &one, 4);
+  }
+  k.context->matrix(k.context, words, prism::gpu_emulator::wgmmaInstruction(16, false));
+  for (int64_t i = 0; i < 8; ++i)
+    std::memcpy(&k.data[8 + 8 * t + i], &words[12 + i], 4);
+}
+
+TEST(GpuEmulator, WgmmaReadsCoreMatricesThroughDescriptors) {
+  std::vector<float> data(8 + 8 * 128, 0.0f);
+  std::vector<StridedBuffer> buffers = {StridedBuffer::contiguous(data.data(), {8 + 8 * 128})};
+  std::string error;
+  ASSERT_TRUE(emulateKernel(wgmmaKernel, buffers, {1, 1, 1}, 128, 4096, error)) << error;
+  for (int64_t t = 0; t < 128; ++t) {
+    int64_t warp = t / 32, g = t % 32 / 4, q = t % 4;
+    for (int64_t j = 0; j < 2; ++j)
+      for (int64_t i = 0; i < 4; ++i) {
+        int64_t row = 16 * warp + g + 8 * (i / 2), column = 8 * j + 2 * q + i % 2;
+        float expected = 1.0f;
+        for (int64_t kk = 0; kk < 16; ++kk)
+          expected += aValue(row, kk) * bValue(column, kk);
+        ASSERT_EQ(data[8 + 8 * t + 4 * j + i], expected) << t << " " << j << " " << i;
+      }
+  }
+  data[0] = 1.0f;
+  EXPECT_FALSE(emulateKernel(wgmmaKernel, buffers, {1, 1, 1}, 128, 4096, error));
+  EXPECT_EQ(error, "block (0, 0, 0): the GPU emulator runs wgmma without swizzling only")
+      << error;
+}
+
 } // namespace

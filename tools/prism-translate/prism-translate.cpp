@@ -40,6 +40,10 @@ static cl::opt<bool> optimize(
     "optimize", cl::init(true),
     cl::desc("Run prism-optimize (cleanups, attention recognition, fusion) "
              "before kernelization; --optimize=false compiles every op alone"));
+static cl::opt<std::string> tileSizes(
+    "tile-sizes", cl::init(""),
+    cl::desc("Kernelization options replacing the target's for those keys, "
+             "e.g. 'matmul-m=64 matmul-n=64' (tile sizes chosen by a benchmark)"));
 static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
                                       cl::desc("<input .mlir>"));
 static cl::opt<std::string> targetName("target", cl::Required,
@@ -146,7 +150,7 @@ int main(int argc, char **argv) {
     directory = path.str().str();
   }
   auto compiled = prism::compileToBundle(*module, targetName, directory,
-                             prism::CompileOptions{optimize});
+                             prism::CompileOptions{optimize, tileSizes});
   if (!compiled)
     return fail(llvm::toString(compiled.takeError()));
   llvm::scope_exit cleanup([&] {

@@ -19,6 +19,9 @@ struct CompileOptions {
   /// Run the prism-optimize pipeline (cleanups, attention recognition,
   /// fusion) before kernelization.
   bool optimize = true;
+  /// Kernelization options ("matmul-m=64 matmul-n=64") replacing the
+  /// target's own for those keys: tile sizes chosen by a benchmark.
+  std::string tileSizes;
 };
 
 /// Compiles every function of prism ops in `source` (left unchanged) for

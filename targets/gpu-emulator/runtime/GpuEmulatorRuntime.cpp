@@ -20,6 +20,9 @@
 //   wait_group requires them (the latest moment PTX allows), so a kernel
 //   that reads a slot before waiting for its copies reads stale data;
 //   copies outside shared memory or misaligned are reported;
+// - wgmma.mma_async m64nNk16 for a warpgroup, its operands read from
+//   shared memory through the matrix descriptors (K-major core matrices,
+//   no swizzling), as the PTX ISA describes them;
 // - shared memory filled with 0xFF bytes (NaN as floats) before each
 //   block, so a kernel reading shared memory it never wrote gets NaN in
 //   its outputs rather than a lucky zero.
@@ -64,12 +67,15 @@ using gpu_emulator::kMfma16x16x16Bf16;
 using gpu_emulator::kMfma16x16x16F16;
 using gpu_emulator::kMmaM16N8K16Words;
 using gpu_emulator::kWmma16x16x16Bf16;
+using gpu_emulator::kWgmma;
+using gpu_emulator::kWgmmaMaxN;
 using gpu_emulator::kWmma16x16x16F16;
 using gpu_emulator::ThreadContext;
 
-/// Lanes of an NVIDIA warp and of an AMD wave32; AMD's wave64 has 64.
+/// Lanes of an NVIDIA warp and of an AMD wave32; AMD's wave64 has 64, an
+/// NVIDIA warpgroup 128.
 constexpr int64_t kWarpSize = 32;
-constexpr int64_t kMaxLanes = 64;
+constexpr int64_t kMaxLanes = 128;
 /// Stack of each emulated thread; a guard page below it turns an overflow
 /// into a fault instead of a silent overwrite.
 constexpr size_t kFiberStackBytes = 1 << 20;
@@ -243,6 +249,84 @@ bool wmma16x16x16(LaneWords *lanes, bool bf16) {
   return true;
 }
 
+/// D = A B^T + D for a warpgroup, wgmma.mma_async m64nNk16 with A [64, 16]
+/// and B [N, 16] K-major in shared memory, no swizzling: element (r, k) of
+/// an operand is at its descriptor's start + (r / 8) * SBO + (k / 8) * LBO
+/// + (r % 8) * 16 + (k % 8) * 2 bytes. The descriptors hold bits 4-17 of
+/// shared-memory addresses; `shared` is where the block's shared memory
+/// starts (host memory here) and `sharedBytes` its size. D is spread as
+/// mma.sync's C over the 4 warps' 16 rows each (lane = 4 g + q: register
+/// 4 j + i is row 16 w + g + 8 (i / 2), column 8 j + 2 q + i % 2).
+/// Returns "" or what is wrong with the descriptors.
+std::string wgmma(LaneWords *lanes, int64_t n, bool bf16, const uint8_t *shared,
+                  int64_t sharedBytes) {
+  auto element = [&](uint16_t bits) { return bf16 ? bf16ToFloat(bits) : f16ToFloat(bits); };
+  struct Operand {
+    const uint8_t *start;
+    int64_t leading, stride;
+  };
+  auto decode = [&](uint64_t descriptor, Operand &operand) -> std::string {
+    if ((descriptor >> 62) != 0 || ((descriptor >> 49) & 7) != 0)
+      return "the GPU emulator runs wgmma without swizzling only";
+    uint64_t low = (descriptor & 0x3FFF) << 4;
+    auto base = reinterpret_cast<uintptr_t>(shared);
+    uintptr_t address = (base & ~uintptr_t(0x3FFFF)) | low;
+    if (address < base)
+      address += 0x40000;
+    operand.start = reinterpret_cast<const uint8_t *>(address);
+    operand.leading = static_cast<int64_t>((descriptor >> 16) & 0x3FFF) << 4;
+    operand.stride = static_cast<int64_t>((descriptor >> 32) & 0x3FFF) << 4;
+    return "";
+  };
+  auto read = [&](const Operand &operand, int64_t rows, int64_t row, int64_t k,
+                  std::string &error) -> float {
+    int64_t offset = (row / 8) * operand.stride + (k / 8) * operand.leading +
+                     (row % 8) * 16 + (k % 8) * 2;
+    const uint8_t *at = operand.start + offset;
+    if (at < shared || at + 2 > shared + sharedBytes) {
+      error = "a wgmma descriptor reads outside shared memory";
+      return 0.0f;
+    }
+    uint16_t bits;
+    std::memcpy(&bits, at, sizeof(bits));
+    return element(bits);
+  };
+  // All lanes give the same descriptors (warpgroup-uniform operands).
+  uint64_t descriptors[2];
+  std::memcpy(descriptors, lanes[0].data(), sizeof(descriptors));
+  for (int64_t lane = 1; lane < 128; ++lane)
+    if (std::memcmp(descriptors, lanes[lane].data(), sizeof(descriptors)) != 0)
+      return "the lanes of a warpgroup give wgmma different descriptors";
+  Operand a, b;
+  std::string error = decode(descriptors[0], a);
+  if (error.empty())
+    error = decode(descriptors[1], b);
+  if (!error.empty())
+    return error;
+  std::vector<float> av(64 * 16), bv(kWgmmaMaxN * 16);
+  for (int64_t r = 0; r < 64; ++r)
+    for (int64_t k = 0; k < 16 && error.empty(); ++k)
+      av[r * 16 + k] = read(a, 64, r, k, error);
+  for (int64_t c = 0; c < n; ++c)
+    for (int64_t k = 0; k < 16 && error.empty(); ++k)
+      bv[c * 16 + k] = read(b, n, c, k, error);
+  if (!error.empty())
+    return error;
+  for (int64_t thread = 0; thread < 128; ++thread) {
+    LaneWords &w = lanes[thread];
+    int64_t warp = thread / 32, lane = thread % 32, g = lane / 4, q = lane % 4;
+    for (int64_t j = 0; j < n / 8; ++j)
+      for (int64_t i = 0; i < 4; ++i) {
+        int64_t row = 16 * warp + g + 8 * (i / 2), column = 8 * j + 2 * q + i % 2;
+        float sum = wordToFloat(w[4 + 4 * j + i]);
+        for (int64_t k = 0; k < 16; ++k)
+          sum += av[row * 16 + k] * bv[column * 16 + k];
+        w[4 + n / 2 + 4 * j + i] = floatToWord(sum);
+      }
+  }
+  return "";
+}
+
 /// Runs the blocks given to it, one at a time, each with `threads`
 /// fibers. Rendezvous need no locks: one host thread runs all the fibers
 /// of a block. A block fails when a pass over its fibers finds none that
@@ -301,7 +385,7 @@ public:
     barrierArrived = 0;
     barrierSite = -1;
     for (Warp &w : warps)
-      w = Warp();
+      w.arrived = 0, w.instruction = -1, w.lanes = kWarpSize;
     for (int64_t t = 0; t < threads; ++t) {
       Fiber &f = fibers[t];
       f.state = Fiber::Ready;
@@ -461,6 +545,9 @@ private:
       in = 8, out = 4, lanes = 64;
     } else if (instruction == kWmma16x16x16Bf16 || instruction == kWmma16x16x16F16) {
       in = 24, out = 8;
+    } else if (instruction >= kWgmma && instruction < kWgmma + 2 * (kWgmmaMaxN / 8)) {
+      int64_t n = ((instruction - kWgmma) / 2 + 1) * 8;
+      in = 4 + n / 2, out = n / 2, lanes = 128;
     } else {
       fail("unknown matrix instruction " + std::to_string(instruction));
       suspend(thread);
@@ -490,13 +577,21 @@ private:
     LaneWords *w = warp.words.data();
     bool bf16 = instruction == kMmaM16N8K16Bf16 || instruction == kMfma16x16x16Bf16 ||
                 instruction == kWmma16x16x16Bf16;
-    if (instruction <= kMmaM16N8K16F16)
+    if (instruction <= kMmaM16N8K16F16) {
       mmaM16N8K16(w, bf16);
-    else if (instruction >= kLdmatrix)
+    } else if (instruction >= kWgmma) {
+      std::string error = wgmma(w, ((instruction - kWgmma) / 2 + 1) * 8,
+                                (instruction - kWgmma) % 2 == 0, workspace.get(),
+                                workspaceBytes);
+      if (!error.empty()) {
+        fail(error);
+        suspend(thread);
+      }
+    } else if (instruction >= kLdmatrix) {
       ldmatrix(w, ldmatrixCode / 2 + 1, ldmatrixCode % 2);
-    else if (instruction <= kMfma16x16x16F16)
+    } else if (instruction <= kMfma16x16x16F16) {
       mfma16x16x16(w, bf16);
-    else if (!wmma16x16x16(w, bf16)) {
+    } else if (!wmma16x16x16(w, bf16)) {
       fail("lanes 16-31 of wave " + std::to_string(thread / lanes) +
            " give WMMA other operands than lanes 0-15");
       suspend(thread);

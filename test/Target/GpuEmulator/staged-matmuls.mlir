@@ -12,6 +12,14 @@
 // RUN: prism-run %s --entry=one_step --check --dynamic-size=33 --target=nvidia-emulated:sm_90a | FileCheck %s
 // RUN: prism-run %s --entry=weights_k_n --check --dynamic-size=40 --target=nvidia-emulated:sm_90a | FileCheck %s
 // RUN: prism-run %s --entry=batched --check --dynamic-size=19 --target=nvidia-emulated:sm_90a | FileCheck %s
+// 64-row tiles on sm_90a: wgmma.mma_async from core matrices where B is
+// [N, K] (the emulator reads the operands through the descriptors), and
+// mma.sync from padded rows otherwise.
+// RUN: prism-run %s --entry=ragged --check --dynamic-size=77 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
+// RUN: prism-run %s --entry=unaligned_rows --check --dynamic-size=70 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
+// RUN: prism-run %s --entry=one_step --check --dynamic-size=65 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
+// RUN: prism-run %s --entry=weights_k_n --check --dynamic-size=64 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
+// RUN: prism-run %s --entry=batched --check --dynamic-size=19 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=32" | FileCheck %s
 // CHECK: PASS
 // CHECK-NOT: FAIL
 
