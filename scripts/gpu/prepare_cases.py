@@ -5,6 +5,7 @@ what travels to a GPU machine. Each case directory holds the bundle, the
 inputs and the float64 reference outputs (prism-run --save-case).
 
 Usage: python scripts/gpu/prepare_cases.py OUT_DIR [--target nvidia:sm_90a]
+         [--tile-sizes "matmul-m=64 matmul-n=64"]
 """
 import argparse
 import os
@@ -36,6 +37,8 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--target", default="nvidia:sm_90a")
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--tile-sizes", default="",
+                        help="kernelization tiles replacing the target's (prism-run --tile-sizes)")
     args = parser.parse_args()
     shutil.rmtree(args.out, ignore_errors=True)
     os.makedirs(args.out)
@@ -45,7 +48,7 @@ def main():
         command = [os.path.join(args.build, "bin", "prism-run"), path,
                    f"--target={args.target}", "--compile-only",
                    f"--bundle={directory}/bundle", f"--save-case={directory}",
-                   f"--dynamic-size={size}"]
+                   f"--dynamic-size={size}", f"--tile-sizes={args.tile_sizes}"]
         if entry:
             command.append(f"--entry={entry}")
         result = subprocess.run(command, capture_output=True, text=True)
