@@ -230,6 +230,7 @@ llvm::Expected<CompileResult> compileToBundle(ModuleOp source,
       k.sharedBytes = config.getAs<IntegerAttr>("shared_bytes").getInt();
       if (auto stages = config.getAs<IntegerAttr>("stages"))
         k.stages = stages.getInt();
+      k.dynamicShared = config.contains("dynamic_shared");
       manifest.kernels[entry.getName().str()] = k;
     }
   }

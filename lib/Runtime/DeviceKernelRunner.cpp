@@ -118,7 +118,9 @@ bool DeviceKernelRunner::launch(const std::string &kernel,
   std::vector<void *> parameters;
   for (uint64_t &slot : slots)
     parameters.push_back(&slot);
-  if (!api->launch(function, grid, config->second.threads, parameters.data(), error)) {
+  int64_t dynamicShared = config->second.dynamicShared ? config->second.sharedBytes : 0;
+  if (!api->launch(function, grid, config->second.threads, dynamicShared,
+                   parameters.data(), error)) {
     error = "launching kernel '" + kernel + "': " + error;
     return false;
   }

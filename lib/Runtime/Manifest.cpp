@@ -70,6 +70,8 @@ Json Manifest::toJson() const {
       kj.set("threads", config.threads);
       kj.set("shared_bytes", config.sharedBytes);
       kj.set("stages", config.stages);
+      if (config.dynamicShared)
+        kj.set("dynamic_shared", true);
       kernelsJson.set(name, std::move(kj));
     }
     root.set("kernels", std::move(kernelsJson));
@@ -239,6 +241,11 @@ bool Manifest::fromJson(const Json &json, Manifest &m, std::string &error) {
       if (kj.find("stages") &&
           !r.integer(kj, "stages", "kernels." + name, config.stages))
         return false;
+      if (const Json *dynamic = kj.find("dynamic_shared")) {
+        if (dynamic->getKind() != Json::Kind::Bool)
+          return r.fail("kernels." + name + ".dynamic_shared must be true or false");
+        config.dynamicShared = dynamic->asBool();
+      }
       if (config.threads <= 0 || config.threads > 1024 || config.sharedBytes < 0 ||
           config.stages < 1)
         return r.fail("kernels." + name + " has an impossible launch configuration");

@@ -171,6 +171,12 @@ LogicalResult KernelEmulation::run() {
       id.replaceAllUsesWith(grid[static_cast<unsigned>(id.getDimension())]);
     } else if (auto dim = dyn_cast<gpu::GridDimOp>(op)) {
       dim.replaceAllUsesWith(grid[3 + static_cast<unsigned>(dim.getDimension())]);
+    } else if (auto shared = dyn_cast<gpu::DynamicSharedMemoryOp>(op)) {
+      // The workspace argument (sized by the kernel's shared bytes).
+      Value workspace = body.getArgument(body.getNumArguments() - 2 - kGridArguments);
+      shared.replaceAllUsesWith(
+          memref::CastOp::create(b, opLoc, withoutMemorySpace(shared.getType()), workspace)
+              .getResult());
     } else if (auto dim = dyn_cast<gpu::BlockDimOp>(op)) {
       dim.replaceAllUsesWith(dim.getDimension() == gpu::Dimension::x
                                  ? blockDim

@@ -84,8 +84,11 @@ public:
 
   /// Whether the loop qualifies; fills the plan.
   bool plan();
-  /// Rewrites the loop; returns the slot bytes of all stages.
-  int64_t apply(Value workspace);
+  /// Bytes of one stage's slots (after plan).
+  int64_t bytesPerStage() const { return slotBytes; }
+  /// Rewrites the loop into a pipeline of `stages`; returns the slot
+  /// bytes of all stages.
+  int64_t apply(Value workspace, int64_t stages);
 
 private:
   std::optional<OperandSource> sourceOf(Value operand);
@@ -153,6 +156,9 @@ bool LoopStaging::stageable(tile::LoadOp load) {
   int64_t offset;
   if (failed(memref.getStridesAndOffset(strides, offset)) || strides.back() != 1)
     return false;
+  // The buffer must be the same at every iteration: fills read it ahead.
+  if (!loop.isDefinedOutsideOfLoop(load.getBase()))
+    return false;
   return llvm::all_of(load.getIndices(), [&](Value v) { return computableAhead(v); });
 }
 
@@ -175,6 +181,9 @@ bool LoopStaging::computableAhead(Value index) {
 }
 
 bool LoopStaging::plan() {
+  // Fills run stages - 1 iterations ahead with signed bounds.
+  if (loop.getUnsignedCmp())
+    return false;
   for (Operation &op : loop.getBody()->without_terminator())
     if (auto dot = dyn_cast<tile::DotOp>(op))
       dots.push_back(dot);
@@ -226,13 +235,23 @@ bool LoopStaging::plan() {
       for (Operation *user : t->getUsers())
         if (!covered.contains(user))
           return false;
-  bool exchanges = false;
+  // Nor writes memory: a fill ahead would read what an iteration has not
+  // written yet.
+  bool conflicts = false;
   loop.getBody()->walk([&](Operation *op) {
-    if (!covered.contains(op) &&
-        (exchangeBytes(op, layout.threads, &matrixCores) > 0 || isa<gpu::BarrierOp>(op)))
-      exchanges = true;
+    if (covered.contains(op))
+      return;
+    if (exchangeBytes(op, layout.threads, &matrixCores) > 0 || isa<gpu::BarrierOp>(op))
+      conflicts = true;
+    if (auto effects = dyn_cast<MemoryEffectOpInterface>(op)) {
+      if (effects.hasEffect<MemoryEffects::Write>())
+        conflicts = true;
+    } else if (!op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() &&
+               !op->hasTrait<OpTrait::IsTerminator>()) {
+      conflicts = true; // unknown effects
+    }
   });
-  return !exchanges;
+  return !conflicts;
 }
 
 Value LoopStaging::valueAt(OpBuilder &b, Value value, Value iv, IRMapping &mapping) {
@@ -375,9 +394,8 @@ void LoopStaging::fillOne(OpBuilder &b, Location loc, const StagedLoad &staged,
       });
 }
 
-int64_t LoopStaging::apply(Value workspaceValue) {
+int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
   workspace = workspaceValue;
-  int64_t stages = copies.stages();
   Location loc = loop.getLoc();
   OpBuilder b(loop);
   auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
@@ -458,19 +476,24 @@ int64_t LoopStaging::apply(Value workspaceValue) {
 
 Staging stageDotOperands(gpu::GPUFuncOp kernel, const Layout &layout,
                          const MatrixCoreLowering &matrixCores,
-                         const AsyncCopyLowering &copies) {
+                         const AsyncCopyLowering &copies, int64_t sharedMemoryLimit) {
   Staging staging;
-  if (copies.stages() < 2 || kernel.getWorkgroupAttributions().empty())
+  Value workspace = workspaceOf(kernel);
+  if (copies.stages() < 2 || !workspace)
     return staging;
-  Value workspace = kernel.getWorkgroupAttributions().front();
   SmallVector<scf::ForOp> loops;
   kernel.walk([&](scf::ForOp loop) { loops.push_back(loop); });
   for (scf::ForOp loop : loops) {
     LoopStaging stagingOfLoop(loop, layout, matrixCores, copies);
     if (!stagingOfLoop.plan())
       continue;
-    staging.bytes = std::max(staging.bytes, stagingOfLoop.apply(workspace));
-    staging.stages = std::max(staging.stages, copies.stages());
+    // As deep as the shared memory allows; unstaged below two stages.
+    int64_t stages = std::min(copies.stages(),
+                              sharedMemoryLimit / std::max<int64_t>(1, stagingOfLoop.bytesPerStage()));
+    if (stages < 2)
+      continue;
+    staging.bytes = std::max(staging.bytes, stagingOfLoop.apply(workspace, stages));
+    staging.stages = std::max(staging.stages, stages);
   }
   return staging;
 }

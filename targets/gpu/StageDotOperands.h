@@ -63,10 +63,12 @@ struct Staging {
 /// of the loop body has its accumulator in fragments, runs on matrix cores
 /// and reads tiles of 16-bit elements loaded in the loop (directly or
 /// through a transpose) from rank-2 buffers with unit innermost stride,
-/// and nothing else in the loop exchanges through shared memory.
+/// and nothing else in the loop exchanges through shared memory or writes
+/// memory. A loop gets as many stages as `copies` asks for and
+/// `sharedMemoryLimit` holds, and none below two.
 Staging stageDotOperands(mlir::gpu::GPUFuncOp kernel, const Layout &layout,
                          const MatrixCoreLowering &matrixCores,
-                         const AsyncCopyLowering &copies);
+                         const AsyncCopyLowering &copies, int64_t sharedMemoryLimit);
 
 } // namespace prism::gpu_lowering
 

@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -178,10 +179,19 @@ Value fromStorage(OpBuilder &b, Location loc, Value v, Type element) {
 
 /// The kernel's shared-memory workspace, viewed as `count` elements of
 /// `element` from `byteOffset`.
+Value workspaceOf(gpu::GPUFuncOp kernel) {
+  if (!kernel.getWorkgroupAttributions().empty())
+    return kernel.getWorkgroupAttributions().front();
+  for (Operation &op : kernel.getBody().front())
+    if (op.hasAttr(kWorkspaceAttrName))
+      return op.getResult(0);
+  return {};
+}
+
 Value workspaceView(OpBuilder &b, Operation *user, int64_t byteOffset,
                     Type element, int64_t count) {
   auto function = user->getParentOfType<gpu::GPUFuncOp>();
-  Value workspace = function.getWorkgroupAttributions().front();
+  Value workspace = workspaceOf(function);
   auto space = cast<MemRefType>(workspace.getType()).getMemorySpace();
   Location loc = user->getLoc();
   return memref::ViewOp::create(
@@ -1065,31 +1075,55 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
 
       Staging staging;
       if (options.matrixCores && options.asyncCopies)
-        staging = stageDotOperands(gpuFunc, layout, *options.matrixCores,
-                                   *options.asyncCopies);
+        staging = stageDotOperands(
+            gpuFunc, layout, *options.matrixCores, *options.asyncCopies,
+            std::max(options.sharedMemoryLimit, options.dynamicSharedMemoryLimit));
       // The workspace: the operand slots or the largest exchange.
       int64_t bytes = std::max<int64_t>(16, alignTo16(staging.bytes));
       gpuFunc.walk([&](Operation *op) {
         bytes = std::max(bytes, alignTo16(exchangeBytes(op, threads, options.matrixCores)));
       });
-      if (bytes > options.sharedMemoryLimit)
+      int64_t limit = std::max(options.sharedMemoryLimit, options.dynamicSharedMemoryLimit);
+      if (bytes > limit)
         return gpuFunc.emitError("kernel '")
                << gpuFunc.getName() << "' needs " << bytes
                << " bytes of shared memory for its tile exchanges, more than the "
-               << options.sharedMemoryLimit
-               << " available to a block; choose smaller tile sizes";
+               << limit << " available to a block; choose smaller tile sizes";
       BlockArgument workspace = gpuFunc.getWorkgroupAttributions().front();
-      workspace.setType(
-          MemRefType::get({bytes}, builder.getI8Type(), nullptr, workgroupSpace));
-      configs.push_back(builder.getNamedAttr(
-          gpuFunc.getName(),
-          builder.getDictionaryAttr(
-              {builder.getNamedAttr("threads",
-                                    builder.getI64IntegerAttr(threads)),
-               builder.getNamedAttr("shared_bytes",
-                                    builder.getI64IntegerAttr(bytes)),
-               builder.getNamedAttr("stages",
-                                    builder.getI64IntegerAttr(staging.stages))})));
+      auto workspaceType =
+          MemRefType::get({bytes}, builder.getI8Type(), nullptr, workgroupSpace);
+      bool dynamic = bytes > options.sharedMemoryLimit;
+      if (dynamic) {
+        // Above the static limit: a view of the dynamic shared memory
+        // replaces the workgroup buffer.
+        Block &entry = gpuFunc.getBody().front();
+        OpBuilder b = OpBuilder::atBlockBegin(&entry);
+        Location loc = gpuFunc.getLoc();
+        Value raw = gpu::DynamicSharedMemoryOp::create(
+            b, loc,
+            MemRefType::get({ShapedType::kDynamic}, b.getI8Type(), nullptr, workgroupSpace));
+        auto view = memref::ViewOp::create(b, loc, workspaceType, raw,
+                                           indexConstant(b, loc, 0), ValueRange{});
+        view->setAttr(kWorkspaceAttrName, b.getUnitAttr());
+        workspace.replaceAllUsesWith(view.getResult());
+        entry.eraseArgument(workspace.getArgNumber());
+        gpuFunc->removeAttr(gpu::GPUFuncOp::getNumWorkgroupAttributionsAttrName());
+      } else {
+        workspace.setType(workspaceType);
+        // 16-byte accesses (cp.async, ldmatrix rows, vector stores) and
+        // wgmma descriptors (which drop the low 4 bits) need the buffer
+        // 16-byte aligned; 128 leaves room for swizzled layouts.
+        gpuFunc.setWorkgroupAttributionAttr(0, LLVM::LLVMDialect::getAlignAttrName(),
+                                            builder.getI64IntegerAttr(128));
+      }
+      SmallVector<NamedAttribute> config{
+          builder.getNamedAttr("threads", builder.getI64IntegerAttr(threads)),
+          builder.getNamedAttr("shared_bytes", builder.getI64IntegerAttr(bytes)),
+          builder.getNamedAttr("stages", builder.getI64IntegerAttr(staging.stages))};
+      if (dynamic)
+        config.push_back(builder.getNamedAttr("dynamic_shared", builder.getUnitAttr()));
+      configs.push_back(
+          builder.getNamedAttr(gpuFunc.getName(), builder.getDictionaryAttr(config)));
     }
     module->setAttr(kKernelConfigsAttrName,
                     builder.getDictionaryAttr(configs));

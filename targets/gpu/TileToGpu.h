@@ -20,6 +20,8 @@
 
 #include "dialects/Tile/IR/TileOps.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -45,6 +47,10 @@ int64_t storageBytes(mlir::Type element);
 /// A vector<lanes x index> filled with `scalar`.
 mlir::Value splatIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::Value scalar,
                        int64_t lanes);
+/// The kernel's shared-memory workspace: its workgroup buffer, or the view
+/// of its dynamic shared memory (marked kWorkspaceAttrName).
+mlir::Value workspaceOf(mlir::gpu::GPUFuncOp kernel);
+constexpr llvm::StringLiteral kWorkspaceAttrName = "prism.workspace";
 /// The kernel's shared-memory workspace, viewed as `count` elements of
 /// `element` from `byteOffset`.
 mlir::Value workspaceView(mlir::OpBuilder &b, mlir::Operation *user,
@@ -183,6 +189,10 @@ struct GpuLoweringOptions {
   int64_t threads = 128;
   /// Bytes of static shared memory a block may use.
   int64_t sharedMemoryLimit = 48 * 1024;
+  /// Bytes of dynamic shared memory a block may use (0: none): a kernel
+  /// whose workspace exceeds the static limit gets it dynamically
+  /// (gpu.dynamic_shared_memory; the runtime passes its size at launch).
+  int64_t dynamicSharedMemoryLimit = 0;
   /// Null: every dot is an FMA loop.
   const MatrixCoreLowering *matrixCores = nullptr;
   /// Null: dot operands are published from registers at every K step.
@@ -190,8 +200,10 @@ struct GpuLoweringOptions {
 };
 
 /// The module attribute where the lowering records each kernel's launch
-/// configuration: {name = {threads = T, shared_bytes = S, stages = P}}
-/// (stages: the depth of the kernel's operand pipeline, 1 without one).
+/// configuration: {name = {threads = T, shared_bytes = S, stages = P}}, plus
+/// a unit dynamic_shared when the S bytes are dynamic shared memory, sized
+/// at launch (stages: the depth of the kernel's operand pipeline, 1
+/// without one).
 constexpr llvm::StringLiteral kKernelConfigsAttrName = "prism.kernel_configs";
 
 /// Moves every tile.kernel function of `module` into `gpu.module

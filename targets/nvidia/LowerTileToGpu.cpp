@@ -24,6 +24,7 @@ struct NvidiaLowerTileToGpuPass
     prism::gpu_lowering::GpuLoweringOptions options;
     options.threads = threads;
     options.sharedMemoryLimit = sharedMemoryLimit;
+    options.dynamicSharedMemoryLimit = dynamicSharedMemoryLimit;
     options.matrixCores = &mma;
     prism::nvidia::CpAsyncCopies copies(stages);
     if (stages > 1)

@@ -43,8 +43,19 @@ llvm::StringRef kernelizeOptions() {
          "matmul-k=32 attention-m=16 attention-n=16 strided-block=512";
 }
 
+/// Shared memory a block may opt in to: 227 KB on Hopper, 163 KB on
+/// sm_80, 99 KB on sm_89 (the CUDA programming guide's table of compute
+/// capabilities), less 1 KB for the static shared memory the NVPTX
+/// lowering of gpu.dynamic_shared_memory declares (a 16-byte-aligned
+/// variable at the start of the window).
+static int64_t maxSharedMemoryPerBlock(llvm::StringRef chip) {
+  int64_t kilobytes = chip.starts_with("sm_90") ? 227 : chip == "sm_80" ? 163 : 99;
+  return (kilobytes - 1) * 1024;
+}
+
 std::string lowerTileToGpuOptions(llvm::StringRef chip) {
   return "threads=" + std::to_string(kThreadsPerBlock) +
+         " dynamic-shared-memory-limit=" + std::to_string(maxSharedMemoryPerBlock(chip)) +
          (chip == "sm_90a" ? " warpgroup-mma=true" : "");
 }
 

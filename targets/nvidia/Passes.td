@@ -46,6 +46,9 @@ def NvidiaLowerTileToGpu : Pass<"prism-nvidia-lower-tile-to-gpu", "mlir::ModuleO
     Option<"threads", "threads", "int64_t", "128", "Threads per block">,
     Option<"sharedMemoryLimit", "shared-memory-limit", "int64_t", "49152",
            "Bytes of static shared memory a block may use">,
+    Option<"dynamicSharedMemoryLimit", "dynamic-shared-memory-limit", "int64_t", "0",
+           "Bytes of dynamic shared memory a block may use above the static "
+           "limit (0: none)">,
     Option<"stages", "stages", "int64_t", "3",
            "Depth of the cp.async pipeline of K-loop dot operands (1: none)">,
     Option<"warpgroupMma", "warpgroup-mma", "bool", "false",

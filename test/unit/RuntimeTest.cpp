@@ -8,6 +8,7 @@
 
 #include "prism/Runtime/BufferPool.h"
 #include "prism/Runtime/Bundle.h"
+#include "prism/Runtime/DeviceKernelRunner.h"
 #include "prism/Runtime/Json.h"
 
 #include <gtest/gtest.h>
@@ -69,6 +70,63 @@ TEST(Runtime, KernelConfigsRoundTrip) {
   Manifest again;
   ASSERT_TRUE(Manifest::fromJson(m.toJson(), again, error)) << error;
   EXPECT_EQ(again.kernels["k"].sharedBytes, 4096);
+}
+
+// Pipeline stages and dynamic shared memory travel in the manifest; a
+// launch of a kernel with dynamic shared memory passes its size to the
+// device API (static kernels pass 0).
+TEST(Runtime, DynamicSharedMemoryReachesTheLaunch) {
+  Manifest m;
+  std::string error;
+  ASSERT_TRUE(parseManifest(
+      manifestText("nvidia:sm_90a",
+                   R"("kernels": {"big": {"threads": 128, "shared_bytes": 73728, "stages": 3, "dynamic_shared": true},
+                                  "small": {"threads": 128, "shared_bytes": 4096}}, )"),
+      m, error))
+      << error;
+  EXPECT_TRUE(m.kernels["big"].dynamicShared);
+  EXPECT_EQ(m.kernels["big"].stages, 3);
+  EXPECT_FALSE(m.kernels["small"].dynamicShared);
+  EXPECT_EQ(m.kernels["small"].stages, 1);
+  Manifest again;
+  ASSERT_TRUE(Manifest::fromJson(m.toJson(), again, error)) << error;
+  EXPECT_TRUE(again.kernels["big"].dynamicShared);
+  EXPECT_EQ(again.kernels["big"].stages, 3);
+  EXPECT_FALSE(parseManifest(
+      manifestText("nvidia:sm_90a",
+                   R"("kernels": {"k": {"threads": 128, "shared_bytes": 1, "dynamic_shared": 1}}, )"),
+      m, error));
+  EXPECT_NE(error.find("dynamic_shared must be true or false"), std::string::npos) << error;
+
+  struct RecordingApi : DeviceApi {
+    std::vector<int64_t> dynamicBytes;
+    bool makeCurrent(std::string &) override { return true; }
+    bool loadModule(const std::string &, const std::string &, std::string &) override {
+      return true;
+    }
+    void *getFunction(const std::string &name, std::string &) override {
+      return reinterpret_cast<void *>(name.size());
+    }
+    bool launch(void *, std::array<int64_t, 3>, int64_t, int64_t dynamicSharedBytes,
+                void **, std::string &) override {
+      dynamicBytes.push_back(dynamicSharedBytes);
+      return true;
+    }
+    void *allocate(size_t, std::string &) override { return nullptr; }
+    void release(void *) override {}
+    bool copyToDevice(void *, const void *, size_t, std::string &) override { return true; }
+    bool copyToHost(void *, const void *, size_t, std::string &) override { return true; }
+    bool synchronize(std::string &) override { return true; }
+    std::array<int64_t, 3> maxGrid() const override { return {1 << 30, 65535, 65535}; }
+  };
+  auto api = std::make_shared<RecordingApi>();
+  auto dir = writeBundle("prism-dynamic-shared", manifestText("nvidia:sm_90a", ""));
+  auto runner = DeviceKernelRunner::create(api, dir.string(), again, error);
+  ASSERT_TRUE(runner) << error;
+  ASSERT_TRUE(runner->launch("big", {}, {1, 1, 1}, error)) << error;
+  ASSERT_TRUE(runner->launch("small", {}, {1, 1, 1}, error)) << error;
+  EXPECT_EQ(api->dynamicBytes, (std::vector<int64_t>{73728, 0}));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Runtime, ImpossibleLaunchConfigurationsAreRejected) {

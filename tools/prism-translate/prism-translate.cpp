@@ -17,6 +17,7 @@
 #include "prism/Compiler/Compiler.h"
 #include "prism/InitAll.h"
 #include "prism/Runtime/Bundle.h"
+#include "prism/Runtime/Json.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -32,6 +33,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <map>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -62,11 +65,31 @@ static int fail(const llvm::Twine &message) {
   return 1;
 }
 
+/// Bytes of dynamic shared memory of each kernel of the bundle's manifest
+/// that has any (ptxas counts only static shared memory).
+static std::map<std::string, int64_t> dynamicSharedBytes(llvm::StringRef directory) {
+  std::map<std::string, int64_t> bytes;
+  llvm::SmallString<256> path(directory);
+  llvm::sys::path::append(path, "manifest.json");
+  auto text = llvm::MemoryBuffer::getFile(path);
+  prism::runtime::Json json;
+  prism::runtime::Manifest manifest;
+  std::string error;
+  if (!text || !prism::runtime::Json::parse((*text)->getBuffer().str(), json, error) ||
+      !prism::runtime::Manifest::fromJson(json, manifest, error))
+    return bytes;
+  for (const auto &[name, config] : manifest.kernels)
+    if (config.dynamicShared)
+      bytes[name] = config.sharedBytes;
+  return bytes;
+}
+
 static int printReport(llvm::StringRef directory) {
   bool sass = false;
   auto reports = prism::readNvidiaReport(directory, sass);
   if (!reports)
     return fail(llvm::toString(reports.takeError()));
+  std::map<std::string, int64_t> dynamic = dynamicSharedBytes(directory);
   llvm::outs() << llvm::formatv("{0,-44} {1,5} {2,7} {3,7} {4,7}  {5}\n", "kernel",
                                 "regs", "spill-s", "spill-l", "smem",
                                 sass ? "instructions (PTX; SASS)" : "instructions (PTX; no cuobjdump: no SASS)");
@@ -80,9 +103,13 @@ static int printReport(llvm::StringRef directory) {
       for (const auto &[what, n] : r.sassInstructions)
         instructions += " " + what + "=" + std::to_string(n);
     }
+    // Dynamic shared memory (sized at launch) after a '+'.
+    std::string shared = std::to_string(r.sharedBytes);
+    if (auto it = dynamic.find(name); it != dynamic.end())
+      shared += "+" + std::to_string(it->second);
     llvm::outs() << llvm::formatv("{0,-44} {1,5} {2,7} {3,7} {4,7}  {5}\n", name,
-                                  r.registers, r.spillStores, r.spillLoads,
-                                  r.sharedBytes, instructions);
+                                  r.registers, r.spillStores, r.spillLoads, shared,
+                                  instructions);
   }
   return 0;
 }

@@ -81,6 +81,9 @@ struct KernelConfig {
   int64_t threads = 1;
   int64_t sharedBytes = 0;
   int64_t stages = 1;
+  /// Whether sharedBytes is dynamic shared memory, given at launch (above
+  /// the 48 KB of static shared memory on NVIDIA GPUs).
+  bool dynamicShared = false;
 };
 
 struct Manifest {

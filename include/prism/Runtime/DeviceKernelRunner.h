@@ -33,8 +33,11 @@ public:
   virtual bool loadModule(const std::string &image, const std::string &target,
                           std::string &error) = 0;
   virtual void *getFunction(const std::string &name, std::string &error) = 0;
-  virtual bool launch(void *function, std::array<int64_t, 3> grid,
-                      int64_t threads, void **parameters, std::string &error) = 0;
+  /// Launches `function` with `dynamicSharedBytes` of dynamic shared
+  /// memory (0: only its static shared memory).
+  virtual bool launch(void *function, std::array<int64_t, 3> grid, int64_t threads,
+                      int64_t dynamicSharedBytes, void **parameters,
+                      std::string &error) = 0;
   virtual void *allocate(size_t bytes, std::string &error) = 0;
   virtual void release(void *pointer) = 0;
   virtual bool copyToDevice(void *device, const void *host, size_t bytes,

@@ -127,12 +127,13 @@ public:
     return function;
   }
   bool launch(void *function, std::array<int64_t, 3> grid, int64_t threads,
-              void **parameters, std::string &error) override {
+              int64_t dynamicSharedBytes, void **parameters, std::string &error) override {
     return hip.check(hip.hipModuleLaunchKernel(
                          static_cast<hipFunction_t>(function),
                          static_cast<unsigned>(grid[0]), static_cast<unsigned>(grid[1]),
                          static_cast<unsigned>(grid[2]), static_cast<unsigned>(threads),
-                         1, 1, 0, nullptr, parameters, nullptr),
+                         1, 1, static_cast<unsigned>(dynamicSharedBytes), nullptr,
+                         parameters, nullptr),
                      "hipModuleLaunchKernel", error);
   }
   void *allocate(size_t bytes, std::string &error) override {

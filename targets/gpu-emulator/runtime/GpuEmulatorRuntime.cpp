@@ -16,10 +16,11 @@
 //   of a warp meet, the warp's A, B and C are assembled from the lanes'
 //   registers in the documented fragment layout, and each lane gets its
 //   part of D;
-// - cp.async copies queued per thread in groups and landed only when a
-//   wait_group requires them (the latest moment PTX allows), so a kernel
-//   that reads a slot before waiting for its copies reads stale data;
-//   copies outside shared memory or misaligned are reported;
+// - cp.async copies queued per thread in groups: the source is read when
+//   the copy is issued and shared memory written only when a wait_group
+//   requires it (the latest moment PTX allows), so a kernel that reads a
+//   slot before waiting for its copies reads stale data; copies outside
+//   shared memory or misaligned are reported;
 // - wgmma.mma_async m64nNk16 for a warpgroup, its operands read from
 //   shared memory through the matrix descriptors (K-major core matrices,
 //   no swizzling), as the PTX ISA describes them;
@@ -338,7 +339,7 @@ public:
   BlockRunner(CpuKernelEntry entry, const std::vector<StridedBuffer> &buffers,
               int64_t threads, int64_t sharedBytes, std::array<int64_t, 3> grid)
       : entry(entry), threads(threads), grid(grid), fibers(threads),
-        warps((threads + kWarpSize - 1) / kWarpSize) {
+        warps((threads + kWarpSize - 1) / kWarpSize), warpgroups((threads + 127) / 128) {
     workspaceBytes = std::max<int64_t>(sharedBytes, 1);
     workspace.reset(static_cast<uint8_t *>(
         std::aligned_alloc(64, (workspaceBytes + 63) / 64 * 64)));
@@ -384,8 +385,9 @@ public:
     finished = 0;
     barrierArrived = 0;
     barrierSite = -1;
-    for (Warp &w : warps)
-      w.arrived = 0, w.instruction = -1, w.lanes = kWarpSize;
+    for (std::vector<Warp> *groups : {&warps, &warpgroups})
+      for (Warp &w : *groups)
+        w.arrived = 0, w.instruction = -1, w.lanes = kWarpSize;
     for (int64_t t = 0; t < threads; ++t) {
       Fiber &f = fibers[t];
       f.state = Fiber::Ready;
@@ -418,10 +420,11 @@ private:
     ThreadContext context; // first: the kernel's context pointer is this
     BlockRunner *runner;
   };
-  /// A cp.async in flight.
+  /// A cp.async in flight: the source bytes as they were when it was
+  /// issued, written to shared memory when a wait lands it.
   struct PendingCopy {
     uint8_t *shared;
-    const uint8_t *global;
+    std::array<uint8_t, 16> data;
     int64_t bytes, sourceBytes;
   };
   struct Fiber {
@@ -495,14 +498,16 @@ private:
              std::to_string(bytes) + " bytes with a misaligned address");
         suspend(thread);
       }
-      f.openCopies.push_back({shared, global, bytes, sourceBytes});
+      PendingCopy copy{shared, {}, bytes, sourceBytes};
+      std::memcpy(copy.data.data(), global, sourceBytes);
+      f.openCopies.push_back(copy);
     } else if (operation == kAsyncCommit) {
       f.copyGroups.push_back(std::move(f.openCopies));
       f.openCopies.clear();
     } else if (operation == kAsyncWait) {
       while (static_cast<int64_t>(f.copyGroups.size()) > bytes) {
         for (const PendingCopy &c : f.copyGroups.front()) {
-          std::memcpy(c.shared, c.global, c.sourceBytes);
+          std::memcpy(c.shared, c.data.data(), c.sourceBytes);
           std::memset(c.shared + c.sourceBytes, 0, c.bytes - c.sourceBytes);
         }
         f.copyGroups.pop_front();
@@ -558,7 +563,8 @@ private:
            std::to_string(lanes) + " lanes for a matrix instruction");
       suspend(thread);
     }
-    Warp &warp = warps[thread / lanes];
+    // Warpgroup instructions meet apart from warp instructions.
+    Warp &warp = (lanes == 128 ? warpgroups : warps)[thread / lanes];
     int64_t lane = thread - first;
     if (warp.arrived > 0 && warp.instruction != instruction) {
       fail("the lanes of warp " + std::to_string(thread / lanes) +
@@ -612,6 +618,10 @@ private:
     if (barrierArrived > 0)
       text += std::to_string(barrierArrived) + " of " + std::to_string(threads) +
               " threads wait at barrier #" + std::to_string(barrierSite) + ", ";
+    for (size_t w = 0; w < warpgroups.size(); ++w)
+      if (warpgroups[w].arrived > 0)
+        text += std::to_string(warpgroups[w].arrived) + " of 128 lanes of warpgroup " +
+                std::to_string(w) + " wait in a warpgroup instruction, ";
     for (size_t w = 0; w < warps.size(); ++w)
       if (warps[w].arrived > 0)
         text += std::to_string(warps[w].arrived) + " of " +
@@ -633,7 +643,7 @@ private:
   const std::array<int64_t, 3> grid;
   std::array<int64_t, 3> block{0, 0, 0};
   std::vector<Fiber> fibers;
-  std::vector<Warp> warps;
+  std::vector<Warp> warps, warpgroups;
   std::unique_ptr<uint8_t, decltype(&std::free)> workspace{nullptr, &std::free};
   int64_t workspaceBytes = 0;
   std::pair<uint8_t *, size_t> stacks{nullptr, 0};

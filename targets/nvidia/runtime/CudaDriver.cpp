@@ -38,6 +38,7 @@ const Driver *load(std::string &error) {
             resolve(library, "cuModuleLoadData", driver.cuModuleLoadData, error) &&
             resolve(library, "cuModuleUnload", driver.cuModuleUnload, error) &&
             resolve(library, "cuModuleGetFunction", driver.cuModuleGetFunction, error) &&
+            resolve(library, "cuFuncSetAttribute", driver.cuFuncSetAttribute, error) &&
             resolve(library, "cuLaunchKernel", driver.cuLaunchKernel, error) &&
             resolve(library, "cuMemAlloc_v2", driver.cuMemAlloc, error) &&
             resolve(library, "cuMemFree_v2", driver.cuMemFree, error) &&

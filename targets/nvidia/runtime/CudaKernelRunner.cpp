@@ -28,6 +28,8 @@ public:
       return nullptr;
     driver->cuDeviceGetAttribute(&api->major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
     driver->cuDeviceGetAttribute(&api->minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
+    driver->cuDeviceGetAttribute(&api->maxSharedPerBlock,
+                                 CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, device);
     return api;
   }
   ~CudaApi() override {
@@ -57,13 +59,24 @@ public:
     return function;
   }
   bool launch(void *function, std::array<int64_t, 3> grid, int64_t threads,
-              void **parameters, std::string &error) override {
+              int64_t dynamicSharedBytes, void **parameters, std::string &error) override {
+    auto cuFunction = static_cast<CUfunction>(function);
+    // Above 48 KB a kernel must opt in to its dynamic shared memory.
+    if (dynamicSharedBytes > 48 * 1024 &&
+        !driver.check(driver.cuFuncSetAttribute(
+                          cuFunction, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                          static_cast<int>(dynamicSharedBytes)),
+                      "allowing " + std::to_string(dynamicSharedBytes) +
+                          " bytes of dynamic shared memory (this GPU has " +
+                          std::to_string(maxSharedPerBlock) + " per block)",
+                      error))
+      return false;
     return driver.check(
-        driver.cuLaunchKernel(static_cast<CUfunction>(function),
-                              static_cast<unsigned>(grid[0]),
+        driver.cuLaunchKernel(cuFunction, static_cast<unsigned>(grid[0]),
                               static_cast<unsigned>(grid[1]),
                               static_cast<unsigned>(grid[2]),
-                              static_cast<unsigned>(threads), 1, 1, 0, nullptr,
+                              static_cast<unsigned>(threads), 1, 1,
+                              static_cast<unsigned>(dynamicSharedBytes), nullptr,
                               parameters, nullptr),
         "cuLaunchKernel", error);
   }
@@ -102,7 +115,7 @@ private:
   const Driver &driver;
   CUcontext context = nullptr;
   CUmodule module = nullptr;
-  int major = 0, minor = 0;
+  int major = 0, minor = 0, maxSharedPerBlock = 0;
 };
 
 } // namespace

@@ -14,7 +14,7 @@
 // of a row-major A) and B column r at the same K (B is [K, N] here: one
 // load per element); its 4 results are C rows 4g .. 4g + 3 at column r.
 // MFMA-LABEL: gpu.func @dot_bf16
-// MFMA-SAME: workgroup(%{{.*}} : memref<8192xi8, #gpu.address_space<workgroup>>)
+// MFMA-SAME: workgroup(%{{.*}} : memref<8192xi8, #gpu.address_space<workgroup>> {llvm.align = 128 : i64})
 // MFMA: memref.view {{.*}} to memref<1024xbf16, #gpu.address_space<workgroup>>
 // MFMA: memref.view {{.*}} to memref<1024xbf16, #gpu.address_space<workgroup>>
 // MFMA: memref.view {{.*}} to memref<1024xf32, #gpu.address_space<workgroup>>

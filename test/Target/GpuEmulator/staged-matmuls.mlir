@@ -20,6 +20,15 @@
 // RUN: prism-run %s --entry=one_step --check --dynamic-size=65 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
 // RUN: prism-run %s --entry=weights_k_n --check --dynamic-size=64 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
 // RUN: prism-run %s --entry=batched --check --dynamic-size=19 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=32" | FileCheck %s
+// 64x128 tiles with K steps of 64 (wgmma m64n128): 3 stages need 73,728
+// bytes, dynamic shared memory; the emulator gives the kernel that much.
+// RUN: prism-run %s --entry=ragged --check --dynamic-size=77 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=128 matmul-k=64" | FileCheck %s
+// RUN: prism-run %s --entry=weights_k_n --check --dynamic-size=64 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=128 matmul-k=64" | FileCheck %s
+// RUN: rm -rf %t.dynamic && prism-translate %s --entry=ragged --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=128 matmul-k=64" -o %t.dynamic
+// RUN: FileCheck %s --check-prefix=DYNAMIC < %t.dynamic/manifest.json
+// DYNAMIC: "shared_bytes": 73728,
+// DYNAMIC-NEXT: "stages": 3,
+// DYNAMIC-NEXT: "dynamic_shared": true
 // CHECK: PASS
 // CHECK-NOT: FAIL
 

@@ -9,7 +9,7 @@
 // partial per thread) between barriers.
 // CHECK: module attributes {gpu.container_module, prism.kernel_configs = {rows = {shared_bytes = 1536 : i64, stages = 1 : i64, threads = 128 : i64}}}
 // CHECK: gpu.module @prism_kernels
-// CHECK: gpu.func @rows(%{{.*}}: memref<?x?xf32, strided<[?, 1], offset: ?>>) workgroup(%[[WS:.*]] : memref<1536xi8, #gpu.address_space<workgroup>>) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
+// CHECK: gpu.func @rows(%{{.*}}: memref<?x?xf32, strided<[?, 1], offset: ?>>) workgroup(%[[WS:.*]] : memref<1536xi8, #gpu.address_space<workgroup>> {llvm.align = 128 : i64}) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
 // CHECK: gpu.block_id  x
 // CHECK: gpu.thread_id  x
 // CHECK: vector.gather {{.*}} : memref<2147483647xf32, strided<[1]>>, vector<2xindex>, vector<2xi1>, vector<2xf32> into vector<2xf32>
@@ -46,7 +46,7 @@ func.func @rows(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {til
 // through shared memory (f32, after the operands) back to the element-wise
 // layout.
 // CHECK-LABEL: gpu.func @dot_bf16
-// CHECK-SAME: workgroup(%{{.*}} : memref<3072xi8, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%{{.*}} : memref<3072xi8, #gpu.address_space<workgroup>> {llvm.align = 128 : i64})
 // CHECK: memref.view {{.*}} to memref<512xbf16, #gpu.address_space<workgroup>>
 // CHECK: memref.view {{.*}} to memref<512xbf16, #gpu.address_space<workgroup>>
 // CHECK: memref.view {{.*}} to memref<256xf32, #gpu.address_space<workgroup>>
@@ -75,7 +75,7 @@ func.func @dot_bf16(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %c: memref
 // Other dots (here f32, and i8 weights) are loops over K of shared-memory
 // reads and FMAs for the output elements each thread holds.
 // CHECK-LABEL: gpu.func @dot_f32_i8
-// CHECK-SAME: workgroup(%{{.*}} : memref<2560xi8, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%{{.*}} : memref<2560xi8, #gpu.address_space<workgroup>> {llvm.align = 128 : i64})
 // CHECK: scf.for {{.*}} -> (vector<2xf32>)
 // CHECK: arith.sitofp {{.*}} : vector<2xi8> to vector<2xf32>
 // CHECK: arith.mulf
@@ -146,7 +146,7 @@ func.func @loop_gather(%t: memref<?x?xf32, strided<[?, 1], offset: ?>>, %out: me
 // CHECK-LABEL: gpu.func @k_loop
 // Without a pipeline (stages=1) A and B are loaded into registers and
 // published between one pair of barriers at every step.
-// UNSTAGED-SAME: workgroup(%{{.*}} : memref<4096xi8, #gpu.address_space<workgroup>>)
+// UNSTAGED-SAME: workgroup(%{{.*}} : memref<4096xi8, #gpu.address_space<workgroup>> {llvm.align = 128 : i64})
 // UNSTAGED: %[[LOOP:.*]] = scf.for {{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (vector<8xf32>)
 // UNSTAGED: gpu.barrier
 // UNSTAGED: vector.scatter
@@ -163,7 +163,7 @@ func.func @loop_gather(%t: memref<?x?xf32, strided<[?, 1], offset: ?>>, %out: me
 // group, passes one barrier, fills the slot 2 steps ahead and runs the
 // mma.sync from its own slot with ldmatrix (A as [M, K] rows, B as [K, N]
 // through .trans).
-// STAGED-SAME: workgroup(%{{.*}} : memref<15360xi8, #gpu.address_space<workgroup>>)
+// STAGED-SAME: workgroup(%{{.*}} : memref<15360xi8, #gpu.address_space<workgroup>> {llvm.align = 128 : i64})
 // STAGED: gpu.barrier
 // STAGED-COUNT-2: nvgpu.device_async_copy {{.*}}, 8, %{{.*}} {bypassL1}
 // STAGED: nvvm.cp.async.commit.group
@@ -213,7 +213,7 @@ func.func @k_loop(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %c: memref<?
 // An accumulator also used inside the loop (here rescaled each step, as
 // attention does) stays element-wise: C returns through shared memory.
 // CHECK-LABEL: gpu.func @k_loop_rescaled
-// CHECK-SAME: workgroup(%{{.*}} : memref<8192xi8, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%{{.*}} : memref<8192xi8, #gpu.address_space<workgroup>> {llvm.align = 128 : i64})
 // CHECK: scf.for
 // CHECK: nvvm.mma.sync
 // CHECK: vector.store {{.*}} : memref<1024xf32, #gpu.address_space<workgroup>>, vector<2xf32>
