@@ -31,11 +31,15 @@ bool AmdMatrixCoreLowering::supports(tile::DotOp dot) const {
          lhs.getDimSize(1) % 16 == 0 && rhs.getDimSize(1) % 16 == 0;
 }
 
+/// (No AMD lowering stages operands: they are published, rows of their
+/// natural length.)
 Value AmdMatrixCoreLowering::emit(ConversionPatternRewriter &rewriter,
-                                  tile::DotOp op, const Layout &layout, Value a,
-                                  Value b, Value acc, int64_t m, int64_t n,
-                                  int64_t k, int64_t resultOffset,
-                                  bool aTransposed, bool bTransposed) const {
+                                  tile::DotOp op, const Layout &layout,
+                                  const SharedOperands &operands, Value acc,
+                                  int64_t m, int64_t n, int64_t k,
+                                  int64_t resultOffset) const {
+  Value a = operands.a, b = operands.b;
+  bool aTransposed = operands.aTransposed, bTransposed = operands.bTransposed;
   Location loc = op.getLoc();
   Type element = cast<RankedTensorType>(op.getLhs().getType()).getElementType();
   Type f32 = rewriter.getF32Type();

@@ -32,10 +32,10 @@ public:
   bool supports(tile::DotOp dot) const override;
   void addLegalDialects(mlir::ConversionTarget &target) const override;
   mlir::Value emit(mlir::ConversionPatternRewriter &rewriter, tile::DotOp dot,
-                   const gpu_lowering::Layout &layout, mlir::Value a,
-                   mlir::Value b, mlir::Value acc, int64_t m, int64_t n,
-                   int64_t k, int64_t resultOffset, bool aTransposed,
-                   bool bTransposed) const override;
+                   const gpu_lowering::Layout &layout,
+                   const gpu_lowering::SharedOperands &operands, mlir::Value acc,
+                   int64_t m, int64_t n, int64_t k,
+                   int64_t resultOffset) const override;
 
   /// Lanes of a wave: 64 for MFMA, 32 for WMMA (gfx11 in wave32 mode).
   int64_t waveSize() const { return kind == MatrixCoreKind::Mfma ? 64 : 32; }

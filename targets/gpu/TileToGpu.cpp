@@ -845,9 +845,10 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
     }
     if (matrixCores && matrixCores->supports(op)) {
       int64_t operands = alignTo16(lhsBytes + k * n * storageBytes(rhs.getElementType()));
-      rewriter.replaceOp(op, matrixCores->emit(rewriter, op, layout, a, b,
-                                               adaptor.getAcc(), m, n, k, operands,
-                                               aTransposed, bTransposed));
+      SharedOperands shared{a, b, aTransposed ? m : k, bTransposed ? k : n,
+                            aTransposed, bTransposed};
+      rewriter.replaceOp(op, matrixCores->emit(rewriter, op, layout, shared,
+                                               adaptor.getAcc(), m, n, k, operands));
       return success();
     }
     Value flat = layout.owned(rewriter, loc, count);

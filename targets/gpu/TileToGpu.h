@@ -112,14 +112,13 @@ public:
   /// Marks the dialects of the intrinsics `emit` creates legal.
   virtual void addLegalDialects(mlir::ConversionTarget &target) const = 0;
   /// Emits `acc + lhs * rhs` and returns it in the element-wise layout.
-  /// The operands are published in the workspace: `a` ([M, K], or [K, M]
-  /// when `aTransposed`) and `b` ([K, N], or [N, K] when `bTransposed`);
-  /// the workspace from `resultOffset` holds M * N f32 for the result.
+  /// The operands are in shared memory as `operands` says (in rows); the
+  /// workspace from `resultOffset` holds M * N f32 for the result.
   virtual mlir::Value emit(mlir::ConversionPatternRewriter &rewriter,
-                           tile::DotOp dot, const Layout &layout, mlir::Value a,
-                           mlir::Value b, mlir::Value acc, int64_t m, int64_t n,
-                           int64_t k, int64_t resultOffset, bool aTransposed,
-                           bool bTransposed) const = 0;
+                           tile::DotOp dot, const Layout &layout,
+                           const SharedOperands &operands, mlir::Value acc,
+                           int64_t m, int64_t n, int64_t k,
+                           int64_t resultOffset) const = 0;
 
   /// Whether the accumulator of `dot` can stay in the matrix cores'
   /// register layout (fragments) across the loop that carries it: each

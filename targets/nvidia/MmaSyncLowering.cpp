@@ -173,18 +173,15 @@ MmaTiles mmaTiles(ConversionPatternRewriter &rewriter, tile::DotOp op,
 /// to shared memory, and every thread then reads its own elements of C and
 /// adds the accumulator.
 Value MmaSyncLowering::emit(ConversionPatternRewriter &rewriter, tile::DotOp op,
-                           const Layout &layout, Value a, Value b, Value acc,
-                           int64_t m, int64_t n, int64_t k, int64_t resultOffset,
-                           bool aTransposed, bool bTransposed) const {
+                           const Layout &layout, const SharedOperands &operands,
+                           Value acc, int64_t m, int64_t n, int64_t k,
+                           int64_t resultOffset) const {
   Location loc = op.getLoc();
   Type f32 = rewriter.getF32Type();
   int64_t warps = std::max<int64_t>(1, layout.threads / 32);
   int64_t tiles = (m / 16) * (n / 8);
   Value result = workspaceView(rewriter, op, resultOffset, f32, m * n);
-  MmaTiles t = mmaTiles(rewriter, op,
-                        {a, b, aTransposed ? m : k, bTransposed ? k : n, aTransposed,
-                         bTransposed},
-                        m, n, k);
+  MmaTiles t = mmaTiles(rewriter, op, operands, m, n, k);
   forEachGroupTile(rewriter, loc, t.warp, warps, tiles, [&](Value tileIndex) {
     Value zero = arith::ConstantOp::create(rewriter, loc, f32, rewriter.getF32FloatAttr(0.0f));
     SmallVector<Value> fragment = t.product(tileIndex, SmallVector<Value>(4, zero));
