@@ -12,6 +12,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
 using prism::tile::FlatView;
@@ -86,12 +87,18 @@ public:
   bool plan();
   /// Bytes of one stage's slots (after plan).
   int64_t bytesPerStage() const { return slotBytes; }
+  /// Bytes the pipeline needs besides its stages: the loop's other
+  /// exchanges (below the slots) and the pinned operands (above them).
+  int64_t fixedBytes() const { return base + pinnedBytes; }
   /// Rewrites the loop into a pipeline of `stages`; returns the slot
   /// bytes of all stages.
   int64_t apply(Value workspace, int64_t stages);
 
 private:
   std::optional<OperandSource> sourceOf(Value operand);
+  /// The same for an operand the loop does not change (loaded before it):
+  /// staged once, in a pinned slot.
+  std::optional<OperandSource> invariantSourceOf(Value operand);
   bool stageable(tile::LoadOp load);
   bool computableAhead(Value index);
   /// `value` (an index of a staged load) as computed for iteration
@@ -109,8 +116,11 @@ private:
   const AsyncCopyLowering &copies;
   Value workspace;
   SmallVector<tile::DotOp> dots;
-  llvm::MapVector<Operation *, StagedLoad> loads;
-  int64_t slotBytes = 0;
+  llvm::MapVector<Operation *, StagedLoad> loads, pinned;
+  int64_t slotBytes = 0, pinnedBytes = 0, stageCount = 0;
+  /// Where the slots start: the loop's other exchanges (and its dots'
+  /// published operands and results) use the workspace below.
+  int64_t base = 0;
 };
 
 /// The load behind a dot operand: the operand itself, or through a 2-D
@@ -136,6 +146,30 @@ std::optional<OperandSource> LoopStaging::sourceOf(Value operand) {
   }
   auto load = operand.getDefiningOp<tile::LoadOp>();
   if (!load || load->getParentOp() != loop.getOperation() || !stageable(load))
+    return std::nullopt;
+  return OperandSource{load, transposed};
+}
+
+std::optional<OperandSource> LoopStaging::invariantSourceOf(Value operand) {
+  if (!loop.isDefinedOutsideOfLoop(operand))
+    return std::nullopt;
+  bool transposed = false;
+  if (auto transpose = operand.getDefiningOp<tile::TransposeOp>()) {
+    if (transpose.getPermutation() != ArrayRef<int64_t>{1, 0})
+      return std::nullopt;
+    operand = transpose.getInput();
+    transposed = true;
+  }
+  if (auto reshape = operand.getDefiningOp<tile::ReshapeOp>()) {
+    auto from = cast<RankedTensorType>(reshape.getInput().getType());
+    auto to = cast<RankedTensorType>(reshape.getType());
+    if (to.getRank() != 2 || from.getRank() < 2 || from.getShape().take_back(2) != to.getShape() ||
+        !llvm::all_of(from.getShape().drop_back(2), [](int64_t d) { return d == 1; }))
+      return std::nullopt;
+    operand = reshape.getInput();
+  }
+  auto load = operand.getDefiningOp<tile::LoadOp>();
+  if (!load || !stageable(load))
     return std::nullopt;
   return OperandSource{load, transposed};
 }
@@ -190,39 +224,58 @@ bool LoopStaging::plan() {
   if (dots.empty())
     return false;
   llvm::SmallPtrSet<Operation *, 8> covered;
+  auto newSlot = [&](tile::LoadOp load, SharedLayout slotLayout, int64_t &bytes) {
+    auto type = load.getType();
+    int64_t rank = type.getRank();
+    StagedLoad staged{load, bytes, type.getDimSize(rank - 2), type.getDimSize(rank - 1),
+                      slotLayout};
+    bytes += alignTo16(staged.rows * staged.rowLength() * 2);
+    return staged;
+  };
   for (tile::DotOp dot : dots) {
-    if (!inFragments(dot.getType()) || !matrixCores.supports(dot))
+    if (!matrixCores.supports(dot))
       return false;
     covered.insert(dot);
-    std::optional<OperandSource> lhs = sourceOf(dot.getLhs());
-    std::optional<OperandSource> rhs = sourceOf(dot.getRhs());
-    if (!lhs || !rhs)
-      return false;
+    // Each operand: loaded in the loop (staged), before it (pinned), or
+    // anything else (published at every step, as without a pipeline).
+    std::optional<OperandSource> staged[2] = {sourceOf(dot.getLhs()), sourceOf(dot.getRhs())};
+    std::optional<OperandSource> invariant[2];
+    for (unsigned i = 0; i < 2; ++i)
+      if (!staged[i])
+        invariant[i] = invariantSourceOf(dot->getOperand(i));
+    bool wholeDotStaged = staged[0] && staged[1] && inFragments(dot.getType());
     SharedLayout slotLayout =
-        matrixCores.stagedLayout(dot, layout, lhs->transposed, rhs->transposed);
-    for (Value operand : {dot.getLhs(), dot.getRhs()}) {
-      std::optional<OperandSource> source = sourceOf(operand);
-      // The ops from the operand back to the load.
-      for (Operation *op = operand.getDefiningOp(); op != source->load;
-           op = op->getOperand(0).getDefiningOp())
-        covered.insert(op);
-      covered.insert(source->load);
-      if (auto known = loads.find(source->load); known != loads.end()) {
-        if (known->second.layout != slotLayout) // read by dots wanting other layouts
+        wholeDotStaged
+            ? matrixCores.stagedLayout(dot, layout, staged[0]->transposed, staged[1]->transposed)
+            : SharedLayout::Rows;
+    // A dot that publishes an operand or its result does so below the slots.
+    if (!wholeDotStaged)
+      base = std::max(base, exchangeBytes(dot, layout.threads, &matrixCores));
+    for (unsigned i = 0; i < 2; ++i) {
+      Value operand = dot->getOperand(i);
+      if (staged[i]) {
+        // The ops from the operand back to the load.
+        for (Operation *op = operand.getDefiningOp(); op != staged[i]->load;
+             op = op->getOperand(0).getDefiningOp())
+          covered.insert(op);
+        covered.insert(staged[i]->load);
+        if (auto known = loads.find(staged[i]->load); known != loads.end()) {
+          if (known->second.layout != slotLayout) // dots wanting other layouts
+            return false;
+          continue;
+        }
+        StagedLoad slot = newSlot(staged[i]->load, slotLayout, slotBytes);
+        if (slotLayout == SharedLayout::CoreMatrices && slot.rows % 8 != 0)
           return false;
-        continue;
+        loads.insert({staged[i]->load, slot});
+      } else if (invariant[i] && !pinned.contains(invariant[i]->load)) {
+        pinned.insert({invariant[i]->load, newSlot(invariant[i]->load, SharedLayout::Rows,
+                                                    pinnedBytes)});
       }
-      auto type = source->load.getType();
-      int64_t rank = type.getRank();
-      StagedLoad staged{source->load, 0, type.getDimSize(rank - 2),
-                        type.getDimSize(rank - 1), slotLayout};
-      if (slotLayout == SharedLayout::CoreMatrices && staged.rows % 8 != 0)
-        return false;
-      staged.byteOffset = slotBytes;
-      slotBytes += alignTo16(staged.rows * staged.rowLength() * 2);
-      loads.insert({source->load, staged});
     }
   }
+  if (loads.empty())
+    return false;
   // The staged loads feed the dots only (directly or through their
   // transposes); nothing else in the loop exchanges through shared memory
   // (it would share the workspace with the slots).
@@ -235,13 +288,15 @@ bool LoopStaging::plan() {
       for (Operation *user : t->getUsers())
         if (!covered.contains(user))
           return false;
-  // Nor writes memory: a fill ahead would read what an iteration has not
+  // The loop's other exchanges go below the slots. Nothing in the loop may
+  // write memory: a fill ahead would read what an iteration has not
   // written yet.
   bool conflicts = false;
   loop.getBody()->walk([&](Operation *op) {
     if (covered.contains(op))
       return;
-    if (exchangeBytes(op, layout.threads, &matrixCores) > 0 || isa<gpu::BarrierOp>(op))
+    base = std::max(base, exchangeBytes(op, layout.threads, &matrixCores));
+    if (isa<gpu::BarrierOp>(op))
       conflicts = true;
     if (auto effects = dyn_cast<MemoryEffectOpInterface>(op)) {
       if (effects.hasEffect<MemoryEffects::Write>())
@@ -251,6 +306,7 @@ bool LoopStaging::plan() {
       conflicts = true; // unknown effects
     }
   });
+  base = alignTo16(base);
   return !conflicts;
 }
 
@@ -272,9 +328,13 @@ Value LoopStaging::valueAt(OpBuilder &b, Value value, Value iv, IRMapping &mappi
 
 Value LoopStaging::slotView(OpBuilder &b, Location loc, const StagedLoad &staged,
                             Value slot) {
-  Value shift = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, slot, indexConstant(b, loc, slotBytes)),
-      indexConstant(b, loc, staged.byteOffset));
+  // Pinned slots (no `slot`) follow the stages.
+  Value shift =
+      slot ? arith::AddIOp::create(
+                 b, loc, arith::MulIOp::create(b, loc, slot, indexConstant(b, loc, slotBytes)),
+                 indexConstant(b, loc, base + staged.byteOffset))
+                 .getResult()
+           : indexConstant(b, loc, base + stageCount * slotBytes + staged.byteOffset);
   auto space = cast<MemRefType>(workspace.getType()).getMemorySpace();
   auto type = MemRefType::get({staged.rows * staged.rowLength()},
                               staged.load.getType().getElementType(), nullptr, space);
@@ -396,6 +456,7 @@ void LoopStaging::fillOne(OpBuilder &b, Location loc, const StagedLoad &staged,
 
 int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
   workspace = workspaceValue;
+  stageCount = stages;
   Location loc = loop.getLoc();
   OpBuilder b(loop);
   auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
@@ -408,9 +469,15 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
     body();
   };
 
-  // Prologue: earlier users of the workspace are done; iterations
-  // 0 .. S-2 into their slots, a group each.
+  // Prologue: earlier users of the workspace are done; the pinned
+  // operands and iterations 0 .. S-2 into their slots, a group each (the
+  // pinned ones in the first).
   gpu::BarrierOp::create(b, loc);
+  for (auto &entry : pinned) {
+    const StagedLoad &staged = entry.second;
+    SmallVector<Value> indices(staged.load.getIndices());
+    fillOne(b, loc, staged, indices, slotView(b, loc, staged, Value()));
+  }
   for (int64_t j = 0; j + 1 < stages; ++j) {
     Value iv = arith::AddIOp::create(b, loc, lb,
                                      arith::MulIOp::create(b, loc, step, c(j)));
@@ -437,20 +504,29 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
   guarded(ahead, [&] { fill(b, loc, ahead, aheadSlot); });
   copies.commit(b, loc);
 
-  // The dots read this step's slots.
+  // The dots read this step's slots and the pinned ones.
   for (tile::DotOp dot : dots) {
     b.setInsertionPoint(dot);
     for (unsigned i = 0; i < 2; ++i) {
       Value operand = dot->getOperand(i);
-      OperandSource source = *sourceOf(operand);
-      const StagedLoad &staged = loads.find(source.load)->second;
+      std::optional<OperandSource> source = sourceOf(operand);
+      bool isPinned = false;
+      if (!source) {
+        source = invariantSourceOf(operand);
+        isPinned = source && pinned.contains(source->load);
+        if (!isPinned)
+          continue; // published by the dot itself
+      }
+      const StagedLoad &staged =
+          (isPinned ? pinned : loads).find(source->load)->second;
       auto info = b.getDictionaryAttr(
           {b.getNamedAttr("row_length", b.getI64IntegerAttr(staged.rowLength())),
-           b.getNamedAttr("transposed", b.getBoolAttr(source.transposed)),
+           b.getNamedAttr("transposed", b.getBoolAttr(source->transposed)),
            b.getNamedAttr("core_matrices",
                           b.getBoolAttr(staged.layout == SharedLayout::CoreMatrices))});
       auto marker = UnrealizedConversionCastOp::create(
-          b, dot.getLoc(), operand.getType(), slotView(b, dot.getLoc(), staged, slot));
+          b, dot.getLoc(), operand.getType(),
+          slotView(b, dot.getLoc(), staged, isPinned ? Value() : slot));
       marker->setAttr(kStagedOperandAttrName, info);
       dot->setOperand(i, marker.getResult(0));
     }
@@ -466,10 +542,25 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
   for (auto &entry : loads)
     entry.first->erase();
 
+  // The pinned operands' loads (and views) outside the loop, unless used
+  // elsewhere.
+  for (auto &entry : pinned) {
+    // The load, the views of it, the views of those: users last.
+    llvm::SetVector<Operation *> chain;
+    chain.insert(entry.first);
+    for (size_t i = 0; i < chain.size(); ++i)
+      for (Operation *user : chain[i]->getUsers())
+        if (isa<tile::TransposeOp, tile::ReshapeOp>(user))
+          chain.insert(user);
+    for (Operation *op : llvm::reverse(chain))
+      if (op->use_empty())
+        op->erase();
+  }
+
   // Nothing is left in flight after the loop (the last groups are empty).
   b.setInsertionPointAfter(loop);
   copies.wait(b, loc, 0);
-  return stages * slotBytes;
+  return base + stages * slotBytes + pinnedBytes;
 }
 
 } // namespace
@@ -488,8 +579,9 @@ Staging stageDotOperands(gpu::GPUFuncOp kernel, const Layout &layout,
     if (!stagingOfLoop.plan())
       continue;
     // As deep as the shared memory allows; unstaged below two stages.
-    int64_t stages = std::min(copies.stages(),
-                              sharedMemoryLimit / std::max<int64_t>(1, stagingOfLoop.bytesPerStage()));
+    int64_t stages =
+        std::min(copies.stages(), (sharedMemoryLimit - stagingOfLoop.fixedBytes()) /
+                                      std::max<int64_t>(1, stagingOfLoop.bytesPerStage()));
     if (stages < 2)
       continue;
     staging.bytes = std::max(staging.bytes, stagingOfLoop.apply(workspace, stages));

@@ -826,6 +826,41 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
       return success();
     }
     int64_t lhsBytes = alignTo16(numElements(lhs) * storageBytes(lhs.getElementType()));
+    if (aStaged || bStaged) {
+      // One operand in a slot: the other is published (from offset 0,
+      // below the slots), then the product as for published operands.
+      if (!matrixCores || !matrixCores->supports(op))
+        return op.emitOpError("has a staged operand but no matrix-core lowering");
+      Value published;
+      int64_t used = 0;
+      if (!aStaged) {
+        published = publish(rewriter, op, layout, adaptor.getLhs(), m * k,
+                            lhs.getElementType(), 0);
+        used = lhsBytes;
+      } else if (!bStaged) {
+        published = publish(rewriter, op, layout, adaptor.getRhs(), k * n,
+                            rhs.getElementType(), 0);
+        used = alignTo16(k * n * storageBytes(rhs.getElementType()));
+      } else {
+        // Both staged, the result through shared memory: earlier readers
+        // of that memory first.
+        gpu::BarrierOp::create(rewriter, loc);
+      }
+      bool aTransposed = aStaged ? aStaged->transposed : operandTransposed(op, 0);
+      bool bTransposed = bStaged ? bStaged->transposed : operandTransposed(op, 1);
+      SharedOperands operands{aStaged ? aStaged->view : published,
+                              bStaged ? bStaged->view : published,
+                              aStaged ? aStaged->rowLength : (aTransposed ? m : k),
+                              bStaged ? bStaged->rowLength : (bTransposed ? k : n),
+                              aTransposed, bTransposed};
+      if (inFragments(op.getType()))
+        rewriter.replaceOp(op, matrixCores->emitOnFragments(rewriter, op, layout, operands,
+                                                            adaptor.getAcc(), m, n, k));
+      else
+        rewriter.replaceOp(op, matrixCores->emit(rewriter, op, layout, operands,
+                                                 adaptor.getAcc(), m, n, k, used));
+      return success();
+    }
     // A and B between one pair of barriers.
     SmallVector<Value> views = publishAll(
         rewriter, op, layout,

@@ -212,9 +212,16 @@ func.func @k_loop(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %c: memref<?
 
 // An accumulator also used inside the loop (here rescaled each step, as
 // attention does) stays element-wise: C returns through shared memory.
+// Staged, the operands' slots go above the dot's own exchange (A, B and
+// C: 8192 bytes), and the product reads them from their slots after a
+// barrier that lets the previous step's readers of C finish.
 // CHECK-LABEL: gpu.func @k_loop_rescaled
-// CHECK-SAME: workgroup(%{{.*}} : memref<8192xi8, #gpu.address_space<workgroup>> {llvm.align = 128 : i64})
+// UNSTAGED-SAME: workgroup(%{{.*}} : memref<8192xi8, #gpu.address_space<workgroup>> {llvm.align = 128 : i64})
+// STAGED-SAME: workgroup(%{{.*}} : memref<23552xi8, #gpu.address_space<workgroup>> {llvm.align = 128 : i64})
 // CHECK: scf.for
+// STAGED: nvvm.cp.async.wait.group 1
+// STAGED: nvvm.cp.async.commit.group
+// STAGED: gpu.barrier
 // CHECK: nvvm.mma.sync
 // CHECK: vector.store {{.*}} : memref<1024xf32, #gpu.address_space<workgroup>>, vector<2xf32>
 // CHECK: gpu.barrier

@@ -1,13 +1,20 @@
 // RUN: prism-opt %s -prism-nvidia-lower-tile-to-gpu="threads=128" -split-input-file | FileCheck %s
 // RUN: prism-opt %s -prism-nvidia-lower-tile-to-gpu="threads=128 dynamic-shared-memory-limit=100000" -split-input-file | FileCheck %s --check-prefix=DYNAMIC
 
-// K loops whose operands cannot be staged are lowered as before (stages =
-// 1: loads into registers, published at every step).
+// Operands that cannot be staged are loaded into registers and published
+// at every step, as without a pipeline; a loop with none to stage keeps
+// stages = 1.
 
-// The buffer a load reads is made in the loop: fills ahead would read a
-// buffer that does not exist yet.
-// CHECK: prism.kernel_configs = {sliced = {shared_bytes = 4096 : i64, stages = 1 : i64, threads = 128 : i64}}
-// CHECK-NOT: device_async_copy
+// The buffer A reads is made in the loop: fills ahead would read a buffer
+// that does not exist yet, so A is published (from offset 0) and only B
+// is staged (its slots from 4096, above the dot's exchange).
+// CHECK: prism.kernel_configs = {sliced = {shared_bytes = 11776 : i64, stages = 3 : i64, threads = 128 : i64}}
+// CHECK: scf.for
+// CHECK: nvvm.cp.async.wait.group 1
+// CHECK: gpu.barrier
+// CHECK: vector.scatter {{.*}} : memref<1024xbf16, #gpu.address_space<workgroup>>
+// CHECK: gpu.barrier
+// CHECK: nvvm.mma.sync
 func.func @sliced(%x: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %w: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %y: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {tile.kernel} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
