@@ -171,6 +171,25 @@ std::optional<OperandSource> LoopStaging::invariantSourceOf(Value operand) {
   auto load = operand.getDefiningOp<tile::LoadOp>();
   if (!load || !stageable(load))
     return std::nullopt;
+  // The pinned fill reads the buffer just before the loop instead of at
+  // the load: the load must be in the loop's block, with nothing between
+  // them that writes memory (or may).
+  if (load->getBlock() != loop->getBlock())
+    return std::nullopt;
+  for (Operation *op = load->getNextNode(); op != loop.getOperation(); op = op->getNextNode()) {
+    bool writes = false;
+    op->walk([&](Operation *inner) {
+      if (auto effects = dyn_cast<MemoryEffectOpInterface>(inner)) {
+        if (effects.hasEffect<MemoryEffects::Write>())
+          writes = true;
+      } else if (!inner->hasTrait<OpTrait::HasRecursiveMemoryEffects>() &&
+                 !inner->hasTrait<OpTrait::IsTerminator>()) {
+        writes = true;
+      }
+    });
+    if (writes)
+      return std::nullopt;
+  }
   return OperandSource{load, transposed};
 }
 

@@ -88,3 +88,35 @@ func.func @wide(%x: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %w: memref<?x?
   tile.store %r, %y[%c0, %c0] : tensor<64x128xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
   return
 }
+
+// -----
+
+// An operand loaded before the loop is pinned (staged once) only when
+// nothing between its load and the loop writes memory: here the buffer is
+// overwritten in between, so A keeps its load before the loop (a gather
+// into registers) and is published at every step; B is staged.
+// CHECK: prism.kernel_configs = {overwritten = {shared_bytes = 11776 : i64, stages = 3 : i64, threads = 128 : i64}}
+// CHECK: vector.gather
+// CHECK: vector.scatter
+// CHECK: scf.for
+// CHECK: nvvm.cp.async.wait.group 1
+// CHECK: vector.scatter {{.*}} : memref<1024xbf16, #gpu.address_space<workgroup>>
+// CHECK: nvvm.mma.sync
+func.func @overwritten(%x: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %w: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %y: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %c32 = arith.constant 32 : index
+  %c128 = arith.constant 128 : index
+  %z = arith.constant 0.0 : f32
+  %zb = arith.constant 0.0 : bf16
+  %init = tile.splat %z : tensor<32x32xf32>
+  %q = tile.load %x[%c0, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<32x32xbf16>
+  %zero = tile.splat %zb : tensor<32x32xbf16>
+  tile.store %zero, %x[%c0, %c0] : tensor<32x32xbf16>, memref<?x?xbf16, strided<[?, 1], offset: ?>>
+  %r = scf.for %k = %c0 to %c128 step %c32 iter_args(%acc = %init) -> (tensor<32x32xf32>) {
+    %b = tile.load %w[%k, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<32x32xbf16>
+    %d = tile.dot %q, %b, %acc : tensor<32x32xbf16>, tensor<32x32xbf16> -> tensor<32x32xf32>
+    scf.yield %d : tensor<32x32xf32>
+  }
+  tile.store %r, %y[%c0, %c0] : tensor<32x32xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  return
+}
