@@ -71,6 +71,8 @@ private:
   /// Stores `value` (a vector of 16-bit or 32-bit elements) as 32-bit words
   /// from `word`; returns the next word.
   int64_t storeWords(OpBuilder &b, Location loc, Value value, int64_t word);
+  /// The address of 32-bit word `word` of the fragment buffer.
+  Value fragmentWord(OpBuilder &b, Location loc, int64_t word);
   /// Calls the context's matrix function on the fragment buffer.
   void callMatrix(OpBuilder &b, Location loc, int64_t instruction);
 
@@ -266,12 +268,7 @@ LogicalResult KernelEmulation::emulateMma(NVVM::MmaOp mma) {
     return mma.emitError("the GPU emulator runs mma.sync m16n8k16.row.col "
                          "with bf16 or f16 operands into f32 only");
   Type f32 = b.getF32Type();
-  auto slot = [&](int64_t word) -> Value {
-    if (word == 0)
-      return fragments;
-    return LLVM::GEPOp::create(b, loc, pointer, i32, fragments,
-                               ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(word)});
-  };
+  auto slot = [&](int64_t word) { return fragmentWord(b, loc, word); };
   int64_t word = 0;
   // A register holds two 16-bit elements: stored as its 32 bits.
   for (Value value : llvm::concat<Value>(mma.getOperandA(), mma.getOperandB())) {
@@ -298,6 +295,13 @@ LogicalResult KernelEmulation::emulateMma(NVVM::MmaOp mma) {
   return success();
 }
 
+Value KernelEmulation::fragmentWord(OpBuilder &b, Location loc, int64_t word) {
+  if (word == 0)
+    return fragments;
+  return LLVM::GEPOp::create(b, loc, pointer, i32, fragments,
+                             ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(word)});
+}
+
 void KernelEmulation::callMatrix(OpBuilder &b, Location loc, int64_t instruction) {
   Value callee = load(b, loc, pointer, kMatrixOffset);
   Value id = LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(instruction));
@@ -321,25 +325,12 @@ LogicalResult KernelEmulation::emulateLdmatrix(nvgpu::LdMatrixOp ldmatrix) {
       (matrices != 1 && matrices != 2 && matrices != 4))
     return ldmatrix.emitError("the GPU emulator runs ldmatrix of 1, 2 or 4 "
                               "8x8 matrices of 16-bit elements only");
-  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, ldmatrix.getSrcMemref());
-  Value element = metadata.getOffset();
-  for (auto [i, stride] : llvm::enumerate(metadata.getStrides()))
-    element = arith::AddIOp::create(
-        b, loc, element,
-        arith::MulIOp::create(b, loc, ldmatrix.getIndices()[i], stride));
-  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, ldmatrix.getSrcMemref());
-  Value address = arith::AddIOp::create(
-      b, loc, base,
-      arith::MulIOp::create(b, loc, element, arith::ConstantIndexOp::create(b, loc, 2)));
-  LLVM::StoreOp::create(b, loc, arith::IndexCastOp::create(b, loc, i64, address),
-                        fragments);
+  LLVM::StoreOp::create(
+      b, loc, addressOf(b, loc, ldmatrix.getSrcMemref(), ldmatrix.getIndices()), fragments);
   callMatrix(b, loc, ldmatrixInstruction(matrices, ldmatrix.getTranspose()));
   SmallVector<Value> words;
   for (int64_t r = 0; r < matrices; ++r)
-    words.push_back(LLVM::LoadOp::create(
-        b, loc, i32,
-        LLVM::GEPOp::create(b, loc, pointer, i32, fragments,
-                            ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(2 + r)})));
+    words.push_back(LLVM::LoadOp::create(b, loc, i32, fragmentWord(b, loc, 2 + r)));
   Value packed = vector::FromElementsOp::create(
       b, loc, VectorType::get({matrices, 1}, i32), words);
   ldmatrix.getRes().replaceAllUsesWith(
@@ -402,12 +393,7 @@ LogicalResult KernelEmulation::emulateWgmma(NVVM::WgmmaMmaAsyncOp wgmma) {
       static_cast<int64_t>(accumulator.getBody().size()) != n / 2)
     return wgmma.emitError("the GPU emulator runs wgmma.mma_async m64nNk16 with "
                            "K-major bf16 or f16 operands into f32, accumulating, only");
-  auto slot = [&](int64_t word) -> Value {
-    if (word == 0)
-      return fragments;
-    return LLVM::GEPOp::create(b, loc, pointer, i32, fragments,
-                               ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(word)});
-  };
+  auto slot = [&](int64_t word) { return fragmentWord(b, loc, word); };
   LLVM::StoreOp::create(b, loc, wgmma.getDescriptorA(), slot(0));
   LLVM::StoreOp::create(b, loc, wgmma.getDescriptorB(), slot(2));
   for (int64_t e = 0; e < n / 2; ++e)
@@ -458,9 +444,7 @@ int64_t KernelEmulation::storeWords(OpBuilder &b, Location loc, Value value,
   Value words = vector::BitCastOp::create(b, loc, VectorType::get({count}, i32), value);
   for (int64_t i = 0; i < count; ++i) {
     Value w = vector::ExtractOp::create(b, loc, words, ArrayRef<int64_t>{i});
-    Value slot = LLVM::GEPOp::create(b, loc, pointer, i32, fragments,
-                                     ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(word + i)});
-    LLVM::StoreOp::create(b, loc, w, slot);
+    LLVM::StoreOp::create(b, loc, w, fragmentWord(b, loc, word + i));
   }
   return word + count;
 }

@@ -123,14 +123,29 @@ private:
   int64_t base = 0;
 };
 
+/// Whether `op` (or an op nested in it) writes memory, or may.
+static bool mayWriteMemory(Operation *op) {
+  bool writes = false;
+  op->walk([&](Operation *inner) {
+    if (auto effects = dyn_cast<MemoryEffectOpInterface>(inner)) {
+      if (effects.hasEffect<MemoryEffects::Write>())
+        writes = true;
+    } else if (!inner->hasTrait<OpTrait::HasRecursiveMemoryEffects>() &&
+               !inner->hasTrait<OpTrait::IsTerminator>()) {
+      writes = true; // unknown effects
+    }
+  });
+  return writes;
+}
+
 /// The load behind a dot operand: the operand itself, or through a 2-D
 /// transpose and/or a reshape dropping leading unit dimensions (a batched
-/// matmul's [1, R, C] tiles).
-std::optional<OperandSource> LoopStaging::sourceOf(Value operand) {
+/// matmul's [1, R, C] tiles); each op on the way in `block` when given.
+static std::optional<OperandSource> loadBehind(Value operand, Block *block) {
+  auto inBlock = [&](Operation *op) { return !block || op->getBlock() == block; };
   bool transposed = false;
   if (auto transpose = operand.getDefiningOp<tile::TransposeOp>()) {
-    if (transpose->getParentOp() != loop.getOperation() ||
-        transpose.getPermutation() != ArrayRef<int64_t>{1, 0})
+    if (!inBlock(transpose) || transpose.getPermutation() != ArrayRef<int64_t>{1, 0})
       return std::nullopt;
     operand = transpose.getInput();
     transposed = true;
@@ -138,59 +153,41 @@ std::optional<OperandSource> LoopStaging::sourceOf(Value operand) {
   if (auto reshape = operand.getDefiningOp<tile::ReshapeOp>()) {
     auto from = cast<RankedTensorType>(reshape.getInput().getType());
     auto to = cast<RankedTensorType>(reshape.getType());
-    if (reshape->getParentOp() != loop.getOperation() || to.getRank() != 2 ||
-        from.getRank() < 2 || from.getShape().take_back(2) != to.getShape() ||
+    if (!inBlock(reshape) || to.getRank() != 2 || from.getRank() < 2 ||
+        from.getShape().take_back(2) != to.getShape() ||
         !llvm::all_of(from.getShape().drop_back(2), [](int64_t d) { return d == 1; }))
       return std::nullopt;
     operand = reshape.getInput();
   }
   auto load = operand.getDefiningOp<tile::LoadOp>();
-  if (!load || load->getParentOp() != loop.getOperation() || !stageable(load))
+  if (!load || !inBlock(load))
     return std::nullopt;
   return OperandSource{load, transposed};
+}
+
+std::optional<OperandSource> LoopStaging::sourceOf(Value operand) {
+  std::optional<OperandSource> source = loadBehind(operand, loop.getBody());
+  if (!source || !stageable(source->load))
+    return std::nullopt;
+  return source;
 }
 
 std::optional<OperandSource> LoopStaging::invariantSourceOf(Value operand) {
   if (!loop.isDefinedOutsideOfLoop(operand))
     return std::nullopt;
-  bool transposed = false;
-  if (auto transpose = operand.getDefiningOp<tile::TransposeOp>()) {
-    if (transpose.getPermutation() != ArrayRef<int64_t>{1, 0})
-      return std::nullopt;
-    operand = transpose.getInput();
-    transposed = true;
-  }
-  if (auto reshape = operand.getDefiningOp<tile::ReshapeOp>()) {
-    auto from = cast<RankedTensorType>(reshape.getInput().getType());
-    auto to = cast<RankedTensorType>(reshape.getType());
-    if (to.getRank() != 2 || from.getRank() < 2 || from.getShape().take_back(2) != to.getShape() ||
-        !llvm::all_of(from.getShape().drop_back(2), [](int64_t d) { return d == 1; }))
-      return std::nullopt;
-    operand = reshape.getInput();
-  }
-  auto load = operand.getDefiningOp<tile::LoadOp>();
-  if (!load || !stageable(load))
+  std::optional<OperandSource> source = loadBehind(operand, nullptr);
+  if (!source || !stageable(source->load))
     return std::nullopt;
   // The pinned fill reads the buffer just before the loop instead of at
   // the load: the load must be in the loop's block, with nothing between
   // them that writes memory (or may).
+  tile::LoadOp load = source->load;
   if (load->getBlock() != loop->getBlock())
     return std::nullopt;
-  for (Operation *op = load->getNextNode(); op != loop.getOperation(); op = op->getNextNode()) {
-    bool writes = false;
-    op->walk([&](Operation *inner) {
-      if (auto effects = dyn_cast<MemoryEffectOpInterface>(inner)) {
-        if (effects.hasEffect<MemoryEffects::Write>())
-          writes = true;
-      } else if (!inner->hasTrait<OpTrait::HasRecursiveMemoryEffects>() &&
-                 !inner->hasTrait<OpTrait::IsTerminator>()) {
-        writes = true;
-      }
-    });
-    if (writes)
+  for (Operation *op = load->getNextNode(); op != loop.getOperation(); op = op->getNextNode())
+    if (mayWriteMemory(op))
       return std::nullopt;
-  }
-  return OperandSource{load, transposed};
+  return source;
 }
 
 /// 16-bit elements with unit innermost stride, a tile of rows of whole
@@ -315,15 +312,8 @@ bool LoopStaging::plan() {
     if (covered.contains(op))
       return;
     base = std::max(base, exchangeBytes(op, layout.threads, &matrixCores));
-    if (isa<gpu::BarrierOp>(op))
+    if (isa<gpu::BarrierOp>(op) || mayWriteMemory(op))
       conflicts = true;
-    if (auto effects = dyn_cast<MemoryEffectOpInterface>(op)) {
-      if (effects.hasEffect<MemoryEffects::Write>())
-        conflicts = true;
-    } else if (!op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() &&
-               !op->hasTrait<OpTrait::IsTerminator>()) {
-      conflicts = true; // unknown effects
-    }
   });
   base = alignTo16(base);
   return !conflicts;
