@@ -36,9 +36,22 @@ for target in config.enabled_targets:
 cuda_home = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH") or "/usr/local/cuda"
 if shutil.which("ptxas") or os.path.exists(os.path.join(cuda_home, "bin", "ptxas")):
     config.available_features.add("ptxas")
-if shutil.which("cuobjdump") or os.path.exists(os.path.join(cuda_home, "bin", "cuobjdump")):
+# cuobjdump (and the nvdisasm it runs): the toolkit's, else the one
+# scripts/requirements.txt installs into the venv from NVIDIA's wheels,
+# whose directory then goes on PATH (for the tests and prism-translate).
+import glob
+import sys
+cuobjdump = shutil.which("cuobjdump") or os.path.join(cuda_home, "bin", "cuobjdump")
+if not os.path.exists(cuobjdump):
+    prefix = os.path.dirname(os.path.dirname(config.python_executable))
+    wheels = sorted(glob.glob(os.path.join(prefix, "lib", "python*", "site-packages",
+                                           "nvidia", "cu*", "bin", "cuobjdump")))
+    cuobjdump = wheels[-1] if wheels else ""
+    if cuobjdump:
+        config.environment["PATH"] = os.path.dirname(cuobjdump) + os.pathsep + config.environment.get("PATH", "")
+if cuobjdump and os.path.exists(cuobjdump):
     config.available_features.add("cuobjdump")
-    config.substitutions.append(("%cuobjdump", shutil.which("cuobjdump") or os.path.join(cuda_home, "bin", "cuobjdump")))
+    config.substitutions.append(("%cuobjdump", cuobjdump))
 # An NVIDIA driver on this machine (tests of the no-driver error skip then).
 try:
     import ctypes

@@ -231,6 +231,16 @@ llvm::Expected<CompileResult> compileToBundle(ModuleOp source,
       if (auto stages = config.getAs<IntegerAttr>("stages"))
         k.stages = stages.getInt();
       k.dynamicShared = config.contains("dynamic_shared");
+      if (auto maps = config.getAs<ArrayAttr>("tensor_maps"))
+        for (auto map : maps.getAsRange<DictionaryAttr>()) {
+          runtime::TensorMapSpec spec;
+          spec.argument = map.getAs<IntegerAttr>("argument").getInt();
+          spec.elementBytes = map.getAs<IntegerAttr>("element_bytes").getInt();
+          for (auto d : map.getAs<ArrayAttr>("box").getAsRange<IntegerAttr>())
+            spec.box.push_back(d.getInt());
+          spec.swizzleBytes = map.getAs<IntegerAttr>("swizzle_bytes").getInt();
+          k.tensorMaps.push_back(spec);
+        }
       manifest.kernels[entry.getName().str()] = k;
     }
   }

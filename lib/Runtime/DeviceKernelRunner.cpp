@@ -103,9 +103,50 @@ bool DeviceKernelRunner::launch(const std::string &kernel,
       functions[kernel] = function;
     }
   }
+  // The tensor maps (TensorMaps.h): one more buffer argument, in device
+  // memory that stays as long as a launch may read it.
+  std::vector<StridedBuffer> withMaps;
+  const std::vector<TensorMapSpec> &specs = config->second.tensorMaps;
+  if (!specs.empty()) {
+    std::vector<uint8_t> maps;
+    auto encode = [&](const TensorMapSpec &spec, const TensorMapGeometry &geometry,
+                      void *out, std::string &problem) {
+      return api->encodeTensorMap(spec, geometry, out, problem);
+    };
+    if (!buildTensorMaps(specs, arguments, encode, maps, error)) {
+      error = "kernel '" + kernel + "': " + error;
+      return false;
+    }
+    std::shared_ptr<void> device;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      auto known = tensorMaps.find(maps);
+      if (known != tensorMaps.end())
+        device = known->second;
+    }
+    if (!device) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (tensorMaps.size() >= kKeptTensorMaps) {
+          // Launches before this one may still read theirs.
+          if (!api->synchronize(error))
+            return false;
+          tensorMaps.clear();
+        }
+      }
+      device = pool->acquire(maps.size(), error);
+      if (!device || !api->copyToDevice(device.get(), maps.data(), maps.size(), error))
+        return false;
+      std::lock_guard<std::mutex> lock(mutex);
+      tensorMaps.emplace(maps, device);
+    }
+    withMaps = arguments;
+    withMaps.push_back(
+        StridedBuffer::contiguous(device.get(), {static_cast<int64_t>(maps.size())}));
+  }
   // 8-byte slots with stable addresses, then a pointer to each.
   std::vector<uint64_t> slots;
-  for (const StridedBuffer &b : arguments) {
+  for (const StridedBuffer &b : specs.empty() ? arguments : withMaps) {
     uint64_t pointer = reinterpret_cast<uint64_t>(b.data);
     slots.push_back(pointer); // allocated
     slots.push_back(pointer); // aligned

@@ -72,6 +72,21 @@ Json Manifest::toJson() const {
       kj.set("stages", config.stages);
       if (config.dynamicShared)
         kj.set("dynamic_shared", true);
+      if (!config.tensorMaps.empty()) {
+        Json maps = Json::array();
+        for (const TensorMapSpec &spec : config.tensorMaps) {
+          Json mj = Json::object();
+          mj.set("argument", spec.argument);
+          mj.set("element_bytes", spec.elementBytes);
+          Json box = Json::array();
+          for (int64_t d : spec.box)
+            box.push(d);
+          mj.set("box", std::move(box));
+          mj.set("swizzle_bytes", spec.swizzleBytes);
+          maps.push(std::move(mj));
+        }
+        kj.set("tensor_maps", std::move(maps));
+      }
       kernelsJson.set(name, std::move(kj));
     }
     root.set("kernels", std::move(kernelsJson));
@@ -245,6 +260,29 @@ bool Manifest::fromJson(const Json &json, Manifest &m, std::string &error) {
         if (dynamic->getKind() != Json::Kind::Bool)
           return r.fail("kernels." + name + ".dynamic_shared must be true or false");
         config.dynamicShared = dynamic->asBool();
+      }
+      if (const Json *maps = kj.find("tensor_maps")) {
+        if (!maps->isArray())
+          return r.fail("kernels." + name + ".tensor_maps must be an array");
+        for (const Json &mj : maps->items()) {
+          std::string path =
+              "kernels." + name + ".tensor_maps[" + std::to_string(config.tensorMaps.size()) + "]";
+          TensorMapSpec spec;
+          if (!r.integer(mj, "argument", path, spec.argument) ||
+              !r.integer(mj, "element_bytes", path, spec.elementBytes) ||
+              !r.integers(r.field(mj, "box", path), path + ".box", spec.box) ||
+              !r.integer(mj, "swizzle_bytes", path, spec.swizzleBytes))
+            return false;
+          bool boxFits = !spec.box.empty() && spec.box.size() <= 5;
+          for (int64_t d : spec.box)
+            boxFits = boxFits && d >= 1 && d <= 256;
+          if (spec.argument < 0 || !boxFits ||
+              (spec.elementBytes != 1 && spec.elementBytes != 2 && spec.elementBytes != 4) ||
+              (spec.swizzleBytes != 0 && spec.swizzleBytes != 32 && spec.swizzleBytes != 64 &&
+               spec.swizzleBytes != 128))
+            return r.fail(path + " is not a tensor map a GPU can use");
+          config.tensorMaps.push_back(spec);
+        }
       }
       if (config.threads <= 0 || config.threads > 1024 || config.sharedBytes < 0 ||
           config.stages < 1)

@@ -59,6 +59,10 @@ private:
   LogicalResult emulateLdmatrix(nvgpu::LdMatrixOp load);
   LogicalResult emulateAsyncCopy(nvgpu::DeviceAsyncCopyOp copy);
   LogicalResult emulateWgmma(NVVM::WgmmaMmaAsyncOp wgmma);
+  /// Calls the context's tensor-copy function; `pointers` are LLVM
+  /// pointers (any address space), `values` i64 (coordinates i32).
+  void callTensorCopy(OpBuilder &b, Location loc, int64_t operation, Value barrier,
+                      Value shared, Value map, Value value, ValueRange coordinates);
   /// Calls the context's asynchronous-copy function.
   void callAsyncCopy(OpBuilder &b, Location loc, int64_t operation, Value shared,
                      Value global, Value bytes, Value sourceBytes);
@@ -212,6 +216,33 @@ LogicalResult KernelEmulation::run() {
                    NVVM::WgmmaWaitGroupSyncOp, NVVM::FenceProxyOp>(op)) {
       // The emulated wgmma completes when the warpgroup issues it, through
       // the one memory every thread sees: nothing to order or wait for.
+    } else if (auto init = dyn_cast<NVVM::MBarrierInitOp>(op)) {
+      if (init.getPredicate())
+        return init.emitError("the GPU emulator runs mbarrier.init without a predicate");
+      callTensorCopy(b, opLoc, kBarrierInit, init.getAddr(), Value(), Value(),
+                     init.getCount(), {});
+    } else if (auto inval = dyn_cast<NVVM::MBarrierInvalOp>(op)) {
+      callTensorCopy(b, opLoc, kBarrierInval, inval.getAddr(), Value(), Value(), Value(),
+                     {});
+    } else if (auto arrive = dyn_cast<NVVM::MBarrierArriveExpectTxOp>(op)) {
+      if (arrive.getPredicate() || arrive->getNumResults() != 0 ||
+          arrive.getScope() != NVVM::MemScopeKind::CTA)
+        return arrive.emitError("the GPU emulator runs mbarrier.arrive.expect_tx of a CTA "
+                                "without a predicate or result only");
+      callTensorCopy(b, opLoc, kBarrierArriveExpectBytes, arrive.getAddr(), Value(),
+                     Value(), arrive.getTxcount(), {});
+    } else if (auto copy = dyn_cast<NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp>(op)) {
+      if (copy.getMode() != NVVM::TMALoadMode::TILE || !copy.getIm2colOffsets().empty() ||
+          copy.getMulticastMask() || copy.getL2CacheHint() || copy.getPredicate() ||
+          copy.getCoordinates().size() > 5)
+        return copy.emitError("the GPU emulator runs tiled cp.async.bulk.tensor of up to "
+                              "5 dimensions, without multicast, cache hints or "
+                              "predicates, only");
+      callTensorCopy(b, opLoc, kTensorCopy, copy.getMbar(), copy.getDstMem(),
+                     copy.getTmaDescriptor(), Value(), copy.getCoordinates());
+    } else if (auto wait = dyn_cast<NVVM::MBarrierTryWaitParityOp>(op)) {
+      callTensorCopy(b, opLoc, kBarrierWait, wait.getAddr(), Value(), Value(),
+                     wait.getPhase(), {});
     } else if (isa<NVVM::CpAsyncCommitGroupOp>(op)) {
       Value zero = LLVM::ConstantOp::create(b, opLoc, i64, b.getI64IntegerAttr(0));
       callAsyncCopy(b, opLoc, kAsyncCommit, zero, zero, zero, zero);
@@ -354,6 +385,35 @@ Value KernelEmulation::addressOf(OpBuilder &b, Location loc, Value memref,
           b, loc, element,
           arith::ConstantIndexOp::create(b, loc, type.getElementTypeBitWidth() / 8)));
   return arith::IndexCastOp::create(b, loc, i64, address);
+}
+
+void KernelEmulation::callTensorCopy(OpBuilder &b, Location loc, int64_t operation,
+                                     Value barrier, Value shared, Value map, Value value,
+                                     ValueRange coordinates) {
+  Value zero = LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(0));
+  auto address = [&](Value p) -> Value {
+    return p ? LLVM::PtrToIntOp::create(b, loc, i64, p).getResult() : zero;
+  };
+  auto word = [&](Value v) -> Value {
+    if (!v)
+      return zero;
+    return v.getType() == i64 ? v : LLVM::SExtOp::create(b, loc, i64, v).getResult();
+  };
+  SmallVector<Value> arguments{load(b, loc, pointer, kTensorCopyOffset), threadContext,
+                               LLVM::ConstantOp::create(b, loc, i64,
+                                                        b.getI64IntegerAttr(operation)),
+                               address(barrier), address(shared), address(map),
+                               // An unsigned count, a 0/1 parity: either way.
+                               value && value.getType() != i64
+                                   ? LLVM::ZExtOp::create(b, loc, i64, value).getResult()
+                                   : word(value)};
+  for (unsigned i = 0; i < 5; ++i)
+    arguments.push_back(i < coordinates.size() ? word(coordinates[i]) : zero);
+  SmallVector<Type> parameters{pointer};
+  parameters.append(10, i64);
+  auto functionType =
+      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context), parameters);
+  LLVM::CallOp::create(b, loc, functionType, arguments);
 }
 
 void KernelEmulation::callAsyncCopy(OpBuilder &b, Location loc, int64_t operation,

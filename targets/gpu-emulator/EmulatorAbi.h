@@ -47,18 +47,40 @@ enum AsyncCopyOperation : int64_t {
   kAsyncWait = 2,
 };
 
+/// A tensor copy or mbarrier operation (NVIDIA's TMA) of this thread, on
+/// the mbarrier at shared address `barrier`: init (with `value` arrivals),
+/// inval, arrive expecting `value` more bytes, a copy of a box at
+/// `coordinates` (innermost first, up to 5) of the tensor that the map at
+/// `map` describes to `shared`, or a wait for the phase of parity `value`.
+/// The emulator lands a phase's copies when a wait needs them, so a read
+/// that does not wait reads what was there before.
+using TensorCopyFunction = void (*)(ThreadContext *self, int64_t operation,
+                                    int64_t barrier, int64_t shared, int64_t map,
+                                    int64_t value, int64_t c0, int64_t c1, int64_t c2,
+                                    int64_t c3, int64_t c4);
+
+enum TensorCopyOperation : int64_t {
+  kBarrierInit = 0,
+  kBarrierInval = 1,
+  kBarrierArriveExpectBytes = 2,
+  kTensorCopy = 3,
+  kBarrierWait = 4,
+};
+
 /// The head of every thread's context; the runtime's own state follows.
 struct ThreadContext {
   int64_t threadId;
   BarrierFunction barrier;
   MatrixFunction matrix;
   AsyncCopyFunction asyncCopy;
+  TensorCopyFunction tensorCopy;
 };
 
 constexpr int64_t kThreadIdOffset = 0;
 constexpr int64_t kBarrierOffset = 8;
 constexpr int64_t kMatrixOffset = 16;
 constexpr int64_t kAsyncCopyOffset = 24;
+constexpr int64_t kTensorCopyOffset = 32;
 
 /// The matrix instructions the emulator knows, and their fragments (32-bit
 /// words):
@@ -71,7 +93,8 @@ constexpr int64_t kAsyncCopyOffset = 24;
 /// - AMD WMMA 16x16x16 {bf16,f16} -> f32 (waves of 32): A in 8 words (16
 ///   elements), B in 8, C in 8 f32, then D in 8 f32;
 /// - NVIDIA wgmma.mma_async m64nNk16 {bf16,f16} -> f32 for the 128 lanes
-///   of a warpgroup, A and B K-major in shared memory without swizzling:
+///   of a warpgroup, A and B K-major in shared memory (no swizzle, or
+///   swizzled by 32, 64 or 128 bytes):
 ///   the two 64-bit matrix descriptors (4 words), D in N / 2 f32, then
 ///   the new D in N / 2 f32.
 enum MatrixInstruction : int64_t {

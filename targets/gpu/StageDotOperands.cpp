@@ -36,11 +36,14 @@ std::optional<StagedOperand> stagedOperand(Value operand) {
   auto rowLength = info.getAs<IntegerAttr>("row_length");
   auto transposed = info.getAs<BoolAttr>("transposed");
   auto coreMatrices = info.getAs<BoolAttr>("core_matrices");
+  auto swizzle = info.getAs<IntegerAttr>("swizzle_bytes");
   if (!rowLength || !transposed || !coreMatrices)
     return std::nullopt;
+  SharedLayout layout = coreMatrices.getValue() ? SharedLayout::CoreMatrices
+                        : swizzle              ? SharedLayout::SwizzledRows
+                                               : SharedLayout::Rows;
   return StagedOperand{cast.getOperand(0), rowLength.getInt(), transposed.getValue(),
-                       coreMatrices.getValue() ? SharedLayout::CoreMatrices
-                                               : SharedLayout::Rows};
+                       layout, swizzle ? swizzle.getInt() : 0};
 }
 
 namespace {
@@ -51,15 +54,33 @@ struct StagedLoad {
   int64_t byteOffset; // in the slot
   int64_t rows, columns;
   SharedLayout layout;
+  int64_t swizzleBytes = 0; // SharedLayout::SwizzledRows
+  /// Index of its tensor map (tensor copies).
+  int64_t map = -1;
   int64_t rowLength() const {
     return layout == SharedLayout::Rows ? columns + kRowPadding : columns;
   }
+  /// Bytes of one swizzled block (the swizzle span of every row).
+  int64_t blockBytes() const { return rows * swizzleBytes; }
   /// Where chunk (row, column) goes in the slot, in elements.
   Value target(OpBuilder &b, Location loc, Value row, Value column) const {
     auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
     if (layout == SharedLayout::Rows)
       return arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, row, c(rowLength())),
                                    column);
+    if (layout == SharedLayout::SwizzledRows) {
+      // Block column * 2 / S, row `row` of it, then the swizzle (the slot
+      // is 1024-byte aligned, so offsets in it have the address's bits).
+      Value byte = arith::MulIOp::create(b, loc, column, c(2));
+      Value block = arith::MulIOp::create(
+          b, loc, arith::DivUIOp::create(b, loc, byte, c(swizzleBytes)), c(blockBytes()));
+      Value inBlock = arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, row, c(swizzleBytes)),
+          arith::RemUIOp::create(b, loc, byte, c(swizzleBytes)));
+      Value offset = swizzledOffset(b, loc, arith::AddIOp::create(b, loc, block, inBlock),
+                                    swizzleBytes);
+      return arith::DivUIOp::create(b, loc, offset, c(2));
+    }
     // Row group (row / 8) of columns / 8 core matrices of 64 elements,
     // core matrix column / 8 in it, row row % 8 in that.
     Value group = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, row, c(8)),
@@ -80,13 +101,22 @@ struct OperandSource {
 class LoopStaging {
 public:
   LoopStaging(scf::ForOp loop, const Layout &layout,
-              const MatrixCoreLowering &matrixCores, const AsyncCopyLowering &copies)
-      : loop(loop), layout(layout), matrixCores(matrixCores), copies(copies) {}
+              const MatrixCoreLowering &matrixCores, const AsyncCopyLowering &copies,
+              const TensorCopyLowering *tensorCopies)
+      : loop(loop), layout(layout), matrixCores(matrixCores), copies(copies),
+        tensorCopies(tensorCopies) {}
 
   /// Whether the loop qualifies; fills the plan.
   bool plan();
-  /// Bytes of one stage's slots (after plan).
-  int64_t bytesPerStage() const { return slotBytes; }
+  /// Bytes of one stage's slots (after plan), and its barrier's.
+  int64_t bytesPerStage() const { return slotBytes + (tensorMode ? kBarrierBytes : 0); }
+  /// Whether tensor copies fill the slots (after plan).
+  bool usesTensorCopies() const { return tensorMode; }
+  /// The tensor maps of the loop's loads ({argument, box, swizzle_bytes}),
+  /// numbered from `firstMap` (after plan, tensor copies only).
+  SmallVector<Attribute> tensorMaps(int64_t firstMap);
+  /// With tensor copies: the kernel's tensor maps buffer.
+  void setTensorMaps(Value maps) { tensorMapsBuffer = maps; }
   /// Bytes the pipeline needs besides its stages: the loop's other
   /// exchanges (below the slots) and the pinned operands (above them).
   int64_t fixedBytes() const { return base + pinnedBytes; }
@@ -95,6 +125,18 @@ public:
   int64_t apply(Value workspace, int64_t stages);
 
 private:
+  static constexpr int64_t kBarrierBytes = 8;
+  /// Whether the loop's loads can be tensor copies; lays their slots out
+  /// as swizzled rows if so.
+  bool planTensorCopies();
+  /// Whether the host could build every map (the runtime's conditions).
+  Value tensorCopiesUsable(OpBuilder &b, Location loc);
+  /// The byte address (index) of a view's first element.
+  Value addressOf(OpBuilder &b, Location loc, Value view);
+  Value barrierAddress(OpBuilder &b, Location loc, Value slot);
+  /// Thread 0 expects the stage's bytes on its barrier and copies each
+  /// staged tile of iteration `iv` into slot `slot`.
+  void copyTiles(OpBuilder &b, Location loc, Value iv, Value slot);
   std::optional<OperandSource> sourceOf(Value operand);
   /// The same for an operand the loop does not change (loaded before it):
   /// staged once, in a pinned slot.
@@ -106,6 +148,8 @@ private:
   Value valueAt(OpBuilder &b, Value value, Value iv, IRMapping &mapping);
   /// All staged loads of iteration variable `iv` into slot `slot`.
   void fill(OpBuilder &b, Location loc, Value iv, Value slot);
+  /// The same by every thread's copies (cp.async or loads and stores).
+  void fillEach(OpBuilder &b, Location loc, Value iv, Value slot);
   void fillOne(OpBuilder &b, Location loc, const StagedLoad &staged,
                ArrayRef<Value> indices, Value slotBase);
   Value slotView(OpBuilder &b, Location loc, const StagedLoad &staged, Value slot);
@@ -114,6 +158,9 @@ private:
   const Layout &layout;
   const MatrixCoreLowering &matrixCores;
   const AsyncCopyLowering &copies;
+  const TensorCopyLowering *tensorCopies;
+  bool tensorMode = false;
+  Value tensorMapsBuffer, useTensorCopies;
   Value workspace;
   SmallVector<tile::DotOp> dots;
   llvm::MapVector<Operation *, StagedLoad> loads, pinned;
@@ -316,7 +363,142 @@ bool LoopStaging::plan() {
       conflicts = true;
   });
   base = alignTo16(base);
-  return !conflicts;
+  if (conflicts)
+    return false;
+  tensorMode = tensorCopies && planTensorCopies();
+  return true;
+}
+
+static int64_t alignTo(int64_t bytes, int64_t alignment) {
+  return (bytes + alignment - 1) / alignment * alignment;
+}
+
+bool LoopStaging::planTensorCopies() {
+  if (!pinned.empty())
+    return false;
+  Block *entry = &loop->getParentOfType<gpu::GPUFuncOp>().getBody().front();
+  for (auto &entryOfLoad : loads) {
+    const StagedLoad &staged = entryOfLoad.second;
+    // Boxes of a kernel argument (the host describes it), at most 5-D and
+    // 256 rows, whose rows are whole swizzle spans.
+    auto argument = dyn_cast<BlockArgument>(staged.load.getBase());
+    int64_t rowBytes = staged.columns * 2;
+    if (staged.layout != SharedLayout::CoreMatrices || !argument ||
+        argument.getOwner() != entry || staged.load.getType().getRank() > 5 ||
+        staged.rows > 256 || staged.rows % 8 != 0 ||
+        !(rowBytes == 32 || rowBytes == 64 || rowBytes % 128 == 0))
+      return false;
+  }
+  // Swizzled blocks start 1024-byte aligned (the period of the widest
+  // swizzle): the slots, each tile in them, and the base below them.
+  slotBytes = 0;
+  int64_t map = 0;
+  for (auto &entryOfLoad : loads) {
+    StagedLoad &staged = entryOfLoad.second;
+    staged.layout = SharedLayout::SwizzledRows;
+    staged.swizzleBytes = std::min<int64_t>(128, staged.columns * 2);
+    staged.byteOffset = slotBytes;
+    staged.map = map++;
+    slotBytes += alignTo(staged.rows * staged.columns * 2, 1024);
+  }
+  base = alignTo(base, 1024);
+  return true;
+}
+
+SmallVector<Attribute> LoopStaging::tensorMaps(int64_t firstMap) {
+  MLIRContext *context = loop.getContext();
+  Builder b(context);
+  SmallVector<Attribute> maps;
+  for (auto &entryOfLoad : loads) {
+    StagedLoad &staged = entryOfLoad.second;
+    staged.map += firstMap;
+    // Innermost first: a swizzle span of columns, the rows, 1 for the
+    // leading (unit) dimensions.
+    SmallVector<int64_t> box{staged.swizzleBytes / 2, staged.rows};
+    box.append(staged.load.getType().getRank() - 2, 1);
+    maps.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr("argument",
+                        b.getI64IntegerAttr(
+                            cast<BlockArgument>(staged.load.getBase()).getArgNumber())),
+         b.getNamedAttr("element_bytes", b.getI64IntegerAttr(2)),
+         b.getNamedAttr("box", b.getI64ArrayAttr(box)),
+         b.getNamedAttr("swizzle_bytes", b.getI64IntegerAttr(staged.swizzleBytes))}));
+  }
+  return maps;
+}
+
+Value LoopStaging::addressOf(OpBuilder &b, Location loc, Value view) {
+  return memref::ExtractAlignedPointerAsIndexOp::create(b, loc, view);
+}
+
+/// The runtime builds a map when the tensor's base is 16-byte aligned,
+/// every stride but the innermost a multiple of 16 bytes and no dimension
+/// empty (kTensorMapBytes); the same test here.
+Value LoopStaging::tensorCopiesUsable(OpBuilder &b, Location loc) {
+  auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
+  auto isMultiple = [&](Value v, int64_t of) -> Value {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                 arith::RemUIOp::create(b, loc, v, c(of)), c(0));
+  };
+  Value usable = arith::ConstantIntOp::create(b, loc, 1, 1);
+  auto both = [&](Value condition) {
+    usable = arith::AndIOp::create(b, loc, usable, condition);
+  };
+  for (auto &entryOfLoad : loads) {
+    FlatView global = flatten(b, loc, entryOfLoad.second.load.getBase());
+    Value start = arith::AddIOp::create(
+        b, loc, addressOf(b, loc, entryOfLoad.second.load.getBase()),
+        arith::MulIOp::create(b, loc, global.offset, c(2)));
+    both(isMultiple(start, 16));
+    for (Value stride : ArrayRef<Value>(global.strides).drop_back())
+      both(isMultiple(stride, kCopyElements));
+    for (Value size : global.sizes)
+      both(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, size, c(0)));
+  }
+  return usable;
+}
+
+Value LoopStaging::barrierAddress(OpBuilder &b, Location loc, Value slot) {
+  Value offset = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, slot, indexConstant(b, loc, kBarrierBytes)),
+      indexConstant(b, loc, base + stageCount * slotBytes + pinnedBytes));
+  return arith::AddIOp::create(b, loc, addressOf(b, loc, workspace), offset);
+}
+
+void LoopStaging::copyTiles(OpBuilder &b, Location loc, Value iv, Value slot) {
+  auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
+  Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                      gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x), c(0));
+  auto thread0 = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(thread0.thenBlock()->getTerminator());
+  int64_t bytes = 0;
+  for (auto &entryOfLoad : loads)
+    bytes += entryOfLoad.second.rows * entryOfLoad.second.columns * 2;
+  Value barrier = barrierAddress(b, loc, slot);
+  tensorCopies->arriveExpectingBytes(b, loc, barrier, bytes);
+  IRMapping mapping;
+  Value maps = addressOf(b, loc, tensorMapsBuffer);
+  for (auto &entryOfLoad : loads) {
+    const StagedLoad &staged = entryOfLoad.second;
+    SmallVector<Value> indices;
+    for (Value index : staged.load.getIndices())
+      indices.push_back(valueAt(b, index, iv, mapping));
+    Value map = arith::AddIOp::create(b, loc, maps, c(staged.map * kTensorMapBytes));
+    Value slotStart = addressOf(b, loc, slotView(b, loc, staged, slot));
+    // One box per swizzle span of the row.
+    for (int64_t block = 0; block * staged.swizzleBytes < staged.columns * 2; ++block) {
+      SmallVector<Value> coordinates;
+      coordinates.push_back(arith::AddIOp::create(
+          b, loc, indices.back(), c(block * staged.swizzleBytes / 2)));
+      for (Value index : llvm::reverse(ArrayRef<Value>(indices).drop_back()))
+        coordinates.push_back(index);
+      for (Value &coordinate : coordinates)
+        coordinate = arith::IndexCastOp::create(b, loc, b.getI32Type(), coordinate);
+      Value shared = arith::AddIOp::create(b, loc, slotStart, c(block * staged.blockBytes()));
+      tensorCopies->copyBox(b, loc, shared, map, coordinates, barrier);
+    }
+  }
 }
 
 Value LoopStaging::valueAt(OpBuilder &b, Value value, Value iv, IRMapping &mapping) {
@@ -351,6 +533,21 @@ Value LoopStaging::slotView(OpBuilder &b, Location loc, const StagedLoad &staged
 }
 
 void LoopStaging::fill(OpBuilder &b, Location loc, Value iv, Value slot) {
+  if (tensorMode) {
+    // Tensor copies, or (an unaligned buffer) the threads' own copies into
+    // the same swizzled slots.
+    auto choice = scf::IfOp::create(b, loc, useTensorCopies, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(choice.thenBlock()->getTerminator());
+    copyTiles(b, loc, iv, slot);
+    b.setInsertionPoint(choice.elseBlock()->getTerminator());
+    fillEach(b, loc, iv, slot);
+    return;
+  }
+  fillEach(b, loc, iv, slot);
+}
+
+void LoopStaging::fillEach(OpBuilder &b, Location loc, Value iv, Value slot) {
   IRMapping mapping;
   for (auto &entry : loads) {
     const StagedLoad &staged = entry.second;
@@ -480,7 +677,24 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
 
   // Prologue: earlier users of the workspace are done; the pinned
   // operands and iterations 0 .. S-2 into their slots, a group each (the
-  // pinned ones in the first).
+  // pinned ones in the first). Tensor copies: thread 0 makes one barrier
+  // per stage, fenced (with every thread's earlier accesses to the
+  // workspace) before the copies that write it.
+  if (tensorMode) {
+    useTensorCopies = tensorCopiesUsable(b, loc);
+    Value first = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq, gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x),
+        c(0));
+    auto init = scf::IfOp::create(b, loc, arith::AndIOp::create(b, loc, useTensorCopies, first),
+                                  /*withElseRegion=*/false);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(init.thenBlock()->getTerminator());
+      for (int64_t s = 0; s < stages; ++s)
+        tensorCopies->initBarrier(b, loc, barrierAddress(b, loc, c(s)), 1);
+    }
+    tensorCopies->fenceBeforeCopies(b, loc);
+  }
   gpu::BarrierOp::create(b, loc);
   for (auto &entry : pinned) {
     const StagedLoad &staged = entry.second;
@@ -500,11 +714,27 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
   Value iv = loop.getInductionVar();
   Value iteration = arith::DivUIOp::create(b, loc, arith::SubIOp::create(b, loc, iv, lb), step);
   Value slot = arith::RemUIOp::create(b, loc, iteration, c(stages));
-  copies.wait(b, loc, stages - 2);
-  if (llvm::any_of(loads, [](auto &entry) {
-        return entry.second.layout == SharedLayout::CoreMatrices;
-      }))
-    copies.fenceForMatrixCores(b, loc);
+  auto waitForCopies = [&] {
+    copies.wait(b, loc, stages - 2);
+    if (llvm::any_of(loads, [](auto &entry) {
+          return entry.second.layout != SharedLayout::Rows;
+        }))
+      copies.fenceForMatrixCores(b, loc);
+  };
+  if (tensorMode) {
+    // Slot s holds iterations s, s + S, ...: phase i / S of its barrier.
+    auto choice = scf::IfOp::create(b, loc, useTensorCopies, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(choice.thenBlock()->getTerminator());
+    Value phase = arith::DivUIOp::create(b, loc, iteration, c(stages));
+    Value parity = arith::TruncIOp::create(
+        b, loc, b.getI1Type(), arith::IndexCastUIOp::create(b, loc, b.getI64Type(), phase));
+    tensorCopies->waitBarrier(b, loc, barrierAddress(b, loc, slot), parity);
+    b.setInsertionPoint(choice.elseBlock()->getTerminator());
+    waitForCopies();
+  } else {
+    waitForCopies();
+  }
   gpu::BarrierOp::create(b, loc);
   Value ahead = arith::AddIOp::create(b, loc, iv,
                                       arith::MulIOp::create(b, loc, step, c(stages - 1)));
@@ -528,11 +758,15 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
       }
       const StagedLoad &staged =
           (isPinned ? pinned : loads).find(source->load)->second;
-      auto info = b.getDictionaryAttr(
-          {b.getNamedAttr("row_length", b.getI64IntegerAttr(staged.rowLength())),
-           b.getNamedAttr("transposed", b.getBoolAttr(source->transposed)),
-           b.getNamedAttr("core_matrices",
-                          b.getBoolAttr(staged.layout == SharedLayout::CoreMatrices))});
+      SmallVector<NamedAttribute> fields{
+          b.getNamedAttr("row_length", b.getI64IntegerAttr(staged.rowLength())),
+          b.getNamedAttr("transposed", b.getBoolAttr(source->transposed)),
+          b.getNamedAttr("core_matrices",
+                         b.getBoolAttr(staged.layout == SharedLayout::CoreMatrices))};
+      if (staged.layout == SharedLayout::SwizzledRows)
+        fields.push_back(
+            b.getNamedAttr("swizzle_bytes", b.getI64IntegerAttr(staged.swizzleBytes)));
+      auto info = b.getDictionaryAttr(fields);
       auto marker = UnrealizedConversionCastOp::create(
           b, dot.getLoc(), operand.getType(),
           slotView(b, dot.getLoc(), staged, isPinned ? Value() : slot));
@@ -569,14 +803,30 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
   // Nothing is left in flight after the loop (the last groups are empty).
   b.setInsertionPointAfter(loop);
   copies.wait(b, loc, 0);
-  return base + stages * slotBytes + pinnedBytes;
+  if (tensorMode) {
+    // Every thread is past its last wait before thread 0 invalidates the
+    // barriers (their memory is the workspace's again).
+    gpu::BarrierOp::create(b, loc);
+    Value first = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq, gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x),
+        c(0));
+    auto inval = scf::IfOp::create(b, loc, arith::AndIOp::create(b, loc, useTensorCopies, first),
+                                   /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(inval.thenBlock()->getTerminator());
+    for (int64_t s = 0; s < stages; ++s)
+      tensorCopies->invalidateBarrier(b, loc, barrierAddress(b, loc, c(s)));
+  }
+  return base + stages * slotBytes + pinnedBytes + (tensorMode ? stages * kBarrierBytes : 0);
 }
 
 } // namespace
 
 Staging stageDotOperands(gpu::GPUFuncOp kernel, const Layout &layout,
                          const MatrixCoreLowering &matrixCores,
-                         const AsyncCopyLowering &copies, int64_t sharedMemoryLimit) {
+                         const AsyncCopyLowering &copies,
+                         const TensorCopyLowering *tensorCopies,
+                         int64_t sharedMemoryLimit) {
   Staging staging;
   Value workspace = workspaceOf(kernel);
   if (copies.stages() < 2 || !workspace)
@@ -584,7 +834,7 @@ Staging stageDotOperands(gpu::GPUFuncOp kernel, const Layout &layout,
   SmallVector<scf::ForOp> loops;
   kernel.walk([&](scf::ForOp loop) { loops.push_back(loop); });
   for (scf::ForOp loop : loops) {
-    LoopStaging stagingOfLoop(loop, layout, matrixCores, copies);
+    LoopStaging stagingOfLoop(loop, layout, matrixCores, copies, tensorCopies);
     if (!stagingOfLoop.plan())
       continue;
     // As deep as the shared memory allows; unstaged below two stages.
@@ -593,6 +843,18 @@ Staging stageDotOperands(gpu::GPUFuncOp kernel, const Layout &layout,
                                       std::max<int64_t>(1, stagingOfLoop.bytesPerStage()));
     if (stages < 2)
       continue;
+    if (stagingOfLoop.usesTensorCopies()) {
+      // The kernel's tensor maps: one buffer argument after its own.
+      if (staging.tensorMaps.empty()) {
+        MLIRContext *context = kernel.getContext();
+        kernel.insertArgument(kernel.getNumArguments(),
+                              MemRefType::get({ShapedType::kDynamic}, IntegerType::get(context, 8)),
+                              DictionaryAttr::get(context), kernel.getLoc());
+      }
+      SmallVector<Attribute> maps = stagingOfLoop.tensorMaps(staging.tensorMaps.size());
+      staging.tensorMaps.append(maps.begin(), maps.end());
+      stagingOfLoop.setTensorMaps(kernel.getArgument(kernel.getNumArguments() - 1));
+    }
     staging.bytes = std::max(staging.bytes, stagingOfLoop.apply(workspace, stages));
     staging.stages = std::max(staging.stages, stages);
   }

@@ -23,6 +23,16 @@
 // (its base, offset, row stride or the tile's first column) is filled by
 // ordinary loads and stores instead, so every layout stays correct.
 //
+// With a tensor-copy engine (NVIDIA's TMA on sm_90a), a loop whose dots the
+// matrix cores read from shared memory themselves, with every staged tile
+// a box of a kernel argument, is filled by tensor copies instead: thread 0
+// arrives on the slot's mbarrier expecting the stage's bytes and copies
+// each tile in one instruction (swizzled rows, SharedLayout::SwizzledRows);
+// every thread waits on the barrier's phase before the step's barrier. The
+// host builds the tensor maps (kTensorMapBytes); where it cannot (an
+// unaligned buffer), the kernel fills the same swizzled slots by cp.async
+// or loads and stores, chosen at run time by the same test.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef PRISM_TARGETS_GPU_STAGEDOTOPERANDS_H
@@ -47,6 +57,7 @@ struct StagedOperand {
   int64_t rowLength;
   bool transposed;
   SharedLayout layout;
+  int64_t swizzleBytes; // SharedLayout::SwizzledRows
 };
 
 /// The slot of a staged dot operand, or nothing for other operands.
@@ -57,6 +68,9 @@ struct Staging {
   int64_t bytes = 0;
   /// Depth of the deepest pipeline (1: none).
   int64_t stages = 1;
+  /// The tensor maps the kernel takes ({argument, box, swizzle_bytes}, see
+  /// kTensorMapBytes); empty without tensor copies.
+  llvm::SmallVector<mlir::Attribute> tensorMaps;
 };
 
 /// Stages the operands of the K loops of `kernel` that qualify: every dot
@@ -65,10 +79,14 @@ struct Staging {
 /// through a transpose) from rank-2 buffers with unit innermost stride,
 /// and nothing else in the loop exchanges through shared memory or writes
 /// memory. A loop gets as many stages as `copies` asks for and
-/// `sharedMemoryLimit` holds, and none below two.
+/// `sharedMemoryLimit` holds, and none below two. With `tensorCopies`, the
+/// loops that qualify (see above) use them, and the kernel gets its tensor
+/// maps argument.
 Staging stageDotOperands(mlir::gpu::GPUFuncOp kernel, const Layout &layout,
                          const MatrixCoreLowering &matrixCores,
-                         const AsyncCopyLowering &copies, int64_t sharedMemoryLimit);
+                         const AsyncCopyLowering &copies,
+                         const TensorCopyLowering *tensorCopies,
+                         int64_t sharedMemoryLimit);
 
 } // namespace prism::gpu_lowering
 

@@ -155,6 +155,14 @@ int64_t storageBytes(Type element) {
 
 int64_t alignTo16(int64_t bytes) { return (bytes + 15) / 16 * 16; }
 
+Value swizzledOffset(OpBuilder &b, Location loc, Value offset, int64_t swizzleBytes) {
+  auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
+  // Bits 4.. of the chunk index XOR bits 7.. of the row (S / 16 values).
+  Value row = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, offset, c(7)),
+                                    c(swizzleBytes / 16 - 1));
+  return arith::XOrIOp::create(b, loc, offset, arith::ShLIOp::create(b, loc, row, c(4)));
+}
+
 Value toStorage(OpBuilder &b, Location loc, Value v) {
   auto type = cast<VectorType>(v.getType());
   Type element = type.getElementType();
@@ -321,6 +329,7 @@ Value addPublishedResult(OpBuilder &b, Location loc, const Layout &layout, Value
 MatrixCoreLowering::~MatrixCoreLowering() = default;
 
 AsyncCopyLowering::~AsyncCopyLowering() = default;
+TensorCopyLowering::~TensorCopyLowering() = default;
 
 Value MatrixCoreLowering::emitOnFragments(ConversionPatternRewriter &, tile::DotOp,
                                           const Layout &, const SharedOperands &,
@@ -820,7 +829,7 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
       SharedOperands operands{aStaged->view,       bStaged->view,
                               aStaged->rowLength,  bStaged->rowLength,
                               aStaged->transposed, bStaged->transposed,
-                              aStaged->layout};
+                              aStaged->layout,     aStaged->swizzleBytes};
       rewriter.replaceOp(op, matrixCores->emitOnFragments(rewriter, op, layout, operands,
                                                           adaptor.getAcc(), m, n, k));
       return success();
@@ -1113,7 +1122,9 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
       if (options.matrixCores && options.asyncCopies)
         staging = stageDotOperands(
             gpuFunc, layout, *options.matrixCores, *options.asyncCopies,
-            std::max(options.sharedMemoryLimit, options.dynamicSharedMemoryLimit));
+            options.tensorCopies,
+            std::max(options.sharedMemoryLimit, options.dynamicSharedMemoryLimit) -
+                (options.tensorCopies ? kSwizzleAlignment : 0));
       // The workspace: the operand slots or the largest exchange.
       int64_t bytes = std::max<int64_t>(16, alignTo16(staging.bytes));
       gpuFunc.walk([&](Operation *op) {
@@ -1129,6 +1140,9 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
       auto workspaceType =
           MemRefType::get({bytes}, builder.getI8Type(), nullptr, workgroupSpace);
       bool dynamic = bytes > options.sharedMemoryLimit;
+      // Dynamic shared memory is only 16-byte aligned: swizzled slots take
+      // the first 1024-byte boundary of one more KB.
+      int64_t alignmentPad = dynamic && !staging.tensorMaps.empty() ? kSwizzleAlignment : 0;
       if (dynamic) {
         // Above the static limit: a view of the dynamic shared memory
         // replaces the workgroup buffer.
@@ -1138,8 +1152,17 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
         Value raw = gpu::DynamicSharedMemoryOp::create(
             b, loc,
             MemRefType::get({ShapedType::kDynamic}, b.getI8Type(), nullptr, workgroupSpace));
-        auto view = memref::ViewOp::create(b, loc, workspaceType, raw,
-                                           indexConstant(b, loc, 0), ValueRange{});
+        Value shift = indexConstant(b, loc, 0);
+        if (alignmentPad) {
+          Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, raw);
+          Value mask = indexConstant(b, loc, kSwizzleAlignment - 1);
+          shift = arith::AndIOp::create(
+              b, loc,
+              arith::SubIOp::create(b, loc, indexConstant(b, loc, kSwizzleAlignment),
+                                    arith::AndIOp::create(b, loc, address, mask)),
+              mask);
+        }
+        auto view = memref::ViewOp::create(b, loc, workspaceType, raw, shift, ValueRange{});
         view->setAttr(kWorkspaceAttrName, b.getUnitAttr());
         workspace.replaceAllUsesWith(view.getResult());
         entry.eraseArgument(workspace.getArgNumber());
@@ -1148,16 +1171,20 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
         workspace.setType(workspaceType);
         // 16-byte accesses (cp.async, ldmatrix rows, vector stores) and
         // wgmma descriptors (which drop the low 4 bits) need the buffer
-        // 16-byte aligned; 128 leaves room for swizzled layouts.
-        gpuFunc.setWorkgroupAttributionAttr(0, LLVM::LLVMDialect::getAlignAttrName(),
-                                            builder.getI64IntegerAttr(128));
+        // 16-byte aligned; swizzled slots (tensor copies) 1024.
+        gpuFunc.setWorkgroupAttributionAttr(
+            0, LLVM::LLVMDialect::getAlignAttrName(),
+            builder.getI64IntegerAttr(staging.tensorMaps.empty() ? 128 : kSwizzleAlignment));
       }
       SmallVector<NamedAttribute> config{
           builder.getNamedAttr("threads", builder.getI64IntegerAttr(threads)),
-          builder.getNamedAttr("shared_bytes", builder.getI64IntegerAttr(bytes)),
+          builder.getNamedAttr("shared_bytes", builder.getI64IntegerAttr(bytes + alignmentPad)),
           builder.getNamedAttr("stages", builder.getI64IntegerAttr(staging.stages))};
       if (dynamic)
         config.push_back(builder.getNamedAttr("dynamic_shared", builder.getUnitAttr()));
+      if (!staging.tensorMaps.empty())
+        config.push_back(
+            builder.getNamedAttr("tensor_maps", builder.getArrayAttr(staging.tensorMaps)));
       configs.push_back(
           builder.getNamedAttr(gpuFunc.getName(), builder.getDictionaryAttr(config)));
     }

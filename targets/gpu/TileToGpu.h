@@ -89,7 +89,20 @@ enum class SharedLayout {
   /// contiguous bytes (row by row); the core matrices of a row group follow
   /// each other along the row, and the row groups each other.
   CoreMatrices,
+  /// Rows of the tile's own length in swizzled blocks (NVIDIA's TMA and
+  /// wgmma swizzle modes of `swizzleBytes` S = 32, 64 or 128 bytes): the
+  /// first S bytes of every row, row after row, then the next S bytes of
+  /// every row, and so on; each block starts 1024-byte aligned in shared
+  /// memory, and the 16-byte chunk at shared address o is stored at
+  /// o XOR (((o >> 7) mod (S / 16)) << 4).
+  SwizzledRows,
 };
+
+/// The shared-memory address of byte `offset` (an index) of a tile stored
+/// as SwizzledRows with `swizzleBytes`, at the slot that holds it
+/// (1024-byte aligned): the offset with the swizzle applied.
+mlir::Value swizzledOffset(mlir::OpBuilder &b, mlir::Location loc, mlir::Value offset,
+                           int64_t swizzleBytes);
 
 /// Where a dot's operands are in shared memory: `a` holds A as [M, K] (or
 /// [K, M] when `aTransposed`), `b` holds B as [K, N] (or [N, K] when
@@ -101,6 +114,8 @@ struct SharedOperands {
   int64_t aRowLength, bRowLength;
   bool aTransposed, bTransposed;
   SharedLayout layout = SharedLayout::Rows;
+  /// The swizzle span of SharedLayout::SwizzledRows (bytes).
+  int64_t swizzleBytes = 0;
 };
 
 /// A vendor's lowering of tile.dot onto matrix cores.
@@ -140,7 +155,9 @@ public:
                                       int64_t k) const;
   /// How the operands of `dot` are to be staged in shared memory (see
   /// StageDotOperands.h) given how they are stored; `emitOnFragments`
-  /// then reads them so. Both operands get the same layout.
+  /// then reads them so. Both operands get the same layout. CoreMatrices
+  /// means the matrix cores read shared memory themselves, and then also
+  /// accept SwizzledRows (what tensor copies write).
   virtual SharedLayout stagedLayout(tile::DotOp dot, const Layout &layout,
                                     bool aTransposed, bool bTransposed) const {
     return SharedLayout::Rows;
@@ -184,6 +201,51 @@ public:
   virtual void fenceForMatrixCores(mlir::OpBuilder &b, mlir::Location loc) const {}
 };
 
+/// A vendor's tensor-copy engine (NVIDIA's TMA, cp.async.bulk.tensor): one
+/// thread copies a whole box of a global tensor into shared memory, as a
+/// tensor map built by the host describes it (out-of-bounds elements
+/// zero-filled, SharedLayout::SwizzledRows), and the copy completes on a
+/// barrier object in shared memory (mbarrier) that counts both arrivals
+/// and the bytes copied. Addresses are byte addresses (index): `barrier`
+/// and `shared` in shared memory, `map` in global memory.
+class TensorCopyLowering {
+public:
+  virtual ~TensorCopyLowering();
+  virtual void initBarrier(mlir::OpBuilder &b, mlir::Location loc, mlir::Value barrier,
+                           int64_t arrivals) const = 0;
+  virtual void invalidateBarrier(mlir::OpBuilder &b, mlir::Location loc,
+                                 mlir::Value barrier) const = 0;
+  /// Arrives on `barrier`, whose current phase then also waits for `bytes`
+  /// more bytes of copies.
+  virtual void arriveExpectingBytes(mlir::OpBuilder &b, mlir::Location loc,
+                                    mlir::Value barrier, int64_t bytes) const = 0;
+  /// Copies the box at `coordinates` (elements, innermost dimension first)
+  /// of the tensor `map` describes to `shared`, completing on `barrier`.
+  virtual void copyBox(mlir::OpBuilder &b, mlir::Location loc, mlir::Value shared,
+                       mlir::Value map, mlir::ArrayRef<mlir::Value> coordinates,
+                       mlir::Value barrier) const = 0;
+  /// Waits until the phase of `barrier` with parity `parity` (i1) completed.
+  virtual void waitBarrier(mlir::OpBuilder &b, mlir::Location loc, mlir::Value barrier,
+                           mlir::Value parity) const = 0;
+  /// Orders this thread's earlier ordinary accesses to shared memory before
+  /// the copies that follow (which write it through another path).
+  virtual void fenceBeforeCopies(mlir::OpBuilder &b, mlir::Location loc) const = 0;
+};
+
+/// The argument a kernel with tensor copies gets after its buffers: a
+/// buffer (memref<?xi8>) of kTensorMapBytes per map, built at each launch
+/// by the runtime from the kernel's configuration (`tensor_maps` in
+/// kKernelConfigsAttrName: for map i, {argument, box, swizzle_bytes}, the
+/// box innermost dimension first). A map whose tensor the engine cannot
+/// describe (base not 16-byte aligned, a stride not a multiple of 16 bytes,
+/// an empty dimension) is left zero, and the kernel, testing the same
+/// conditions, fills those slots by its own copies instead.
+constexpr int64_t kTensorMapBytes = 128;
+/// Alignment of the shared memory of a kernel with tensor copies: swizzled
+/// slots start at multiples of it (a backend whose dynamic shared memory
+/// is declared elsewhere aligns it so).
+constexpr int64_t kSwizzleAlignment = 1024;
+
 struct GpuLoweringOptions {
   int64_t threads = 128;
   /// Bytes of static shared memory a block may use.
@@ -196,13 +258,19 @@ struct GpuLoweringOptions {
   const MatrixCoreLowering *matrixCores = nullptr;
   /// Null: dot operands are published from registers at every K step.
   const AsyncCopyLowering *asyncCopies = nullptr;
+  /// Null: staged operands are filled by asyncCopies only. Otherwise the
+  /// loops whose operands the matrix cores read from shared memory
+  /// themselves (MatrixCoreLowering::stagedLayout gives CoreMatrices) are
+  /// filled by tensor copies where the buffers allow.
+  const TensorCopyLowering *tensorCopies = nullptr;
 };
 
 /// The module attribute where the lowering records each kernel's launch
 /// configuration: {name = {threads = T, shared_bytes = S, stages = P}}, plus
 /// a unit dynamic_shared when the S bytes are dynamic shared memory, sized
 /// at launch (stages: the depth of the kernel's operand pipeline, 1
-/// without one).
+/// without one), and tensor_maps when it takes tensor maps (see
+/// kTensorMapBytes).
 constexpr llvm::StringLiteral kKernelConfigsAttrName = "prism.kernel_configs";
 
 /// Moves every tile.kernel function of `module` into `gpu.module

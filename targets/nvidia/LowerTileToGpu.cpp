@@ -7,6 +7,7 @@
 #include "targets/nvidia/CpAsyncCopies.h"
 #include "targets/nvidia/MmaSyncLowering.h"
 #include "targets/nvidia/Passes.h"
+#include "targets/nvidia/TensorMemoryAccess.h"
 
 namespace prism::nvidia {
 #define GEN_PASS_DEF_NVIDIALOWERTILETOGPU
@@ -29,6 +30,9 @@ struct NvidiaLowerTileToGpuPass
     prism::nvidia::CpAsyncCopies copies(stages);
     if (stages > 1)
       options.asyncCopies = &copies;
+    prism::nvidia::TensorMemoryAccess tma;
+    if (tensorMemoryAccess)
+      options.tensorCopies = &tma;
     if (mlir::failed(prism::gpu_lowering::lowerTileKernelsToGpu(getOperation(),
                                                                  options)))
       signalPassFailure();

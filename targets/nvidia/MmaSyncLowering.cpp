@@ -309,7 +309,8 @@ Value MmaSyncLowering::emitOnFragments(ConversionPatternRewriter &rewriter,
                                        tile::DotOp op, const Layout &layout,
                                        const SharedOperands &operands, Value acc,
                                        int64_t m, int64_t n, int64_t k) const {
-  if (operands.layout == SharedLayout::CoreMatrices)
+  if (operands.layout == SharedLayout::CoreMatrices ||
+      operands.layout == SharedLayout::SwizzledRows)
     return emitWarpgroupMma(rewriter, op, operands, acc, m, n, k);
   Location loc = op.getLoc();
   int64_t warps = layout.threads / 32, rounds = (m / 16) * (n / 8) / warps;

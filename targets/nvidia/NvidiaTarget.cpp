@@ -56,7 +56,7 @@ static int64_t maxSharedMemoryPerBlock(llvm::StringRef chip) {
 std::string lowerTileToGpuOptions(llvm::StringRef chip) {
   return "threads=" + std::to_string(kThreadsPerBlock) +
          " dynamic-shared-memory-limit=" + std::to_string(maxSharedMemoryPerBlock(chip)) +
-         (chip == "sm_90a" ? " warpgroup-mma=true" : "");
+         (chip == "sm_90a" ? " warpgroup-mma=true tensor-memory-access=true" : "");
 }
 
 namespace {

@@ -39,8 +39,13 @@ def NvidiaLowerTileToGpu : Pass<"prism-nvidia-lower-tile-to-gpu", "mlir::ModuleO
     loops over K. The operands of K-loop dots that are loaded in the loop
     (a matmul's A and B) are staged instead: `stages` slots in shared
     memory per operand, filled by `cp.async` `stages - 1` iterations ahead,
-    one barrier per K step. Not used yet: swizzled staging, `wgmma` and
-    TMA on sm_90a.
+    one barrier per K step. With `warpgroup-mma` (sm_90a), staged dots of a
+    64-row tile with K-major operands run as `wgmma.mma_async` on operands
+    the tensor cores read from shared memory; with `tensor-memory-access`
+    too, their tiles are copied by TMA (`cp.async.bulk.tensor`, one
+    instruction per tile, tensor maps built by the host) into 32/64/128-byte
+    swizzled slots, completing on an mbarrier per stage; buffers the host
+    cannot describe (unaligned) fall back to cp.async into the same slots.
   }];
   let options = [
     Option<"threads", "threads", "int64_t", "128", "Threads per block">,
@@ -53,6 +58,8 @@ def NvidiaLowerTileToGpu : Pass<"prism-nvidia-lower-tile-to-gpu", "mlir::ModuleO
            "Depth of the cp.async pipeline of K-loop dot operands (1: none)">,
     Option<"warpgroupMma", "warpgroup-mma", "bool", "false",
            "Staged dots that fit one warpgroup run as wgmma.mma_async (sm_90a)">,
+    Option<"tensorMemoryAccess", "tensor-memory-access", "bool", "false",
+           "wgmma operands are staged by TMA copies on mbarriers (sm_90a)">,
   ];
   let dependentDialects = ["mlir::gpu::GPUDialect",
                            "mlir::NVVM::NVVMDialect",

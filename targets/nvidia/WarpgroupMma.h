@@ -7,12 +7,16 @@
 // same 4 registers per 8 columns as mma.sync's C (so the fragment layout
 // of a 64-row tile is the one MmaSyncLowering gives a column of warps).
 //
-// Operands must be staged (StageDotOperands.h) in core matrices without
-// swizzling, both K-major: A as [64, K] rows, B as [N, K] rows (a
-// transposed B: x @ w^T with w [N, K], PyTorch's Linear). The descriptor
+// Operands must be staged (StageDotOperands.h), both K-major: A as [64, K]
+// rows, B as [N, K] rows (a transposed B: x @ w^T with w [N, K],
+// PyTorch's Linear); either in core matrices without swizzling (cp.async
+// fills) or in swizzled rows (TMA fills). Without swizzling the descriptor
 // of the K step at k0 starts at core matrix k0 / 8 of row group 0; core
 // matrices adjacent in K are 128 bytes apart (the leading-dimension byte
 // offset), row groups 16 K bytes apart (the stride-dimension byte offset).
+// Swizzled by S bytes, it starts at byte 2 k0 of row 0 (in block 2 k0 / S),
+// row groups are 8 S bytes apart, and the swizzle mode is in the
+// descriptor: the tensor cores undo the XOR that the copies applied.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,11 +40,12 @@ mlir::Value emitWarpgroupMma(mlir::ConversionPatternRewriter &rewriter,
                              const gpu_lowering::SharedOperands &operands,
                              mlir::Value acc, int64_t m, int64_t n, int64_t k);
 
-/// The matrix descriptor (no swizzling) of a K-major operand in core
-/// matrices starting at byte `address` of shared memory, with rows of
-/// `rowLength` 16-bit elements.
+/// The matrix descriptor of a K-major operand starting at byte `address`
+/// of shared memory: in core matrices with rows of `rowLength` 16-bit
+/// elements (`swizzleBytes` 0), or in rows swizzled by `swizzleBytes`.
 mlir::Value matrixDescriptor(mlir::OpBuilder &b, mlir::Location loc,
-                             mlir::Value address, int64_t rowLength);
+                             mlir::Value address, int64_t rowLength,
+                             int64_t swizzleBytes);
 
 } // namespace prism::nvidia
 

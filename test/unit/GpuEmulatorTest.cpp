@@ -331,15 +331,24 @@ TEST(GpuEmulator, BadAsyncCopiesAreReported) {
 
 // wgmma.mma_async m64n16k16 (bf16): shared memory holds A [64, 16] and
 // B [16, 16] (as [N, K]) in K-major core matrices, row groups 256 bytes
-// apart, K-adjacent core matrices 128; every thread gives the descriptors
-// and its 8 accumulator registers (all 1.0) and stores the new ones.
+// apart, K-adjacent core matrices 128 (data[0] == 0), or in rows of 32
+// bytes swizzled by 32 bytes (data[0] == 1: the 16-byte chunk at shared
+// offset o moves to o XOR bit 7 of o shifted to bit 4), or with a base
+// offset the emulator does not run (data[0] == 2); every thread gives the
+// descriptors and its 8 accumulator registers (all 1.0) and stores the
+// new ones.
 float aValue(int64_t r, int64_t k) { return static_cast<float>((r * 3 + k) % 7) - 3.0f; }
 float bValue(int64_t c, int64_t k) { return static_cast<float>((c * 5 + k * 2) % 9) - 4.0f; }
 
 void wgmmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t) {
   OneBuffer k = unpack(args);
   int64_t t = k.context->threadId;
-  auto offset = [](int64_t row, int64_t kk) {
+  int64_t mode = static_cast<int64_t>(k.data[0]);
+  auto offset = [&](int64_t row, int64_t kk) -> int64_t {
+    if (mode == 1) {
+      int64_t logical = (row / 8) * 256 + (row % 8) * 32 + kk * 2;
+      return logical ^ (((logical >> 7) & 1) << 4);
+    }
     return (row / 8) * 256 + (kk / 8) * 128 + (row % 8) * 16 + (kk % 8) * 2;
   };
   if (t == 0) {
@@ -357,8 +366,9 @@ void wgmmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64
   k.context->barrier(k.context, 0);
   auto descriptor = [&](uint64_t byteOffset) {
     uint64_t address = reinterpret_cast<uintptr_t>(k.workspace) + byteOffset;
-    return ((address & 0x3FFFF) >> 4) | (uint64_t(128 >> 4) << 16) | (uint64_t(256 >> 4) << 32) |
-           (k.data[0] == 1.0f ? uint64_t(1) << 62 : 0); // data[0] == 1: a swizzled one
+    uint64_t leading = mode == 1 ? 1 : 128 >> 4;
+    return ((address & 0x3FFFF) >> 4) | (leading << 16) | (uint64_t(256 >> 4) << 32) |
+           (mode == 1 ? uint64_t(3) << 62 : 0) | (mode == 2 ? uint64_t(1) << 49 : 0);
   };
   uint32_t words[prism::gpu_emulator::kFragmentWords] = {};
   uint64_t descriptors[2] = {descriptor(0), descriptor(2048)};
@@ -376,6 +386,8 @@ TEST(GpuEmulator, WgmmaReadsCoreMatricesThroughDescriptors) {
   std::vector<float> data(8 + 8 * 128, 0.0f);
   std::vector<StridedBuffer> buffers = {StridedBuffer::contiguous(data.data(), {8 + 8 * 128})};
   std::string error;
+  for (float mode : {0.0f, 1.0f}) {
+  data[0] = mode;
   ASSERT_TRUE(emulateKernel(wgmmaKernel, buffers, {1, 1, 1}, 128, 4096, error)) << error;
   for (int64_t t = 0; t < 128; ++t) {
     int64_t warp = t / 32, g = t % 32 / 4, q = t % 4;
@@ -385,12 +397,135 @@ TEST(GpuEmulator, WgmmaReadsCoreMatricesThroughDescriptors) {
         float expected = 1.0f;
         for (int64_t kk = 0; kk < 16; ++kk)
           expected += aValue(row, kk) * bValue(column, kk);
-        ASSERT_EQ(data[8 + 8 * t + 4 * j + i], expected) << t << " " << j << " " << i;
+        ASSERT_EQ(data[8 + 8 * t + 4 * j + i], expected)
+            << "mode " << mode << ": " << t << " " << j << " " << i;
       }
   }
-  data[0] = 1.0f;
+  }
+  data[0] = 2.0f;
   EXPECT_FALSE(emulateKernel(wgmmaKernel, buffers, {1, 1, 1}, 128, 4096, error));
-  EXPECT_EQ(error, "block (0, 0, 0): the GPU emulator runs wgmma without swizzling only")
+  EXPECT_EQ(error, "block (0, 0, 0): the GPU emulator runs wgmma with a zero base offset only")
+      << error;
+}
+
+// TMA and mbarriers. The tensor: 20 rows of 16 16-bit elements (value
+// 100 r + c + 1), boxes of 8 rows by 16 columns swizzled by 32 bytes.
+// Buffers: out (32-bit words), the maps; then the workspace and context.
+struct TmaArguments {
+  uint32_t *out;
+  const uint8_t *maps;
+  uint8_t *workspace;
+  ThreadContext *context;
+};
+
+TmaArguments unpackTma(void **args) {
+  TmaArguments view;
+  std::memcpy(&view.out, args[1], sizeof(void *));
+  std::memcpy(&view.maps, args[6], sizeof(void *));
+  std::memcpy(&view.workspace, args[11], sizeof(void *));
+  std::memcpy(&view.context, args[15], sizeof(void *));
+  return view;
+}
+
+void tensorCopy(const TmaArguments &k, int64_t operation, int64_t barrier, int64_t shared,
+                int64_t value, int64_t c0 = 0, int64_t c1 = 0) {
+  k.context->tensorCopy(k.context, operation, reinterpret_cast<int64_t>(k.workspace + barrier),
+                        reinterpret_cast<int64_t>(k.workspace + shared),
+                        reinterpret_cast<int64_t>(k.maps), value, c0, c1, 0, 0, 0);
+}
+
+// out[0]: the mode (0: two phases; 1: a phase expecting more bytes than
+// its copy brings; 2: init twice). Phase 0 copies rows 16..23 (20..23
+// past the tensor) to offset 0; phase 1 the box at column 8 of rows 0..7
+// (columns 16..23 past it) to offset 256. Thread 0 reads shared memory
+// right after its copy (stale: no thread has waited), thread 2 after
+// each wait.
+void tmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t) {
+  using namespace prism::gpu_emulator;
+  TmaArguments k = unpackTma(args);
+  int64_t t = k.context->threadId, mode = k.out[0];
+  constexpr int64_t barrier = 1024;
+  if (t == 0) {
+    tensorCopy(k, kBarrierInit, barrier, 0, 1);
+    if (mode == 2)
+      tensorCopy(k, kBarrierInit, barrier, 0, 1);
+  }
+  k.context->barrier(k.context, 0);
+  if (t == 0) {
+    tensorCopy(k, kBarrierArriveExpectBytes, barrier, 0, mode == 1 ? 512 : 256);
+    tensorCopy(k, kTensorCopy, barrier, 0, 0, 0, 16);
+    // Issued, not waited for.
+    std::memcpy(&k.out[1], k.workspace, 4);
+  }
+  tensorCopy(k, kBarrierWait, barrier, 0, 0);
+  if (t == 2)
+    std::memcpy(&k.out[2], k.workspace, 512);
+  k.context->barrier(k.context, 1);
+  if (t == 0) {
+    tensorCopy(k, kBarrierArriveExpectBytes, barrier, 0, 256);
+    tensorCopy(k, kTensorCopy, barrier, 256, 0, 8, 0);
+  }
+  tensorCopy(k, kBarrierWait, barrier, 0, 1);
+  // Parity 1 again: that phase is done, no wait (parity 0 would wait for
+  // phase 2).
+  tensorCopy(k, kBarrierWait, barrier, 0, 1);
+  if (t == 2)
+    std::memcpy(&k.out[2], k.workspace, 512);
+  k.context->barrier(k.context, 2);
+  if (t == 0)
+    tensorCopy(k, kBarrierInval, barrier, 0, 0);
+}
+
+TEST(GpuEmulator, TensorCopiesLandWhenTheirBarrierIsWaitedOn) {
+  std::vector<uint16_t> tensor(20 * 16);
+  for (int64_t r = 0; r < 20; ++r)
+    for (int64_t c = 0; c < 16; ++c)
+      tensor[r * 16 + c] = static_cast<uint16_t>(100 * r + c + 1);
+  TensorMapSpec spec{0, 2, {16, 8}, 32};
+  std::vector<uint8_t> maps;
+  std::string error;
+  ASSERT_TRUE(buildTensorMaps({spec}, {StridedBuffer::contiguous(tensor.data(), {20, 16})},
+                              encodeEmulatedTensorMap, maps, error))
+      << error;
+  std::vector<uint32_t> out(2 + 128, 0);
+  std::vector<StridedBuffer> buffers = {
+      StridedBuffer::contiguous(out.data(), {static_cast<int64_t>(out.size())}),
+      StridedBuffer::contiguous(maps.data(), {static_cast<int64_t>(maps.size())})};
+  ASSERT_TRUE(emulateKernel(tmaKernel, buffers, {1, 1, 1}, 32, 2048, error)) << error;
+  EXPECT_EQ(out[1], 0xFFFFFFFFu); // not landed before the wait
+  std::vector<uint8_t> shared(512);
+  std::memcpy(shared.data(), &out[2], 512);
+  // Element (r, c) of a box written at `base`: row r at base + 32 r, the
+  // 16-byte chunk moved by bit 7 of its offset.
+  auto at = [&](int64_t base, int64_t r, int64_t c) {
+    int64_t logical = base + 32 * r + 2 * c;
+    int64_t offset = logical ^ (((logical >> 7) & 1) << 4);
+    uint16_t value;
+    std::memcpy(&value, shared.data() + offset, 2);
+    return value;
+  };
+  for (int64_t r = 0; r < 8; ++r)
+    for (int64_t c = 0; c < 16; ++c) {
+      EXPECT_EQ(at(0, r, c), 16 + r < 20 ? 100 * (16 + r) + c + 1 : 0) << r << " " << c;
+      EXPECT_EQ(at(256, r, c), 8 + c < 16 ? 100 * r + 8 + c + 1 : 0) << r << " " << c;
+    }
+
+  out[0] = 1;
+  EXPECT_FALSE(emulateKernel(tmaKernel, buffers, {1, 1, 1}, 32, 2048, error));
+  EXPECT_NE(error.find("threads wait on mbarriers whose phase never completes"),
+            std::string::npos)
+      << error;
+  out[0] = 2;
+  EXPECT_FALSE(emulateKernel(tmaKernel, buffers, {1, 1, 1}, 32, 2048, error));
+  EXPECT_EQ(error, "block (0, 0, 0): thread 0: mbarrier.init on an mbarrier that is in use "
+                   "(not invalidated)")
+      << error;
+  // A zero map (a tensor the host could not describe).
+  out[0] = 0;
+  std::fill(maps.begin(), maps.end(), 0);
+  EXPECT_FALSE(emulateKernel(tmaKernel, buffers, {1, 1, 1}, 32, 2048, error));
+  EXPECT_NE(error.find("a tensor copy through a map the host did not build"),
+            std::string::npos)
       << error;
 }
 

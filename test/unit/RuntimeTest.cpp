@@ -129,6 +129,111 @@ TEST(Runtime, DynamicSharedMemoryReachesTheLaunch) {
   std::filesystem::remove_all(dir);
 }
 
+// Tensor maps (TMA) travel in the manifest; at each launch the runner
+// builds them from the arguments (through the device API's encoder, zero
+// for a tensor the engine cannot describe), copies them to the device and
+// passes them as one more buffer argument, reusing the device copy when a
+// later launch has the same maps.
+TEST(Runtime, TensorMapsAreBuiltAtEachLaunch) {
+  Manifest m;
+  std::string error;
+  ASSERT_TRUE(parseManifest(
+      manifestText("nvidia:sm_90a",
+                   R"("kernels": {"mm": {"threads": 128, "shared_bytes": 24608, "stages": 3,
+                                  "tensor_maps": [{"argument": 1, "element_bytes": 2, "box": [32, 64], "swizzle_bytes": 64}]}}, )"),
+      m, error))
+      << error;
+  ASSERT_EQ(m.kernels["mm"].tensorMaps.size(), 1u);
+  Manifest again;
+  ASSERT_TRUE(Manifest::fromJson(m.toJson(), again, error)) << error;
+  const TensorMapSpec &spec = again.kernels["mm"].tensorMaps[0];
+  EXPECT_EQ(spec.argument, 1);
+  EXPECT_EQ(spec.box, (std::vector<int64_t>{32, 64}));
+  EXPECT_EQ(spec.swizzleBytes, 64);
+  for (const char *bad : {R"("box": [32, 300], "swizzle_bytes": 64)",
+                          R"("box": [32, 64], "swizzle_bytes": 48)"}) {
+    std::string text = std::string(R"("kernels": {"k": {"threads": 128, "shared_bytes": 1,
+        "tensor_maps": [{"argument": 0, "element_bytes": 2, )") + bad + "}]}}, ";
+    EXPECT_FALSE(parseManifest(manifestText("nvidia:sm_90a", text), m, error));
+    EXPECT_NE(error.find("is not a tensor map a GPU can use"), std::string::npos) << error;
+    error.clear();
+  }
+
+  struct MapsApi : DeviceApi {
+    std::vector<std::vector<uint8_t>> copies;
+    std::vector<uint64_t> lastArgument;
+    std::vector<uint8_t> device = std::vector<uint8_t>(4096);
+    bool makeCurrent(std::string &) override { return true; }
+    bool loadModule(const std::string &, const std::string &, std::string &) override {
+      return true;
+    }
+    void *getFunction(const std::string &, std::string &) override { return this; }
+    bool launch(void *, std::array<int64_t, 3>, int64_t, int64_t, void **parameters,
+                std::string &) override {
+      // Buffers 0 and 1 (rank 2: 7 slots each), then the maps (rank 1: 5).
+      lastArgument.clear();
+      for (int i = 14; i < 19; ++i)
+        lastArgument.push_back(*static_cast<uint64_t *>(parameters[i]));
+      return true;
+    }
+    void *allocate(size_t bytes, std::string &) override { return device.data(); }
+    void release(void *) override {}
+    bool copyToDevice(void *, const void *host, size_t bytes, std::string &) override {
+      auto begin = static_cast<const uint8_t *>(host);
+      copies.emplace_back(begin, begin + bytes);
+      return true;
+    }
+    bool copyToHost(void *, const void *, size_t, std::string &) override { return true; }
+    bool synchronize(std::string &) override { return true; }
+    std::array<int64_t, 3> maxGrid() const override { return {1 << 30, 65535, 65535}; }
+    bool encodeTensorMap(const TensorMapSpec &spec, const TensorMapGeometry &geometry,
+                         void *out, std::string &) override {
+      // A recognizable map: the start, the dimensions and the stride.
+      uint64_t words[4] = {reinterpret_cast<uint64_t>(geometry.start), geometry.dims[0],
+                           geometry.dims[1], geometry.strides[0]};
+      std::memcpy(out, words, sizeof(words));
+      return true;
+    }
+  };
+  auto api = std::make_shared<MapsApi>();
+  auto dir = writeBundle("prism-tensor-maps", manifestText("nvidia:sm_90a", ""));
+  auto runner = DeviceKernelRunner::create(api, dir.string(), again, error);
+  ASSERT_TRUE(runner) << error;
+  alignas(16) static uint16_t weights[64 * 40];
+  StridedBuffer x = StridedBuffer::contiguous(weights, {8, 8});
+  StridedBuffer w = StridedBuffer::contiguous(weights, {64, 40});
+  w.offset = 8; // 16 bytes: still aligned
+  ASSERT_TRUE(runner->launch("mm", {x, w}, {1, 1, 1}, error)) << error;
+  ASSERT_EQ(api->copies.size(), 1u);
+  ASSERT_EQ(api->copies[0].size(), kTensorMapBytes);
+  uint64_t words[4];
+  std::memcpy(words, api->copies[0].data(), sizeof(words));
+  EXPECT_EQ(words[0], reinterpret_cast<uint64_t>(weights + 8));
+  EXPECT_EQ(words[1], 40u); // innermost first
+  EXPECT_EQ(words[2], 64u);
+  EXPECT_EQ(words[3], 80u); // bytes between rows
+  EXPECT_EQ(api->lastArgument[0], reinterpret_cast<uint64_t>(api->device.data()));
+  EXPECT_EQ(api->lastArgument[3], kTensorMapBytes);
+  // The same maps again: no new copy.
+  ASSERT_TRUE(runner->launch("mm", {x, w}, {1, 1, 1}, error)) << error;
+  EXPECT_EQ(api->copies.size(), 1u);
+  // Rows of 36 elements (72 bytes): not describable, a zero map.
+  StridedBuffer odd = StridedBuffer::contiguous(weights, {64, 36});
+  ASSERT_TRUE(runner->launch("mm", {x, odd}, {1, 1, 1}, error)) << error;
+  ASSERT_EQ(api->copies.size(), 2u);
+  EXPECT_EQ(api->copies[1], std::vector<uint8_t>(kTensorMapBytes, 0));
+  // A start that is not 16-byte aligned: zero too.
+  StridedBuffer shifted = w;
+  shifted.offset = 3;
+  ASSERT_TRUE(runner->launch("mm", {x, shifted}, {1, 1, 1}, error)) << error;
+  EXPECT_EQ(api->copies.back(), std::vector<uint8_t>(kTensorMapBytes, 0));
+  // A map for an argument the launch does not have is an error.
+  EXPECT_FALSE(runner->launch("mm", {x}, {1, 1, 1}, error));
+  EXPECT_NE(error.find("describes argument 1 of a kernel launched with 1"), std::string::npos)
+      << error;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Runtime, ImpossibleLaunchConfigurationsAreRejected) {
   Manifest m;
   std::string error;

@@ -74,6 +74,19 @@ struct FunctionPlan {
   std::vector<int64_t> outputBuffers;
 };
 
+/// A tensor map a kernel takes (NVIDIA's TMA): a description of kernel
+/// argument `argument` that the runtime builds at each launch, for copies
+/// of `box` elements (innermost dimension first) swizzled by
+/// `swizzleBytes` (32, 64 or 128). The kernel takes all of its maps in one
+/// extra buffer argument after its own, kTensorMapBytes each (see
+/// TensorMaps.h).
+struct TensorMapSpec {
+  int64_t argument = 0;
+  int64_t elementBytes = 2;
+  std::vector<int64_t> box;
+  int64_t swizzleBytes = 0;
+};
+
 /// How a GPU kernel is launched (absent for the CPU, whose programs are
 /// function calls): threads per block and bytes of shared memory; and, for
 /// the reader, the depth of its operand pipeline (1: none).
@@ -84,6 +97,7 @@ struct KernelConfig {
   /// Whether sharedBytes is dynamic shared memory, given at launch (above
   /// the 48 KB of static shared memory on NVIDIA GPUs).
   bool dynamicShared = false;
+  std::vector<TensorMapSpec> tensorMaps;
 };
 
 struct Manifest {

@@ -13,6 +13,7 @@
 #define PRISM_RUNTIME_DEVICEKERNELRUNNER_H
 
 #include "prism/Runtime/Bundle.h"
+#include "prism/Runtime/TensorMaps.h"
 
 #include <array>
 #include <map>
@@ -47,6 +48,14 @@ public:
   virtual bool synchronize(std::string &error) = 0;
   /// The largest grid, per axis.
   virtual std::array<int64_t, 3> maxGrid() const = 0;
+  /// Writes the device's tensor map (kTensorMapBytes) for copies of
+  /// `spec.box` from `geometry` (TensorMaps.h); APIs without a tensor-copy
+  /// engine refuse.
+  virtual bool encodeTensorMap(const TensorMapSpec &spec, const TensorMapGeometry &geometry,
+                               void *out, std::string &error) {
+    error = "this device API has no tensor maps (TMA)";
+    return false;
+  }
 };
 
 class DeviceKernelRunner : public KernelRunner {
@@ -77,6 +86,11 @@ private:
   std::shared_ptr<Pool> pool;
   std::mutex mutex;
   std::map<std::string, void *> functions;
+  /// The device copies of the tensor maps of recent launches, by content:
+  /// a launch's maps stay alive while a kernel may still read them (the
+  /// set is cleared, after a synchronize, when it grows large).
+  std::map<std::vector<uint8_t>, std::shared_ptr<void>> tensorMaps;
+  static constexpr size_t kKeptTensorMaps = 256;
 };
 
 } // namespace prism::runtime

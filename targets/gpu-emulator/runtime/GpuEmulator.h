@@ -10,6 +10,8 @@
 
 #include "targets/cpu/runtime/CpuKernelLibrary.h"
 
+#include "prism/Runtime/TensorMaps.h"
+
 #include <array>
 #include <string>
 #include <vector>
@@ -25,6 +27,11 @@ namespace prism::runtime {
 bool emulateKernel(CpuKernelEntry entry, const std::vector<StridedBuffer> &buffers,
                    std::array<int64_t, 3> grid, int64_t threads,
                    int64_t sharedBytes, std::string &error);
+
+/// Writes the emulator's tensor map (what cuTensorMapEncodeTiled makes
+/// for a GPU; TensorMaps.h) for copies of `spec.box` from `geometry`.
+bool encodeEmulatedTensorMap(const TensorMapSpec &spec, const TensorMapGeometry &geometry,
+                             void *out, std::string &error);
 
 /// Registers the runner of "nvidia-emulated" bundles.
 void registerGpuEmulatorRuntime();

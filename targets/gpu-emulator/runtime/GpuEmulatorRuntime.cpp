@@ -22,8 +22,17 @@
 //   slot before waiting for its copies reads stale data; copies outside
 //   shared memory or misaligned are reported;
 // - wgmma.mma_async m64nNk16 for a warpgroup, its operands read from
-//   shared memory through the matrix descriptors (K-major core matrices,
-//   no swizzling), as the PTX ISA describes them;
+//   shared memory through the matrix descriptors (K-major, without
+//   swizzling or swizzled by 32, 64 or 128 bytes), as the PTX ISA
+//   describes them;
+// - TMA (cp.async.bulk.tensor) and mbarriers: tensor maps in the
+//   emulator's own format (EmulatedTensorMap, built by the runner where
+//   the CUDA driver would build its own), boxes read when the copy is
+//   issued and written to shared memory (swizzled, zero past the tensor)
+//   only when a thread waits on the barrier's phase, which completes when
+//   its arrivals and bytes are all in; barriers used before init, bytes
+//   beyond what a phase expects, copies through maps the host could not
+//   build are reported;
 // - shared memory filled with 0xFF bytes (NaN as floats) before each
 //   block, so a kernel reading shared memory it never wrote gets NaN in
 //   its outputs rather than a lucky zero.
@@ -34,6 +43,8 @@
 
 #include "targets/gpu-emulator/runtime/GpuEmulator.h"
 #include "targets/gpu-emulator/EmulatorAbi.h"
+
+#include "prism/Runtime/TensorMaps.h"
 
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -72,6 +83,32 @@ using gpu_emulator::kWgmma;
 using gpu_emulator::kWgmmaMaxN;
 using gpu_emulator::kWmma16x16x16F16;
 using gpu_emulator::ThreadContext;
+using gpu_emulator::kBarrierArriveExpectBytes;
+using gpu_emulator::kBarrierInit;
+using gpu_emulator::kBarrierInval;
+using gpu_emulator::kBarrierWait;
+using gpu_emulator::kTensorCopy;
+
+/// The emulator's tensor map (what cuTensorMapEncodeTiled makes for a
+/// GPU), in a kTensorMapBytes slot of the kernel's maps buffer.
+struct EmulatedTensorMap {
+  uint64_t magic;
+  const uint8_t *start;
+  int32_t rank, elementBytes, swizzleBytes, reserved;
+  uint64_t dims[5];
+  uint64_t strides[4]; // bytes, of dimensions 1 ..
+  uint32_t box[5];
+};
+static_assert(sizeof(EmulatedTensorMap) <= kTensorMapBytes);
+constexpr uint64_t kTensorMapMagic = 0x505249534d544d41ull; // "PRISMTMA"
+
+/// The shared address `address` with a swizzle of `span` bytes (32, 64,
+/// 128; 0: none): the 16-byte chunk index XOR the 128-byte row index.
+uintptr_t swizzled(uintptr_t address, int64_t span) {
+  if (span == 0)
+    return address;
+  return address ^ (((address >> 7) & static_cast<uintptr_t>(span / 16 - 1)) << 4);
+}
 
 /// Lanes of an NVIDIA warp and of an AMD wave32; AMD's wave64 has 64, an
 /// NVIDIA warpgroup 128.
@@ -251,24 +288,28 @@ bool wmma16x16x16(LaneWords *lanes, bool bf16) {
 }
 
 /// D = A B^T + D for a warpgroup, wgmma.mma_async m64nNk16 with A [64, 16]
-/// and B [N, 16] K-major in shared memory, no swizzling: element (r, k) of
-/// an operand is at its descriptor's start + (r / 8) * SBO + (k / 8) * LBO
-/// + (r % 8) * 16 + (k % 8) * 2 bytes. The descriptors hold bits 4-17 of
-/// shared-memory addresses; `shared` is where the block's shared memory
-/// starts (host memory here) and `sharedBytes` its size. D is spread as
-/// mma.sync's C over the 4 warps' 16 rows each (lane = 4 g + q: register
-/// 4 j + i is row 16 w + g + 8 (i / 2), column 8 j + 2 q + i % 2).
-/// Returns "" or what is wrong with the descriptors.
+/// and B [N, 16] K-major in shared memory. Without swizzling, element
+/// (r, k) of an operand is at its descriptor's start + (r / 8) * SBO +
+/// (k / 8) * LBO + (r % 8) * 16 + (k % 8) * 2 bytes; swizzled by S bytes
+/// (layout 1, 2, 3: 128, 64, 32), at start + (r / 8) * SBO + (r % 8) * S
+/// + 2 k, with the swizzle applied to that shared address. The descriptors
+/// hold bits 4-17 of shared-memory addresses; `shared` is where the
+/// block's shared memory starts (host memory here, 1024-byte aligned, so
+/// that its address bits are those of the shared window) and
+/// `sharedBytes` its size. D is spread as mma.sync's C over the 4 warps'
+/// 16 rows each (lane = 4 g + q: register 4 j + i is row 16 w + g + 8 (i /
+/// 2), column 8 j + 2 q + i % 2). Returns "" or what is wrong with the
+/// descriptors.
 std::string wgmma(LaneWords *lanes, int64_t n, bool bf16, const uint8_t *shared,
                   int64_t sharedBytes) {
   auto element = [&](uint16_t bits) { return bf16 ? bf16ToFloat(bits) : f16ToFloat(bits); };
   struct Operand {
     const uint8_t *start;
-    int64_t leading, stride;
+    int64_t leading, stride, swizzle;
   };
   auto decode = [&](uint64_t descriptor, Operand &operand) -> std::string {
-    if ((descriptor >> 62) != 0 || ((descriptor >> 49) & 7) != 0)
-      return "the GPU emulator runs wgmma without swizzling only";
+    if (((descriptor >> 49) & 7) != 0)
+      return "the GPU emulator runs wgmma with a zero base offset only";
     uint64_t low = (descriptor & 0x3FFF) << 4;
     auto base = reinterpret_cast<uintptr_t>(shared);
     uintptr_t address = (base & ~uintptr_t(0x3FFFF)) | low;
@@ -277,13 +318,21 @@ std::string wgmma(LaneWords *lanes, int64_t n, bool bf16, const uint8_t *shared,
     operand.start = reinterpret_cast<const uint8_t *>(address);
     operand.leading = static_cast<int64_t>((descriptor >> 16) & 0x3FFF) << 4;
     operand.stride = static_cast<int64_t>((descriptor >> 32) & 0x3FFF) << 4;
+    const int64_t spans[4] = {0, 128, 64, 32};
+    operand.swizzle = spans[descriptor >> 62];
     return "";
   };
   auto read = [&](const Operand &operand, int64_t rows, int64_t row, int64_t k,
                   std::string &error) -> float {
-    int64_t offset = (row / 8) * operand.stride + (k / 8) * operand.leading +
-                     (row % 8) * 16 + (k % 8) * 2;
-    const uint8_t *at = operand.start + offset;
+    const uint8_t *at;
+    if (operand.swizzle == 0) {
+      at = operand.start + (row / 8) * operand.stride + (k / 8) * operand.leading +
+           (row % 8) * 16 + (k % 8) * 2;
+    } else {
+      uintptr_t logical = reinterpret_cast<uintptr_t>(operand.start) +
+                          (row / 8) * operand.stride + (row % 8) * operand.swizzle + k * 2;
+      at = reinterpret_cast<const uint8_t *>(swizzled(logical, operand.swizzle));
+    }
     if (at < shared || at + 2 > shared + sharedBytes) {
       error = "a wgmma descriptor reads outside shared memory";
       return 0.0f;
@@ -341,8 +390,10 @@ public:
       : entry(entry), threads(threads), grid(grid), fibers(threads),
         warps((threads + kWarpSize - 1) / kWarpSize), warpgroups((threads + 127) / 128) {
     workspaceBytes = std::max<int64_t>(sharedBytes, 1);
+    // 1024-byte aligned like a GPU's shared window, so that swizzles (which
+    // use address bits) see the same bits.
     workspace.reset(static_cast<uint8_t *>(
-        std::aligned_alloc(64, (workspaceBytes + 63) / 64 * 64)));
+        std::aligned_alloc(1024, (workspaceBytes + 1023) / 1024 * 1024)));
     StridedBuffer shared = StridedBuffer::contiguous(workspace.get(), {workspaceBytes});
     size_t mapped = threads * (kFiberStackBytes + kGuardBytes);
     void *memory = mmap(nullptr, mapped, PROT_READ | PROT_WRITE,
@@ -359,6 +410,7 @@ public:
       f.thread.context.barrier = barrierCallback;
       f.thread.context.matrix = matrixCallback;
       f.thread.context.asyncCopy = asyncCopyCallback;
+      f.thread.context.tensorCopy = tensorCopyCallback;
       f.thread.runner = this;
       for (const StridedBuffer &buffer : buffers)
         f.arguments.addBuffer(buffer);
@@ -385,6 +437,7 @@ public:
     finished = 0;
     barrierArrived = 0;
     barrierSite = -1;
+    mbarriers.clear();
     for (std::vector<Warp> *groups : {&warps, &warpgroups})
       for (Warp &w : *groups)
         w.arrived = 0, w.instruction = -1, w.lanes = kWarpSize;
@@ -393,6 +446,7 @@ public:
       f.state = Fiber::Ready;
       f.openCopies.clear();
       f.copyGroups.clear();
+      f.waitingFor = 0;
       getcontext(&f.context);
       f.context.uc_stack.ss_sp = stacks.first + t * (kFiberStackBytes + kGuardBytes) + kGuardBytes;
       f.context.uc_stack.ss_size = kFiberStackBytes;
@@ -427,9 +481,22 @@ private:
     std::array<uint8_t, 16> data;
     int64_t bytes, sourceBytes;
   };
+  /// A tensor copy in flight: its 16-byte chunks as read when issued, at
+  /// their (swizzled) shared addresses.
+  struct PendingBox {
+    std::vector<std::pair<uint8_t *, std::array<uint8_t, 16>>> chunks;
+    int64_t bytes = 0;
+  };
+  /// An mbarrier: arrivals still expected in the current phase, bytes
+  /// expected and not yet landed, the phase, and the copies to land.
+  struct Mbarrier {
+    int64_t arrivals = 0, pendingArrivals = 0, pendingBytes = 0, phase = 0;
+    std::vector<PendingBox> copies;
+  };
   struct Fiber {
     enum State { Ready, Waiting, Done } state = Ready;
     bool inWarpInstruction = false;
+    uintptr_t waitingFor = 0; // the mbarrier this fiber waits on
     std::vector<PendingCopy> openCopies;
     std::deque<std::vector<PendingCopy>> copyGroups;
     ucontext_t context;
@@ -475,6 +542,142 @@ private:
                                 const void *global, int64_t bytes, int64_t sourceBytes) {
     runnerOf(self)->asyncCopy(self->threadId, operation, static_cast<uint8_t *>(shared),
                               static_cast<const uint8_t *>(global), bytes, sourceBytes);
+  }
+
+  static void tensorCopyCallback(ThreadContext *self, int64_t operation, int64_t barrier,
+                                 int64_t shared, int64_t map, int64_t value, int64_t c0,
+                                 int64_t c1, int64_t c2, int64_t c3, int64_t c4) {
+    runnerOf(self)->tensorCopy(self->threadId, operation, static_cast<uintptr_t>(barrier),
+                               static_cast<uintptr_t>(shared),
+                               reinterpret_cast<const EmulatedTensorMap *>(map), value,
+                               {c0, c1, c2, c3, c4});
+  }
+
+  /// Fails the block (from thread `thread`, which never resumes).
+  void failFrom(int64_t thread, const std::string &what) {
+    fail("thread " + std::to_string(thread) + ": " + what);
+    suspend(thread);
+  }
+
+  bool inShared(uintptr_t address, int64_t bytes) const {
+    auto begin = reinterpret_cast<uintptr_t>(workspace.get());
+    return address >= begin && address + bytes <= begin + workspaceBytes;
+  }
+
+  void wakeWaitersOf(uintptr_t barrier) {
+    for (Fiber &f : fibers)
+      if (f.state == Fiber::Waiting && f.waitingFor == barrier)
+        f.state = Fiber::Ready;
+  }
+
+  void tensorCopy(int64_t thread, int64_t operation, uintptr_t barrierAddress,
+                  uintptr_t shared, const EmulatedTensorMap *map, int64_t value,
+                  std::array<int64_t, 5> coordinates) {
+    if (!inShared(barrierAddress, 8) || barrierAddress % 8 != 0)
+      failFrom(thread, "an mbarrier outside shared memory or not 8-byte aligned");
+    auto known = mbarriers.find(barrierAddress);
+    if (operation == kBarrierInit) {
+      if (known != mbarriers.end())
+        failFrom(thread, "mbarrier.init on an mbarrier that is in use (not invalidated)");
+      if (value < 1 || value >= (1 << 20))
+        failFrom(thread, "mbarrier.init with " + std::to_string(value) + " arrivals");
+      Mbarrier &b = mbarriers[barrierAddress];
+      b.arrivals = b.pendingArrivals = value;
+      return;
+    }
+    if (known == mbarriers.end())
+      failFrom(thread, "an mbarrier operation on memory that is not an initialized mbarrier");
+    Mbarrier &b = known->second;
+    if (operation == kBarrierInval) {
+      if (!b.copies.empty() || b.pendingBytes != 0)
+        failFrom(thread, "mbarrier.inval with tensor copies still in flight");
+      mbarriers.erase(known);
+    } else if (operation == kBarrierArriveExpectBytes) {
+      b.pendingBytes += value;
+      if (--b.pendingArrivals < 0)
+        failFrom(thread, "more arrivals on an mbarrier than its phase expects");
+      wakeWaitersOf(barrierAddress);
+    } else if (operation == kTensorCopy) {
+      b.copies.push_back(readBox(thread, shared, map, coordinates));
+      wakeWaitersOf(barrierAddress);
+    } else if (operation == kBarrierWait) {
+      // Parity p is done once the current phase's parity is not p.
+      for (;;) {
+        Mbarrier &current = mbarriers.at(barrierAddress);
+        if ((current.phase & 1) != (value & 1))
+          return;
+        if (current.pendingArrivals == 0) {
+          for (const PendingBox &box : current.copies) {
+            for (const auto &[at, bytes] : box.chunks)
+              std::memcpy(at, bytes.data(), bytes.size());
+            current.pendingBytes -= box.bytes;
+          }
+          current.copies.clear();
+          if (current.pendingBytes < 0)
+            failFrom(thread, "tensor copies brought more bytes than their mbarrier's phase "
+                             "expects");
+          if (current.pendingBytes == 0) {
+            ++current.phase;
+            current.pendingArrivals = current.arrivals;
+            wakeWaitersOf(barrierAddress);
+            continue;
+          }
+        }
+        // Arrivals or copies to come (a deadlock if none ever does).
+        fibers[thread].waitingFor = barrierAddress;
+        suspend(thread);
+        fibers[thread].waitingFor = 0;
+        if (mbarriers.find(barrierAddress) == mbarriers.end())
+          failFrom(thread, "an mbarrier invalidated while a thread waits on it");
+      }
+    } else {
+      failFrom(thread, "unknown tensor copy operation " + std::to_string(operation));
+    }
+  }
+
+  /// The box at `coordinates` of the tensor `map` describes, as the copy
+  /// to `shared` will write it: rows of box[0] elements one after the
+  /// other, swizzled, zeros where the box is past the tensor.
+  PendingBox readBox(int64_t thread, uintptr_t shared, const EmulatedTensorMap *map,
+                     const std::array<int64_t, 5> &coordinates) {
+    if (!map || map->magic != kTensorMapMagic)
+      failFrom(thread, "a tensor copy through a map the host did not build (a zero map: "
+                       "the kernel should have copied this tensor by other means)");
+    int64_t eb = map->elementBytes, rowBytes = map->box[0] * eb, rows = 1;
+    for (int32_t d = 1; d < map->rank; ++d)
+      rows *= map->box[d];
+    if (rowBytes % 16 != 0 || (map->swizzleBytes && rowBytes != map->swizzleBytes))
+      failFrom(thread, "a tensor copy whose box rows (" + std::to_string(rowBytes) +
+                           " bytes) do not fit its swizzle (" +
+                           std::to_string(map->swizzleBytes) + " bytes)");
+    if (shared % 128 != 0 || !inShared(shared, rows * rowBytes))
+      failFrom(thread, "a tensor copy to shared memory outside the block's or not 128-byte "
+                       "aligned");
+    PendingBox box;
+    box.bytes = rows * rowBytes;
+    for (int64_t row = 0; row < rows; ++row) {
+      // The row's coordinates in dimensions 1 ..; inside the tensor?
+      int64_t rest = row, offset = 0;
+      bool inside = true;
+      for (int32_t d = 1; d < map->rank; ++d) {
+        int64_t at = static_cast<int32_t>(coordinates[d]) + rest % map->box[d];
+        rest /= map->box[d];
+        inside = inside && at >= 0 && static_cast<uint64_t>(at) < map->dims[d];
+        offset += at * static_cast<int64_t>(map->strides[d - 1]);
+      }
+      for (int64_t chunk = 0; chunk < rowBytes / 16; ++chunk) {
+        std::array<uint8_t, 16> bytes{};
+        for (int64_t e = 0; e < 16 / eb; ++e) {
+          int64_t column = static_cast<int32_t>(coordinates[0]) + chunk * (16 / eb) + e;
+          if (inside && column >= 0 && static_cast<uint64_t>(column) < map->dims[0])
+            std::memcpy(bytes.data() + e * eb, map->start + offset + column * eb, eb);
+        }
+        uintptr_t logical = shared + row * rowBytes + chunk * 16;
+        box.chunks.emplace_back(
+            reinterpret_cast<uint8_t *>(swizzled(logical, map->swizzleBytes)), bytes);
+      }
+    }
+    return box;
   }
 
   void asyncCopy(int64_t thread, int64_t operation, uint8_t *shared,
@@ -536,7 +739,9 @@ private:
     suspend(thread);
   }
 
-  bool waitingAtBarrier(const Fiber &f) const { return !f.inWarpInstruction; }
+  bool waitingAtBarrier(const Fiber &f) const {
+    return !f.inWarpInstruction && !f.waitingFor;
+  }
 
   void matrix(int64_t thread, uint32_t *words, int64_t instruction) {
     // Words in and out, and the lanes that meet, per instruction.
@@ -627,6 +832,12 @@ private:
         text += std::to_string(warps[w].arrived) + " of " +
                 std::to_string(warps[w].lanes) + " lanes of warp " +
                 std::to_string(w) + " wait in a warp instruction, ";
+    int64_t onMbarriers = 0;
+    for (const Fiber &f : fibers)
+      onMbarriers += f.waitingFor != 0;
+    if (onMbarriers)
+      text += std::to_string(onMbarriers) + " threads wait on mbarriers whose phase never "
+              "completes, ";
     return text + std::to_string(finished) + " returned";
   }
 
@@ -651,6 +862,7 @@ private:
   ucontext_t scheduler;
   int64_t current = 0, finished = 0;
   int64_t barrierArrived = 0, barrierSite = -1;
+  std::map<uintptr_t, Mbarrier> mbarriers;
   std::string failure;
 };
 
@@ -672,8 +884,21 @@ public:
     CpuKernelEntry entry = library->lookup(kernel, error);
     if (!entry)
       return false;
-    if (!emulateKernel(entry, buffers, grid, config->second.threads,
-                       config->second.sharedBytes, error)) {
+    // Tensor maps (TensorMaps.h), in the emulator's format.
+    std::vector<uint8_t> maps;
+    std::vector<StridedBuffer> withMaps;
+    const std::vector<TensorMapSpec> &specs = config->second.tensorMaps;
+    if (!specs.empty()) {
+      if (!buildTensorMaps(specs, buffers, encodeEmulatedTensorMap, maps, error)) {
+        error = "kernel '" + kernel + "': " + error;
+        return false;
+      }
+      withMaps = buffers;
+      withMaps.push_back(
+          StridedBuffer::contiguous(maps.data(), {static_cast<int64_t>(maps.size())}));
+    }
+    if (!emulateKernel(entry, specs.empty() ? buffers : withMaps, grid,
+                       config->second.threads, config->second.sharedBytes, error)) {
       error = "kernel '" + kernel + "' under the GPU emulator, " + error;
       return false;
     }
@@ -686,6 +911,28 @@ private:
 };
 
 } // namespace
+
+bool encodeEmulatedTensorMap(const TensorMapSpec &spec, const TensorMapGeometry &geometry,
+                             void *out, std::string &error) {
+  EmulatedTensorMap map{};
+  map.magic = kTensorMapMagic;
+  map.start = geometry.start;
+  map.rank = static_cast<int32_t>(geometry.dims.size());
+  map.elementBytes = static_cast<int32_t>(spec.elementBytes);
+  map.swizzleBytes = static_cast<int32_t>(spec.swizzleBytes);
+  if (map.rank > 5 || spec.box.size() != geometry.dims.size()) {
+    error = "a tensor map of rank " + std::to_string(map.rank);
+    return false;
+  }
+  for (int32_t d = 0; d < map.rank; ++d) {
+    map.dims[d] = geometry.dims[d];
+    map.box[d] = static_cast<uint32_t>(spec.box[d]);
+    if (d > 0)
+      map.strides[d - 1] = geometry.strides[d - 1];
+  }
+  std::memcpy(out, &map, sizeof(map));
+  return true;
+}
 
 bool emulateKernel(CpuKernelEntry entry, const std::vector<StridedBuffer> &buffers,
                    std::array<int64_t, 3> grid, int64_t threads,

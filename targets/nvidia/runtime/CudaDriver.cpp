@@ -48,6 +48,9 @@ const Driver *load(std::string &error) {
             resolve(library, "cuGetErrorString", driver.cuGetErrorString, error);
   if (!ok)
     return nullptr;
+  // Optional: only kernels with tensor copies need it.
+  driver.cuTensorMapEncodeTiled = reinterpret_cast<decltype(driver.cuTensorMapEncodeTiled)>(
+      dlsym(library, "cuTensorMapEncodeTiled"));
   if (!driver.check(driver.cuInit(0), "cuInit", error))
     return nullptr;
   return &driver;

@@ -109,6 +109,33 @@ public:
   std::array<int64_t, 3> maxGrid() const override {
     return {2147483647, 65535, 65535};
   }
+  bool encodeTensorMap(const TensorMapSpec &spec, const TensorMapGeometry &geometry,
+                       void *out, std::string &error) override {
+    if (!driver.cuTensorMapEncodeTiled) {
+      error = "this kernel copies tiles with TMA, and the CUDA driver has no "
+              "cuTensorMapEncodeTiled (a driver older than CUDA 12)";
+      return false;
+    }
+    int type = spec.elementBytes == 1   ? CU_TENSOR_MAP_DATA_TYPE_UINT8
+               : spec.elementBytes == 2 ? CU_TENSOR_MAP_DATA_TYPE_UINT16
+                                        : CU_TENSOR_MAP_DATA_TYPE_UINT32;
+    int swizzle = spec.swizzleBytes == 128  ? CU_TENSOR_MAP_SWIZZLE_128B
+                  : spec.swizzleBytes == 64 ? CU_TENSOR_MAP_SWIZZLE_64B
+                  : spec.swizzleBytes == 32 ? CU_TENSOR_MAP_SWIZZLE_32B
+                                            : CU_TENSOR_MAP_SWIZZLE_NONE;
+    std::vector<unsigned> box(spec.box.begin(), spec.box.end());
+    std::vector<unsigned> elementStrides(box.size(), 1);
+    std::vector<unsigned long long> dims(geometry.dims.begin(), geometry.dims.end());
+    std::vector<unsigned long long> strides(geometry.strides.begin(), geometry.strides.end());
+    return driver.check(
+        driver.cuTensorMapEncodeTiled(out, type, static_cast<unsigned>(box.size()),
+                                      const_cast<uint8_t *>(geometry.start), dims.data(),
+                                      strides.data(), box.data(), elementStrides.data(),
+                                      CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle,
+                                      CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                                      CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
+        "cuTensorMapEncodeTiled", error);
+  }
 
 private:
   explicit CudaApi(const Driver &driver) : driver(driver) {}

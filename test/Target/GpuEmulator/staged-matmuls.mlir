@@ -12,23 +12,40 @@
 // RUN: prism-run %s --entry=one_step --check --dynamic-size=33 --target=nvidia-emulated:sm_90a | FileCheck %s
 // RUN: prism-run %s --entry=weights_k_n --check --dynamic-size=40 --target=nvidia-emulated:sm_90a | FileCheck %s
 // RUN: prism-run %s --entry=batched --check --dynamic-size=19 --target=nvidia-emulated:sm_90a | FileCheck %s
-// 64-row tiles on sm_90a: wgmma.mma_async from core matrices where B is
-// [N, K] (the emulator reads the operands through the descriptors), and
-// mma.sync from padded rows otherwise.
+// 64-row tiles on sm_90a: wgmma.mma_async where B is [N, K] (the emulator
+// reads the operands through the descriptors), its tiles copied by TMA
+// into swizzled slots on mbarriers (the emulator lands a box only when a
+// thread waits on its barrier) or, for a buffer whose rows are not
+// 16-byte multiples (unaligned_rows), by cp.async into the same swizzled
+// slots; mma.sync from padded rows otherwise.
 // RUN: prism-run %s --entry=ragged --check --dynamic-size=77 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
 // RUN: prism-run %s --entry=unaligned_rows --check --dynamic-size=70 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
 // RUN: prism-run %s --entry=one_step --check --dynamic-size=65 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
 // RUN: prism-run %s --entry=weights_k_n --check --dynamic-size=64 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
 // RUN: prism-run %s --entry=batched --check --dynamic-size=19 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=32" | FileCheck %s
-// 64x128 tiles with K steps of 64 (wgmma m64n128): 3 stages need 73,728
-// bytes, dynamic shared memory; the emulator gives the kernel that much.
+// 64x128 tiles with K steps of 64 (wgmma m64n128, 128-byte swizzle): 3
+// stages need 73,728 bytes, plus 3 mbarriers and 1 KB to align dynamic
+// shared memory to the swizzle's 1024 bytes: 74,784 bytes of dynamic
+// shared memory; the emulator gives the kernel that much.
 // RUN: prism-run %s --entry=ragged --check --dynamic-size=77 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=128 matmul-k=64" | FileCheck %s
 // RUN: prism-run %s --entry=weights_k_n --check --dynamic-size=64 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=128 matmul-k=64" | FileCheck %s
 // RUN: rm -rf %t.dynamic && prism-translate %s --entry=ragged --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=128 matmul-k=64" -o %t.dynamic
 // RUN: FileCheck %s --check-prefix=DYNAMIC < %t.dynamic/manifest.json
-// DYNAMIC: "shared_bytes": 73728,
+// DYNAMIC: "shared_bytes": 74784,
 // DYNAMIC-NEXT: "stages": 3,
-// DYNAMIC-NEXT: "dynamic_shared": true
+// DYNAMIC-NEXT: "dynamic_shared": true,
+// DYNAMIC-NEXT: "tensor_maps": [
+// DYNAMIC-NEXT: {
+// DYNAMIC-NEXT: "argument": 0,
+// DYNAMIC-NEXT: "element_bytes": 2,
+// DYNAMIC-NEXT: "box": [64, 64],
+// DYNAMIC-NEXT: "swizzle_bytes": 128
+// DYNAMIC-NEXT: },
+// DYNAMIC-NEXT: {
+// DYNAMIC-NEXT: "argument": 1,
+// DYNAMIC-NEXT: "element_bytes": 2,
+// DYNAMIC-NEXT: "box": [64, 128],
+// DYNAMIC-NEXT: "swizzle_bytes": 128
 // CHECK: PASS
 // CHECK-NOT: FAIL
 

@@ -1,0 +1,82 @@
+//===- TensorMaps.cpp - Tensor maps built at launch -----------------------===//
+
+#include "prism/Runtime/TensorMaps.h"
+
+namespace prism::runtime {
+
+std::optional<TensorMapGeometry> tensorMapGeometry(const TensorMapSpec &spec,
+                                                   const StridedBuffer &buffer,
+                                                   std::string &error) {
+  size_t rank = buffer.sizes.size();
+  if (rank != spec.box.size() || buffer.strides.size() != rank || rank == 0) {
+    error = "a tensor map of rank " + std::to_string(spec.box.size()) +
+            " for an argument of rank " + std::to_string(rank);
+    return std::nullopt;
+  }
+  if (buffer.strides.back() != 1) {
+    error = "a tensor map for an argument whose innermost stride is not 1";
+    return std::nullopt;
+  }
+  TensorMapGeometry geometry;
+  auto start = reinterpret_cast<uintptr_t>(buffer.data) +
+               static_cast<uintptr_t>(buffer.offset * spec.elementBytes);
+  geometry.start = reinterpret_cast<const uint8_t *>(start);
+  bool describable = start % 16 == 0;
+  for (size_t d = rank; d-- > 0;) {
+    int64_t size = buffer.sizes[d];
+    describable = describable && size > 0;
+    geometry.dims.push_back(static_cast<uint64_t>(size));
+    if (d + 1 < rank) {
+      int64_t stride = buffer.strides[d] * spec.elementBytes;
+      describable = describable && stride >= 0 && stride % 16 == 0;
+      geometry.strides.push_back(static_cast<uint64_t>(stride));
+    }
+  }
+  if (!describable)
+    return std::nullopt;
+  // The engine's own limits: the kernel does not test these, so a tensor
+  // beyond them is an error rather than a silent fallback.
+  for (uint64_t dim : geometry.dims)
+    if (dim > (uint64_t(1) << 32)) {
+      error = "a tensor dimension of " + std::to_string(dim) +
+              " elements, beyond what a tensor map describes (2^32)";
+      return std::nullopt;
+    }
+  for (uint64_t stride : geometry.strides)
+    if (stride >= (uint64_t(1) << 40)) {
+      error = "a tensor stride of " + std::to_string(stride) +
+              " bytes, beyond what a tensor map describes (2^40)";
+      return std::nullopt;
+    }
+  return geometry;
+}
+
+bool buildTensorMaps(const std::vector<TensorMapSpec> &specs,
+                     const std::vector<StridedBuffer> &arguments,
+                     const TensorMapEncoder &encode, std::vector<uint8_t> &maps,
+                     std::string &error) {
+  maps.assign(specs.size() * kTensorMapBytes, 0);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const TensorMapSpec &spec = specs[i];
+    if (spec.argument < 0 || static_cast<size_t>(spec.argument) >= arguments.size()) {
+      error = "tensor map " + std::to_string(i) + " describes argument " +
+              std::to_string(spec.argument) + " of a kernel launched with " +
+              std::to_string(arguments.size());
+      return false;
+    }
+    std::string problem;
+    std::optional<TensorMapGeometry> geometry =
+        tensorMapGeometry(spec, arguments[spec.argument], problem);
+    if (!problem.empty()) {
+      error = "tensor map " + std::to_string(i) + ": " + problem;
+      return false;
+    }
+    if (geometry && !encode(spec, *geometry, maps.data() + i * kTensorMapBytes, problem)) {
+      error = "tensor map " + std::to_string(i) + ": " + problem;
+      return false;
+    }
+  }
+  return true;
+}
+
+} // namespace prism::runtime
