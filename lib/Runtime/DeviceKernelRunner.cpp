@@ -107,7 +107,11 @@ bool DeviceKernelRunner::launch(const std::string &kernel,
   // memory that stays as long as a launch may read it.
   std::vector<StridedBuffer> withMaps;
   const std::vector<TensorMapSpec> &specs = config->second.tensorMaps;
+  // Held through the launch: a concurrent launch that clears the kept maps
+  // then synchronizes after this kernel is queued.
+  std::unique_lock<std::mutex> mapsLock(tensorMapsMutex, std::defer_lock);
   if (!specs.empty()) {
+    mapsLock.lock();
     std::vector<uint8_t> maps;
     auto encode = [&](const TensorMapSpec &spec, const TensorMapGeometry &geometry,
                       void *out, std::string &problem) {
@@ -118,26 +122,19 @@ bool DeviceKernelRunner::launch(const std::string &kernel,
       return false;
     }
     std::shared_ptr<void> device;
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      auto known = tensorMaps.find(maps);
-      if (known != tensorMaps.end())
-        device = known->second;
-    }
+    auto known = tensorMaps.find(maps);
+    if (known != tensorMaps.end())
+      device = known->second;
     if (!device) {
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (tensorMaps.size() >= kKeptTensorMaps) {
-          // Launches before this one may still read theirs.
-          if (!api->synchronize(error))
-            return false;
-          tensorMaps.clear();
-        }
+      if (tensorMaps.size() >= kKeptTensorMaps) {
+        // Launches before this one may still read theirs.
+        if (!api->synchronize(error))
+          return false;
+        tensorMaps.clear();
       }
       device = pool->acquire(maps.size(), error);
       if (!device || !api->copyToDevice(device.get(), maps.data(), maps.size(), error))
         return false;
-      std::lock_guard<std::mutex> lock(mutex);
       tensorMaps.emplace(maps, device);
     }
     withMaps = arguments;

@@ -28,7 +28,7 @@ std::optional<TensorMapGeometry> tensorMapGeometry(const TensorMapSpec &spec,
     geometry.dims.push_back(static_cast<uint64_t>(size));
     if (d + 1 < rank) {
       int64_t stride = buffer.strides[d] * spec.elementBytes;
-      describable = describable && stride >= 0 && stride % 16 == 0;
+      describable = describable && stride > 0 && stride % 16 == 0;
       geometry.strides.push_back(static_cast<uint64_t>(stride));
     }
   }

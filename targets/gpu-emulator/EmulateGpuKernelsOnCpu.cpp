@@ -213,9 +213,11 @@ LogicalResult KernelEmulation::run() {
         return failure();
       continue;
     } else if (isa<NVVM::WgmmaFenceAlignedOp, NVVM::WgmmaGroupSyncAlignedOp,
-                   NVVM::WgmmaWaitGroupSyncOp, NVVM::FenceProxyOp>(op)) {
-      // The emulated wgmma completes when the warpgroup issues it, through
-      // the one memory every thread sees: nothing to order or wait for.
+                   NVVM::WgmmaWaitGroupSyncOp, NVVM::FenceProxyOp,
+                   NVVM::FenceProxyAcquireOp>(op)) {
+      // The emulated wgmma completes when the warpgroup issues it, and
+      // tensor copies read their maps, through the one memory every thread
+      // sees: nothing to order or wait for.
     } else if (auto init = dyn_cast<NVVM::MBarrierInitOp>(op)) {
       if (init.getPredicate())
         return init.emitError("the GPU emulator runs mbarrier.init without a predicate");

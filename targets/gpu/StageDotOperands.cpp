@@ -432,8 +432,9 @@ Value LoopStaging::addressOf(OpBuilder &b, Location loc, Value view) {
 }
 
 /// The runtime builds a map when the tensor's base is 16-byte aligned,
-/// every stride but the innermost a multiple of 16 bytes and no dimension
-/// empty (kTensorMapBytes); the same test here.
+/// every stride but the innermost a positive multiple of 16 bytes (not a
+/// broadcast) and no dimension empty (kTensorMapBytes); the same test
+/// here.
 Value LoopStaging::tensorCopiesUsable(OpBuilder &b, Location loc) {
   auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
   auto isMultiple = [&](Value v, int64_t of) -> Value {
@@ -450,8 +451,10 @@ Value LoopStaging::tensorCopiesUsable(OpBuilder &b, Location loc) {
         b, loc, addressOf(b, loc, entryOfLoad.second.load.getBase()),
         arith::MulIOp::create(b, loc, global.offset, c(2)));
     both(isMultiple(start, 16));
-    for (Value stride : ArrayRef<Value>(global.strides).drop_back())
+    for (Value stride : ArrayRef<Value>(global.strides).drop_back()) {
       both(isMultiple(stride, kCopyElements));
+      both(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, stride, c(0)));
+    }
     for (Value size : global.sizes)
       both(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, size, c(0)));
   }
@@ -680,8 +683,15 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
   // pinned ones in the first). Tensor copies: thread 0 makes one barrier
   // per stage, fenced (with every thread's earlier accesses to the
   // workspace) before the copies that write it.
+  // Tensor copies: after that barrier (the barriers' memory may have been
+  // another exchange's), thread 0 inits them and acquires the host's maps,
+  // and a second barrier shows the barriers to every thread's waits.
   if (tensorMode) {
     useTensorCopies = tensorCopiesUsable(b, loc);
+    tensorCopies->fenceBeforeCopies(b, loc);
+  }
+  gpu::BarrierOp::create(b, loc);
+  if (tensorMode) {
     Value first = arith::CmpIOp::create(
         b, loc, arith::CmpIPredicate::eq, gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x),
         c(0));
@@ -692,10 +702,16 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
       b.setInsertionPoint(init.thenBlock()->getTerminator());
       for (int64_t s = 0; s < stages; ++s)
         tensorCopies->initBarrier(b, loc, barrierAddress(b, loc, c(s)), 1);
+      Value maps = addressOf(b, loc, tensorMapsBuffer);
+      for (auto &entryOfLoad : loads)
+        tensorCopies->acquireMap(
+            b, loc,
+            arith::AddIOp::create(b, loc, maps,
+                                  c(entryOfLoad.second.map * kTensorMapBytes)));
+      tensorCopies->fenceBeforeCopies(b, loc);
     }
-    tensorCopies->fenceBeforeCopies(b, loc);
+    gpu::BarrierOp::create(b, loc);
   }
-  gpu::BarrierOp::create(b, loc);
   for (auto &entry : pinned) {
     const StagedLoad &staged = entry.second;
     SmallVector<Value> indices(staged.load.getIndices());

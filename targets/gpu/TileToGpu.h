@@ -230,6 +230,9 @@ public:
   /// Orders this thread's earlier ordinary accesses to shared memory before
   /// the copies that follow (which write it through another path).
   virtual void fenceBeforeCopies(mlir::OpBuilder &b, mlir::Location loc) const = 0;
+  /// Makes the map at `map`, written by the host before the launch, visible
+  /// to the copies this thread issues through it (once, before the first).
+  virtual void acquireMap(mlir::OpBuilder &b, mlir::Location loc, mlir::Value map) const = 0;
 };
 
 /// The argument a kernel with tensor copies gets after its buffers: a
@@ -237,8 +240,8 @@ public:
 /// by the runtime from the kernel's configuration (`tensor_maps` in
 /// kKernelConfigsAttrName: for map i, {argument, box, swizzle_bytes}, the
 /// box innermost dimension first). A map whose tensor the engine cannot
-/// describe (base not 16-byte aligned, a stride not a multiple of 16 bytes,
-/// an empty dimension) is left zero, and the kernel, testing the same
+/// describe (base not 16-byte aligned, a stride not a positive multiple of
+/// 16 bytes, an empty dimension) is left zero, and the kernel, testing the same
 /// conditions, fills those slots by its own copies instead.
 constexpr int64_t kTensorMapBytes = 128;
 /// Alignment of the shared memory of a kernel with tensor copies: swizzled

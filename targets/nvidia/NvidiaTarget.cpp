@@ -130,11 +130,14 @@ public:
   void buildTileLoweringPipeline(OpPassManager &pm,
                                  const TargetSpec &spec) const override {
     exportToolkitRoot();
-    // PTX ISA 8.0 covers sm_80 through sm_90a and every ptxas since CUDA 12.
+    // PTX ISA 8.0 covers sm_80 through sm_90a and every ptxas since CUDA
+    // 12; sm_90a's TMA kernels acquire their tensor maps with
+    // fence.proxy.tensormap (PTX ISA 8.3, ptxas from CUDA 12.3).
+    std::string ptx = chipOf(spec) == "sm_90a" ? "+ptx83" : "+ptx80";
     std::string pipeline =
         "prism-nvidia-lower-tile-to-gpu{" + lowerTileToGpuOptions(chipOf(spec)) +
         "},canonicalize,cse,gpu-lower-to-nvvm-pipeline{cubin-chip=" +
-        chipOf(spec) + " cubin-features=+ptx80 cubin-format=isa opt-level=3}";
+        chipOf(spec) + " cubin-features=" + ptx + " cubin-format=isa opt-level=3}";
     std::string errors;
     llvm::raw_string_ostream errorStream(errors);
     if (failed(parsePassPipeline(pipeline, pm, errorStream)))

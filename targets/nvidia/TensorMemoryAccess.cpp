@@ -69,6 +69,11 @@ void TensorMemoryAccess::waitBarrier(OpBuilder &b, Location loc, Value barrier,
                                         i32Constant(b, loc, 0x989680));
 }
 
+void TensorMemoryAccess::acquireMap(OpBuilder &b, Location loc, Value map) const {
+  NVVM::FenceProxyAcquireOp::create(b, loc, NVVM::MemScopeKind::SYS, pointerTo(b, loc, map, 0),
+                                    i32Constant(b, loc, gpu_lowering::kTensorMapBytes));
+}
+
 void TensorMemoryAccess::fenceBeforeCopies(OpBuilder &b, Location loc) const {
   NVVM::FenceProxyOp::create(b, loc, NVVM::ProxyKind::async_shared,
                              NVVM::SharedSpaceAttr::get(b.getContext(),

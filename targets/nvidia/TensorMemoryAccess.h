@@ -32,6 +32,10 @@ public:
   /// fence.proxy.async.shared::cta: ordinary shared-memory accesses (and
   /// mbarrier.init) before the copies of the async proxy.
   void fenceBeforeCopies(mlir::OpBuilder &b, mlir::Location loc) const override;
+  /// fence.proxy.tensormap::generic.acquire.sys on the map's 128 bytes: the
+  /// CUDA programming guide's condition for a tensor map that the host
+  /// copied to global memory (the buffer may have held another map).
+  void acquireMap(mlir::OpBuilder &b, mlir::Location loc, mlir::Value map) const override;
 };
 
 } // namespace prism::nvidia

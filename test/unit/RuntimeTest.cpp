@@ -227,6 +227,13 @@ TEST(Runtime, TensorMapsAreBuiltAtEachLaunch) {
   shifted.offset = 3;
   ASSERT_TRUE(runner->launch("mm", {x, shifted}, {1, 1, 1}, error)) << error;
   EXPECT_EQ(api->copies.back(), std::vector<uint8_t>(kTensorMapBytes, 0));
+  // A broadcast (row stride 0): zero too (the kernel copies it itself).
+  StridedBuffer broadcast = w;
+  broadcast.strides = {0, 1};
+  ASSERT_TRUE(runner->launch("mm", {x, broadcast}, {1, 1, 1}, error)) << error;
+  std::string problem;
+  EXPECT_FALSE(tensorMapGeometry(spec, broadcast, problem));
+  EXPECT_TRUE(problem.empty()) << problem;
   // A map for an argument the launch does not have is an error.
   EXPECT_FALSE(runner->launch("mm", {x}, {1, 1, 1}, error));
   EXPECT_NE(error.find("describes argument 1 of a kernel launched with 1"), std::string::npos)

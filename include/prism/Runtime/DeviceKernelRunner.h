@@ -89,6 +89,7 @@ private:
   /// The device copies of the tensor maps of recent launches, by content:
   /// a launch's maps stay alive while a kernel may still read them (the
   /// set is cleared, after a synchronize, when it grows large).
+  std::mutex tensorMapsMutex;
   std::map<std::vector<uint8_t>, std::shared_ptr<void>> tensorMaps;
   static constexpr size_t kKeptTensorMaps = 256;
 };

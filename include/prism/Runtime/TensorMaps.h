@@ -7,7 +7,8 @@
 // innermost first) in the format of the runner's device (the CUDA driver's
 // cuTensorMapEncodeTiled, or the GPU emulator's own). A tensor the copy
 // engine cannot describe (start not 16-byte aligned, an outer stride not a
-// multiple of 16 bytes, an empty dimension) gets a zero map; the kernel
+// positive multiple of 16 bytes, an empty dimension) gets a zero map; the
+// kernel
 // tests the same conditions and copies those tiles by other means.
 //
 //===----------------------------------------------------------------------===//
