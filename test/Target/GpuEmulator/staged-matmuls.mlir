@@ -23,6 +23,9 @@
 // RUN: prism-run %s --entry=one_step --check --dynamic-size=65 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
 // RUN: prism-run %s --entry=weights_k_n --check --dynamic-size=64 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
 // RUN: prism-run %s --entry=batched --check --dynamic-size=19 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=32" | FileCheck %s
+// [N, K] weights shared by a batch (a rank-3 box of a broadcast view): the
+// batch stride of 0 is not a tensor map's, so the kernel copies them itself.
+// RUN: prism-run %s --entry=broadcast_weights --check --dynamic-size=70 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
 // 64x128 tiles with K steps of 64 (wgmma m64n128, 128-byte swizzle): 3
 // stages need 73,728 bytes, plus 3 mbarriers and 1 KB to align dynamic
 // shared memory to the swizzle's 1024 bytes: 74,784 bytes of dynamic
@@ -76,5 +79,10 @@ func.func @weights_k_n(%x: tensor<?x96xbf16>, %w: tensor<96x64xbf16>) -> tensor<
 
 func.func @batched(%x: tensor<3x?x64xbf16>, %w: tensor<3x64x40xbf16>) -> tensor<3x?x40xbf16> {
   %m = prism.matmul %x, %w : tensor<3x?x64xbf16>, tensor<3x64x40xbf16>
+  return %m : tensor<3x?x40xbf16>
+}
+
+func.func @broadcast_weights(%x: tensor<3x?x64xbf16>, %w: tensor<40x64xbf16>) -> tensor<3x?x40xbf16> {
+  %m = prism.matmul %x, %w transpose_rhs : tensor<3x?x64xbf16>, tensor<40x64xbf16>
   return %m : tensor<3x?x40xbf16>
 }
