@@ -396,21 +396,23 @@ void KernelEmulation::callTensorCopy(OpBuilder &b, Location loc, int64_t operati
   auto address = [&](Value p) -> Value {
     return p ? LLVM::PtrToIntOp::create(b, loc, i64, p).getResult() : zero;
   };
-  auto word = [&](Value v) -> Value {
+  // Counts and parities are unsigned, coordinates signed (i32 all).
+  auto widen = [&](Value v, bool isSigned) -> Value {
     if (!v)
       return zero;
-    return v.getType() == i64 ? v : LLVM::SExtOp::create(b, loc, i64, v).getResult();
+    if (v.getType() == i64)
+      return v;
+    return isSigned ? LLVM::SExtOp::create(b, loc, i64, v).getResult()
+                    : LLVM::ZExtOp::create(b, loc, i64, v).getResult();
   };
   SmallVector<Value> arguments{load(b, loc, pointer, kTensorCopyOffset), threadContext,
                                LLVM::ConstantOp::create(b, loc, i64,
                                                         b.getI64IntegerAttr(operation)),
                                address(barrier), address(shared), address(map),
-                               // An unsigned count, a 0/1 parity: either way.
-                               value && value.getType() != i64
-                                   ? LLVM::ZExtOp::create(b, loc, i64, value).getResult()
-                                   : word(value)};
+                               widen(value, /*isSigned=*/false)};
   for (unsigned i = 0; i < 5; ++i)
-    arguments.push_back(i < coordinates.size() ? word(coordinates[i]) : zero);
+    arguments.push_back(i < coordinates.size() ? widen(coordinates[i], /*isSigned=*/true)
+                                               : zero);
   SmallVector<Type> parameters{pointer};
   parameters.append(10, i64);
   auto functionType =

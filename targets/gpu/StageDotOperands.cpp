@@ -134,6 +134,11 @@ private:
   /// The byte address (index) of a view's first element.
   Value addressOf(OpBuilder &b, Location loc, Value view);
   Value barrierAddress(OpBuilder &b, Location loc, Value slot);
+  /// The byte address (index) of a staged load's tensor map.
+  Value mapAddress(OpBuilder &b, Location loc, const StagedLoad &staged);
+  /// Opens an scf.if on thread 0 (and on `also`, when given) and leaves `b`
+  /// in its then block (callers hold an InsertionGuard).
+  void onThread0(OpBuilder &b, Location loc, Value also);
   /// Thread 0 expects the stage's bytes on its barrier and copies each
   /// staged tile of iteration `iv` into slot `slot`.
   void copyTiles(OpBuilder &b, Location loc, Value iv, Value slot);
@@ -468,26 +473,37 @@ Value LoopStaging::barrierAddress(OpBuilder &b, Location loc, Value slot) {
   return arith::AddIOp::create(b, loc, addressOf(b, loc, workspace), offset);
 }
 
+Value LoopStaging::mapAddress(OpBuilder &b, Location loc, const StagedLoad &staged) {
+  return arith::AddIOp::create(b, loc, addressOf(b, loc, tensorMapsBuffer),
+                               indexConstant(b, loc, staged.map * kTensorMapBytes));
+}
+
+void LoopStaging::onThread0(OpBuilder &b, Location loc, Value also) {
+  Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                      gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x),
+                                      indexConstant(b, loc, 0));
+  if (also)
+    first = arith::AndIOp::create(b, loc, also, first);
+  auto thread0 = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
+  b.setInsertionPoint(thread0.thenBlock()->getTerminator());
+}
+
 void LoopStaging::copyTiles(OpBuilder &b, Location loc, Value iv, Value slot) {
   auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
-  Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                      gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x), c(0));
-  auto thread0 = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(thread0.thenBlock()->getTerminator());
+  onThread0(b, loc, Value());
   int64_t bytes = 0;
   for (auto &entryOfLoad : loads)
     bytes += entryOfLoad.second.rows * entryOfLoad.second.columns * 2;
   Value barrier = barrierAddress(b, loc, slot);
   tensorCopies->arriveExpectingBytes(b, loc, barrier, bytes);
   IRMapping mapping;
-  Value maps = addressOf(b, loc, tensorMapsBuffer);
   for (auto &entryOfLoad : loads) {
     const StagedLoad &staged = entryOfLoad.second;
     SmallVector<Value> indices;
     for (Value index : staged.load.getIndices())
       indices.push_back(valueAt(b, index, iv, mapping));
-    Value map = arith::AddIOp::create(b, loc, maps, c(staged.map * kTensorMapBytes));
+    Value map = mapAddress(b, loc, staged);
     Value slotStart = addressOf(b, loc, slotView(b, loc, staged, slot));
     // One box per swizzle span of the row.
     for (int64_t block = 0; block * staged.swizzleBytes < staged.columns * 2; ++block) {
@@ -680,34 +696,25 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
 
   // Prologue: earlier users of the workspace are done; the pinned
   // operands and iterations 0 .. S-2 into their slots, a group each (the
-  // pinned ones in the first). Tensor copies: thread 0 makes one barrier
-  // per stage, fenced (with every thread's earlier accesses to the
-  // workspace) before the copies that write it.
-  // Tensor copies: after that barrier (the barriers' memory may have been
-  // another exchange's), thread 0 inits them and acquires the host's maps,
-  // and a second barrier shows the barriers to every thread's waits.
+  // pinned ones in the first). Tensor copies: every thread's earlier
+  // accesses to the workspace are fenced before the copies that write it;
+  // after that barrier (the barriers' memory may have been another
+  // exchange's), thread 0 makes one barrier per stage and acquires the
+  // host's maps, and a second barrier shows the barriers to every
+  // thread's waits.
   if (tensorMode) {
     useTensorCopies = tensorCopiesUsable(b, loc);
     tensorCopies->fenceBeforeCopies(b, loc);
   }
   gpu::BarrierOp::create(b, loc);
   if (tensorMode) {
-    Value first = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::eq, gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x),
-        c(0));
-    auto init = scf::IfOp::create(b, loc, arith::AndIOp::create(b, loc, useTensorCopies, first),
-                                  /*withElseRegion=*/false);
     {
       OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(init.thenBlock()->getTerminator());
+      onThread0(b, loc, useTensorCopies);
       for (int64_t s = 0; s < stages; ++s)
         tensorCopies->initBarrier(b, loc, barrierAddress(b, loc, c(s)), 1);
-      Value maps = addressOf(b, loc, tensorMapsBuffer);
       for (auto &entryOfLoad : loads)
-        tensorCopies->acquireMap(
-            b, loc,
-            arith::AddIOp::create(b, loc, maps,
-                                  c(entryOfLoad.second.map * kTensorMapBytes)));
+        tensorCopies->acquireMap(b, loc, mapAddress(b, loc, entryOfLoad.second));
       tensorCopies->fenceBeforeCopies(b, loc);
     }
     gpu::BarrierOp::create(b, loc);
@@ -823,13 +830,8 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
     // Every thread is past its last wait before thread 0 invalidates the
     // barriers (their memory is the workspace's again).
     gpu::BarrierOp::create(b, loc);
-    Value first = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::eq, gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x),
-        c(0));
-    auto inval = scf::IfOp::create(b, loc, arith::AndIOp::create(b, loc, useTensorCopies, first),
-                                   /*withElseRegion=*/false);
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(inval.thenBlock()->getTerminator());
+    onThread0(b, loc, useTensorCopies);
     for (int64_t s = 0; s < stages; ++s)
       tensorCopies->invalidateBarrier(b, loc, barrierAddress(b, loc, c(s)));
   }
