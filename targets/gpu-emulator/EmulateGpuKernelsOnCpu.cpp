@@ -452,11 +452,10 @@ LogicalResult KernelEmulation::emulateWgmma(NVVM::WgmmaMmaAsyncOp wgmma) {
       wgmma.getScaleD() != NVVM::WGMMAScaleOut::one ||
       wgmma.getScaleA() != NVVM::WGMMAScaleIn::one ||
       wgmma.getScaleB() != NVVM::WGMMAScaleIn::one ||
-      wgmma.getLayoutA() != NVVM::MMALayout::row ||
-      wgmma.getLayoutB() != NVVM::MMALayout::col || !accumulator ||
+      wgmma.getLayoutA() != NVVM::MMALayout::row || !accumulator ||
       static_cast<int64_t>(accumulator.getBody().size()) != n / 2)
     return wgmma.emitError("the GPU emulator runs wgmma.mma_async m64nNk16 with "
-                           "K-major bf16 or f16 operands into f32, accumulating, only");
+                           "K-major A, bf16 or f16 operands into f32, accumulating, only");
   auto slot = [&](int64_t word) { return fragmentWord(b, loc, word); };
   LLVM::StoreOp::create(b, loc, wgmma.getDescriptorA(), slot(0));
   LLVM::StoreOp::create(b, loc, wgmma.getDescriptorB(), slot(2));
@@ -465,7 +464,8 @@ LogicalResult KernelEmulation::emulateWgmma(NVVM::WgmmaMmaAsyncOp wgmma) {
         b, loc,
         LLVM::ExtractValueOp::create(b, loc, wgmma.getInouts(), ArrayRef<int64_t>{e}),
         slot(4 + e));
-  callMatrix(b, loc, wgmmaInstruction(n, typeA == NVVM::WGMMATypes::f16));
+  callMatrix(b, loc, wgmmaInstruction(n, typeA == NVVM::WGMMATypes::f16,
+                                      wgmma.getLayoutB() == NVVM::MMALayout::row));
   Value result = LLVM::UndefOp::create(b, loc, accumulator);
   for (int64_t e = 0; e < n / 2; ++e)
     result = LLVM::InsertValueOp::create(

@@ -93,8 +93,8 @@ constexpr int64_t kTensorCopyOffset = 32;
 /// - AMD WMMA 16x16x16 {bf16,f16} -> f32 (waves of 32): A in 8 words (16
 ///   elements), B in 8, C in 8 f32, then D in 8 f32;
 /// - NVIDIA wgmma.mma_async m64nNk16 {bf16,f16} -> f32 for the 128 lanes
-///   of a warpgroup, A and B K-major in shared memory (no swizzle, or
-///   swizzled by 32, 64 or 128 bytes):
+///   of a warpgroup, A K-major and B K-major or MN-major (transposed) in
+///   shared memory (no swizzle, or swizzled by 32, 64 or 128 bytes):
 ///   the two 64-bit matrix descriptors (4 words), D in N / 2 f32, then
 ///   the new D in N / 2 f32.
 enum MatrixInstruction : int64_t {
@@ -106,8 +106,10 @@ enum MatrixInstruction : int64_t {
   kWmma16x16x16F16 = 5,
   /// + 2 * (matrices - 1) + (transposed ? 1 : 0), matrices 1, 2 or 4.
   kLdmatrix = 16,
-  /// + 2 * (N / 8 - 1) + (f16 ? 1 : 0), N 8 to 256.
+  /// + 2 * (N / 8 - 1) + (f16 ? 1 : 0), N 8 to 256; B K-major.
   kWgmma = 64,
+  /// The same with B MN-major.
+  kWgmmaTransposedB = 128,
 };
 
 constexpr int64_t kMmaM16N8K16Words = 4 + 2 + 4 + 4;
@@ -122,8 +124,8 @@ constexpr int64_t ldmatrixInstruction(int64_t matrices, bool transposed) {
   return kLdmatrix + 2 * (matrices - 1) + (transposed ? 1 : 0);
 }
 
-constexpr int64_t wgmmaInstruction(int64_t n, bool f16) {
-  return kWgmma + 2 * (n / 8 - 1) + (f16 ? 1 : 0);
+constexpr int64_t wgmmaInstruction(int64_t n, bool f16, bool bMnMajor) {
+  return (bMnMajor ? kWgmmaTransposedB : kWgmma) + 2 * (n / 8 - 1) + (f16 ? 1 : 0);
 }
 
 } // namespace prism::gpu_emulator

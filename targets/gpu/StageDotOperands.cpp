@@ -312,9 +312,20 @@ bool LoopStaging::plan() {
       if (!staged[i])
         invariant[i] = invariantSourceOf(dot->getOperand(i));
     bool wholeDotStaged = staged[0] && staged[1] && inFragments(dot.getType());
+    // The slots' layout, as the matrix cores want it for this dot given
+    // how its operands are stored (a published operand as it is).
+    bool transposed[2];
+    for (unsigned i = 0; i < 2; ++i) {
+      if (staged[i] || invariant[i]) {
+        transposed[i] = (staged[i] ? staged[i] : invariant[i])->transposed;
+      } else {
+        auto transpose = dot->getOperand(i).getDefiningOp<tile::TransposeOp>();
+        transposed[i] = transpose && transpose.getPermutation() == ArrayRef<int64_t>{1, 0};
+      }
+    }
     SharedLayout slotLayout =
-        wholeDotStaged
-            ? matrixCores.stagedLayout(dot, layout, staged[0]->transposed, staged[1]->transposed)
+        staged[0] || staged[1] || invariant[0] || invariant[1]
+            ? matrixCores.stagedLayout(dot, layout, transposed[0], transposed[1])
             : SharedLayout::Rows;
     // A dot that publishes an operand or its result does so below the slots.
     if (!wholeDotStaged)
@@ -336,9 +347,16 @@ bool LoopStaging::plan() {
         if (slotLayout == SharedLayout::CoreMatrices && slot.rows % 8 != 0)
           return false;
         loads.insert({staged[i]->load, slot});
-      } else if (invariant[i] && !pinned.contains(invariant[i]->load)) {
-        pinned.insert({invariant[i]->load, newSlot(invariant[i]->load, SharedLayout::Rows,
-                                                    pinnedBytes)});
+      } else if (invariant[i]) {
+        if (auto known = pinned.find(invariant[i]->load); known != pinned.end()) {
+          if (known->second.layout != slotLayout)
+            return false;
+          continue;
+        }
+        StagedLoad slot = newSlot(invariant[i]->load, slotLayout, pinnedBytes);
+        if (slotLayout == SharedLayout::CoreMatrices && slot.rows % 8 != 0)
+          return false;
+        pinned.insert({invariant[i]->load, slot});
       }
     }
   }
@@ -379,8 +397,8 @@ static int64_t alignTo(int64_t bytes, int64_t alignment) {
 }
 
 bool LoopStaging::planTensorCopies() {
-  if (!pinned.empty())
-    return false;
+  // Pinned operands (filled once) stay in core matrices, filled by every
+  // thread's copies before the loop.
   Block *entry = &loop->getParentOfType<gpu::GPUFuncOp>().getBody().front();
   for (auto &entryOfLoad : loads) {
     const StagedLoad &staged = entryOfLoad.second;
@@ -723,6 +741,13 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
     const StagedLoad &staged = entry.second;
     SmallVector<Value> indices(staged.load.getIndices());
     fillOne(b, loc, staged, indices, slotView(b, loc, staged, Value()));
+  }
+  if (tensorMode && !pinned.empty()) {
+    // The loop waits on the stages' barriers, not on copy groups: the
+    // pinned copies land now (the loop's first barrier publishes them).
+    copies.commit(b, loc);
+    copies.wait(b, loc, 0);
+    copies.fenceForMatrixCores(b, loc);
   }
   for (int64_t j = 0; j + 1 < stages; ++j) {
     Value iv = arith::AddIOp::create(b, loc, lb,

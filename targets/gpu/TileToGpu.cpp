@@ -208,30 +208,64 @@ Value workspaceView(OpBuilder &b, Operation *user, int64_t byteOffset,
 }
 
 /// A distributed tile to write to shared memory: `n` elements of
-/// `element` at `byteOffset` of the workspace.
+/// `element` at `byteOffset` of the workspace; row-major, or in core
+/// matrices (SharedLayout::CoreMatrices) of a tile with rows of
+/// `coreMatrixColumns` elements when that is not 0.
 struct Published {
   Value tile;
   int64_t n;
   Type element;
   int64_t byteOffset;
+  int64_t coreMatrixColumns = 0;
 };
+
+/// Where flat row-major positions `flat` of a tile with rows of `columns`
+/// elements are in its core matrices: row group r / 8 (8 rows), core
+/// matrix c / 8 in it, row r % 8 of that, element c % 8.
+static Value coreMatrixPositions(OpBuilder &b, Location loc, Value flat, int64_t columns) {
+  int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
+  auto splat = [&](int64_t v) { return splatIndex(b, loc, indexConstant(b, loc, v), lanes); };
+  Value row = arith::DivUIOp::create(b, loc, flat, splat(columns));
+  Value column = arith::RemUIOp::create(b, loc, flat, splat(columns));
+  Value group = arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, row, splat(8)),
+                                      splat(8 * columns));
+  Value matrix = arith::MulIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, column, splat(8)), splat(64));
+  Value inMatrix = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, row, splat(8)),
+                                    splat(8)),
+      arith::RemUIOp::create(b, loc, column, splat(8)));
+  return arith::AddIOp::create(b, loc, arith::AddIOp::create(b, loc, group, matrix),
+                               inMatrix);
+}
 
 /// Writes distributed tiles to shared memory at their flat positions, all
 /// between the same two barriers (the first lets the previous exchange's
-/// readers finish; the second publishes the tiles). Returns their views.
+/// readers finish; the second publishes the tiles). Tiles in core matrices
+/// are read by the matrix cores themselves: `matrixCores` fences the
+/// writes for them before the second barrier. Returns their views.
 SmallVector<Value> publishAll(OpBuilder &b, Operation *user, const Layout &layout,
-                              ArrayRef<Published> tiles) {
+                              ArrayRef<Published> tiles,
+                              const MatrixCoreLowering *matrixCores = nullptr) {
   Location loc = user->getLoc();
   gpu::BarrierOp::create(b, loc);
   SmallVector<Value> views;
+  bool fence = false;
   for (const Published &p : tiles) {
     Value view = workspaceView(b, user, p.byteOffset, p.element, p.n);
     Value flat = layout.owned(b, loc, p.n);
+    Value mask = layout.ownedMask(b, loc, flat, p.n);
+    Value positions = flat;
+    if (p.coreMatrixColumns) {
+      positions = coreMatrixPositions(b, loc, flat, p.coreMatrixColumns);
+      fence = true;
+    }
     vector::ScatterOp::create(b, loc, Type(), view, ValueRange{indexConstant(b, loc, 0)},
-                              flat, layout.ownedMask(b, loc, flat, p.n),
-                              toStorage(b, loc, p.tile));
+                              positions, mask, toStorage(b, loc, p.tile));
     views.push_back(view);
   }
+  if (fence)
+    matrixCores->fenceWritesForMatrixCores(b, loc);
   gpu::BarrierOp::create(b, loc);
   return views;
 }
@@ -362,15 +396,35 @@ static void keepAccumulatorsInFragments(func::FuncOp function, const Layout &lay
       BlockArgument carried = loop.getRegionIterArg(i);
       auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
       auto dot = yield.getOperand(i).getDefiningOp<tile::DotOp>();
-      if (!dot || dot.getAcc() != carried || !carried.hasOneUse() ||
-          !dot->hasOneUse() || dot->getParentOp() != loop.getOperation() ||
-          inFragments(dot.getType()) ||
+      if (!dot || !carried.hasOneUse() || !dot->hasOneUse() ||
+          dot->getParentOp() != loop.getOperation() || inFragments(dot.getType()) ||
           !matrixCores->keepsAccumulatorInFragments(dot, layout))
         continue;
+      // The accumulator itself, or rescaled at each step by a broadcast
+      // (attention's output, times exp(m_old - m_new) per row): the
+      // product and the broadcast then are in fragments too (a broadcast
+      // reads its source at the fragment positions).
+      arith::MulFOp rescale;
+      tile::BroadcastOp scale;
+      if (dot.getAcc() != carried) {
+        rescale = dot.getAcc().getDefiningOp<arith::MulFOp>();
+        if (!rescale || !rescale->hasOneUse() || rescale->getBlock() != loop.getBody())
+          continue;
+        Value other = rescale.getLhs() == carried   ? rescale.getRhs()
+                      : rescale.getRhs() == carried ? rescale.getLhs()
+                                                    : Value();
+        scale = other ? other.getDefiningOp<tile::BroadcastOp>() : nullptr;
+        if (!scale || !scale->hasOneUse() || scale->getBlock() != loop.getBody())
+          continue;
+      }
       auto plain = cast<RankedTensorType>(dot.getType());
       auto fragments = RankedTensorType::get(
           plain.getShape(), plain.getElementType(),
           StringAttr::get(function.getContext(), kFragmentsEncoding));
+      if (rescale) {
+        rescale.getResult().setType(fragments);
+        scale.getResult().setType(fragments);
+      }
       OpBuilder b(loop);
       Location loc = loop.getLoc();
       Value init = loop.getInitArgs()[i];
@@ -524,9 +578,14 @@ bool operandTransposed(tile::DotOp dot, unsigned index) {
 }
 
 /// broadcast (numpy-style, right-aligned) and transpose: publish the source,
-/// read each owned output element from its source position.
+/// read each owned output element from its source position (a result in
+/// fragments: the elements at this thread's fragment positions).
 struct ConvertBroadcast : DistributedPattern<tile::BroadcastOp> {
-  using DistributedPattern::DistributedPattern;
+  ConvertBroadcast(const TypeConverter &converter, MLIRContext *context, Layout layout,
+                   const MatrixCoreLowering *matrixCores)
+      : DistributedPattern(converter, context, layout), matrixCores(matrixCores) {}
+  const MatrixCoreLowering *matrixCores;
+
   LogicalResult
   matchAndRewrite(tile::BroadcastOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -534,10 +593,16 @@ struct ConvertBroadcast : DistributedPattern<tile::BroadcastOp> {
     auto source = cast<RankedTensorType>(op.getInput().getType());
     auto result = op.getType();
     Type element = result.getElementType();
+    bool fragments = inFragments(result);
+    if (fragments && (!matrixCores || result.getRank() != 2))
+      return failure();
     Value view = publish(rewriter, op, layout, adaptor.getInput(),
                          numElements(source), element, 0);
     int64_t n = numElements(result);
-    Value flat = layout.owned(rewriter, loc, n);
+    Value flat = fragments ? matrixCores->fragmentPositions(rewriter, loc, layout,
+                                                            result.getDimSize(0),
+                                                            result.getDimSize(1))
+                           : layout.owned(rewriter, loc, n);
     SmallVector<Value> out = coordinates(rewriter, loc, flat, result.getShape());
     int64_t lead = result.getRank() - source.getRank();
     int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
@@ -547,9 +612,15 @@ struct ConvertBroadcast : DistributedPattern<tile::BroadcastOp> {
                        ? splatIndex(rewriter, loc, indexConstant(rewriter, loc, 0), lanes)
                        : out[lead + d]);
     Value indices = linearize(rewriter, loc, in, rowMajorStrides(source.getShape()), lanes);
-    rewriter.replaceOp(op, readPublished(rewriter, loc, view, indices,
-                                         layout.ownedMask(rewriter, loc, flat, n),
-                                         element));
+    Value mask;
+    if (fragments) { // every fragment position exists
+      auto maskType = VectorType::get({lanes}, rewriter.getI1Type());
+      mask = arith::ConstantOp::create(rewriter, loc, maskType,
+                                       DenseElementsAttr::get(maskType, true));
+    } else {
+      mask = layout.ownedMask(rewriter, loc, flat, n);
+    }
+    rewriter.replaceOp(op, readPublished(rewriter, loc, view, indices, mask, element));
     return success();
   }
 };
@@ -826,10 +897,11 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
     std::optional<StagedOperand> aStaged = stagedOperand(op.getLhs());
     std::optional<StagedOperand> bStaged = stagedOperand(op.getRhs());
     if (aStaged && bStaged && inFragments(op.getType())) {
-      SharedOperands operands{aStaged->view,       bStaged->view,
-                              aStaged->rowLength,  bStaged->rowLength,
-                              aStaged->transposed, bStaged->transposed,
-                              aStaged->layout,     aStaged->swizzleBytes};
+      SharedOperands operands{aStaged->view,         bStaged->view,
+                              aStaged->rowLength,    bStaged->rowLength,
+                              aStaged->transposed,   bStaged->transposed,
+                              aStaged->layout,       bStaged->layout,
+                              aStaged->swizzleBytes, bStaged->swizzleBytes};
       rewriter.replaceOp(op, matrixCores->emitOnFragments(rewriter, op, layout, operands,
                                                           adaptor.getAcc(), m, n, k));
       return success();
@@ -837,31 +909,54 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
     int64_t lhsBytes = alignTo16(numElements(lhs) * storageBytes(lhs.getElementType()));
     if (aStaged || bStaged) {
       // One operand in a slot: the other is published (from offset 0,
-      // below the slots), then the product as for published operands.
+      // below the slots), then the product as for published operands. When
+      // the matrix cores read the slot themselves, the published operand
+      // goes in core matrices for them too.
       if (!matrixCores || !matrixCores->supports(op))
         return op.emitOpError("has a staged operand but no matrix-core lowering");
+      bool aTransposed = aStaged ? aStaged->transposed : operandTransposed(op, 0);
+      bool bTransposed = bStaged ? bStaged->transposed : operandTransposed(op, 1);
+      int64_t aRowLength = aTransposed ? m : k, bRowLength = bTransposed ? k : n;
+      SharedLayout slotLayout = (aStaged ? aStaged : bStaged)->layout;
+      SharedLayout publishedLayout = slotLayout == SharedLayout::Rows
+                                         ? SharedLayout::Rows
+                                         : SharedLayout::CoreMatrices;
+      int64_t coreMatrixColumns = 0;
       Value published;
       int64_t used = 0;
       if (!aStaged) {
-        published = publish(rewriter, op, layout, adaptor.getLhs(), m * k,
-                            lhs.getElementType(), 0);
+        if (publishedLayout == SharedLayout::CoreMatrices)
+          coreMatrixColumns = aRowLength;
+        published = publishAll(rewriter, op, layout,
+                               {{adaptor.getLhs(), m * k, lhs.getElementType(), 0,
+                                 coreMatrixColumns}},
+                               matrixCores)
+                        .front();
         used = lhsBytes;
       } else if (!bStaged) {
-        published = publish(rewriter, op, layout, adaptor.getRhs(), k * n,
-                            rhs.getElementType(), 0);
+        if (publishedLayout == SharedLayout::CoreMatrices)
+          coreMatrixColumns = bRowLength;
+        published = publishAll(rewriter, op, layout,
+                               {{adaptor.getRhs(), k * n, rhs.getElementType(), 0,
+                                 coreMatrixColumns}},
+                               matrixCores)
+                        .front();
         used = alignTo16(k * n * storageBytes(rhs.getElementType()));
       } else {
         // Both staged, the result through shared memory: earlier readers
         // of that memory first.
         gpu::BarrierOp::create(rewriter, loc);
       }
-      bool aTransposed = aStaged ? aStaged->transposed : operandTransposed(op, 0);
-      bool bTransposed = bStaged ? bStaged->transposed : operandTransposed(op, 1);
       SharedOperands operands{aStaged ? aStaged->view : published,
                               bStaged ? bStaged->view : published,
-                              aStaged ? aStaged->rowLength : (aTransposed ? m : k),
-                              bStaged ? bStaged->rowLength : (bTransposed ? k : n),
-                              aTransposed, bTransposed};
+                              aStaged ? aStaged->rowLength : aRowLength,
+                              bStaged ? bStaged->rowLength : bRowLength,
+                              aTransposed,
+                              bTransposed,
+                              aStaged ? aStaged->layout : publishedLayout,
+                              bStaged ? bStaged->layout : publishedLayout,
+                              aStaged ? aStaged->swizzleBytes : 0,
+                              bStaged ? bStaged->swizzleBytes : 0};
       if (inFragments(op.getType()))
         rewriter.replaceOp(op, matrixCores->emitOnFragments(rewriter, op, layout, operands,
                                                             adaptor.getAcc(), m, n, k));
@@ -1211,11 +1306,11 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
     patterns.add<ConvertProgramId, ConvertNumPrograms, ConvertReturn>(converter,
                                                                       context);
     patterns.add<ConvertSplat, ConvertIota, ConvertSameLayout<tile::ReshapeOp>,
-                 ConvertSameLayout<tile::ExpandDimsOp>, ConvertBroadcast,
+                 ConvertSameLayout<tile::ExpandDimsOp>,
                  ConvertTranspose, ConvertReduce, ConvertLoad, ConvertStore,
                  ConvertGather>(converter, context, layout);
-    patterns.add<ConvertDot, ConvertRelayout>(converter, context, layout,
-                                              options.matrixCores);
+    patterns.add<ConvertDot, ConvertRelayout, ConvertBroadcast>(converter, context, layout,
+                                                                options.matrixCores);
     scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
                                                          target);
     if (failed(applyPartialConversion(gpuModule, target, std::move(patterns))))

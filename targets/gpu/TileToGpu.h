@@ -108,14 +108,20 @@ mlir::Value swizzledOffset(mlir::OpBuilder &b, mlir::Location loc, mlir::Value o
 /// [K, M] when `aTransposed`), `b` holds B as [K, N] (or [N, K] when
 /// `bTransposed`), each row of the stored tile `aRowLength` / `bRowLength`
 /// elements after the previous one (the stored tile's last dimension, plus
-/// the padding of staged operands), or in core matrices.
+/// the padding of staged operands), or in core matrices or swizzled rows
+/// (each operand as its own layout says).
 struct SharedOperands {
   mlir::Value a, b;
   int64_t aRowLength, bRowLength;
   bool aTransposed, bTransposed;
-  SharedLayout layout = SharedLayout::Rows;
-  /// The swizzle span of SharedLayout::SwizzledRows (bytes).
-  int64_t swizzleBytes = 0;
+  SharedLayout aLayout = SharedLayout::Rows, bLayout = SharedLayout::Rows;
+  /// The swizzle spans of SharedLayout::SwizzledRows (bytes).
+  int64_t aSwizzleBytes = 0, bSwizzleBytes = 0;
+  /// Whether the matrix cores read the operands from shared memory
+  /// themselves (neither is in padded rows).
+  bool readByMatrixCores() const {
+    return aLayout != SharedLayout::Rows && bLayout != SharedLayout::Rows;
+  }
 };
 
 /// A vendor's lowering of tile.dot onto matrix cores.
@@ -154,14 +160,20 @@ public:
                                       mlir::Value acc, int64_t m, int64_t n,
                                       int64_t k) const;
   /// How the operands of `dot` are to be staged in shared memory (see
-  /// StageDotOperands.h) given how they are stored; `emitOnFragments`
-  /// then reads them so. Both operands get the same layout. CoreMatrices
-  /// means the matrix cores read shared memory themselves, and then also
-  /// accept SwizzledRows (what tensor copies write).
+  /// StageDotOperands.h) given how they are stored; `emit` and
+  /// `emitOnFragments` then read them so. CoreMatrices means the matrix
+  /// cores read shared memory themselves: every operand of the dot in a
+  /// slot (staged or pinned) gets it, an operand published by the dot
+  /// itself is published in it, and SwizzledRows (what tensor copies
+  /// write) is accepted for either operand as well.
   virtual SharedLayout stagedLayout(tile::DotOp dot, const Layout &layout,
                                     bool aTransposed, bool bTransposed) const {
     return SharedLayout::Rows;
   }
+  /// Orders this thread's ordinary writes to shared memory before reads by
+  /// matrix cores that read it themselves (an operand published in
+  /// SharedLayout::CoreMatrices), ahead of the barrier that publishes it.
+  virtual void fenceWritesForMatrixCores(mlir::OpBuilder &b, mlir::Location loc) const {}
   /// The flat row-major positions in the [m, n] tile of the calling
   /// thread's fragment elements, in the order the fragment vector holds
   /// them (vector<count x index>).

@@ -20,6 +20,12 @@ using namespace prism::gpu_lowering;
 
 namespace prism::nvidia {
 
+void MmaSyncLowering::fenceWritesForMatrixCores(OpBuilder &b, Location loc) const {
+  NVVM::FenceProxyOp::create(b, loc, NVVM::ProxyKind::async_shared,
+                             NVVM::SharedSpaceAttr::get(b.getContext(),
+                                                        NVVM::SharedSpace::shared_cta));
+}
+
 void MmaSyncLowering::addLegalDialects(ConversionTarget &target) const {
   target.addLegalDialect<NVVM::NVVMDialect, LLVM::LLVMDialect, nvgpu::NVGPUDialect>();
 }
@@ -181,6 +187,21 @@ Value MmaSyncLowering::emit(ConversionPatternRewriter &rewriter, tile::DotOp op,
   int64_t warps = std::max<int64_t>(1, layout.threads / 32);
   int64_t tiles = (m / 16) * (n / 8);
   Value result = workspaceView(rewriter, op, resultOffset, f32, m * n);
+  if (operands.readByMatrixCores()) {
+    // wgmma from zero, its fragments to their positions in the result.
+    auto fragmentType = VectorType::get({n / 2}, f32);
+    Value zeros = arith::ConstantOp::create(rewriter, loc, fragmentType,
+                                            rewriter.getZeroAttr(fragmentType));
+    Value product = emitWarpgroupMma(rewriter, op, operands, zeros, m, n, k);
+    auto maskType = VectorType::get({n / 2}, rewriter.getI1Type());
+    Value all = arith::ConstantOp::create(rewriter, loc, maskType,
+                                          DenseElementsAttr::get(maskType, true));
+    vector::ScatterOp::create(rewriter, loc, Type(), result,
+                              ValueRange{tile::indexConstant(rewriter, loc, 0)},
+                              fragmentPositions(rewriter, loc, layout, m, n), all,
+                              product);
+    return addPublishedResult(rewriter, loc, layout, result, acc, m * n);
+  }
   MmaTiles t = mmaTiles(rewriter, op, operands, m, n, k);
   forEachGroupTile(rewriter, loc, t.warp, warps, tiles, [&](Value tileIndex) {
     Value zero = arith::ConstantOp::create(rewriter, loc, f32, rewriter.getF32FloatAttr(0.0f));
@@ -309,8 +330,7 @@ Value MmaSyncLowering::emitOnFragments(ConversionPatternRewriter &rewriter,
                                        tile::DotOp op, const Layout &layout,
                                        const SharedOperands &operands, Value acc,
                                        int64_t m, int64_t n, int64_t k) const {
-  if (operands.layout == SharedLayout::CoreMatrices ||
-      operands.layout == SharedLayout::SwizzledRows)
+  if (operands.readByMatrixCores())
     return emitWarpgroupMma(rewriter, op, operands, acc, m, n, k);
   Location loc = op.getLoc();
   int64_t warps = layout.threads / 32, rounds = (m / 16) * (n / 8) / warps;

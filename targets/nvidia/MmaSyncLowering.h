@@ -19,8 +19,10 @@ namespace prism::nvidia {
 class MmaSyncLowering : public gpu_lowering::MatrixCoreLowering {
 public:
   /// With `warpgroupMma` (sm_90a), dots that fit one warpgroup's wgmma
-  /// (WarpgroupMma.h) get their staged operands in core matrices and run
-  /// as wgmma.mma_async.
+  /// (WarpgroupMma.h) with an operand in a slot get their slots (and a
+  /// published operand) in core matrices and run as wgmma.mma_async;
+  /// their result returns to the element-wise layout through shared
+  /// memory unless the accumulator stays in fragments.
   explicit MmaSyncLowering(bool warpgroupMma = false) : warpgroupMma(warpgroupMma) {}
   bool supports(tile::DotOp dot) const override;
   void addLegalDialects(mlir::ConversionTarget &target) const override;
@@ -39,6 +41,7 @@ public:
   mlir::Value fragmentPositions(mlir::OpBuilder &b, mlir::Location loc,
                                 const gpu_lowering::Layout &layout, int64_t m,
                                 int64_t n) const override;
+  void fenceWritesForMatrixCores(mlir::OpBuilder &b, mlir::Location loc) const override;
   gpu_lowering::SharedLayout stagedLayout(tile::DotOp dot,
                                           const gpu_lowering::Layout &layout,
                                           bool aTransposed,

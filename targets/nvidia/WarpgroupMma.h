@@ -7,16 +7,23 @@
 // same 4 registers per 8 columns as mma.sync's C (so the fragment layout
 // of a 64-row tile is the one MmaSyncLowering gives a column of warps).
 //
-// Operands must be staged (StageDotOperands.h), both K-major: A as [64, K]
-// rows, B as [N, K] rows (a transposed B: x @ w^T with w [N, K],
-// PyTorch's Linear); either in core matrices without swizzling (cp.async
-// fills) or in swizzled rows (TMA fills). Without swizzling the descriptor
-// of the K step at k0 starts at core matrix k0 / 8 of row group 0; core
-// matrices adjacent in K are 128 bytes apart (the leading-dimension byte
-// offset), row groups 16 K bytes apart (the stride-dimension byte offset).
-// Swizzled by S bytes, it starts at byte 2 k0 of row 0 (in block 2 k0 / S),
-// row groups are 8 S bytes apart, and the swizzle mode is in the
-// descriptor: the tensor cores undo the XOR that the copies applied.
+// Operands are in shared memory (staged, pinned or published; see
+// StageDotOperands.h): A K-major as [64, K] rows; B K-major as [N, K]
+// rows (x @ w^T with w [N, K], PyTorch's Linear; attention's Q K^T) or
+// MN-major as [K, N] rows (P V in attention; the instruction transposes
+// it); each either in core matrices without swizzling (cp.async fills,
+// published tiles) or in swizzled rows (TMA fills). K-major without
+// swizzling, the descriptor of the K step at k0 starts at core matrix
+// k0 / 8 of row group 0; core matrices adjacent in K are 128 bytes apart
+// (the leading-dimension byte offset), row groups 16 K bytes apart (the
+// stride-dimension byte offset). Swizzled by S bytes, it starts at byte
+// 2 k0 of row 0 (in block 2 k0 / S), row groups are 8 S bytes apart, and
+// the swizzle mode is in the descriptor: the tensor cores undo the XOR
+// that the copies applied. MN-major, the step starts at row k0; core
+// matrices (8 K rows x 8 N elements) adjacent in N are 128 bytes apart
+// (stride offset), in K a row group apart (leading offset); swizzled, the
+// atoms of S / 2 columns are a block apart (leading) and 8 K rows 8 S
+// bytes (stride), as in the PTX ISA's canonical layouts.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,7 +36,7 @@ namespace prism::nvidia {
 
 /// Whether `dot` (operands stored as given) runs as one warpgroup's wgmma:
 /// 128 threads, a 64-row f32 tile of 8 to 256 columns (a multiple of 8),
-/// K a multiple of 16, 16-bit operands with A [M, K] and B [N, K].
+/// K a multiple of 16, 16-bit operands with A [M, K] and B either way.
 bool fitsWarpgroupMma(tile::DotOp dot, int64_t threads, bool aTransposed,
                       bool bTransposed);
 
@@ -40,12 +47,12 @@ mlir::Value emitWarpgroupMma(mlir::ConversionPatternRewriter &rewriter,
                              const gpu_lowering::SharedOperands &operands,
                              mlir::Value acc, int64_t m, int64_t n, int64_t k);
 
-/// The matrix descriptor of a K-major operand starting at byte `address`
-/// of shared memory: in core matrices with rows of `rowLength` 16-bit
-/// elements (`swizzleBytes` 0), or in rows swizzled by `swizzleBytes`.
+/// The matrix descriptor of an operand starting at byte `address` of
+/// shared memory, with the given leading- and stride-dimension byte
+/// offsets and swizzle span (0: none).
 mlir::Value matrixDescriptor(mlir::OpBuilder &b, mlir::Location loc,
-                             mlir::Value address, int64_t rowLength,
-                             int64_t swizzleBytes);
+                             mlir::Value address, int64_t leadingBytes,
+                             int64_t strideBytes, int64_t swizzleBytes);
 
 } // namespace prism::nvidia
 

@@ -340,44 +340,63 @@ TEST(GpuEmulator, BadAsyncCopiesAreReported) {
 float aValue(int64_t r, int64_t k) { return static_cast<float>((r * 3 + k) % 7) - 3.0f; }
 float bValue(int64_t c, int64_t k) { return static_cast<float>((c * 5 + k * 2) % 9) - 4.0f; }
 
+// data[0]: the mode. 0: A and B K-major in core matrices; 1: both K-major
+// swizzled by 32 bytes; 2: a non-zero base offset (reported); 3: B
+// MN-major ([16 K, 16 N]) in core matrices (8 K rows x 8 N elements each,
+// 128 bytes apart along N, a K row group 256 bytes); 4: B MN-major
+// swizzled by 32 bytes (K rows of 32 bytes, 8 K rows 256 bytes apart).
+// The layouts are written out here from the PTX ISA's canonical layouts,
+// independently of the emulator's decoding.
 void wgmmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t) {
   OneBuffer k = unpack(args);
   int64_t t = k.context->threadId;
   int64_t mode = static_cast<int64_t>(k.data[0]);
-  auto offset = [&](int64_t row, int64_t kk) -> int64_t {
-    if (mode == 1) {
-      int64_t logical = (row / 8) * 256 + (row % 8) * 32 + kk * 2;
-      return logical ^ (((logical >> 7) & 1) << 4);
-    }
+  auto swizzle32 = [](int64_t logical) { return logical ^ (((logical >> 7) & 1) << 4); };
+  auto kMajor = [&](int64_t row, int64_t kk) -> int64_t {
+    if (mode == 1)
+      return swizzle32((row / 8) * 256 + (row % 8) * 32 + kk * 2);
     return (row / 8) * 256 + (kk / 8) * 128 + (row % 8) * 16 + (kk % 8) * 2;
+  };
+  auto offsetB = [&](int64_t column, int64_t kk) -> int64_t {
+    if (mode == 3)
+      return (column / 8) * 128 + (kk / 8) * 256 + (kk % 8) * 16 + (column % 8) * 2;
+    if (mode == 4)
+      return swizzle32((kk / 8) * 256 + (kk % 8) * 32 + column * 2);
+    return kMajor(column, kk);
   };
   if (t == 0) {
     for (int64_t r = 0; r < 64; ++r)
       for (int64_t kk = 0; kk < 16; ++kk) {
         auto bits = static_cast<uint16_t>(bf16Bits(aValue(r, kk)));
-        std::memcpy(k.workspace + offset(r, kk), &bits, 2);
+        std::memcpy(k.workspace + kMajor(r, kk), &bits, 2);
       }
     for (int64_t c = 0; c < 16; ++c)
       for (int64_t kk = 0; kk < 16; ++kk) {
         auto bits = static_cast<uint16_t>(bf16Bits(bValue(c, kk)));
-        std::memcpy(k.workspace + 2048 + offset(c, kk), &bits, 2);
+        std::memcpy(k.workspace + 2048 + offsetB(c, kk), &bits, 2);
       }
   }
   k.context->barrier(k.context, 0);
-  auto descriptor = [&](uint64_t byteOffset) {
+  auto descriptor = [&](uint64_t byteOffset, uint64_t leading, uint64_t stride,
+                        uint64_t layout) {
     uint64_t address = reinterpret_cast<uintptr_t>(k.workspace) + byteOffset;
-    uint64_t leading = mode == 1 ? 1 : 128 >> 4;
-    return ((address & 0x3FFFF) >> 4) | (leading << 16) | (uint64_t(256 >> 4) << 32) |
-           (mode == 1 ? uint64_t(3) << 62 : 0) | (mode == 2 ? uint64_t(1) << 49 : 0);
+    return ((address & 0x3FFFF) >> 4) | ((leading >> 4) << 16) | ((stride >> 4) << 32) |
+           (layout << 62) | (mode == 2 ? uint64_t(1) << 49 : 0);
   };
+  uint64_t descriptorA = descriptor(0, mode == 1 ? 16 : 128, 256, mode == 1 ? 3 : 0);
+  uint64_t descriptorB =
+      mode == 3   ? descriptor(2048, 256, 128, 0)
+      : mode == 4 ? descriptor(2048, 16 * 32, 256, 3)
+                  : descriptor(2048, mode == 1 ? 16 : 128, 256, mode == 1 ? 3 : 0);
   uint32_t words[prism::gpu_emulator::kFragmentWords] = {};
-  uint64_t descriptors[2] = {descriptor(0), descriptor(2048)};
+  uint64_t descriptors[2] = {descriptorA, descriptorB};
   std::memcpy(words, descriptors, sizeof(descriptors));
   for (int64_t i = 0; i < 8; ++i) {
     float one = 1.0f;
     std::memcpy(&words[4 + i], &one, 4);
   }
-  k.context->matrix(k.context, words, prism::gpu_emulator::wgmmaInstruction(16, false));
+  k.context->matrix(k.context, words,
+                    prism::gpu_emulator::wgmmaInstruction(16, false, mode >= 3));
   for (int64_t i = 0; i < 8; ++i)
     std::memcpy(&k.data[8 + 8 * t + i], &words[12 + i], 4);
 }
@@ -386,21 +405,21 @@ TEST(GpuEmulator, WgmmaReadsCoreMatricesThroughDescriptors) {
   std::vector<float> data(8 + 8 * 128, 0.0f);
   std::vector<StridedBuffer> buffers = {StridedBuffer::contiguous(data.data(), {8 + 8 * 128})};
   std::string error;
-  for (float mode : {0.0f, 1.0f}) {
-  data[0] = mode;
-  ASSERT_TRUE(emulateKernel(wgmmaKernel, buffers, {1, 1, 1}, 128, 4096, error)) << error;
-  for (int64_t t = 0; t < 128; ++t) {
-    int64_t warp = t / 32, g = t % 32 / 4, q = t % 4;
-    for (int64_t j = 0; j < 2; ++j)
-      for (int64_t i = 0; i < 4; ++i) {
-        int64_t row = 16 * warp + g + 8 * (i / 2), column = 8 * j + 2 * q + i % 2;
-        float expected = 1.0f;
-        for (int64_t kk = 0; kk < 16; ++kk)
-          expected += aValue(row, kk) * bValue(column, kk);
-        ASSERT_EQ(data[8 + 8 * t + 4 * j + i], expected)
-            << "mode " << mode << ": " << t << " " << j << " " << i;
-      }
-  }
+  for (float mode : {0.0f, 1.0f, 3.0f, 4.0f}) {
+    data[0] = mode;
+    ASSERT_TRUE(emulateKernel(wgmmaKernel, buffers, {1, 1, 1}, 128, 4096, error)) << error;
+    for (int64_t t = 0; t < 128; ++t) {
+      int64_t warp = t / 32, g = t % 32 / 4, q = t % 4;
+      for (int64_t j = 0; j < 2; ++j)
+        for (int64_t i = 0; i < 4; ++i) {
+          int64_t row = 16 * warp + g + 8 * (i / 2), column = 8 * j + 2 * q + i % 2;
+          float expected = 1.0f;
+          for (int64_t kk = 0; kk < 16; ++kk)
+            expected += aValue(row, kk) * bValue(column, kk);
+          ASSERT_EQ(data[8 + 8 * t + 4 * j + i], expected)
+              << "mode " << mode << ": " << t << " " << j << " " << i;
+        }
+    }
   }
   data[0] = 2.0f;
   EXPECT_FALSE(emulateKernel(wgmmaKernel, buffers, {1, 1, 1}, 128, 4096, error));

@@ -80,6 +80,7 @@ using gpu_emulator::kMfma16x16x16F16;
 using gpu_emulator::kMmaM16N8K16Words;
 using gpu_emulator::kWmma16x16x16Bf16;
 using gpu_emulator::kWgmma;
+using gpu_emulator::kWgmmaTransposedB;
 using gpu_emulator::kWgmmaMaxN;
 using gpu_emulator::kWmma16x16x16F16;
 using gpu_emulator::ThreadContext;
@@ -287,12 +288,17 @@ bool wmma16x16x16(LaneWords *lanes, bool bf16) {
   return true;
 }
 
-/// D = A B^T + D for a warpgroup, wgmma.mma_async m64nNk16 with A [64, 16]
-/// and B [N, 16] K-major in shared memory. Without swizzling, element
-/// (r, k) of an operand is at its descriptor's start + (r / 8) * SBO +
-/// (k / 8) * LBO + (r % 8) * 16 + (k % 8) * 2 bytes; swizzled by S bytes
-/// (layout 1, 2, 3: 128, 64, 32), at start + (r / 8) * SBO + (r % 8) * S
-/// + 2 k, with the swizzle applied to that shared address. The descriptors
+/// D = A B + D for a warpgroup, wgmma.mma_async m64nNk16 with A [64, 16]
+/// K-major and B [N, 16] K-major or (`bMnMajor`) [16, N] MN-major in
+/// shared memory. K-major without swizzling, element (r, k) of an operand
+/// is at its descriptor's start + (r / 8) * SBO + (k / 8) * LBO + (r % 8)
+/// * 16 + (k % 8) * 2 bytes; swizzled by S bytes (layout 1, 2, 3: 128, 64,
+/// 32), at start + (r / 8) * SBO + (r % 8) * S + 2 k, with the swizzle
+/// applied to that shared address. MN-major (the PTX ISA's canonical
+/// layouts), element (k, c) of B is at start + (c / 8) * SBO + (k / 8) *
+/// LBO + (k % 8) * 16 + (c % 8) * 2 without swizzling; swizzled, at start
+/// + (c / (S / 2)) * LBO + (k / 8) * SBO + (k % 8) * S + 2 (c % (S / 2)),
+/// then swizzled. The descriptors
 /// hold bits 4-17 of shared-memory addresses; `shared` is where the
 /// block's shared memory starts (host memory here, 1024-byte aligned, so
 /// that its address bits are those of the shared window) and
@@ -300,8 +306,8 @@ bool wmma16x16x16(LaneWords *lanes, bool bf16) {
 /// 16 rows each (lane = 4 g + q: register 4 j + i is row 16 w + g + 8 (i /
 /// 2), column 8 j + 2 q + i % 2). Returns "" or what is wrong with the
 /// descriptors.
-std::string wgmma(LaneWords *lanes, int64_t n, bool bf16, const uint8_t *shared,
-                  int64_t sharedBytes) {
+std::string wgmma(LaneWords *lanes, int64_t n, bool bf16, bool bMnMajor,
+                  const uint8_t *shared, int64_t sharedBytes) {
   auto element = [&](uint16_t bits) { return bf16 ? bf16ToFloat(bits) : f16ToFloat(bits); };
   struct Operand {
     const uint8_t *start;
@@ -322,16 +328,24 @@ std::string wgmma(LaneWords *lanes, int64_t n, bool bf16, const uint8_t *shared,
     operand.swizzle = spans[descriptor >> 62];
     return "";
   };
-  auto read = [&](const Operand &operand, int64_t rows, int64_t row, int64_t k,
+  // Element (row, k) of a K-major operand, or (k, column = row) of an
+  // MN-major one.
+  auto read = [&](const Operand &operand, bool mnMajor, int64_t row, int64_t k,
                   std::string &error) -> float {
     const uint8_t *at;
-    if (operand.swizzle == 0) {
-      at = operand.start + (row / 8) * operand.stride + (k / 8) * operand.leading +
-           (row % 8) * 16 + (k % 8) * 2;
+    int64_t s = operand.swizzle;
+    if (s == 0) {
+      at = mnMajor ? operand.start + (row / 8) * operand.stride +
+                         (k / 8) * operand.leading + (k % 8) * 16 + (row % 8) * 2
+                   : operand.start + (row / 8) * operand.stride +
+                         (k / 8) * operand.leading + (row % 8) * 16 + (k % 8) * 2;
     } else {
-      uintptr_t logical = reinterpret_cast<uintptr_t>(operand.start) +
-                          (row / 8) * operand.stride + (row % 8) * operand.swizzle + k * 2;
-      at = reinterpret_cast<const uint8_t *>(swizzled(logical, operand.swizzle));
+      uintptr_t logical =
+          reinterpret_cast<uintptr_t>(operand.start) +
+          (mnMajor ? (row / (s / 2)) * operand.leading + (k / 8) * operand.stride +
+                         (k % 8) * s + (row % (s / 2)) * 2
+                   : (row / 8) * operand.stride + (row % 8) * s + k * 2);
+      at = reinterpret_cast<const uint8_t *>(swizzled(logical, s));
     }
     if (at < shared || at + 2 > shared + sharedBytes) {
       error = "a wgmma descriptor reads outside shared memory";
@@ -356,10 +370,10 @@ std::string wgmma(LaneWords *lanes, int64_t n, bool bf16, const uint8_t *shared,
   std::vector<float> av(64 * 16), bv(kWgmmaMaxN * 16);
   for (int64_t r = 0; r < 64; ++r)
     for (int64_t k = 0; k < 16 && error.empty(); ++k)
-      av[r * 16 + k] = read(a, 64, r, k, error);
+      av[r * 16 + k] = read(a, false, r, k, error);
   for (int64_t c = 0; c < n; ++c)
     for (int64_t k = 0; k < 16 && error.empty(); ++k)
-      bv[c * 16 + k] = read(b, n, c, k, error);
+      bv[c * 16 + k] = read(b, bMnMajor, c, k, error);
   if (!error.empty())
     return error;
   for (int64_t thread = 0; thread < 128; ++thread) {
@@ -747,6 +761,11 @@ private:
     // Words in and out, and the lanes that meet, per instruction.
     int64_t in = 0, out = 0, lanes = kWarpSize;
     int64_t ldmatrixCode = instruction - kLdmatrix;
+    // wgmma: 2 (N / 8 - 1) + f16 from either base (-1: not wgmma).
+    int64_t wgmmaCode = -1;
+    for (int64_t base : {kWgmma, kWgmmaTransposedB})
+      if (instruction >= base && instruction < base + 2 * (kWgmmaMaxN / 8))
+        wgmmaCode = instruction - base;
     if (instruction == kMmaM16N8K16Bf16 || instruction == kMmaM16N8K16F16) {
       in = 10, out = 4;
     } else if (ldmatrixCode >= 0 && ldmatrixCode < 8 && ldmatrixCode / 2 != 2) {
@@ -755,8 +774,8 @@ private:
       in = 8, out = 4, lanes = 64;
     } else if (instruction == kWmma16x16x16Bf16 || instruction == kWmma16x16x16F16) {
       in = 24, out = 8;
-    } else if (instruction >= kWgmma && instruction < kWgmma + 2 * (kWgmmaMaxN / 8)) {
-      int64_t n = ((instruction - kWgmma) / 2 + 1) * 8;
+    } else if (wgmmaCode >= 0) {
+      int64_t n = (wgmmaCode / 2 + 1) * 8;
       in = 4 + n / 2, out = n / 2, lanes = 128;
     } else {
       fail("unknown matrix instruction " + std::to_string(instruction));
@@ -790,9 +809,9 @@ private:
                 instruction == kWmma16x16x16Bf16;
     if (instruction <= kMmaM16N8K16F16) {
       mmaM16N8K16(w, bf16);
-    } else if (instruction >= kWgmma) {
-      std::string error = wgmma(w, ((instruction - kWgmma) / 2 + 1) * 8,
-                                (instruction - kWgmma) % 2 == 0, workspace.get(),
+    } else if (wgmmaCode >= 0) {
+      std::string error = wgmma(w, (wgmmaCode / 2 + 1) * 8, wgmmaCode % 2 == 0,
+                                instruction >= kWgmmaTransposedB, workspace.get(),
                                 workspaceBytes);
       if (!error.empty()) {
         fail(error);

@@ -2,14 +2,22 @@
 // checked against float64: K and V tiles are loaded by cp.async into a
 // 3-stage pipeline (their slots above the loop's own exchanges), Q, which
 // the loop does not change, into a pinned slot once, and P (computed in
-// the loop) is published at every step as before. Head dim 128, causal,
+// the loop) is published at every step. The output accumulator stays in
+// the matrix cores' fragments across the loop (its per-row rescale is a
+// broadcast read at the fragment positions). Head dim 128, causal,
 // grouped queries, ragged sequence lengths, several tile shapes (32x32
-// needs dynamic shared memory).
+// needs dynamic shared memory). With 64-row tiles on sm_90a both products
+// run as wgmma: S = Q K^T with K-major K, O += P V with MN-major V (the
+// instruction's B transpose), K and V by TMA into swizzled slots, Q pinned
+// and P published in core matrices.
 
 // RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=77 --target=nvidia-emulated:sm_90a | FileCheck %s
 // RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=77 --target=nvidia-emulated:sm_80 --tile-sizes="attention-m=32 attention-n=32" | FileCheck %s
 // RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=50 --target=nvidia-emulated:sm_90a --tile-sizes="attention-m=64 attention-n=16" | FileCheck %s
+// RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=77 --target=nvidia-emulated:sm_90a --tile-sizes="attention-m=64 attention-n=64" | FileCheck %s
+// RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=130 --target=nvidia-emulated:sm_90a --tile-sizes="attention-m=64 attention-n=32" | FileCheck %s
 // RUN: prism-run %s --entry=masked_f16 --check --dynamic-size=45 --target=nvidia-emulated:sm_90a | FileCheck %s
+// RUN: prism-run %s --entry=masked_f16 --check --dynamic-size=93 --target=nvidia-emulated:sm_90a --tile-sizes="attention-m=64 attention-n=32" | FileCheck %s
 // CHECK: PASS
 // CHECK-NOT: FAIL
 
@@ -17,8 +25,17 @@
 // RUN: FileCheck %s --check-prefix=MANIFEST < %t/manifest.json
 // MANIFEST: "causal_gqa__0_attention": {
 // MANIFEST-NEXT: "threads": 128,
-// MANIFEST-NEXT: "shared_bytes": 43264,
+// MANIFEST-NEXT: "shared_bytes": 39680,
 // MANIFEST-NEXT: "stages": 3
+
+// RUN: prism-opt %s --prism-kernelize="attention-m=64 attention-n=32" --prism-nvidia-lower-tile-to-gpu="warpgroup-mma=true tensor-memory-access=true dynamic-shared-memory-limit=231424" | FileCheck %s --check-prefix=WGMMA
+// WGMMA-LABEL: gpu.func @causal_gqa__0_attention
+// WGMMA: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// WGMMA: scf.for
+// WGMMA: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 32, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// WGMMA: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// WGMMA: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
+// WGMMA-LABEL: gpu.func @masked_f16__0_attention
 
 func.func @causal_gqa(%q: tensor<1x4x?x128xbf16>, %k: tensor<1x2x?x128xbf16>, %v: tensor<1x2x?x128xbf16>) -> tensor<1x4x?x128xbf16> {
   %o = prism.attention %q, %k, %v causal : tensor<1x4x?x128xbf16>, tensor<1x2x?x128xbf16>, tensor<1x2x?x128xbf16>
