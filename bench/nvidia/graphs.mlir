@@ -30,3 +30,8 @@ func.func @attention_bf16(%q: tensor<1x32x?x128xbf16>, %k: tensor<1x8x?x128xbf16
   %0 = prism.attention %q, %k, %v causal : tensor<1x32x?x128xbf16>, tensor<1x8x?x128xbf16>, tensor<1x8x?x128xbf16>
   return %0 : tensor<1x32x?x128xbf16>
 }
+
+func.func @attention_bf16_full(%q: tensor<1x32x?x128xbf16>, %k: tensor<1x8x?x128xbf16>, %v: tensor<1x8x?x128xbf16>) -> tensor<1x32x?x128xbf16> {
+  %0 = prism.attention %q, %k, %v : tensor<1x32x?x128xbf16>, tensor<1x8x?x128xbf16>, tensor<1x8x?x128xbf16>
+  return %0 : tensor<1x32x?x128xbf16>
+}

@@ -1,8 +1,8 @@
 """Compiles bench/nvidia/graphs.mlir for an NVIDIA target, one bundle per
 function, into OUT (carried to the GPU machine, where run_gpu_bench.py runs
-them). The matmuls are also compiled with other tile sizes (bundles
-NAME@VARIANT, prism-run --tile-sizes), so that one run on the GPU measures
-which tiles to make the target's default.
+them). The matmuls and attention are also compiled with other tile sizes
+(bundles NAME@VARIANT, prism-run --tile-sizes), so that one run on the GPU
+measures which tiles to make the target's default.
 Usage: python bench/nvidia/prepare_bench.py OUT [--target nvidia:sm_90a]"""
 import argparse
 import os
@@ -22,6 +22,14 @@ MATMUL_VARIANTS = {
     "t32x64": "matmul-m=32 matmul-n=64",
     "t32x32k64": "matmul-k=64",
 }
+# Attention tile variants (queries x keys per block); on sm_90a 64-row tiles
+# run both products as wgmma (K and V by TMA).
+ATTENTION_VARIANTS = {
+    "a32x32": "attention-m=32 attention-n=32",
+    "a64x16": "attention-m=64 attention-n=16",
+    "a64x32": "attention-m=64 attention-n=32",
+    "a64x64": "attention-m=64 attention-n=64",
+}
 
 
 def main():
@@ -36,6 +44,8 @@ def main():
         variants = {"": ""}
         if entry.startswith("matmul"):
             variants.update(MATMUL_VARIANTS)
+        if entry.startswith("attention"):
+            variants.update(ATTENTION_VARIANTS)
         for variant, tiles in variants.items():
             bundle = entry + (f"@{variant}" if variant else "")
             subprocess.run([os.path.join(args.build, "bin", "prism-run"), GRAPHS,

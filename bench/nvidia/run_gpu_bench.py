@@ -11,7 +11,9 @@ including its synchronization), the anchors with CUDA events:
   rms_norm      torch.compile of the PyTorch expression (Triton), and a copy
   softmax       torch.softmax, and a copy
   rope          torch.compile of the PyTorch expression (Triton)
-  attention     scaled_dot_product_attention (causal, GQA; cuDNN/Flash)
+  attention     scaled_dot_product_attention (causal and not, GQA, head dim
+                128, sequences of 4k and 16k by default; cuDNN/Flash);
+                checked on its last 512 query rows
 
 Bundles NAME@VARIANT (other tile sizes, from prepare_bench.py) are run
 and reported as rows of their own, against the same anchors.
@@ -83,7 +85,9 @@ def rope(x, pos, theta=5e5):
     return torch.cat([a * cos - b * sin, b * cos + a * sin], -1).to(x.dtype)
 
 
-def cases(seq):
+def cases(seq, attention_seqs):
+    """(bundle, title, inputs, float64 reference, anchors, flops, bytes moved,
+    the part of Prism's output the reference covers (None: all))."""
     g = torch.Generator(device="cuda").manual_seed(0)
     bf = torch.bfloat16
     randn = lambda *s: torch.randn(*s, device="cuda", generator=g).to(bf)
@@ -91,36 +95,49 @@ def cases(seq):
     x, w = randn(4096, 4096), randn(4096, 4096) * 0.02
     yield ("matmul_bf16", "matmul bf16 4096x4096x4096 (x @ w^T)", [x, w],
            lambda x, w: x.double() @ w.double().T,
-           [("torch.matmul (cuBLAS)", lambda: torch.matmul(x, w.T))], 2 * 4096 ** 3, None)
+           [("torch.matmul (cuBLAS)", lambda: torch.matmul(x, w.T))], 2 * 4096 ** 3, None, None)
     x8, w8 = randn(8192, 8192), randn(8192, 8192) * 0.02
     yield ("matmul_bf16_8192", "matmul bf16 8192x8192x8192 (x @ w^T)", [x8, w8],
            lambda x, w: x.double() @ w.double().T,
-           [("torch.matmul (cuBLAS)", lambda: torch.matmul(x8, w8.T))], 2 * 8192 ** 3, None)
+           [("torch.matmul (cuBLAS)", lambda: torch.matmul(x8, w8.T))], 2 * 8192 ** 3, None, None)
     x, w = randn(rows, 4096), randn(4096)
     compiled = torch.compile(rms_norm)
     yield ("rms_norm_bf16", f"rms_norm bf16 {rows}x4096", [x, w],
            lambda x, w: (x.double() * torch.rsqrt(x.double().pow(2).mean(-1, keepdim=True) + 1e-5) * w.double()),
            [("torch.compile (Triton)", lambda: compiled(x, w)), ("copy (x.clone)", lambda: x.clone())],
-           None, 2 * x.numel() * 2)
+           None, 2 * x.numel() * 2, None)
     x = randn(rows, 4096)
     yield ("softmax_bf16", f"softmax bf16 {rows}x4096", [x],
            lambda x: torch.softmax(x.double(), -1),
            [("torch.softmax", lambda: torch.softmax(x, -1)), ("copy (x.clone)", lambda: x.clone())],
-           None, 2 * x.numel() * 2)
+           None, 2 * x.numel() * 2, None)
     x = randn(1, seq, 32, 128)
     pos = torch.arange(seq, device="cuda", dtype=torch.int32)
     compiled_rope = torch.compile(rope)
     yield ("rope_bf16", f"rope neox bf16 1x{seq}x32x128", [x, pos],
            lambda x, p: rope(x.double().to(torch.float64), p).double(),
-           [("torch.compile (Triton)", lambda: compiled_rope(x, pos))], None, 2 * x.numel() * 2)
-    q, k, v = randn(1, 32, seq, 128), randn(1, 8, seq, 128), randn(1, 8, seq, 128)
-    yield ("attention_bf16", f"attention bf16 causal GQA 1x32(8)x{seq}x128", [q, k, v],
-           lambda q, k, v: F.scaled_dot_product_attention(
-               q.double(), k.double().repeat_interleave(4, 1), v.double().repeat_interleave(4, 1),
-               is_causal=True),
-           [("scaled_dot_product_attention", lambda: F.scaled_dot_product_attention(
-               q, k, v, is_causal=True, enable_gqa=True))],
-           2 * 2 * 32 * seq * seq * 128 // 2, None)
+           [("torch.compile (Triton)", lambda: compiled_rope(x, pos))], None, 2 * x.numel() * 2,
+           None)
+    for s in attention_seqs:
+        q, k, v = randn(1, 32, s, 128), randn(1, 8, s, 128), randn(1, 8, s, 128)
+        # The float64 reference for the last CHECKED query rows (the ones
+        # that see the most keys): the whole score matrix of a 16k
+        # sequence would not fit in float64.
+        checked = min(s, 512)
+        for causal in (True, False):
+            visible = torch.arange(s, device="cuda")[None, :] <= (
+                s - checked + torch.arange(checked, device="cuda"))[:, None]
+            reference = (lambda q, k, v, visible=visible if causal else None:
+                         F.scaled_dot_product_attention(
+                             q[:, :, -checked:].double(), k.double().repeat_interleave(4, 1),
+                             v.double().repeat_interleave(4, 1), attn_mask=visible))
+            sdpa = (lambda q=q, k=k, v=v, causal=causal: F.scaled_dot_product_attention(
+                q, k, v, is_causal=causal, enable_gqa=True))
+            flops = 2 * 2 * 32 * s * s * 128 // (2 if causal else 1)
+            yield ("attention_bf16" if causal else "attention_bf16_full",
+                   f"attention bf16 {'causal' if causal else 'full'} GQA 1x32(8)x{s}x128",
+                   [q, k, v], reference, [("scaled_dot_product_attention", sdpa)], flops,
+                   None, lambda out, checked=checked: out[:, :, -checked:])
 
 
 def main():
@@ -130,12 +147,15 @@ def main():
     parser.add_argument("--exec", required=True, dest="prism_exec")
     parser.add_argument("--seq", type=int, default=2048)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--attention-seqs", default="4096,16384",
+                        help="sequence lengths of the attention cases (causal and not)")
     parser.add_argument("--only", default="", help="comma-separated case names")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     rows = []
     with tempfile.TemporaryDirectory() as work:
-        for name, title, inputs, reference, anchors, flops, bytes_moved in cases(args.seq):
+        for name, title, inputs, reference, anchors, flops, bytes_moved, select in cases(
+                args.seq, [int(s) for s in args.attention_seqs.split(",")]):
             if args.only and name not in args.only.split(","):
                 continue
             paths = []
@@ -159,7 +179,8 @@ def main():
                     print(label, "ERROR", row["error"], flush=True)
                     continue
                 prism_ms = float(re.search(r"median ([0-9.]+) ms", run.stdout).group(1))
-                error = relative_l2(from_npy(out + "0.npy"), expected)
+                actual = from_npy(out + "0.npy")
+                error = relative_l2(select(actual) if select else actual, expected)
                 row.update(prism_ms=prism_ms, rel_l2=error, tolerance=1e-2,
                            correct=error <= 1e-2, anchors=[])
                 for anchor, ms in anchor_ms:

@@ -2,7 +2,7 @@
 # There (a GPU machine with CUDA, cmake, PyTorch; no LLVM): builds the
 # runtime and runs what scripts/gpu/prepare_device_session.sh prepared:
 # every check case against float64 with the default tiles and with 64-row
-# matmul tiles (wgmma + TMA on sm_90a), the torch/DLPack checks, the kernel
+# matmul and attention tiles (wgmma + TMA on sm_90a), the torch/DLPack checks, the kernel
 # benchmarks against PyTorch (cuBLAS, SDPA, torch.compile) and the copy
 # bandwidth, and the decoder block. Each step's output goes to OUT (one
 # file per step, plus the benchmarks' JSON); a failing step does not stop

@@ -2,8 +2,9 @@
 # Here (with LLVM): everything a session on a lent GPU machine checks and
 # times, in one directory small enough to carry there (the device tool
 # carries at most 64 MiB): the check cases with the default tiles and with
-# 64-row matmul tiles (wgmma fed by TMA on sm_90a), the benchmark bundles
-# (matmul tile variants too) and the Llama-3-8B decoder block. Then, there,
+# 64-row matmul and attention tiles (wgmma fed by TMA on sm_90a), the
+# benchmark bundles (matmul and attention tile variants too) and the
+# Llama-3-8B decoder block. Then, there,
 # scripts/gpu/device_session.sh runs it all in one command.
 #
 # Usage: scripts/gpu/prepare_device_session.sh DIR [TARGET] [BUILD_DIR]
@@ -17,7 +18,7 @@ rm -rf "$out"
 mkdir -p "$out"
 "$python" "$root/scripts/gpu/prepare_cases.py" "$out/cases" --target="$target" --build="$build"
 "$python" "$root/scripts/gpu/prepare_cases.py" "$out/cases-64" --target="$target" \
-  --build="$build" --tile-sizes="matmul-m=64 matmul-n=64"
+  --build="$build" --tile-sizes="matmul-m=64 matmul-n=64 attention-m=64 attention-n=32"
 "$python" "$root/bench/nvidia/prepare_bench.py" "$out/bench" --target="$target" --build="$build"
 "$build/bin/prism-translate" "$root/examples/llama3_8b_decoder_block.mlir" --target="$target" \
   -o "$out/decoder_block"
