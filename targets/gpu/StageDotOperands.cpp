@@ -720,6 +720,22 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
   // exchange's), thread 0 makes one barrier per stage and acquires the
   // host's maps, and a second barrier shows the barriers to every
   // thread's waits.
+  // Where each dot operand comes from (a staged load, or a pinned one),
+  // found now: the prologue goes between a pinned load and the loop, and
+  // its barrier and copies would hide the load from invariantSourceOf.
+  struct SlotOperand {
+    OperandSource source;
+    bool pinned;
+  };
+  llvm::DenseMap<OpOperand *, SlotOperand> slotOperands;
+  for (tile::DotOp dot : dots)
+    for (OpOperand &operand : dot->getOpOperands().take_front(2)) {
+      if (std::optional<OperandSource> source = sourceOf(operand.get()))
+        slotOperands[&operand] = {*source, false};
+      else if (std::optional<OperandSource> source = invariantSourceOf(operand.get());
+               source && pinned.contains(source->load))
+        slotOperands[&operand] = {*source, true};
+    }
   if (tensorMode) {
     useTensorCopies = tensorCopiesUsable(b, loc);
     tensorCopies->fenceBeforeCopies(b, loc);
@@ -764,9 +780,10 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
   Value slot = arith::RemUIOp::create(b, loc, iteration, c(stages));
   auto waitForCopies = [&] {
     copies.wait(b, loc, stages - 2);
-    if (llvm::any_of(loads, [](auto &entry) {
-          return entry.second.layout != SharedLayout::Rows;
-        }))
+    auto readByMatrixCores = [](auto &entry) {
+      return entry.second.layout != SharedLayout::Rows;
+    };
+    if (llvm::any_of(loads, readByMatrixCores) || llvm::any_of(pinned, readByMatrixCores))
       copies.fenceForMatrixCores(b, loc);
   };
   if (tensorMode) {
@@ -796,14 +813,11 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
     b.setInsertionPoint(dot);
     for (unsigned i = 0; i < 2; ++i) {
       Value operand = dot->getOperand(i);
-      std::optional<OperandSource> source = sourceOf(operand);
-      bool isPinned = false;
-      if (!source) {
-        source = invariantSourceOf(operand);
-        isPinned = source && pinned.contains(source->load);
-        if (!isPinned)
-          continue; // published by the dot itself
-      }
+      auto found = slotOperands.find(&dot->getOpOperand(i));
+      if (found == slotOperands.end())
+        continue; // published by the dot itself
+      const OperandSource *source = &found->second.source;
+      bool isPinned = found->second.pinned;
       const StagedLoad &staged =
           (isPinned ? pinned : loads).find(source->load)->second;
       SmallVector<NamedAttribute> fields{

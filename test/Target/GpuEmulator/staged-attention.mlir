@@ -32,10 +32,26 @@
 // WGMMA-LABEL: gpu.func @causal_gqa__0_attention
 // WGMMA: nvvm.cp.async.bulk.tensor.shared.cluster.global
 // WGMMA: scf.for
+// Q is read from its pinned slot, not published again at each step.
+// WGMMA-NOT: vector.scatter {{.*}}memref<8192xbf16
+// WGMMA: memref.view {{.*}} to memref<8192xbf16
+// WGMMA-NOT: vector.scatter {{.*}}memref<8192xbf16
 // WGMMA: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 32, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
 // WGMMA: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // WGMMA: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
 // WGMMA-LABEL: gpu.func @masked_f16__0_attention
+
+// The same pinned Q on sm_80 (16x16 tiles, mma.sync, padded rows: 16 rows
+// of 136 elements), never published in the loop.
+// RUN: prism-opt %s --prism-kernelize="attention-m=16 attention-n=16" --prism-nvidia-lower-tile-to-gpu="stages=3" | FileCheck %s --check-prefix=PINNED
+// PINNED-LABEL: gpu.func @causal_gqa__0_attention
+// PINNED: nvgpu.device_async_copy {{.*}} to memref<2176xbf16
+// PINNED: scf.for
+// PINNED-NOT: vector.scatter {{.*}}memref<2048xbf16
+// PINNED: memref.view {{.*}} to memref<2176xbf16
+// PINNED-NOT: vector.scatter {{.*}}memref<2048xbf16
+// PINNED: nvvm.mma.sync
+// PINNED-LABEL: gpu.func @masked_f16__0_attention
 
 func.func @causal_gqa(%q: tensor<1x4x?x128xbf16>, %k: tensor<1x2x?x128xbf16>, %v: tensor<1x2x?x128xbf16>) -> tensor<1x4x?x128xbf16> {
   %o = prism.attention %q, %k, %v causal : tensor<1x4x?x128xbf16>, tensor<1x2x?x128xbf16>, tensor<1x2x?x128xbf16>
