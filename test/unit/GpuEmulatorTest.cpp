@@ -344,13 +344,16 @@ float bValue(int64_t c, int64_t k) { return static_cast<float>((c * 5 + k * 2) %
 // swizzled by 32 bytes; 2: a non-zero base offset (reported); 3: B
 // MN-major ([16 K, 16 N]) in core matrices (8 K rows x 8 N elements each,
 // 128 bytes apart along N, a K row group 256 bytes); 4: B MN-major
-// swizzled by 32 bytes (K rows of 32 bytes, 8 K rows 256 bytes apart).
+// swizzled by 32 bytes (K rows of 32 bytes, 8 K rows 256 bytes apart); 5:
+// the same with N = 32, two 16-column atoms a block (16 K rows x 32 bytes)
+// apart, the descriptor's leading offset.
 // The layouts are written out here from the PTX ISA's canonical layouts,
 // independently of the emulator's decoding.
 void wgmmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t) {
   OneBuffer k = unpack(args);
   int64_t t = k.context->threadId;
   int64_t mode = static_cast<int64_t>(k.data[0]);
+  int64_t n = mode == 5 ? 32 : 16;
   auto swizzle32 = [](int64_t logical) { return logical ^ (((logical >> 7) & 1) << 4); };
   auto kMajor = [&](int64_t row, int64_t kk) -> int64_t {
     if (mode == 1)
@@ -360,8 +363,9 @@ void wgmmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64
   auto offsetB = [&](int64_t column, int64_t kk) -> int64_t {
     if (mode == 3)
       return (column / 8) * 128 + (kk / 8) * 256 + (kk % 8) * 16 + (column % 8) * 2;
-    if (mode == 4)
-      return swizzle32((kk / 8) * 256 + (kk % 8) * 32 + column * 2);
+    if (mode == 4 || mode == 5)
+      return swizzle32((column / 16) * 512 + (kk / 8) * 256 + (kk % 8) * 32 +
+                       (column % 16) * 2);
     return kMajor(column, kk);
   };
   if (t == 0) {
@@ -370,7 +374,7 @@ void wgmmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64
         auto bits = static_cast<uint16_t>(bf16Bits(aValue(r, kk)));
         std::memcpy(k.workspace + kMajor(r, kk), &bits, 2);
       }
-    for (int64_t c = 0; c < 16; ++c)
+    for (int64_t c = 0; c < n; ++c)
       for (int64_t kk = 0; kk < 16; ++kk) {
         auto bits = static_cast<uint16_t>(bf16Bits(bValue(c, kk)));
         std::memcpy(k.workspace + 2048 + offsetB(c, kk), &bits, 2);
@@ -386,37 +390,38 @@ void wgmmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64
   uint64_t descriptorA = descriptor(0, mode == 1 ? 16 : 128, 256, mode == 1 ? 3 : 0);
   uint64_t descriptorB =
       mode == 3   ? descriptor(2048, 256, 128, 0)
-      : mode == 4 ? descriptor(2048, 16 * 32, 256, 3)
+      : mode >= 4 ? descriptor(2048, 16 * 32, 256, 3)
                   : descriptor(2048, mode == 1 ? 16 : 128, 256, mode == 1 ? 3 : 0);
   uint32_t words[prism::gpu_emulator::kFragmentWords] = {};
   uint64_t descriptors[2] = {descriptorA, descriptorB};
   std::memcpy(words, descriptors, sizeof(descriptors));
-  for (int64_t i = 0; i < 8; ++i) {
+  for (int64_t i = 0; i < n / 2; ++i) {
     float one = 1.0f;
     std::memcpy(&words[4 + i], &one, 4);
   }
   k.context->matrix(k.context, words,
-                    prism::gpu_emulator::wgmmaInstruction(16, false, mode >= 3));
-  for (int64_t i = 0; i < 8; ++i)
-    std::memcpy(&k.data[8 + 8 * t + i], &words[12 + i], 4);
+                    prism::gpu_emulator::wgmmaInstruction(n, false, mode >= 3));
+  for (int64_t i = 0; i < n / 2; ++i)
+    std::memcpy(&k.data[8 + 16 * t + i], &words[4 + n / 2 + i], 4);
 }
 
 TEST(GpuEmulator, WgmmaReadsCoreMatricesThroughDescriptors) {
-  std::vector<float> data(8 + 8 * 128, 0.0f);
-  std::vector<StridedBuffer> buffers = {StridedBuffer::contiguous(data.data(), {8 + 8 * 128})};
+  std::vector<float> data(8 + 16 * 128, 0.0f);
+  std::vector<StridedBuffer> buffers = {StridedBuffer::contiguous(data.data(), {8 + 16 * 128})};
   std::string error;
-  for (float mode : {0.0f, 1.0f, 3.0f, 4.0f}) {
+  for (float mode : {0.0f, 1.0f, 3.0f, 4.0f, 5.0f}) {
     data[0] = mode;
     ASSERT_TRUE(emulateKernel(wgmmaKernel, buffers, {1, 1, 1}, 128, 4096, error)) << error;
+    int64_t n = mode == 5.0f ? 32 : 16;
     for (int64_t t = 0; t < 128; ++t) {
       int64_t warp = t / 32, g = t % 32 / 4, q = t % 4;
-      for (int64_t j = 0; j < 2; ++j)
+      for (int64_t j = 0; j < n / 8; ++j)
         for (int64_t i = 0; i < 4; ++i) {
           int64_t row = 16 * warp + g + 8 * (i / 2), column = 8 * j + 2 * q + i % 2;
           float expected = 1.0f;
           for (int64_t kk = 0; kk < 16; ++kk)
             expected += aValue(row, kk) * bValue(column, kk);
-          ASSERT_EQ(data[8 + 8 * t + 4 * j + i], expected)
+          ASSERT_EQ(data[8 + 16 * t + 4 * j + i], expected)
               << "mode " << mode << ": " << t << " " << j << " " << i;
         }
     }
