@@ -921,26 +921,23 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
       SharedLayout publishedLayout = slotLayout == SharedLayout::Rows
                                          ? SharedLayout::Rows
                                          : SharedLayout::CoreMatrices;
-      int64_t coreMatrixColumns = 0;
+      // The other operand at offset 0, in rows or core matrices of
+      // `rowLength` elements.
+      auto publishOperand = [&](Value tile, int64_t count, Type element,
+                                int64_t rowLength) {
+        int64_t coreMatrixColumns =
+            publishedLayout == SharedLayout::CoreMatrices ? rowLength : 0;
+        return publishAll(rewriter, op, layout,
+                          {{tile, count, element, 0, coreMatrixColumns}}, matrixCores)
+            .front();
+      };
       Value published;
       int64_t used = 0;
       if (!aStaged) {
-        if (publishedLayout == SharedLayout::CoreMatrices)
-          coreMatrixColumns = aRowLength;
-        published = publishAll(rewriter, op, layout,
-                               {{adaptor.getLhs(), m * k, lhs.getElementType(), 0,
-                                 coreMatrixColumns}},
-                               matrixCores)
-                        .front();
+        published = publishOperand(adaptor.getLhs(), m * k, lhs.getElementType(), aRowLength);
         used = lhsBytes;
       } else if (!bStaged) {
-        if (publishedLayout == SharedLayout::CoreMatrices)
-          coreMatrixColumns = bRowLength;
-        published = publishAll(rewriter, op, layout,
-                               {{adaptor.getRhs(), k * n, rhs.getElementType(), 0,
-                                 coreMatrixColumns}},
-                               matrixCores)
-                        .front();
+        published = publishOperand(adaptor.getRhs(), k * n, rhs.getElementType(), bRowLength);
         used = alignTo16(k * n * storageBytes(rhs.getElementType()));
       } else {
         // Both staged, the result through shared memory: earlier readers
