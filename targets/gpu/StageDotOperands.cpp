@@ -300,6 +300,19 @@ bool LoopStaging::plan() {
     bytes += alignTo16(staged.rows * staged.rowLength() * 2);
     return staged;
   };
+  // A slot of `slotLayout` for `load` in `slots` (the stages' or the
+  // pinned ones), unless it has one; false if a dot wants another layout
+  // for it or core matrices do not fit it.
+  auto addSlot = [&](llvm::MapVector<Operation *, StagedLoad> &slots, tile::LoadOp load,
+                     SharedLayout slotLayout, int64_t &bytes) {
+    if (auto known = slots.find(load); known != slots.end())
+      return known->second.layout == slotLayout;
+    StagedLoad slot = newSlot(load, slotLayout, bytes);
+    if (slotLayout == SharedLayout::CoreMatrices && slot.rows % 8 != 0)
+      return false;
+    slots.insert({load, slot});
+    return true;
+  };
   for (tile::DotOp dot : dots) {
     if (!matrixCores.supports(dot))
       return false;
@@ -338,25 +351,11 @@ bool LoopStaging::plan() {
              op = op->getOperand(0).getDefiningOp())
           covered.insert(op);
         covered.insert(staged[i]->load);
-        if (auto known = loads.find(staged[i]->load); known != loads.end()) {
-          if (known->second.layout != slotLayout) // dots wanting other layouts
-            return false;
-          continue;
-        }
-        StagedLoad slot = newSlot(staged[i]->load, slotLayout, slotBytes);
-        if (slotLayout == SharedLayout::CoreMatrices && slot.rows % 8 != 0)
+        if (!addSlot(loads, staged[i]->load, slotLayout, slotBytes))
           return false;
-        loads.insert({staged[i]->load, slot});
-      } else if (invariant[i]) {
-        if (auto known = pinned.find(invariant[i]->load); known != pinned.end()) {
-          if (known->second.layout != slotLayout)
-            return false;
-          continue;
-        }
-        StagedLoad slot = newSlot(invariant[i]->load, slotLayout, pinnedBytes);
-        if (slotLayout == SharedLayout::CoreMatrices && slot.rows % 8 != 0)
-          return false;
-        pinned.insert({invariant[i]->load, slot});
+      } else if (invariant[i] &&
+                 !addSlot(pinned, invariant[i]->load, slotLayout, pinnedBytes)) {
+        return false;
       }
     }
   }

@@ -79,6 +79,11 @@ Value splatIndex(OpBuilder &b, Location loc, Value scalar, int64_t lanes) {
   return tile::splatIndex(b, loc, scalar, {lanes});
 }
 
+Value allLanes(OpBuilder &b, Location loc, int64_t lanes) {
+  auto type = VectorType::get({lanes}, b.getI1Type());
+  return arith::ConstantOp::create(b, loc, type, DenseElementsAttr::get(type, true));
+}
+
 Value indexVector(OpBuilder &b, Location loc, ArrayRef<int64_t> values) {
   auto type = VectorType::get({static_cast<int64_t>(values.size())},
                               b.getIndexType());
@@ -612,14 +617,9 @@ struct ConvertBroadcast : DistributedPattern<tile::BroadcastOp> {
                        ? splatIndex(rewriter, loc, indexConstant(rewriter, loc, 0), lanes)
                        : out[lead + d]);
     Value indices = linearize(rewriter, loc, in, rowMajorStrides(source.getShape()), lanes);
-    Value mask;
-    if (fragments) { // every fragment position exists
-      auto maskType = VectorType::get({lanes}, rewriter.getI1Type());
-      mask = arith::ConstantOp::create(rewriter, loc, maskType,
-                                       DenseElementsAttr::get(maskType, true));
-    } else {
-      mask = layout.ownedMask(rewriter, loc, flat, n);
-    }
+    // Every fragment position exists.
+    Value mask = fragments ? allLanes(rewriter, loc, lanes)
+                           : layout.ownedMask(rewriter, loc, flat, n);
     rewriter.replaceOp(op, readPublished(rewriter, loc, view, indices, mask, element));
     return success();
   }

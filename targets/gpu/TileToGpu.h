@@ -47,6 +47,8 @@ int64_t storageBytes(mlir::Type element);
 /// A vector<lanes x index> filled with `scalar`.
 mlir::Value splatIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::Value scalar,
                        int64_t lanes);
+/// A vector<lanes x i1> of trues (every lane of a gather or scatter).
+mlir::Value allLanes(mlir::OpBuilder &b, mlir::Location loc, int64_t lanes);
 /// The kernel's shared-memory workspace: its workgroup buffer, or the view
 /// of its dynamic shared memory (marked kWorkspaceAttrName).
 mlir::Value workspaceOf(mlir::gpu::GPUFuncOp kernel);

@@ -1,6 +1,7 @@
 //===- CpAsyncCopies.cpp - Asynchronous global-to-shared copies on NVIDIA -===//
 
 #include "targets/nvidia/CpAsyncCopies.h"
+#include "targets/nvidia/WarpgroupMma.h"
 
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
@@ -26,9 +27,7 @@ void CpAsyncCopies::wait(OpBuilder &b, Location loc, int64_t pendingGroups) cons
 }
 
 void CpAsyncCopies::fenceForMatrixCores(OpBuilder &b, Location loc) const {
-  NVVM::FenceProxyOp::create(b, loc, NVVM::ProxyKind::async_shared,
-                             NVVM::SharedSpaceAttr::get(b.getContext(),
-                                                        NVVM::SharedSpace::shared_cta));
+  fenceSharedMemoryForAsyncProxy(b, loc);
 }
 
 } // namespace prism::nvidia

@@ -21,9 +21,7 @@ using namespace prism::gpu_lowering;
 namespace prism::nvidia {
 
 void MmaSyncLowering::fenceWritesForMatrixCores(OpBuilder &b, Location loc) const {
-  NVVM::FenceProxyOp::create(b, loc, NVVM::ProxyKind::async_shared,
-                             NVVM::SharedSpaceAttr::get(b.getContext(),
-                                                        NVVM::SharedSpace::shared_cta));
+  fenceSharedMemoryForAsyncProxy(b, loc);
 }
 
 void MmaSyncLowering::addLegalDialects(ConversionTarget &target) const {
@@ -193,13 +191,10 @@ Value MmaSyncLowering::emit(ConversionPatternRewriter &rewriter, tile::DotOp op,
     Value zeros = arith::ConstantOp::create(rewriter, loc, fragmentType,
                                             rewriter.getZeroAttr(fragmentType));
     Value product = emitWarpgroupMma(rewriter, op, operands, zeros, m, n, k);
-    auto maskType = VectorType::get({n / 2}, rewriter.getI1Type());
-    Value all = arith::ConstantOp::create(rewriter, loc, maskType,
-                                          DenseElementsAttr::get(maskType, true));
     vector::ScatterOp::create(rewriter, loc, Type(), result,
                               ValueRange{tile::indexConstant(rewriter, loc, 0)},
-                              fragmentPositions(rewriter, loc, layout, m, n), all,
-                              product);
+                              fragmentPositions(rewriter, loc, layout, m, n),
+                              allLanes(rewriter, loc, n / 2), product);
     return addPublishedResult(rewriter, loc, layout, result, acc, m * n);
   }
   MmaTiles t = mmaTiles(rewriter, op, operands, m, n, k);

@@ -27,6 +27,12 @@ bool fitsWarpgroupMma(tile::DotOp dot, int64_t threads, bool aTransposed,
          result.getElementType().isF32();
 }
 
+void fenceSharedMemoryForAsyncProxy(OpBuilder &b, Location loc) {
+  NVVM::FenceProxyOp::create(
+      b, loc, NVVM::ProxyKind::async_shared,
+      NVVM::SharedSpaceAttr::get(b.getContext(), NVVM::SharedSpace::shared_cta));
+}
+
 Value matrixDescriptor(OpBuilder &b, Location loc, Value address, int64_t leadingBytes,
                        int64_t strideBytes, int64_t swizzleBytes) {
   Type i64 = b.getI64Type();

@@ -47,6 +47,11 @@ mlir::Value emitWarpgroupMma(mlir::ConversionPatternRewriter &rewriter,
                              const gpu_lowering::SharedOperands &operands,
                              mlir::Value acc, int64_t m, int64_t n, int64_t k);
 
+/// `fence.proxy.async.shared::cta`: this thread's ordinary (generic proxy)
+/// writes to shared memory, before the wgmma reads that follow (async
+/// proxy); issued before the barrier that publishes them.
+void fenceSharedMemoryForAsyncProxy(mlir::OpBuilder &b, mlir::Location loc);
+
 /// The matrix descriptor of an operand starting at byte `address` of
 /// shared memory, with the given leading- and stride-dimension byte
 /// offsets and swizzle span (0: none).
