@@ -16,9 +16,11 @@
 #include "targets/gpu-emulator/Passes.h"
 
 #include "mlir/Dialect/AMDGPU/IR/AMDGPUDialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 
 namespace prism::gpu_emulator {
@@ -57,6 +59,7 @@ private:
   Value load(OpBuilder &b, Location loc, Type type, int64_t byteOffset);
   LogicalResult emulateMma(NVVM::MmaOp mma);
   LogicalResult emulateLdmatrix(nvgpu::LdMatrixOp load);
+  LogicalResult emulateShuffle(gpu::ShuffleOp shuffle);
   LogicalResult emulateAsyncCopy(nvgpu::DeviceAsyncCopyOp copy);
   LogicalResult emulateWgmma(NVVM::WgmmaMmaAsyncOp wgmma);
   /// Calls the context's tensor-copy function; `pointers` are LLVM
@@ -208,6 +211,10 @@ LogicalResult KernelEmulation::run() {
       if (failed(emulateAsyncCopy(copy)))
         return failure();
       continue;
+    } else if (auto shuffle = dyn_cast<gpu::ShuffleOp>(op)) {
+      if (failed(emulateShuffle(shuffle)))
+        return failure();
+      continue;
     } else if (auto wgmma = dyn_cast<NVVM::WgmmaMmaAsyncOp>(op)) {
       if (failed(emulateWgmma(wgmma)))
         return failure();
@@ -325,6 +332,34 @@ LogicalResult KernelEmulation::emulateMma(NVVM::MmaOp mma) {
   }
   mma.getResult().replaceAllUsesWith(result);
   mma.erase();
+  return success();
+}
+
+/// A butterfly shuffle of 32-bit values over a whole warp: this lane's
+/// value to the fragment buffer, the runtime exchanges the warp's values,
+/// lane XOR offset's comes back.
+LogicalResult KernelEmulation::emulateShuffle(gpu::ShuffleOp shuffle) {
+  Location loc = shuffle.getLoc();
+  OpBuilder b(shuffle);
+  std::optional<int64_t> offset = getConstantIntValue(shuffle.getOffset());
+  std::optional<int64_t> width = getConstantIntValue(shuffle.getWidth());
+  Type type = shuffle.getShuffleResult().getType();
+  if (shuffle.getMode() != gpu::ShuffleMode::XOR || !offset || *offset < 1 ||
+      *offset >= 32 || !width || *width != 32 || type.getIntOrFloatBitWidth() != 32)
+    return shuffle.emitError("the GPU emulator runs gpu.shuffle xor of 32-bit values "
+                             "over whole warps (width 32, a constant offset) only");
+  Value bits = shuffle.getValue();
+  if (type != i32)
+    bits = arith::BitcastOp::create(b, loc, i32, bits);
+  LLVM::StoreOp::create(b, loc, bits, fragmentWord(b, loc, 0));
+  callMatrix(b, loc, shuffleXorInstruction(*offset));
+  Value result = LLVM::LoadOp::create(b, loc, i32, fragmentWord(b, loc, 1));
+  if (type != i32)
+    result = arith::BitcastOp::create(b, loc, type, result);
+  shuffle.getShuffleResult().replaceAllUsesWith(result);
+  shuffle.getValid().replaceAllUsesWith(
+      arith::ConstantOp::create(b, loc, b.getBoolAttr(true)).getResult());
+  shuffle.erase();
   return success();
 }
 

@@ -96,7 +96,10 @@ constexpr int64_t kTensorCopyOffset = 32;
 ///   of a warpgroup, A K-major and B K-major or MN-major (transposed) in
 ///   shared memory (no swizzle, or swizzled by 32, 64 or 128 bytes):
 ///   the two 64-bit matrix descriptors (4 words), D in N / 2 f32, then
-///   the new D in N / 2 f32.
+///   the new D in N / 2 f32;
+/// - NVIDIA shfl.sync.bfly.b32 over a whole warp (gpu.shuffle xor, width
+///   32): this lane's 32-bit value, then the value of lane (lane XOR
+///   offset).
 enum MatrixInstruction : int64_t {
   kMmaM16N8K16Bf16 = 0,
   kMmaM16N8K16F16 = 1,
@@ -106,6 +109,8 @@ enum MatrixInstruction : int64_t {
   kWmma16x16x16F16 = 5,
   /// + 2 * (matrices - 1) + (transposed ? 1 : 0), matrices 1, 2 or 4.
   kLdmatrix = 16,
+  /// + the lane offset, 1 to 31.
+  kShuffleXor = 32,
   /// + 2 * (N / 8 - 1) + (f16 ? 1 : 0), N 8 to 256; B K-major.
   kWgmma = 64,
   /// The same with B MN-major.
@@ -123,6 +128,8 @@ constexpr int64_t kFragmentWords = kWgmmaWords;
 constexpr int64_t ldmatrixInstruction(int64_t matrices, bool transposed) {
   return kLdmatrix + 2 * (matrices - 1) + (transposed ? 1 : 0);
 }
+
+constexpr int64_t shuffleXorInstruction(int64_t offset) { return kShuffleXor + offset; }
 
 constexpr int64_t wgmmaInstruction(int64_t n, bool f16, bool bMnMajor) {
   return (bMnMajor ? kWgmmaTransposedB : kWgmma) + 2 * (n / 8 - 1) + (f16 ? 1 : 0);

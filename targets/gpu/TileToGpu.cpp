@@ -61,15 +61,27 @@ SmallVector<int64_t> rowMajorStrides(ArrayRef<int64_t> shape) {
   return strides;
 }
 
+/// A tile becomes the vector of this thread's elements: as many as the
+/// element-wise layout gives it (also in fragments, which the lowering
+/// uses only where the counts agree), or, for a row vector in the rows
+/// layout, one per row the thread holds.
 class DistributedTypeConverter : public TypeConverter {
 public:
-  explicit DistributedTypeConverter(int64_t threads) {
+  DistributedTypeConverter(const Layout &layout, const MatrixCoreLowering *matrixCores) {
     addConversion([](Type type) { return type; });
-    addConversion([threads](RankedTensorType type) -> Type {
+    addConversion([layout, matrixCores](RankedTensorType type) -> Type {
       if (!type.hasStaticShape())
         return nullptr;
-      return VectorType::get({perThread(numElements(type), threads)},
-                             type.getElementType());
+      int64_t count = perThread(numElements(type), layout.threads);
+      if (inFragmentRows(type)) {
+        std::optional<FragmentRows> rows =
+            matrixCores ? matrixCores->fragmentRows(type.getDimSize(0), layout)
+                        : std::nullopt;
+        if (!rows)
+          return nullptr;
+        count = rows->perThread;
+      }
+      return VectorType::get({count}, type.getElementType());
     });
   }
 };
@@ -222,6 +234,9 @@ struct Published {
   Type element;
   int64_t byteOffset;
   int64_t coreMatrixColumns = 0;
+  /// A tile in the fragment layout: its [rows, n / rows] shape (0: the
+  /// element-wise layout).
+  int64_t fragmentRowCount = 0;
 };
 
 /// Where flat row-major positions `flat` of a tile with rows of `columns`
@@ -258,8 +273,15 @@ SmallVector<Value> publishAll(OpBuilder &b, Operation *user, const Layout &layou
   bool fence = false;
   for (const Published &p : tiles) {
     Value view = workspaceView(b, user, p.byteOffset, p.element, p.n);
-    Value flat = layout.owned(b, loc, p.n);
-    Value mask = layout.ownedMask(b, loc, flat, p.n);
+    Value flat, mask;
+    if (p.fragmentRowCount) {
+      flat = matrixCores->fragmentPositions(b, loc, layout, p.fragmentRowCount,
+                                            p.n / p.fragmentRowCount);
+      mask = allLanes(b, loc, cast<VectorType>(flat.getType()).getDimSize(0));
+    } else {
+      flat = layout.owned(b, loc, p.n);
+      mask = layout.ownedMask(b, loc, flat, p.n);
+    }
     Value positions = flat;
     if (p.coreMatrixColumns) {
       positions = coreMatrixPositions(b, loc, flat, p.coreMatrixColumns);
@@ -301,14 +323,34 @@ bool inFragments(Type type) {
   return encoding && encoding.getValue() == kFragmentsEncoding;
 }
 
-/// A layout change inserted by keepAccumulatorsInFragments: a cast between
-/// a tile type and the same type in the fragment layout.
+bool inFragmentRows(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  auto encoding = tensor ? dyn_cast_or_null<StringAttr>(tensor.getEncoding()) : nullptr;
+  return encoding && encoding.getValue() == kFragmentRowsEncoding;
+}
+
+/// A layout change inserted by assignFragmentLayouts: a cast between a
+/// tile type and the same type in another layout (element-wise, fragments
+/// or fragment rows).
 bool isRelayout(UnrealizedConversionCastOp cast) {
   if (cast->getNumOperands() != 1 || cast->getNumResults() != 1)
     return false;
-  Type from = cast.getOperand(0).getType(), to = cast.getResult(0).getType();
-  return isa<RankedTensorType>(from) && isa<RankedTensorType>(to) &&
-         inFragments(from) != inFragments(to);
+  auto from = dyn_cast<RankedTensorType>(cast.getOperand(0).getType());
+  auto to = dyn_cast<RankedTensorType>(cast.getResult(0).getType());
+  return from && to && from.getEncoding() != to.getEncoding();
+}
+
+/// The tile.iota a value is, through reshapes and expand_dims (which keep
+/// the row-major order: element i of the value is i), if it is one.
+tile::IotaOp iotaThroughViews(Value value) {
+  while (Operation *op = value.getDefiningOp()) {
+    if (auto iota = dyn_cast<tile::IotaOp>(op))
+      return iota;
+    if (!isa<tile::ReshapeOp, tile::ExpandDimsOp>(op))
+      return nullptr;
+    value = op->getOperand(0);
+  }
+  return nullptr;
 }
 
 /// Bytes of shared memory an op's exchange needs (0 if it needs none).
@@ -318,11 +360,20 @@ int64_t exchangeBytes(Operation *op, int64_t threads,
     auto type = cast<RankedTensorType>(v.getType());
     return numElements(type) * storageBytes(type.getElementType());
   };
-  if (isa<tile::BroadcastOp, tile::TransposeOp>(op))
+  // A broadcast of an iota computes its values; one of fragment rows
+  // picks the thread's own; a reduction of fragments shuffles.
+  if (auto broadcast = dyn_cast<tile::BroadcastOp>(op))
+    return iotaThroughViews(broadcast.getInput()) ||
+                   inFragmentRows(broadcast.getInput().getType())
+               ? 0
+               : bytesOf(broadcast.getInput());
+  if (isa<tile::TransposeOp>(op))
     return bytesOf(op->getOperand(0));
   if (auto reduce = dyn_cast<tile::ReduceOp>(op)) // + a partial per thread
-    return alignTo16(bytesOf(reduce.getInput())) +
-           threads * storageBytes(reduce.getType().getElementType());
+    return inFragments(reduce.getInput().getType())
+               ? 0
+               : alignTo16(bytesOf(reduce.getInput())) +
+                     threads * storageBytes(reduce.getType().getElementType());
   // A change between the element-wise and the fragment layout: the f32
   // tile once.
   if (auto cast = dyn_cast<UnrealizedConversionCastOp>(op))
@@ -383,70 +434,15 @@ Value MatrixCoreLowering::fragmentPositions(OpBuilder &, Location, const Layout 
                            "keeps no accumulator in fragments");
 }
 
-/// Gives the accumulator of each dot that a loop carries (init -> dot ->
-/// yield, used by nothing else) the fragment layout when the matrix-core
-/// lowering can keep it there: the iteration argument, the dot and the
-/// loop result get the fragment encoding, and casts convert at the loop's
-/// entry (none is needed for a splat, the same in every layout) and exit.
-/// Each K step then accumulates in registers instead of sending C through
-/// shared memory and back.
-static void keepAccumulatorsInFragments(func::FuncOp function, const Layout &layout,
-                                        const MatrixCoreLowering *matrixCores) {
-  if (!matrixCores)
-    return;
-  SmallVector<scf::ForOp> loops;
-  function.walk([&](scf::ForOp loop) { loops.push_back(loop); });
-  for (scf::ForOp loop : loops) {
-    for (unsigned i = 0; i < loop.getNumRegionIterArgs(); ++i) {
-      BlockArgument carried = loop.getRegionIterArg(i);
-      auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
-      auto dot = yield.getOperand(i).getDefiningOp<tile::DotOp>();
-      if (!dot || !carried.hasOneUse() || !dot->hasOneUse() ||
-          dot->getParentOp() != loop.getOperation() || inFragments(dot.getType()) ||
-          !matrixCores->keepsAccumulatorInFragments(dot, layout))
-        continue;
-      // The accumulator itself, or rescaled at each step by a broadcast
-      // (attention's output, times exp(m_old - m_new) per row): the
-      // product and the broadcast then are in fragments too (a broadcast
-      // reads its source at the fragment positions).
-      arith::MulFOp rescale;
-      tile::BroadcastOp scale;
-      if (dot.getAcc() != carried) {
-        rescale = dot.getAcc().getDefiningOp<arith::MulFOp>();
-        if (!rescale || !rescale->hasOneUse() || rescale->getBlock() != loop.getBody())
-          continue;
-        Value other = rescale.getLhs() == carried   ? rescale.getRhs()
-                      : rescale.getRhs() == carried ? rescale.getLhs()
-                                                    : Value();
-        scale = other ? other.getDefiningOp<tile::BroadcastOp>() : nullptr;
-        if (!scale || !scale->hasOneUse() || scale->getBlock() != loop.getBody())
-          continue;
-      }
-      auto plain = cast<RankedTensorType>(dot.getType());
-      auto fragments = RankedTensorType::get(
-          plain.getShape(), plain.getElementType(),
-          StringAttr::get(function.getContext(), kFragmentsEncoding));
-      if (rescale) {
-        rescale.getResult().setType(fragments);
-        scale.getResult().setType(fragments);
-      }
-      OpBuilder b(loop);
-      Location loc = loop.getLoc();
-      Value init = loop.getInitArgs()[i];
-      if (auto splat = init.getDefiningOp<tile::SplatOp>())
-        init = tile::SplatOp::create(b, splat.getLoc(), fragments, splat.getValue());
-      else
-        init = UnrealizedConversionCastOp::create(b, loc, fragments, init).getResult(0);
-      loop.getInitArgsMutable()[i].set(init);
-      carried.setType(fragments);
-      dot.getResult().setType(fragments);
-      Value result = loop.getResult(i);
-      result.setType(fragments);
-      b.setInsertionPointAfter(loop);
-      auto back = UnrealizedConversionCastOp::create(b, loc, plain, result);
-      result.replaceAllUsesExcept(back.getResult(0), back);
-    }
-  }
+int64_t MatrixCoreLowering::fragmentRowSlot(int64_t, int64_t, int64_t) const {
+  llvm::report_fatal_error("fragmentRowSlot of a matrix-core lowering without "
+                           "fragment rows");
+}
+
+Value MatrixCoreLowering::fragmentRowIndices(OpBuilder &, Location, const Layout &,
+                                             int64_t) const {
+  llvm::report_fatal_error("fragmentRowIndices of a matrix-core lowering without "
+                           "fragment rows");
 }
 
 } // namespace prism::gpu_lowering
@@ -601,8 +597,22 @@ struct ConvertBroadcast : DistributedPattern<tile::BroadcastOp> {
     bool fragments = inFragments(result);
     if (fragments && (!matrixCores || result.getRank() != 2))
       return failure();
-    Value view = publish(rewriter, op, layout, adaptor.getInput(),
-                         numElements(source), element, 0);
+    if (inFragmentRows(source)) {
+      // Each fragment element takes the value of its row, which the
+      // thread holds.
+      if (!fragments)
+        return rewriter.notifyMatchFailure(op, "fragment rows broadcast to fragments only");
+      int64_t m = result.getDimSize(0), n = result.getDimSize(1);
+      SmallVector<int64_t> slots;
+      for (int64_t i = 0; i < vectorTypeOf(result).getDimSize(0); ++i)
+        slots.push_back(matrixCores->fragmentRowSlot(i, m, n));
+      rewriter.replaceOpWithNewOp<vector::ShuffleOp>(op, adaptor.getInput(),
+                                                     adaptor.getInput(), slots);
+      return success();
+    }
+    tile::IotaOp iota = iotaThroughViews(op.getInput());
+    Value view = iota ? Value() : publish(rewriter, op, layout, adaptor.getInput(),
+                                          numElements(source), element, 0);
     int64_t n = numElements(result);
     Value flat = fragments ? matrixCores->fragmentPositions(rewriter, loc, layout,
                                                             result.getDimSize(0),
@@ -617,6 +627,14 @@ struct ConvertBroadcast : DistributedPattern<tile::BroadcastOp> {
                        ? splatIndex(rewriter, loc, indexConstant(rewriter, loc, 0), lanes)
                        : out[lead + d]);
     Value indices = linearize(rewriter, loc, in, rowMajorStrides(source.getShape()), lanes);
+    if (iota) {
+      // Element i of an iota is i: no exchange.
+      if (element.isIndex())
+        rewriter.replaceOp(op, indices);
+      else
+        rewriter.replaceOpWithNewOp<arith::IndexCastOp>(op, vectorTypeOf(result), indices);
+      return success();
+    }
     // Every fragment position exists.
     Value mask = fragments ? allLanes(rewriter, loc, lanes)
                            : layout.ownedMask(rewriter, loc, flat, n);
@@ -659,16 +677,60 @@ struct ConvertTranspose : DistributedPattern<tile::TransposeOp> {
 Value treeReduce(ConversionPatternRewriter &rewriter, tile::ReduceOp op,
                  const Layout &layout, Value view, RankedTensorType source,
                  RankedTensorType result, int64_t axis, int64_t group);
+Value combine(OpBuilder &b, Location loc, tile::CombineKind kind, Value x, Value y);
 
 /// Each owned output element loops over the reduced axis of the published
 /// source, in order (a sequential sum per output element), unless there are
 /// few outputs for long rows: then a group of threads per output and a tree
 /// (treeReduce).
 struct ConvertReduce : DistributedPattern<tile::ReduceOp> {
-  using DistributedPattern::DistributedPattern;
+  ConvertReduce(const TypeConverter &converter, MLIRContext *context, Layout layout,
+                const MatrixCoreLowering *matrixCores)
+      : DistributedPattern(converter, context, layout), matrixCores(matrixCores) {}
+  const MatrixCoreLowering *matrixCores;
+
+  /// A row reduction of fragments into fragment rows: each thread combines
+  /// its elements of each of its rows in order, then the lanes sharing a
+  /// row combine their partials by xor shuffles (a butterfly: every lane
+  /// ends with the row's value).
+  LogicalResult reduceFragmentRows(tile::ReduceOp op, Value input,
+                                   ConversionPatternRewriter &rewriter) const {
+    Location loc = op.getLoc();
+    auto source = cast<RankedTensorType>(op.getInput().getType());
+    int64_t m = source.getDimSize(0), n = source.getDimSize(1);
+    std::optional<FragmentRows> rows = matrixCores->fragmentRows(m, layout);
+    if (!rows || !inFragmentRows(op.getType()) ||
+        !isa<FloatType>(source.getElementType()))
+      return rewriter.notifyMatchFailure(op, "unsupported reduction of fragments");
+    SmallVector<Value> partials(rows->perThread);
+    int64_t count = cast<VectorType>(input.getType()).getDimSize(0);
+    for (int64_t i = 0; i < count; ++i) {
+      Value v = vector::ExtractOp::create(rewriter, loc, input, ArrayRef<int64_t>{i});
+      Value &partial = partials[matrixCores->fragmentRowSlot(i, m, n)];
+      partial = partial ? combine(rewriter, loc, op.getKind(), partial, v) : v;
+    }
+    Value width = arith::ConstantOp::create(rewriter, loc, rewriter.getI32IntegerAttr(32));
+    for (Value &partial : partials) {
+      for (int64_t offset = 1; offset < rows->lanesPerRow; offset *= 2) {
+        Value other = gpu::ShuffleOp::create(
+                          rewriter, loc, partial,
+                          arith::ConstantOp::create(rewriter, loc,
+                                                    rewriter.getI32IntegerAttr(offset)),
+                          width, gpu::ShuffleMode::XOR)
+                          .getShuffleResult();
+        partial = combine(rewriter, loc, op.getKind(), partial, other);
+      }
+    }
+    rewriter.replaceOpWithNewOp<vector::FromElementsOp>(op, vectorTypeOf(op.getType()),
+                                                        partials);
+    return success();
+  }
+
   LogicalResult
   matchAndRewrite(tile::ReduceOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    if (inFragments(op.getInput().getType()))
+      return reduceFragmentRows(op, adaptor.getInput(), rewriter);
     Location loc = op.getLoc();
     auto source = cast<RankedTensorType>(op.getInput().getType());
     auto result = cast<RankedTensorType>(op.getType());
@@ -923,21 +985,30 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
                                          : SharedLayout::CoreMatrices;
       // The other operand at offset 0, in rows or core matrices of
       // `rowLength` elements.
-      auto publishOperand = [&](Value tile, int64_t count, Type element,
+      // (from its fragments when it is in the fragment layout, as
+      // attention's P computed from the fragments of Q K^T).
+      auto publishOperand = [&](Value original, Value tile, int64_t count, Type element,
                                 int64_t rowLength) {
         int64_t coreMatrixColumns =
             publishedLayout == SharedLayout::CoreMatrices ? rowLength : 0;
+        int64_t fragmentRowCount =
+            inFragments(original.getType())
+                ? cast<RankedTensorType>(original.getType()).getDimSize(0)
+                : 0;
         return publishAll(rewriter, op, layout,
-                          {{tile, count, element, 0, coreMatrixColumns}}, matrixCores)
+                          {{tile, count, element, 0, coreMatrixColumns, fragmentRowCount}},
+                          matrixCores)
             .front();
       };
       Value published;
       int64_t used = 0;
       if (!aStaged) {
-        published = publishOperand(adaptor.getLhs(), m * k, lhs.getElementType(), aRowLength);
+        published = publishOperand(op.getLhs(), adaptor.getLhs(), m * k, lhs.getElementType(),
+                                   aRowLength);
         used = lhsBytes;
       } else if (!bStaged) {
-        published = publishOperand(adaptor.getRhs(), k * n, rhs.getElementType(), bRowLength);
+        published = publishOperand(op.getRhs(), adaptor.getRhs(), k * n, rhs.getElementType(),
+                                   bRowLength);
         used = alignTo16(k * n * storageBytes(rhs.getElementType()));
       } else {
         // Both staged, the result through shared memory: earlier readers
@@ -965,8 +1036,10 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
     // A and B between one pair of barriers.
     SmallVector<Value> views = publishAll(
         rewriter, op, layout,
-        {{adaptor.getLhs(), m * k, lhs.getElementType(), 0},
-         {adaptor.getRhs(), k * n, rhs.getElementType(), lhsBytes}});
+        {{adaptor.getLhs(), m * k, lhs.getElementType(), 0, 0, inFragments(lhs) ? m : 0},
+         {adaptor.getRhs(), k * n, rhs.getElementType(), lhsBytes, 0,
+          inFragments(rhs) ? k : 0}},
+        matrixCores);
     Value a = views[0], b = views[1];
     int64_t count = m * n;
     // A transposed operand was published as its source ([K, M] for A,
@@ -1031,8 +1104,9 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
   }
 };
 
-/// A layout change of an f32 tile between element-wise and fragments:
-/// through shared memory once (at a loop's entry or exit, not per step).
+/// A layout change between the element-wise layout and fragments or
+/// fragment rows: through shared memory (at a loop's entry or exit, or
+/// where a value in one layout meets an op that needs another).
 struct ConvertRelayout : DistributedPattern<UnrealizedConversionCastOp> {
   ConvertRelayout(const TypeConverter &converter, MLIRContext *context,
                   Layout layout, const MatrixCoreLowering *matrixCores)
@@ -1045,23 +1119,36 @@ struct ConvertRelayout : DistributedPattern<UnrealizedConversionCastOp> {
     if (!isRelayout(op) || !matrixCores)
       return failure();
     Location loc = op.getLoc();
-    auto type = cast<RankedTensorType>(op.getOperand(0).getType());
-    int64_t m = type.getDimSize(0), n = type.getDimSize(1), count = m * n;
-    Type element = type.getElementType();
-    Value view = workspaceView(rewriter, op, 0, element, count);
-    Value owned = layout.owned(rewriter, loc, count);
-    Value fragments = matrixCores->fragmentPositions(rewriter, loc, layout, m, n);
-    bool toFragments = inFragments(op.getResult(0).getType());
-    Value from = toFragments ? owned : fragments, to = toFragments ? fragments : owned;
-    auto mask = [&](Value positions) {
-      return layout.ownedMask(rewriter, loc, positions, count);
+    auto from = cast<RankedTensorType>(op.getOperand(0).getType());
+    auto to = cast<RankedTensorType>(op.getResult(0).getType());
+    int64_t count = numElements(from), m = from.getDimSize(0);
+    Type element = from.getElementType();
+    // The flat positions of this thread's elements in a layout, and which
+    // exist (every one in fragments and fragment rows; a row is written by
+    // each lane that holds it, all with the same value).
+    auto positionsIn = [&](RankedTensorType type) -> std::pair<Value, Value> {
+      Value positions;
+      if (inFragments(type))
+        positions = matrixCores->fragmentPositions(rewriter, loc, layout, m, count / m);
+      else if (inFragmentRows(type))
+        positions = matrixCores->fragmentRowIndices(rewriter, loc, layout, m);
+      else
+        return {layout.owned(rewriter, loc, count),
+                layout.ownedMask(rewriter, loc, layout.owned(rewriter, loc, count), count)};
+      return {positions,
+              allLanes(rewriter, loc, cast<VectorType>(positions.getType()).getDimSize(0))};
     };
+    if (from.getEncoding() && to.getEncoding())
+      return rewriter.notifyMatchFailure(op, "no direct change between fragment layouts");
+    auto [fromPositions, fromMask] = positionsIn(from);
+    auto [toPositions, toMask] = positionsIn(to);
+    Value view = workspaceView(rewriter, op, 0, element, count);
     gpu::BarrierOp::create(rewriter, loc);
     vector::ScatterOp::create(rewriter, loc, Type(), view,
-                              ValueRange{indexConstant(rewriter, loc, 0)}, from,
-                              mask(from), adaptor.getInputs()[0]);
+                              ValueRange{indexConstant(rewriter, loc, 0)}, fromPositions,
+                              fromMask, toStorage(rewriter, loc, adaptor.getInputs()[0]));
     gpu::BarrierOp::create(rewriter, loc);
-    rewriter.replaceOp(op, readPublished(rewriter, loc, view, to, mask(to), element));
+    rewriter.replaceOp(op, readPublished(rewriter, loc, view, toPositions, toMask, element));
     return success();
   }
 };
@@ -1186,7 +1273,7 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
         context, gpu::GPUDialect::getWorkgroupAddressSpace());
     Layout layout{threads};
     for (func::FuncOp function : kernels) {
-      keepAccumulatorsInFragments(function, layout, options.matrixCores);
+      assignFragmentLayouts(function, layout, options.matrixCores);
       builder.setInsertionPointToEnd(gpuModule.getBody());
       // The workspace's size is set below, once the operands are staged.
       auto gpuFunc = gpu::GPUFuncOp::create(
@@ -1283,7 +1370,7 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
     module->setAttr(kKernelConfigsAttrName,
                     builder.getDictionaryAttr(configs));
 
-    DistributedTypeConverter converter(threads);
+    DistributedTypeConverter converter(layout, options.matrixCores);
     ConversionTarget target(*context);
     target.addIllegalDialect<tile::TileDialect>();
     target.addLegalDialect<vector::VectorDialect, gpu::GPUDialect>();
@@ -1304,10 +1391,10 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
                                                                       context);
     patterns.add<ConvertSplat, ConvertIota, ConvertSameLayout<tile::ReshapeOp>,
                  ConvertSameLayout<tile::ExpandDimsOp>,
-                 ConvertTranspose, ConvertReduce, ConvertLoad, ConvertStore,
+                 ConvertTranspose, ConvertLoad, ConvertStore,
                  ConvertGather>(converter, context, layout);
-    patterns.add<ConvertDot, ConvertRelayout, ConvertBroadcast>(converter, context, layout,
-                                                                options.matrixCores);
+    patterns.add<ConvertDot, ConvertRelayout, ConvertBroadcast, ConvertReduce>(
+        converter, context, layout, options.matrixCores);
     scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
                                                          target);
     if (failed(applyPartialConversion(gpuModule, target, std::move(patterns))))

@@ -20,6 +20,7 @@
 
 #include "dialects/Tile/IR/TileOps.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -65,6 +66,9 @@ class MatrixCoreLowering;
 
 /// Whether a tile type is in the matrix cores' fragment layout.
 bool inFragments(mlir::Type type);
+/// Whether a tile type is in the rows layout of fragments (see
+/// MatrixCoreLowering::fragmentRows).
+bool inFragmentRows(mlir::Type type);
 /// Bytes of shared memory an op's exchange needs (0 if it needs none).
 int64_t exchangeBytes(mlir::Operation *op, int64_t threads,
                       const MatrixCoreLowering *matrixCores);
@@ -126,6 +130,17 @@ struct SharedOperands {
   }
 };
 
+/// How the fragment layout holds the rows of m-row tiles, when each row's
+/// elements are held by one group of consecutive lanes whatever the number
+/// of columns (NVIDIA's quads with one warp per 16 rows).
+struct FragmentRows {
+  /// Rows each thread holds (the length of a row vector in the rows layout).
+  int64_t perThread;
+  /// Consecutive lanes that share each of those rows: a row reduction
+  /// combines their partials by xor shuffles over this many lanes.
+  int64_t lanesPerRow;
+};
+
 /// A vendor's lowering of tile.dot onto matrix cores.
 class MatrixCoreLowering {
 public:
@@ -182,12 +197,43 @@ public:
   virtual mlir::Value fragmentPositions(mlir::OpBuilder &b, mlir::Location loc,
                                         const Layout &layout, int64_t m,
                                         int64_t n) const;
+
+  /// Whether [m, n] tiles can take the fragment layout outside a dot's
+  /// accumulator (a dot's product, values computed from it element-wise):
+  /// the shape conditions of keepsAccumulatorInFragments.
+  virtual bool fragmentLayoutFits(int64_t m, int64_t n, const Layout &layout) const {
+    return false;
+  }
+  /// The rows layout of m-row tiles (kFragmentRowsEncoding), if every
+  /// [m, n] tile in the fragment layout keeps each row in one group of
+  /// lanes; then row reductions of fragments, the row vectors computed
+  /// from them and the broadcasts of those back to [m, n] need no shared
+  /// memory. None by default.
+  virtual std::optional<FragmentRows> fragmentRows(int64_t m, const Layout &layout) const {
+    return std::nullopt;
+  }
+  /// Which of the thread's rows (0 .. perThread - 1) fragment element
+  /// `element` of an [m, n] tile is in (the same for every thread).
+  virtual int64_t fragmentRowSlot(int64_t element, int64_t m, int64_t n) const;
+  /// The indices of the calling thread's rows, in the order of its row
+  /// vectors (vector<perThread x index>).
+  virtual mlir::Value fragmentRowIndices(mlir::OpBuilder &b, mlir::Location loc,
+                                         const Layout &layout, int64_t m) const;
 };
 
 /// The encoding of a tile type whose value lives in the matrix cores'
 /// fragment layout (set on a dot accumulator and the loop carrying it,
 /// before the conversion; see lowerTileKernelsToGpu).
 constexpr llvm::StringLiteral kFragmentsEncoding = "prism.mma_fragments";
+/// The encoding of a row vector ([m] or [m, 1]) in the rows layout of
+/// fragments (MatrixCoreLowering::fragmentRows): each thread holds the
+/// values of the rows its fragment elements are in.
+constexpr llvm::StringLiteral kFragmentRowsEncoding = "prism.mma_rows";
+
+/// Before the conversion: gives the values of `function` the fragment
+/// layouts where they save exchanges (FragmentLayouts.cpp).
+void assignFragmentLayouts(mlir::func::FuncOp function, const Layout &layout,
+                           const MatrixCoreLowering *matrixCores);
 
 /// A vendor's asynchronous copies from global to shared memory (NVIDIA's
 /// cp.async), used to stage the operands of K-loop dots in a multi-stage

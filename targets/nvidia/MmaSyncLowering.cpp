@@ -282,12 +282,44 @@ SharedLayout MmaSyncLowering::stagedLayout(tile::DotOp dot, const Layout &layout
 /// elements: 4 per tile.
 bool MmaSyncLowering::keepsAccumulatorInFragments(tile::DotOp dot,
                                                   const Layout &layout) const {
-  if (!supports(dot) || layout.threads % 32 != 0)
-    return false;
   auto type = cast<RankedTensorType>(dot.getType());
-  int64_t m = type.getDimSize(0), n = type.getDimSize(1);
+  return supports(dot) && fragmentLayoutFits(type.getDimSize(0), type.getDimSize(1), layout);
+}
+
+bool MmaSyncLowering::fragmentLayoutFits(int64_t m, int64_t n, const Layout &layout) const {
+  if (layout.threads % 32 != 0 || m % 16 != 0 || n % 8 != 0)
+    return false;
   int64_t warps = layout.threads / 32, tiles = (m / 16) * (n / 8);
   return tiles % warps == 0 && (m * n) % layout.threads == 0;
+}
+
+/// With wgmma's layout (a column of warps, 16 whole rows each: warpTiling
+/// with wholeRows), lane l of warp w holds rows 16 w + l / 4 and
+/// 16 w + l / 4 + 8 of every [m, n] tile, shared with the other lanes of
+/// its quad.
+std::optional<FragmentRows> MmaSyncLowering::fragmentRows(int64_t m,
+                                                          const Layout &layout) const {
+  if (!warpgroupMma || layout.threads % 32 != 0 || m != 16 * (layout.threads / 32))
+    return std::nullopt;
+  return FragmentRows{2, 4};
+}
+
+/// Element 4 r + i: register i of the round-r m16n8 tile, in row g for
+/// i < 2 and g + 8 after.
+int64_t MmaSyncLowering::fragmentRowSlot(int64_t element, int64_t, int64_t) const {
+  return element % 4 / 2;
+}
+
+Value MmaSyncLowering::fragmentRowIndices(OpBuilder &b, Location loc, const Layout &,
+                                          int64_t) const {
+  auto c = [&](int64_t v) { return tile::indexConstant(b, loc, v); };
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value row = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, arith::DivUIOp::create(b, loc, tid, c(32)), c(16)),
+      arith::DivUIOp::create(b, loc, arith::RemUIOp::create(b, loc, tid, c(32)), c(4)));
+  return vector::FromElementsOp::create(
+      b, loc, VectorType::get({2}, b.getIndexType()),
+      ValueRange{row, arith::AddIOp::create(b, loc, row, c(8))});
 }
 
 /// Fragment element 4 r + i of a thread: register i of its round-r tile.

@@ -42,6 +42,14 @@ public:
                                 const gpu_lowering::Layout &layout, int64_t m,
                                 int64_t n) const override;
   void fenceWritesForMatrixCores(mlir::OpBuilder &b, mlir::Location loc) const override;
+  bool fragmentLayoutFits(int64_t m, int64_t n,
+                          const gpu_lowering::Layout &layout) const override;
+  std::optional<gpu_lowering::FragmentRows>
+  fragmentRows(int64_t m, const gpu_lowering::Layout &layout) const override;
+  int64_t fragmentRowSlot(int64_t element, int64_t m, int64_t n) const override;
+  mlir::Value fragmentRowIndices(mlir::OpBuilder &b, mlir::Location loc,
+                                 const gpu_lowering::Layout &layout,
+                                 int64_t m) const override;
   gpu_lowering::SharedLayout stagedLayout(tile::DotOp dot,
                                           const gpu_lowering::Layout &layout,
                                           bool aTransposed,

@@ -16,6 +16,8 @@
 //   of a warp meet, the warp's A, B and C are assembled from the lanes'
 //   registers in the documented fragment layout, and each lane gets its
 //   part of D;
+// - warp shuffles (shfl.sync.bfly, gpu.shuffle xor): the 32 lanes meet
+//   like a warp instruction and each gets its partner's value;
 // - cp.async copies queued per thread in groups: the source is read when
 //   the copy is issued and shared memory written only when a wait_group
 //   requires it (the latest moment PTX allows), so a kernel that reads a
@@ -75,6 +77,7 @@ using gpu_emulator::kMmaM16N8K16Bf16;
 using gpu_emulator::kMmaM16N8K16F16;
 using gpu_emulator::kFragmentWords;
 using gpu_emulator::kLdmatrix;
+using gpu_emulator::kShuffleXor;
 using gpu_emulator::kMfma16x16x16Bf16;
 using gpu_emulator::kMfma16x16x16F16;
 using gpu_emulator::kMmaM16N8K16Words;
@@ -768,6 +771,8 @@ private:
         wgmmaCode = instruction - base;
     if (instruction == kMmaM16N8K16Bf16 || instruction == kMmaM16N8K16F16) {
       in = 10, out = 4;
+    } else if (instruction > kShuffleXor && instruction < kShuffleXor + kWarpSize) {
+      in = 1, out = 1;
     } else if (ldmatrixCode >= 0 && ldmatrixCode < 8 && ldmatrixCode / 2 != 2) {
       in = 2, out = ldmatrixCode / 2 + 1;
     } else if (instruction == kMfma16x16x16Bf16 || instruction == kMfma16x16x16F16) {
@@ -809,6 +814,9 @@ private:
                 instruction == kWmma16x16x16Bf16;
     if (instruction <= kMmaM16N8K16F16) {
       mmaM16N8K16(w, bf16);
+    } else if (instruction > kShuffleXor && instruction < kShuffleXor + kWarpSize) {
+      for (int64_t l = 0; l < kWarpSize; ++l)
+        w[l][1] = w[l ^ (instruction - kShuffleXor)][0];
     } else if (wgmmaCode >= 0) {
       std::string error = wgmma(w, (wgmmaCode / 2 + 1) * 8, wgmmaCode % 2 == 0,
                                 instruction >= kWgmmaTransposedB, workspace.get(),

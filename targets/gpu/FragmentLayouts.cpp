@@ -1,0 +1,470 @@
+//===- FragmentLayouts.cpp - Which tiles live in matrix-core fragments ----===//
+//
+// Before the conversion to GPU kernels, tiles that would otherwise cross
+// shared memory at every step of a loop get the layout of the matrix
+// cores' registers instead (see TileToGpu.h):
+//
+// 1. Broadcasts of index arithmetic on an iota (attention's row and column
+//    indices, `iota + start` reshaped and broadcast) are rewritten to do
+//    the arithmetic after the broadcast, so that the broadcast reads an
+//    iota, which every layout computes from its positions: no exchange.
+// 2. A dot's accumulator carried by a loop stays in fragments
+//    (keepAccumulatorsInFragments).
+// 3. A dot's product started from zero in the loop (attention's S = Q K^T)
+//    stays in fragments when the fragment layout keeps whole rows in
+//    groups of lanes (fragmentRows), and so do the element-wise ops on it,
+//    its row reductions (in the rows layout: shuffles within the group),
+//    the row vectors computed from those and carried by the loop, and
+//    their broadcasts back to fragments. This is FlashAttention's softmax
+//    in registers: the scores, the row maximum and sum, the rescale factor
+//    and P never go through shared memory; P is written from its fragments
+//    once, as the operand of P V. Where a value in one layout meets an op
+//    that needs another, a cast changes the layout through shared memory,
+//    so every use stays correct.
+//
+//===----------------------------------------------------------------------===//
+
+#include "targets/gpu/TileToGpu.h"
+
+#include "dialects/Tile/IR/TileOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+using namespace mlir;
+using namespace prism;
+
+namespace prism::gpu_lowering {
+
+tile::IotaOp iotaThroughViews(Value value);
+
+namespace {
+
+enum class Placement { Plain, Fragments, Rows };
+
+Placement placementOf(Type type) {
+  if (inFragments(type))
+    return Placement::Fragments;
+  if (inFragmentRows(type))
+    return Placement::Rows;
+  return Placement::Plain;
+}
+
+RankedTensorType placed(Type type, Placement placement) {
+  auto tensor = cast<RankedTensorType>(type);
+  Attribute encoding;
+  if (placement == Placement::Fragments)
+    encoding = StringAttr::get(type.getContext(), kFragmentsEncoding);
+  if (placement == Placement::Rows)
+    encoding = StringAttr::get(type.getContext(), kFragmentRowsEncoding);
+  return RankedTensorType::get(tensor.getShape(), tensor.getElementType(), encoding);
+}
+
+/// An arith or math op on tiles of one shape, element by element.
+bool isElementwise(Operation *op) {
+  if (!isa<arith::ArithDialect, math::MathDialect>(op->getDialect()) ||
+      op->getNumRegions() != 0 || op->getNumResults() != 1 || op->getNumOperands() == 0)
+    return false;
+  auto result = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  return result && llvm::all_of(op->getOperandTypes(), [&](Type type) {
+           auto tensor = dyn_cast<RankedTensorType>(type);
+           return tensor && tensor.getShape() == result.getShape();
+         });
+}
+
+/// A tile filled with one value (tile.splat or a splat constant): the same
+/// in every layout.
+bool isSplat(Value value) {
+  if (value.getDefiningOp<tile::SplatOp>())
+    return true;
+  auto constant = value.getDefiningOp<arith::ConstantOp>();
+  return constant && isa<SplatElementsAttr>(constant.getValue());
+}
+
+/// The splat `value` with type `type`, created at `b`.
+Value cloneSplat(OpBuilder &b, Value value, RankedTensorType type) {
+  if (auto splat = value.getDefiningOp<tile::SplatOp>())
+    return tile::SplatOp::create(b, splat.getLoc(), type, splat.getValue());
+  auto constant = value.getDefiningOp<arith::ConstantOp>();
+  auto attr = cast<SplatElementsAttr>(constant.getValue());
+  return arith::ConstantOp::create(
+      b, constant.getLoc(), type,
+      SplatElementsAttr::get(type, attr.getSplatValue<Attribute>()));
+}
+
+void eraseIfDead(Operation *op) {
+  if (!op || !op->use_empty() || !isPure(op))
+    return;
+  SmallVector<Operation *> operands;
+  for (Value operand : op->getOperands())
+    operands.push_back(operand.getDefiningOp());
+  op->erase();
+  for (Operation *operand : operands)
+    eraseIfDead(operand);
+}
+
+//===----------------------------------------------------------------------===//
+// 1. Index arithmetic after broadcasts
+//===----------------------------------------------------------------------===//
+
+/// Whether `x` is arithmetic on iotas and splats, through reshapes and
+/// expand_dims (`arithmetic`: with some arithmetic).
+bool isIotaArithmetic(Value x, bool &arithmetic, int depth = 0) {
+  if (depth > 16)
+    return false;
+  if (isSplat(x))
+    return true;
+  Operation *op = x.getDefiningOp();
+  if (!op)
+    return false;
+  if (isa<tile::IotaOp>(op))
+    return true;
+  if (isa<tile::ReshapeOp, tile::ExpandDimsOp>(op))
+    return isIotaArithmetic(op->getOperand(0), arithmetic, depth + 1);
+  if (!isa<arith::ArithDialect>(op->getDialect()) || !isElementwise(op))
+    return false;
+  arithmetic = true;
+  return llvm::all_of(op->getOperands(), [&](Value operand) {
+    return isIotaArithmetic(operand, arithmetic, depth + 1);
+  });
+}
+
+/// broadcast(views(x)) rebuilt with x's element-wise ops after the
+/// broadcast, where x is index arithmetic on iotas and splats
+/// (isIotaArithmetic); `views` (reshapes, expand_dims) lead from x to the
+/// broadcast, innermost last.
+Value broadcastAfterArithmetic(OpBuilder &b, tile::BroadcastOp broadcast, Value x,
+                               SmallVector<Operation *> views) {
+  auto at = RankedTensorType::get(broadcast.getType().getShape(),
+                                  cast<RankedTensorType>(x.getType()).getElementType());
+  if (isSplat(x))
+    return cloneSplat(b, x, at);
+  Operation *op = x.getDefiningOp();
+  if (isa<tile::IotaOp>(op)) {
+    Value v = x;
+    for (Operation *view : llvm::reverse(views)) {
+      IRMapping mapping;
+      mapping.map(view->getOperand(0), v);
+      v = b.clone(*view, mapping)->getResult(0);
+    }
+    return tile::BroadcastOp::create(b, broadcast.getLoc(), at, v);
+  }
+  if (isa<tile::ReshapeOp, tile::ExpandDimsOp>(op)) {
+    views.push_back(op);
+    return broadcastAfterArithmetic(b, broadcast, op->getOperand(0), views);
+  }
+  SmallVector<Value> operands;
+  for (Value operand : op->getOperands())
+    operands.push_back(broadcastAfterArithmetic(b, broadcast, operand, views));
+  OperationState state(op->getLoc(), op->getName(), operands,
+                       TypeRange{RankedTensorType::get(
+                           at.getShape(),
+                           cast<RankedTensorType>(op->getResult(0).getType())
+                               .getElementType())},
+                       op->getAttrs());
+  return b.create(state)->getResult(0);
+}
+
+void moveArithmeticAfterBroadcasts(func::FuncOp function) {
+  SmallVector<tile::BroadcastOp> broadcasts;
+  function.walk([&](tile::BroadcastOp op) { broadcasts.push_back(op); });
+  for (tile::BroadcastOp broadcast : broadcasts) {
+    if (iotaThroughViews(broadcast.getInput()))
+      continue;
+    bool arithmetic = false;
+    if (!isIotaArithmetic(broadcast.getInput(), arithmetic) || !arithmetic)
+      continue;
+    OpBuilder b(broadcast);
+    Value rebuilt = broadcastAfterArithmetic(b, broadcast, broadcast.getInput(), {});
+    Operation *source = broadcast.getInput().getDefiningOp();
+    broadcast.getResult().replaceAllUsesWith(rebuilt);
+    broadcast.erase();
+    eraseIfDead(source);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// 2. Loop-carried accumulators
+//===----------------------------------------------------------------------===//
+
+/// Gives the accumulator of each dot that a loop carries (init -> dot ->
+/// yield, used by nothing else) the fragment layout when the matrix-core
+/// lowering can keep it there: the iteration argument, the dot and the
+/// loop result get the fragment encoding, and casts convert at the loop's
+/// entry (none is needed for a splat, the same in every layout) and exit.
+/// Each K step then accumulates in registers instead of sending C through
+/// shared memory and back.
+void keepAccumulatorsInFragments(func::FuncOp function, const Layout &layout,
+                                 const MatrixCoreLowering &matrixCores) {
+  SmallVector<scf::ForOp> loops;
+  function.walk([&](scf::ForOp loop) { loops.push_back(loop); });
+  for (scf::ForOp loop : loops) {
+    for (unsigned i = 0; i < loop.getNumRegionIterArgs(); ++i) {
+      BlockArgument carried = loop.getRegionIterArg(i);
+      auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+      auto dot = yield.getOperand(i).getDefiningOp<tile::DotOp>();
+      if (!dot || !carried.hasOneUse() || !dot->hasOneUse() ||
+          dot->getParentOp() != loop.getOperation() || inFragments(dot.getType()) ||
+          !matrixCores.keepsAccumulatorInFragments(dot, layout))
+        continue;
+      // The accumulator itself, or rescaled at each step by a broadcast
+      // (attention's output, times exp(m_old - m_new) per row): the
+      // product and the broadcast then are in fragments too (a broadcast
+      // reads its source at the fragment positions).
+      arith::MulFOp rescale;
+      tile::BroadcastOp scale;
+      if (dot.getAcc() != carried) {
+        rescale = dot.getAcc().getDefiningOp<arith::MulFOp>();
+        if (!rescale || !rescale->hasOneUse() || rescale->getBlock() != loop.getBody())
+          continue;
+        Value other = rescale.getLhs() == carried   ? rescale.getRhs()
+                      : rescale.getRhs() == carried ? rescale.getLhs()
+                                                    : Value();
+        scale = other ? other.getDefiningOp<tile::BroadcastOp>() : nullptr;
+        if (!scale || !scale->hasOneUse() || scale->getBlock() != loop.getBody())
+          continue;
+      }
+      RankedTensorType plain = placed(dot.getType(), Placement::Plain);
+      RankedTensorType fragments = placed(plain, Placement::Fragments);
+      if (rescale) {
+        rescale.getResult().setType(fragments);
+        scale.getResult().setType(fragments);
+      }
+      OpBuilder b(loop);
+      Location loc = loop.getLoc();
+      Value init = loop.getInitArgs()[i];
+      if (isSplat(init))
+        init = cloneSplat(b, init, fragments);
+      else
+        init = UnrealizedConversionCastOp::create(b, loc, fragments, init).getResult(0);
+      loop.getInitArgsMutable()[i].set(init);
+      carried.setType(fragments);
+      dot.getResult().setType(fragments);
+      Value result = loop.getResult(i);
+      result.setType(fragments);
+      b.setInsertionPointAfter(loop);
+      auto back = UnrealizedConversionCastOp::create(b, loc, plain, result);
+      result.replaceAllUsesExcept(back.getResult(0), back);
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// 3. Products, their row reductions and row vectors
+//===----------------------------------------------------------------------===//
+
+class ProductPlacement {
+public:
+  ProductPlacement(Block &body, const Layout &layout, const MatrixCoreLowering &matrixCores)
+      : body(body), layout(layout), matrixCores(matrixCores),
+        loop(dyn_cast<scf::ForOp>(body.getParentOp())) {}
+
+  /// Places the dots of the block whose accumulator is a splat, and what
+  /// follows from them; false if there is none.
+  bool run() {
+    for (Operation &op : body)
+      if (auto dot = dyn_cast<tile::DotOp>(op))
+        if (!inFragments(dot.getType()) && isSplat(dot.getAcc()) &&
+            matrixCores.supports(dot) && fitsFragments(dot.getType()))
+          want(dot.getResult(), Placement::Fragments);
+    if (wanted.empty())
+      return false;
+    propagate();
+    rewrite();
+    return true;
+  }
+
+private:
+  bool fitsFragments(Type type) {
+    auto tensor = cast<RankedTensorType>(type);
+    return tensor.getRank() == 2 && tensor.getElementType().isF32() &&
+           matrixCores.fragmentRows(tensor.getDimSize(0), layout) &&
+           matrixCores.fragmentLayoutFits(tensor.getDimSize(0), tensor.getDimSize(1),
+                                          layout);
+  }
+  bool fitsRows(Type type) {
+    auto tensor = cast<RankedTensorType>(type);
+    return (tensor.getRank() == 1 ||
+            (tensor.getRank() == 2 && tensor.getDimSize(1) == 1)) &&
+           matrixCores.fragmentRows(tensor.getDimSize(0), layout);
+  }
+
+  void want(Value value, Placement placement) {
+    if (wanted.try_emplace(value, placement).second)
+      worklist.push_back(value);
+  }
+
+  /// Forward from the products: element-wise ops keep the layout, row
+  /// reductions of fragments give rows, rows reshaped stay rows, rows
+  /// broadcast give fragments, rows yielded make the loop carry rows.
+  void propagate() {
+    while (!worklist.empty()) {
+      Value value = worklist.pop_back_val();
+      Placement placement = wanted.lookup(value);
+      for (OpOperand &use : value.getUses()) {
+        Operation *user = use.getOwner();
+        if (user->getBlock() != &body)
+          continue;
+        if (isElementwise(user)) {
+          want(user->getResult(0), placement);
+        } else if (auto reduce = dyn_cast<tile::ReduceOp>(user)) {
+          if (placement == Placement::Fragments && reduce.getAxis() == 1 &&
+              fitsRows(reduce.getType()))
+            want(reduce.getResult(), Placement::Rows);
+        } else if (auto reshape = dyn_cast<tile::ReshapeOp>(user)) {
+          if (placement == Placement::Rows && fitsRows(reshape.getType()))
+            want(reshape.getResult(), Placement::Rows);
+        } else if (auto broadcast = dyn_cast<tile::BroadcastOp>(user)) {
+          if (placement == Placement::Rows &&
+              cast<RankedTensorType>(value.getType()).getRank() == 2 &&
+              fitsFragments(broadcast.getType()))
+            want(broadcast.getResult(), Placement::Fragments);
+        } else if (isa<scf::YieldOp>(user) && loop && placement == Placement::Rows) {
+          want(loop.getRegionIterArg(use.getOperandNumber()), Placement::Rows);
+        }
+      }
+    }
+  }
+
+  /// The layout `user` needs operand `index` in (after the types are set).
+  Placement needed(Operation *user, unsigned index) {
+    Value operand = user->getOperand(index);
+    Placement current = placementOf(operand.getType());
+    auto resultPlacement = [&] {
+      return user->getNumResults() ? placementOf(user->getResult(0).getType())
+                                   : Placement::Plain;
+    };
+    if (isElementwise(user))
+      return resultPlacement();
+    if (isa<tile::ReduceOp>(user))
+      return resultPlacement() == Placement::Rows ? Placement::Fragments : Placement::Plain;
+    if (isa<tile::ReshapeOp>(user))
+      return resultPlacement();
+    if (isa<tile::BroadcastOp>(user))
+      // Fragments read a source in rows in place, any other one published.
+      return resultPlacement() == Placement::Fragments && current == Placement::Rows
+                 ? Placement::Rows
+                 : Placement::Plain;
+    if (auto dot = dyn_cast<tile::DotOp>(user)) {
+      if (index == 2)
+        return resultPlacement();
+      // An operand in fragments is published from them.
+      return current == Placement::Fragments ? Placement::Fragments : Placement::Plain;
+    }
+    if (isa<scf::YieldOp>(user) && loop)
+      return placementOf(loop.getRegionIterArg(index).getType());
+    return Placement::Plain;
+  }
+
+  /// A broadcast of an iota (which every layout computes in place).
+  static bool isBroadcastIota(Value value) {
+    auto broadcast = value.getDefiningOp<tile::BroadcastOp>();
+    return broadcast && iotaThroughViews(broadcast.getInput());
+  }
+
+  /// Whether `value` is arithmetic on splats and broadcast iotas.
+  static bool recomputable(Value value, int depth = 0) {
+    if (isSplat(value) || isBroadcastIota(value))
+      return true;
+    Operation *op = value.getDefiningOp();
+    return depth < 16 && op && isa<arith::ArithDialect>(op->getDialect()) &&
+           isElementwise(op) && llvm::all_of(op->getOperands(), [&](Value operand) {
+             return recomputable(operand, depth + 1);
+           });
+  }
+
+  /// `value` (recomputable) computed again at `b` in fragments.
+  Value recomputeInFragments(OpBuilder &b, Value value) {
+    RankedTensorType type = placed(value.getType(), Placement::Fragments);
+    if (isSplat(value))
+      return cloneSplat(b, value, type);
+    Operation *op = value.getDefiningOp();
+    if (auto broadcast = dyn_cast<tile::BroadcastOp>(op))
+      return tile::BroadcastOp::create(b, broadcast.getLoc(), type, broadcast.getInput());
+    SmallVector<Value> operands;
+    for (Value operand : op->getOperands())
+      operands.push_back(recomputeInFragments(b, operand));
+    OperationState state(op->getLoc(), op->getName(), operands, TypeRange{type},
+                         op->getAttrs());
+    return b.create(state)->getResult(0);
+  }
+
+  /// `value` in layout `placement` for a use at `b`.
+  Value inPlacement(OpBuilder &b, Location loc, Value value, Placement placement) {
+    RankedTensorType type = placed(value.getType(), placement);
+    if (placement != Placement::Plain && isSplat(value))
+      return cloneSplat(b, value, type);
+    if (placement == Placement::Fragments && recomputable(value))
+      return recomputeInFragments(b, value);
+    return UnrealizedConversionCastOp::create(b, loc, type, value).getResult(0);
+  }
+
+  void rewrite() {
+    for (auto [value, placement] : wanted)
+      value.setType(placed(value.getType(), placement));
+    // Loop-carried rows: the entry value in rows, the result back after
+    // the loop.
+    if (loop) {
+      for (unsigned i = 0; i < loop.getNumRegionIterArgs(); ++i) {
+        BlockArgument carried = loop.getRegionIterArg(i);
+        if (!wanted.count(carried))
+          continue;
+        OpBuilder b(loop);
+        Location loc = loop.getLoc();
+        OpOperand &init = loop.getInitArgsMutable()[i];
+        init.set(inPlacement(b, loc, init.get(), Placement::Rows));
+        Value result = loop.getResult(i);
+        RankedTensorType plain = placed(result.getType(), Placement::Plain);
+        result.setType(carried.getType());
+        if (result.use_empty())
+          continue;
+        b.setInsertionPointAfter(loop);
+        auto back = UnrealizedConversionCastOp::create(b, loc, plain, result);
+        result.replaceAllUsesExcept(back.getResult(0), back);
+      }
+    }
+    // Every operand in the layout its user needs (ops in nested regions
+    // need the element-wise one).
+    SmallVector<Operation *> users;
+    for (Operation &op : body)
+      op.walk([&](Operation *nested) { users.push_back(nested); });
+    for (Operation *op : users) {
+      for (unsigned i = 0; i < op->getNumOperands(); ++i) {
+        Value operand = op->getOperand(i);
+        if (!isa<RankedTensorType>(operand.getType()))
+          continue;
+        Placement need = op->getBlock() == &body ? needed(op, i) : Placement::Plain;
+        if (placementOf(operand.getType()) == need)
+          continue;
+        OpBuilder b(op);
+        op->setOperand(i, inPlacement(b, op->getLoc(), operand, need));
+      }
+    }
+  }
+
+  Block &body;
+  const Layout &layout;
+  const MatrixCoreLowering &matrixCores;
+  scf::ForOp loop;
+  llvm::MapVector<Value, Placement> wanted;
+  SmallVector<Value> worklist;
+};
+
+} // namespace
+
+void assignFragmentLayouts(func::FuncOp function, const Layout &layout,
+                           const MatrixCoreLowering *matrixCores) {
+  moveArithmeticAfterBroadcasts(function);
+  if (!matrixCores)
+    return;
+  keepAccumulatorsInFragments(function, layout, *matrixCores);
+  SmallVector<Block *> blocks;
+  function.walk([&](scf::ForOp loop) { blocks.push_back(loop.getBody()); });
+  for (Block *block : blocks)
+    ProductPlacement(*block, layout, *matrixCores).run();
+}
+
+} // namespace prism::gpu_lowering
