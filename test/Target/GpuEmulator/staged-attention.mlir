@@ -31,13 +31,29 @@
 // RUN: prism-opt %s --prism-kernelize="attention-m=64 attention-n=32" --prism-nvidia-lower-tile-to-gpu="warpgroup-mma=true tensor-memory-access=true dynamic-shared-memory-limit=231424" | FileCheck %s --check-prefix=WGMMA
 // WGMMA-LABEL: gpu.func @causal_gqa__0_attention
 // WGMMA: nvvm.cp.async.bulk.tensor.shared.cluster.global
-// WGMMA: scf.for
+// The KV loop carries the row maximum and sum in the rows layout (two rows
+// per thread) and the output in the wgmma registers.
+// WGMMA: scf.for {{.*}} -> (vector<2xf32>, vector<2xf32>, vector<64xf32>)
 // Q is read from its pinned slot, not published again at each step.
 // WGMMA-NOT: vector.scatter {{.*}}memref<8192xbf16
 // WGMMA: memref.view {{.*}} to memref<8192xbf16
 // WGMMA-NOT: vector.scatter {{.*}}memref<8192xbf16
 // WGMMA: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 32, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
-// WGMMA: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// The scores stay in the wgmma registers: the row maximum and sum combine
+// the quads' partials by shuffles, nothing crosses shared memory until P.
+// WGMMA-NOT: gpu.barrier
+// WGMMA: gpu.shuffle xor {{.*}} : f32
+// WGMMA-NOT: gpu.barrier
+// WGMMA: gpu.shuffle xor {{.*}} : f32
+// WGMMA-NOT: gpu.barrier
+// WGMMA: gpu.shuffle xor {{.*}} : f32
+// WGMMA-NOT: gpu.barrier
+// WGMMA: gpu.shuffle xor {{.*}} : f32
+// P is published from its fragments, in core matrices.
+// WGMMA: gpu.barrier
+// WGMMA: vector.scatter {{.*}} : memref<2048xbf16, #gpu.address_space<workgroup>>, vector<16xindex>, vector<16xi1>, vector<16xbf16>
+// WGMMA-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// WGMMA-NEXT: gpu.barrier
 // WGMMA: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
 // WGMMA-LABEL: gpu.func @masked_f16__0_attention
 

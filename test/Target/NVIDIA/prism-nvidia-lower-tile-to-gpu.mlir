@@ -39,6 +39,38 @@ func.func @rows(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {til
 
 // -----
 
+// Column indices of a block (`iota + start`, reshaped and broadcast, as
+// attention's masks build them): the addition moves after the broadcast,
+// which computes its iota from the thread's positions (column = flat index
+// mod 64), so nothing crosses shared memory: no workspace beyond the
+// minimum, no barrier.
+// CHECK-LABEL: gpu.func @columns
+// CHECK-SAME: workgroup(%{{.*}} : memref<16xi8, #gpu.address_space<workgroup>>
+// CHECK-NOT: gpu.barrier
+// CHECK: arith.remui {{.*}} : vector<2xindex>
+// CHECK: arith.addi {{.*}} : vector<2xindex>
+// CHECK: arith.cmpi ult, {{.*}} : vector<2xindex>
+// CHECK-NOT: gpu.barrier
+// CHECK: gpu.return
+func.func @columns(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>, %start: index, %limit: index) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %pid = tile.program_id x
+  %t = tile.load %x[%pid, %c0] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<4x64xf32>
+  %iota = tile.iota : tensor<64xindex>
+  %s = tile.splat %start : tensor<64xindex>
+  %cols = arith.addi %iota, %s : tensor<64xindex>
+  %row = tile.reshape %cols : tensor<64xindex> -> tensor<1x64xindex>
+  %all = tile.broadcast %row : tensor<1x64xindex> -> tensor<4x64xindex>
+  %l = tile.splat %limit : tensor<4x64xindex>
+  %inside = arith.cmpi ult, %all, %l : tensor<4x64xindex>
+  %zero = arith.constant dense<0.0> : tensor<4x64xf32>
+  %d = arith.select %inside, %t, %zero : tensor<4x64xi1>, tensor<4x64xf32>
+  tile.store %d, %x[%pid, %c0] : tensor<4x64xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  return
+}
+
+// -----
+
 // A bf16 dot into f32 runs on tensor cores: A and B published, each of the
 // 4 warps takes an m16n8 tile of C (16x16 has 2) and accumulates it with
 // mma.sync over K in steps of 16 from ldmatrix fragments (A: four 8x8
