@@ -392,6 +392,23 @@ private:
     return b.create(state)->getResult(0);
   }
 
+  /// The ops from a load in this block to `value`, through reshapes and
+  /// element-wise conversions, each used once (an additive mask: load,
+  /// reshape, extf), innermost last; empty if `value` is not one.
+  SmallVector<Operation *> loadChain(Value value) {
+    SmallVector<Operation *> chain;
+    for (Operation *op = value.getDefiningOp(); op && op->getBlock() == &body &&
+                                                op->hasOneUse();
+         op = op->getOperand(0).getDefiningOp()) {
+      chain.push_back(op);
+      if (isa<tile::LoadOp>(op))
+        return chain;
+      if (!isa<tile::ReshapeOp>(op) && !(isElementwise(op) && op->getNumOperands() == 1))
+        break;
+    }
+    return {};
+  }
+
   /// `value` in layout `placement` for a use at `b`.
   Value inPlacement(OpBuilder &b, Location loc, Value value, Placement placement) {
     RankedTensorType type = placed(value.getType(), placement);
@@ -399,6 +416,13 @@ private:
       return cloneSplat(b, value, type);
     if (placement == Placement::Fragments && recomputable(value))
       return recomputeInFragments(b, value);
+    // A tile loaded for this use only is loaded at the fragment positions.
+    if (placement == Placement::Fragments && placementOf(value.getType()) == Placement::Plain)
+      if (SmallVector<Operation *> chain = loadChain(value); !chain.empty()) {
+        for (Operation *op : chain)
+          op->getResult(0).setType(placed(op->getResult(0).getType(), placement));
+        return value;
+      }
     return UnrealizedConversionCastOp::create(b, loc, type, value).getResult(0);
   }
 

@@ -1154,7 +1154,10 @@ struct ConvertRelayout : DistributedPattern<UnrealizedConversionCastOp> {
 };
 
 struct ConvertLoad : DistributedPattern<tile::LoadOp> {
-  using DistributedPattern::DistributedPattern;
+  ConvertLoad(const TypeConverter &converter, MLIRContext *context, Layout layout,
+              const MatrixCoreLowering *matrixCores)
+      : DistributedPattern(converter, context, layout), matrixCores(matrixCores) {}
+  const MatrixCoreLowering *matrixCores;
   LogicalResult
   matchAndRewrite(tile::LoadOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -1162,16 +1165,25 @@ struct ConvertLoad : DistributedPattern<tile::LoadOp> {
     auto result = op.getType();
     VectorType type = vectorTypeOf(result);
     int64_t n = numElements(result);
-    Value flat = layout.owned(rewriter, loc, n);
-    SmallVector<Value> coords = coordinates(rewriter, loc, flat, result.getShape());
     int64_t lanes = type.getDimSize(0);
+    // In fragments: the thread's fragment positions of the tile as
+    // [n / columns, columns] (leading unit dimensions keep the flat order).
+    Value flat, owned;
+    if (inFragments(result)) {
+      int64_t columns = result.getShape().back();
+      flat = matrixCores->fragmentPositions(rewriter, loc, layout, n / columns, columns);
+      owned = allLanes(rewriter, loc, lanes);
+    } else {
+      flat = layout.owned(rewriter, loc, n);
+      owned = layout.ownedMask(rewriter, loc, flat, n);
+    }
+    SmallVector<Value> coords = coordinates(rewriter, loc, flat, result.getShape());
     SmallVector<Value> positions;
     for (auto [start, c] : llvm::zip(adaptor.getIndices(), coords))
       positions.push_back(arith::AddIOp::create(rewriter, loc, c,
                                                 splatIndex(rewriter, loc, start, lanes)));
     FlatView view = flatten(rewriter, loc, adaptor.getBase());
-    auto [linear, mask] = tile::addressesOf(rewriter, loc, view, positions,
-                                      layout.ownedMask(rewriter, loc, flat, n));
+    auto [linear, mask] = tile::addressesOf(rewriter, loc, view, positions, owned);
     Value padding = adaptor.getPadding()
                         ? adaptor.getPadding()
                         : zeroOf(rewriter, loc, type.getElementType());
@@ -1391,9 +1403,9 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
                                                                       context);
     patterns.add<ConvertSplat, ConvertIota, ConvertSameLayout<tile::ReshapeOp>,
                  ConvertSameLayout<tile::ExpandDimsOp>,
-                 ConvertTranspose, ConvertLoad, ConvertStore,
+                 ConvertTranspose, ConvertStore,
                  ConvertGather>(converter, context, layout);
-    patterns.add<ConvertDot, ConvertRelayout, ConvertBroadcast, ConvertReduce>(
+    patterns.add<ConvertDot, ConvertRelayout, ConvertBroadcast, ConvertReduce, ConvertLoad>(
         converter, context, layout, options.matrixCores);
     scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
                                                          target);

@@ -56,6 +56,12 @@
 // WGMMA-NEXT: gpu.barrier
 // WGMMA: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
 // WGMMA-LABEL: gpu.func @masked_f16__0_attention
+// The additive mask is loaded at the fragment positions of the scores
+// (16 per thread), not relaid through shared memory.
+// WGMMA: scf.for {{.*}} -> (vector<2xf32>, vector<2xf32>, vector<32xf32>)
+// WGMMA: vector.gather {{.*}} : memref<2147483647xf32, strided<[1]>>, vector<16xindex>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// WGMMA-NOT: memref<2048xf32
+// WGMMA: gpu.shuffle xor
 
 // The same pinned Q on sm_80 (16x16 tiles, mma.sync, padded rows: 16 rows
 // of 136 elements), never published in the loop.
