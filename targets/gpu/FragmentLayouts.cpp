@@ -311,8 +311,9 @@ private:
         if (isElementwise(user)) {
           want(user->getResult(0), placement);
         } else if (auto reduce = dyn_cast<tile::ReduceOp>(user)) {
+          // (The shuffles combine 32-bit floats.)
           if (placement == Placement::Fragments && reduce.getAxis() == 1 &&
-              fitsRows(reduce.getType()))
+              reduce.getType().getElementType().isF32() && fitsRows(reduce.getType()))
             want(reduce.getResult(), Placement::Rows);
         } else if (auto reshape = dyn_cast<tile::ReshapeOp>(user)) {
           if (placement == Placement::Rows && fitsRows(reshape.getType()))
@@ -343,20 +344,32 @@ private:
       return resultPlacement() == Placement::Rows ? Placement::Fragments : Placement::Plain;
     if (isa<tile::ReshapeOp>(user))
       return resultPlacement();
-    if (isa<tile::BroadcastOp>(user))
-      // Fragments read a source in rows in place, any other one published.
-      return resultPlacement() == Placement::Fragments && current == Placement::Rows
+    if (isa<tile::BroadcastOp>(user)) {
+      // Fragments read a source of rows ([m, 1]: one value per row) in
+      // place, any other source published.
+      auto source = cast<RankedTensorType>(operand.getType());
+      bool perRow = source.getRank() == 2 && source.getDimSize(1) == 1;
+      return resultPlacement() == Placement::Fragments && current == Placement::Rows &&
+                     perRow
                  ? Placement::Rows
                  : Placement::Plain;
+    }
     if (auto dot = dyn_cast<tile::DotOp>(user)) {
       if (index == 2)
         return resultPlacement();
       // An operand in fragments is published from them.
       return current == Placement::Fragments ? Placement::Fragments : Placement::Plain;
     }
-    if (isa<scf::YieldOp>(user) && loop)
+    if (isa<scf::YieldOp>(user) && user->getBlock() == &body && loop)
       return placementOf(loop.getRegionIterArg(index).getType());
-    return Placement::Plain;
+    return otherwise(operand);
+  }
+
+  /// What any other op needs: what its operand was before this placement
+  /// (the element-wise layout for a value placed here; a value in another
+  /// layout already, an inner loop's accumulator, stays so).
+  Placement otherwise(Value operand) {
+    return wanted.count(operand) ? Placement::Plain : placementOf(operand.getType());
   }
 
   /// A broadcast of an iota (which every layout computes in place).
@@ -401,8 +414,16 @@ private:
                                                 op->hasOneUse();
          op = op->getOperand(0).getDefiningOp()) {
       chain.push_back(op);
-      if (isa<tile::LoadOp>(op))
+      if (auto load = dyn_cast<tile::LoadOp>(op)) {
+        // Loaded at the fragment positions of the value's [m, n], which
+        // are those of the load's [count / n, n] (reshapes keep the flat
+        // order): the same last dimension.
+        auto type = cast<RankedTensorType>(value.getType());
+        if (load.getType().getShape().back() != type.getShape().back() ||
+            numElements(load.getType()) != numElements(type))
+          return {};
         return chain;
+      }
       if (!isa<tile::ReshapeOp>(op) && !(isElementwise(op) && op->getNumOperands() == 1))
         break;
     }
@@ -451,7 +472,7 @@ private:
       }
     }
     // Every operand in the layout its user needs (ops in nested regions
-    // need the element-wise one).
+    // keep what they had).
     SmallVector<Operation *> users;
     for (Operation &op : body)
       op.walk([&](Operation *nested) { users.push_back(nested); });
@@ -460,7 +481,7 @@ private:
         Value operand = op->getOperand(i);
         if (!isa<RankedTensorType>(operand.getType()))
           continue;
-        Placement need = op->getBlock() == &body ? needed(op, i) : Placement::Plain;
+        Placement need = op->getBlock() == &body ? needed(op, i) : otherwise(operand);
         if (placementOf(operand.getType()) == need)
           continue;
         OpBuilder b(op);

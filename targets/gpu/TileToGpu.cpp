@@ -600,8 +600,9 @@ struct ConvertBroadcast : DistributedPattern<tile::BroadcastOp> {
     if (inFragmentRows(source)) {
       // Each fragment element takes the value of its row, which the
       // thread holds.
-      if (!fragments)
-        return rewriter.notifyMatchFailure(op, "fragment rows broadcast to fragments only");
+      if (!fragments || source.getRank() != 2 || source.getDimSize(1) != 1)
+        return rewriter.notifyMatchFailure(
+            op, "fragment rows broadcast from [m, 1] to fragments only");
       int64_t m = result.getDimSize(0), n = result.getDimSize(1);
       SmallVector<int64_t> slots;
       for (int64_t i = 0; i < vectorTypeOf(result).getDimSize(0); ++i)

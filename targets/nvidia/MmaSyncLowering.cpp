@@ -226,14 +226,17 @@ struct WarpTiling {
   int64_t warpsM, warpsN, tilesM, tilesN;
 };
 
-/// The grid that loads the fewest fragment rows per K step (4 x 8 rows
-/// per A fragment, 2 x 8 per B fragment), if the warps divide C evenly;
-/// with `wholeRows`, a column of warps each owning 16 whole rows when they
-/// fit (the layout of wgmma's accumulator, so that a tile has one fragment
-/// layout whichever instruction computes it).
-std::optional<WarpTiling> warpTiling(int64_t m, int64_t n, int64_t warps,
-                                     bool wholeRows) {
-  if (wholeRows && m == 16 * warps && n % 8 == 0)
+/// A column of warps each owning 16 whole rows when they fit (the layout
+/// of wgmma's accumulator, so that a tile has one fragment layout
+/// whichever instruction computes it, and the layout in which row
+/// reductions stay within quads: fragmentRows); otherwise the grid that
+/// loads the fewest fragment rows per K step (4 x 8 rows per A fragment,
+/// 2 x 8 per B fragment), if the warps divide C evenly. (For 64x64 tiles
+/// the column of warps loads 25% more fragment bytes per K step than a
+/// 2 x 2 grid; on sm_80 that was the price of the softmax in registers,
+/// to be weighed on a GPU.)
+std::optional<WarpTiling> warpTiling(int64_t m, int64_t n, int64_t warps) {
+  if (m == 16 * warps && n % 8 == 0)
     return WarpTiling{warps, 1, 1, n / 8};
   std::optional<WarpTiling> best;
   int64_t bestCost = 0;
@@ -253,11 +256,11 @@ std::optional<WarpTiling> warpTiling(int64_t m, int64_t n, int64_t warps,
 /// block of the warp grid, or round-robin (tile warp + r * warps) when the
 /// warps do not divide C into blocks.
 std::pair<Value, Value> roundCorner(OpBuilder &b, Location loc, Value warp, int64_t r,
-                                    int64_t m, int64_t n, int64_t warps, bool wholeRows) {
+                                    int64_t m, int64_t n, int64_t warps) {
   auto c = [&](int64_t v) { return tile::indexConstant(b, loc, v); };
   auto add = [&](Value x, Value y) { return arith::AddIOp::create(b, loc, x, y).getResult(); };
   auto mul = [&](Value x, int64_t y) { return arith::MulIOp::create(b, loc, x, c(y)).getResult(); };
-  if (std::optional<WarpTiling> t = warpTiling(m, n, warps, wholeRows)) {
+  if (std::optional<WarpTiling> t = warpTiling(m, n, warps)) {
     Value wm = arith::DivUIOp::create(b, loc, warp, c(t->warpsN));
     Value wn = arith::RemUIOp::create(b, loc, warp, c(t->warpsN));
     return {add(mul(wm, 16 * t->tilesM), c(16 * (r / t->tilesN))),
@@ -293,13 +296,12 @@ bool MmaSyncLowering::fragmentLayoutFits(int64_t m, int64_t n, const Layout &lay
   return tiles % warps == 0 && (m * n) % layout.threads == 0;
 }
 
-/// With wgmma's layout (a column of warps, 16 whole rows each: warpTiling
-/// with wholeRows), lane l of warp w holds rows 16 w + l / 4 and
-/// 16 w + l / 4 + 8 of every [m, n] tile, shared with the other lanes of
-/// its quad.
+/// With a column of warps, 16 whole rows each (warpTiling), lane l of
+/// warp w holds rows 16 w + l / 4 and 16 w + l / 4 + 8 of every [m, n]
+/// tile, shared with the other lanes of its quad.
 std::optional<FragmentRows> MmaSyncLowering::fragmentRows(int64_t m,
                                                           const Layout &layout) const {
-  if (!warpgroupMma || layout.threads % 32 != 0 || m != 16 * (layout.threads / 32))
+  if (layout.threads % 32 != 0 || m != 16 * (layout.threads / 32))
     return std::nullopt;
   return FragmentRows{2, 4};
 }
@@ -335,7 +337,7 @@ Value MmaSyncLowering::fragmentPositions(OpBuilder &b, Location loc,
   Value q2 = arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, lane, c(4)), c(2));
   SmallVector<Value> positions;
   for (int64_t r = 0; r < rounds; ++r) {
-    auto [row0, col0] = roundCorner(b, loc, warp, r, m, n, warps, warpgroupMma);
+    auto [row0, col0] = roundCorner(b, loc, warp, r, m, n, warps);
     for (int64_t i = 0; i < 4; ++i) {
       Value row = arith::AddIOp::create(b, loc, row0,
                                         arith::AddIOp::create(b, loc, g, c(8 * (i / 2))));
@@ -367,16 +369,16 @@ Value MmaSyncLowering::emitOnFragments(ConversionPatternRewriter &rewriter,
     for (int64_t i = 0; i < 4; ++i)
       fragments[r].push_back(vector::ExtractOp::create(rewriter, loc, acc,
                                                        ArrayRef<int64_t>{4 * r + i}));
-  if (std::optional<WarpTiling> tiling = warpTiling(m, n, warps, warpgroupMma)) {
+  if (std::optional<WarpTiling> tiling = warpTiling(m, n, warps)) {
     // Each K step: the warp's A and B fragments once, then every product.
     SmallVector<Value> rows, columns;
     for (int64_t i = 0; i < tiling->tilesM; ++i)
       rows.push_back(
-          roundCorner(rewriter, loc, t.warp, i * tiling->tilesN, m, n, warps, warpgroupMma)
+          roundCorner(rewriter, loc, t.warp, i * tiling->tilesN, m, n, warps)
               .first);
     for (int64_t j = 0; j < tiling->tilesN; ++j)
       columns.push_back(
-          roundCorner(rewriter, loc, t.warp, j, m, n, warps, warpgroupMma).second);
+          roundCorner(rewriter, loc, t.warp, j, m, n, warps).second);
     for (int64_t k0 = 0; k0 < k; k0 += 16) {
       SmallVector<SmallVector<Value>> aRegs, bRegs;
       for (Value row : rows)

@@ -14,6 +14,8 @@
 // RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=77 --target=nvidia-emulated:sm_90a | FileCheck %s
 // RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=77 --target=nvidia-emulated:sm_80 --tile-sizes="attention-m=32 attention-n=32" | FileCheck %s
 // RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=50 --target=nvidia-emulated:sm_90a --tile-sizes="attention-m=64 attention-n=16" | FileCheck %s
+// RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=99 --target=nvidia-emulated:sm_80 --tile-sizes="attention-m=64 attention-n=32" | FileCheck %s
+// RUN: prism-run %s --entry=masked_f16 --check --dynamic-size=70 --target=nvidia-emulated:sm_80 --tile-sizes="attention-m=64 attention-n=16" | FileCheck %s
 // RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=77 --target=nvidia-emulated:sm_90a --tile-sizes="attention-m=64 attention-n=64" | FileCheck %s
 // RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=130 --target=nvidia-emulated:sm_90a --tile-sizes="attention-m=64 attention-n=32" | FileCheck %s
 // RUN: prism-run %s --entry=masked_f16 --check --dynamic-size=45 --target=nvidia-emulated:sm_90a | FileCheck %s
@@ -62,6 +64,14 @@
 // WGMMA: vector.gather {{.*}} : memref<2147483647xf32, strided<[1]>>, vector<16xindex>, vector<16xi1>, vector<16xf32> into vector<16xf32>
 // WGMMA-NOT: memref<2048xf32
 // WGMMA: gpu.shuffle xor
+
+// sm_80 with 64-row tiles: mma.sync with a column of warps, 16 whole rows
+// each, so the softmax is in registers there too.
+// RUN: prism-opt %s --prism-kernelize="attention-m=64 attention-n=32" --prism-nvidia-lower-tile-to-gpu="stages=3" | FileCheck %s --check-prefix=SM80ROWS
+// SM80ROWS-LABEL: gpu.func @causal_gqa__0_attention
+// SM80ROWS: scf.for {{.*}} -> (vector<2xf32>, vector<2xf32>, vector<64xf32>)
+// SM80ROWS: nvvm.mma.sync
+// SM80ROWS: gpu.shuffle xor {{.*}} : f32
 
 // The same pinned Q on sm_80 (16x16 tiles, mma.sync, padded rows: 16 rows
 // of 136 elements), never published in the loop.

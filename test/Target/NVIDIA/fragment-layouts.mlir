@@ -1,0 +1,130 @@
+// RUN: prism-opt %s -split-input-file --prism-nvidia-lower-tile-to-gpu="warpgroup-mma=true" | FileCheck %s
+
+// Fragment layouts (targets/gpu/FragmentLayouts.cpp) on 64-row tiles of
+// sm_90a: the corner cases a review found, each of which failed to lower
+// or, for the rank-1 broadcast, computed wrong results.
+
+// An inner loop's accumulator stays in fragments (16 per thread for
+// 64x32) while the outer loop carries its row maximum in rows (2 per
+// thread); the outer placement leaves the inner loop's layouts alone.
+// CHECK-LABEL: gpu.func @nested
+// CHECK: scf.for {{.*}} -> (vector<2xf32>, vector<16xf32>)
+// CHECK: gpu.shuffle xor
+// CHECK: scf.for {{.*}} -> (vector<16xf32>)
+func.func @nested(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %c: memref<?x?xf32, strided<[?, 1], offset: ?>>, %n: index) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %z = tile.splat %zero : tensor<64x32xf32>
+  %m0 = tile.splat %ninf : tensor<64xf32>
+  %x = tile.load %a[%c0, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<64x16xbf16>
+  %r:2 = scf.for %i = %c0 to %n step %c1 iter_args(%m = %m0, %o = %z) -> (tensor<64xf32>, tensor<64x32xf32>) {
+    %y = tile.load %a[%i, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<16x32xbf16>
+    %s = tile.dot %x, %y, %z : tensor<64x16xbf16>, tensor<16x32xbf16> -> tensor<64x32xf32>
+    %rm = tile.reduce max %s axis = 1 : tensor<64x32xf32> -> tensor<64xf32>
+    %m2 = arith.maximumf %m, %rm : tensor<64xf32>
+    %in = scf.for %k = %c0 to %n step %c1 iter_args(%acc = %o) -> (tensor<64x32xf32>) {
+      %d = tile.dot %x, %y, %acc : tensor<64x16xbf16>, tensor<16x32xbf16> -> tensor<64x32xf32>
+      scf.yield %d : tensor<64x32xf32>
+    }
+    scf.yield %m2, %in : tensor<64xf32>, tensor<64x32xf32>
+  }
+  %e = tile.expand_dims %r#0 axis = 1 : tensor<64xf32> -> tensor<64x1xf32>
+  %b = tile.broadcast %e : tensor<64x1xf32> -> tensor<64x32xf32>
+  %sum = arith.addf %b, %r#1 : tensor<64x32xf32>
+  tile.store %sum, %c[%c0, %c0] : tensor<64x32xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  return
+}
+
+// -----
+
+// A rank-1 [64] broadcast to [64, 64] repeats it along the rows (numpy
+// alignment: element (i, j) is its element j), so the accumulator's scale
+// reads the row maxima published, not the thread's own rows.
+// CHECK-LABEL: gpu.func @columns_scale
+// CHECK: scf.for {{.*}} -> (vector<2xf32>, vector<32xf32>)
+// CHECK: gpu.shuffle xor
+// CHECK-NOT: vector.shuffle {{.*}} : vector<2xf32>, vector<2xf32>
+// CHECK: gpu.return
+func.func @columns_scale(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %c: memref<?x?xf32, strided<[?, 1], offset: ?>>, %n: index) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %z = tile.splat %zero : tensor<64x64xf32>
+  %m0 = tile.splat %ninf : tensor<64xf32>
+  %x = tile.load %a[%c0, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<64x16xbf16>
+  %r:2 = scf.for %i = %c0 to %n step %c1 iter_args(%m = %m0, %o = %z) -> (tensor<64xf32>, tensor<64x64xf32>) {
+    %y = tile.load %a[%i, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<16x64xbf16>
+    %s = tile.dot %x, %y, %z : tensor<64x16xbf16>, tensor<16x64xbf16> -> tensor<64x64xf32>
+    %rm = tile.reduce max %s axis = 1 : tensor<64x64xf32> -> tensor<64xf32>
+    %m2 = arith.maximumf %m, %rm : tensor<64xf32>
+    %b = tile.broadcast %m2 : tensor<64xf32> -> tensor<64x64xf32>
+    %sc = arith.mulf %o, %b : tensor<64x64xf32>
+    %d = tile.dot %x, %y, %sc : tensor<64x16xbf16>, tensor<16x64xbf16> -> tensor<64x64xf32>
+    scf.yield %m2, %d : tensor<64xf32>, tensor<64x64xf32>
+  }
+  tile.store %r#1, %c[%c0, %c0] : tensor<64x64xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  return
+}
+
+// -----
+
+// A bf16 row sum of fragments is not shuffled (shuffles take 32-bit
+// values): the tile goes back to the element-wise layout for it.
+// CHECK-LABEL: gpu.func @bf16_sum
+// CHECK-NOT: gpu.shuffle {{.*}} : bf16
+// CHECK: gpu.return
+func.func @bf16_sum(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %c: memref<?xbf16, strided<[1], offset: ?>>, %n: index) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %zb = arith.constant 0.0 : bf16
+  %z = tile.splat %zero : tensor<64x32xf32>
+  %s0 = tile.splat %zb : tensor<64xbf16>
+  %x = tile.load %a[%c0, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<64x16xbf16>
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%t = %s0) -> (tensor<64xbf16>) {
+    %y = tile.load %a[%i, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<16x32xbf16>
+    %s = tile.dot %x, %y, %z : tensor<64x16xbf16>, tensor<16x32xbf16> -> tensor<64x32xf32>
+    %h = arith.truncf %s : tensor<64x32xf32> to tensor<64x32xbf16>
+    %rs = tile.reduce sum %h axis = 1 : tensor<64x32xbf16> -> tensor<64xbf16>
+    %t2 = arith.addf %t, %rs : tensor<64xbf16>
+    scf.yield %t2 : tensor<64xbf16>
+  }
+  tile.store %r, %c[%c0] : tensor<64xbf16>, memref<?xbf16, strided<[1], offset: ?>>
+  return
+}
+
+// -----
+
+// A flat [2048] bias reshaped to the scores [64, 32] is not loaded at the
+// fragment positions of a [1, 2048] tile: it is loaded element-wise and
+// relaid.
+// CHECK-LABEL: gpu.func @loadflat
+// CHECK: vector.gather {{.*}} vector<16xf32>
+// CHECK: vector.scatter {{.*}} : memref<2048xf32, #gpu.address_space<workgroup>>
+// CHECK: gpu.return
+func.func @loadflat(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %bias: memref<?xf32, strided<[1], offset: ?>>, %c: memref<?x?xf32, strided<[?, 1], offset: ?>>, %n: index) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %z = tile.splat %zero : tensor<64x32xf32>
+  %m0 = tile.splat %ninf : tensor<64xf32>
+  %x = tile.load %a[%c0, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<64x16xbf16>
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%m = %m0) -> (tensor<64xf32>) {
+    %y = tile.load %a[%i, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<16x32xbf16>
+    %s = tile.dot %x, %y, %z : tensor<64x16xbf16>, tensor<16x32xbf16> -> tensor<64x32xf32>
+    %bf = tile.load %bias[%i] : memref<?xf32, strided<[1], offset: ?>> -> tensor<2048xf32>
+    %b = tile.reshape %bf : tensor<2048xf32> -> tensor<64x32xf32>
+    %sb = arith.addf %s, %b : tensor<64x32xf32>
+    %rm = tile.reduce max %sb axis = 1 : tensor<64x32xf32> -> tensor<64xf32>
+    %m2 = arith.maximumf %m, %rm : tensor<64xf32>
+    scf.yield %m2 : tensor<64xf32>
+  }
+  %e = tile.expand_dims %r axis = 1 : tensor<64xf32> -> tensor<64x1xf32>
+  %bb = tile.broadcast %e : tensor<64x1xf32> -> tensor<64x32xf32>
+  tile.store %bb, %c[%c0, %c0] : tensor<64x32xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  return
+}
