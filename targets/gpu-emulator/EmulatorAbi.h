@@ -131,6 +131,10 @@ constexpr int64_t ldmatrixInstruction(int64_t matrices, bool transposed) {
 
 constexpr int64_t shuffleXorInstruction(int64_t offset) { return kShuffleXor + offset; }
 
+constexpr bool isShuffleXor(int64_t instruction) {
+  return instruction > kShuffleXor && instruction < kShuffleXor + 32;
+}
+
 constexpr int64_t wgmmaInstruction(int64_t n, bool f16, bool bMnMajor) {
   return (bMnMajor ? kWgmmaTransposedB : kWgmma) + 2 * (n / 8 - 1) + (f16 ? 1 : 0);
 }

@@ -224,6 +224,30 @@ Value workspaceView(OpBuilder &b, Operation *user, int64_t byteOffset,
       workspace, indexConstant(b, loc, byteOffset), ValueRange{});
 }
 
+/// The flat row-major positions of the calling thread's elements of a tile
+/// of `type` in the layout its encoding gives, and which of them exist:
+/// element-wise (the last lanes of the last threads may not); fragments of
+/// the tile as [count / columns, columns] (leading unit dimensions keep
+/// the flat order; every position exists); fragment rows (the thread's
+/// rows; all exist).
+static std::pair<Value, Value> positionsInLayout(OpBuilder &b, Location loc,
+                                                 const Layout &layout,
+                                                 const MatrixCoreLowering *matrixCores,
+                                                 RankedTensorType type) {
+  int64_t count = numElements(type);
+  Value positions;
+  if (inFragments(type)) {
+    int64_t columns = type.getShape().back();
+    positions = matrixCores->fragmentPositions(b, loc, layout, count / columns, columns);
+  } else if (inFragmentRows(type)) {
+    positions = matrixCores->fragmentRowIndices(b, loc, layout, type.getDimSize(0));
+  } else {
+    Value owned = layout.owned(b, loc, count);
+    return {owned, layout.ownedMask(b, loc, owned, count)};
+  }
+  return {positions, allLanes(b, loc, cast<VectorType>(positions.getType()).getDimSize(0))};
+}
+
 /// A distributed tile to write to shared memory: `n` elements of
 /// `element` at `byteOffset` of the workspace; row-major, or in core
 /// matrices (SharedLayout::CoreMatrices) of a tile with rows of
@@ -234,9 +258,8 @@ struct Published {
   Type element;
   int64_t byteOffset;
   int64_t coreMatrixColumns = 0;
-  /// A tile in the fragment layout: its [rows, n / rows] shape (0: the
-  /// element-wise layout).
-  int64_t fragmentRowCount = 0;
+  /// The tile's type, whose encoding gives its layout (null: element-wise).
+  RankedTensorType layoutType = nullptr;
 };
 
 /// Where flat row-major positions `flat` of a tile with rows of `columns`
@@ -273,15 +296,9 @@ SmallVector<Value> publishAll(OpBuilder &b, Operation *user, const Layout &layou
   bool fence = false;
   for (const Published &p : tiles) {
     Value view = workspaceView(b, user, p.byteOffset, p.element, p.n);
-    Value flat, mask;
-    if (p.fragmentRowCount) {
-      flat = matrixCores->fragmentPositions(b, loc, layout, p.fragmentRowCount,
-                                            p.n / p.fragmentRowCount);
-      mask = allLanes(b, loc, cast<VectorType>(flat.getType()).getDimSize(0));
-    } else {
-      flat = layout.owned(b, loc, p.n);
-      mask = layout.ownedMask(b, loc, flat, p.n);
-    }
+    auto [flat, mask] = positionsInLayout(
+        b, loc, layout, matrixCores,
+        p.layoutType ? p.layoutType : RankedTensorType::get({p.n}, p.element));
     Value positions = flat;
     if (p.coreMatrixColumns) {
       positions = coreMatrixPositions(b, loc, flat, p.coreMatrixColumns);
@@ -317,17 +334,16 @@ Value readPublished(OpBuilder &b, Location loc, Value view, Value indices,
 }
 
 /// Whether a tile type is in the matrix cores' fragment layout.
-bool inFragments(Type type) {
+/// Whether `type` is a tile type with the layout encoding `name`.
+static bool hasLayoutEncoding(Type type, StringRef name) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   auto encoding = tensor ? dyn_cast_or_null<StringAttr>(tensor.getEncoding()) : nullptr;
-  return encoding && encoding.getValue() == kFragmentsEncoding;
+  return encoding && encoding.getValue() == name;
 }
 
-bool inFragmentRows(Type type) {
-  auto tensor = dyn_cast<RankedTensorType>(type);
-  auto encoding = tensor ? dyn_cast_or_null<StringAttr>(tensor.getEncoding()) : nullptr;
-  return encoding && encoding.getValue() == kFragmentRowsEncoding;
-}
+bool inFragments(Type type) { return hasLayoutEncoding(type, kFragmentsEncoding); }
+
+bool inFragmentRows(Type type) { return hasLayoutEncoding(type, kFragmentRowsEncoding); }
 
 /// A layout change inserted by assignFragmentLayouts: a cast between a
 /// tile type and the same type in another layout (element-wise, fragments
@@ -614,11 +630,7 @@ struct ConvertBroadcast : DistributedPattern<tile::BroadcastOp> {
     tile::IotaOp iota = iotaThroughViews(op.getInput());
     Value view = iota ? Value() : publish(rewriter, op, layout, adaptor.getInput(),
                                           numElements(source), element, 0);
-    int64_t n = numElements(result);
-    Value flat = fragments ? matrixCores->fragmentPositions(rewriter, loc, layout,
-                                                            result.getDimSize(0),
-                                                            result.getDimSize(1))
-                           : layout.owned(rewriter, loc, n);
+    auto [flat, mask] = positionsInLayout(rewriter, loc, layout, matrixCores, result);
     SmallVector<Value> out = coordinates(rewriter, loc, flat, result.getShape());
     int64_t lead = result.getRank() - source.getRank();
     int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
@@ -636,9 +648,6 @@ struct ConvertBroadcast : DistributedPattern<tile::BroadcastOp> {
         rewriter.replaceOpWithNewOp<arith::IndexCastOp>(op, vectorTypeOf(result), indices);
       return success();
     }
-    // Every fragment position exists.
-    Value mask = fragments ? allLanes(rewriter, loc, lanes)
-                           : layout.ownedMask(rewriter, loc, flat, n);
     rewriter.replaceOp(op, readPublished(rewriter, loc, view, indices, mask, element));
     return success();
   }
@@ -992,12 +1001,9 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
                                 int64_t rowLength) {
         int64_t coreMatrixColumns =
             publishedLayout == SharedLayout::CoreMatrices ? rowLength : 0;
-        int64_t fragmentRowCount =
-            inFragments(original.getType())
-                ? cast<RankedTensorType>(original.getType()).getDimSize(0)
-                : 0;
         return publishAll(rewriter, op, layout,
-                          {{tile, count, element, 0, coreMatrixColumns, fragmentRowCount}},
+                          {{tile, count, element, 0, coreMatrixColumns,
+                            cast<RankedTensorType>(original.getType())}},
                           matrixCores)
             .front();
       };
@@ -1037,9 +1043,8 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
     // A and B between one pair of barriers.
     SmallVector<Value> views = publishAll(
         rewriter, op, layout,
-        {{adaptor.getLhs(), m * k, lhs.getElementType(), 0, 0, inFragments(lhs) ? m : 0},
-         {adaptor.getRhs(), k * n, rhs.getElementType(), lhsBytes, 0,
-          inFragments(rhs) ? k : 0}},
+        {{adaptor.getLhs(), m * k, lhs.getElementType(), 0, 0, lhs},
+         {adaptor.getRhs(), k * n, rhs.getElementType(), lhsBytes, 0, rhs}},
         matrixCores);
     Value a = views[0], b = views[1];
     int64_t count = m * n;
@@ -1122,27 +1127,14 @@ struct ConvertRelayout : DistributedPattern<UnrealizedConversionCastOp> {
     Location loc = op.getLoc();
     auto from = cast<RankedTensorType>(op.getOperand(0).getType());
     auto to = cast<RankedTensorType>(op.getResult(0).getType());
-    int64_t count = numElements(from), m = from.getDimSize(0);
+    int64_t count = numElements(from);
     Type element = from.getElementType();
-    // The flat positions of this thread's elements in a layout, and which
-    // exist (every one in fragments and fragment rows; a row is written by
-    // each lane that holds it, all with the same value).
-    auto positionsIn = [&](RankedTensorType type) -> std::pair<Value, Value> {
-      Value positions;
-      if (inFragments(type))
-        positions = matrixCores->fragmentPositions(rewriter, loc, layout, m, count / m);
-      else if (inFragmentRows(type))
-        positions = matrixCores->fragmentRowIndices(rewriter, loc, layout, m);
-      else
-        return {layout.owned(rewriter, loc, count),
-                layout.ownedMask(rewriter, loc, layout.owned(rewriter, loc, count), count)};
-      return {positions,
-              allLanes(rewriter, loc, cast<VectorType>(positions.getType()).getDimSize(0))};
-    };
     if (from.getEncoding() && to.getEncoding())
       return rewriter.notifyMatchFailure(op, "no direct change between fragment layouts");
-    auto [fromPositions, fromMask] = positionsIn(from);
-    auto [toPositions, toMask] = positionsIn(to);
+    // (A row in fragment rows is written by each lane that holds it, all
+    // with the same value.)
+    auto [fromPositions, fromMask] = positionsInLayout(rewriter, loc, layout, matrixCores, from);
+    auto [toPositions, toMask] = positionsInLayout(rewriter, loc, layout, matrixCores, to);
     Value view = workspaceView(rewriter, op, 0, element, count);
     gpu::BarrierOp::create(rewriter, loc);
     vector::ScatterOp::create(rewriter, loc, Type(), view,
@@ -1165,19 +1157,8 @@ struct ConvertLoad : DistributedPattern<tile::LoadOp> {
     Location loc = op.getLoc();
     auto result = op.getType();
     VectorType type = vectorTypeOf(result);
-    int64_t n = numElements(result);
     int64_t lanes = type.getDimSize(0);
-    // In fragments: the thread's fragment positions of the tile as
-    // [n / columns, columns] (leading unit dimensions keep the flat order).
-    Value flat, owned;
-    if (inFragments(result)) {
-      int64_t columns = result.getShape().back();
-      flat = matrixCores->fragmentPositions(rewriter, loc, layout, n / columns, columns);
-      owned = allLanes(rewriter, loc, lanes);
-    } else {
-      flat = layout.owned(rewriter, loc, n);
-      owned = layout.ownedMask(rewriter, loc, flat, n);
-    }
+    auto [flat, owned] = positionsInLayout(rewriter, loc, layout, matrixCores, result);
     SmallVector<Value> coords = coordinates(rewriter, loc, flat, result.getShape());
     SmallVector<Value> positions;
     for (auto [start, c] : llvm::zip(adaptor.getIndices(), coords))

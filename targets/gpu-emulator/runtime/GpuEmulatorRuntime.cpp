@@ -771,7 +771,7 @@ private:
         wgmmaCode = instruction - base;
     if (instruction == kMmaM16N8K16Bf16 || instruction == kMmaM16N8K16F16) {
       in = 10, out = 4;
-    } else if (instruction > kShuffleXor && instruction < kShuffleXor + kWarpSize) {
+    } else if (gpu_emulator::isShuffleXor(instruction)) {
       in = 1, out = 1;
     } else if (ldmatrixCode >= 0 && ldmatrixCode < 8 && ldmatrixCode / 2 != 2) {
       in = 2, out = ldmatrixCode / 2 + 1;
@@ -814,7 +814,7 @@ private:
                 instruction == kWmma16x16x16Bf16;
     if (instruction <= kMmaM16N8K16F16) {
       mmaM16N8K16(w, bf16);
-    } else if (instruction > kShuffleXor && instruction < kShuffleXor + kWarpSize) {
+    } else if (gpu_emulator::isShuffleXor(instruction)) {
       for (int64_t l = 0; l < kWarpSize; ++l)
         w[l][1] = w[l ^ (instruction - kShuffleXor)][0];
     } else if (wgmmaCode >= 0) {
