@@ -22,6 +22,9 @@
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
+
+#include "llvm/Support/Regex.h"
 
 namespace prism::gpu_emulator {
 #define GEN_PASS_DEF_EMULATEGPUKERNELSONCPU
@@ -62,6 +65,7 @@ private:
   LogicalResult emulateShuffle(gpu::ShuffleOp shuffle);
   LogicalResult emulateAsyncCopy(nvgpu::DeviceAsyncCopyOp copy);
   LogicalResult emulateWgmma(NVVM::WgmmaMmaAsyncOp wgmma);
+  LogicalResult emulateInlinePtx(LLVM::InlineAsmOp inlinePtx);
   /// Calls the context's tensor-copy function; `pointers` are LLVM
   /// pointers (any address space), `values` i64 (coordinates i32).
   void callTensorCopy(OpBuilder &b, Location loc, int64_t operation, Value barrier,
@@ -167,7 +171,8 @@ LogicalResult KernelEmulation::run() {
   SmallVector<Operation *> hardware;
   function.walk([&](Operation *op) {
     if (isa<gpu::GPUDialect, NVVM::NVVMDialect, nvgpu::NVGPUDialect,
-            amdgpu::AMDGPUDialect>(op->getDialect()))
+            amdgpu::AMDGPUDialect>(op->getDialect()) ||
+        isa<LLVM::InlineAsmOp>(op))
       hardware.push_back(op);
   });
   int64_t barrierSite = 0;
@@ -217,6 +222,10 @@ LogicalResult KernelEmulation::run() {
       continue;
     } else if (auto wgmma = dyn_cast<NVVM::WgmmaMmaAsyncOp>(op)) {
       if (failed(emulateWgmma(wgmma)))
+        return failure();
+      continue;
+    } else if (auto inlinePtx = dyn_cast<LLVM::InlineAsmOp>(op)) {
+      if (failed(emulateInlinePtx(inlinePtx)))
         return failure();
       continue;
     } else if (isa<NVVM::WgmmaFenceAlignedOp, NVVM::WgmmaGroupSyncAlignedOp,
@@ -508,6 +517,55 @@ LogicalResult KernelEmulation::emulateWgmma(NVVM::WgmmaMmaAsyncOp wgmma) {
         ArrayRef<int64_t>{e});
   wgmma.getResult().replaceAllUsesWith(result);
   wgmma.erase();
+  return success();
+}
+
+/// Inline PTX: the one instruction the NVIDIA backend writes so, wgmma
+/// with A from registers (`{.reg .pred p; setp.ne.b32 p, $S, 0; wgmma
+/// .mma_async.sync.aligned.m64nNk16.f32.T.T {D}, {A}, $B, p, 1, 1, t;}`,
+/// operands D's N / 2 registers, A's 4, B's descriptor and S = 1). This
+/// lane's A registers, B descriptor and accumulator go to the fragment
+/// buffer as for emulateWgmma.
+LogicalResult KernelEmulation::emulateInlinePtx(LLVM::InlineAsmOp inlinePtx) {
+  Location loc = inlinePtx.getLoc();
+  StringRef text = inlinePtx.getAsmString();
+  llvm::Regex pattern("wgmma\\.mma_async\\.sync\\.aligned\\.m64n([0-9]+)k16\\.f32\\."
+                      "(bf16|f16)\\.(bf16|f16) \\{[^}]*\\}, \\{[^}]*\\}, \\$[0-9]+, p, 1, "
+                      "1, ([01]);");
+  SmallVector<StringRef> groups;
+  int64_t n = 0;
+  if (!pattern.match(text, &groups) || groups[2] != groups[3] ||
+      groups[1].getAsInteger(10, n) || n % 8 != 0 || n < 8 || n > kWgmmaMaxN)
+    return inlinePtx.emitError("the GPU emulator runs no inline PTX but wgmma.mma_async "
+                               "m64nNk16 with A from registers (bf16 or f16 into f32): ")
+           << text;
+  ValueRange operands = inlinePtx.getOperands();
+  auto accumulator = dyn_cast_or_null<LLVM::LLVMStructType>(
+      inlinePtx.getRes() ? inlinePtx.getRes().getType() : Type());
+  IntegerAttr scale;
+  if (static_cast<int64_t>(operands.size()) != n / 2 + 6 || !accumulator ||
+      static_cast<int64_t>(accumulator.getBody().size()) != n / 2 ||
+      !operands[n / 2 + 4].getType().isInteger(64) ||
+      !matchPattern(operands[n / 2 + 5], m_Constant(&scale)) || scale.getInt() != 1 ||
+      !text.contains("setp.ne.b32 p, $" + std::to_string(n + 5) + ", 0;"))
+    return inlinePtx.emitError("the GPU emulator runs register-A wgmma with operands D, "
+                               "A (4 words), B's descriptor and scale-d 1 only");
+  OpBuilder b(inlinePtx);
+  auto slot = [&](int64_t word) { return fragmentWord(b, loc, word); };
+  for (int64_t j = 0; j < 4; ++j)
+    LLVM::StoreOp::create(b, loc, operands[n / 2 + j], slot(j));
+  LLVM::StoreOp::create(b, loc, operands[n / 2 + 4], slot(4));
+  for (int64_t e = 0; e < n / 2; ++e)
+    LLVM::StoreOp::create(b, loc, operands[e], slot(6 + e));
+  callMatrix(b, loc, wgmmaInstruction(n, groups[2] == "f16", groups[4] == "1",
+                                      /*registerA=*/true));
+  Value result = LLVM::UndefOp::create(b, loc, accumulator);
+  for (int64_t e = 0; e < n / 2; ++e)
+    result = LLVM::InsertValueOp::create(
+        b, loc, result, LLVM::LoadOp::create(b, loc, b.getF32Type(), slot(6 + n / 2 + e)),
+        ArrayRef<int64_t>{e});
+  inlinePtx.getRes().replaceAllUsesWith(result);
+  inlinePtx.erase();
   return success();
 }
 

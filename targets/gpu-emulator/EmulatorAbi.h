@@ -97,6 +97,9 @@ constexpr int64_t kTensorCopyOffset = 32;
 ///   shared memory (no swizzle, or swizzled by 32, 64 or 128 bytes):
 ///   the two 64-bit matrix descriptors (4 words), D in N / 2 f32, then
 ///   the new D in N / 2 f32;
+/// - the same with A from registers (the register-A form, inline PTX):
+///   this lane's 4 A registers (mma.sync's A layout over its warp's 16
+///   rows), B's descriptor (2 words), D in N / 2 f32, then the new D;
 /// - NVIDIA shfl.sync.bfly.b32 over a whole warp (gpu.shuffle xor, width
 ///   32): this lane's 32-bit value, then the value of lane (lane XOR
 ///   offset).
@@ -115,13 +118,16 @@ enum MatrixInstruction : int64_t {
   kWgmma = 64,
   /// The same with B MN-major.
   kWgmmaTransposedB = 128,
+  /// The same two with A from registers.
+  kWgmmaRegisterA = 192,
+  kWgmmaRegisterATransposedB = 256,
 };
 
 constexpr int64_t kMmaM16N8K16Words = 4 + 2 + 4 + 4;
 constexpr int64_t kMfmaWords = 2 + 2 + 4 + 4;
 constexpr int64_t kWmmaWords = 8 + 8 + 8 + 8;
 constexpr int64_t kWgmmaMaxN = 256;
-constexpr int64_t kWgmmaWords = 4 + kWgmmaMaxN / 2 + kWgmmaMaxN / 2;
+constexpr int64_t kWgmmaWords = 6 + kWgmmaMaxN / 2 + kWgmmaMaxN / 2;
 /// Words of the fragment buffer: the largest instruction's.
 constexpr int64_t kFragmentWords = kWgmmaWords;
 
@@ -135,8 +141,11 @@ constexpr bool isShuffleXor(int64_t instruction) {
   return instruction > kShuffleXor && instruction < kShuffleXor + 32;
 }
 
-constexpr int64_t wgmmaInstruction(int64_t n, bool f16, bool bMnMajor) {
-  return (bMnMajor ? kWgmmaTransposedB : kWgmma) + 2 * (n / 8 - 1) + (f16 ? 1 : 0);
+constexpr int64_t wgmmaInstruction(int64_t n, bool f16, bool bMnMajor,
+                                   bool registerA = false) {
+  int64_t base = registerA ? (bMnMajor ? kWgmmaRegisterATransposedB : kWgmmaRegisterA)
+                           : (bMnMajor ? kWgmmaTransposedB : kWgmma);
+  return base + 2 * (n / 8 - 1) + (f16 ? 1 : 0);
 }
 
 } // namespace prism::gpu_emulator

@@ -903,7 +903,8 @@ Staging stageDotOperands(gpu::GPUFuncOp kernel, const Layout &layout,
       // The kernel's tensor maps: one buffer argument after its own.
       if (staging.tensorMaps.empty()) {
         MLIRContext *context = kernel.getContext();
-        kernel.insertArgument(kernel.getNumArguments(),
+        // (Appending an argument to a gpu.func cannot fail.)
+        (void)kernel.insertArgument(kernel.getNumArguments(),
                               MemRefType::get({ShapedType::kDynamic}, IntegerType::get(context, 8)),
                               DictionaryAttr::get(context), kernel.getLoc());
       }

@@ -369,6 +369,37 @@ tile::IotaOp iotaThroughViews(Value value) {
   return nullptr;
 }
 
+/// A 2-D transpose whose only users are dots (as an operand): the dots read
+/// its source in place from shared memory with swapped indices, so the
+/// transpose itself needs no exchange.
+static bool foldedIntoDot(tile::TransposeOp transpose) {
+  if (transpose.getPermutation() != ArrayRef<int64_t>{1, 0} ||
+      transpose->use_empty())
+    return false;
+  return llvm::all_of(transpose->getUses(), [](OpOperand &use) {
+    return isa<tile::DotOp>(use.getOwner()) && use.getOperandNumber() < 2;
+  });
+}
+
+/// Whether dot operand `index` is a transpose folded into it.
+static bool operandTransposed(tile::DotOp dot, unsigned index) {
+  auto transpose = dot->getOperand(index).getDefiningOp<tile::TransposeOp>();
+  return transpose && foldedIntoDot(transpose);
+}
+
+/// Whether `dot` reads A from this thread's fragments, B from its slot or
+/// published in rows (MatrixCoreLowering::takesOperandAInFragments).
+static bool takesOperandAFromFragments(tile::DotOp dot, const Layout &layout,
+                                       const MatrixCoreLowering *matrixCores) {
+  if (!matrixCores || stagedOperand(dot.getLhs()) || !inFragments(dot.getLhs().getType()) ||
+      !inFragments(dot.getType()) || !matrixCores->supports(dot))
+    return false;
+  if (std::optional<StagedOperand> b = stagedOperand(dot.getRhs()))
+    return matrixCores->takesOperandAInFragments(dot, layout, b->layout, b->transposed);
+  return matrixCores->takesOperandAInFragments(dot, layout, SharedLayout::Rows,
+                                               operandTransposed(dot, 1));
+}
+
 /// Bytes of shared memory an op's exchange needs (0 if it needs none).
 int64_t exchangeBytes(Operation *op, int64_t threads,
                       const MatrixCoreLowering *matrixCores) {
@@ -395,11 +426,14 @@ int64_t exchangeBytes(Operation *op, int64_t threads,
   if (auto cast = dyn_cast<UnrealizedConversionCastOp>(op))
     return isRelayout(cast) ? bytesOf(cast.getOperand(0)) : 0;
   if (auto dot = dyn_cast<tile::DotOp>(op)) {
-    // Staged operands are in their slots (StageDotOperands.h); a fragment
-    // accumulator needs no shared memory.
+    // Staged operands are in their slots (StageDotOperands.h), A in
+    // registers where it can stay there; a fragment accumulator needs no
+    // shared memory.
     if (stagedOperand(dot.getLhs()) && stagedOperand(dot.getRhs()) &&
         inFragments(dot.getType()))
       return 0;
+    if (takesOperandAFromFragments(dot, Layout{threads}, matrixCores))
+      return stagedOperand(dot.getRhs()) ? 0 : bytesOf(dot.getRhs());
     int64_t operands = alignTo16(bytesOf(dot.getLhs())) + bytesOf(dot.getRhs());
     if (!matrixCores || !matrixCores->supports(dot) || inFragments(dot.getType()))
       return operands;
@@ -442,6 +476,13 @@ Value MatrixCoreLowering::emitOnFragments(ConversionPatternRewriter &, tile::Dot
                                           Value, int64_t, int64_t, int64_t) const {
   llvm::report_fatal_error("emitOnFragments of a matrix-core lowering that "
                            "keeps no accumulator in fragments");
+}
+
+Value MatrixCoreLowering::emitOnFragmentsWithOperandAInFragments(
+    ConversionPatternRewriter &, tile::DotOp, const Layout &, Value,
+    const SharedOperands &, Value, int64_t, int64_t, int64_t) const {
+  llvm::report_fatal_error("emitOnFragmentsWithOperandAInFragments of a matrix-core "
+                           "lowering that takes no operand in fragments");
 }
 
 Value MatrixCoreLowering::fragmentPositions(OpBuilder &, Location, const Layout &,
@@ -575,24 +616,6 @@ struct ConvertSameLayout : DistributedPattern<Op> {
     return success();
   }
 };
-
-/// A 2-D transpose whose only users are dots (as an operand): the dots read
-/// its source in place from shared memory with swapped indices, so the
-/// transpose itself needs no exchange.
-bool foldedIntoDot(tile::TransposeOp transpose) {
-  if (transpose.getPermutation() != ArrayRef<int64_t>{1, 0} ||
-      transpose->use_empty())
-    return false;
-  return llvm::all_of(transpose->getUses(), [](OpOperand &use) {
-    return isa<tile::DotOp>(use.getOwner()) && use.getOperandNumber() < 2;
-  });
-}
-
-/// Whether dot operand `index` is a transpose folded into it.
-bool operandTransposed(tile::DotOp dot, unsigned index) {
-  auto transpose = dot->getOperand(index).getDefiningOp<tile::TransposeOp>();
-  return transpose && foldedIntoDot(transpose);
-}
 
 /// broadcast (numpy-style, right-aligned) and transpose: publish the source,
 /// read each owned output element from its source position (a result in
@@ -976,6 +999,28 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
                               aStaged->swizzleBytes, bStaged->swizzleBytes};
       rewriter.replaceOp(op, matrixCores->emitOnFragments(rewriter, op, layout, operands,
                                                           adaptor.getAcc(), m, n, k));
+      return success();
+    }
+    if (takesOperandAFromFragments(op, layout, matrixCores)) {
+      // A (attention's P) from this thread's registers; B from its slot, or
+      // published in rows (as its source when it is a folded transpose).
+      SharedOperands operands{nullptr, nullptr, 0, 0, false, false};
+      if (bStaged) {
+        operands.b = bStaged->view;
+        operands.bRowLength = bStaged->rowLength;
+        operands.bTransposed = bStaged->transposed;
+        operands.bLayout = bStaged->layout;
+        operands.bSwizzleBytes = bStaged->swizzleBytes;
+      } else {
+        operands.bTransposed = operandTransposed(op, 1);
+        operands.bRowLength = operands.bTransposed ? k : n;
+        operands.b = publishAll(rewriter, op, layout,
+                                {{adaptor.getRhs(), k * n, rhs.getElementType(), 0, 0, rhs}})
+                         .front();
+      }
+      rewriter.replaceOp(op, matrixCores->emitOnFragmentsWithOperandAInFragments(
+                                 rewriter, op, layout, adaptor.getLhs(), operands,
+                                 adaptor.getAcc(), m, n, k));
       return success();
     }
     int64_t lhsBytes = alignTo16(numElements(lhs) * storageBytes(lhs.getElementType()));

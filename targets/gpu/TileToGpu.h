@@ -176,6 +176,22 @@ public:
                                       const SharedOperands &operands,
                                       mlir::Value acc, int64_t m, int64_t n,
                                       int64_t k) const;
+  /// Whether `dot`, its result in fragments, can take A ([m, k], in the
+  /// fragment layout: attention's P computed from the fragments of a
+  /// product) straight from this thread's registers, B being in shared
+  /// memory stored as `bLayout` (transposed: [N, K]). Then nothing of A
+  /// goes through shared memory, and no barrier is needed for it.
+  virtual bool takesOperandAInFragments(tile::DotOp dot, const Layout &layout,
+                                        SharedLayout bLayout, bool bTransposed) const {
+    return false;
+  }
+  /// `acc + lhs * rhs` with A's fragments `a`, B in shared memory as
+  /// `operands` says (its `a` is unused) and `acc` and the result in
+  /// fragments; only where takesOperandAInFragments says yes.
+  virtual mlir::Value emitOnFragmentsWithOperandAInFragments(
+      mlir::ConversionPatternRewriter &rewriter, tile::DotOp dot, const Layout &layout,
+      mlir::Value a, const SharedOperands &operands, mlir::Value acc, int64_t m,
+      int64_t n, int64_t k) const;
   /// How the operands of `dot` are to be staged in shared memory (see
   /// StageDotOperands.h) given how they are stored; `emit` and
   /// `emitOnFragments` then read them so. CoreMatrices means the matrix

@@ -352,6 +352,31 @@ Value MmaSyncLowering::fragmentPositions(OpBuilder &b, Location loc,
       positions);
 }
 
+namespace {
+
+/// A thread's fragment vector as the 4 C registers of each of its rounds.
+SmallVector<SmallVector<Value>> roundRegisters(OpBuilder &b, Location loc, Value fragments,
+                                               int64_t rounds) {
+  SmallVector<SmallVector<Value>> registers(rounds);
+  for (int64_t r = 0; r < rounds; ++r)
+    for (int64_t i = 0; i < 4; ++i)
+      registers[r].push_back(
+          vector::ExtractOp::create(b, loc, fragments, ArrayRef<int64_t>{4 * r + i}));
+  return registers;
+}
+
+/// The inverse: the registers back into the fragment vector `into`.
+Value fragmentVector(OpBuilder &b, Location loc, ArrayRef<SmallVector<Value>> registers,
+                     Value into) {
+  for (auto [r, round] : llvm::enumerate(registers))
+    for (int64_t i = 0; i < 4; ++i)
+      into = vector::InsertOp::create(b, loc, round[i], into,
+                                      ArrayRef<int64_t>{static_cast<int64_t>(4 * r + i)});
+  return into;
+}
+
+} // namespace
+
 /// The accumulator stays in registers: each round's tile starts from the
 /// thread's 4 C registers and ends in them; nothing goes through shared
 /// memory but the operands.
@@ -364,11 +389,7 @@ Value MmaSyncLowering::emitOnFragments(ConversionPatternRewriter &rewriter,
   Location loc = op.getLoc();
   int64_t warps = layout.threads / 32, rounds = (m / 16) * (n / 8) / warps;
   MmaTiles t = mmaTiles(rewriter, op, operands, m, n, k);
-  SmallVector<SmallVector<Value>> fragments(rounds);
-  for (int64_t r = 0; r < rounds; ++r)
-    for (int64_t i = 0; i < 4; ++i)
-      fragments[r].push_back(vector::ExtractOp::create(rewriter, loc, acc,
-                                                       ArrayRef<int64_t>{4 * r + i}));
+  SmallVector<SmallVector<Value>> fragments = roundRegisters(rewriter, loc, acc, rounds);
   if (std::optional<WarpTiling> tiling = warpTiling(m, n, warps)) {
     // Each K step: the warp's A and B fragments once, then every product.
     SmallVector<Value> rows, columns;
@@ -393,12 +414,70 @@ Value MmaSyncLowering::emitOnFragments(ConversionPatternRewriter &rewriter,
     for (int64_t r = 0; r < rounds; ++r)
       fragments[r] = t.product(t.add(t.warp, t.c(r * warps)), fragments[r]);
   }
-  Value result = acc;
-  for (int64_t r = 0; r < rounds; ++r)
-    for (int64_t i = 0; i < 4; ++i)
-      result = vector::InsertOp::create(rewriter, loc, fragments[r][i], result,
-                                        ArrayRef<int64_t>{4 * r + i});
-  return result;
+  return fragmentVector(rewriter, loc, fragments, acc);
+}
+
+/// With a column of warps (fragmentRows), the fragments of an [m, k] tile
+/// are, K step by K step, mma.sync's A registers: elements 8 s .. 8 s + 7
+/// of a thread are its rounds 2 s and 2 s + 1 (columns 16 s .. 16 s + 15),
+/// rows g, g + 8 at columns 2 q, 2 q + 1 and then 8 further, which is the
+/// order of a0 .. a3 (wgmma's A from registers has the same layout, each
+/// warp its 16 rows). B is read by ldmatrix from padded rows, or by wgmma
+/// itself from core matrices or swizzled rows.
+bool MmaSyncLowering::takesOperandAInFragments(tile::DotOp dot, const Layout &layout,
+                                               SharedLayout bLayout,
+                                               bool bTransposed) const {
+  auto lhs = cast<RankedTensorType>(dot.getLhs().getType());
+  auto result = cast<RankedTensorType>(dot.getType());
+  int64_t m = lhs.getDimSize(0), k = lhs.getDimSize(1), n = result.getDimSize(1);
+  if (!supports(dot) || !fragmentRows(m, layout) || !fragmentLayoutFits(m, k, layout) ||
+      !fragmentLayoutFits(m, n, layout))
+    return false;
+  if (bLayout == SharedLayout::Rows)
+    return true;
+  return warpgroupMma && fitsWarpgroupMma(dot, layout.threads, /*aTransposed=*/false,
+                                          bTransposed);
+}
+
+Value MmaSyncLowering::emitOnFragmentsWithOperandAInFragments(
+    ConversionPatternRewriter &rewriter, tile::DotOp op, const Layout &layout, Value a,
+    const SharedOperands &operands, Value acc, int64_t m, int64_t n, int64_t k) const {
+  Location loc = op.getLoc();
+  Type element = cast<RankedTensorType>(op.getLhs().getType()).getElementType();
+  // A's registers of K step s: element pairs (8 s + 2 j, 8 s + 2 j + 1).
+  auto aRegisters = [&](int64_t s, bool asWords) {
+    SmallVector<Value> registers;
+    for (int64_t j = 0; j < 4; ++j) {
+      Value pair = vector::ShuffleOp::create(rewriter, loc, a, a,
+                                             ArrayRef<int64_t>{8 * s + 2 * j, 8 * s + 2 * j + 1});
+      if (asWords || element.isBF16()) {
+        Value word = vector::BitCastOp::create(
+            rewriter, loc, VectorType::get({1}, rewriter.getI32Type()), pair);
+        pair = vector::ExtractOp::create(rewriter, loc, word, ArrayRef<int64_t>{0});
+      }
+      registers.push_back(pair);
+    }
+    return registers;
+  };
+  if (operands.bLayout != SharedLayout::Rows) {
+    SmallVector<SmallVector<Value>> steps;
+    for (int64_t s = 0; s < k / 16; ++s)
+      steps.push_back(aRegisters(s, /*asWords=*/true));
+    return emitWarpgroupMmaWithRegisterA(rewriter, op, steps, operands, acc, n, k);
+  }
+  int64_t warps = layout.threads / 32, tilesN = n / 8;
+  MmaTiles t = mmaTiles(rewriter, op, operands, m, n, k);
+  SmallVector<SmallVector<Value>> fragments = roundRegisters(rewriter, loc, acc, tilesN);
+  // The warp's 16 rows and all n columns (round j: columns 8 j .. 8 j + 7).
+  SmallVector<Value> columns;
+  for (int64_t j = 0; j < tilesN; ++j)
+    columns.push_back(roundCorner(rewriter, loc, t.warp, j, m, n, warps).second);
+  for (int64_t s = 0; s < k / 16; ++s) {
+    SmallVector<Value> aRegs = aRegisters(s, /*asWords=*/false);
+    for (int64_t j = 0; j < tilesN; ++j)
+      t.mma(aRegs, t.loadB(columns[j], 16 * s), fragments[j]);
+  }
+  return fragmentVector(rewriter, loc, fragments, acc);
 }
 
 } // namespace prism::nvidia

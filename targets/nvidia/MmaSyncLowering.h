@@ -38,6 +38,14 @@ public:
                               const gpu_lowering::SharedOperands &operands,
                               mlir::Value acc, int64_t m, int64_t n,
                               int64_t k) const override;
+  bool takesOperandAInFragments(tile::DotOp dot, const gpu_lowering::Layout &layout,
+                                gpu_lowering::SharedLayout bLayout,
+                                bool bTransposed) const override;
+  mlir::Value emitOnFragmentsWithOperandAInFragments(
+      mlir::ConversionPatternRewriter &rewriter, tile::DotOp dot,
+      const gpu_lowering::Layout &layout, mlir::Value a,
+      const gpu_lowering::SharedOperands &operands, mlir::Value acc, int64_t m,
+      int64_t n, int64_t k) const override;
   mlir::Value fragmentPositions(mlir::OpBuilder &b, mlir::Location loc,
                                 const gpu_lowering::Layout &layout, int64_t m,
                                 int64_t n) const override;

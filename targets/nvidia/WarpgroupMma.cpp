@@ -95,14 +95,32 @@ struct OperandSteps {
   }
 };
 
-} // namespace
 
-Value emitWarpgroupMma(ConversionPatternRewriter &rewriter, tile::DotOp op,
-                       const SharedOperands &operands, Value acc, int64_t m, int64_t n,
-                       int64_t k) {
-  Location loc = op.getLoc();
-  Type f32 = rewriter.getF32Type(), i64 = rewriter.getI64Type();
-  Type element = cast<RankedTensorType>(op.getLhs().getType()).getElementType();
+/// The byte address (i64) of a view's first element.
+Value sharedAddress(OpBuilder &b, Location loc, Value view) {
+  Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, view);
+  return arith::IndexCastOp::create(b, loc, b.getI64Type(), address);
+}
+
+/// The descriptor of the K step at k0 of an operand at `address`.
+Value stepDescriptor(OpBuilder &b, Location loc, Value address, const OperandSteps &steps,
+                     int64_t k0) {
+  Value start = arith::AddIOp::create(
+      b, loc, address,
+      arith::ConstantOp::create(b, loc, b.getI64Type(),
+                                b.getI64IntegerAttr(steps.stepOffset(k0))));
+  return matrixDescriptor(b, loc, start, steps.leadingBytes, steps.strideBytes,
+                          steps.swizzleBytes);
+}
+
+/// The shared frame of a warpgroup MMA: the accumulator vector as the
+/// instruction's register struct, a fence (its registers were written by
+/// other instructions), `steps(d)` issuing the K steps, then commit and
+/// wait (done before the registers are read and the slots refilled), and
+/// the struct back as a vector.
+Value warpgroupMmaFrame(ConversionPatternRewriter &rewriter, Location loc, Value acc,
+                        int64_t n, function_ref<Value(Type accumulator, Value d)> steps) {
+  Type f32 = rewriter.getF32Type();
   auto accumulator = LLVM::LLVMStructType::getLiteral(
       rewriter.getContext(), SmallVector<Type>(n / 2, f32));
   Value d = LLVM::UndefOp::create(rewriter, loc, accumulator);
@@ -111,41 +129,9 @@ Value emitWarpgroupMma(ConversionPatternRewriter &rewriter, tile::DotOp op,
         rewriter, loc, d,
         vector::ExtractOp::create(rewriter, loc, acc, ArrayRef<int64_t>{e}),
         ArrayRef<int64_t>{e});
-  auto addressOf = [&](Value view) -> Value {
-    Value address = memref::ExtractAlignedPointerAsIndexOp::create(rewriter, loc, view);
-    return arith::IndexCastOp::create(rewriter, loc, i64, address);
-  };
-  Value a = addressOf(operands.a), b = addressOf(operands.b);
-  NVVM::WGMMATypes type = element.isBF16() ? NVVM::WGMMATypes::bf16 : NVVM::WGMMATypes::f16;
-  // The accumulator registers were written by other instructions.
   NVVM::WgmmaFenceAlignedOp::create(rewriter, loc);
-  // A is [M, K] (K-major); B is [N, K] (K-major, bTransposed) or [K, N]
-  // (MN-major: the instruction's B transpose).
-  OperandSteps stepsA = OperandSteps::of(operands.aLayout, operands.aSwizzleBytes,
-                                         /*kMajor=*/true, m, operands.aRowLength);
-  OperandSteps stepsB =
-      OperandSteps::of(operands.bLayout, operands.bSwizzleBytes, operands.bTransposed,
-                       operands.bTransposed ? n : k, operands.bRowLength);
-  auto descriptor = [&](Value operand, const OperandSteps &steps, int64_t k0) {
-    Value start = arith::AddIOp::create(
-        rewriter, loc, operand,
-        arith::ConstantOp::create(rewriter, loc, i64,
-                                  rewriter.getI64IntegerAttr(steps.stepOffset(k0))));
-    return matrixDescriptor(rewriter, loc, start, steps.leadingBytes, steps.strideBytes,
-                            steps.swizzleBytes);
-  };
-  for (int64_t k0 = 0; k0 < k; k0 += 16) {
-    d = NVVM::WgmmaMmaAsyncOp::create(
-        rewriter, loc, accumulator, d, descriptor(a, stepsA, k0),
-        descriptor(b, stepsB, k0),
-        NVVM::MMAShapeAttr::get(rewriter.getContext(), 64, n, 16), type, type,
-        NVVM::WGMMATypes::f32, NVVM::WGMMAScaleOut::one, NVVM::WGMMAScaleIn::one,
-        NVVM::WGMMAScaleIn::one, NVVM::MMALayout::row,
-        operands.bTransposed ? NVVM::MMALayout::col : NVVM::MMALayout::row,
-        /*satfinite=*/nullptr);
-  }
+  d = steps(accumulator, d);
   NVVM::WgmmaGroupSyncAlignedOp::create(rewriter, loc);
-  // Done before the registers are read and the slots refilled.
   NVVM::WgmmaWaitGroupSyncOp::create(rewriter, loc, 0);
   Value result = acc;
   for (int64_t e = 0; e < n / 2; ++e)
@@ -154,6 +140,106 @@ Value emitWarpgroupMma(ConversionPatternRewriter &rewriter, tile::DotOp op,
         LLVM::ExtractValueOp::create(rewriter, loc, d, ArrayRef<int64_t>{e}), result,
         ArrayRef<int64_t>{e});
   return result;
+}
+
+/// The B operand's steps (see OperandSteps) and start address.
+std::pair<OperandSteps, Value> operandB(ConversionPatternRewriter &rewriter, Location loc,
+                                        const SharedOperands &operands, int64_t n,
+                                        int64_t k) {
+  OperandSteps steps =
+      OperandSteps::of(operands.bLayout, operands.bSwizzleBytes, operands.bTransposed,
+                       operands.bTransposed ? n : k, operands.bRowLength);
+  return {steps, sharedAddress(rewriter, loc, operands.b)};
+}
+
+} // namespace
+
+Value emitWarpgroupMma(ConversionPatternRewriter &rewriter, tile::DotOp op,
+                       const SharedOperands &operands, Value acc, int64_t m, int64_t n,
+                       int64_t k) {
+  Location loc = op.getLoc();
+  Type element = cast<RankedTensorType>(op.getLhs().getType()).getElementType();
+  NVVM::WGMMATypes type = element.isBF16() ? NVVM::WGMMATypes::bf16 : NVVM::WGMMATypes::f16;
+  // A is [M, K] (K-major); B is [N, K] (K-major, bTransposed) or [K, N]
+  // (MN-major: the instruction's B transpose).
+  OperandSteps stepsA = OperandSteps::of(operands.aLayout, operands.aSwizzleBytes,
+                                         /*kMajor=*/true, m, operands.aRowLength);
+  Value a = sharedAddress(rewriter, loc, operands.a);
+  std::pair<OperandSteps, Value> operandOfB = operandB(rewriter, loc, operands, n, k);
+  const OperandSteps &stepsB = operandOfB.first;
+  Value b = operandOfB.second;
+  return warpgroupMmaFrame(rewriter, loc, acc, n, [&](Type accumulator, Value d) {
+    for (int64_t k0 = 0; k0 < k; k0 += 16)
+      d = NVVM::WgmmaMmaAsyncOp::create(
+          rewriter, loc, accumulator, d, stepDescriptor(rewriter, loc, a, stepsA, k0),
+          stepDescriptor(rewriter, loc, b, stepsB, k0),
+          NVVM::MMAShapeAttr::get(rewriter.getContext(), 64, n, 16), type, type,
+          NVVM::WGMMATypes::f32, NVVM::WGMMAScaleOut::one, NVVM::WGMMAScaleIn::one,
+          NVVM::WGMMAScaleIn::one, NVVM::MMALayout::row,
+          operands.bTransposed ? NVVM::MMALayout::col : NVVM::MMALayout::row,
+          /*satfinite=*/nullptr);
+    return d;
+  });
+}
+
+std::string warpgroupMmaWithRegisterAPtx(int64_t n, bool bf16, bool bTransposed) {
+  // Operands: D's N / 2 registers ($0 ..), tied to the inputs that follow
+  // them, A's 4 registers, B's descriptor, and 1 for the scale-d predicate.
+  int64_t h = n / 2;
+  std::string text = "{\n.reg .pred p;\nsetp.ne.b32 p, $" + std::to_string(2 * h + 5) +
+                     ", 0;\nwgmma.mma_async.sync.aligned.m64n" + std::to_string(n) +
+                     "k16.f32." + (bf16 ? "bf16.bf16" : "f16.f16") + " {";
+  for (int64_t e = 0; e < h; ++e)
+    text += (e ? ", $" : "$") + std::to_string(e);
+  text += "}, {";
+  for (int64_t j = 0; j < 4; ++j)
+    text += (j ? ", $" : "$") + std::to_string(2 * h + j);
+  // imm-scale-a, imm-scale-b 1; imm-trans-b: B MN-major ([K, N]).
+  text += "}, $" + std::to_string(2 * h + 4) + ", p, 1, 1, " + (bTransposed ? "0" : "1") +
+          ";\n}\n";
+  return text;
+}
+
+std::string warpgroupMmaWithRegisterAConstraints(int64_t n) {
+  std::string constraints;
+  for (int64_t e = 0; e < n / 2; ++e)
+    constraints += "=f,";
+  for (int64_t e = 0; e < n / 2; ++e)
+    constraints += std::to_string(e) + ",";
+  return constraints + "r,r,r,r,l,n";
+}
+
+Value emitWarpgroupMmaWithRegisterA(ConversionPatternRewriter &rewriter, tile::DotOp op,
+                                    ArrayRef<SmallVector<Value>> aSteps,
+                                    const SharedOperands &operands, Value acc, int64_t n,
+                                    int64_t k) {
+  Location loc = op.getLoc();
+  Type element = cast<RankedTensorType>(op.getLhs().getType()).getElementType();
+  std::pair<OperandSteps, Value> operandOfB = operandB(rewriter, loc, operands, n, k);
+  const OperandSteps &stepsB = operandOfB.first;
+  Value b = operandOfB.second;
+  std::string text = warpgroupMmaWithRegisterAPtx(n, element.isBF16(), operands.bTransposed);
+  std::string constraints = warpgroupMmaWithRegisterAConstraints(n);
+  return warpgroupMmaFrame(rewriter, loc, acc, n, [&](Type accumulator, Value d) {
+    Value one = LLVM::ConstantOp::create(rewriter, loc, rewriter.getI32Type(),
+                                         rewriter.getI32IntegerAttr(1));
+    for (int64_t k0 = 0; k0 < k; k0 += 16) {
+      SmallVector<Value> inputs;
+      for (int64_t e = 0; e < n / 2; ++e)
+        inputs.push_back(LLVM::ExtractValueOp::create(rewriter, loc, d, ArrayRef<int64_t>{e}));
+      llvm::append_range(inputs, aSteps[k0 / 16]);
+      inputs.push_back(stepDescriptor(rewriter, loc, b, stepsB, k0));
+      inputs.push_back(one);
+      d = LLVM::InlineAsmOp::create(rewriter, loc, accumulator, inputs, text, constraints,
+                                    /*has_side_effects=*/true, /*is_align_stack=*/false,
+                                    LLVM::tailcallkind::TailCallKind::None,
+                                    LLVM::AsmDialectAttr::get(rewriter.getContext(),
+                                                              LLVM::AsmDialect::AD_ATT),
+                                    /*operand_attrs=*/nullptr)
+              .getRes();
+    }
+    return d;
+  });
 }
 
 } // namespace prism::nvidia

@@ -32,6 +32,8 @@
 
 #include "targets/gpu/TileToGpu.h"
 
+#include <string>
+
 namespace prism::nvidia {
 
 /// Whether `dot` (operands stored as given) runs as one warpgroup's wgmma:
@@ -46,6 +48,23 @@ mlir::Value emitWarpgroupMma(mlir::ConversionPatternRewriter &rewriter,
                              tile::DotOp dot,
                              const gpu_lowering::SharedOperands &operands,
                              mlir::Value acc, int64_t m, int64_t n, int64_t k);
+
+/// acc + A B through wgmma.mma_async with A from registers (the PTX
+/// instruction's register-A form, which MLIR's NVVM op does not offer, as
+/// inline PTX): `aSteps[s]` are this thread's 4 A registers (32-bit words,
+/// 2 elements each) of K step s, in mma.sync's A layout over the 16 rows
+/// of its warp; B in shared memory as `operands` says.
+mlir::Value emitWarpgroupMmaWithRegisterA(
+    mlir::ConversionPatternRewriter &rewriter, tile::DotOp dot,
+    llvm::ArrayRef<llvm::SmallVector<mlir::Value>> aSteps,
+    const gpu_lowering::SharedOperands &operands, mlir::Value acc, int64_t n,
+    int64_t k);
+/// The inline PTX of one K step of it, and its constraints: operands $0 ..
+/// $(N/2 - 1) are D's registers (outputs, tied to the N / 2 inputs that
+/// follow), then A's 4 registers, B's descriptor, and the immediate 1
+/// that sets the scale-d predicate (accumulate).
+std::string warpgroupMmaWithRegisterAPtx(int64_t n, bool bf16, bool bTransposed);
+std::string warpgroupMmaWithRegisterAConstraints(int64_t n);
 
 /// `fence.proxy.async.shared::cta`: this thread's ordinary (generic proxy)
 /// writes to shared memory, before the wgmma reads that follow (async

@@ -346,7 +346,9 @@ float bValue(int64_t c, int64_t k) { return static_cast<float>((c * 5 + k * 2) %
 // 128 bytes apart along N, a K row group 256 bytes); 4: B MN-major
 // swizzled by 32 bytes (K rows of 32 bytes, 8 K rows 256 bytes apart); 5:
 // the same with N = 32, two 16-column atoms a block (16 K rows x 32 bytes)
-// apart, the descriptor's leading offset.
+// apart, the descriptor's leading offset; 6: A from registers (each warp
+// its 16 rows in mma.sync's A layout: register j of lane 4 g + q holds row
+// g + 8 (j % 2), columns 8 (j / 2) + 2 q and the next), B as in mode 0.
 // The layouts are written out here from the PTX ISA's canonical layouts,
 // independently of the emulator's decoding.
 void wgmmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t) {
@@ -390,26 +392,38 @@ void wgmmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64
   uint64_t descriptorA = descriptor(0, mode == 1 ? 16 : 128, 256, mode == 1 ? 3 : 0);
   uint64_t descriptorB =
       mode == 3   ? descriptor(2048, 256, 128, 0)
-      : mode >= 4 ? descriptor(2048, 16 * 32, 256, 3)
+      : mode == 4 || mode == 5 ? descriptor(2048, 16 * 32, 256, 3)
                   : descriptor(2048, mode == 1 ? 16 : 128, 256, mode == 1 ? 3 : 0);
   uint32_t words[prism::gpu_emulator::kFragmentWords] = {};
-  uint64_t descriptors[2] = {descriptorA, descriptorB};
-  std::memcpy(words, descriptors, sizeof(descriptors));
+  bool registerA = mode == 6;
+  if (registerA) {
+    int64_t warp = t / 32, g = t % 32 / 4, q = t % 4;
+    for (int64_t j = 0; j < 4; ++j) {
+      int64_t row = 16 * warp + g + 8 * (j % 2), column = 8 * (j / 2) + 2 * q;
+      words[j] = bf16Bits(aValue(row, column)) | bf16Bits(aValue(row, column + 1)) << 16;
+    }
+    std::memcpy(&words[4], &descriptorB, sizeof(descriptorB));
+  } else {
+    uint64_t descriptors[2] = {descriptorA, descriptorB};
+    std::memcpy(words, descriptors, sizeof(descriptors));
+  }
+  int64_t d = registerA ? 6 : 4;
   for (int64_t i = 0; i < n / 2; ++i) {
     float one = 1.0f;
-    std::memcpy(&words[4 + i], &one, 4);
+    std::memcpy(&words[d + i], &one, 4);
   }
   k.context->matrix(k.context, words,
-                    prism::gpu_emulator::wgmmaInstruction(n, false, mode >= 3));
+                    prism::gpu_emulator::wgmmaInstruction(n, false, mode >= 3 && !registerA,
+                                                          registerA));
   for (int64_t i = 0; i < n / 2; ++i)
-    std::memcpy(&k.data[8 + 16 * t + i], &words[4 + n / 2 + i], 4);
+    std::memcpy(&k.data[8 + 16 * t + i], &words[d + n / 2 + i], 4);
 }
 
 TEST(GpuEmulator, WgmmaReadsCoreMatricesThroughDescriptors) {
   std::vector<float> data(8 + 16 * 128, 0.0f);
   std::vector<StridedBuffer> buffers = {StridedBuffer::contiguous(data.data(), {8 + 16 * 128})};
   std::string error;
-  for (float mode : {0.0f, 1.0f, 3.0f, 4.0f, 5.0f}) {
+  for (float mode : {0.0f, 1.0f, 3.0f, 4.0f, 5.0f, 6.0f}) {
     data[0] = mode;
     ASSERT_TRUE(emulateKernel(wgmmaKernel, buffers, {1, 1, 1}, 128, 4096, error)) << error;
     int64_t n = mode == 5.0f ? 32 : 16;

@@ -26,7 +26,7 @@
 // - wgmma.mma_async m64nNk16 for a warpgroup, its operands read from
 //   shared memory through the matrix descriptors (K-major, without
 //   swizzling or swizzled by 32, 64 or 128 bytes), as the PTX ISA
-//   describes them;
+//   describes them, or A from the lanes' registers;
 // - TMA (cp.async.bulk.tensor) and mbarriers: tensor maps in the
 //   emulator's own format (EmulatedTensorMap, built by the runner where
 //   the CUDA driver would build its own), boxes read when the copy is
@@ -84,6 +84,8 @@ using gpu_emulator::kMmaM16N8K16Words;
 using gpu_emulator::kWmma16x16x16Bf16;
 using gpu_emulator::kWgmma;
 using gpu_emulator::kWgmmaTransposedB;
+using gpu_emulator::kWgmmaRegisterA;
+using gpu_emulator::kWgmmaRegisterATransposedB;
 using gpu_emulator::kWgmmaMaxN;
 using gpu_emulator::kWmma16x16x16F16;
 using gpu_emulator::ThreadContext;
@@ -307,9 +309,12 @@ bool wmma16x16x16(LaneWords *lanes, bool bf16) {
 /// that its address bits are those of the shared window) and
 /// `sharedBytes` its size. D is spread as mma.sync's C over the 4 warps'
 /// 16 rows each (lane = 4 g + q: register 4 j + i is row 16 w + g + 8 (i /
-/// 2), column 8 j + 2 q + i % 2). Returns "" or what is wrong with the
-/// descriptors.
-std::string wgmma(LaneWords *lanes, int64_t n, bool bf16, bool bMnMajor,
+/// 2), column 8 j + 2 q + i % 2). With `registerA`, A is in the lanes'
+/// first 4 words as mma.sync's A over each warp's 16 rows (word j of lane
+/// 4 g + q: row 16 w + g + 8 (j % 2), columns 8 (j / 2) + 2 q and the next,
+/// the lower one in the low half) and B's descriptor follows. Returns ""
+/// or what is wrong with the descriptors.
+std::string wgmma(LaneWords *lanes, int64_t n, bool bf16, bool bMnMajor, bool registerA,
                   const uint8_t *shared, int64_t sharedBytes) {
   auto element = [&](uint16_t bits) { return bf16 ? bf16ToFloat(bits) : f16ToFloat(bits); };
   struct Operand {
@@ -359,21 +364,35 @@ std::string wgmma(LaneWords *lanes, int64_t n, bool bf16, bool bMnMajor,
     return element(bits);
   };
   // All lanes give the same descriptors (warpgroup-uniform operands).
+  int64_t first = registerA ? 1 : 0, count = registerA ? 1 : 2;
   uint64_t descriptors[2];
-  std::memcpy(descriptors, lanes[0].data(), sizeof(descriptors));
+  std::memcpy(descriptors + first, lanes[0].data() + 4 * first, count * sizeof(uint64_t));
   for (int64_t lane = 1; lane < 128; ++lane)
-    if (std::memcmp(descriptors, lanes[lane].data(), sizeof(descriptors)) != 0)
+    if (std::memcmp(descriptors + first, lanes[lane].data() + 4 * first,
+                    count * sizeof(uint64_t)) != 0)
       return "the lanes of a warpgroup give wgmma different descriptors";
   Operand a, b;
-  std::string error = decode(descriptors[0], a);
+  std::string error = registerA ? "" : decode(descriptors[0], a);
   if (error.empty())
     error = decode(descriptors[1], b);
   if (!error.empty())
     return error;
   std::vector<float> av(64 * 16), bv(kWgmmaMaxN * 16);
-  for (int64_t r = 0; r < 64; ++r)
-    for (int64_t k = 0; k < 16 && error.empty(); ++k)
-      av[r * 16 + k] = read(a, false, r, k, error);
+  if (registerA) {
+    for (int64_t thread = 0; thread < 128; ++thread) {
+      int64_t warp = thread / 32, g = thread % 32 / 4, q = thread % 4;
+      for (int64_t j = 0; j < 4; ++j) {
+        uint32_t word = lanes[thread][j];
+        int64_t row = 16 * warp + g + 8 * (j % 2), column = 8 * (j / 2) + 2 * q;
+        av[row * 16 + column] = element(static_cast<uint16_t>(word & 0xFFFF));
+        av[row * 16 + column + 1] = element(static_cast<uint16_t>(word >> 16));
+      }
+    }
+  } else {
+    for (int64_t r = 0; r < 64; ++r)
+      for (int64_t k = 0; k < 16 && error.empty(); ++k)
+        av[r * 16 + k] = read(a, false, r, k, error);
+  }
   for (int64_t c = 0; c < n; ++c)
     for (int64_t k = 0; k < 16 && error.empty(); ++k)
       bv[c * 16 + k] = read(b, bMnMajor, c, k, error);
@@ -382,13 +401,14 @@ std::string wgmma(LaneWords *lanes, int64_t n, bool bf16, bool bMnMajor,
   for (int64_t thread = 0; thread < 128; ++thread) {
     LaneWords &w = lanes[thread];
     int64_t warp = thread / 32, lane = thread % 32, g = lane / 4, q = lane % 4;
+    int64_t d = registerA ? 6 : 4; // the first word of D
     for (int64_t j = 0; j < n / 8; ++j)
       for (int64_t i = 0; i < 4; ++i) {
         int64_t row = 16 * warp + g + 8 * (i / 2), column = 8 * j + 2 * q + i % 2;
-        float sum = wordToFloat(w[4 + 4 * j + i]);
+        float sum = wordToFloat(w[d + 4 * j + i]);
         for (int64_t k = 0; k < 16; ++k)
           sum += av[row * 16 + k] * bv[column * 16 + k];
-        w[4 + n / 2 + 4 * j + i] = floatToWord(sum);
+        w[d + n / 2 + 4 * j + i] = floatToWord(sum);
       }
   }
   return "";
@@ -766,9 +786,14 @@ private:
     int64_t ldmatrixCode = instruction - kLdmatrix;
     // wgmma: 2 (N / 8 - 1) + f16 from either base (-1: not wgmma).
     int64_t wgmmaCode = -1;
-    for (int64_t base : {kWgmma, kWgmmaTransposedB})
-      if (instruction >= base && instruction < base + 2 * (kWgmmaMaxN / 8))
+    bool registerA = false, bMnMajor = false;
+    for (int64_t base :
+         {kWgmma, kWgmmaTransposedB, kWgmmaRegisterA, kWgmmaRegisterATransposedB})
+      if (instruction >= base && instruction < base + 2 * (kWgmmaMaxN / 8)) {
         wgmmaCode = instruction - base;
+        registerA = base == kWgmmaRegisterA || base == kWgmmaRegisterATransposedB;
+        bMnMajor = base == kWgmmaTransposedB || base == kWgmmaRegisterATransposedB;
+      }
     if (instruction == kMmaM16N8K16Bf16 || instruction == kMmaM16N8K16F16) {
       in = 10, out = 4;
     } else if (gpu_emulator::isShuffleXor(instruction)) {
@@ -781,7 +806,7 @@ private:
       in = 24, out = 8;
     } else if (wgmmaCode >= 0) {
       int64_t n = (wgmmaCode / 2 + 1) * 8;
-      in = 4 + n / 2, out = n / 2, lanes = 128;
+      in = (registerA ? 6 : 4) + n / 2, out = n / 2, lanes = 128;
     } else {
       fail("unknown matrix instruction " + std::to_string(instruction));
       suspend(thread);
@@ -819,8 +844,7 @@ private:
         w[l][1] = w[l ^ (instruction - kShuffleXor)][0];
     } else if (wgmmaCode >= 0) {
       std::string error = wgmma(w, (wgmmaCode / 2 + 1) * 8, wgmmaCode % 2 == 0,
-                                instruction >= kWgmmaTransposedB, workspace.get(),
-                                workspaceBytes);
+                                bMnMajor, registerA, workspace.get(), workspaceBytes);
       if (!error.empty()) {
         fail(error);
         suspend(thread);

@@ -2,14 +2,16 @@
 // checked against float64: K and V tiles are loaded by cp.async into a
 // 3-stage pipeline (their slots above the loop's own exchanges), Q, which
 // the loop does not change, into a pinned slot once, and P (computed in
-// the loop) is published at every step. The output accumulator stays in
-// the matrix cores' fragments across the loop (its per-row rescale is a
-// broadcast read at the fragment positions). Head dim 128, causal,
-// grouped queries, ragged sequence lengths, several tile shapes (32x32
-// needs dynamic shared memory). With 64-row tiles on sm_90a both products
-// run as wgmma: S = Q K^T with K-major K, O += P V with MN-major V (the
-// instruction's B transpose), K and V by TMA into swizzled slots, Q pinned
-// and P published in core matrices.
+// the loop) is published at every step, except with 64-row tiles, where
+// it stays in registers. The output accumulator stays in the matrix
+// cores' fragments across the loop (its per-row rescale is a broadcast
+// read at the fragment positions). Head dim 128, causal, grouped queries,
+// ragged sequence lengths, several tile shapes (32x32 needs dynamic
+// shared memory). With 64-row tiles on sm_90a both products run as
+// wgmma: S = Q K^T with K-major K, O += P V with A (P) from registers and
+// MN-major V (the instruction's B transpose), K and V by TMA into
+// swizzled slots, Q pinned in core matrices; on sm_80, mma.sync takes P
+// from registers the same way.
 
 // RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=77 --target=nvidia-emulated:sm_90a | FileCheck %s
 // RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=77 --target=nvidia-emulated:sm_80 --tile-sizes="attention-m=32 attention-n=32" | FileCheck %s
@@ -51,12 +53,21 @@
 // WGMMA: gpu.shuffle xor {{.*}} : f32
 // WGMMA-NOT: gpu.barrier
 // WGMMA: gpu.shuffle xor {{.*}} : f32
-// P is published from its fragments, in core matrices.
-// WGMMA: gpu.barrier
-// WGMMA: vector.scatter {{.*}} : memref<2048xbf16, #gpu.address_space<workgroup>>, vector<16xindex>, vector<16xi1>, vector<16xbf16>
-// WGMMA-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
-// WGMMA-NEXT: gpu.barrier
-// WGMMA: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
+// P stays in the registers too: O += P V is wgmma with A from registers
+// (inline PTX: MLIR's op reads A from shared memory only; its K steps are
+// P's fragment registers in order) and V MN-major (imm-trans-b 1), so the
+// step's barrier is the loop's only one and nothing is published in it.
+// WGMMA-NOT: gpu.barrier
+// WGMMA-NOT: vector.scatter
+// WGMMA: nvvm.wgmma.fence.aligned
+// WGMMA: llvm.inline_asm has_side_effects asm_dialect = att "{\0A.reg .pred p;\0Asetp.ne.b32 p, $133, 0;\0Awgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {$0, {{.*}}, $63}, {$128, $129, $130, $131}, $132, p, 1, 1, 1;\0A}\0A", "=f,{{.*}},=f,0,{{.*}},63,r,r,r,r,l,n"
+// WGMMA-SAME: (f32, {{.*}}, i32, i32, i32, i32, i64, i32) -> !llvm.struct<(f32,
+// WGMMA: llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async
+// WGMMA: nvvm.wgmma.commit.group.sync.aligned
+// WGMMA-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// WGMMA-NOT: gpu.barrier
+// WGMMA-NOT: vector.scatter
+// WGMMA: scf.yield {{.*}} : vector<2xf32>, vector<2xf32>, vector<64xf32>
 // WGMMA-LABEL: gpu.func @masked_f16__0_attention
 // The additive mask is loaded at the fragment positions of the scores
 // (16 per thread), not relaid through shared memory.
@@ -66,12 +77,27 @@
 // WGMMA: gpu.shuffle xor
 
 // sm_80 with 64-row tiles: mma.sync with a column of warps, 16 whole rows
-// each, so the softmax is in registers there too.
-// RUN: prism-opt %s --prism-kernelize="attention-m=64 attention-n=32" --prism-nvidia-lower-tile-to-gpu="stages=3" | FileCheck %s --check-prefix=SM80ROWS
+// each, so the softmax is in registers there too, and P V takes P's
+// registers as mma.sync's A (bitcast bf16 pairs, no ldmatrix): V's slot
+// is read by transposing ldmatrix, and the step's barrier is the loop's
+// only one.
+// RUN: prism-opt %s --prism-kernelize="attention-m=64 attention-n=32" --prism-nvidia-lower-tile-to-gpu="stages=3 dynamic-shared-memory-limit=166912" | FileCheck %s --check-prefix=SM80ROWS
 // SM80ROWS-LABEL: gpu.func @causal_gqa__0_attention
 // SM80ROWS: scf.for {{.*}} -> (vector<2xf32>, vector<2xf32>, vector<64xf32>)
+// SM80ROWS: gpu.barrier
+// SM80ROWS-NOT: gpu.barrier
 // SM80ROWS: nvvm.mma.sync
+// SM80ROWS-NOT: gpu.barrier
 // SM80ROWS: gpu.shuffle xor {{.*}} : f32
+// SM80ROWS-NOT: gpu.barrier
+// SM80ROWS-NOT: vector.scatter
+// SM80ROWS: vector.shuffle {{.*}} [0, 1] : vector<16xbf16>, vector<16xbf16>
+// SM80ROWS-NEXT: vector.bitcast {{.*}} : vector<2xbf16> to vector<1xi32>
+// SM80ROWS-NOT: gpu.barrier
+// SM80ROWS: nvgpu.ldmatrix {{.*}} {numTiles = 2 : i32, transpose = true}
+// SM80ROWS-NOT: gpu.barrier
+// SM80ROWS-NOT: vector.scatter
+// SM80ROWS: scf.yield {{.*}} : vector<2xf32>, vector<2xf32>, vector<64xf32>
 
 // The same pinned Q on sm_80 (16x16 tiles, mma.sync, padded rows: 16 rows
 // of 136 elements), never published in the loop.
