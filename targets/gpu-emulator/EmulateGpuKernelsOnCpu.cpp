@@ -539,17 +539,43 @@ LogicalResult KernelEmulation::emulateInlinePtx(LLVM::InlineAsmOp inlinePtx) {
     return inlinePtx.emitError("the GPU emulator runs no inline PTX but wgmma.mma_async "
                                "m64nNk16 with A from registers (bf16 or f16 into f32): ")
            << text;
+  // Exactly the instruction text and operands the NVIDIA backend writes
+  // (WarpgroupMma.h), written out here again: D's registers as outputs
+  // tied to the first N / 2 inputs (f32), A's 4 words (i32), B's
+  // descriptor (i64), and the constant 1 for the scale-d predicate.
+  int64_t h = n / 2;
+  std::string expected = "{\n.reg .pred p;\nsetp.ne.b32 p, $" + std::to_string(2 * h + 5) +
+                         ", 0;\nwgmma.mma_async.sync.aligned.m64n" + std::to_string(n) +
+                         "k16.f32." + groups[2].str() + "." + groups[3].str() + " {";
+  std::string constraints;
+  for (int64_t e = 0; e < h; ++e) {
+    expected += (e ? ", $" : "$") + std::to_string(e);
+    constraints += "=f,";
+  }
+  expected += "}, {";
+  for (int64_t j = 0; j < 4; ++j)
+    expected += (j ? ", $" : "$") + std::to_string(2 * h + j);
+  expected += "}, $" + std::to_string(2 * h + 4) + ", p, 1, 1, " + groups[4].str() + ";\n}\n";
+  for (int64_t e = 0; e < h; ++e)
+    constraints += std::to_string(e) + ",";
+  constraints += "r,r,r,r,l,n";
   ValueRange operands = inlinePtx.getOperands();
   auto accumulator = dyn_cast_or_null<LLVM::LLVMStructType>(
       inlinePtx.getRes() ? inlinePtx.getRes().getType() : Type());
+  auto typesAre = [&](int64_t from, int64_t count, Type type) {
+    return llvm::all_of(operands.slice(from, count),
+                        [&](Value v) { return v.getType() == type; });
+  };
   IntegerAttr scale;
-  if (static_cast<int64_t>(operands.size()) != n / 2 + 6 || !accumulator ||
-      static_cast<int64_t>(accumulator.getBody().size()) != n / 2 ||
-      !operands[n / 2 + 4].getType().isInteger(64) ||
-      !matchPattern(operands[n / 2 + 5], m_Constant(&scale)) || scale.getInt() != 1 ||
-      !text.contains("setp.ne.b32 p, $" + std::to_string(n + 5) + ", 0;"))
-    return inlinePtx.emitError("the GPU emulator runs register-A wgmma with operands D, "
-                               "A (4 words), B's descriptor and scale-d 1 only");
+  Type f32 = Float32Type::get(context);
+  if (text != expected || inlinePtx.getConstraints() != constraints ||
+      static_cast<int64_t>(operands.size()) != h + 6 || !accumulator ||
+      accumulator.getBody() != ArrayRef<Type>(SmallVector<Type>(h, f32)) ||
+      !typesAre(0, h, f32) || !typesAre(h, 4, i32) || !typesAre(h + 4, 1, i64) ||
+      !matchPattern(operands[h + 5], m_Constant(&scale)) || scale.getInt() != 1)
+    return inlinePtx.emitError("the GPU emulator runs register-A wgmma only as the NVIDIA "
+                               "backend writes it: D's N / 2 f32 registers tied, A in 4 "
+                               "i32, B's i64 descriptor, scale-d 1");
   OpBuilder b(inlinePtx);
   auto slot = [&](int64_t word) { return fragmentWord(b, loc, word); };
   for (int64_t j = 0; j < 4; ++j)

@@ -17,10 +17,15 @@
 //    the row vectors computed from those and carried by the loop, and
 //    their broadcasts back to fragments. This is FlashAttention's softmax
 //    in registers: the scores, the row maximum and sum, the rescale factor
-//    and P never go through shared memory; P is written from its fragments
-//    once, as the operand of P V. Where a value in one layout meets an op
-//    that needs another, a cast changes the layout through shared memory,
-//    so every use stays correct.
+//    and P never go through shared memory (P V takes P from the registers,
+//    MatrixCoreLowering::takesOperandAInFragments). A tile such an op
+//    needs that is element-wise ops on splats and broadcasts is built in
+//    fragments. Where a value in one layout meets an op that needs
+//    another, a cast changes the layout through shared memory, so every
+//    use stays correct.
+// 4. After the loops: what leaves a loop in fragments or rows stays so in
+//    the block holding the loop (element-wise ops, broadcasts of rows,
+//    reshapes, stores at the fragment positions).
 //
 //===----------------------------------------------------------------------===//
 
@@ -262,22 +267,54 @@ public:
       : body(body), layout(layout), matrixCores(matrixCores),
         loop(dyn_cast<scf::ForOp>(body.getParentOp())) {}
 
-  /// Places the dots of the block whose accumulator is a splat, and what
-  /// follows from them; false if there is none.
-  bool run() {
-    for (Operation &op : body)
-      if (auto dot = dyn_cast<tile::DotOp>(op))
-        if (!inFragments(dot.getType()) && isSplat(dot.getAcc()) &&
+  /// Places the dots of the block whose accumulator is a splat (with
+  /// `products`), the values that leave this block's loops in fragments or
+  /// rows, and what follows from them; false if there is none.
+  bool run(bool products) {
+    first = &body.front();
+    SmallVector<UnrealizedConversionCastOp> exits;
+    for (Operation &op : body) {
+      if (auto dot = dyn_cast<tile::DotOp>(op)) {
+        if (products && !inFragments(dot.getType()) && isSplat(dot.getAcc()) &&
             matrixCores.supports(dot) && fitsFragments(dot.getType()))
           want(dot.getResult(), Placement::Fragments);
+      } else if (auto exit = dyn_cast<UnrealizedConversionCastOp>(op)) {
+        if (Placement placement = exitPlacement(exit); placement != Placement::Plain) {
+          want(exit.getResult(0), placement);
+          exits.push_back(exit);
+        }
+      }
+    }
     if (wanted.empty())
       return false;
     propagate();
     rewrite();
+    // The exits placed here now change nothing.
+    for (UnrealizedConversionCastOp exit : exits)
+      if (exit.getResult(0).getType() == exit.getOperand(0).getType()) {
+        exit.getResult(0).replaceAllUsesWith(exit.getOperand(0));
+        exit.erase();
+      }
+    eraseDeadOps();
     return true;
   }
 
 private:
+  /// The layout of a loop result of this block in fragments or rows that
+  /// `cast` takes back to the element-wise layout (Plain if it is not one):
+  /// after the loop, what is computed from it (attention's output divided
+  /// by the row sum, cast and stored) can stay in that layout.
+  Placement exitPlacement(UnrealizedConversionCastOp cast) {
+    if (cast->getNumOperands() != 1 || cast->getNumResults() != 1)
+      return Placement::Plain;
+    Value source = cast.getOperand(0);
+    auto loop = source.getDefiningOp<scf::ForOp>();
+    if (!loop || loop->getBlock() != &body || !isa<RankedTensorType>(source.getType()) ||
+        cast.getResult(0).getType() != placed(source.getType(), Placement::Plain))
+      return Placement::Plain;
+    return placementOf(source.getType());
+  }
+
   bool fitsFragments(Type type) {
     auto tensor = cast<RankedTensorType>(type);
     return tensor.getRank() == 2 && tensor.getElementType().isF32() &&
@@ -316,8 +353,15 @@ private:
               reduce.getType().getElementType().isF32() && fitsRows(reduce.getType()))
             want(reduce.getResult(), Placement::Rows);
         } else if (auto reshape = dyn_cast<tile::ReshapeOp>(user)) {
+          // Fragments of [count / n, n] keep their positions in any shape
+          // with the same last dimension (leading unit dimensions added or
+          // dropped: the store's view of a tile).
           if (placement == Placement::Rows && fitsRows(reshape.getType()))
             want(reshape.getResult(), Placement::Rows);
+          else if (placement == Placement::Fragments &&
+                   reshape.getType().getShape().back() ==
+                       cast<RankedTensorType>(value.getType()).getShape().back())
+            want(reshape.getResult(), Placement::Fragments);
         } else if (auto broadcast = dyn_cast<tile::BroadcastOp>(user)) {
           if (placement == Placement::Rows &&
               cast<RankedTensorType>(value.getType()).getRank() == 2 &&
@@ -362,6 +406,12 @@ private:
     }
     if (isa<scf::YieldOp>(user) && user->getBlock() == &body && loop)
       return placementOf(loop.getRegionIterArg(index).getType());
+    // A store writes fragments at their positions (its mask in the same
+    // layout).
+    if (auto store = dyn_cast<tile::StoreOp>(user))
+      if (placementOf(store.getValue().getType()) == Placement::Fragments &&
+          (operand == store.getValue() || operand == store.getMask()))
+        return Placement::Fragments;
     return otherwise(operand);
   }
 
@@ -372,37 +422,62 @@ private:
     return wanted.count(operand) ? Placement::Plain : placementOf(operand.getType());
   }
 
-  /// A broadcast of an iota (which every layout computes in place).
-  static bool isBroadcastIota(Value value) {
-    auto broadcast = value.getDefiningOp<tile::BroadcastOp>();
-    return broadcast && iotaThroughViews(broadcast.getInput());
-  }
-
-  /// Whether `value` is arithmetic on splats and broadcast iotas.
-  static bool recomputable(Value value, int depth = 0) {
-    if (isSplat(value) || isBroadcastIota(value))
+  /// Whether `value`, a tile in the element-wise layout, can be built in
+  /// fragments from what any layout computes as cheaply: splats,
+  /// broadcasts (an iota's in place, another source's read from the
+  /// published source, smaller than the tile) and element-wise ops on
+  /// those (attention's index arithmetic for the mask; rope's angles, cos
+  /// and sin for a fused matmul's epilogue). Building it so costs no more
+  /// than the element-wise ops themselves, where a cast would send the
+  /// whole tile through shared memory.
+  bool rebuildable(Value value, int depth = 0) {
+    if (placementOf(value.getType()) != Placement::Plain || wanted.count(value))
+      return false;
+    if (isSplat(value) || value.getDefiningOp<tile::BroadcastOp>())
       return true;
     Operation *op = value.getDefiningOp();
-    return depth < 16 && op && isa<arith::ArithDialect>(op->getDialect()) &&
-           isElementwise(op) && llvm::all_of(op->getOperands(), [&](Value operand) {
-             return recomputable(operand, depth + 1);
+    return depth < 16 && op && isElementwise(op) &&
+           llvm::all_of(op->getOperands(), [&](Value operand) {
+             return rebuildable(operand, depth + 1);
            });
   }
 
-  /// `value` (recomputable) computed again at `b` in fragments.
-  Value recomputeInFragments(OpBuilder &b, Value value) {
+  /// `value` (rebuildable) built again in fragments, once.
+  Value rebuildInFragments(Value value) {
+    if (Value done = converted.lookup({value, Placement::Fragments}))
+      return done;
+    OpBuilder b = builderFor(value);
     RankedTensorType type = placed(value.getType(), Placement::Fragments);
-    if (isSplat(value))
-      return cloneSplat(b, value, type);
+    Value rebuilt;
     Operation *op = value.getDefiningOp();
-    if (auto broadcast = dyn_cast<tile::BroadcastOp>(op))
-      return tile::BroadcastOp::create(b, broadcast.getLoc(), type, broadcast.getInput());
-    SmallVector<Value> operands;
-    for (Value operand : op->getOperands())
-      operands.push_back(recomputeInFragments(b, operand));
-    OperationState state(op->getLoc(), op->getName(), operands, TypeRange{type},
-                         op->getAttrs());
-    return b.create(state)->getResult(0);
+    if (isSplat(value)) {
+      rebuilt = cloneSplat(b, value, type);
+    } else if (auto broadcast = dyn_cast<tile::BroadcastOp>(op)) {
+      rebuilt = tile::BroadcastOp::create(b, broadcast.getLoc(), type, broadcast.getInput());
+    } else {
+      SmallVector<Value> operands;
+      for (Value operand : op->getOperands())
+        operands.push_back(rebuildInFragments(operand));
+      OperationState state(op->getLoc(), op->getName(), operands, TypeRange{type},
+                           op->getAttrs());
+      rebuilt = b.create(state)->getResult(0);
+    }
+    converted[{value, Placement::Fragments}] = rebuilt;
+    return rebuilt;
+  }
+
+  /// A builder where a value's other layouts are made: right after its
+  /// definition in this block (so that they dominate all its uses), or
+  /// before the block's first op for a value from outside it (in the order
+  /// they are made).
+  OpBuilder builderFor(Value value) {
+    OpBuilder b(value.getContext());
+    Operation *op = value.getDefiningOp();
+    if (op && op->getBlock() == &body)
+      b.setInsertionPointAfter(op);
+    else
+      b.setInsertionPoint(first);
+    return b;
   }
 
   /// The ops from a load in this block to `value`, through reshapes and
@@ -430,13 +505,12 @@ private:
     return {};
   }
 
-  /// `value` in layout `placement` for a use at `b`.
+  /// `value` in layout `placement` for a use at `b` (each value converted
+  /// once, where it is defined).
   Value inPlacement(OpBuilder &b, Location loc, Value value, Placement placement) {
     RankedTensorType type = placed(value.getType(), placement);
     if (placement != Placement::Plain && isSplat(value))
       return cloneSplat(b, value, type);
-    if (placement == Placement::Fragments && recomputable(value))
-      return recomputeInFragments(b, value);
     // A tile loaded for this use only is loaded at the fragment positions.
     if (placement == Placement::Fragments && placementOf(value.getType()) == Placement::Plain)
       if (SmallVector<Operation *> chain = loadChain(value); !chain.empty()) {
@@ -444,7 +518,28 @@ private:
           op->getResult(0).setType(placed(op->getResult(0).getType(), placement));
         return value;
       }
-    return UnrealizedConversionCastOp::create(b, loc, type, value).getResult(0);
+    if (placement == Placement::Fragments && rebuildable(value))
+      return rebuildInFragments(value);
+    Value &cast = converted[{value, placement}];
+    if (!cast) {
+      OpBuilder at = builderFor(value);
+      cast = UnrealizedConversionCastOp::create(at, loc, type, value).getResult(0);
+    }
+    return cast;
+  }
+
+  /// Erases the ops of the block left without uses (what was rebuilt in
+  /// fragments, or converted, in its old layout).
+  void eraseDeadOps() {
+    bool erased = true;
+    while (erased) {
+      erased = false;
+      for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+        if (isOpTriviallyDead(&op)) {
+          op.erase();
+          erased = true;
+        }
+    }
   }
 
   void rewrite() {
@@ -495,6 +590,10 @@ private:
   const MatrixCoreLowering &matrixCores;
   scf::ForOp loop;
   llvm::MapVector<Value, Placement> wanted;
+  /// Values made in another layout, by value and layout.
+  DenseMap<std::pair<Value, Placement>, Value> converted;
+  /// The block's first op before any was added.
+  Operation *first = nullptr;
   SmallVector<Value> worklist;
 };
 
@@ -506,10 +605,20 @@ void assignFragmentLayouts(func::FuncOp function, const Layout &layout,
   if (!matrixCores)
     return;
   keepAccumulatorsInFragments(function, layout, *matrixCores);
-  SmallVector<Block *> blocks;
-  function.walk([&](scf::ForOp loop) { blocks.push_back(loop.getBody()); });
-  for (Block *block : blocks)
-    ProductPlacement(*block, layout, *matrixCores).run();
+  // Loop bodies innermost first, then the blocks holding loops that are
+  // not loop bodies themselves (the kernel's body): what leaves a loop in
+  // fragments or rows is placed where the loop is.
+  SmallVector<Block *> bodies, holders;
+  function.walk([&](scf::ForOp loop) { bodies.push_back(loop.getBody()); });
+  for (Block *body : bodies)
+    ProductPlacement(*body, layout, *matrixCores).run(/*products=*/true);
+  function.walk([&](scf::ForOp loop) {
+    Block *holder = loop->getBlock();
+    if (!isa<scf::ForOp>(holder->getParentOp()) && !llvm::is_contained(holders, holder))
+      holders.push_back(holder);
+  });
+  for (Block *holder : holders)
+    ProductPlacement(*holder, layout, *matrixCores).run(/*products=*/false);
 }
 
 } // namespace prism::gpu_lowering

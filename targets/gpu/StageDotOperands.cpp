@@ -324,7 +324,6 @@ bool LoopStaging::plan() {
     for (unsigned i = 0; i < 2; ++i)
       if (!staged[i])
         invariant[i] = invariantSourceOf(dot->getOperand(i));
-    bool wholeDotStaged = staged[0] && staged[1] && inFragments(dot.getType());
     // The slots' layout, as the matrix cores want it for this dot given
     // how its operands are stored (a published operand as it is).
     bool transposed[2];
@@ -340,8 +339,17 @@ bool LoopStaging::plan() {
         staged[0] || staged[1] || invariant[0] || invariant[1]
             ? matrixCores.stagedLayout(dot, layout, transposed[0], transposed[1])
             : SharedLayout::Rows;
-    // A dot that publishes an operand or its result does so below the slots.
-    if (!wholeDotStaged)
+    // A dot that publishes an operand or its result does so below the
+    // slots. One with its result in fragments publishes nothing when both
+    // operands are in slots (staged or pinned), or B is and A is taken from
+    // the registers of its fragments (attention's P V).
+    bool inSlot[2] = {staged[0] || invariant[0], staged[1] || invariant[1]};
+    bool publishesNothing =
+        inFragments(dot.getType()) && inSlot[1] &&
+        (inSlot[0] || (inFragments(dot.getLhs().getType()) &&
+                       matrixCores.takesOperandAInFragments(dot, layout, slotLayout,
+                                                            transposed[1])));
+    if (!publishesNothing)
       base = std::max(base, exchangeBytes(dot, layout.threads, &matrixCores));
     for (unsigned i = 0; i < 2; ++i) {
       Value operand = dot->getOperand(i);

@@ -1015,7 +1015,7 @@ struct ConvertDot : DistributedPattern<tile::DotOp> {
         operands.bTransposed = operandTransposed(op, 1);
         operands.bRowLength = operands.bTransposed ? k : n;
         operands.b = publishAll(rewriter, op, layout,
-                                {{adaptor.getRhs(), k * n, rhs.getElementType(), 0, 0, rhs}})
+                                {{adaptor.getRhs(), k * n, rhs.getElementType(), 0, 0, rhs}}, matrixCores)
                          .front();
       }
       rewriter.replaceOp(op, matrixCores->emitOnFragmentsWithOperandAInFragments(
@@ -1222,22 +1222,25 @@ struct ConvertLoad : DistributedPattern<tile::LoadOp> {
   }
 };
 
+/// Each thread writes its own elements (in fragments: at its fragment
+/// positions; a mask is in the value's layout).
 struct ConvertStore : DistributedPattern<tile::StoreOp> {
-  using DistributedPattern::DistributedPattern;
+  ConvertStore(const TypeConverter &converter, MLIRContext *context, Layout layout,
+               const MatrixCoreLowering *matrixCores)
+      : DistributedPattern(converter, context, layout), matrixCores(matrixCores) {}
+  const MatrixCoreLowering *matrixCores;
   LogicalResult
   matchAndRewrite(tile::StoreOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto tileType = cast<RankedTensorType>(op.getValue().getType());
-    int64_t n = numElements(tileType);
-    Value flat = layout.owned(rewriter, loc, n);
+    auto [flat, mask] = positionsInLayout(rewriter, loc, layout, matrixCores, tileType);
     int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
     SmallVector<Value> coords = coordinates(rewriter, loc, flat, tileType.getShape());
     SmallVector<Value> positions;
     for (auto [start, c] : llvm::zip(adaptor.getIndices(), coords))
       positions.push_back(arith::AddIOp::create(rewriter, loc, c,
                                                 splatIndex(rewriter, loc, start, lanes)));
-    Value mask = layout.ownedMask(rewriter, loc, flat, n);
     if (adaptor.getMask())
       mask = arith::AndIOp::create(rewriter, loc, mask, adaptor.getMask());
     FlatView view = flatten(rewriter, loc, adaptor.getBase());
@@ -1430,10 +1433,9 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
                                                                       context);
     patterns.add<ConvertSplat, ConvertIota, ConvertSameLayout<tile::ReshapeOp>,
                  ConvertSameLayout<tile::ExpandDimsOp>,
-                 ConvertTranspose, ConvertStore,
-                 ConvertGather>(converter, context, layout);
-    patterns.add<ConvertDot, ConvertRelayout, ConvertBroadcast, ConvertReduce, ConvertLoad>(
-        converter, context, layout, options.matrixCores);
+                 ConvertTranspose, ConvertGather>(converter, context, layout);
+    patterns.add<ConvertDot, ConvertRelayout, ConvertBroadcast, ConvertReduce, ConvertLoad,
+                 ConvertStore>(converter, context, layout, options.matrixCores);
     scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
                                                          target);
     if (failed(applyPartialConversion(gpuModule, target, std::move(patterns))))

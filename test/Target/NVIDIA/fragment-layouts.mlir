@@ -128,3 +128,87 @@ func.func @loadflat(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %bias: mem
   tile.store %bb, %c[%c0, %c0] : tensor<64x32xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
   return
 }
+
+// -----
+
+// A product in fragments used as both operands of the next dot: A is
+// taken from the registers (no ldmatrix for it), B, not staged, is
+// published from its fragment positions (32 per thread) between two
+// barriers, in rows, so the product runs as mma.sync.
+// CHECK-LABEL: gpu.func @both_operands
+// CHECK: scf.for
+// CHECK: nvvm.wgmma.mma_async
+// CHECK: gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK: vector.scatter {{.*}} : memref<4096xbf16, #gpu.address_space<workgroup>>, vector<32xindex>, vector<32xi1>, vector<32xbf16>
+// CHECK-NEXT: gpu.barrier
+// CHECK-NOT: numTiles = 4
+// CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 2 : i32, transpose = true}
+// CHECK: nvvm.mma.sync
+// CHECK: scf.yield
+func.func @both_operands(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %c: memref<?x?xf32, strided<[?, 1], offset: ?>>, %n: index) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %z = tile.splat %zero : tensor<64x64xf32>
+  %x = tile.load %a[%c0, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<64x16xbf16>
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%o = %z) -> (tensor<64x64xf32>) {
+    %y = tile.load %a[%i, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<16x64xbf16>
+    %s = tile.dot %x, %y, %z : tensor<64x16xbf16>, tensor<16x64xbf16> -> tensor<64x64xf32>
+    %p = arith.truncf %s : tensor<64x64xf32> to tensor<64x64xbf16>
+    %d = tile.dot %p, %p, %o : tensor<64x64xbf16>, tensor<64x64xbf16> -> tensor<64x64xf32>
+    scf.yield %d : tensor<64x64xf32>
+  }
+  tile.store %r, %c[%c0, %c0] : tensor<64x64xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  return
+}
+
+// -----
+
+// After a K loop, what is computed from its accumulator stays in the
+// fragments: an angle built from broadcasts of a per-row and a per-column
+// vector (each published once: 64 values) and its cosine are built in
+// fragments, so the product times the cosine is stored from the
+// registers; the column sums need the element-wise layout, so the
+// accumulator alone is relaid once for them (right after the loop), and
+// the reduction publishes it as it does any element-wise tile.
+// CHECK-LABEL: gpu.func @after_loop
+// CHECK: scf.yield {{.*}} : vector<32xf32>
+// CHECK: vector.scatter {{.*}} : memref<4096xf32, #gpu.address_space<workgroup>>, vector<32xindex>, vector<32xi1>, vector<32xf32>
+// CHECK: vector.gather {{.*}} : memref<4096xf32, #gpu.address_space<workgroup>>
+// CHECK-NOT: memref<4096xf32, #gpu.address_space<workgroup>>
+// CHECK: vector.scatter {{.*}} : memref<64xf32, #gpu.address_space<workgroup>>, vector<1xindex>, vector<1xi1>, vector<1xf32>
+// CHECK-NOT: memref<4096xf32, #gpu.address_space<workgroup>>
+// CHECK: vector.scatter {{.*}} : memref<64xf32, #gpu.address_space<workgroup>>, vector<1xindex>, vector<1xi1>, vector<1xf32>
+// CHECK-NOT: memref<4096xf32, #gpu.address_space<workgroup>>
+// CHECK: math.cos {{.*}} : vector<32xf32>
+// CHECK-NOT: math.cos
+// CHECK: vector.scatter {{.*}} : memref<2147483647xf32, strided<[1]>>, vector<32xindex>, vector<32xi1>, vector<32xf32>
+// CHECK: vector.scatter {{.*}} : memref<4096xf32, #gpu.address_space<workgroup>>, vector<32xindex>, vector<32xi1>, vector<32xf32>
+// CHECK-NOT: vector.scatter {{.*}} : memref<4096xf32
+// CHECK: gpu.return
+func.func @after_loop(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %rows: memref<?xf32, strided<[1], offset: ?>>, %c: memref<?x?xf32, strided<[?, 1], offset: ?>>, %sums: memref<?xf32, strided<[1], offset: ?>>, %n: index) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0.0 : f32
+  %z = tile.splat %zero : tensor<64x64xf32>
+  %r = scf.for %k = %c0 to %n step %c16 iter_args(%o = %z) -> (tensor<64x64xf32>) {
+    %x = tile.load %a[%c0, %k] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<64x16xbf16>
+    %y = tile.load %a[%k, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<16x64xbf16>
+    %d = tile.dot %x, %y, %o : tensor<64x16xbf16>, tensor<16x64xbf16> -> tensor<64x64xf32>
+    scf.yield %d : tensor<64x64xf32>
+  }
+  %p = tile.load %rows[%c0] : memref<?xf32, strided<[1], offset: ?>> -> tensor<64xf32>
+  %pr = tile.reshape %p : tensor<64xf32> -> tensor<64x1xf32>
+  %pb = tile.broadcast %pr : tensor<64x1xf32> -> tensor<64x64xf32>
+  %f = tile.load %rows[%c16] : memref<?xf32, strided<[1], offset: ?>> -> tensor<64xf32>
+  %fr = tile.reshape %f : tensor<64xf32> -> tensor<1x64xf32>
+  %fb = tile.broadcast %fr : tensor<1x64xf32> -> tensor<64x64xf32>
+  %angle = arith.mulf %pb, %fb : tensor<64x64xf32>
+  %cos = math.cos %angle : tensor<64x64xf32>
+  %rotated = arith.mulf %r, %cos : tensor<64x64xf32>
+  tile.store %rotated, %c[%c0, %c0] : tensor<64x64xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  %s = tile.reduce sum %r axis = 0 : tensor<64x64xf32> -> tensor<64xf32>
+  tile.store %s, %sums[%c0] : tensor<64xf32>, memref<?xf32, strided<[1], offset: ?>>
+  return
+}
