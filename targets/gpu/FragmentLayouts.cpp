@@ -429,12 +429,16 @@ private:
   /// those (attention's index arithmetic for the mask; rope's angles, cos
   /// and sin for a fused matmul's epilogue). Building it so costs no more
   /// than the element-wise ops themselves, where a cast would send the
-  /// whole tile through shared memory.
+  /// whole tile through shared memory (a broadcast publishes its source,
+  /// at most as large as the tile).
   bool rebuildable(Value value, int depth = 0) {
     if (placementOf(value.getType()) != Placement::Plain || wanted.count(value))
       return false;
-    if (isSplat(value) || value.getDefiningOp<tile::BroadcastOp>())
+    if (isSplat(value))
       return true;
+    // (Broadcasts to fragments are lowered for [m, n] tiles.)
+    if (auto broadcast = value.getDefiningOp<tile::BroadcastOp>())
+      return broadcast.getType().getRank() == 2;
     Operation *op = value.getDefiningOp();
     return depth < 16 && op && isElementwise(op) &&
            llvm::all_of(op->getOperands(), [&](Value operand) {
@@ -469,7 +473,8 @@ private:
   /// A builder where a value's other layouts are made: right after its
   /// definition in this block (so that they dominate all its uses), or
   /// before the block's first op for a value from outside it (in the order
-  /// they are made).
+  /// they are made; recomputed at each step rather than kept live across
+  /// the loop, which costs registers).
   OpBuilder builderFor(Value value) {
     OpBuilder b(value.getContext());
     Operation *op = value.getDefiningOp();
@@ -505,8 +510,8 @@ private:
     return {};
   }
 
-  /// `value` in layout `placement` for a use at `b` (each value converted
-  /// once, where it is defined).
+  /// `value` in layout `placement` for a use (a splat cloned at `b`; any
+  /// other value converted once, where builderFor says).
   Value inPlacement(OpBuilder &b, Location loc, Value value, Placement placement) {
     RankedTensorType type = placed(value.getType(), placement);
     if (placement != Placement::Plain && isSplat(value))
@@ -534,8 +539,10 @@ private:
     bool erased = true;
     while (erased) {
       erased = false;
+      // (Ops with regions stay: the blocks still to be placed may be in
+      // them.)
       for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
-        if (isOpTriviallyDead(&op)) {
+        if (op.getNumRegions() == 0 && isOpTriviallyDead(&op)) {
           op.erase();
           erased = true;
         }
@@ -554,8 +561,13 @@ private:
           continue;
         OpBuilder b(loop);
         Location loc = loop.getLoc();
+        // (Converted before the loop: an operand of the loop itself.)
         OpOperand &init = loop.getInitArgsMutable()[i];
-        init.set(inPlacement(b, loc, init.get(), Placement::Rows));
+        RankedTensorType rows = placed(init.get().getType(), Placement::Rows);
+        init.set(isSplat(init.get())
+                     ? cloneSplat(b, init.get(), rows)
+                     : UnrealizedConversionCastOp::create(b, loc, rows, init.get())
+                           .getResult(0));
         Value result = loop.getResult(i);
         RankedTensorType plain = placed(result.getType(), Placement::Plain);
         result.setType(carried.getType());

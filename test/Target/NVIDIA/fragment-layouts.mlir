@@ -212,3 +212,88 @@ func.func @after_loop(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %rows: m
   tile.store %s, %sums[%c0] : tensor<64xf32>, memref<?xf32, strided<[1], offset: ?>>
   return
 }
+
+// -----
+
+// Regressions found by review. A row vector carried from a loaded start
+// value: its conversion to rows is made before the loop (it is an operand
+// of the loop itself).
+// CHECK-LABEL: gpu.func @rows_loaded_init
+// CHECK: scf.for {{.*}} -> (vector<2xf32>)
+func.func @rows_loaded_init(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %mi: memref<?xf32, strided<[1], offset: ?>>, %c: memref<?xf32, strided<[1], offset: ?>>, %n: index) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %z = tile.splat %zero : tensor<64x32xf32>
+  %m0 = tile.load %mi[%c0] : memref<?xf32, strided<[1], offset: ?>> -> tensor<64xf32>
+  %x = tile.load %a[%c0, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<64x16xbf16>
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%m = %m0) -> (tensor<64xf32>) {
+    %y = tile.load %a[%i, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<16x32xbf16>
+    %s = tile.dot %x, %y, %z : tensor<64x16xbf16>, tensor<16x32xbf16> -> tensor<64x32xf32>
+    %rm = tile.reduce max %s axis = 1 : tensor<64x32xf32> -> tensor<64xf32>
+    %m2 = arith.maximumf %m, %rm : tensor<64xf32>
+    scf.yield %m2 : tensor<64xf32>
+  }
+  tile.store %r, %c[%c0] : tensor<64xf32>, memref<?xf32, strided<[1], offset: ?>>
+  return
+}
+
+// -----
+
+// A loop result reshaped to rank 3 plus a rank-3 broadcast: the broadcast
+// is relaid to fragments (broadcasts are rebuilt in fragments for [m, n]
+// tiles only), the sum stored from the registers.
+// CHECK-LABEL: gpu.func @c1
+// CHECK: scf.for {{.*}} -> (vector<32xf32>)
+// CHECK: vector.scatter {{.*}} : memref<2147483647xf32, strided<[1]>>, vector<32xindex>, vector<32xi1>, vector<32xf32>
+func.func @c1(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %bias: memref<?x?x?xf32, strided<[?, ?, 1], offset: ?>>, %c: memref<?x?x?xf32, strided<[?, ?, 1], offset: ?>>, %n: index) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0.0 : f32
+  %z = tile.splat %zero : tensor<64x64xf32>
+  %r = scf.for %k = %c0 to %n step %c16 iter_args(%o = %z) -> (tensor<64x64xf32>) {
+    %x = tile.load %a[%c0, %k] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<64x16xbf16>
+    %y = tile.load %a[%k, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<16x64xbf16>
+    %d = tile.dot %x, %y, %o : tensor<64x16xbf16>, tensor<16x64xbf16> -> tensor<64x64xf32>
+    scf.yield %d : tensor<64x64xf32>
+  }
+  %r3 = tile.reshape %r : tensor<64x64xf32> -> tensor<1x64x64xf32>
+  %b = tile.load %bias[%c0, %c0, %c0] : memref<?x?x?xf32, strided<[?, ?, 1], offset: ?>> -> tensor<1x1x64xf32>
+  %bb = tile.broadcast %b : tensor<1x1x64xf32> -> tensor<1x64x64xf32>
+  %s = arith.addf %r3, %bb : tensor<1x64x64xf32>
+  tile.store %s, %c[%c0, %c0, %c0] : tensor<1x64x64xf32>, memref<?x?x?xf32, strided<[?, ?, 1], offset: ?>>
+  return
+}
+
+// -----
+
+// A dead scf.if holding a second K loop: dead ops with regions are kept
+// while their loops are still to be placed (it crashed).
+// CHECK-LABEL: gpu.func @f1
+// CHECK: scf.if
+// CHECK: scf.for {{.*}} -> (vector<32xf32>)
+func.func @f1(%a: memref<?x?xbf16, strided<[?, 1], offset: ?>>, %c: memref<?x?xf32, strided<[?, 1], offset: ?>>, %n: index, %flag: i1) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0.0 : f32
+  %z = tile.splat %zero : tensor<64x64xf32>
+  %r = scf.for %k = %c0 to %n step %c16 iter_args(%o = %z) -> (tensor<64x64xf32>) {
+    %x = tile.load %a[%c0, %k] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<64x16xbf16>
+    %y = tile.load %a[%k, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<16x64xbf16>
+    %d = tile.dot %x, %y, %o : tensor<64x16xbf16>, tensor<16x64xbf16> -> tensor<64x64xf32>
+    scf.yield %d : tensor<64x64xf32>
+  }
+  tile.store %r, %c[%c0, %c0] : tensor<64x64xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  scf.if %flag {
+    %r2 = scf.for %k = %c0 to %n step %c16 iter_args(%o = %z) -> (tensor<64x64xf32>) {
+      %x = tile.load %a[%c0, %k] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<64x16xbf16>
+      %y = tile.load %a[%k, %c0] : memref<?x?xbf16, strided<[?, 1], offset: ?>> -> tensor<16x64xbf16>
+      %d = tile.dot %x, %y, %o : tensor<64x16xbf16>, tensor<16x64xbf16> -> tensor<64x64xf32>
+      scf.yield %d : tensor<64x64xf32>
+    }
+    %two = arith.constant 2.0 : f32
+    %t = tile.splat %two : tensor<64x64xf32>
+    %u = arith.mulf %r2, %t : tensor<64x64xf32>
+  }
+  return
+}
