@@ -66,6 +66,11 @@ private:
   LogicalResult emulateAsyncCopy(nvgpu::DeviceAsyncCopyOp copy);
   LogicalResult emulateWgmma(NVVM::WgmmaMmaAsyncOp wgmma);
   LogicalResult emulateInlinePtx(LLVM::InlineAsmOp inlinePtx);
+  /// The accumulator part of both wgmma forms: this lane's D registers `d`
+  /// to the fragment buffer from word `firstWord`, the instruction, and
+  /// the new D back as `accumulator` (which replaces `op`'s result).
+  void callWgmma(Operation *op, OpBuilder &b, ArrayRef<Value> d, int64_t firstWord,
+                 LLVM::LLVMStructType accumulator, int64_t instruction);
   /// Calls the context's tensor-copy function; `pointers` are LLVM
   /// pointers (any address space), `values` i64 (coordinates i32).
   void callTensorCopy(OpBuilder &b, Location loc, int64_t operation, Value barrier,
@@ -503,21 +508,33 @@ LogicalResult KernelEmulation::emulateWgmma(NVVM::WgmmaMmaAsyncOp wgmma) {
   auto slot = [&](int64_t word) { return fragmentWord(b, loc, word); };
   LLVM::StoreOp::create(b, loc, wgmma.getDescriptorA(), slot(0));
   LLVM::StoreOp::create(b, loc, wgmma.getDescriptorB(), slot(2));
+  SmallVector<Value> d;
   for (int64_t e = 0; e < n / 2; ++e)
-    LLVM::StoreOp::create(
-        b, loc,
-        LLVM::ExtractValueOp::create(b, loc, wgmma.getInouts(), ArrayRef<int64_t>{e}),
-        slot(4 + e));
-  callMatrix(b, loc, wgmmaInstruction(n, typeA == NVVM::WGMMATypes::f16,
-                                      wgmma.getLayoutB() == NVVM::MMALayout::row));
-  Value result = LLVM::UndefOp::create(b, loc, accumulator);
-  for (int64_t e = 0; e < n / 2; ++e)
-    result = LLVM::InsertValueOp::create(
-        b, loc, result, LLVM::LoadOp::create(b, loc, b.getF32Type(), slot(4 + n / 2 + e)),
-        ArrayRef<int64_t>{e});
-  wgmma.getResult().replaceAllUsesWith(result);
-  wgmma.erase();
+    d.push_back(
+        LLVM::ExtractValueOp::create(b, loc, wgmma.getInouts(), ArrayRef<int64_t>{e}));
+  callWgmma(wgmma, b, d, 4, accumulator,
+            wgmmaInstruction(n, typeA == NVVM::WGMMATypes::f16,
+                             wgmma.getLayoutB() == NVVM::MMALayout::row));
   return success();
+}
+
+void KernelEmulation::callWgmma(Operation *op, OpBuilder &b, ArrayRef<Value> d,
+                                int64_t firstWord, LLVM::LLVMStructType accumulator,
+                                int64_t instruction) {
+  Location loc = op->getLoc();
+  int64_t count = static_cast<int64_t>(d.size());
+  for (auto [e, value] : llvm::enumerate(d))
+    LLVM::StoreOp::create(b, loc, value, fragmentWord(b, loc, firstWord + e));
+  callMatrix(b, loc, instruction);
+  Value result = LLVM::UndefOp::create(b, loc, accumulator);
+  for (int64_t e = 0; e < count; ++e)
+    result = LLVM::InsertValueOp::create(
+        b, loc, result,
+        LLVM::LoadOp::create(b, loc, b.getF32Type(),
+                             fragmentWord(b, loc, firstWord + count + e)),
+        ArrayRef<int64_t>{e});
+  op->getResult(0).replaceAllUsesWith(result);
+  op->erase();
 }
 
 /// Inline PTX: the one instruction the NVIDIA backend writes so, wgmma
@@ -577,21 +594,11 @@ LogicalResult KernelEmulation::emulateInlinePtx(LLVM::InlineAsmOp inlinePtx) {
                                "backend writes it: D's N / 2 f32 registers tied, A in 4 "
                                "i32, B's i64 descriptor, scale-d 1");
   OpBuilder b(inlinePtx);
-  auto slot = [&](int64_t word) { return fragmentWord(b, loc, word); };
   for (int64_t j = 0; j < 4; ++j)
-    LLVM::StoreOp::create(b, loc, operands[n / 2 + j], slot(j));
-  LLVM::StoreOp::create(b, loc, operands[n / 2 + 4], slot(4));
-  for (int64_t e = 0; e < n / 2; ++e)
-    LLVM::StoreOp::create(b, loc, operands[e], slot(6 + e));
-  callMatrix(b, loc, wgmmaInstruction(n, groups[2] == "f16", groups[4] == "1",
-                                      /*registerA=*/true));
-  Value result = LLVM::UndefOp::create(b, loc, accumulator);
-  for (int64_t e = 0; e < n / 2; ++e)
-    result = LLVM::InsertValueOp::create(
-        b, loc, result, LLVM::LoadOp::create(b, loc, b.getF32Type(), slot(6 + n / 2 + e)),
-        ArrayRef<int64_t>{e});
-  inlinePtx.getRes().replaceAllUsesWith(result);
-  inlinePtx.erase();
+    LLVM::StoreOp::create(b, loc, operands[h + j], fragmentWord(b, loc, j));
+  LLVM::StoreOp::create(b, loc, operands[h + 4], fragmentWord(b, loc, 4));
+  callWgmma(inlinePtx, b, SmallVector<Value>(operands.take_front(h)), 6, accumulator,
+            wgmmaInstruction(n, groups[2] == "f16", groups[4] == "1", /*registerA=*/true));
   return success();
 }
 

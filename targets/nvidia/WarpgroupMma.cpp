@@ -10,6 +10,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <string>
+
 using namespace mlir;
 using namespace prism::gpu_lowering;
 
@@ -182,9 +184,14 @@ Value emitWarpgroupMma(ConversionPatternRewriter &rewriter, tile::DotOp op,
   });
 }
 
+namespace {
+
+/// The inline PTX of one K step of wgmma with A from registers, and its
+/// constraints: operands $0 .. $(N/2 - 1) are D's registers (outputs,
+/// tied to the N / 2 inputs that follow), then A's 4 registers, B's
+/// descriptor, and the immediate 1 that sets the scale-d predicate
+/// (accumulate).
 std::string warpgroupMmaWithRegisterAPtx(int64_t n, bool bf16, bool bTransposed) {
-  // Operands: D's N / 2 registers ($0 ..), tied to the inputs that follow
-  // them, A's 4 registers, B's descriptor, and 1 for the scale-d predicate.
   int64_t h = n / 2;
   std::string text = "{\n.reg .pred p;\nsetp.ne.b32 p, $" + std::to_string(2 * h + 5) +
                      ", 0;\nwgmma.mma_async.sync.aligned.m64n" + std::to_string(n) +
@@ -208,6 +215,8 @@ std::string warpgroupMmaWithRegisterAConstraints(int64_t n) {
     constraints += std::to_string(e) + ",";
   return constraints + "r,r,r,r,l,n";
 }
+
+} // namespace
 
 Value emitWarpgroupMmaWithRegisterA(ConversionPatternRewriter &rewriter, tile::DotOp op,
                                     ArrayRef<SmallVector<Value>> aSteps,

@@ -32,8 +32,6 @@
 
 #include "targets/gpu/TileToGpu.h"
 
-#include <string>
-
 namespace prism::nvidia {
 
 /// Whether `dot` (operands stored as given) runs as one warpgroup's wgmma:
@@ -59,12 +57,6 @@ mlir::Value emitWarpgroupMmaWithRegisterA(
     llvm::ArrayRef<llvm::SmallVector<mlir::Value>> aSteps,
     const gpu_lowering::SharedOperands &operands, mlir::Value acc, int64_t n,
     int64_t k);
-/// The inline PTX of one K step of it, and its constraints: operands $0 ..
-/// $(N/2 - 1) are D's registers (outputs, tied to the N / 2 inputs that
-/// follow), then A's 4 registers, B's descriptor, and the immediate 1
-/// that sets the scale-d predicate (accumulate).
-std::string warpgroupMmaWithRegisterAPtx(int64_t n, bool bf16, bool bTransposed);
-std::string warpgroupMmaWithRegisterAConstraints(int64_t n);
 
 /// `fence.proxy.async.shared::cta`: this thread's ordinary (generic proxy)
 /// writes to shared memory, before the wgmma reads that follow (async
