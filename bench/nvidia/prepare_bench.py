@@ -14,21 +14,30 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 GRAPHS = os.path.join(ROOT, "bench", "nvidia", "graphs.mlir")
 # Tile-size variants of the matmul graphs: name -> prism-run --tile-sizes.
 # On sm_90a the 64-row tiles run as wgmma; 64x128 with K steps of 64 needs
-# 72 KB of dynamic shared memory for its 3 stages.
+# 72 KB of dynamic shared memory for its 3 stages. 128-row tiles run as two
+# warpgroups (256 threads) sharing B: 128x256 with K steps of 64 is the
+# shape of cuBLAS's and CUTLASS's Hopper kernels (144 KB for 3 stages).
 MATMUL_VARIANTS = {
     "t64x64": "matmul-m=64 matmul-n=64",
     "t64x128": "matmul-m=64 matmul-n=128",
     "t64x128k64": "matmul-m=64 matmul-n=128 matmul-k=64",
+    "t128x128": "matmul-m=128 matmul-n=128",
+    "t128x128k64": "matmul-m=128 matmul-n=128 matmul-k=64",
+    "t128x256k64": "matmul-m=128 matmul-n=256 matmul-k=64",
     "t32x64": "matmul-m=32 matmul-n=64",
     "t32x32k64": "matmul-k=64",
 }
 # Attention tile variants (queries x keys per block); on sm_90a 64-row tiles
-# run both products as wgmma (K and V by TMA).
+# run both products as wgmma (K and V by TMA), 128-row tiles as two
+# warpgroups sharing K and V (FlashAttention 3's 128-query blocks).
 ATTENTION_VARIANTS = {
     "a32x32": "attention-m=32 attention-n=32",
     "a64x16": "attention-m=64 attention-n=16",
     "a64x32": "attention-m=64 attention-n=32",
     "a64x64": "attention-m=64 attention-n=64",
+    "a128x32": "attention-m=128 attention-n=32",
+    "a128x64": "attention-m=128 attention-n=64",
+    "a128x128": "attention-m=128 attention-n=128",
 }
 
 

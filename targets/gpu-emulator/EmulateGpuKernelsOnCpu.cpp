@@ -91,6 +91,7 @@ private:
   Value fragmentWord(OpBuilder &b, Location loc, int64_t word);
   /// Calls the context's matrix function on the fragment buffer.
   void callMatrix(OpBuilder &b, Location loc, int64_t instruction);
+  LogicalResult emulateTiedRegisters(LLVM::InlineAsmOp inlinePtx);
 
   gpu::GPUFuncOp kernel;
   ModuleOp module;
@@ -233,12 +234,18 @@ LogicalResult KernelEmulation::run() {
       if (failed(emulateInlinePtx(inlinePtx)))
         return failure();
       continue;
-    } else if (isa<NVVM::WgmmaFenceAlignedOp, NVVM::WgmmaGroupSyncAlignedOp,
-                   NVVM::WgmmaWaitGroupSyncOp, NVVM::FenceProxyOp,
+    } else if (isa<NVVM::WgmmaGroupSyncAlignedOp>(op)) {
+      callMatrix(b, opLoc, kWgmmaCommitGroup);
+    } else if (auto wait = dyn_cast<NVVM::WgmmaWaitGroupSyncOp>(op)) {
+      if (wait.getGroup() > 7)
+        return wait.emitError("the GPU emulator runs wgmma.wait_group 0 to 7 only");
+      callMatrix(b, opLoc, kWgmmaWaitGroup + wait.getGroup());
+    } else if (isa<NVVM::WgmmaFenceAlignedOp, NVVM::FenceProxyOp,
                    NVVM::FenceProxyAcquireOp>(op)) {
-      // The emulated wgmma completes when the warpgroup issues it, and
-      // tensor copies read their maps, through the one memory every thread
-      // sees: nothing to order or wait for.
+      // The emulated wgmma completes when the warpgroup issues it (commit
+      // and wait only track the shared memory it read), and tensor copies
+      // read their maps, through the one memory every thread sees: nothing
+      // to order.
     } else if (auto init = dyn_cast<NVVM::MBarrierInitOp>(op)) {
       if (init.getPredicate())
         return init.emitError("the GPU emulator runs mbarrier.init without a predicate");
@@ -546,6 +553,8 @@ void KernelEmulation::callWgmma(Operation *op, OpBuilder &b, ArrayRef<Value> d,
 LogicalResult KernelEmulation::emulateInlinePtx(LLVM::InlineAsmOp inlinePtx) {
   Location loc = inlinePtx.getLoc();
   StringRef text = inlinePtx.getAsmString();
+  if (text == "wgmma.wait_group.sync.aligned 0;" || text.empty())
+    return emulateTiedRegisters(inlinePtx);
   llvm::Regex pattern("wgmma\\.mma_async\\.sync\\.aligned\\.m64n([0-9]+)k16\\.f32\\."
                       "(bf16|f16)\\.(bf16|f16) \\{[^}]*\\}, \\{[^}]*\\}, \\$[0-9]+, p, 1, "
                       "1, ([01]);");
@@ -599,6 +608,40 @@ LogicalResult KernelEmulation::emulateInlinePtx(LLVM::InlineAsmOp inlinePtx) {
   LLVM::StoreOp::create(b, loc, operands[h + 4], fragmentWord(b, loc, 4));
   callWgmma(inlinePtx, b, SmallVector<Value>(operands.take_front(h)), 6, accumulator,
             wgmmaInstruction(n, groups[2] == "f16", groups[4] == "1", /*registerA=*/true));
+  return success();
+}
+
+/// The other inline PTX the NVIDIA backend writes, with the accumulator
+/// registers of wgmmas in flight tied to it (outputs "=f", inputs "0", "1",
+/// ...): `wgmma.wait_group.sync.aligned 0;` (the wait) or nothing (before
+/// the K loop); the registers pass through.
+LogicalResult KernelEmulation::emulateTiedRegisters(LLVM::InlineAsmOp inlinePtx) {
+  ValueRange operands = inlinePtx.getOperands();
+  int64_t count = static_cast<int64_t>(operands.size());
+  std::string constraints;
+  for (int64_t e = 0; e < count; ++e)
+    constraints += "=f,";
+  for (int64_t e = 0; e < count; ++e)
+    constraints += std::to_string(e) + (e + 1 < count ? "," : "");
+  Type f32 = Float32Type::get(context);
+  auto registers = dyn_cast_or_null<LLVM::LLVMStructType>(
+      inlinePtx.getRes() ? inlinePtx.getRes().getType() : Type());
+  if (count == 0 || inlinePtx.getConstraints() != constraints || !registers ||
+      registers.getBody() != ArrayRef<Type>(SmallVector<Type>(count, f32)) ||
+      !llvm::all_of(operands, [&](Value v) { return v.getType() == f32; }))
+    return inlinePtx.emitError("the GPU emulator runs wgmma.wait_group 0 or empty inline "
+                               "PTX only with f32 registers tied to it, as the NVIDIA "
+                               "backend writes them");
+  OpBuilder b(inlinePtx);
+  Location loc = inlinePtx.getLoc();
+  if (!inlinePtx.getAsmString().empty())
+    callMatrix(b, loc, kWgmmaWaitGroup);
+  Value result = LLVM::UndefOp::create(b, loc, registers);
+  for (auto [e, value] : llvm::enumerate(operands))
+    result = LLVM::InsertValueOp::create(b, loc, result, value,
+                                         ArrayRef<int64_t>{static_cast<int64_t>(e)});
+  inlinePtx.getRes().replaceAllUsesWith(result);
+  inlinePtx->erase();
   return success();
 }
 

@@ -102,7 +102,12 @@ constexpr int64_t kTensorCopyOffset = 32;
 ///   rows), B's descriptor (2 words), D in N / 2 f32, then the new D;
 /// - NVIDIA shfl.sync.bfly.b32 over a whole warp (gpu.shuffle xor, width
 ///   32): this lane's 32-bit value, then the value of lane (lane XOR
-///   offset).
+///   offset);
+/// - NVIDIA wgmma.commit_group and wgmma.wait_group N of this lane (no
+///   fragments, no meeting): the emulated wgmma completes when the
+///   warpgroup issues it, but the shared memory it read counts as in use
+///   until every lane's wait_group has retired its group, and a copy
+///   issued into it before then (a slot refilled too early) is reported.
 enum MatrixInstruction : int64_t {
   kMmaM16N8K16Bf16 = 0,
   kMmaM16N8K16F16 = 1,
@@ -121,6 +126,9 @@ enum MatrixInstruction : int64_t {
   /// The same two with A from registers.
   kWgmmaRegisterA = 192,
   kWgmmaRegisterATransposedB = 256,
+  kWgmmaCommitGroup = 320,
+  /// + N, the groups left in flight (0 to 7).
+  kWgmmaWaitGroup = 328,
 };
 
 constexpr int64_t kMmaM16N8K16Words = 4 + 2 + 4 + 4;

@@ -120,9 +120,17 @@ public:
   /// Bytes the pipeline needs besides its stages: the loop's other
   /// exchanges (below the slots) and the pinned operands (above them).
   int64_t fixedBytes() const { return base + pinnedBytes; }
-  /// Rewrites the loop into a pipeline of `stages`; returns the slot
-  /// bytes of all stages.
-  int64_t apply(Value workspace, int64_t stages);
+  /// Whether the loop's dots may be left in flight (one group each step,
+  /// MatrixCoreLowering::leavesDotsInFlight; after plan): the matrix cores
+  /// read both operands of every dot from slots themselves, and nothing
+  /// else in the loop touches the accumulators (the loop's own values,
+  /// yielded as they are), so that no register of a dot in flight is read
+  /// before the wait after the loop.
+  bool dotsCanStayInFlight();
+  /// Rewrites the loop into a pipeline of `stages`, with `inFlight` groups
+  /// of dots left running at each step (0 or 1); returns the slot bytes of
+  /// all stages.
+  int64_t apply(Value workspace, int64_t stages, int64_t inFlight);
 
 private:
   static constexpr int64_t kBarrierBytes = 8;
@@ -158,6 +166,16 @@ private:
   void fillOne(OpBuilder &b, Location loc, const StagedLoad &staged,
                ArrayRef<Value> indices, Value slotBase);
   Value slotView(OpBuilder &b, Location loc, const StagedLoad &staged, Value slot);
+  /// Where each dot operand read from a slot comes from (a staged load, or
+  /// a pinned one); found before apply changes the loop's block.
+  struct SlotOperand {
+    OperandSource source;
+    bool pinned;
+  };
+  void findSlotOperands();
+  const StagedLoad &stagedLoadOf(const SlotOperand &operand) {
+    return (operand.pinned ? pinned : loads).find(operand.source.load)->second;
+  }
 
   scf::ForOp loop;
   const Layout &layout;
@@ -169,6 +187,7 @@ private:
   Value workspace;
   SmallVector<tile::DotOp> dots;
   llvm::MapVector<Operation *, StagedLoad> loads, pinned;
+  llvm::DenseMap<OpOperand *, SlotOperand> slotOperands;
   int64_t slotBytes = 0, pinnedBytes = 0, stageCount = 0;
   /// Where the slots start: the loop's other exchanges (and its dots'
   /// published operands and results) use the workspace below.
@@ -704,7 +723,40 @@ void LoopStaging::fillOne(OpBuilder &b, Location loc, const StagedLoad &staged,
       });
 }
 
-int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
+void LoopStaging::findSlotOperands() {
+  slotOperands.clear();
+  for (tile::DotOp dot : dots)
+    for (OpOperand &operand : dot->getOpOperands().take_front(2)) {
+      if (std::optional<OperandSource> source = sourceOf(operand.get()))
+        slotOperands[&operand] = {*source, false};
+      else if (std::optional<OperandSource> source = invariantSourceOf(operand.get());
+               source && pinned.contains(source->load))
+        slotOperands[&operand] = {*source, true};
+    }
+}
+
+bool LoopStaging::dotsCanStayInFlight() {
+  if (!matrixCores.leavesDotsInFlight())
+    return false;
+  findSlotOperands();
+  return llvm::all_of(dots, [&](tile::DotOp dot) {
+    for (OpOperand &operand : dot->getOpOperands().take_front(2)) {
+      auto found = slotOperands.find(&operand);
+      if (found == slotOperands.end() ||
+          stagedLoadOf(found->second).layout == SharedLayout::Rows)
+        return false;
+    }
+    auto acc = dyn_cast<BlockArgument>(dot.getAcc());
+    if (!acc || acc.getOwner() != loop.getBody() || acc.getArgNumber() == 0 ||
+        !acc.hasOneUse() || !dot->hasOneUse())
+      return false;
+    OpOperand &use = *dot->getUses().begin();
+    return use.getOwner() == loop.getBody()->getTerminator() &&
+           use.getOperandNumber() == acc.getArgNumber() - 1;
+  });
+}
+
+int64_t LoopStaging::apply(Value workspaceValue, int64_t stages, int64_t inFlight) {
   workspace = workspaceValue;
   stageCount = stages;
   Location loc = loop.getLoc();
@@ -730,19 +782,7 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
   // Where each dot operand comes from (a staged load, or a pinned one),
   // found now: the prologue goes between a pinned load and the loop, and
   // its barrier and copies would hide the load from invariantSourceOf.
-  struct SlotOperand {
-    OperandSource source;
-    bool pinned;
-  };
-  llvm::DenseMap<OpOperand *, SlotOperand> slotOperands;
-  for (tile::DotOp dot : dots)
-    for (OpOperand &operand : dot->getOpOperands().take_front(2)) {
-      if (std::optional<OperandSource> source = sourceOf(operand.get()))
-        slotOperands[&operand] = {*source, false};
-      else if (std::optional<OperandSource> source = invariantSourceOf(operand.get());
-               source && pinned.contains(source->load))
-        slotOperands[&operand] = {*source, true};
-    }
+  findSlotOperands();
   if (tensorMode) {
     useTensorCopies = tensorCopiesUsable(b, loc);
     tensorCopies->fenceBeforeCopies(b, loc);
@@ -772,7 +812,12 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
     copies.wait(b, loc, 0);
     copies.fenceForMatrixCores(b, loc);
   }
-  for (int64_t j = 0; j + 1 < stages; ++j) {
+  // With dots left in flight (one group each step), the slot a step
+  // refills is the one read two steps before, whose dots the previous
+  // step's wait retired: fills run `distance` = S - 2 iterations ahead
+  // (the caller gave such a loop one more stage).
+  int64_t distance = stages - 1 - inFlight;
+  for (int64_t j = 0; j < distance; ++j) {
     Value iv = arith::AddIOp::create(b, loc, lb,
                                      arith::MulIOp::create(b, loc, step, c(j)));
     guarded(iv, [&] { fill(b, loc, iv, c(j)); });
@@ -786,7 +831,7 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
   Value iteration = arith::DivUIOp::create(b, loc, arith::SubIOp::create(b, loc, iv, lb), step);
   Value slot = arith::RemUIOp::create(b, loc, iteration, c(stages));
   auto waitForCopies = [&] {
-    copies.wait(b, loc, stages - 2);
+    copies.wait(b, loc, distance - 1);
     auto readByMatrixCores = [](auto &entry) {
       return entry.second.layout != SharedLayout::Rows;
     };
@@ -809,15 +854,17 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
   }
   gpu::BarrierOp::create(b, loc);
   Value ahead = arith::AddIOp::create(b, loc, iv,
-                                      arith::MulIOp::create(b, loc, step, c(stages - 1)));
+                                      arith::MulIOp::create(b, loc, step, c(distance)));
   Value aheadSlot = arith::RemUIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, iteration, c(stages - 1)), c(stages));
+      b, loc, arith::AddIOp::create(b, loc, iteration, c(distance)), c(stages));
   guarded(ahead, [&] { fill(b, loc, ahead, aheadSlot); });
   copies.commit(b, loc);
 
   // The dots read this step's slots and the pinned ones.
   for (tile::DotOp dot : dots) {
     b.setInsertionPoint(dot);
+    if (inFlight)
+      dot->setAttr(kDotsInFlightAttrName, b.getI64IntegerAttr(inFlight));
     for (unsigned i = 0; i < 2; ++i) {
       Value operand = dot->getOperand(i);
       auto found = slotOperands.find(&dot->getOpOperand(i));
@@ -825,8 +872,7 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
         continue; // published by the dot itself
       const OperandSource *source = &found->second.source;
       bool isPinned = found->second.pinned;
-      const StagedLoad &staged =
-          (isPinned ? pinned : loads).find(source->load)->second;
+      const StagedLoad &staged = stagedLoadOf(found->second);
       SmallVector<NamedAttribute> fields{
           b.getNamedAttr("row_length", b.getI64IntegerAttr(staged.rowLength())),
           b.getNamedAttr("transposed", b.getBoolAttr(source->transposed)),
@@ -871,6 +917,14 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages) {
 
   // Nothing is left in flight after the loop (the last groups are empty).
   b.setInsertionPointAfter(loop);
+  if (inFlight) {
+    // The accumulators are read (and the slots reused) once the dots are
+    // done: the wait goes after the loop when it is lowered.
+    SmallVector<int64_t> accumulators;
+    for (tile::DotOp dot : dots)
+      accumulators.push_back(cast<BlockArgument>(dot.getAcc()).getArgNumber() - 1);
+    loop->setAttr(kMatrixCoresDoneAttrName, b.getDenseI64ArrayAttr(accumulators));
+  }
   copies.wait(b, loc, 0);
   if (tensorMode) {
     // Every thread is past its last wait before thread 0 invalidates the
@@ -901,10 +955,17 @@ Staging stageDotOperands(gpu::GPUFuncOp kernel, const Layout &layout,
     LoopStaging stagingOfLoop(loop, layout, matrixCores, copies, tensorCopies);
     if (!stagingOfLoop.plan())
       continue;
-    // As deep as the shared memory allows; unstaged below two stages.
-    int64_t stages =
-        std::min(copies.stages(), (sharedMemoryLimit - stagingOfLoop.fixedBytes()) /
-                                      std::max<int64_t>(1, stagingOfLoop.bytesPerStage()));
+    // As deep as the shared memory allows; unstaged below two stages. Dots
+    // left in flight keep a slot busy one step longer: such a loop gets
+    // one more stage, and if that does not fit, its dots are waited for at
+    // each step.
+    int64_t fitting = (sharedMemoryLimit - stagingOfLoop.fixedBytes()) /
+                      std::max<int64_t>(1, stagingOfLoop.bytesPerStage());
+    int64_t inFlight = copies.stages() >= 2 && fitting > copies.stages() &&
+                               stagingOfLoop.dotsCanStayInFlight()
+                           ? 1
+                           : 0;
+    int64_t stages = std::min(copies.stages() + inFlight, fitting);
     if (stages < 2)
       continue;
     if (stagingOfLoop.usesTensorCopies()) {
@@ -920,7 +981,7 @@ Staging stageDotOperands(gpu::GPUFuncOp kernel, const Layout &layout,
       staging.tensorMaps.append(maps.begin(), maps.end());
       stagingOfLoop.setTensorMaps(kernel.getArgument(kernel.getNumArguments() - 1));
     }
-    staging.bytes = std::max(staging.bytes, stagingOfLoop.apply(workspace, stages));
+    staging.bytes = std::max(staging.bytes, stagingOfLoop.apply(workspace, stages, inFlight));
     staging.stages = std::max(staging.stages, stages);
   }
   return staging;

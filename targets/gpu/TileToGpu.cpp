@@ -1290,13 +1290,93 @@ struct ConvertReturn : OpConversionPattern<func::ReturnOp> {
   }
 };
 
+/// A kernel's threads: the default, or more if its dots ask for them.
+int64_t kernelThreads(func::FuncOp function, const GpuLoweringOptions &options) {
+  int64_t threads = options.threads;
+  if (options.matrixCores)
+    function.walk([&](tile::DotOp dot) {
+      threads = std::max(threads, options.matrixCores->threadsFor(dot, options.threads));
+    });
+  return threads;
+}
+
+/// Lowers the tile ops of one kernel (each kernel has its own layout).
+LogicalResult convertKernel(gpu::GPUFuncOp kernel, Layout layout,
+                            const GpuLoweringOptions &options) {
+  MLIRContext *context = kernel.getContext();
+  DistributedTypeConverter converter(layout, options.matrixCores);
+  ConversionTarget target(*context);
+  target.addIllegalDialect<tile::TileDialect>();
+  target.addLegalDialect<vector::VectorDialect, gpu::GPUDialect>();
+  // Matrix-core lowerings emit vendor intrinsics.
+  if (options.matrixCores)
+    options.matrixCores->addLegalDialects(target);
+  target.addIllegalOp<func::ReturnOp>();
+  target.addDynamicallyLegalDialect<arith::ArithDialect, math::MathDialect,
+                                    memref::MemRefDialect>(
+      [&](Operation *op) { return converter.isLegal(op); });
+  // Layout changes (keepAccumulatorsInFragments) are converted; the
+  // conversion's own casts (tensors to vectors and back) are legal.
+  target.addDynamicallyLegalOp<UnrealizedConversionCastOp>(
+      [](UnrealizedConversionCastOp cast) { return !isRelayout(cast); });
+  RewritePatternSet patterns(context);
+  patterns.add<ConvertElementwise>(converter, context);
+  patterns.add<ConvertProgramId, ConvertNumPrograms, ConvertReturn>(converter,
+                                                                    context);
+  patterns.add<ConvertSplat, ConvertIota, ConvertSameLayout<tile::ReshapeOp>,
+               ConvertSameLayout<tile::ExpandDimsOp>,
+               ConvertTranspose, ConvertGather>(converter, context, layout);
+  patterns.add<ConvertDot, ConvertRelayout, ConvertBroadcast, ConvertReduce, ConvertLoad,
+               ConvertStore>(converter, context, layout, options.matrixCores);
+  scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
+                                                       target);
+  if (failed(applyPartialConversion(kernel, target, std::move(patterns))))
+    return failure();
+  // The waits after K loops that left their dots in flight: every use of
+  // the accumulators reads them from the wait; their initial values are
+  // pinned before the loop.
+  WalkResult walk = kernel.walk([&](scf::ForOp loop) {
+    auto results = loop->getAttrOfType<DenseI64ArrayAttr>(kMatrixCoresDoneAttrName);
+    if (!results)
+      return WalkResult::advance();
+    if (!options.matrixCores) {
+      loop.emitError("a K loop left dots in flight without matrix cores to wait for");
+      return WalkResult::interrupt();
+    }
+    loop->removeAttr(kMatrixCoresDoneAttrName);
+    SmallVector<Value> accumulators;
+    SmallVector<SmallVector<OpOperand *>> uses;
+    for (int64_t result : results.asArrayRef()) {
+      accumulators.push_back(loop.getResult(result));
+      uses.emplace_back();
+      for (OpOperand &use : loop.getResult(result).getUses())
+        uses.back().push_back(&use);
+    }
+    OpBuilder b(loop);
+    SmallVector<Value> inits;
+    for (int64_t result : results.asArrayRef())
+      inits.push_back(loop.getInitArgs()[result]);
+    for (auto [result, pinned] : llvm::zip(
+             results.asArrayRef(),
+             options.matrixCores->pinAccumulatorsInFlight(b, loop.getLoc(), inits)))
+      loop.getInitArgsMutable()[result].set(pinned);
+    b.setInsertionPointAfter(loop);
+    SmallVector<Value> waited =
+        options.matrixCores->waitForMatrixCores(b, loop.getLoc(), accumulators);
+    for (auto [value, usesOfValue] : llvm::zip(waited, uses))
+      for (OpOperand *use : usesOfValue)
+        use->set(value);
+    return WalkResult::advance();
+  });
+  return failure(walk.wasInterrupted());
+}
+
 } // namespace
 
 LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
     ModuleOp module, const GpuLoweringOptions &options) {
   {
     MLIRContext *context = module.getContext();
-    int64_t threads = options.threads;
     SmallVector<func::FuncOp> kernels;
     for (auto function : module.getOps<func::FuncOp>())
       if (function->hasAttr(tile::TileDialect::getKernelAttrName()))
@@ -1313,8 +1393,9 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
     SmallVector<NamedAttribute> configs;
     auto workgroupSpace = gpu::AddressSpaceAttr::get(
         context, gpu::GPUDialect::getWorkgroupAddressSpace());
-    Layout layout{threads};
     for (func::FuncOp function : kernels) {
+      int64_t threads = kernelThreads(function, options);
+      Layout layout{threads};
       assignFragmentLayouts(function, layout, options.matrixCores);
       builder.setInsertionPointToEnd(gpuModule.getBody());
       // The workspace's size is set below, once the operands are staged.
@@ -1408,38 +1489,12 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
             builder.getNamedAttr("tensor_maps", builder.getArrayAttr(staging.tensorMaps)));
       configs.push_back(
           builder.getNamedAttr(gpuFunc.getName(), builder.getDictionaryAttr(config)));
+      if (failed(convertKernel(gpuFunc, layout, options)))
+        return failure();
     }
     module->setAttr(kKernelConfigsAttrName,
                     builder.getDictionaryAttr(configs));
 
-    DistributedTypeConverter converter(layout, options.matrixCores);
-    ConversionTarget target(*context);
-    target.addIllegalDialect<tile::TileDialect>();
-    target.addLegalDialect<vector::VectorDialect, gpu::GPUDialect>();
-    // Matrix-core lowerings emit vendor intrinsics.
-    if (options.matrixCores)
-      options.matrixCores->addLegalDialects(target);
-    target.addIllegalOp<func::ReturnOp>();
-    target.addDynamicallyLegalDialect<arith::ArithDialect, math::MathDialect,
-                                      memref::MemRefDialect>(
-        [&](Operation *op) { return converter.isLegal(op); });
-    // Layout changes (keepAccumulatorsInFragments) are converted; the
-    // conversion's own casts (tensors to vectors and back) are legal.
-    target.addDynamicallyLegalOp<UnrealizedConversionCastOp>(
-        [](UnrealizedConversionCastOp cast) { return !isRelayout(cast); });
-    RewritePatternSet patterns(context);
-    patterns.add<ConvertElementwise>(converter, context);
-    patterns.add<ConvertProgramId, ConvertNumPrograms, ConvertReturn>(converter,
-                                                                      context);
-    patterns.add<ConvertSplat, ConvertIota, ConvertSameLayout<tile::ReshapeOp>,
-                 ConvertSameLayout<tile::ExpandDimsOp>,
-                 ConvertTranspose, ConvertGather>(converter, context, layout);
-    patterns.add<ConvertDot, ConvertRelayout, ConvertBroadcast, ConvertReduce, ConvertLoad,
-                 ConvertStore>(converter, context, layout, options.matrixCores);
-    scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
-                                                         target);
-    if (failed(applyPartialConversion(gpuModule, target, std::move(patterns))))
-      return failure();
     // The markers of staged operands, unused once their dots are lowered.
     gpuModule.walk([](UnrealizedConversionCastOp cast) {
       if (cast->hasAttr(kStagedOperandAttrName) && cast->use_empty())

@@ -147,6 +147,11 @@ public:
   virtual ~MatrixCoreLowering();
   /// Whether this dot runs on matrix cores.
   virtual bool supports(tile::DotOp dot) const = 0;
+  /// The threads a block should have for `dot` to run its best way when
+  /// the lowering's default is `threads` (more warps for tiles the matrix
+  /// cores split into more warps' rows); a kernel gets the most that its
+  /// dots ask for. The default by default.
+  virtual int64_t threadsFor(tile::DotOp dot, int64_t threads) const { return threads; }
   /// Marks the dialects of the intrinsics `emit` creates legal.
   virtual void addLegalDialects(mlir::ConversionTarget &target) const = 0;
   /// Emits `acc + lhs * rhs` and returns it in the element-wise layout.
@@ -203,6 +208,27 @@ public:
                                     bool aTransposed, bool bTransposed) const {
     return SharedLayout::Rows;
   }
+  /// Whether dots whose operands the matrix cores read from shared memory
+  /// themselves (SharedOperands::readByMatrixCores) can be left in flight:
+  /// such a dot with kDotsInFlightAttrName = N, its result in fragments,
+  /// returns once its products are issued and at most N of the groups
+  /// this thread issued are still running; waitForMatrixCores finishes
+  /// them. (NVIDIA's wgmma.)
+  virtual bool leavesDotsInFlight() const { return false; }
+  /// Waits until every group of products this thread issued is done, and
+  /// returns `results` (vectors of the registers that dots left in flight
+  /// accumulate into) as read after the wait: uses of the returned values
+  /// cannot be moved before it. The values as they are by default.
+  virtual llvm::SmallVector<mlir::Value>
+  waitForMatrixCores(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange results) const {
+    return llvm::SmallVector<mlir::Value>(results);
+  }
+  /// The initial values of those accumulators, as the loop is to take them
+  /// (before it); the values as they are by default.
+  virtual llvm::SmallVector<mlir::Value>
+  pinAccumulatorsInFlight(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange inits) const {
+    return llvm::SmallVector<mlir::Value>(inits);
+  }
   /// Orders this thread's ordinary writes to shared memory before reads by
   /// matrix cores that read it themselves (an operand published in
   /// SharedLayout::CoreMatrices), ahead of the barrier that publishes it.
@@ -236,6 +262,17 @@ public:
   virtual mlir::Value fragmentRowIndices(mlir::OpBuilder &b, mlir::Location loc,
                                          const Layout &layout, int64_t m) const;
 };
+
+/// On a tile.dot (set by the operand staging of a K loop, see
+/// StageDotOperands.h): how many groups of products the dot may leave in
+/// flight when it returns (MatrixCoreLowering::leavesDotsInFlight).
+constexpr llvm::StringLiteral kDotsInFlightAttrName = "prism.dots_in_flight";
+
+/// On a K loop whose dots the operand staging left in flight: the loop
+/// results that are their accumulators (an array of result numbers). Once
+/// the loop is lowered, a wait (MatrixCoreLowering::waitForMatrixCores)
+/// follows it and every use of those results reads them from the wait.
+constexpr llvm::StringLiteral kMatrixCoresDoneAttrName = "prism.matrix_cores_done";
 
 /// The encoding of a tile type whose value lives in the matrix cores'
 /// fragment layout (set on a dot accumulator and the loop carrying it,
@@ -326,6 +363,8 @@ constexpr int64_t kTensorMapBytes = 128;
 constexpr int64_t kSwizzleAlignment = 1024;
 
 struct GpuLoweringOptions {
+  /// Threads of a block, unless the kernel's dots ask for more
+  /// (MatrixCoreLowering::threadsFor).
   int64_t threads = 128;
   /// Bytes of static shared memory a block may use.
   int64_t sharedMemoryLimit = 48 * 1024;

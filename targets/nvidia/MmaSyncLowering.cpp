@@ -38,6 +38,32 @@ bool MmaSyncLowering::supports(tile::DotOp dot) const {
          lhs.getDimSize(1) % 16 == 0 && rhs.getDimSize(1) % 8 == 0;
 }
 
+/// With wgmma, a 128-row tile that fits it as two warpgroups takes 256
+/// threads (each warpgroup its 64 rows; B is read once per block for
+/// both). Its layout (stagedLayout) is decided later, so this asks only
+/// what does not depend on it; a dot that then does not run as wgmma runs
+/// as mma.sync on the 8 warps.
+int64_t MmaSyncLowering::threadsFor(tile::DotOp dot, int64_t threads) const {
+  int64_t m = cast<RankedTensorType>(dot.getType()).getDimSize(0);
+  if (warpgroupMma && threads == 128 && m == 128 &&
+      fitsWarpgroupMma(dot, 2 * m, /*aTransposed=*/false, /*bTransposed=*/true))
+    return 2 * m;
+  return threads;
+}
+
+/// wgmma.wait_group 0 for the dots a K loop left in flight, as inline PTX
+/// that takes and gives back their accumulator registers
+/// (waitForWarpgroupMma).
+SmallVector<Value> MmaSyncLowering::waitForMatrixCores(OpBuilder &b, Location loc,
+                                                       ValueRange results) const {
+  return waitForWarpgroupMma(b, loc, results);
+}
+
+SmallVector<Value> MmaSyncLowering::pinAccumulatorsInFlight(OpBuilder &b, Location loc,
+                                                            ValueRange inits) const {
+  return pinWarpgroupMmaAccumulators(b, loc, inits);
+}
+
 namespace {
 
 /// The mma.sync m16n8k16 register layout (lane = 4 g + q): A rows g and
@@ -384,8 +410,11 @@ Value MmaSyncLowering::emitOnFragments(ConversionPatternRewriter &rewriter,
                                        tile::DotOp op, const Layout &layout,
                                        const SharedOperands &operands, Value acc,
                                        int64_t m, int64_t n, int64_t k) const {
-  if (operands.readByMatrixCores())
-    return emitWarpgroupMma(rewriter, op, operands, acc, m, n, k);
+  if (operands.readByMatrixCores()) {
+    auto inFlight = op->getAttrOfType<IntegerAttr>(kDotsInFlightAttrName);
+    return emitWarpgroupMma(rewriter, op, operands, acc, m, n, k,
+                            inFlight ? inFlight.getInt() : 0);
+  }
   Location loc = op.getLoc();
   int64_t warps = layout.threads / 32, rounds = (m / 16) * (n / 8) / warps;
   MmaTiles t = mmaTiles(rewriter, op, operands, m, n, k);

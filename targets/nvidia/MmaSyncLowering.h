@@ -18,13 +18,21 @@ namespace prism::nvidia {
 
 class MmaSyncLowering : public gpu_lowering::MatrixCoreLowering {
 public:
-  /// With `warpgroupMma` (sm_90a), dots that fit one warpgroup's wgmma
-  /// (WarpgroupMma.h) with an operand in a slot get their slots (and a
-  /// published operand) in core matrices and run as wgmma.mma_async;
-  /// their result returns to the element-wise layout through shared
-  /// memory unless the accumulator stays in fragments.
+  /// With `warpgroupMma` (sm_90a), dots that fit wgmma (WarpgroupMma.h)
+  /// with an operand in a slot get their slots (and a published operand)
+  /// in core matrices and run as wgmma.mma_async; their result returns to
+  /// the element-wise layout through shared memory unless the accumulator
+  /// stays in fragments. A kernel with 128-row dots then gets 256 threads,
+  /// two warpgroups (threadsFor).
   explicit MmaSyncLowering(bool warpgroupMma = false) : warpgroupMma(warpgroupMma) {}
   bool supports(tile::DotOp dot) const override;
+  int64_t threadsFor(tile::DotOp dot, int64_t threads) const override;
+  bool leavesDotsInFlight() const override { return warpgroupMma; }
+  llvm::SmallVector<mlir::Value> waitForMatrixCores(mlir::OpBuilder &b, mlir::Location loc,
+                                                    mlir::ValueRange results) const override;
+  llvm::SmallVector<mlir::Value>
+  pinAccumulatorsInFlight(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::ValueRange inits) const override;
   void addLegalDialects(mlir::ConversionTarget &target) const override;
   mlir::Value emit(mlir::ConversionPatternRewriter &rewriter, tile::DotOp dot,
                    const gpu_lowering::Layout &layout,

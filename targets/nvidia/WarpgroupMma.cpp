@@ -5,6 +5,7 @@
 #include "dialects/Tile/Utils/MemoryAccess.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -23,7 +24,7 @@ bool fitsWarpgroupMma(tile::DotOp dot, int64_t threads, bool aTransposed,
   auto result = cast<RankedTensorType>(dot.getType());
   Type element = lhs.getElementType();
   int64_t m = result.getDimSize(0), n = result.getDimSize(1), k = lhs.getDimSize(1);
-  return threads == 128 && m == 64 && n % 8 == 0 && n >= 8 && n <= 256 &&
+  return (m == 64 || m == 128) && threads == 2 * m && n % 8 == 0 && n >= 8 && n <= 256 &&
          k % 16 == 0 && !aTransposed && (element.isBF16() || element.isF16()) &&
          cast<RankedTensorType>(dot.getRhs().getType()).getElementType() == element &&
          result.getElementType().isF32();
@@ -88,6 +89,10 @@ struct OperandSteps {
     return steps;
   }
 
+  /// Byte offset of row r0 (a multiple of 8; K-major) from the
+  /// operand's start: r0 / 8 row groups.
+  int64_t rowOffset(int64_t r0) const { return r0 / 8 * strideBytes; }
+
   /// Byte offset of the K step at k0 from the operand's start.
   int64_t stepOffset(int64_t k0) const {
     int64_t s = swizzleBytes;
@@ -118,10 +123,11 @@ Value stepDescriptor(OpBuilder &b, Location loc, Value address, const OperandSte
 /// The shared frame of a warpgroup MMA: the accumulator vector as the
 /// instruction's register struct, a fence (its registers were written by
 /// other instructions), `steps(d)` issuing the K steps, then commit and
-/// wait (done before the registers are read and the slots refilled), and
-/// the struct back as a vector.
+/// wait until at most `inFlight` groups run (0: done before the registers
+/// are read and the slots refilled), and the struct back as a vector.
 Value warpgroupMmaFrame(ConversionPatternRewriter &rewriter, Location loc, Value acc,
-                        int64_t n, function_ref<Value(Type accumulator, Value d)> steps) {
+                        int64_t n, int64_t inFlight,
+                        function_ref<Value(Type accumulator, Value d)> steps) {
   Type f32 = rewriter.getF32Type();
   auto accumulator = LLVM::LLVMStructType::getLiteral(
       rewriter.getContext(), SmallVector<Type>(n / 2, f32));
@@ -134,7 +140,7 @@ Value warpgroupMmaFrame(ConversionPatternRewriter &rewriter, Location loc, Value
   NVVM::WgmmaFenceAlignedOp::create(rewriter, loc);
   d = steps(accumulator, d);
   NVVM::WgmmaGroupSyncAlignedOp::create(rewriter, loc);
-  NVVM::WgmmaWaitGroupSyncOp::create(rewriter, loc, 0);
+  NVVM::WgmmaWaitGroupSyncOp::create(rewriter, loc, inFlight);
   Value result = acc;
   for (int64_t e = 0; e < n / 2; ++e)
     result = vector::InsertOp::create(
@@ -158,7 +164,7 @@ std::pair<OperandSteps, Value> operandB(ConversionPatternRewriter &rewriter, Loc
 
 Value emitWarpgroupMma(ConversionPatternRewriter &rewriter, tile::DotOp op,
                        const SharedOperands &operands, Value acc, int64_t m, int64_t n,
-                       int64_t k) {
+                       int64_t k, int64_t inFlight) {
   Location loc = op.getLoc();
   Type element = cast<RankedTensorType>(op.getLhs().getType()).getElementType();
   NVVM::WGMMATypes type = element.isBF16() ? NVVM::WGMMATypes::bf16 : NVVM::WGMMATypes::f16;
@@ -167,10 +173,26 @@ Value emitWarpgroupMma(ConversionPatternRewriter &rewriter, tile::DotOp op,
   OperandSteps stepsA = OperandSteps::of(operands.aLayout, operands.aSwizzleBytes,
                                          /*kMajor=*/true, m, operands.aRowLength);
   Value a = sharedAddress(rewriter, loc, operands.a);
+  if (m > 64) {
+    // Warpgroup w multiplies A's rows 64 w .. 64 w + 63 (its warps' rows
+    // in the fragment layout) by all of B.
+    Type i64 = rewriter.getI64Type();
+    Value warpgroup = arith::IndexCastOp::create(
+        rewriter, loc, i64,
+        arith::DivUIOp::create(rewriter, loc,
+                               gpu::ThreadIdOp::create(rewriter, loc, gpu::Dimension::x),
+                               tile::indexConstant(rewriter, loc, 128)));
+    a = arith::AddIOp::create(
+        rewriter, loc, a,
+        arith::MulIOp::create(rewriter, loc, warpgroup,
+                              arith::ConstantOp::create(
+                                  rewriter, loc, i64,
+                                  rewriter.getI64IntegerAttr(stepsA.rowOffset(64)))));
+  }
   std::pair<OperandSteps, Value> operandOfB = operandB(rewriter, loc, operands, n, k);
   const OperandSteps &stepsB = operandOfB.first;
   Value b = operandOfB.second;
-  return warpgroupMmaFrame(rewriter, loc, acc, n, [&](Type accumulator, Value d) {
+  return warpgroupMmaFrame(rewriter, loc, acc, n, inFlight, [&](Type accumulator, Value d) {
     for (int64_t k0 = 0; k0 < k; k0 += 16)
       d = NVVM::WgmmaMmaAsyncOp::create(
           rewriter, loc, accumulator, d, stepDescriptor(rewriter, loc, a, stepsA, k0),
@@ -218,6 +240,58 @@ std::string warpgroupMmaWithRegisterAConstraints(int64_t n) {
 
 } // namespace
 
+namespace {
+
+/// Inline PTX `text` with the f32 elements of `accumulators` tied to it
+/// (outputs "=f", inputs "0", "1", ...), and the accumulators as it gives
+/// them back.
+SmallVector<Value> withTiedAccumulators(OpBuilder &b, Location loc, StringRef text,
+                                        ValueRange accumulators) {
+  Type f32 = b.getF32Type();
+  SmallVector<Value> registers;
+  for (Value accumulator : accumulators) {
+    auto type = cast<VectorType>(accumulator.getType());
+    for (int64_t e = 0; e < type.getNumElements(); ++e)
+      registers.push_back(vector::ExtractOp::create(b, loc, accumulator, ArrayRef<int64_t>{e}));
+  }
+  int64_t count = static_cast<int64_t>(registers.size());
+  std::string constraints;
+  for (int64_t e = 0; e < count; ++e)
+    constraints += "=f,";
+  for (int64_t e = 0; e < count; ++e)
+    constraints += std::to_string(e) + (e + 1 < count ? "," : "");
+  auto type = LLVM::LLVMStructType::getLiteral(b.getContext(), SmallVector<Type>(count, f32));
+  Value waited =
+      LLVM::InlineAsmOp::create(b, loc, type, registers, text, constraints,
+                                /*has_side_effects=*/true, /*is_align_stack=*/false,
+                                LLVM::tailcallkind::TailCallKind::None,
+                                LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
+                                /*operand_attrs=*/nullptr)
+          .getRes();
+  SmallVector<Value> results;
+  int64_t next = 0;
+  for (Value accumulator : accumulators) {
+    Value result = accumulator;
+    for (int64_t e = 0; e < cast<VectorType>(accumulator.getType()).getNumElements(); ++e)
+      result = vector::InsertOp::create(
+          b, loc, LLVM::ExtractValueOp::create(b, loc, waited, ArrayRef<int64_t>{next++}),
+          result, ArrayRef<int64_t>{e});
+    results.push_back(result);
+  }
+  return results;
+}
+
+} // namespace
+
+SmallVector<Value> pinWarpgroupMmaAccumulators(OpBuilder &b, Location loc,
+                                               ValueRange accumulators) {
+  return withTiedAccumulators(b, loc, "", accumulators);
+}
+
+SmallVector<Value> waitForWarpgroupMma(OpBuilder &b, Location loc, ValueRange accumulators) {
+  return withTiedAccumulators(b, loc, kWarpgroupMmaWaitAllPtx, accumulators);
+}
+
 Value emitWarpgroupMmaWithRegisterA(ConversionPatternRewriter &rewriter, tile::DotOp op,
                                     ArrayRef<SmallVector<Value>> aSteps,
                                     const SharedOperands &operands, Value acc, int64_t n,
@@ -229,7 +303,8 @@ Value emitWarpgroupMmaWithRegisterA(ConversionPatternRewriter &rewriter, tile::D
   Value b = operandOfB.second;
   std::string text = warpgroupMmaWithRegisterAPtx(n, element.isBF16(), operands.bTransposed);
   std::string constraints = warpgroupMmaWithRegisterAConstraints(n);
-  return warpgroupMmaFrame(rewriter, loc, acc, n, [&](Type accumulator, Value d) {
+  return warpgroupMmaFrame(rewriter, loc, acc, n, /*inFlight=*/0,
+                           [&](Type accumulator, Value d) {
     Value one = LLVM::ConstantOp::create(rewriter, loc, rewriter.getI32Type(),
                                          rewriter.getI32IntegerAttr(1));
     for (int64_t k0 = 0; k0 < k; k0 += 16) {

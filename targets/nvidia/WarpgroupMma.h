@@ -1,14 +1,17 @@
 //===- WarpgroupMma.h - tile.dot as wgmma.mma_async on sm_90a ----*- C++ -*-===//
 //
-// Hopper's warpgroup MMA: the 128 threads of a block (one warpgroup) issue
+// Hopper's warpgroup MMA: the 128 threads of a warpgroup issue
 // wgmma.mma_async m64nNk16 together; A and B are read from shared memory
 // by the tensor cores themselves, through 64-bit matrix descriptors, and
 // D stays in registers: warp w holds rows 16w .. 16w + 15, each lane the
 // same 4 registers per 8 columns as mma.sync's C (so the fragment layout
-// of a 64-row tile is the one MmaSyncLowering gives a column of warps).
+// of a 64-row tile is the one MmaSyncLowering gives a column of warps). A
+// 128-row tile takes two warpgroups (256 threads): warpgroup g multiplies
+// A's rows 64 g .. 64 g + 63 by the same B, and its warps hold those rows
+// (the column of 8 warps, again mma.sync's layout).
 //
 // Operands are in shared memory (staged, pinned or published; see
-// StageDotOperands.h): A K-major as [64, K] rows; B K-major as [N, K]
+// StageDotOperands.h): A K-major as [M, K] rows; B K-major as [N, K]
 // rows (x @ w^T with w [N, K], PyTorch's Linear; attention's Q K^T) or
 // MN-major as [K, N] rows (P V in attention; the instruction transposes
 // it); each either in core matrices without swizzling (cp.async fills,
@@ -34,18 +37,23 @@
 
 namespace prism::nvidia {
 
-/// Whether `dot` (operands stored as given) runs as one warpgroup's wgmma:
-/// 128 threads, a 64-row f32 tile of 8 to 256 columns (a multiple of 8),
-/// K a multiple of 16, 16-bit operands with A [M, K] and B either way.
+/// Whether `dot` (operands stored as given) runs as wgmma, one warpgroup
+/// per 64 rows: a 64-row f32 tile with 128 threads or a 128-row one with
+/// 256, of 8 to 256 columns (a multiple of 8), K a multiple of 16, 16-bit
+/// operands with A [M, K] and B either way.
 bool fitsWarpgroupMma(tile::DotOp dot, int64_t threads, bool aTransposed,
                       bool bTransposed);
 
-/// acc + A B through wgmma.mma_async (fence, the K steps, commit, wait):
-/// `acc` and the result in the fragment layout described above.
+/// acc + A B through wgmma.mma_async (fence, the K steps, commit, wait
+/// until at most `inFlight` groups run): `acc` and the result in the
+/// fragment layout described above. With `inFlight` > 0 the result's
+/// registers are not to be read before a later wait (as a K loop's
+/// accumulator passed to the next step's wgmma).
 mlir::Value emitWarpgroupMma(mlir::ConversionPatternRewriter &rewriter,
                              tile::DotOp dot,
                              const gpu_lowering::SharedOperands &operands,
-                             mlir::Value acc, int64_t m, int64_t n, int64_t k);
+                             mlir::Value acc, int64_t m, int64_t n, int64_t k,
+                             int64_t inFlight = 0);
 
 /// acc + A B through wgmma.mma_async with A from registers (the PTX
 /// instruction's register-A form, which MLIR's NVVM op does not offer, as
@@ -57,6 +65,30 @@ mlir::Value emitWarpgroupMmaWithRegisterA(
     llvm::ArrayRef<llvm::SmallVector<mlir::Value>> aSteps,
     const gpu_lowering::SharedOperands &operands, mlir::Value acc, int64_t n,
     int64_t k);
+
+/// wgmma.wait_group 0 with `accumulators` (f32 vectors that wgmmas in
+/// flight accumulate into) tied to it as inline PTX operands ("+f"), and
+/// those values as the wait gives them back: LLVM does not know that the
+/// registers of a wgmma are written until the wait, and would otherwise
+/// move their reads (the epilogue's conversions) before it, which ptxas
+/// then guards by serializing every wgmma of the kernel.
+llvm::SmallVector<mlir::Value> waitForWarpgroupMma(mlir::OpBuilder &b, mlir::Location loc,
+                                                   mlir::ValueRange accumulators);
+
+/// `accumulators` (the initial values of a K loop's accumulators) through
+/// an empty inline PTX statement that ties them ("+f"), as CUTLASS's
+/// warpgroup_fence_operand: values that are not constants are not
+/// rematerialized where the loop is skipped, so the accumulators keep one
+/// set of registers from here to waitForWarpgroupMma, and no other
+/// instruction writes them while a wgmma may be in flight (which ptxas
+/// would guard by serializing every wgmma).
+llvm::SmallVector<mlir::Value> pinWarpgroupMmaAccumulators(mlir::OpBuilder &b,
+                                                           mlir::Location loc,
+                                                           mlir::ValueRange accumulators);
+
+/// The inline PTX text of waitForWarpgroupMma (also what the GPU emulator
+/// accepts).
+inline constexpr llvm::StringLiteral kWarpgroupMmaWaitAllPtx = "wgmma.wait_group.sync.aligned 0;";
 
 /// `fence.proxy.async.shared::cta`: this thread's ordinary (generic proxy)
 /// writes to shared memory, before the wgmma reads that follow (async

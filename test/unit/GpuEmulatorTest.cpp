@@ -348,7 +348,11 @@ float bValue(int64_t c, int64_t k) { return static_cast<float>((c * 5 + k * 2) %
 // the same with N = 32, two 16-column atoms a block (16 K rows x 32 bytes)
 // apart, the descriptor's leading offset; 6: A from registers (each warp
 // its 16 rows in mma.sync's A layout: register j of lane 4 g + q holds row
-// g + 8 (j % 2), columns 8 (j / 2) + 2 q and the next), B as in mode 0.
+// g + 8 (j % 2), columns 8 (j / 2) + 2 q and the next), B as in mode 0;
+// 7 and 8: mode 0, then the wgmma's group is committed, waited for with
+// one group left in flight (7) or none (8), and after a barrier thread 0
+// copies 16 bytes (cp.async) over A: reported in mode 7 (the tensor cores
+// may still read them), not in mode 8.
 // The layouts are written out here from the PTX ISA's canonical layouts,
 // independently of the emulator's decoding.
 void wgmmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t) {
@@ -413,10 +417,24 @@ void wgmmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64
     std::memcpy(&words[d + i], &one, 4);
   }
   k.context->matrix(k.context, words,
-                    prism::gpu_emulator::wgmmaInstruction(n, false, mode >= 3 && !registerA,
+                    prism::gpu_emulator::wgmmaInstruction(n, false, mode >= 3 && mode <= 5,
                                                           registerA));
   for (int64_t i = 0; i < n / 2; ++i)
     std::memcpy(&k.data[8 + 16 * t + i], &words[d + n / 2 + i], 4);
+  if (mode == 7 || mode == 8) {
+    using namespace prism::gpu_emulator;
+    k.context->matrix(k.context, words, kWgmmaCommitGroup);
+    k.context->matrix(k.context, words, kWgmmaWaitGroup + (mode == 7 ? 1 : 0));
+    // Every lane's wait retires the group: the emulator frees its shared
+    // memory once all have (so does the pipeline, which refills after a
+    // barrier).
+    k.context->barrier(k.context, 1);
+    if (t == 0) {
+      k.context->asyncCopy(k.context, kAsyncCopy, k.workspace, k.data, 16, 16);
+      k.context->asyncCopy(k.context, kAsyncCommit, nullptr, nullptr, 0, 0);
+      k.context->asyncCopy(k.context, kAsyncWait, nullptr, nullptr, 0, 0);
+    }
+  }
 }
 
 TEST(GpuEmulator, WgmmaReadsCoreMatricesThroughDescriptors) {
@@ -443,6 +461,20 @@ TEST(GpuEmulator, WgmmaReadsCoreMatricesThroughDescriptors) {
   data[0] = 2.0f;
   EXPECT_FALSE(emulateKernel(wgmmaKernel, buffers, {1, 1, 1}, 128, 4096, error));
   EXPECT_EQ(error, "block (0, 0, 0): the GPU emulator runs wgmma with a zero base offset only")
+      << error;
+}
+
+TEST(GpuEmulator, CopiesOverOperandsOfWgmmaInFlightAreReported) {
+  std::vector<float> data(8 + 16 * 128, 0.0f);
+  std::vector<StridedBuffer> buffers = {StridedBuffer::contiguous(data.data(), {8 + 16 * 128})};
+  std::string error;
+  data[0] = 8.0f; // waited for: the copy may overwrite A
+  EXPECT_TRUE(emulateKernel(wgmmaKernel, buffers, {1, 1, 1}, 128, 4096, error)) << error;
+  data[0] = 7.0f; // one group in flight: reported
+  EXPECT_FALSE(emulateKernel(wgmmaKernel, buffers, {1, 1, 1}, 128, 4096, error));
+  EXPECT_EQ(error, "block (0, 0, 0): thread 0: cp.async writes shared memory (byte 0) that a "
+                   "wgmma in flight reads: no wgmma.wait_group retired it before the copy "
+                   "was issued")
       << error;
 }
 

@@ -26,7 +26,11 @@
 // - wgmma.mma_async m64nNk16 for a warpgroup, its operands read from
 //   shared memory through the matrix descriptors (K-major, without
 //   swizzling or swizzled by 32, 64 or 128 bytes), as the PTX ISA
-//   describes them, or A from the lanes' registers;
+//   describes them, or A from the lanes' registers; the product is
+//   computed at once, but the shared memory it read stays in use until
+//   wgmma.wait_group has retired its group on every lane, and a cp.async
+//   or tensor copy issued into it earlier (a stage refilled while the
+//   tensor cores may still read it) is reported;
 // - TMA (cp.async.bulk.tensor) and mbarriers: tensor maps in the
 //   emulator's own format (EmulatedTensorMap, built by the runner where
 //   the CUDA driver would build its own), boxes read when the copy is
@@ -78,6 +82,8 @@ using gpu_emulator::kMmaM16N8K16F16;
 using gpu_emulator::kFragmentWords;
 using gpu_emulator::kLdmatrix;
 using gpu_emulator::kShuffleXor;
+using gpu_emulator::kWgmmaCommitGroup;
+using gpu_emulator::kWgmmaWaitGroup;
 using gpu_emulator::kMfma16x16x16Bf16;
 using gpu_emulator::kMfma16x16x16F16;
 using gpu_emulator::kMmaM16N8K16Words;
@@ -293,6 +299,25 @@ bool wmma16x16x16(LaneWords *lanes, bool bf16) {
   return true;
 }
 
+/// The 16-byte chunks of a block's shared memory that something reads, as
+/// a bit set.
+class SharedChunks {
+public:
+  explicit SharedChunks(int64_t bytes = 0) : bits((bytes / 16 + 64) / 64, 0) {}
+  void insert(int64_t offset) { bits[offset / 16 / 64] |= uint64_t(1) << (offset / 16 % 64); }
+  /// Whether any byte of [offset, offset + bytes) is in a chunk of the set.
+  bool overlaps(int64_t offset, int64_t bytes) const {
+    for (int64_t chunk = offset / 16; chunk <= (offset + bytes - 1) / 16; ++chunk)
+      if (chunk / 64 < static_cast<int64_t>(bits.size()) &&
+          (bits[chunk / 64] >> (chunk % 64) & 1))
+        return true;
+    return false;
+  }
+
+private:
+  std::vector<uint64_t> bits;
+};
+
 /// D = A B + D for a warpgroup, wgmma.mma_async m64nNk16 with A [64, 16]
 /// K-major and B [N, 16] K-major or (`bMnMajor`) [16, N] MN-major in
 /// shared memory. K-major without swizzling, element (r, k) of an operand
@@ -312,10 +337,11 @@ bool wmma16x16x16(LaneWords *lanes, bool bf16) {
 /// 2), column 8 j + 2 q + i % 2). With `registerA`, A is in the lanes'
 /// first 4 words as mma.sync's A over each warp's 16 rows (word j of lane
 /// 4 g + q: row 16 w + g + 8 (j % 2), columns 8 (j / 2) + 2 q and the next,
-/// the lower one in the low half) and B's descriptor follows. Returns ""
-/// or what is wrong with the descriptors.
+/// the lower one in the low half) and B's descriptor follows. Adds the
+/// shared memory it reads to `reads`. Returns "" or what is wrong with the
+/// descriptors.
 std::string wgmma(LaneWords *lanes, int64_t n, bool bf16, bool bMnMajor, bool registerA,
-                  const uint8_t *shared, int64_t sharedBytes) {
+                  const uint8_t *shared, int64_t sharedBytes, SharedChunks &reads) {
   auto element = [&](uint16_t bits) { return bf16 ? bf16ToFloat(bits) : f16ToFloat(bits); };
   struct Operand {
     const uint8_t *start;
@@ -359,6 +385,7 @@ std::string wgmma(LaneWords *lanes, int64_t n, bool bf16, bool bMnMajor, bool re
       error = "a wgmma descriptor reads outside shared memory";
       return 0.0f;
     }
+    reads.insert(at - shared);
     uint16_t bits;
     std::memcpy(&bits, at, sizeof(bits));
     return element(bits);
@@ -475,6 +502,8 @@ public:
     barrierArrived = 0;
     barrierSite = -1;
     mbarriers.clear();
+    openWgmmaGroups.assign(warpgroups.size(), OpenWgmmaGroup{});
+    wgmmaGroupsInFlight.clear();
     for (std::vector<Warp> *groups : {&warps, &warpgroups})
       for (Warp &w : *groups)
         w.arrived = 0, w.instruction = -1, w.lanes = kWarpSize;
@@ -483,6 +512,7 @@ public:
       f.state = Fiber::Ready;
       f.openCopies.clear();
       f.copyGroups.clear();
+      f.wgmmaGroups.clear();
       f.waitingFor = 0;
       getcontext(&f.context);
       f.context.uc_stack.ss_sp = stacks.first + t * (kFiberStackBytes + kGuardBytes) + kGuardBytes;
@@ -530,12 +560,25 @@ private:
     int64_t arrivals = 0, pendingArrivals = 0, pendingBytes = 0, phase = 0;
     std::vector<PendingBox> copies;
   };
+  /// A warpgroup's wgmma group: the shared memory its wgmmas read, in use
+  /// until the wait_group of each of its lanes retires it.
+  struct WgmmaGroup {
+    SharedChunks reads;
+    int64_t lanesInFlight = 128;
+  };
+  /// Per warpgroup: the group its wgmmas go into (open until each lane
+  /// commits it) and how many lanes committed it.
+  struct OpenWgmmaGroup {
+    std::shared_ptr<WgmmaGroup> group;
+    int64_t committed = 0;
+  };
   struct Fiber {
     enum State { Ready, Waiting, Done } state = Ready;
     bool inWarpInstruction = false;
     uintptr_t waitingFor = 0; // the mbarrier this fiber waits on
     std::vector<PendingCopy> openCopies;
     std::deque<std::vector<PendingCopy>> copyGroups;
+    std::deque<std::shared_ptr<WgmmaGroup>> wgmmaGroups; // committed, in flight
     ucontext_t context;
     EmulatedThread thread;
     KernelArguments arguments;
@@ -636,6 +679,8 @@ private:
       wakeWaitersOf(barrierAddress);
     } else if (operation == kTensorCopy) {
       b.copies.push_back(readBox(thread, shared, map, coordinates));
+      for (const auto &chunk : b.copies.back().chunks)
+        checkNotReadByWgmmaInFlight(thread, chunk.first, 16, "a tensor copy");
       wakeWaitersOf(barrierAddress);
     } else if (operation == kBarrierWait) {
       // Parity p is done once the current phase's parity is not p.
@@ -738,6 +783,7 @@ private:
              std::to_string(bytes) + " bytes with a misaligned address");
         suspend(thread);
       }
+      checkNotReadByWgmmaInFlight(thread, shared, bytes, "cp.async");
       PendingCopy copy{shared, {}, bytes, sourceBytes};
       std::memcpy(copy.data.data(), global, sourceBytes);
       f.openCopies.push_back(copy);
@@ -756,6 +802,51 @@ private:
       fail("unknown asynchronous copy operation " + std::to_string(operation));
       suspend(thread);
     }
+  }
+
+  /// wgmma.commit_group: the lane's wgmmas since its last commit (its
+  /// warpgroup's open group) are committed; the group closes once every
+  /// lane committed it. wgmma.wait_group N: the lane's committed groups
+  /// but the N newest are retired; a group retired by all 128 lanes no
+  /// longer holds its shared memory.
+  void wgmmaGroupOperation(int64_t thread, int64_t instruction) {
+    Fiber &f = fibers[thread];
+    if (thread / 128 >= static_cast<int64_t>(openWgmmaGroups.size()) ||
+        (thread / 128 + 1) * 128 > threads)
+      failFrom(thread, "wgmma.commit_group or wait_group outside a whole warpgroup");
+    if (instruction == kWgmmaCommitGroup) {
+      OpenWgmmaGroup &open = openWgmmaGroups[thread / 128];
+      if (!open.group) {
+        open.group = std::make_shared<WgmmaGroup>(); // an empty group
+        wgmmaGroupsInFlight.push_back(open.group);
+      }
+      f.wgmmaGroups.push_back(open.group);
+      if (++open.committed == 128)
+        open = OpenWgmmaGroup{};
+      return;
+    }
+    int64_t pending = instruction - kWgmmaWaitGroup;
+    while (static_cast<int64_t>(f.wgmmaGroups.size()) > pending) {
+      if (--f.wgmmaGroups.front()->lanesInFlight == 0)
+        wgmmaGroupsInFlight.erase(std::find(wgmmaGroupsInFlight.begin(),
+                                            wgmmaGroupsInFlight.end(),
+                                            f.wgmmaGroups.front()));
+      f.wgmmaGroups.pop_front();
+    }
+  }
+
+  /// Fails when [at, at + bytes) of shared memory is read by a wgmma whose
+  /// group some lane has not retired: a copy issued there now may land
+  /// before the tensor cores read it.
+  void checkNotReadByWgmmaInFlight(int64_t thread, const uint8_t *at, int64_t bytes,
+                                   const char *what) {
+    int64_t offset = at - workspace.get();
+    for (const std::shared_ptr<WgmmaGroup> &group : wgmmaGroupsInFlight)
+      if (group->reads.overlaps(offset, bytes))
+        failFrom(thread, std::string(what) + " writes shared memory (byte " +
+                             std::to_string(offset) +
+                             ") that a wgmma in flight reads: no wgmma.wait_group retired "
+                             "it before the copy was issued");
   }
 
   void barrier(int64_t thread, int64_t site) {
@@ -781,6 +872,11 @@ private:
   }
 
   void matrix(int64_t thread, uint32_t *words, int64_t instruction) {
+    if (instruction == kWgmmaCommitGroup ||
+        (instruction >= kWgmmaWaitGroup && instruction < kWgmmaWaitGroup + 8)) {
+      wgmmaGroupOperation(thread, instruction);
+      return;
+    }
     // Words in and out, and the lanes that meet, per instruction.
     int64_t in = 0, out = 0, lanes = kWarpSize;
     int64_t ldmatrixCode = instruction - kLdmatrix;
@@ -843,8 +939,14 @@ private:
       for (int64_t l = 0; l < kWarpSize; ++l)
         w[l][1] = w[l ^ (instruction - kShuffleXor)][0];
     } else if (wgmmaCode >= 0) {
-      std::string error = wgmma(w, (wgmmaCode / 2 + 1) * 8, wgmmaCode % 2 == 0,
-                                bMnMajor, registerA, workspace.get(), workspaceBytes);
+      OpenWgmmaGroup &open = openWgmmaGroups[thread / 128];
+      if (!open.group) {
+        open.group = std::make_shared<WgmmaGroup>();
+        open.group->reads = SharedChunks(workspaceBytes);
+        wgmmaGroupsInFlight.push_back(open.group);
+      }
+      std::string error = wgmma(w, (wgmmaCode / 2 + 1) * 8, wgmmaCode % 2 == 0, bMnMajor,
+                                registerA, workspace.get(), workspaceBytes, open.group->reads);
       if (!error.empty()) {
         fail(error);
         suspend(thread);
@@ -914,6 +1016,8 @@ private:
   int64_t current = 0, finished = 0;
   int64_t barrierArrived = 0, barrierSite = -1;
   std::map<uintptr_t, Mbarrier> mbarriers;
+  std::vector<OpenWgmmaGroup> openWgmmaGroups; // per warpgroup
+  std::vector<std::shared_ptr<WgmmaGroup>> wgmmaGroupsInFlight;
   std::string failure;
 };
 

@@ -21,6 +21,11 @@
 // RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=77 --target=nvidia-emulated:sm_90a --tile-sizes="attention-m=64 attention-n=64" | FileCheck %s
 // RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=130 --target=nvidia-emulated:sm_90a --tile-sizes="attention-m=64 attention-n=32" | FileCheck %s
 // RUN: prism-run %s --entry=masked_f16 --check --dynamic-size=45 --target=nvidia-emulated:sm_90a | FileCheck %s
+// 128-row query tiles: two warpgroups on sm_90a (each its 64 query rows,
+// the same K and V), 128 threads and mma.sync on sm_80.
+// RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="attention-m=128 attention-n=32" | FileCheck %s
+// RUN: prism-run %s --entry=masked_f16 --check --dynamic-size=140 --target=nvidia-emulated:sm_90a --tile-sizes="attention-m=128 attention-n=64" | FileCheck %s
+// RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=150 --target=nvidia-emulated:sm_80 --tile-sizes="attention-m=128 attention-n=32" | FileCheck %s
 // RUN: prism-run %s --entry=masked_f16 --check --dynamic-size=93 --target=nvidia-emulated:sm_90a --tile-sizes="attention-m=64 attention-n=32" | FileCheck %s
 // CHECK: PASS
 // CHECK-NOT: FAIL

@@ -26,16 +26,43 @@
 // [N, K] weights shared by a batch (a rank-3 box of a broadcast view): the
 // batch stride of 0 is not a tensor map's, so the kernel copies them itself.
 // RUN: prism-run %s --entry=broadcast_weights --check --dynamic-size=70 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
-// 64x128 tiles with K steps of 64 (wgmma m64n128, 128-byte swizzle): 3
-// stages need 73,728 bytes, plus 3 mbarriers and 1 KB to align dynamic
-// shared memory to the swizzle's 1024 bytes: 74,784 bytes of dynamic
-// shared memory; the emulator gives the kernel that much.
+// 64x128 tiles with K steps of 64 (wgmma m64n128, 128-byte swizzle): each
+// step leaves its wgmma group in flight, so the loop has 4 stages (a
+// slot is refilled two steps after it was read): 98,304 bytes, plus 4
+// mbarriers and 1 KB to align dynamic shared memory to the swizzle's 1024
+// bytes: 99,360 bytes of dynamic shared memory; the emulator gives the
+// kernel that much.
 // RUN: prism-run %s --entry=ragged --check --dynamic-size=77 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=128 matmul-k=64" | FileCheck %s
 // RUN: prism-run %s --entry=weights_k_n --check --dynamic-size=64 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=128 matmul-k=64" | FileCheck %s
+// 128-row tiles on sm_90a: two warpgroups (256 threads), each multiplying
+// its 64 rows of A by the same B; M above 64 so that both compute stored
+// rows (the emulator reads each warpgroup's descriptors).
+// RUN: prism-run %s --entry=ragged --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64" | FileCheck %s
+// RUN: prism-run %s --entry=unaligned_rows --check --dynamic-size=140 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64" | FileCheck %s
+// RUN: prism-run %s --entry=weights_k_n --check --dynamic-size=200 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=128 matmul-k=64" | FileCheck %s
+// RUN: prism-run %s --entry=batched --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=32" | FileCheck %s
+// K loops of 6 to 13 steps, so that slots are refilled while the loop
+// runs: with a wgmma group left in flight at each step, a slot is refilled
+// only once a wait_group retired the dots that read it (the emulator
+// reports a copy issued into shared memory that a wgmma in flight reads);
+// the TMA path, [K, N] weights, the cp.async path (weights shared by a
+// batch) and mma.sync on sm_80 and with the default tiles.
+// RUN: prism-run %s --entry=long_k --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64" | FileCheck %s
+// RUN: prism-run %s --entry=long_k --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=128 matmul-k=64" | FileCheck %s
+// RUN: prism-run %s --entry=long_k --check --dynamic-size=77 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
+// RUN: prism-run %s --entry=long_k_n --check --dynamic-size=140 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64" | FileCheck %s
+// RUN: prism-run %s --entry=long_k_broadcast_weights --check --dynamic-size=70 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
+// RUN: prism-run %s --entry=long_k --check --dynamic-size=45 --target=nvidia-emulated:sm_90a | FileCheck %s
+// RUN: prism-run %s --entry=long_k --check --dynamic-size=45 --target=nvidia-emulated:sm_80 --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
+// RUN: rm -rf %t.two && prism-translate %s --entry=ragged --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64" -o %t.two
+// RUN: FileCheck %s --check-prefix=TWO < %t.two/manifest.json
+// TWO: "threads": 256,
+// TWO: "stages": 4,
+// TWO: "box": [32, 128],
 // RUN: rm -rf %t.dynamic && prism-translate %s --entry=ragged --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=128 matmul-k=64" -o %t.dynamic
 // RUN: FileCheck %s --check-prefix=DYNAMIC < %t.dynamic/manifest.json
-// DYNAMIC: "shared_bytes": 74784,
-// DYNAMIC-NEXT: "stages": 3,
+// DYNAMIC: "shared_bytes": 99360,
+// DYNAMIC-NEXT: "stages": 4,
 // DYNAMIC-NEXT: "dynamic_shared": true,
 // DYNAMIC-NEXT: "tensor_maps": [
 // DYNAMIC-NEXT: {
@@ -84,5 +111,20 @@ func.func @batched(%x: tensor<3x?x64xbf16>, %w: tensor<3x64x40xbf16>) -> tensor<
 
 func.func @broadcast_weights(%x: tensor<3x?x64xbf16>, %w: tensor<40x64xbf16>) -> tensor<3x?x40xbf16> {
   %m = prism.matmul %x, %w transpose_rhs : tensor<3x?x64xbf16>, tensor<40x64xbf16>
+  return %m : tensor<3x?x40xbf16>
+}
+
+func.func @long_k(%x: tensor<?x328xbf16>, %w: tensor<96x328xbf16>) -> tensor<?x96xbf16> {
+  %m = prism.matmul %x, %w transpose_rhs : tensor<?x328xbf16>, tensor<96x328xbf16>
+  return %m : tensor<?x96xbf16>
+}
+
+func.func @long_k_n(%x: tensor<?x392xbf16>, %w: tensor<392x64xbf16>) -> tensor<?x64xbf16> {
+  %m = prism.matmul %x, %w : tensor<?x392xbf16>, tensor<392x64xbf16>
+  return %m : tensor<?x64xbf16>
+}
+
+func.func @long_k_broadcast_weights(%x: tensor<3x?x256xbf16>, %w: tensor<40x256xbf16>) -> tensor<3x?x40xbf16> {
+  %m = prism.matmul %x, %w transpose_rhs : tensor<3x?x256xbf16>, tensor<40x256xbf16>
   return %m : tensor<3x?x40xbf16>
 }
