@@ -38,6 +38,11 @@ def Kernelize : Pass<"prism-kernelize", "mlir::ModuleOp"> {
     Option<"matmulM", "matmul-m", "int64_t", "8", "Matmul tile rows">,
     Option<"matmulN", "matmul-n", "int64_t", "64", "Matmul tile columns">,
     Option<"matmulK", "matmul-k", "int64_t", "16", "Matmul K step">,
+    Option<"matmulGroupM", "matmul-group-m", "int64_t", "1",
+           "Matmul programs, in launch order, walk this many row blocks for "
+           "each column block (Triton's GROUP_M): the blocks a GPU runs at "
+           "once then share A and B tiles in its L2 cache; 1: every row "
+           "block for each column block">,
     Option<"attentionM", "attention-m", "int64_t", "16",
            "Queries per attention program">,
     Option<"attentionN", "attention-n", "int64_t", "32",

@@ -24,6 +24,9 @@ MATMUL_VARIANTS = {
     "t128x128": "matmul-m=128 matmul-n=128",
     "t128x128k64": "matmul-m=128 matmul-n=128 matmul-k=64",
     "t128x256k64": "matmul-m=128 matmul-n=256 matmul-k=64",
+    # The same without grouped launch order (NVIDIA's default groups 8 row
+    # blocks per column block): what the grouping gains.
+    "t128x256k64g1": "matmul-m=128 matmul-n=256 matmul-k=64 matmul-group-m=1",
     "t32x64": "matmul-m=32 matmul-n=64",
     "t32x32k64": "matmul-k=64",
 }

@@ -58,6 +58,10 @@ Value KernelBuilder::programId(tile::Axis axis) {
   return tile::ProgramIdOp::create(b, loc, b.getIndexType(), axis);
 }
 
+Value KernelBuilder::numPrograms(tile::Axis axis) {
+  return tile::NumProgramsOp::create(b, loc, b.getIndexType(), axis);
+}
+
 Value KernelBuilder::dim(Value memref, int64_t d) {
   return memref::DimOp::create(b, loc, memref, d);
 }

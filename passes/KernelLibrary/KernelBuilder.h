@@ -43,6 +43,7 @@ public:
   mlir::Value index(int64_t value);
   mlir::Value f32(double value);
   mlir::Value programId(tile::Axis axis);
+  mlir::Value numPrograms(tile::Axis axis);
   mlir::Value dim(mlir::Value memref, int64_t dim);
   mlir::Value add(mlir::Value a, mlir::Value b);
   mlir::Value mul(mlir::Value a, mlir::Value b);

@@ -30,6 +30,9 @@ struct TileSizes {
   int64_t matmulM = 8;
   int64_t matmulN = 64;
   int64_t matmulK = 16;
+  /// Matmul programs in launch order walk this many row blocks for each
+  /// column block (1: every row block, the grid's own order).
+  int64_t matmulGroupM = 1;
   int64_t attentionM = 16; // query rows per attention program
   int64_t attentionN = 32; // keys per step of the online softmax
   /// Replaces elementwiseBlock and rowBlock in kernels that read a row whose

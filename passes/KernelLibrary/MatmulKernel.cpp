@@ -12,6 +12,35 @@ using namespace mlir;
 
 namespace prism::kernels {
 
+namespace {
+
+/// The row and column block of the calling program. Programs launch in
+/// the order x + y * X (x the row block, X the row blocks, y the column
+/// block), so that with `group` = 1 consecutive programs take every row
+/// block of a column block. With G > 1 they take G row blocks of a column
+/// block, then the same G of the next column block, and so on (the last
+/// group of rows may be shorter): the blocks a GPU runs at once then read
+/// a square of output tiles, whose A rows and B columns its L2 cache holds,
+/// instead of a whole column (every row of A for a couple of B columns).
+std::pair<Value, Value> blockOfProgram(KernelBuilder &k, OpBuilder &builder, Location loc,
+                                       int64_t group) {
+  Value x = k.programId(tile::Axis::X), y = k.programId(tile::Axis::Y);
+  if (group <= 1)
+    return {x, y};
+  Value rows = k.numPrograms(tile::Axis::X), columns = k.numPrograms(tile::Axis::Y);
+  Value linear = k.add(x, k.mul(y, rows));
+  Value perGroup = k.mul(k.index(group), columns);
+  Value firstRow =
+      k.mul(arith::DivUIOp::create(builder, loc, linear, perGroup), k.index(group));
+  Value groupRows = k.minSigned(arith::SubIOp::create(builder, loc, rows, firstRow),
+                                k.index(group));
+  Value inGroup = arith::RemUIOp::create(builder, loc, linear, perGroup);
+  return {k.add(firstRow, arith::RemUIOp::create(builder, loc, inGroup, groupRows)),
+          arith::DivUIOp::create(builder, loc, inGroup, groupRows)};
+}
+
+} // namespace
+
 func::FuncOp buildMatmulKernel(ModuleOp module, StringRef name,
                                const MatmulKernelSpec &spec,
                                const TileSizes &sizes) {
@@ -50,13 +79,15 @@ func::FuncOp buildMatmulKernel(ModuleOp module, StringRef name,
   bool transposeLhs = spec.transposeLhs, transposeRhs = spec.transposeRhs;
   Type accumulator = spec.accumulator;
 
-  // Program (x, y, z): rows [x*bm, ...), columns [y*bn, ...), batch z.
+  // Program (x, y, z): rows [x*bm, ...), columns [y*bn, ...), batch z;
+  // in groups of row blocks (see blockOfProgram).
   SmallVector<Value> batchSizes;
   for (int64_t d = 0; d + 2 < rank; ++d)
     batchSizes.push_back(k.dim(out, d));
   SmallVector<Value> batch = k.delinearize(k.programId(tile::Axis::Z), batchSizes);
-  Value m0 = k.mul(k.programId(tile::Axis::X), k.index(bm));
-  Value n0 = k.mul(k.programId(tile::Axis::Y), k.index(bn));
+  auto [rowBlock, columnBlock] = blockOfProgram(k, builder, loc, sizes.matmulGroupM);
+  Value m0 = k.mul(rowBlock, k.index(bm));
+  Value n0 = k.mul(columnBlock, k.index(bn));
   Value kSize = k.dim(a, transposeLhs ? rank - 2 : rank - 1);
   // The output column where each product's block starts. With a rotary
   // epilogue, n0 counts pairs: pair p of head h is columns h * D + p and

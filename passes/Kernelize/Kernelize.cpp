@@ -30,6 +30,7 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
     sizes.matmulM = matmulM;
     sizes.matmulN = matmulN;
     sizes.matmulK = matmulK;
+    sizes.matmulGroupM = matmulGroupM;
     sizes.attentionM = attentionM;
     sizes.attentionN = attentionN;
     sizes.stridedBlock = stridedBlock;

@@ -39,8 +39,11 @@ llvm::StringRef kernelizeOptions() {
   // matmul tiles no kernel spills (64x64 holds 32 accumulators per thread
   // and spills on sm_90a). Measured on an H100: K steps of 64 double the
   // registers (254) and made a 4096^3 matmul 1.8x slower than steps of 32.
+  // Matmul blocks launch in groups of 8 row blocks per column block
+  // (Triton's GROUP_M = 8), so that the blocks running at once share
+  // their A and B tiles in L2.
   return "elementwise-block=512 row-block=512 matmul-m=32 matmul-n=32 "
-         "matmul-k=32 attention-m=16 attention-n=16 strided-block=512";
+         "matmul-k=32 matmul-group-m=8 attention-m=16 attention-n=16 strided-block=512";
 }
 
 /// Shared memory a block may opt in to: 227 KB on Hopper, 163 KB on

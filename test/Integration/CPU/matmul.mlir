@@ -6,6 +6,12 @@
 // RUN: prism-run %s --entry=batched_transposed --check --dynamic-size=3 | FileCheck %s
 // RUN: prism-run %s --entry=f16_accumulation --check | FileCheck %s
 // RUN: prism-run %s --entry=int8_weights --check --dynamic-size=9 | FileCheck %s
+// Programs in groups of row blocks (matmul-group-m, the NVIDIA default 8):
+// 29 rows in 8 blocks of 4 and 45 columns in 6 blocks of 8, groups of 3
+// row blocks (the last one of 2); a batch; every output tile written once.
+// RUN: prism-run %s --entry=plain --check --dynamic-size=29 --tile-sizes="matmul-m=4 matmul-n=8 matmul-group-m=3" | FileCheck %s
+// RUN: prism-run %s --entry=batched_transposed --check --dynamic-size=3 --tile-sizes="matmul-m=4 matmul-n=4 matmul-group-m=2" | FileCheck %s
+// RUN: prism-run %s --entry=linear_bf16 --check --dynamic-size=13 --tile-sizes="matmul-m=4 matmul-n=16 matmul-group-m=8" | FileCheck %s
 // CHECK-NOT: FAIL
 // CHECK: PASS
 

@@ -54,6 +54,9 @@
 // RUN: prism-run %s --entry=long_k_broadcast_weights --check --dynamic-size=70 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
 // RUN: prism-run %s --entry=long_k --check --dynamic-size=45 --target=nvidia-emulated:sm_90a | FileCheck %s
 // RUN: prism-run %s --entry=long_k --check --dynamic-size=45 --target=nvidia-emulated:sm_80 --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
+// Programs in groups of row blocks (the NVIDIA default is groups of 8):
+// 19 row blocks of 8 in groups of 3 (the last of 1) by 5 column blocks.
+// RUN: prism-run %s --entry=ragged --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=8 matmul-n=16 matmul-group-m=3" | FileCheck %s
 // RUN: rm -rf %t.two && prism-translate %s --entry=ragged --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64" -o %t.two
 // RUN: FileCheck %s --check-prefix=TWO < %t.two/manifest.json
 // TWO: "threads": 256,
