@@ -13,10 +13,12 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GRAPHS = os.path.join(ROOT, "bench", "nvidia", "graphs.mlir")
 # Tile-size variants of the matmul graphs: name -> prism-run --tile-sizes.
-# On sm_90a the 64-row tiles run as wgmma; 64x128 with K steps of 64 needs
-# 72 KB of dynamic shared memory for its 3 stages. 128-row tiles run as two
-# warpgroups (256 threads) sharing B: 128x256 with K steps of 64 is the
-# shape of cuBLAS's and CUTLASS's Hopper kernels (144 KB for 3 stages).
+# On sm_90a the 64-row tiles run as wgmma, one group left in flight per K
+# step, so their loops get 4 stages: 64x128 with K steps of 64 needs 99,360
+# bytes of dynamic shared memory (2 blocks per SM). 128-row tiles run as
+# two warpgroups (256 threads) sharing B: 128x128x64 needs 132,128 bytes
+# (1 block per SM), 128x256x64, the shape of cuBLAS's and CUTLASS's Hopper
+# kernels, 197,664.
 MATMUL_VARIANTS = {
     "t64x64": "matmul-m=64 matmul-n=64",
     "t64x128": "matmul-m=64 matmul-n=128",

@@ -356,6 +356,79 @@ bool isRelayout(UnrealizedConversionCastOp cast) {
   return from && to && from.getEncoding() != to.getEncoding();
 }
 
+/// On a tile.broadcast whose one-element source every thread holds (see
+/// isUniformScalar).
+constexpr llvm::StringLiteral kUniformSourceAttrName = "prism.uniform_source";
+
+/// Whether ConvertReduce reduces `op` with warp shuffles (see
+/// reduceRowsByShuffles): f32 rows of C elements along the last axis, C a
+/// multiple of the threads, on a target with warp shuffles.
+static bool reducesRowsByShuffles(tile::ReduceOp op, const Layout &layout) {
+  auto source = cast<RankedTensorType>(op.getInput().getType());
+  int64_t axis = static_cast<int64_t>(op.getAxis());
+  return layout.warpShuffles && layout.threads % 32 == 0 &&
+         axis == source.getRank() - 1 && source.getElementType().isF32() &&
+         source.getDimSize(axis) % layout.threads == 0 &&
+         !inFragments(op.getInput().getType());
+}
+
+/// Whether every thread holds the value of a one-element tile `value` in
+/// its lane 0 (in the element-wise layout only the thread that owns the
+/// element need hold it): splats and constants; a reduction of one row by
+/// warp shuffles (every thread combines the warps' partials); reshapes,
+/// one-element broadcasts and element-wise ops of such values; and a K
+/// loop's carried value whose initial and yielded values are such values
+/// (assumed of the loop's own values while they are checked). A broadcast
+/// of such a value needs no exchange.
+static bool isUniformScalar(Value value, const Layout &layout,
+                     llvm::SmallPtrSetImpl<Value> &assumed) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || numElements(type) != 1 || type.getEncoding())
+    return false;
+  if (assumed.contains(value))
+    return true;
+  if (auto argument = dyn_cast<BlockArgument>(value)) {
+    auto loop = dyn_cast<scf::ForOp>(argument.getOwner()->getParentOp());
+    if (!loop || argument.getOwner() != loop.getBody() || argument.getArgNumber() == 0)
+      return false;
+    unsigned i = argument.getArgNumber() - 1;
+    assumed.insert(value);
+    bool uniform =
+        isUniformScalar(loop.getInitArgs()[i], layout, assumed) &&
+        isUniformScalar(loop.getBody()->getTerminator()->getOperand(i), layout, assumed);
+    assumed.erase(value);
+    return uniform;
+  }
+  Operation *op = value.getDefiningOp();
+  if (isa<tile::SplatOp, arith::ConstantOp>(op))
+    return true;
+  if (auto reduce = dyn_cast<tile::ReduceOp>(op))
+    return reducesRowsByShuffles(reduce, layout);
+  if (isa<tile::ReshapeOp, tile::ExpandDimsOp, tile::BroadcastOp>(op))
+    return isUniformScalar(op->getOperand(0), layout, assumed);
+  if (auto loop = dyn_cast<scf::ForOp>(op)) {
+    unsigned i = cast<OpResult>(value).getResultNumber();
+    return isUniformScalar(loop.getRegionIterArgs()[i], layout, assumed);
+  }
+  if (!isa<arith::ArithDialect, math::MathDialect>(op->getDialect()) ||
+      op->getNumResults() != 1)
+    return false;
+  return llvm::all_of(op->getOperands(), [&](Value operand) {
+    return !isa<RankedTensorType>(operand.getType()) ||
+           isUniformScalar(operand, layout, assumed);
+  });
+}
+
+/// Marks the broadcasts of such values (kUniformSourceAttrName), before
+/// the conversion (which moves the loops' blocks while it runs).
+static void markUniformBroadcasts(func::FuncOp kernel, const Layout &layout) {
+  kernel.walk([&](tile::BroadcastOp broadcast) {
+    llvm::SmallPtrSet<Value, 8> assumed;
+    if (isUniformScalar(broadcast.getInput(), layout, assumed))
+      broadcast->setAttr(kUniformSourceAttrName, UnitAttr::get(broadcast.getContext()));
+  });
+}
+
 /// The tile.iota a value is, through reshapes and expand_dims (which keep
 /// the row-major order: element i of the value is i), if it is one.
 tile::IotaOp iotaThroughViews(Value value) {
@@ -411,7 +484,8 @@ int64_t exchangeBytes(Operation *op, int64_t threads,
   // picks the thread's own; a reduction of fragments shuffles.
   if (auto broadcast = dyn_cast<tile::BroadcastOp>(op))
     return iotaThroughViews(broadcast.getInput()) ||
-                   inFragmentRows(broadcast.getInput().getType())
+                   inFragmentRows(broadcast.getInput().getType()) ||
+                   broadcast->hasAttr(kUniformSourceAttrName)
                ? 0
                : bytesOf(broadcast.getInput());
   if (isa<tile::TransposeOp>(op))
@@ -650,6 +724,13 @@ struct ConvertBroadcast : DistributedPattern<tile::BroadcastOp> {
                                                      adaptor.getInput(), slots);
       return success();
     }
+    if (op->hasAttr(kUniformSourceAttrName)) {
+      // Every thread holds the value: no exchange.
+      Value scalar = vector::ExtractOp::create(rewriter, loc, adaptor.getInput(),
+                                               ArrayRef<int64_t>{0});
+      rewriter.replaceOpWithNewOp<vector::BroadcastOp>(op, vectorTypeOf(result), scalar);
+      return success();
+    }
     tile::IotaOp iota = iotaThroughViews(op.getInput());
     Value view = iota ? Value() : publish(rewriter, op, layout, adaptor.getInput(),
                                           numElements(source), element, 0);
@@ -759,11 +840,86 @@ struct ConvertReduce : DistributedPattern<tile::ReduceOp> {
     return success();
   }
 
+  /// A reduction along rows of C elements, C a multiple of the threads T,
+  /// with warp shuffles: thread t holds elements t + T j, so it holds C / T
+  /// elements of every row (j from r C / T on for row r) and combines them
+  /// in order, without publishing the tile; the 32 lanes of each warp then
+  /// combine their partials by xor shuffles (a butterfly); lane 0 of each
+  /// warp writes the warp's partial of each row to shared memory, and the
+  /// thread that holds an output combines its row's warp partials in
+  /// order. Two barriers (the workspace's earlier readers, the partials)
+  /// instead of a published tile and a tree of log2(T) barriers.
+  Value reduceRowsByShuffles(tile::ReduceOp op, Value input,
+                             ConversionPatternRewriter &rewriter) const {
+    Location loc = op.getLoc();
+    auto source = cast<RankedTensorType>(op.getInput().getType());
+    Type element = source.getElementType();
+    int64_t columns = source.getDimSize(source.getRank() - 1);
+    int64_t rows = numElements(source) / columns, perRow = columns / layout.threads;
+    int64_t warps = layout.threads / 32;
+    auto c = [&](int64_t v) { return indexConstant(rewriter, loc, v); };
+    SmallVector<Value> partials(rows);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t s = 0; s < perRow; ++s) {
+        Value v = vector::ExtractOp::create(rewriter, loc, input,
+                                            ArrayRef<int64_t>{r * perRow + s});
+        partials[r] = s ? combine(rewriter, loc, op.getKind(), partials[r], v) : v;
+      }
+    Value width = arith::ConstantOp::create(rewriter, loc, rewriter.getI32IntegerAttr(32));
+    for (Value &partial : partials)
+      for (int64_t offset = 16; offset >= 1; offset /= 2)
+        partial = combine(
+            rewriter, loc, op.getKind(), partial,
+            gpu::ShuffleOp::create(
+                rewriter, loc, partial,
+                arith::ConstantOp::create(rewriter, loc, rewriter.getI32IntegerAttr(offset)),
+                width, gpu::ShuffleMode::XOR)
+                .getShuffleResult());
+    Value view = workspaceView(rewriter, op, 0, element, rows * warps);
+    gpu::BarrierOp::create(rewriter, loc);
+    Value tid = gpu::ThreadIdOp::create(rewriter, loc, gpu::Dimension::x);
+    Value warp = arith::DivUIOp::create(rewriter, loc, tid, c(32));
+    Value first = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                        arith::RemUIOp::create(rewriter, loc, tid, c(32)),
+                                        c(0));
+    scf::IfOp::create(rewriter, loc, first, [&](OpBuilder &b, Location l) {
+      for (int64_t r = 0; r < rows; ++r)
+        memref::StoreOp::create(
+            b, l, partials[r], view,
+            ValueRange{arith::AddIOp::create(b, l, warp, c(r * warps))});
+      scf::YieldOp::create(b, l);
+    });
+    gpu::BarrierOp::create(rewriter, loc);
+    // Output o is row o (the reduced axis is the last); lanes past the
+    // outputs read the last row's partials and are masked out.
+    Value flat = layout.owned(rewriter, loc, rows);
+    int64_t lanes = cast<VectorType>(flat.getType()).getDimSize(0);
+    SmallVector<Value> totals;
+    for (int64_t j = 0; j < lanes; ++j) {
+      Value row = arith::MinUIOp::create(
+          rewriter, loc, vector::ExtractOp::create(rewriter, loc, flat, ArrayRef<int64_t>{j}),
+          c(rows - 1));
+      Value at = arith::MulIOp::create(rewriter, loc, row, c(warps));
+      Value total;
+      for (int64_t w = 0; w < warps; ++w) {
+        Value v = memref::LoadOp::create(
+            rewriter, loc, view, ValueRange{arith::AddIOp::create(rewriter, loc, at, c(w))});
+        total = w ? combine(rewriter, loc, op.getKind(), total, v) : v;
+      }
+      totals.push_back(total);
+    }
+    return vector::FromElementsOp::create(rewriter, loc, vectorTypeOf(op.getType()), totals);
+  }
+
   LogicalResult
   matchAndRewrite(tile::ReduceOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     if (inFragments(op.getInput().getType()))
       return reduceFragmentRows(op, adaptor.getInput(), rewriter);
+    if (reducesRowsByShuffles(op, layout)) {
+      rewriter.replaceOp(op, reduceRowsByShuffles(op, adaptor.getInput(), rewriter));
+      return success();
+    }
     Location loc = op.getLoc();
     auto source = cast<RankedTensorType>(op.getInput().getType());
     auto result = cast<RankedTensorType>(op.getType());
@@ -1395,8 +1551,9 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
         context, gpu::GPUDialect::getWorkgroupAddressSpace());
     for (func::FuncOp function : kernels) {
       int64_t threads = kernelThreads(function, options);
-      Layout layout{threads};
+      Layout layout{threads, options.warpShuffles};
       assignFragmentLayouts(function, layout, options.matrixCores);
+      markUniformBroadcasts(function, layout);
       builder.setInsertionPointToEnd(gpuModule.getBody());
       // The workspace's size is set below, once the operands are staged.
       auto gpuFunc = gpu::GPUFuncOp::create(

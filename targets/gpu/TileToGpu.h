@@ -33,6 +33,9 @@ namespace prism::gpu_lowering {
 /// Where each thread's elements of a tile are.
 struct Layout {
   int64_t threads;
+  /// Whether the target exchanges registers between the 32 lanes of a
+  /// warp by xor shuffles (gpu.shuffle xor, width 32) in reductions.
+  bool warpShuffles = false;
 
   /// The flat row-major indices of the elements this thread holds.
   mlir::Value owned(mlir::OpBuilder &b, mlir::Location loc, int64_t n) const;
@@ -366,6 +369,8 @@ struct GpuLoweringOptions {
   /// Threads of a block, unless the kernel's dots ask for more
   /// (MatrixCoreLowering::threadsFor).
   int64_t threads = 128;
+  /// Layout::warpShuffles.
+  bool warpShuffles = false;
   /// Bytes of static shared memory a block may use.
   int64_t sharedMemoryLimit = 48 * 1024;
   /// Bytes of dynamic shared memory a block may use (0: none): a kernel

@@ -24,6 +24,7 @@ struct NvidiaLowerTileToGpuPass
     prism::nvidia::MmaSyncLowering mma(warpgroupMma);
     prism::gpu_lowering::GpuLoweringOptions options;
     options.threads = threads;
+    options.warpShuffles = true;
     options.sharedMemoryLimit = sharedMemoryLimit;
     options.dynamicSharedMemoryLimit = dynamicSharedMemoryLimit;
     options.matrixCores = &mma;

@@ -352,7 +352,8 @@ float bValue(int64_t c, int64_t k) { return static_cast<float>((c * 5 + k * 2) %
 // 7 and 8: mode 0, then the wgmma's group is committed, waited for with
 // one group left in flight (7) or none (8), and after a barrier thread 0
 // copies 16 bytes (cp.async) over A: reported in mode 7 (the tensor cores
-// may still read them), not in mode 8.
+// may still read them), not in mode 8; 9: committed and never waited for
+// (reported when the block returns).
 // The layouts are written out here from the PTX ISA's canonical layouts,
 // independently of the emulator's decoding.
 void wgmmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t) {
@@ -421,6 +422,12 @@ void wgmmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64
                                                           registerA));
   for (int64_t i = 0; i < n / 2; ++i)
     std::memcpy(&k.data[8 + 16 * t + i], &words[d + n / 2 + i], 4);
+  if (mode == 9) { // committed, not waited for
+    k.context->matrix(k.context, words, prism::gpu_emulator::kWgmmaCommitGroup);
+  } else if (mode < 7) { // committed and waited for
+    k.context->matrix(k.context, words, prism::gpu_emulator::kWgmmaCommitGroup);
+    k.context->matrix(k.context, words, prism::gpu_emulator::kWgmmaWaitGroup);
+  }
   if (mode == 7 || mode == 8) {
     using namespace prism::gpu_emulator;
     k.context->matrix(k.context, words, kWgmmaCommitGroup);
@@ -470,6 +477,11 @@ TEST(GpuEmulator, CopiesOverOperandsOfWgmmaInFlightAreReported) {
   std::string error;
   data[0] = 8.0f; // waited for: the copy may overwrite A
   EXPECT_TRUE(emulateKernel(wgmmaKernel, buffers, {1, 1, 1}, 128, 4096, error)) << error;
+  data[0] = 9.0f; // committed, never waited for: reported
+  EXPECT_FALSE(emulateKernel(wgmmaKernel, buffers, {1, 1, 1}, 128, 4096, error));
+  EXPECT_EQ(error, "block (0, 0, 0): the block returned with a wgmma group that "
+                   "wgmma.wait_group never retired")
+      << error;
   data[0] = 7.0f; // one group in flight: reported
   EXPECT_FALSE(emulateKernel(wgmmaKernel, buffers, {1, 1, 1}, 128, 4096, error));
   EXPECT_EQ(error, "block (0, 0, 0): thread 0: cp.async writes shared memory (byte 0) that a "

@@ -533,6 +533,10 @@ public:
       if (!ran && failure.empty() && finished < threads)
         fail(describeStuck());
     }
+    // A wgmma whose group no wait_group retired: its registers were read
+    // (or dropped) while the tensor cores may still write them.
+    if (failure.empty() && !wgmmaGroupsInFlight.empty())
+      fail("the block returned with a wgmma group that wgmma.wait_group never retired");
     return failure;
   }
 

@@ -39,6 +39,52 @@ func.func @rows(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {til
 
 // -----
 
+// A row of 512 f32 (a multiple of the 128 threads; softmax's and the
+// norms' row chunks): each thread combines its 4 elements of the row
+// without publishing it, the 32 lanes of each warp combine by xor
+// shuffles (offsets 16 .. 1), lane 0 of each warp writes the warp's
+// partial, and every thread combines the 4 partials: two barriers. The
+// maximum is then the same in every thread (as is the running maximum the
+// loop carries, from a splat), so its broadcast back to the row reads it
+// in place: no exchange.
+// CHECK-LABEL: gpu.func @row_max
+// CHECK: scf.for {{.*}} -> (vector<1xf32>)
+// CHECK-NOT: vector.scatter
+// CHECK-COUNT-3: arith.maximumf {{.*}} : f32
+// CHECK: gpu.shuffle  xor {{.*}}, %{{.*}}, %{{.*}} : f32
+// CHECK-COUNT-4: gpu.shuffle  xor
+// CHECK: gpu.barrier
+// CHECK: scf.if
+// CHECK: memref.store
+// CHECK: gpu.barrier
+// CHECK-COUNT-4: memref.load
+// CHECK-NOT: gpu.barrier
+// CHECK: vector.broadcast {{.*}} : f32 to vector<4xf32>
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.yield
+func.func @row_max(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %c512 = arith.constant 512 : index
+  %c2048 = arith.constant 2048 : index
+  %pid = tile.program_id x
+  %ninf = arith.constant 0xFF800000 : f32
+  %init = tile.splat %ninf : tensor<f32>
+  %r = scf.for %j = %c0 to %c2048 step %c512 iter_args(%m = %init) -> (tensor<f32>) {
+    %t = tile.load %x[%pid, %j] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<1x512xf32>
+    %row = tile.reshape %t : tensor<1x512xf32> -> tensor<512xf32>
+    %mx = tile.reduce max %row axis = 0 : tensor<512xf32> -> tensor<f32>
+    %n = arith.maximumf %m, %mx : tensor<f32>
+    %b = tile.broadcast %n : tensor<f32> -> tensor<512xf32>
+    %d = arith.subf %row, %b : tensor<512xf32>
+    %d2 = tile.reshape %d : tensor<512xf32> -> tensor<1x512xf32>
+    tile.store %d2, %x[%pid, %j] : tensor<1x512xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+    scf.yield %n : tensor<f32>
+  }
+  return
+}
+
+// -----
+
 // Column indices of a block (`iota + start`, reshaped and broadcast, as
 // attention's masks build them): the addition moves after the broadcast,
 // which computes its iota from the thread's positions (column = flat index
