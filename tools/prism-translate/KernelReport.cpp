@@ -80,11 +80,16 @@ readNvidiaReport(llvm::StringRef directory, bool &sassAvailable) {
   std::regex entry(R"(Compiling entry function '([^']+)')");
   std::regex frame(R"((\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads)");
   std::regex used(R"(Used (\d+) registers(?:.*?(\d+) bytes smem)?)");
+  // Coded notes name their kernel at the end, and may come before its
+  // "Compiling entry function" line.
+  std::regex note(R"(\((C\d+)\) (.*?) (?:for|in) (?:the )?function '([^']+)')");
   std::string current;
   std::istringstream lines(log);
   for (std::string line; std::getline(lines, line);) {
     std::smatch match;
-    if (std::regex_search(line, match, entry)) {
+    if (std::regex_search(line, match, note)) {
+      reports[match[3]].notes.push_back("(" + match[1].str() + ") " + match[2].str());
+    } else if (std::regex_search(line, match, entry)) {
       current = match[1];
       reports[current];
     } else if (!current.empty() && std::regex_search(line, match, frame)) {

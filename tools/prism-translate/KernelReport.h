@@ -8,6 +8,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace prism {
 
@@ -20,6 +21,10 @@ struct KernelReport {
   int stackBytes = 0;
   std::map<std::string, int> ptxInstructions;  // mma.sync, wgmma, cp.async, ...
   std::map<std::string, int> sassInstructions; // HMMA, HGMMA, ...
+  /// ptxas's coded notes on the kernel ("(C7512) Potential Performance
+  /// Loss: wgmma.mma_async instructions are serialized due to ..."), as
+  /// ptxas -v prints them, without the kernel's name.
+  std::vector<std::string> notes;
 };
 
 /// Reads ptxas.log, kernels.ptx and, with cuobjdump, kernels.cubin of the

@@ -111,6 +111,10 @@ static int printReport(llvm::StringRef directory) {
                                   r.registers, r.spillStores, r.spillLoads, shared,
                                   instructions);
   }
+  // What ptxas says may cost performance (serialized wgmma, ...).
+  for (const auto &[name, r] : *reports)
+    for (const std::string &note : r.notes)
+      llvm::outs() << "ptxas on " << name << ": " << note << "\n";
   return 0;
 }
 
