@@ -380,51 +380,76 @@ static bool reducesRowsByShuffles(tile::ReduceOp op, const Layout &layout) {
 /// loop's carried value whose initial and yielded values are such values
 /// (assumed of the loop's own values while they are checked). A broadcast
 /// of such a value needs no exchange.
-static bool isUniformScalar(Value value, const Layout &layout,
-                     llvm::SmallPtrSetImpl<Value> &assumed) {
-  auto type = dyn_cast<RankedTensorType>(value.getType());
-  if (!type || numElements(type) != 1 || type.getEncoding())
-    return false;
-  if (assumed.contains(value))
-    return true;
-  if (auto argument = dyn_cast<BlockArgument>(value)) {
-    auto loop = dyn_cast<scf::ForOp>(argument.getOwner()->getParentOp());
-    if (!loop || argument.getOwner() != loop.getBody() || argument.getArgNumber() == 0)
+///
+/// Each value is checked once per set of assumed loop values: results
+/// found with none assumed hold for good; one found while loop values are
+/// assumed holds until the outermost of them is decided, and a "no" found
+/// under fewer assumptions is safe under more (assumptions only add
+/// "yes"), so every enclosing scope's results are used.
+class UniformScalars {
+public:
+  explicit UniformScalars(const Layout &layout) : layout(layout) {}
+
+  bool check(Value value) {
+    auto type = dyn_cast<RankedTensorType>(value.getType());
+    if (!type || numElements(type) != 1 || type.getEncoding())
       return false;
-    unsigned i = argument.getArgNumber() - 1;
-    assumed.insert(value);
-    bool uniform =
-        isUniformScalar(loop.getInitArgs()[i], layout, assumed) &&
-        isUniformScalar(loop.getBody()->getTerminator()->getOperand(i), layout, assumed);
-    assumed.erase(value);
+    if (assumed.contains(value))
+      return true;
+    if (auto found = resolved.find(value); found != resolved.end())
+      return found->second;
+    for (const llvm::DenseMap<Value, bool> &scope : llvm::reverse(scopes))
+      if (auto found = scope.find(value); found != scope.end())
+        return found->second;
+    bool uniform = compute(value);
+    (scopes.empty() ? resolved : scopes.back())[value] = uniform;
     return uniform;
   }
-  Operation *op = value.getDefiningOp();
-  if (isa<tile::SplatOp, arith::ConstantOp>(op))
-    return true;
-  if (auto reduce = dyn_cast<tile::ReduceOp>(op))
-    return reducesRowsByShuffles(reduce, layout);
-  if (isa<tile::ReshapeOp, tile::ExpandDimsOp, tile::BroadcastOp>(op))
-    return isUniformScalar(op->getOperand(0), layout, assumed);
-  if (auto loop = dyn_cast<scf::ForOp>(op)) {
-    unsigned i = cast<OpResult>(value).getResultNumber();
-    return isUniformScalar(loop.getRegionIterArgs()[i], layout, assumed);
+
+private:
+  bool compute(Value value) {
+    if (auto argument = dyn_cast<BlockArgument>(value)) {
+      auto loop = dyn_cast<scf::ForOp>(argument.getOwner()->getParentOp());
+      if (!loop || argument.getOwner() != loop.getBody() || argument.getArgNumber() == 0)
+        return false;
+      unsigned i = argument.getArgNumber() - 1;
+      assumed.insert(value);
+      scopes.emplace_back();
+      bool uniform = check(loop.getInitArgs()[i]) &&
+                     check(loop.getBody()->getTerminator()->getOperand(i));
+      scopes.pop_back();
+      assumed.erase(value);
+      return uniform;
+    }
+    Operation *op = value.getDefiningOp();
+    if (isa<tile::SplatOp, arith::ConstantOp>(op))
+      return true;
+    if (auto reduce = dyn_cast<tile::ReduceOp>(op))
+      return reducesRowsByShuffles(reduce, layout);
+    if (isa<tile::ReshapeOp, tile::ExpandDimsOp, tile::BroadcastOp>(op))
+      return check(op->getOperand(0));
+    if (auto loop = dyn_cast<scf::ForOp>(op))
+      return check(loop.getRegionIterArgs()[cast<OpResult>(value).getResultNumber()]);
+    if (!isa<arith::ArithDialect, math::MathDialect>(op->getDialect()) ||
+        op->getNumResults() != 1)
+      return false;
+    return llvm::all_of(op->getOperands(), [&](Value operand) {
+      return !isa<RankedTensorType>(operand.getType()) || check(operand);
+    });
   }
-  if (!isa<arith::ArithDialect, math::MathDialect>(op->getDialect()) ||
-      op->getNumResults() != 1)
-    return false;
-  return llvm::all_of(op->getOperands(), [&](Value operand) {
-    return !isa<RankedTensorType>(operand.getType()) ||
-           isUniformScalar(operand, layout, assumed);
-  });
-}
+
+  const Layout &layout;
+  llvm::SmallPtrSet<Value, 8> assumed;
+  llvm::DenseMap<Value, bool> resolved;
+  SmallVector<llvm::DenseMap<Value, bool>> scopes;
+};
 
 /// Marks the broadcasts of such values (kUniformSourceAttrName), before
 /// the conversion (which moves the loops' blocks while it runs).
 static void markUniformBroadcasts(func::FuncOp kernel, const Layout &layout) {
+  UniformScalars uniform(layout);
   kernel.walk([&](tile::BroadcastOp broadcast) {
-    llvm::SmallPtrSet<Value, 8> assumed;
-    if (isUniformScalar(broadcast.getInput(), layout, assumed))
+    if (uniform.check(broadcast.getInput()))
       broadcast->setAttr(kUniformSourceAttrName, UnitAttr::get(broadcast.getContext()));
   });
 }
