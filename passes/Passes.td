@@ -43,6 +43,13 @@ def Kernelize : Pass<"prism-kernelize", "mlir::ModuleOp"> {
            "each column block (Triton's GROUP_M): the blocks a GPU runs at "
            "once then share A and B tiles in its L2 cache; 1: every row "
            "block for each column block">,
+    Option<"pipelineStages", "pipeline-stages", "int64_t", "0",
+           "Stages of every kernel's K-loop operand pipelines (at least 2; "
+           "0: the target's choice), as tile.pipeline_stages on the kernels">,
+    Option<"dotsInFlight", "dots-in-flight", "int64_t", "-1",
+           "Groups of matrix-core products a K-loop step may leave running "
+           "(0 or 1; -1: the target's choice), as tile.dots_in_flight on the "
+           "kernels">,
     Option<"attentionM", "attention-m", "int64_t", "16",
            "Queries per attention program">,
     Option<"attentionN", "attention-n", "int64_t", "32",

@@ -29,6 +29,11 @@ MATMUL_VARIANTS = {
     # The same without grouped launch order (NVIDIA's default groups 8 row
     # blocks per column block): what the grouping gains.
     "t128x256k64g1": "matmul-m=128 matmul-n=256 matmul-k=64 matmul-group-m=1",
+    # 3 stages, every wgmma waited for at each step (the pipeline before
+    # 2026-12-03): what leaving a group in flight gains, and at 128x128x64
+    # whether two blocks per SM (99 KB each) beat one (132 KB).
+    "t128x128k64s3": "matmul-m=128 matmul-n=128 matmul-k=64 pipeline-stages=3 dots-in-flight=0",
+    "t128x256k64s3": "matmul-m=128 matmul-n=256 matmul-k=64 pipeline-stages=3 dots-in-flight=0",
     "t32x64": "matmul-m=32 matmul-n=64",
     "t32x32k64": "matmul-k=64",
 }

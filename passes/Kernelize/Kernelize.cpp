@@ -41,11 +41,35 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
       if (!function->hasAttr(tile::TileDialect::getKernelAttrName()) &&
           !function.isExternal() && !function->hasAttr(kPlanAttrName))
         graphs.push_back(function);
+    if (pipelineStages != 0 && pipelineStages < 2) {
+      module.emitError("prism-kernelize: pipeline-stages must be 0 (the target's "
+                       "choice) or at least 2, not ")
+          << static_cast<int64_t>(pipelineStages);
+      return signalPassFailure();
+    }
+    if (dotsInFlight < -1 || dotsInFlight > 1) {
+      module.emitError("prism-kernelize: dots-in-flight must be -1 (the target's "
+                       "choice), 0 or 1, not ")
+          << static_cast<int64_t>(dotsInFlight);
+      return signalPassFailure();
+    }
     llvm::StringMap<func::FuncOp> kernelsByText;
     for (func::FuncOp function : graphs) {
       kernelize::PlanBuilder plan(module, function, sizes, kernelsByText);
       if (failed(plan.build()))
         return signalPassFailure();
+    }
+    // The pipeline's shape, for the targets that stage dot operands.
+    Builder b(module.getContext());
+    for (auto kernel : module.getOps<func::FuncOp>()) {
+      if (!kernel->hasAttr(tile::TileDialect::getKernelAttrName()))
+        continue;
+      if (pipelineStages != 0)
+        kernel->setAttr(tile::TileDialect::getPipelineStagesAttrName(),
+                        b.getI64IntegerAttr(pipelineStages));
+      if (dotsInFlight != -1)
+        kernel->setAttr(tile::TileDialect::getDotsInFlightAttrName(),
+                        b.getI64IntegerAttr(dotsInFlight));
     }
   }
 };

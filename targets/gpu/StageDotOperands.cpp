@@ -944,7 +944,7 @@ Staging stageDotOperands(gpu::GPUFuncOp kernel, const Layout &layout,
                          const MatrixCoreLowering &matrixCores,
                          const AsyncCopyLowering &copies,
                          const TensorCopyLowering *tensorCopies,
-                         int64_t sharedMemoryLimit) {
+                         int64_t sharedMemoryLimit, PipelineChoices choices) {
   Staging staging;
   Value workspace = workspaceOf(kernel);
   if (copies.stages() < 2 || !workspace)
@@ -961,11 +961,21 @@ Staging stageDotOperands(gpu::GPUFuncOp kernel, const Layout &layout,
     // each step.
     int64_t fitting = (sharedMemoryLimit - stagingOfLoop.fixedBytes()) /
                       std::max<int64_t>(1, stagingOfLoop.bytesPerStage());
-    int64_t inFlight = copies.stages() >= 2 && fitting > copies.stages() &&
-                               stagingOfLoop.dotsCanStayInFlight()
-                           ? 1
-                           : 0;
-    int64_t stages = std::min(copies.stages() + inFlight, fitting);
+    int64_t stages, inFlight;
+    if (choices.stages) {
+      // The kernel's stages, as many as fit; dots in flight within them.
+      stages = std::min(choices.stages, fitting);
+      inFlight = choices.dotsInFlight != 0 && stages >= 3 &&
+                         stagingOfLoop.dotsCanStayInFlight()
+                     ? 1
+                     : 0;
+    } else {
+      inFlight = choices.dotsInFlight != 0 && fitting > copies.stages() &&
+                         stagingOfLoop.dotsCanStayInFlight()
+                     ? 1
+                     : 0;
+      stages = std::min(copies.stages() + inFlight, fitting);
+    }
     if (stages < 2)
       continue;
     if (stagingOfLoop.usesTensorCopies()) {

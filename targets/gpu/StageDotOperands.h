@@ -82,11 +82,21 @@ struct Staging {
 /// `sharedMemoryLimit` holds, and none below two. With `tensorCopies`, the
 /// loops that qualify (see above) use them, and the kernel gets its tensor
 /// maps argument.
+///
+/// The kernel's own choices (tile.pipeline_stages, tile.dots_in_flight on
+/// the tile kernel, from prism-kernelize's options) replace the target's:
+/// `stages` (0: the copies' stages, one more for dots left in flight) and
+/// `dotsInFlight` (-1: whenever the loop allows it and the extra stage
+/// fits; 0: never; 1: whenever the loop allows it, within `stages`).
+struct PipelineChoices {
+  int64_t stages = 0;
+  int64_t dotsInFlight = -1;
+};
 Staging stageDotOperands(mlir::gpu::GPUFuncOp kernel, const Layout &layout,
                          const MatrixCoreLowering &matrixCores,
                          const AsyncCopyLowering &copies,
                          const TensorCopyLowering *tensorCopies,
-                         int64_t sharedMemoryLimit);
+                         int64_t sharedMemoryLimit, PipelineChoices choices = {});
 
 } // namespace prism::gpu_lowering
 

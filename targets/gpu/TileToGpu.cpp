@@ -1600,6 +1600,13 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
                                            old.getNumArguments())))
         from.replaceAllUsesWith(to);
       entry.getOperations().splice(entry.end(), old.getOperations());
+      PipelineChoices choices;
+      if (auto stages = function->getAttrOfType<IntegerAttr>(
+              tile::TileDialect::getPipelineStagesAttrName()))
+        choices.stages = stages.getInt();
+      if (auto inFlight = function->getAttrOfType<IntegerAttr>(
+              tile::TileDialect::getDotsInFlightAttrName()))
+        choices.dotsInFlight = inFlight.getInt();
       function.erase();
 
       Staging staging;
@@ -1608,7 +1615,8 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
             gpuFunc, layout, *options.matrixCores, *options.asyncCopies,
             options.tensorCopies,
             std::max(options.sharedMemoryLimit, options.dynamicSharedMemoryLimit) -
-                (options.tensorCopies ? kSwizzleAlignment : 0));
+                (options.tensorCopies ? kSwizzleAlignment : 0),
+            choices);
       // The workspace: the operand slots or the largest exchange.
       int64_t bytes = std::max<int64_t>(16, alignTo16(staging.bytes));
       gpuFunc.walk([&](Operation *op) {

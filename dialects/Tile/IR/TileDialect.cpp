@@ -34,6 +34,16 @@ static bool isKernelArgumentType(Type type) {
 
 LogicalResult TileDialect::verifyOperationAttribute(Operation *op,
                                                     NamedAttribute attribute) {
+  if (attribute.getName() == getPipelineStagesAttrName() ||
+      attribute.getName() == getDotsInFlightAttrName()) {
+    auto value = dyn_cast<IntegerAttr>(attribute.getValue());
+    bool stages = attribute.getName() == getPipelineStagesAttrName();
+    if (!value || (stages ? value.getInt() < 2 : value.getInt() < 0 || value.getInt() > 1))
+      return op->emitError("'") << attribute.getName().getValue() << "' must be an integer "
+                                << (stages ? "of at least 2" : "0 or 1");
+    // (Lowered kernels keep them after losing tile.kernel.)
+    return success();
+  }
   if (attribute.getName() != getKernelAttrName())
     return op->emitError("unknown tile dialect attribute '")
            << attribute.getName().getValue() << "'";

@@ -37,6 +37,17 @@ def Tile_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getKernelAttrName() {
       return "tile.kernel";
     }
+    /// On a kernel: the stages of its K loops' operand pipelines (an
+    /// integer, at least 2), for targets that stage dot operands; without
+    /// it the target chooses (Triton's num_stages).
+    static constexpr ::llvm::StringLiteral getPipelineStagesAttrName() {
+      return "tile.pipeline_stages";
+    }
+    /// On a kernel: the groups of matrix-core products a K loop step may
+    /// leave running (an integer, 0 or 1); without it the target chooses.
+    static constexpr ::llvm::StringLiteral getDotsInFlightAttrName() {
+      return "tile.dots_in_flight";
+    }
   }];
 }
 

@@ -44,6 +44,20 @@ func.func @kernel_attr_typo() attributes {tile.kernal} {
 
 // -----
 
+// expected-error @+1 {{'tile.pipeline_stages' must be an integer of at least 2}}
+func.func @one_stage() attributes {tile.kernel, tile.pipeline_stages = 1 : i64} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'tile.dots_in_flight' must be an integer 0 or 1}}
+func.func @two_in_flight() attributes {tile.kernel, tile.dots_in_flight = 2 : i64} {
+  return
+}
+
+// -----
+
 func.func @iota_rank() {
   // expected-error @+1 {{'tile.iota' op result must be a 1-D tile, but got 'tensor<4x4xindex>'}}
   %0 = tile.iota : tensor<4x4xindex>

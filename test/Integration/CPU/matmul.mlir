@@ -12,6 +12,9 @@
 // RUN: prism-run %s --entry=plain --check --dynamic-size=29 --tile-sizes="matmul-m=4 matmul-n=8 matmul-group-m=3" | FileCheck %s
 // RUN: prism-run %s --entry=batched_transposed --check --dynamic-size=3 --tile-sizes="matmul-m=4 matmul-n=4 matmul-group-m=2" | FileCheck %s
 // RUN: prism-run %s --entry=linear_bf16 --check --dynamic-size=13 --tile-sizes="matmul-m=4 matmul-n=16 matmul-group-m=8" | FileCheck %s
+// The operand pipeline's shape is for targets that stage dot operands; the
+// CPU takes the kernels' attributes and ignores them.
+// RUN: prism-run %s --entry=linear_bf16 --check --dynamic-size=13 --tile-sizes="pipeline-stages=3 dots-in-flight=0" | FileCheck %s
 // CHECK-NOT: FAIL
 // CHECK: PASS
 

@@ -57,6 +57,17 @@
 // Programs in groups of row blocks (the NVIDIA default is groups of 8):
 // 19 row blocks of 8 in groups of 3 (the last of 1) by 5 column blocks.
 // RUN: prism-run %s --entry=ragged --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=8 matmul-n=16 matmul-group-m=3" | FileCheck %s
+// The kernel's own pipeline (prism-kernelize's pipeline-stages and
+// dots-in-flight, as tile.pipeline_stages / tile.dots_in_flight on the
+// kernel): 3 stages with a wgmma group in flight (fills one step ahead),
+// 5 stages (three ahead), and 3 stages waiting for every group (the
+// pipeline before 2026-12-03).
+// RUN: prism-run %s --entry=long_k --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64 pipeline-stages=3" | FileCheck %s
+// RUN: prism-run %s --entry=long_k_n --check --dynamic-size=140 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64 pipeline-stages=5" | FileCheck %s
+// RUN: prism-run %s --entry=long_k_broadcast_weights --check --dynamic-size=70 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64 pipeline-stages=3 dots-in-flight=0" | FileCheck %s
+// RUN: rm -rf %t.choices && prism-translate %s --entry=long_k --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64 pipeline-stages=3 dots-in-flight=0" -o %t.choices
+// RUN: FileCheck %s --check-prefix=CHOICES < %t.choices/manifest.json
+// CHOICES: "stages": 3,
 // RUN: rm -rf %t.two && prism-translate %s --entry=ragged --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64" -o %t.two
 // RUN: FileCheck %s --check-prefix=TWO < %t.two/manifest.json
 // TWO: "threads": 256,
