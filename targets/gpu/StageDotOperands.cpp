@@ -655,11 +655,13 @@ void LoopStaging::fillOne(OpBuilder &b, Location loc, const StagedLoad &staged,
   int64_t threads = layout.threads;
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
 
-  auto copyAll = [&](OpBuilder &bb, bool async) {
-    for (int64_t first = 0; first < chunks; first += threads) {
-      Value chunk = arith::AddIOp::create(bb, loc, tid, c(first));
+  // Chunks first + t of one round; `partial` when some may be past the
+  // tile.
+  auto copyRound = [&](OpBuilder &bb, Value first, bool partial, bool async) {
+    {
+      Value chunk = arith::AddIOp::create(bb, loc, tid, first);
       OpBuilder::InsertionGuard guard(bb);
-      if (first + threads > chunks) {
+      if (partial) {
         Value exists = arith::CmpIOp::create(bb, loc, arith::CmpIPredicate::ult, chunk,
                                              c(chunks));
         auto inside = scf::IfOp::create(bb, loc, exists, /*withElseRegion=*/false);
@@ -693,7 +695,7 @@ void LoopStaging::fillOne(OpBuilder &b, Location loc, const StagedLoad &staged,
       Value target = staged.target(bb, loc, row, column);
       if (async) {
         copies.copy(bb, loc, view, target, global.flat, source, kCopyElements, valid);
-        continue;
+        return;
       }
       auto lanes = VectorType::get({kCopyElements}, bb.getIndexType());
       SmallVector<int64_t> iota(kCopyElements);
@@ -710,6 +712,22 @@ void LoopStaging::fillOne(OpBuilder &b, Location loc, const StagedLoad &staged,
                                               ValueRange{c(0)}, addresses, mask, zeros);
       vector::StoreOp::create(bb, loc, values, view, ValueRange{target});
     }
+  };
+  // Unrolled, except where tensor copies fill the slots: there these
+  // copies are the fallback for buffers the host cannot describe, and a
+  // loop over the rounds keeps their addresses out of the registers the
+  // tensor-copy path holds across the K loop (64x256x64 tiles spilled).
+  auto copyAll = [&](OpBuilder &bb, bool async) {
+    if (tensorMode && chunks > threads) {
+      scf::ForOp::create(bb, loc, c(0), c(chunks), c(threads), ValueRange{},
+                         [&](OpBuilder &body, Location, Value first, ValueRange) {
+                           copyRound(body, first, chunks % threads != 0, async);
+                           scf::YieldOp::create(body, loc);
+                         });
+      return;
+    }
+    for (int64_t first = 0; first < chunks; first += threads)
+      copyRound(bb, c(first), first + threads > chunks, async);
   };
   scf::IfOp::create(
       b, loc, aligned,
