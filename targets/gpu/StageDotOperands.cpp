@@ -658,60 +658,58 @@ void LoopStaging::fillOne(OpBuilder &b, Location loc, const StagedLoad &staged,
   // Chunks first + t of one round; `partial` when some may be past the
   // tile.
   auto copyRound = [&](OpBuilder &bb, Value first, bool partial, bool async) {
-    {
-      Value chunk = arith::AddIOp::create(bb, loc, tid, first);
-      OpBuilder::InsertionGuard guard(bb);
-      if (partial) {
-        Value exists = arith::CmpIOp::create(bb, loc, arith::CmpIPredicate::ult, chunk,
-                                             c(chunks));
-        auto inside = scf::IfOp::create(bb, loc, exists, /*withElseRegion=*/false);
-        bb.setInsertionPoint(inside.thenBlock()->getTerminator());
-      }
-      Value row = arith::DivUIOp::create(bb, loc, chunk, c(perRow));
-      Value column = arith::MulIOp::create(
-          bb, loc, arith::RemUIOp::create(bb, loc, chunk, c(perRow)), c(kCopyElements));
-      Value globalRow = arith::AddIOp::create(bb, loc, indices[rank - 2], row);
-      Value globalColumn = arith::AddIOp::create(bb, loc, indices[rank - 1], column);
-      // Elements of this chunk inside the buffer (unsigned compares: a
-      // "negative" position is outside).
-      Value rowInside = arith::CmpIOp::create(bb, loc, arith::CmpIPredicate::ult,
-                                              globalRow, global.sizes[rank - 2]);
-      Value columnInside = arith::CmpIOp::create(bb, loc, arith::CmpIPredicate::ult,
-                                                 globalColumn, global.sizes[rank - 1]);
-      Value left = arith::MinUIOp::create(
-          bb, loc, arith::SubIOp::create(bb, loc, global.sizes[rank - 1], globalColumn),
-          c(kCopyElements));
-      Value inside = arith::AndIOp::create(
-          bb, loc, leadingInside, arith::AndIOp::create(bb, loc, rowInside, columnInside));
-      Value valid = arith::SelectOp::create(bb, loc, inside, left, c(0));
-      // A chunk with nothing to read points at the buffer's first element.
-      Value source = arith::AddIOp::create(
-          bb, loc, leadingOffset,
-          arith::AddIOp::create(
-              bb, loc, arith::MulIOp::create(bb, loc, globalRow, global.strides[rank - 2]),
-              globalColumn));
-      Value any = arith::CmpIOp::create(bb, loc, arith::CmpIPredicate::ne, valid, c(0));
-      source = arith::SelectOp::create(bb, loc, any, source, global.offset);
-      Value target = staged.target(bb, loc, row, column);
-      if (async) {
-        copies.copy(bb, loc, view, target, global.flat, source, kCopyElements, valid);
-        return;
-      }
-      auto lanes = VectorType::get({kCopyElements}, bb.getIndexType());
-      SmallVector<int64_t> iota(kCopyElements);
-      for (int64_t e = 0; e < kCopyElements; ++e)
-        iota[e] = e;
-      Value offsets = arith::ConstantOp::create(bb, loc, lanes, bb.getIndexVectorAttr(iota));
-      Value mask = arith::CmpIOp::create(bb, loc, arith::CmpIPredicate::ult, offsets,
-                                         vector::BroadcastOp::create(bb, loc, lanes, valid));
-      Value addresses = arith::AddIOp::create(
-          bb, loc, vector::BroadcastOp::create(bb, loc, lanes, source), offsets);
-      auto type = VectorType::get({kCopyElements}, element);
-      Value zeros = arith::ConstantOp::create(bb, loc, type, bb.getZeroAttr(type));
-      Value values = vector::GatherOp::create(bb, loc, type, global.flat,
-                                              ValueRange{c(0)}, addresses, mask, zeros);
-      vector::StoreOp::create(bb, loc, values, view, ValueRange{target});
+    Value chunk = arith::AddIOp::create(bb, loc, tid, first);
+    OpBuilder::InsertionGuard guard(bb);
+    if (partial) {
+      Value exists = arith::CmpIOp::create(bb, loc, arith::CmpIPredicate::ult, chunk,
+                                           c(chunks));
+      auto inside = scf::IfOp::create(bb, loc, exists, /*withElseRegion=*/false);
+      bb.setInsertionPoint(inside.thenBlock()->getTerminator());
     }
+    Value row = arith::DivUIOp::create(bb, loc, chunk, c(perRow));
+    Value column = arith::MulIOp::create(
+        bb, loc, arith::RemUIOp::create(bb, loc, chunk, c(perRow)), c(kCopyElements));
+    Value globalRow = arith::AddIOp::create(bb, loc, indices[rank - 2], row);
+    Value globalColumn = arith::AddIOp::create(bb, loc, indices[rank - 1], column);
+    // Elements of this chunk inside the buffer (unsigned compares: a
+    // "negative" position is outside).
+    Value rowInside = arith::CmpIOp::create(bb, loc, arith::CmpIPredicate::ult,
+                                            globalRow, global.sizes[rank - 2]);
+    Value columnInside = arith::CmpIOp::create(bb, loc, arith::CmpIPredicate::ult,
+                                               globalColumn, global.sizes[rank - 1]);
+    Value left = arith::MinUIOp::create(
+        bb, loc, arith::SubIOp::create(bb, loc, global.sizes[rank - 1], globalColumn),
+        c(kCopyElements));
+    Value inside = arith::AndIOp::create(
+        bb, loc, leadingInside, arith::AndIOp::create(bb, loc, rowInside, columnInside));
+    Value valid = arith::SelectOp::create(bb, loc, inside, left, c(0));
+    // A chunk with nothing to read points at the buffer's first element.
+    Value source = arith::AddIOp::create(
+        bb, loc, leadingOffset,
+        arith::AddIOp::create(
+            bb, loc, arith::MulIOp::create(bb, loc, globalRow, global.strides[rank - 2]),
+            globalColumn));
+    Value any = arith::CmpIOp::create(bb, loc, arith::CmpIPredicate::ne, valid, c(0));
+    source = arith::SelectOp::create(bb, loc, any, source, global.offset);
+    Value target = staged.target(bb, loc, row, column);
+    if (async) {
+      copies.copy(bb, loc, view, target, global.flat, source, kCopyElements, valid);
+      return;
+    }
+    auto lanes = VectorType::get({kCopyElements}, bb.getIndexType());
+    SmallVector<int64_t> iota(kCopyElements);
+    for (int64_t e = 0; e < kCopyElements; ++e)
+      iota[e] = e;
+    Value offsets = arith::ConstantOp::create(bb, loc, lanes, bb.getIndexVectorAttr(iota));
+    Value mask = arith::CmpIOp::create(bb, loc, arith::CmpIPredicate::ult, offsets,
+                                       vector::BroadcastOp::create(bb, loc, lanes, valid));
+    Value addresses = arith::AddIOp::create(
+        bb, loc, vector::BroadcastOp::create(bb, loc, lanes, source), offsets);
+    auto type = VectorType::get({kCopyElements}, element);
+    Value zeros = arith::ConstantOp::create(bb, loc, type, bb.getZeroAttr(type));
+    Value values = vector::GatherOp::create(bb, loc, type, global.flat,
+                                            ValueRange{c(0)}, addresses, mask, zeros);
+    vector::StoreOp::create(bb, loc, values, view, ValueRange{target});
   };
   // Unrolled, except where tensor copies fill the slots: there these
   // copies are the fallback for buffers the host cannot describe, and a

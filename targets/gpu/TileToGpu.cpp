@@ -818,6 +818,16 @@ Value treeReduce(ConversionPatternRewriter &rewriter, tile::ReduceOp op,
                  RankedTensorType result, int64_t axis, int64_t group);
 Value combine(OpBuilder &b, Location loc, tile::CombineKind kind, Value x, Value y);
 
+/// The value of lane (lane XOR offset) of the warp (shfl.sync.bfly over
+/// 32 lanes).
+static Value shuffleXor(OpBuilder &b, Location loc, Value value, int64_t offset) {
+  auto i32 = [&](int64_t v) {
+    return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v)).getResult();
+  };
+  return gpu::ShuffleOp::create(b, loc, value, i32(offset), i32(32), gpu::ShuffleMode::XOR)
+      .getShuffleResult();
+}
+
 /// Each owned output element loops over the reduced axis of the published
 /// source, in order (a sequential sum per output element), unless there are
 /// few outputs for long rows: then a group of threads per output and a tree
@@ -848,15 +858,9 @@ struct ConvertReduce : DistributedPattern<tile::ReduceOp> {
       Value &partial = partials[matrixCores->fragmentRowSlot(i, m, n)];
       partial = partial ? combine(rewriter, loc, op.getKind(), partial, v) : v;
     }
-    Value width = arith::ConstantOp::create(rewriter, loc, rewriter.getI32IntegerAttr(32));
     for (Value &partial : partials) {
       for (int64_t offset = 1; offset < rows->lanesPerRow; offset *= 2) {
-        Value other = gpu::ShuffleOp::create(
-                          rewriter, loc, partial,
-                          arith::ConstantOp::create(rewriter, loc,
-                                                    rewriter.getI32IntegerAttr(offset)),
-                          width, gpu::ShuffleMode::XOR)
-                          .getShuffleResult();
+        Value other = shuffleXor(rewriter, loc, partial, offset);
         partial = combine(rewriter, loc, op.getKind(), partial, other);
       }
     }
@@ -890,16 +894,10 @@ struct ConvertReduce : DistributedPattern<tile::ReduceOp> {
                                             ArrayRef<int64_t>{r * perRow + s});
         partials[r] = s ? combine(rewriter, loc, op.getKind(), partials[r], v) : v;
       }
-    Value width = arith::ConstantOp::create(rewriter, loc, rewriter.getI32IntegerAttr(32));
     for (Value &partial : partials)
       for (int64_t offset = 16; offset >= 1; offset /= 2)
-        partial = combine(
-            rewriter, loc, op.getKind(), partial,
-            gpu::ShuffleOp::create(
-                rewriter, loc, partial,
-                arith::ConstantOp::create(rewriter, loc, rewriter.getI32IntegerAttr(offset)),
-                width, gpu::ShuffleMode::XOR)
-                .getShuffleResult());
+        partial = combine(rewriter, loc, op.getKind(), partial,
+                          shuffleXor(rewriter, loc, partial, offset));
     Value view = workspaceView(rewriter, op, 0, element, rows * warps);
     gpu::BarrierOp::create(rewriter, loc);
     Value tid = gpu::ThreadIdOp::create(rewriter, loc, gpu::Dimension::x);

@@ -229,13 +229,18 @@ std::string warpgroupMmaWithRegisterAPtx(int64_t n, bool bf16, bool bTransposed)
   return text;
 }
 
-std::string warpgroupMmaWithRegisterAConstraints(int64_t n) {
+/// `count` f32 outputs tied to the first `count` inputs: "=f,...,0,1,...".
+std::string tiedF32Constraints(int64_t count) {
   std::string constraints;
-  for (int64_t e = 0; e < n / 2; ++e)
+  for (int64_t e = 0; e < count; ++e)
     constraints += "=f,";
-  for (int64_t e = 0; e < n / 2; ++e)
-    constraints += std::to_string(e) + ",";
-  return constraints + "r,r,r,r,l,n";
+  for (int64_t e = 0; e < count; ++e)
+    constraints += std::to_string(e) + (e + 1 < count ? "," : "");
+  return constraints;
+}
+
+std::string warpgroupMmaWithRegisterAConstraints(int64_t n) {
+  return tiedF32Constraints(n / 2) + ",r,r,r,r,l,n";
 }
 
 } // namespace
@@ -255,11 +260,7 @@ SmallVector<Value> withTiedAccumulators(OpBuilder &b, Location loc, StringRef te
       registers.push_back(vector::ExtractOp::create(b, loc, accumulator, ArrayRef<int64_t>{e}));
   }
   int64_t count = static_cast<int64_t>(registers.size());
-  std::string constraints;
-  for (int64_t e = 0; e < count; ++e)
-    constraints += "=f,";
-  for (int64_t e = 0; e < count; ++e)
-    constraints += std::to_string(e) + (e + 1 < count ? "," : "");
+  std::string constraints = tiedF32Constraints(count);
   auto type = LLVM::LLVMStructType::getLiteral(b.getContext(), SmallVector<Type>(count, f32));
   Value waited =
       LLVM::InlineAsmOp::create(b, loc, type, registers, text, constraints,
