@@ -18,7 +18,12 @@ including its synchronization), the anchors with CUDA events:
 Bundles NAME@VARIANT (other tile sizes, from prepare_bench.py) are run
 and reported as rows of their own, against the same anchors.
 
-Writes OUT/nvidia-bench.md and .json (ratio = anchor time / Prism time).
+Every case's default bundle runs first, then the main tile variants
+(FIRST_VARIANTS), then the others; with --deadline no run starts after it,
+and a run past --timeout is killed and reported. Writes OUT/nvidia-bench.md
+and .json (ratio = anchor time / Prism time) and nvidia-bench-summary.md
+(each case's default and fastest correct variant), all rewritten after
+every run.
 Usage: python run_gpu_bench.py BUNDLES OUT --exec build-runtime/bin/prism-exec
 """
 import argparse
@@ -29,13 +34,22 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+DEVICE = "cuda"
+
 
 def cuda_time(fn, repeat=50):
+    if DEVICE != "cuda":  # a dry run of the script (--device cpu): host clock
+        fn()
+        started = time.perf_counter()
+        for _ in range(3):
+            fn()
+        return (time.perf_counter() - started) / 3 * 1e3
     for _ in range(5):
         fn()
     torch.cuda.synchronize()
@@ -85,38 +99,45 @@ def rope(x, pos, theta=5e5):
     return torch.cat([a * cos - b * sin, b * cos + a * sin], -1).to(x.dtype)
 
 
-def cases(seq, attention_seqs):
+def cases(seq, attention_seqs, rows=None):
     """(bundle, title, inputs, float64 reference, anchors, flops, bytes moved,
-    the part of Prism's output the reference covers (None: all))."""
-    g = torch.Generator(device="cuda").manual_seed(0)
+    the part of Prism's output the reference covers (None: all)). ROWS
+    replaces the matmuls' M and the row ops' row count (a dry run). The
+    cases are all made before any runs, so every closure binds its own
+    tensors (default arguments), not the names the next case reuses."""
+    g = torch.Generator(device=DEVICE).manual_seed(0)
     bf = torch.bfloat16
-    randn = lambda *s: torch.randn(*s, device="cuda", generator=g).to(bf)
-    rows = 8192
-    x, w = randn(4096, 4096), randn(4096, 4096) * 0.02
-    yield ("matmul_bf16", "matmul bf16 4096x4096x4096 (x @ w^T)", [x, w],
-           lambda x, w: x.double() @ w.double().T,
-           [("torch.matmul (cuBLAS)", lambda: torch.matmul(x, w.T))], 2 * 4096 ** 3, None, None)
-    x8, w8 = randn(8192, 8192), randn(8192, 8192) * 0.02
-    yield ("matmul_bf16_8192", "matmul bf16 8192x8192x8192 (x @ w^T)", [x8, w8],
-           lambda x, w: x.double() @ w.double().T,
-           [("torch.matmul (cuBLAS)", lambda: torch.matmul(x8, w8.T))], 2 * 8192 ** 3, None, None)
+    randn = lambda *s: torch.randn(*s, device=DEVICE, generator=g).to(bf)
+    for n in (4096, 8192):
+        m = rows or n
+        x, w = randn(m, n), randn(n, n) * 0.02
+        yield (f"matmul_bf16{'' if n == 4096 else '_8192'}", f"matmul bf16 {m}x{n}x{n} (x @ w^T)",
+               [x, w], lambda x, w: x.double() @ w.double().T,
+               [("torch.matmul (cuBLAS)", lambda x=x, w=w: torch.matmul(x, w.T))],
+               2 * m * n * n, None, None)
+    rows = rows or 8192
     x, w = randn(rows, 4096), randn(4096)
-    compiled = torch.compile(rms_norm)
+    # torch.compile's CPU code takes minutes to build: a dry run times eager.
+    compile_fn = torch.compile if DEVICE == "cuda" else (lambda fn: fn)
+    compiled = compile_fn(rms_norm)
     yield ("rms_norm_bf16", f"rms_norm bf16 {rows}x4096", [x, w],
            lambda x, w: (x.double() * torch.rsqrt(x.double().pow(2).mean(-1, keepdim=True) + 1e-5) * w.double()),
-           [("torch.compile (Triton)", lambda: compiled(x, w)), ("copy (x.clone)", lambda: x.clone())],
+           [("torch.compile (Triton)", lambda x=x, w=w: compiled(x, w)),
+            ("copy (x.clone)", lambda x=x: x.clone())],
            None, 2 * x.numel() * 2, None)
     x = randn(rows, 4096)
     yield ("softmax_bf16", f"softmax bf16 {rows}x4096", [x],
            lambda x: torch.softmax(x.double(), -1),
-           [("torch.softmax", lambda: torch.softmax(x, -1)), ("copy (x.clone)", lambda: x.clone())],
+           [("torch.softmax", lambda x=x: torch.softmax(x, -1)),
+            ("copy (x.clone)", lambda x=x: x.clone())],
            None, 2 * x.numel() * 2, None)
     x = randn(1, seq, 32, 128)
-    pos = torch.arange(seq, device="cuda", dtype=torch.int32)
-    compiled_rope = torch.compile(rope)
+    pos = torch.arange(seq, device=DEVICE, dtype=torch.int32)
+    compiled_rope = compile_fn(rope)
     yield ("rope_bf16", f"rope neox bf16 1x{seq}x32x128", [x, pos],
            lambda x, p: rope(x.double().to(torch.float64), p).double(),
-           [("torch.compile (Triton)", lambda: compiled_rope(x, pos))], None, 2 * x.numel() * 2,
+           [("torch.compile (Triton)", lambda x=x, pos=pos: compiled_rope(x, pos))], None,
+           2 * x.numel() * 2,
            None)
     for s in attention_seqs:
         q, k, v = randn(1, 32, s, 128), randn(1, 8, s, 128), randn(1, 8, s, 128)
@@ -125,8 +146,8 @@ def cases(seq, attention_seqs):
         # sequence would not fit in float64.
         checked = min(s, 512)
         for causal in (True, False):
-            visible = torch.arange(s, device="cuda")[None, :] <= (
-                s - checked + torch.arange(checked, device="cuda"))[:, None]
+            visible = torch.arange(s, device=DEVICE)[None, :] <= (
+                s - checked + torch.arange(checked, device=DEVICE))[:, None]
             reference = (lambda q, k, v, visible=visible if causal else None:
                          F.scaled_dot_product_attention(
                              q[:, :, -checked:].double(), k.double().repeat_interleave(4, 1),
@@ -140,67 +161,37 @@ def cases(seq, attention_seqs):
                    None, lambda out, checked=checked: out[:, :, -checked:])
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("bundles")
-    parser.add_argument("out")
-    parser.add_argument("--exec", required=True, dest="prism_exec")
-    parser.add_argument("--seq", type=int, default=2048)
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--attention-seqs", default="4096,16384",
-                        help="sequence lengths of the attention cases (causal and not)")
-    parser.add_argument("--only", default="", help="comma-separated case names")
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    rows = []
-    with tempfile.TemporaryDirectory() as work:
-        for name, title, inputs, reference, anchors, flops, bytes_moved, select in cases(
-                args.seq, [int(s) for s in args.attention_seqs.split(",")]):
-            if args.only and name not in args.only.split(","):
-                continue
-            paths = []
-            for i, t in enumerate(inputs):
-                paths.append(os.path.join(work, f"{name}.in{i}.npy"))
-                to_npy(t, paths[-1])
-            variants = sorted(d for d in os.listdir(args.bundles)
-                              if d == name or d.startswith(name + "@"))
-            expected = reference(*inputs).cpu()
-            anchor_ms = [(anchor, cuda_time(fn)) for anchor, fn in anchors]
-            for bundle in variants:
-                label = title + (f" [{bundle.split('@', 1)[1]}]" if "@" in bundle else "")
-                out = os.path.join(work, f"{bundle}.out")
-                run = subprocess.run([args.prism_exec, os.path.join(args.bundles, bundle), name,
-                                      *paths, f"--out={out}", f"--bench={args.runs}"],
-                                     capture_output=True, text=True)
-                row = dict(case=label)
-                if run.returncode != 0:
-                    row["error"] = run.stderr.strip()
-                    rows.append(row)
-                    print(label, "ERROR", row["error"], flush=True)
-                    continue
-                prism_ms = float(re.search(r"median ([0-9.]+) ms", run.stdout).group(1))
-                actual = from_npy(out + "0.npy")
-                error = relative_l2(select(actual) if select else actual, expected)
-                row.update(prism_ms=prism_ms, rel_l2=error, tolerance=1e-2,
-                           correct=error <= 1e-2, anchors=[])
-                for anchor, ms in anchor_ms:
-                    row["anchors"].append(dict(name=anchor, ms=ms, ratio=ms / prism_ms))
-                if flops:
-                    row["prism_tflops"] = flops / prism_ms / 1e9
-                if bytes_moved:
-                    row["prism_gbps"] = bytes_moved / prism_ms / 1e6
-                rows.append(row)
-                print(json.dumps(row), flush=True)
-    props = torch.cuda.get_device_properties(0)
-    report = dict(date=datetime.date.today().isoformat(), gpu=props.name,
-                  torch=torch.__version__, cuda=torch.version.cuda, seq=args.seq,
-                  runs=args.runs, results=rows)
-    with open(os.path.join(args.out, "nvidia-bench.json"), "w") as f:
+# Variants timed before all the others (after each case's default bundle),
+# so that a run cut short by its deadline still has the tiles the defaults
+# will be chosen from: the shapes of cuBLAS's and FlashAttention 3's Hopper
+# kernels, and the 64-row ones that fit twice per SM.
+FIRST_VARIANTS = ("t128x256k64", "t128x128k64", "t64x128k64", "a128x64", "a64x64")
+
+
+def jobs(case_names, bundles):
+    """(case index, bundle) in the order to run them: every case's default
+    bundle, then its FIRST_VARIANTS, then the other variants, each tier
+    over all cases before the next."""
+    tiers = ([], [], [])
+    for index, name in enumerate(case_names):
+        for bundle in sorted(d for d in bundles if d == name or d.startswith(name + "@")):
+            variant = bundle.partition("@")[2]
+            tier = 0 if not variant else 1 if variant in FIRST_VARIANTS else 2
+            tiers[tier].append((index, bundle))
+    return tiers[0] + tiers[1] + tiers[2]
+
+
+def write_report(out, report):
+    """The report as JSON, Markdown and a short summary (each case's default
+    and fastest correct variant); rewritten after every row, so that a run
+    killed at its limit leaves what it measured."""
+    rows = report["results"]
+    with open(os.path.join(out, "nvidia-bench.json"), "w") as f:
         json.dump(report, f, indent=2)
-    with open(os.path.join(args.out, "nvidia-bench.md"), "w") as f:
-        f.write(f"# NVIDIA benchmarks, {report['date']}\n\nGPU: {props.name}; PyTorch "
-                f"{torch.__version__} (CUDA {torch.version.cuda}). Prism: median of "
-                f"{args.runs} runs of `prism-exec --bench` (whole run, synchronized); "
+    with open(os.path.join(out, "nvidia-bench.md"), "w") as f:
+        f.write(f"# NVIDIA benchmarks, {report['date']}\n\nGPU: {report['gpu']}; PyTorch "
+                f"{report['torch']} (CUDA {report['cuda']}). Prism: median of "
+                f"{report['runs']} runs of `prism-exec --bench` (whole run, synchronized); "
                 "anchors: median of 50 CUDA-event timings, same process run. "
                 "ratio = anchor time / Prism time (above 1: Prism faster).\n\n")
         f.write("| case | Prism ms | rel-L2 vs float64 | anchor | anchor ms | ratio |\n")
@@ -212,7 +203,108 @@ def main():
             for a in r["anchors"]:
                 f.write(f"| {r['case']} | {r['prism_ms']:.3f} | {r['rel_l2']:.2e} | "
                         f"{a['name']} | {a['ms']:.3f} | {a['ratio']:.4f} |\n")
-    return 0 if all(r.get("correct") for r in rows) else 1
+        if report.get("not_run"):
+            f.write(f"\nNot run (deadline): {', '.join(report['not_run'])}\n")
+    lines = ["| case | default ms | fastest variant | ms | anchors: ms, ratio to the fastest |",
+             "|---|---:|---|---:|---|"]
+    for title in dict.fromkeys(r["title"] for r in rows):
+        measured = [r for r in rows if r["title"] == title and r.get("correct")]
+        default = next((r for r in measured if r["variant"] == ""), None)
+        best = min(measured, key=lambda r: r["prism_ms"], default=None)
+        if best is None:
+            lines.append(f"| {title} | no correct run | | | |")
+            continue
+        anchors = "; ".join(f"{a['name']} {a['ms']:.3f}, {a['ratio']:.3f}" for a in best["anchors"])
+        lines.append(f"| {title} | {default['prism_ms']:.3f} | " if default else f"| {title} | - | ")
+        lines[-1] += f"{best['variant'] or 'default'} | {best['prism_ms']:.3f} | {anchors} |"
+    failed = [r["case"] for r in rows if not r.get("correct")]
+    lines.append(f"{len(rows) - len(failed)} runs correct, {len(failed)} failed or in error"
+                 + (f": {', '.join(failed)}" if failed else ""))
+    if report.get("not_run"):
+        lines.append(f"{len(report['not_run'])} not run (deadline)")
+    with open(os.path.join(out, "nvidia-bench-summary.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def main():
+    started = time.monotonic()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("bundles")
+    parser.add_argument("out")
+    parser.add_argument("--exec", required=True, dest="prism_exec")
+    parser.add_argument("--seq", type=int, default=2048)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--attention-seqs", default="4096,16384",
+                        help="sequence lengths of the attention cases (causal and not)")
+    parser.add_argument("--only", default="", help="comma-separated case names")
+    parser.add_argument("--timeout", type=float, default=120,
+                        help="seconds one prism-exec run may take before it is killed")
+    parser.add_argument("--deadline", type=float, default=None,
+                        help="seconds from the start after which no run starts")
+    parser.add_argument("--rows", type=int, default=None,
+                        help="the matmuls' M and the row ops' rows (default: the issue's sizes)")
+    parser.add_argument("--device", default="cuda",
+                        help="cpu: a dry run of this script with bundles for the CPU or the "
+                             "GPU emulator (host-clock timings that mean nothing)")
+    args = parser.parse_args()
+    global DEVICE
+    DEVICE = args.device
+    os.makedirs(args.out, exist_ok=True)
+    gpu = torch.cuda.get_device_properties(0).name if DEVICE == "cuda" else f"none ({DEVICE})"
+    report = dict(date=datetime.date.today().isoformat(), gpu=gpu,
+                  torch=torch.__version__, cuda=torch.version.cuda, seq=args.seq,
+                  runs=args.runs, results=[], not_run=[])
+    all_cases = [c for c in cases(args.seq, [int(s) for s in args.attention_seqs.split(",")],
+                                  args.rows)
+                 if not args.only or c[0] in args.only.split(",")]
+    # Each case's inputs, reference and anchor timings, made when its first
+    # bundle runs.
+    prepared = {}
+    with tempfile.TemporaryDirectory() as work:
+        for index, bundle in jobs([c[0] for c in all_cases], os.listdir(args.bundles)):
+            name, title, inputs, reference, anchors, flops, bytes_moved, select = all_cases[index]
+            variant = bundle.partition("@")[2]
+            label = title + (f" [{variant}]" if variant else "")
+            if args.deadline is not None and time.monotonic() - started > args.deadline:
+                report["not_run"].append(label)
+                continue
+            if index not in prepared:
+                paths = []
+                for i, t in enumerate(inputs):
+                    paths.append(os.path.join(work, f"{name}.{index}.in{i}.npy"))
+                    to_npy(t, paths[-1])
+                prepared[index] = (paths, reference(*inputs).cpu(),
+                                   [(anchor, cuda_time(fn)) for anchor, fn in anchors])
+            paths, expected, anchor_ms = prepared[index]
+            out = os.path.join(work, f"{bundle}.{index}.out")
+            row = dict(case=label, title=title, variant=variant)
+            try:
+                run = subprocess.run([args.prism_exec, os.path.join(args.bundles, bundle), name,
+                                      *paths, f"--out={out}", f"--bench={args.runs}"],
+                                     capture_output=True, text=True, timeout=args.timeout)
+                if run.returncode != 0:
+                    row["error"] = run.stderr.strip()
+            except subprocess.TimeoutExpired:
+                row["error"] = f"no result after {args.timeout:g} s (killed: a hung kernel?)"
+            if "error" not in row:
+                prism_ms = float(re.search(r"median ([0-9.]+) ms", run.stdout).group(1))
+                actual = from_npy(out + "0.npy")
+                error = relative_l2(select(actual) if select else actual, expected)
+                row.update(prism_ms=prism_ms, rel_l2=error, tolerance=1e-2,
+                           correct=error <= 1e-2, anchors=[])
+                for anchor, ms in anchor_ms:
+                    row["anchors"].append(dict(name=anchor, ms=ms, ratio=ms / prism_ms))
+                if flops:
+                    row["prism_tflops"] = flops / prism_ms / 1e9
+                if bytes_moved:
+                    row["prism_gbps"] = bytes_moved / prism_ms / 1e6
+            report["results"].append(row)
+            print(json.dumps(row) if "error" not in row else f"{label} ERROR {row['error']}",
+                  flush=True)
+            write_report(args.out, report)
+    write_report(args.out, report)
+    print(open(os.path.join(args.out, "nvidia-bench-summary.md")).read(), end="")
+    return 0 if all(r.get("correct") for r in report["results"]) and not report["not_run"] else 1
 
 
 if __name__ == "__main__":

@@ -43,6 +43,8 @@ def main():
     parser.add_argument("--exec", dest="prism_exec")
     parser.add_argument("--python", action="store_true",
                         help="run through the prism Python package")
+    parser.add_argument("--timeout", type=float, default=120,
+                        help="seconds a case may run under prism-exec before it counts as hung")
     args = parser.parse_args()
     failures = 0
     total = 0
@@ -72,13 +74,23 @@ def main():
                 print(f"{case:<50} ERROR {e}")
                 continue
         else:
-            run = subprocess.run([args.prism_exec, os.path.join(directory, "bundle"),
-                                  meta["entry"], *inputs, f"--out={out_prefix}"],
-                                 capture_output=True, text=True)
+            try:
+                run = subprocess.run([args.prism_exec, os.path.join(directory, "bundle"),
+                                      meta["entry"], *inputs, f"--out={out_prefix}"],
+                                     capture_output=True, text=True, timeout=args.timeout)
+            except subprocess.TimeoutExpired:
+                # A kernel that never finishes (a barrier or an mbarrier
+                # wait nobody completes) must not take the whole session:
+                # the process is killed and the case fails.
+                failures += 1
+                total += 1
+                print(f"{case:<50} ERROR no result after {args.timeout:g} s (killed: a hung kernel?)",
+                      flush=True)
+                continue
             if run.returncode != 0:
                 failures += 1
                 total += 1
-                print(f"{case:<50} ERROR {run.stderr.strip()}")
+                print(f"{case:<50} ERROR {run.stderr.strip()}", flush=True)
                 continue
         for i, output in enumerate(meta["outputs"]):
             total += 1
@@ -92,7 +104,7 @@ def main():
             ok = error <= output["tolerance"]
             failures += not ok
             print(f"{case:<50} output {i}: {output['dtype']:<5} rel-L2 {error:.3e} "
-                  f"(tolerance {output['tolerance']:.0e}) {'PASS' if ok else 'FAIL'}")
+                  f"(tolerance {output['tolerance']:.0e}) {'PASS' if ok else 'FAIL'}", flush=True)
     print(f"{total - failures} passed, {failures} failed")
     return 1 if failures else 0
 

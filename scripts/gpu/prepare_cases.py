@@ -4,8 +4,14 @@ RUN line of the CPU integration tests, and the example blocks that fit in
 what travels to a GPU machine. Each case directory holds the bundle, the
 inputs and the float64 reference outputs (prism-run --save-case).
 
+With --emulator-tests the cases are instead the RUN lines of the GPU
+emulator's tests (test/Target/GpuEmulator: ragged and long-K staged matmuls,
+128-row tiles on two warpgroups, explicit pipeline choices, attention tile
+shapes), each compiled for TARGET with the tile sizes its line names: the
+edge cases the emulator checks, run on the hardware.
+
 Usage: python scripts/gpu/prepare_cases.py OUT_DIR [--target nvidia:sm_90a]
-         [--tile-sizes "matmul-m=64 matmul-n=64"]
+         [--tile-sizes "matmul-m=64 matmul-n=64"] [--emulator-tests]
 """
 import argparse
 import os
@@ -17,9 +23,37 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RUN = re.compile(r"RUN: prism-run %s --entry=(\w+) --check --dynamic-size=(\d+)")
 EXAMPLES = [("llama_decoder_block_small.mlir", 37), ("llama_mlp_block.mlir", 64)]
+EMULATOR_RUN = re.compile(r'RUN: prism-run %s --entry=(\w+) --check --dynamic-size=(\d+) '
+                          r'--target=[a-z]+-emulated:(\w+)(?: --tile-sizes="([^"]*)")?')
 
 
-def cases():
+def emulator_test_cases(target):
+    """(case, file, entry, size, tile sizes) of every emulator test RUN line
+    for TARGET's vendor, once per distinct (file, entry, size, tiles)."""
+    vendor = target.split(":")[0].removesuffix("-emulated")
+    tests = os.path.join(ROOT, "test", "Target", "GpuEmulator")
+    seen = set()
+    for name in sorted(os.listdir(tests)):
+        if not name.endswith(".mlir"):
+            continue
+        path = os.path.join(tests, name)
+        with open(path) as f:
+            text = f.read()
+        for line in text.splitlines():
+            match = EMULATOR_RUN.search(line)
+            if not match or f"{vendor}-emulated:" not in line:
+                continue
+            entry, size, _, tiles = match.groups()
+            tiles = tiles or ""
+            if (name, entry, size, tiles) in seen:
+                continue
+            seen.add((name, entry, size, tiles))
+            slug = re.sub(r"[^0-9a-z]+", "", tiles.replace("matmul-", "mm").replace(
+                "attention-", "at").replace(" ", "_")) or "default"
+            yield f"{name[:-5]}.{entry}.{size}.{slug}", path, entry, int(size), tiles
+
+
+def cases(tile_sizes):
     tests = os.path.join(ROOT, "test", "Integration", "CPU")
     for name in sorted(os.listdir(tests)):
         if not name.endswith(".mlir"):
@@ -27,9 +61,9 @@ def cases():
         path = os.path.join(tests, name)
         with open(path) as f:
             for entry, size in RUN.findall(f.read()):
-                yield f"{name[:-5]}.{entry}", path, entry, int(size)
+                yield f"{name[:-5]}.{entry}", path, entry, int(size), tile_sizes
     for name, size in EXAMPLES:
-        yield name[:-5], os.path.join(ROOT, "examples", name), None, size
+        yield name[:-5], os.path.join(ROOT, "examples", name), None, size, tile_sizes
 
 
 def main():
@@ -39,16 +73,24 @@ def main():
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     parser.add_argument("--tile-sizes", default="",
                         help="kernelization tiles replacing the target's (prism-run --tile-sizes)")
+    parser.add_argument("--emulator-tests", action="store_true",
+                        help="the GPU emulator tests' RUN lines instead of the CPU "
+                             "integration tests (each with its own tile sizes)")
     args = parser.parse_args()
+    if args.emulator_tests and args.tile_sizes:
+        parser.error("--emulator-tests takes the tile sizes of each test line; "
+                     "give no --tile-sizes")
     shutil.rmtree(args.out, ignore_errors=True)
     os.makedirs(args.out)
     failed = 0
-    for case, path, entry, size in cases():
+    chosen = (emulator_test_cases(args.target) if args.emulator_tests
+              else cases(args.tile_sizes))
+    for case, path, entry, size, tile_sizes in chosen:
         directory = os.path.join(args.out, case)
         command = [os.path.join(args.build, "bin", "prism-run"), path,
                    f"--target={args.target}", "--compile-only",
                    f"--bundle={directory}/bundle", f"--save-case={directory}",
-                   f"--dynamic-size={size}", f"--tile-sizes={args.tile_sizes}"]
+                   f"--dynamic-size={size}", f"--tile-sizes={tile_sizes}"]
         if entry:
             command.append(f"--entry={entry}")
         result = subprocess.run(command, capture_output=True, text=True)

@@ -1,24 +1,17 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU and no LLVM: builds Prism's runtime alone
-# (cmake -DPRISM_RUNTIME_ONLY=ON) and checks every case compiled elsewhere by
+# (scripts/gpu/build_runtime.sh) and checks every case compiled elsewhere by
 # scripts/gpu/prepare_cases.py against its float64 reference. Where PyTorch
-# and pybind11 are installed it also builds the runtime Python module and
-# runs scripts/gpu/check_torch.py on the example blocks (torch CUDA tensors
-# through DLPack, the torch.library op, torch.compile, CuPy).
+# and pybind11 are installed it also runs scripts/gpu/check_torch.py on the
+# example blocks (torch CUDA tensors through DLPack, the torch.library op,
+# torch.compile, CuPy).
 #
 # Usage: scripts/gpu/run_on_gpu.sh CASES_DIR [BUILD_DIR]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cases=${1:?usage: run_on_gpu.sh CASES_DIR [BUILD_DIR]}
 build=${2:-$root/build-runtime}
-generator=()
-command -v ninja >/dev/null && generator=(-G Ninja)
-python_module=OFF
-if python3 -c "import torch, pybind11" 2>/dev/null; then python_module=ON; fi
-cmake -S "$root" -B "$build" "${generator[@]}" -DPRISM_RUNTIME_ONLY=ON \
-  -DPRISM_ENABLE_PYTHON=$python_module -DPython3_EXECUTABLE="$(command -v python3)" \
-  -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j "$(nproc)" >/dev/null
+python_module=$("$root/scripts/gpu/build_runtime.sh" "$build" | sed -n 's/^PYTHON_MODULE=//p')
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
 status=0
 python3 "$root/scripts/gpu/check_cases.py" "$cases" --exec "$build/bin/prism-exec" || status=1
