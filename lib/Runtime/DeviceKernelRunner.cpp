@@ -113,9 +113,12 @@ bool DeviceKernelRunner::launch(const std::string &kernel,
   if (!specs.empty()) {
     mapsLock.lock();
     std::vector<uint8_t> maps;
+    // With PRISM_TENSOR_MAPS=0 the maps stay zero and the kernel sees an
+    // empty buffer: no map.
+    bool disabled = tensorMapsDisabled();
     auto encode = [&](const TensorMapSpec &spec, const TensorMapGeometry &geometry,
                       void *out, std::string &problem) {
-      return api->encodeTensorMap(spec, geometry, out, problem);
+      return disabled || api->encodeTensorMap(spec, geometry, out, problem);
     };
     if (!buildTensorMaps(specs, arguments, encode, maps, error)) {
       error = "kernel '" + kernel + "': " + error;
@@ -138,8 +141,8 @@ bool DeviceKernelRunner::launch(const std::string &kernel,
       tensorMaps.emplace(maps, device);
     }
     withMaps = arguments;
-    withMaps.push_back(
-        StridedBuffer::contiguous(device.get(), {static_cast<int64_t>(maps.size())}));
+    int64_t visibleBytes = disabled ? 0 : static_cast<int64_t>(maps.size());
+    withMaps.push_back(StridedBuffer::contiguous(device.get(), {visibleBytes}));
   }
   // 8-byte slots with stable addresses, then a pointer to each.
   std::vector<uint64_t> slots;

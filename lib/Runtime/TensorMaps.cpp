@@ -2,7 +2,15 @@
 
 #include "prism/Runtime/TensorMaps.h"
 
+#include <cstdlib>
+#include <string_view>
+
 namespace prism::runtime {
+
+bool tensorMapsDisabled() {
+  const char *value = std::getenv("PRISM_TENSOR_MAPS");
+  return value && (std::string_view(value) == "0" || std::string_view(value) == "off");
+}
 
 std::optional<TensorMapGeometry> tensorMapGeometry(const TensorMapSpec &spec,
                                                    const StridedBuffer &buffer,

@@ -6,6 +6,11 @@ only numpy; runs where the bundles' target is (a GPU machine).
 Usage: python scripts/gpu/check_cases.py CASES_DIR --exec build-rt/bin/prism-exec
        python scripts/gpu/check_cases.py CASES_DIR --python   (prism.load on
        PYTHONPATH: the Python runtime module instead of prism-exec)
+
+A case that fails and whose bundle copies tiles by TMA is run once more
+with PRISM_TENSOR_MAPS=0 (the kernels then fill their slots by cp.async),
+and the line says whether it passes so: a fault of the tensor copies or of
+the rest. That run is not counted.
 """
 import argparse
 import json
@@ -37,6 +42,65 @@ def relative_l2(actual, expected):
     return float(diff / norm) if norm > 0 else float(diff)
 
 
+def run_case(args, directory, meta, environment=None):
+    """Runs one case: (None, [(output index, message, passed)]) or
+    (error message, [])."""
+    inputs = [os.path.join(directory, f"in{i}.npy") for i in range(meta["inputs"])]
+    out_prefix = os.path.join(directory, "out")
+    if args.python:
+        import prism
+        try:
+            function = prism.load(os.path.join(directory, "bundle"))[meta["entry"]]
+            arrays = []
+            for path, (dtype, _) in zip(inputs, function.inputs):
+                a = np.load(path)
+                arrays.append(a.view(prism.tensors.BFLOAT16) if dtype == "bf16" else a)
+            for i, out in enumerate(function(*arrays)):
+                np.save(f"{out_prefix}{i}.npy",
+                        out.view(np.uint16) if out.dtype == prism.tensors.BFLOAT16 else out)
+        except prism.PrismError as e:
+            return str(e), []
+    else:
+        for i in range(len(meta["outputs"])):  # no stale output passes
+            if os.path.exists(f"{out_prefix}{i}.npy"):
+                os.remove(f"{out_prefix}{i}.npy")
+        try:
+            run = subprocess.run([args.prism_exec, os.path.join(directory, "bundle"),
+                                  meta["entry"], *inputs, f"--out={out_prefix}"],
+                                 capture_output=True, text=True, timeout=args.timeout,
+                                 env=environment)
+        except subprocess.TimeoutExpired:
+            # A kernel that never finishes (a barrier or an mbarrier wait
+            # nobody completes) must not take the whole session: the
+            # process is killed and the case fails.
+            return f"no result after {args.timeout:g} s (killed: a hung kernel?)", []
+        if run.returncode != 0:
+            return run.stderr.strip(), []
+    results = []
+    for i, output in enumerate(meta["outputs"]):
+        actual = as_float64(np.load(f"{out_prefix}{i}.npy"))
+        expected = np.load(os.path.join(directory, f"ref{i}.npy"))
+        if actual.shape != expected.shape:
+            results.append((i, f"shape {actual.shape} != {expected.shape}", False))
+            continue
+        error = relative_l2(actual, expected)
+        results.append((i, f"{output['dtype']:<5} rel-L2 {error:.3e} "
+                           f"(tolerance {output['tolerance']:.0e})",
+                        error <= output["tolerance"]))
+    return None, results
+
+
+def uses_tensor_maps(directory):
+    """Whether a kernel of the case's bundle takes tensor maps (TMA)."""
+    try:
+        with open(os.path.join(directory, "bundle", "manifest.json")) as f:
+            kernels = json.load(f).get("kernels", {})
+    except (OSError, ValueError):
+        return False
+    return any(k.get("tensor_maps") for k in kernels.values()) if isinstance(kernels, dict) \
+        else False
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("cases")
@@ -55,56 +119,26 @@ def main():
             continue
         with open(meta_path) as f:
             meta = json.load(f)
-        inputs = [os.path.join(directory, f"in{i}.npy") for i in range(meta["inputs"])]
-        out_prefix = os.path.join(directory, "out")
-        if args.python:
-            import prism
-            try:
-                function = prism.load(os.path.join(directory, "bundle"))[meta["entry"]]
-                arrays = []
-                for path, (dtype, _) in zip(inputs, function.inputs):
-                    a = np.load(path)
-                    arrays.append(a.view(prism.tensors.BFLOAT16) if dtype == "bf16" else a)
-                for i, out in enumerate(function(*arrays)):
-                    np.save(f"{out_prefix}{i}.npy",
-                            out.view(np.uint16) if out.dtype == prism.tensors.BFLOAT16 else out)
-            except prism.PrismError as e:
-                failures += 1
-                total += 1
-                print(f"{case:<50} ERROR {e}")
-                continue
-        else:
-            try:
-                run = subprocess.run([args.prism_exec, os.path.join(directory, "bundle"),
-                                      meta["entry"], *inputs, f"--out={out_prefix}"],
-                                     capture_output=True, text=True, timeout=args.timeout)
-            except subprocess.TimeoutExpired:
-                # A kernel that never finishes (a barrier or an mbarrier
-                # wait nobody completes) must not take the whole session:
-                # the process is killed and the case fails.
-                failures += 1
-                total += 1
-                print(f"{case:<50} ERROR no result after {args.timeout:g} s (killed: a hung kernel?)",
-                      flush=True)
-                continue
-            if run.returncode != 0:
-                failures += 1
-                total += 1
-                print(f"{case:<50} ERROR {run.stderr.strip()}", flush=True)
-                continue
-        for i, output in enumerate(meta["outputs"]):
+        error, results = run_case(args, directory, meta)
+        if error is not None:
+            failures += 1
             total += 1
-            actual = as_float64(np.load(f"{out_prefix}{i}.npy"))
-            expected = np.load(os.path.join(directory, f"ref{i}.npy"))
-            if actual.shape != expected.shape:
-                failures += 1
-                print(f"{case:<50} output {i}: shape {actual.shape} != {expected.shape} FAIL")
-                continue
-            error = relative_l2(actual, expected)
-            ok = error <= output["tolerance"]
-            failures += not ok
-            print(f"{case:<50} output {i}: {output['dtype']:<5} rel-L2 {error:.3e} "
-                  f"(tolerance {output['tolerance']:.0e}) {'PASS' if ok else 'FAIL'}", flush=True)
+            print(f"{case:<50} ERROR {error}", flush=True)
+        for i, message, passed in results:
+            total += 1
+            failures += not passed
+            print(f"{case:<50} output {i}: {message} {'PASS' if passed else 'FAIL'}", flush=True)
+        if (error is not None or not all(r[2] for r in results)) and not args.python \
+                and uses_tensor_maps(directory):
+            # Which part is at fault: the same bundle with no tensor maps
+            # fills its slots by cp.async (TensorMaps.h).
+            environment = dict(os.environ, PRISM_TENSOR_MAPS="0")
+            error, results = run_case(args, directory, meta, environment)
+            verdict = (f"ERROR {error}" if error is not None else
+                       "PASS" if all(r[2] for r in results) else
+                       "FAIL: " + "; ".join(m for _, m, ok in results if not ok))
+            print(f"{case:<50} (again with PRISM_TENSOR_MAPS=0, not counted: {verdict})",
+                  flush=True)
     print(f"{total - failures} passed, {failures} failed")
     return 1 if failures else 0
 

@@ -66,6 +66,20 @@ def cases(tile_sizes):
         yield name[:-5], os.path.join(ROOT, "examples", name), None, size, tile_sizes
 
 
+def same_kernels(bundle, other):
+    """Whether two bundles hold the same kernels.* files, byte for byte."""
+    names = sorted(n for n in os.listdir(bundle) if n.startswith("kernels."))
+    if not names or not os.path.isdir(other) or names != sorted(
+            n for n in os.listdir(other) if n.startswith("kernels.")):
+        return False
+    for name in names:
+        with open(os.path.join(bundle, name), "rb") as a, \
+                open(os.path.join(other, name), "rb") as b:
+            if a.read() != b.read():
+                return False
+    return True
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out")
@@ -76,6 +90,10 @@ def main():
     parser.add_argument("--emulator-tests", action="store_true",
                         help="the GPU emulator tests' RUN lines instead of the CPU "
                              "integration tests (each with its own tile sizes)")
+    parser.add_argument("--skip-same-kernels-as", metavar="DIR",
+                        help="drop a case whose kernels (every bundle file kernels.*) are "
+                             "byte for byte those of the same case in DIR: tiles that change "
+                             "nothing need not travel twice")
     args = parser.parse_args()
     if args.emulator_tests and args.tile_sizes:
         parser.error("--emulator-tests takes the tile sizes of each test line; "
@@ -83,6 +101,7 @@ def main():
     shutil.rmtree(args.out, ignore_errors=True)
     os.makedirs(args.out)
     failed = 0
+    skipped = 0
     chosen = (emulator_test_cases(args.target) if args.emulator_tests
               else cases(args.tile_sizes))
     for case, path, entry, size, tile_sizes in chosen:
@@ -97,8 +116,15 @@ def main():
         if result.returncode != 0:
             failed += 1
             print(f"{case}: FAILED to compile\n{result.stderr}", file=sys.stderr)
+        elif args.skip_same_kernels_as and same_kernels(
+                os.path.join(directory, "bundle"),
+                os.path.join(args.skip_same_kernels_as, case, "bundle")):
+            shutil.rmtree(directory)
+            skipped += 1
         else:
             print(result.stdout.strip())
+    if skipped:
+        print(f"{skipped} cases dropped: the same kernels as in {args.skip_same_kernels_as}")
     print(f"{failed} of the cases failed to compile" if failed else "all cases compiled")
     return 1 if failed else 0
 

@@ -3,7 +3,8 @@
 # times, in one directory small enough to carry there (the device tool
 # carries at most 64 MiB): the check cases with the default tiles, with
 # 64-row matmul and attention tiles (wgmma fed by TMA on sm_90a) and with
-# 128-row tiles (two warpgroups, a wgmma group left in flight per K step),
+# 128-row tiles (two warpgroups, a wgmma group left in flight per K step)
+# (those two sets only where the tiles change the kernels),
 # the GPU emulator tests' edge cases with their own tile sizes, the
 # benchmark bundles (matmul and attention tile variants too) and the
 # Llama-3-8B decoder block. Then, there,
@@ -20,9 +21,11 @@ rm -rf "$out"
 mkdir -p "$out"
 "$python" "$root/scripts/gpu/prepare_cases.py" "$out/cases" --target="$target" --build="$build"
 "$python" "$root/scripts/gpu/prepare_cases.py" "$out/cases-64" --target="$target" \
-  --build="$build" --tile-sizes="matmul-m=64 matmul-n=64 attention-m=64 attention-n=32"
+  --build="$build" --tile-sizes="matmul-m=64 matmul-n=64 attention-m=64 attention-n=32" \
+  --skip-same-kernels-as="$out/cases"
 "$python" "$root/scripts/gpu/prepare_cases.py" "$out/cases-128" --target="$target" \
-  --build="$build" --tile-sizes="matmul-m=128 matmul-n=128 matmul-k=64 attention-m=128 attention-n=64"
+  --build="$build" --tile-sizes="matmul-m=128 matmul-n=128 matmul-k=64 attention-m=128 attention-n=64" \
+  --skip-same-kernels-as="$out/cases"
 "$python" "$root/scripts/gpu/prepare_cases.py" "$out/cases-emulator-tests" --target="$target" \
   --build="$build" --emulator-tests
 "$python" "$root/bench/nvidia/prepare_bench.py" "$out/bench" --target="$target" --build="$build"

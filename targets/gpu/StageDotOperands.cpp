@@ -483,7 +483,9 @@ Value LoopStaging::addressOf(OpBuilder &b, Location loc, Value view) {
 /// The runtime builds a map when the tensor's base is 16-byte aligned,
 /// every stride but the innermost a positive multiple of 16 bytes (not a
 /// broadcast) and no dimension empty (kTensorMapBytes); the same test
-/// here.
+/// here. A maps buffer that ends before a map's end holds no map (the
+/// runtime passes an empty one when PRISM_TENSOR_MAPS=0): its size is a
+/// kernel argument, so the test costs no load.
 Value LoopStaging::tensorCopiesUsable(OpBuilder &b, Location loc) {
   auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
   auto isMultiple = [&](Value v, int64_t of) -> Value {
@@ -494,7 +496,10 @@ Value LoopStaging::tensorCopiesUsable(OpBuilder &b, Location loc) {
   auto both = [&](Value condition) {
     usable = arith::AndIOp::create(b, loc, usable, condition);
   };
+  Value mapsBytes = memref::DimOp::create(b, loc, tensorMapsBuffer, 0);
   for (auto &entryOfLoad : loads) {
+    both(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, mapsBytes,
+                               c((entryOfLoad.second.map + 1) * kTensorMapBytes)));
     FlatView global = flatten(b, loc, entryOfLoad.second.load.getBase());
     Value start = arith::AddIOp::create(
         b, loc, addressOf(b, loc, entryOfLoad.second.load.getBase()),

@@ -234,6 +234,21 @@ TEST(Runtime, TensorMapsAreBuiltAtEachLaunch) {
   std::string problem;
   EXPECT_FALSE(tensorMapGeometry(spec, broadcast, problem));
   EXPECT_TRUE(problem.empty()) << problem;
+  // PRISM_TENSOR_MAPS=0: nothing encoded, and the kernel sees an empty
+  // maps buffer (its size, the last slot, is 0), so it copies by cp.async.
+  for (const char *off : {"0", "off"}) {
+    setenv("PRISM_TENSOR_MAPS", off, 1);
+    EXPECT_TRUE(tensorMapsDisabled());
+    ASSERT_TRUE(runner->launch("mm", {x, w}, {1, 1, 1}, error)) << error;
+    EXPECT_EQ(api->copies.back(), std::vector<uint8_t>(kTensorMapBytes, 0));
+    EXPECT_EQ(api->lastArgument[3], 0u);
+  }
+  setenv("PRISM_TENSOR_MAPS", "1", 1);
+  EXPECT_FALSE(tensorMapsDisabled());
+  unsetenv("PRISM_TENSOR_MAPS");
+  EXPECT_FALSE(tensorMapsDisabled());
+  ASSERT_TRUE(runner->launch("mm", {x, w}, {1, 1, 1}, error)) << error;
+  EXPECT_EQ(api->lastArgument[3], kTensorMapBytes);
   // A map for an argument the launch does not have is an error.
   EXPECT_FALSE(runner->launch("mm", {x}, {1, 1, 1}, error));
   EXPECT_NE(error.find("describes argument 1 of a kernel launched with 1"), std::string::npos)

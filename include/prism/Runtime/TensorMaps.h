@@ -11,6 +11,13 @@
 // kernel
 // tests the same conditions and copies those tiles by other means.
 //
+// The kernel also takes a maps buffer shorter than a map's end as "no map"
+// (the buffer's size is a kernel argument, so this costs no load): with
+// PRISM_TENSOR_MAPS=0 (or off) in the environment, the runners pass an
+// empty maps buffer and every kernel fills its slots by cp.async instead.
+// On a GPU this tells a fault of the tensor copies from one of the matrix
+// cores, and it is a way around the former.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef PRISM_RUNTIME_TENSORMAPS_H
@@ -25,6 +32,9 @@
 #include <vector>
 
 namespace prism::runtime {
+
+/// Whether PRISM_TENSOR_MAPS says to pass no maps (0 or off).
+bool tensorMapsDisabled();
 
 /// Bytes of one map in the kernel's buffer (the size of a CUtensorMap),
 /// 64-byte aligned.

@@ -54,6 +54,12 @@
 // RUN: prism-run %s --entry=long_k_broadcast_weights --check --dynamic-size=70 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
 // RUN: prism-run %s --entry=long_k --check --dynamic-size=45 --target=nvidia-emulated:sm_90a | FileCheck %s
 // RUN: prism-run %s --entry=long_k --check --dynamic-size=45 --target=nvidia-emulated:sm_80 --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
+// With PRISM_TENSOR_MAPS=0 the runtime passes an empty maps buffer (and
+// encodes none): the TMA kernels fill the same swizzled slots by cp.async.
+// Were a kernel to copy by TMA anyway, the emulator would refuse its zero
+// map.
+// RUN: env PRISM_TENSOR_MAPS=0 prism-run %s --entry=long_k --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=128 matmul-k=64" | FileCheck %s
+// RUN: env PRISM_TENSOR_MAPS=off prism-run %s --entry=weights_k_n --check --dynamic-size=64 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
 // Programs in groups of row blocks (the NVIDIA default is groups of 8):
 // 19 row blocks of 8 in groups of 3 (the last of 1) by 5 column blocks.
 // RUN: prism-run %s --entry=ragged --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=8 matmul-n=16 matmul-group-m=3" | FileCheck %s
