@@ -99,6 +99,16 @@ static runtime::FunctionPlan planOf(func::FuncOp function) {
                                 permutation.asArrayRef().end());
     f.buffers.push_back(std::move(buffer));
   }
+  if (auto checks = plan.getAs<ArrayAttr>("checks"))
+    for (Attribute a : checks) {
+      auto c = cast<DictionaryAttr>(a);
+      runtime::ShapeCheck check;
+      check.kind = c.getAs<StringAttr>("kind").str();
+      check.lhs = dimFromAttr(c.getAs<DenseI64ArrayAttr>("lhs"));
+      check.rhs = dimFromAttr(c.getAs<DenseI64ArrayAttr>("rhs"));
+      check.what = c.getAs<StringAttr>("what").str();
+      f.checks.push_back(std::move(check));
+    }
   for (Attribute a : plan.getAs<ArrayAttr>("launches")) {
     auto l = cast<DictionaryAttr>(a);
     runtime::LaunchPlan launch;

@@ -136,6 +136,8 @@ Tensor swiglu(const Tensor &gate, const Tensor &up) {
 /// Applies `rowFn(get, set, length)` to every 1-D slice of `t` along `axis`.
 template <typename RowFn>
 static void forEachRow(Tensor &t, int64_t axis, RowFn &&rowFn) {
+  if (t.numElements() == 0)
+    return; // no element to compute (rows of length 0, or no rows)
   std::vector<int64_t> outer = t.shape;
   int64_t length = outer[axis];
   outer[axis] = 1;

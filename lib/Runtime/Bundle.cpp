@@ -10,6 +10,8 @@
 #include <mutex>
 #include <sstream>
 
+#include <limits>
+
 namespace prism::runtime {
 
 KernelRunner::~KernelRunner() = default;
@@ -130,6 +132,14 @@ const FunctionPlan *Bundle::function(const std::string &name) const {
   return nullptr;
 }
 
+bool shapeCheckHolds(const std::string &kind, int64_t lhs, int64_t rhs) {
+  if (kind == "equal")
+    return lhs == rhs;
+  if (kind == "multiple")
+    return rhs > 0 && lhs >= 0 && lhs % rhs == 0;
+  return lhs > 0; // positive
+}
+
 namespace {
 
 std::string formatShape(const std::vector<int64_t> &shape) {
@@ -153,7 +163,10 @@ public:
                 " of input " + std::to_string(input) + ", which does not exist";
         return false;
       }
-      product *= inputs[input].shape[dim];
+      if (__builtin_mul_overflow(product, inputs[input].shape[dim], &product)) {
+        error = "a size of the plan overflows 64 bits with these inputs";
+        return false;
+      }
     }
     if (product % d.divisor != 0) {
       error = "a reshape needs a size that is a multiple of " +
@@ -225,16 +238,38 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
   }
 
   ShapeEvaluator shapes(inputs);
+  // The relations between dynamic sizes that the ops need (a matmul's K,
+  // grouped-query heads, ...): a mismatch would read past a buffer.
+  for (const ShapeCheck &check : plan->checks) {
+    int64_t lhs = 0, rhs = 0;
+    if (!shapes.evaluate(check.lhs, lhs, error) || !shapes.evaluate(check.rhs, rhs, error))
+      return false;
+    if (!shapeCheckHolds(check.kind, lhs, rhs)) {
+      error = "'" + name + "': " + check.what +
+              (check.kind == "equal" ? " must be equal" : "") + ", but the inputs give " +
+              std::to_string(lhs) +
+              (check.kind == "positive" ? "" : " and " + std::to_string(rhs));
+      return false;
+    }
+  }
   const bool onHost = runner->usesHostMemory();
   std::vector<StridedBuffer> buffers(plan->buffers.size());
   std::vector<HostTensor> temporaries(plan->buffers.size());
   for (size_t id = 0; id < plan->buffers.size(); ++id) {
     const BufferPlan &b = plan->buffers[id];
     std::vector<int64_t> sizes;
+    // Bytes that fit 63 bits (a damaged manifest could ask for more).
+    int64_t bytes = elementSize(b.dtype);
     for (const DimExpr &d : b.shape) {
       int64_t value;
       if (!shapes.evaluate(d, value, error))
         return false;
+      if (value < 0 || (value != 0 && bytes > std::numeric_limits<int64_t>::max() / value)) {
+        error = "buffer " + std::to_string(id) + " of '" + name +
+                "' would have a negative size or more than 2^63 bytes";
+        return false;
+      }
+      bytes *= value;
       sizes.push_back(value);
     }
     // Memory the kernels can address: host memory for the CPU, the

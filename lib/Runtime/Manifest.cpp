@@ -120,6 +120,18 @@ Json Manifest::toJson() const {
       buffers.push(std::move(bj));
     }
     fj.set("buffers", std::move(buffers));
+    if (!f.checks.empty()) {
+      Json checks = Json::array();
+      for (const ShapeCheck &c : f.checks) {
+        Json cj = Json::object();
+        cj.set("kind", c.kind);
+        cj.set("lhs", shapeToJson({c.lhs}));
+        cj.set("rhs", shapeToJson({c.rhs}));
+        cj.set("what", c.what);
+        checks.push(std::move(cj));
+      }
+      fj.set("checks", std::move(checks));
+    }
     Json launches = Json::array();
     for (const LaunchPlan &l : f.launches) {
       Json lj = Json::object();
@@ -188,6 +200,8 @@ struct Reader {
   bool dim(const Json &j, const std::string &path, DimExpr &out) {
     if (!integer(j, "constant", path, out.constant))
       return false;
+    if (out.constant < 0)
+      return fail(path + ".constant must not be negative");
     if (const Json *d = j.find("divisor")) {
       if (!d->isInteger() || d->asInteger() <= 0)
         return fail(path + ".divisor must be a positive integer");
@@ -327,6 +341,13 @@ bool Manifest::fromJson(const Json &json, Manifest &m, std::string &error) {
       if (b.kind == "input") {
         if (!r.integer(bj, "index", bpath, b.index))
           return false;
+        if (b.index < 0 || b.index >= static_cast<int64_t>(f.inputs.size()))
+          return r.fail(bpath + ".index names input " + std::to_string(b.index) + " of " +
+                        std::to_string(f.inputs.size()));
+        if (b.shape.size() != f.inputs[b.index].shape.size())
+          return r.fail(bpath + " has rank " + std::to_string(b.shape.size()) + " but input " +
+                        std::to_string(b.index) + " has rank " +
+                        std::to_string(f.inputs[b.index].shape.size()));
       } else if (b.kind == "view") {
         if (!r.integer(bj, "source", bpath, b.source) ||
             !r.string(bj, "view", bpath, b.view))
@@ -343,6 +364,26 @@ bool Manifest::fromJson(const Json &json, Manifest &m, std::string &error) {
         return r.fail(bpath + ".kind '" + b.kind + "' is unknown");
       }
       f.buffers.push_back(std::move(b));
+    }
+    if (const Json *checks = fj.find("checks")) {
+      if (!checks->isArray())
+        return r.fail(path + ".checks must be an array");
+      for (const Json &cj : checks->items()) {
+        ShapeCheck c;
+        std::string cpath = path + ".checks[" + std::to_string(f.checks.size()) + "]";
+        std::vector<DimExpr> lhs, rhs;
+        if (!r.string(cj, "kind", cpath, c.kind) || !r.string(cj, "what", cpath, c.what) ||
+            !r.shape(r.field(cj, "lhs", cpath), cpath + ".lhs", lhs) ||
+            !r.shape(r.field(cj, "rhs", cpath), cpath + ".rhs", rhs))
+          return false;
+        if (c.kind != "equal" && c.kind != "multiple" && c.kind != "positive")
+          return r.fail(cpath + ".kind '" + c.kind + "' is unknown");
+        if (lhs.size() != 1 || rhs.size() != 1)
+          return r.fail(cpath + ": lhs and rhs must be one size each");
+        c.lhs = lhs[0];
+        c.rhs = rhs[0];
+        f.checks.push_back(std::move(c));
+      }
     }
     int64_t numBuffers = static_cast<int64_t>(f.buffers.size());
     const Json *launches = r.field(fj, "launches", path);

@@ -8,6 +8,9 @@
 #include "passes/Kernelize/PlanBuilder.h"
 
 #include "passes/Passes.h"
+#include "dialects/Prism/IR/PrismTypeInference.h"
+
+#include <limits>
 
 namespace prism {
 #define GEN_PASS_DEF_KERNELIZE
@@ -41,6 +44,21 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
       if (!function->hasAttr(tile::TileDialect::getKernelAttrName()) &&
           !function.isExternal() && !function->hasAttr(kPlanAttrName))
         graphs.push_back(function);
+    // Every tile size is a count of elements, rows or programs: at least 1.
+    for (auto [name, value] : {std::pair<StringRef, int64_t>{"elementwise-block", elementwiseBlock},
+                               {"row-block", rowBlock},
+                               {"matmul-m", matmulM},
+                               {"matmul-n", matmulN},
+                               {"matmul-k", matmulK},
+                               {"matmul-group-m", matmulGroupM},
+                               {"attention-m", attentionM},
+                               {"attention-n", attentionN},
+                               {"strided-block", stridedBlock}}) {
+      if (value < 1) {
+        module.emitError("prism-kernelize: ") << name << " must be at least 1, not " << value;
+        return signalPassFailure();
+      }
+    }
     if (pipelineStages != 0 && pipelineStages < 2) {
       module.emitError("prism-kernelize: pipeline-stages must be 0 (the target's "
                        "choice) or at least 2, not ")
@@ -52,6 +70,36 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
                        "choice), 0 or 1, not ")
           << static_cast<int64_t>(dotsInFlight);
       return signalPassFailure();
+    }
+    // A static tensor type whose bytes do not fit 63 bits cannot be
+    // addressed (and its element count would wrap at run time).
+    for (func::FuncOp function : graphs) {
+      auto tooLarge = [](Type type) {
+        auto tensor = dyn_cast<RankedTensorType>(type);
+        if (!tensor)
+          return false;
+        SmallVector<int64_t> known;
+        for (int64_t d : tensor.getShape())
+          known.push_back(ShapedType::isDynamic(d) ? 1 : d);
+        std::optional<int64_t> count = staticElementCount(known);
+        int64_t bytes = std::max<int64_t>(1, tensor.getElementTypeBitWidth() / 8);
+        return !count || *count > std::numeric_limits<int64_t>::max() / bytes;
+      };
+      WalkResult walk = function.walk([&](Operation *op) {
+        for (Type type : op->getResultTypes())
+          if (tooLarge(type)) {
+            op->emitError("a result of ") << type << " holds more than 2^63 bytes";
+            return WalkResult::interrupt();
+          }
+        return WalkResult::advance();
+      });
+      for (auto [i, type] : llvm::enumerate(function.getArgumentTypes()))
+        if (!walk.wasInterrupted() && tooLarge(type)) {
+          function.emitError("input ") << i << " of " << type << " holds more than 2^63 bytes";
+          walk = WalkResult::interrupt();
+        }
+      if (walk.wasInterrupted())
+        return signalPassFailure();
     }
     llvm::StringMap<func::FuncOp> kernelsByText;
     for (func::FuncOp function : graphs) {

@@ -34,6 +34,10 @@ PlanBuilder::matmulOperands(MatmulOp op) {
   MatmulOperands result;
   result.m = lhsShape[lhsShape.size() - (tl ? 1 : 2)];
   result.n = rhsShape[rhsShape.size() - (tr ? 2 : 1)];
+  if (failed(requireSizes(op, "equal", lhsShape[lhsShape.size() - (tl ? 2 : 1)],
+                          rhsShape[rhsShape.size() - (tr ? 1 : 2)],
+                          "K of the lhs and K of the rhs")))
+    return failure();
   // Batch dims of the result: from whichever operand is not broadcasting.
   for (int64_t d = 0; d + 2 < rank; ++d) {
     DimExpr chosen = DimExpr::of(1);
@@ -123,6 +127,18 @@ LogicalResult PlanBuilder::addNorm(Operation *norm, kernels::RowPrologue prologu
   };
   MemRefType weightType, biasType;
   double epsilon;
+  // The weight and bias are as long as the normalized rows.
+  auto rowsOf = [&](Value parameter, StringRef name) {
+    return requireSizes(norm, "equal", shape.back(), shapeOf(parameter).back(),
+                        "the length of the rows and of the " + name);
+  };
+  if (auto rms = dyn_cast<RmsNormOp>(norm))
+    if (failed(rowsOf(rms.getWeight(), "weight")))
+      return failure();
+  if (auto layer = dyn_cast<LayerNormOp>(norm))
+    if ((layer.getWeight() && failed(rowsOf(layer.getWeight(), "weight"))) ||
+        (layer.getBias() && failed(rowsOf(layer.getBias(), "bias"))))
+      return failure();
   if (auto rms = dyn_cast<RmsNormOp>(norm)) {
     args.push_back(buffers.lookup(rms.getWeight()));
     weightType = memrefTypeOf(args.back());
@@ -245,6 +261,13 @@ LogicalResult PlanBuilder::addRope(RopeOp op, int64_t input, int64_t output) {
   SmallVector<int64_t> args = {in, *positions};
   MemRefType cosType, sinType;
   if (op.getCosTable()) {
+    // [P, D / 2] tables, both the same type (the verifier), with a position.
+    SmallVector<DimExpr> table = shapeOf(op.getCosTable());
+    if (failed(requireSizes(op, "equal", table[1], half,
+                            "the tables' columns and half the head dim")) ||
+        failed(requireSizes(op, "positive", table[0], DimExpr::of(1),
+                            "the tables need at least one position")))
+      return failure();
     args.push_back(buffers.lookup(op.getCosTable()));
     cosType = memrefTypeOf(args.back());
     args.push_back(buffers.lookup(op.getSinTable()));
@@ -339,6 +362,24 @@ FailureOr<int64_t> PlanBuilder::addMatmul(Operation *op, int64_t lhs, int64_t rh
 /// window visibility (in the value dtype, as the fused kernel rounds P),
 /// O = P V: three launches through GM temporaries. Grouped-query heads are
 /// batch dims: Q [B, Hkv, G, Sq, D] against K [B, Hkv, 1 -> G, Sk, D].
+LogicalResult PlanBuilder::requireAttentionShapes(AttentionOp op) {
+  // [B, H, S, D] each: one batch, K and V with the same heads and keys,
+  // query heads a multiple of the key heads (grouped-query attention), and
+  // the head dims of Q and K equal.
+  SmallVector<DimExpr> q = shapeOf(op.getQuery()), k = shapeOf(op.getKey()),
+                       v = shapeOf(op.getValue());
+  if (failed(requireSizes(op, "equal", q[0], k[0], "the batch of the query and of the key")) ||
+      failed(requireSizes(op, "equal", k[0], v[0], "the batch of the key and of the value")) ||
+      failed(requireSizes(op, "equal", k[1], v[1], "the heads of the key and of the value")) ||
+      failed(requireSizes(op, "equal", k[2], v[2],
+                          "the sequence of the key and of the value")) ||
+      failed(requireSizes(op, "equal", q[3], k[3], "the head dim of the query and of the key")) ||
+      failed(requireSizes(op, "multiple", q[1], k[1],
+                          "the query heads must be a multiple of the key heads")))
+    return failure();
+  return success();
+}
+
 LogicalResult PlanBuilder::visitUnfusedAttention(AttentionOp op) {
   auto queryType = cast<RankedTensorType>(op.getQuery().getType());
   auto keyType = cast<RankedTensorType>(op.getKey().getType());
@@ -404,6 +445,8 @@ LogicalResult PlanBuilder::visitUnfusedAttention(AttentionOp op) {
 }
 
 LogicalResult PlanBuilder::visitAttention(AttentionOp op) {
+  if (failed(requireAttentionShapes(op)))
+    return failure();
   if (sizes.unfusedAttention)
     return visitUnfusedAttention(op);
   auto queryType = cast<RankedTensorType>(op.getQuery().getType());

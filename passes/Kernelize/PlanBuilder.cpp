@@ -139,7 +139,41 @@ LogicalResult PlanBuilder::build() {
       builder.getDictionaryAttr(
           {attr("buffers", builder.getArrayAttr(bufferAttrs)),
            attr("launches", builder.getArrayAttr(launches)),
-           attr("outputs", builder.getDenseI64ArrayAttr(outputs))}));
+           attr("outputs", builder.getDenseI64ArrayAttr(outputs)),
+           attr("checks", builder.getArrayAttr(checks))}));
+  return success();
+}
+
+/// "prism.matmul at FILE:LINE:COL" (or without the place).
+static std::string describe(Operation *op) {
+  std::string text = op->getName().getStringRef().str();
+  if (auto place = dyn_cast<FileLineColLoc>(op->getLoc()))
+    text += " at " + place.getFilename().str() + ":" + std::to_string(place.getLine()) + ":" +
+            std::to_string(place.getColumn());
+  return text;
+}
+
+LogicalResult PlanBuilder::requireSizes(Operation *op, StringRef kind, const DimExpr &lhs,
+                                        const DimExpr &rhs, const Twine &what) {
+  if (lhs == rhs && kind == "equal")
+    return success();
+  if (lhs.isConstant() && rhs.isConstant()) {
+    // The same rule as the runtime's (prism::runtime::shapeCheckHolds).
+    bool holds = kind == "equal"      ? lhs.constant == rhs.constant
+                 : kind == "multiple" ? rhs.constant > 0 && lhs.constant >= 0 &&
+                                            lhs.constant % rhs.constant == 0
+                                      : lhs.constant > 0;
+    if (!holds)
+      return op->emitError() << what << (kind == "equal" ? " must be equal" : "")
+                             << ", but they are " << lhs.constant
+                             << (kind == "positive" ? "" : " and " + std::to_string(rhs.constant));
+    return success();
+  }
+  checks.push_back(builder.getDictionaryAttr(
+      {builder.getNamedAttr("kind", builder.getStringAttr(kind)),
+       builder.getNamedAttr("lhs", lhs.toAttr(builder)),
+       builder.getNamedAttr("rhs", rhs.toAttr(builder)),
+       builder.getNamedAttr("what", builder.getStringAttr(describe(op) + ": " + what.str()))}));
   return success();
 }
 

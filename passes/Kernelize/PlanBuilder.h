@@ -196,6 +196,16 @@ private:
     return it->second;
   }
 
+  /// Records that sizes `lhs` and `rhs` of `op`'s operands must be equal
+  /// (`kind` "equal") or `lhs` a positive multiple of a positive `rhs`
+  /// ("multiple") for the op to mean anything: an error now when both are
+  /// static, else a check the runtime makes before any launch (the plan's
+  /// `checks`). `what` names the sizes ("K of the lhs and of the rhs").
+  LogicalResult requireSizes(Operation *op, StringRef kind, const DimExpr &lhs,
+                             const DimExpr &rhs, const Twine &what);
+
+  LogicalResult requireAttentionShapes(AttentionOp op);
+
   // Ops.
   LogicalResult visit(Operation *op);
   /// One elementwise kernel computing `root` (of `shape`) from `ops` (a
@@ -263,6 +273,8 @@ private:
   DenseMap<Value, int64_t> buffers;
   DenseMap<Value, SmallVector<DimExpr>> fusedShapes;
   SmallVector<Attribute> launches;
+  /// Size relations the runtime checks (requireSizes).
+  SmallVector<Attribute> checks;
   llvm::StringMap<func::FuncOp> &kernelsByText;
 };
 

@@ -216,6 +216,11 @@ def compile(source, target="cpu", entry=None, directory=None, cache=False,
     (for deployments that must not compile)."""
     from . import _compiler  # links MLIR: only when compiling
     from .cache import KernelCache, key as cache_key
+    if not isinstance(target, str):
+        raise PrismError(f"target must be a string such as 'cpu' or 'nvidia:sm_90a', "
+                         f"got {target!r}")
+    if entry is not None and not isinstance(entry, str):
+        raise PrismError(f"entry must be a function name, got {entry!r}")
     symbols = None
     if isinstance(source, Graph):
         entry = entry or source.name

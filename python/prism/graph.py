@@ -61,6 +61,16 @@ def _float(value):
     return mantissa + ("e" + exponent if exponent else "")
 
 
+def _integer(value, what, low=-(2 ** 63), high=2 ** 63 - 1):
+    """`value` as an int in [low, high]: a Python or NumPy integer (not a
+    bool, not a float that would be truncated), else PrismError."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise PrismError(f"{what} must be an integer, got {value!r}")
+    if not low <= int(value) <= high:
+        raise PrismError(f"{what} must be in [{low}, {high}], got {int(value)}")
+    return int(value)
+
+
 def _caller_location():
     """loc("file":line:col) of the first frame outside this package."""
     here = os.path.dirname(os.path.abspath(__file__))
@@ -135,7 +145,7 @@ class Graph:
             if isinstance(d, (int, np.integer)) and not isinstance(d, bool):
                 if d < 0:
                     raise PrismError(f"input '{name}': negative size {d}")
-                dims.append(int(d))
+                dims.append(_integer(d, f"input '{name}': a size", 0))
             elif d is None or isinstance(d, str):
                 dims.append(d)
             else:
@@ -255,14 +265,16 @@ class Graph:
 
     # Softmax, reductions, normalizations.
     def softmax(self, x, axis=-1, scale=None):
-        extra = f" axis = {int(axis)}" if axis != -1 else ""
+        axis = _integer(axis, "softmax's axis")
+        extra = f" axis = {axis}" if axis != -1 else ""
         if scale is not None:
             extra += f" scale = {_float(scale)}"
         return self._op("softmax", f"{x.ssa}{extra} : {x.type}", [x])
 
     def reduce(self, kind, x, axes, keepdims=False):
         """kind: sum, mean, max or min."""
-        axes = [int(a) for a in (axes if isinstance(axes, (list, tuple)) else [axes])]
+        axes = [_integer(a, f"{kind}'s axes")
+                for a in (axes if isinstance(axes, (list, tuple)) else [axes])]
         keep = " keepdims" if keepdims else ""
         return self._op("reduce", f"{kind} {x.ssa} axes = {axes}{keep} : {x.type}", [x])
 
@@ -323,7 +335,7 @@ class Graph:
         if scale is not None:
             body += f" scale = {_float(scale)}"
         if window is not None:
-            body += f" window = {int(window)}"
+            body += f" window = {_integer(window, 'attention window', 1)}"
         return self._op("attention", f"{body} : {q.type}, {k.type}, {v.type}",
                         operands)
 
@@ -346,16 +358,23 @@ class Graph:
 
     # Data movement.
     def transpose(self, x, perm):
-        perm = [int(p) for p in perm]
+        perm = [_integer(p, "a transpose's permutation") for p in perm]
         out = self._op("transpose", f"{x.ssa} perm = {perm} : {x.type}", [x])
         out.shape = tuple(x.shape[p] for p in perm)
         return out
 
     def reshape(self, x, shape):
-        """Sizes as for input(): ints, or names/None for run-time sizes."""
-        target = Tensor(self, "", [d if isinstance(d, (int, np.integer)) else
-                                   (d if isinstance(d, str) else None)
-                                   for d in shape], x.dtype)
+        """Sizes as for input(): ints, or names/None for run-time sizes; -1
+        (NumPy's inferred size) is a run-time size too."""
+        dims = []
+        for d in shape:
+            if d is None or isinstance(d, str):
+                dims.append(d)
+            elif _integer(d, "a reshape size", -1) == -1:
+                dims.append(None)
+            else:
+                dims.append(int(d))
+        target = Tensor(self, "", dims, x.dtype)
         out = self._op("reshape", f"{x.ssa} : {x.type} to {target.type}", [x])
         out.shape = target.shape
         return out

@@ -188,8 +188,15 @@ public:
     std::optional<llvm::StringRef> redirects[] = {std::nullopt, logPath.str(),
                                                   logPath.str()};
     std::string message;
+    // A kernel far beyond the register file (huge --tile-sizes) can keep
+    // ptxas busy for a very long time: it is stopped after 10 minutes.
+    constexpr unsigned kPtxasSeconds = 600;
     int status = llvm::sys::ExecuteAndWait(ptxas, args, std::nullopt, redirects,
-                                           0, 0, &message);
+                                           kPtxasSeconds, 0, &message);
+    if (status == -2 && llvm::StringRef(message).contains("timed out"))
+      return llvm::createStringError(
+          "ptxas did not finish within " + std::to_string(kPtxasSeconds) + " s for " +
+          chipOf(spec) + " and was stopped (are the tile sizes far beyond the register file?)");
     if (status != 0) {
       auto log = llvm::MemoryBuffer::getFile(logPath);
       return llvm::createStringError(

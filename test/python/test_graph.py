@@ -171,9 +171,31 @@ def test_errors_name_the_python_line():
         x + 1.0
     with pytest.raises(prism.PrismError, match=r"has no outputs"):
         str(g)
+    # Integers where integers are meant, in range.
+    with pytest.raises(prism.PrismError, match=r"softmax's axis must be an integer, got 1.7"):
+        g.softmax(x, axis=1.7)
+    with pytest.raises(prism.PrismError, match=r"attention window must be in \[1, "):
+        g.attention(g.input("q", (1, 2, 4, 8)), g.input("k", (1, 2, 4, 8)),
+                    g.input("v", (1, 2, 4, 8)), window=2 ** 63)
+    with pytest.raises(prism.PrismError, match=r"input 'h': a size must be in \[0, "):
+        g.input("h", (2 ** 63, 2))
+    with pytest.raises(prism.PrismError, match=r"a reshape size must be in \[-1, "):
+        g.reshape(x, (-2, 16))
     # A failed op leaves the graph as it was.
     g.output(g.exp(x))
     assert str(g).count("prism.") == 1
+
+
+def test_reshape_minus_one_is_a_run_time_size():
+    g = prism.Graph("flat")
+    x = g.input("x", ("n", 8))
+    g.output(g.reshape(x, (-1, 4)))
+    f = prism.compile(g)
+    a = np.random.default_rng(5).standard_normal((3, 8)).astype(np.float32)
+    (out,) = f(a)
+    assert out.shape == (6, 4) and np.array_equal(out, a.reshape(-1, 4))
+    with pytest.raises(prism.PrismError, match=r"target must be a string"):
+        prism.compile(g, target=None)
 
 
 class CpuDlpack:

@@ -103,6 +103,46 @@ assert "prism._compiler" not in sys.modules
     assert loaded.functions == ["mlp_block"] and loaded.target == "cpu"
 
 
+def test_dynamic_sizes_that_do_not_fit_together_raise():
+    # No static type can check these: the runtime does, before any launch
+    # (a kernel would otherwise read past a buffer or divide by zero).
+    source = """
+    func.func @mm(%a: tensor<?x?xf32>, %b: tensor<?x?xf32>) -> tensor<?x?xf32> {
+      %0 = prism.matmul %a, %b : tensor<?x?xf32>, tensor<?x?xf32>
+      return %0 : tensor<?x?xf32>
+    }
+    func.func @rms(%x: tensor<?x?xf32>, %w: tensor<?xf32>) -> tensor<?x?xf32> {
+      %0 = prism.rms_norm %x, %w : tensor<?x?xf32>, tensor<?xf32>
+      return %0 : tensor<?x?xf32>
+    }
+    func.func @attn(%q: tensor<1x?x4x16xf32>, %k: tensor<1x?x4x16xf32>, %v: tensor<1x?x4x16xf32>) -> tensor<1x?x4x16xf32> {
+      %0 = prism.attention %q, %k, %v : tensor<1x?x4x16xf32>, tensor<1x?x4x16xf32>, tensor<1x?x4x16xf32>
+      return %0 : tensor<1x?x4x16xf32>
+    }"""
+    for target in ("cpu", "nvidia-emulated:sm_90a"):
+        f = {name: prism.compile(source, target=target, entry=name)
+             for name in ("mm", "rms", "attn")}
+        rng = np.random.default_rng(2)
+        r = lambda *s: rng.standard_normal(s).astype(np.float32)
+        a, b = r(4, 8), r(8, 6)
+        (out,) = f["mm"](a, b)
+        assert rel_l2(out, a.astype(np.float64) @ b) <= 1e-5
+        with pytest.raises(prism.PrismError, match=r"'mm': prism.matmul at .*K of the lhs and K "
+                           r"of the rhs must be equal, but the inputs give 8 and 5"):
+            f["mm"](a, r(5, 6))
+        with pytest.raises(prism.PrismError, match=r"the length of the rows and of the weight "
+                           r"must be equal, but the inputs give 8 and 5"):
+            f["rms"](r(3, 8), r(5))
+        with pytest.raises(prism.PrismError, match=r"the query heads must be a multiple of the "
+                           r"key heads, but the inputs give 6 and 4"):
+            f["attn"](r(1, 6, 4, 16), r(1, 4, 4, 16), r(1, 4, 4, 16))
+        with pytest.raises(prism.PrismError, match=r"the heads of the key and of the value must "
+                           r"be equal, but the inputs give 3 and 4"):
+            f["attn"](r(1, 6, 4, 16), r(1, 3, 4, 16), r(1, 4, 4, 16))
+        (out,) = f["attn"](r(1, 6, 4, 16), r(1, 3, 4, 16), r(1, 3, 4, 16))
+        assert out.shape == (1, 6, 4, 16)
+
+
 def test_wrong_inputs_raise(mlp):
     args = mlp_inputs(3)
     with pytest.raises(prism.PrismError, match="takes 5 inputs, got 1"):

@@ -9,11 +9,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "prism/Runtime/Bundle.h"
+#include "prism/Runtime/Npy.h"
 
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <regex>
 #include <cstdlib>
 #include <algorithm>
 #include <chrono>
@@ -47,52 +47,7 @@ static bool readNpy(const std::string &path, HostTensor &tensor,
   }
   std::stringstream buffer;
   buffer << file.rdbuf();
-  std::string data = buffer.str();
-  if (data.size() < 10 || data.compare(0, 6, "\x93NUMPY") != 0) {
-    error = path + " is not a .npy file";
-    return false;
-  }
-  size_t headerLength = static_cast<uint8_t>(data[8]) |
-                        (static_cast<uint8_t>(data[9]) << 8);
-  size_t start = 10;
-  if (data[6] != 1) {
-    headerLength = 0;
-    for (int i = 0; i < 4; ++i)
-      headerLength |= static_cast<size_t>(static_cast<uint8_t>(data[8 + i])) << (8 * i);
-    start = 12;
-  }
-  if (start + headerLength > data.size()) {
-    error = path + ": truncated header";
-    return false;
-  }
-  std::string header = data.substr(start, headerLength);
-  std::smatch match;
-  std::string dtype;
-  if (std::regex_search(header, match, std::regex("'descr':\\s*'([^']*)'"))) {
-    std::string d = match[1];
-    // '<u2' is raw bf16 bits (numpy has no bf16), as written below.
-    dtype = d == "<f4" ? "f32" : d == "<f2" ? "f16" : d == "<i4" ? "i32"
-          : d == "<i8" ? "i64" : (d == "|i1" || d == "<i1") ? "i8"
-          : d == "<u2" ? "bf16" : "";
-  }
-  if (dtype.empty() ||
-      !std::regex_search(header, match, std::regex("'shape':\\s*\\(([^)]*)\\)"))) {
-    error = path + ": unsupported dtype or missing shape";
-    return false;
-  }
-  std::vector<int64_t> shape;
-  std::string dims = match[1];
-  std::regex number("[0-9]+");
-  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), number);
-       it != std::sregex_iterator(); ++it)
-    shape.push_back(std::stoll(it->str()));
-  tensor = HostTensor::allocate(dtype, shape);
-  if (data.size() - start - headerLength != static_cast<size_t>(tensor.byteSize())) {
-    error = path + ": data size does not match the shape";
-    return false;
-  }
-  std::memcpy(tensor.data, data.data() + start + headerLength, tensor.byteSize());
-  return true;
+  return parseNpy(buffer.str(), path, tensor, error);
 }
 
 static bool writeNpy(const std::string &path, const HostTensor &tensor) {

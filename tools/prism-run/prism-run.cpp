@@ -123,6 +123,21 @@ randomInput(RankedTensorType type, unsigned index, double sigma) {
   std::vector<int64_t> shape;
   for (int64_t d : type.getShape())
     shape.push_back(ShapedType::isDynamic(d) ? dynamicSize.getValue() : d);
+  // Random inputs and the float64 reference hold every element in host
+  // memory: 2^30 elements (8 GiB of float64) at most.
+  constexpr int64_t kMaxRandomElements = int64_t(1) << 30;
+  int64_t elements = 1;
+  for (int64_t d : shape)
+    if (d != 0 && elements > kMaxRandomElements / d)
+      elements = kMaxRandomElements + 1;
+    else
+      elements *= d;
+  if (elements > kMaxRandomElements)
+    return llvm::createStringError(
+        "input " + std::to_string(index) +
+        " would have more than 2^30 elements, too many for random inputs and a "
+        "float64 reference; give a "
+        "smaller --dynamic-size, or inputs with --inputs");
   prism::reference::Tensor values(shape);
   std::mt19937_64 generator(seed * 1000003ull + index);
   if (isa<FloatType>(type.getElementType())) {
@@ -211,10 +226,14 @@ int main(int argc, char **argv) {
   for (auto f : module->getOps<func::FuncOp>())
     if (!f.isExternal() && !f->hasAttr("tile.kernel"))
       candidates.push_back(f);
+  if (dynamicSize < 0)
+    return fail("--dynamic-size must be at least 0, not " + llvm::Twine(dynamicSize.getValue()));
   if (!entryName.empty()) {
     entry = module->lookupSymbol<func::FuncOp>(entryName);
     if (!entry)
       return fail("no function '" + entryName + "' in " + inputFile);
+    if (entry.isExternal())
+      return fail("'" + entryName + "' is a declaration (no body): it cannot be the entry");
   } else if (candidates.size() == 1) {
     entry = candidates.front();
   } else {
@@ -226,9 +245,10 @@ int main(int argc, char **argv) {
                 "); choose one with --entry");
   }
 
-  // Only the entry function is compiled.
+  // Only the entry function is compiled (with what it calls, which the
+  // compiler then reports if it cannot inline it).
   for (func::FuncOp other : candidates)
-    if (other != entry)
+    if (other != entry && SymbolTable::symbolKnownUseEmpty(other, *module))
       other.erase();
 
   // Inputs.

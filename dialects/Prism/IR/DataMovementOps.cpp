@@ -112,6 +112,9 @@ static LogicalResult checkReshape(const OpDiagnostic &diag,
   if (resultDynamic > 1)
     return diag.fail("result may have at most one dynamic dimension, but got ",
                      result);
+  if (resultDynamic == 1 && *resultCount == 0)
+    return diag.fail("a dynamic result dimension cannot be inferred beside a static "
+                     "dimension of size 0, but got ", result);
   if (!input.hasStaticShape())
     return success(); // checked at run time
   if (resultDynamic == 0 && *inputCount != *resultCount)
@@ -119,7 +122,7 @@ static LogicalResult checkReshape(const OpDiagnostic &diag,
                      " elements but the result has ", *resultCount, " (",
                      input, " to ", result, ")");
   if (resultDynamic == 1 &&
-      (*resultCount == 0 ? *inputCount != 0 : *inputCount % *resultCount != 0))
+      *inputCount % *resultCount != 0)
     return diag.fail("the static dimensions of the result (", *resultCount,
                      " elements) do not divide the ", *inputCount,
                      " elements of operand 'input'");

@@ -248,6 +248,9 @@ LogicalResult RopeOp::inferReturnTypes(MLIRContext *,
       if (type->getRank() != 2 || !areDimsCompatible(type->getDimSize(1), half))
         return diag.fail("operand '", name, "' must have shape [positions, ",
                          formatDim(half), "] (head_dim / 2), but got ", *type);
+      if (type->getDimSize(0) == 0)
+        return diag.fail("operand '", name, "' must have at least one position "
+                         "(positions are clamped to the table), but got ", *type);
       if (type->getElementType() != input->getElementType() &&
           !type->getElementType().isF32())
         return diag.fail("operand '", name, "' must have element type ",

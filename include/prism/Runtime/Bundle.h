@@ -65,8 +65,24 @@ struct TensorSignature {
   std::vector<int64_t> shape; // -1: dynamic
 };
 
+/// A relation between sizes that the op semantics require and no static
+/// type could check (dynamic dims): `lhs == rhs` ("equal"), `lhs` a
+/// multiple of a positive `rhs` ("multiple": grouped-query attention's
+/// heads), or `lhs` above 0 ("positive": rope's table positions). `what`
+/// names the op and the sizes ("prism.matmul at f.mlir:3:8: K of the lhs
+/// and K of the rhs"; for the last two kinds, the whole requirement).
+struct ShapeCheck {
+  std::string kind;
+  DimExpr lhs, rhs;
+  std::string what;
+};
+
+/// Whether sizes `lhs` and `rhs` satisfy a ShapeCheck of `kind`.
+bool shapeCheckHolds(const std::string &kind, int64_t lhs, int64_t rhs);
+
 struct FunctionPlan {
   std::string name;
+  std::vector<ShapeCheck> checks;
   std::vector<TensorSignature> inputs;
   std::vector<TensorSignature> outputs;
   std::vector<BufferPlan> buffers;

@@ -489,6 +489,14 @@ func.func @rope_theta_and_tables(%x: tensor<1x16x8x64xf32>, %p: tensor<16xi32>, 
 
 // -----
 
+func.func @rope_table_empty(%x: tensor<1x16x8x64xf32>, %p: tensor<16xi32>, %c: tensor<0x32xf32>) {
+  // expected-error @+1 {{'prism.rope' op operand 'cos_table' must have at least one position (positions are clamped to the table), but got 'tensor<0x32xf32>'}}
+  %0 = prism.rope neox bshd %x, %p tables(%c, %c : tensor<0x32xf32>, tensor<0x32xf32>) : tensor<1x16x8x64xf32>, tensor<16xi32>
+  return
+}
+
+// -----
+
 func.func @rope_table_shape(%x: tensor<1x16x8x64xf32>, %p: tensor<16xi32>, %c: tensor<128x64xf32>) {
   // expected-error @+1 {{'prism.rope' op operand 'cos_table' must have shape [positions, 32] (head_dim / 2), but got 'tensor<128x64xf32>'}}
   %0 = prism.rope neox bshd %x, %p tables(%c, %c : tensor<128x64xf32>, tensor<128x64xf32>) : tensor<1x16x8x64xf32>, tensor<16xi32>
@@ -584,6 +592,14 @@ func.func @reshape_element_type(%x: tensor<4x4xf32>) {
 func.func @reshape_count(%x: tensor<4x4xf32>) {
   // expected-error @+1 {{'prism.reshape' op operand 'input' has 16 elements but the result has 15 ('tensor<4x4xf32>' to 'tensor<3x5xf32>')}}
   %0 = prism.reshape %x : tensor<4x4xf32> to tensor<3x5xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_dynamic_beside_zero(%x: tensor<?x4xf32>) {
+  // expected-error @+1 {{'prism.reshape' op a dynamic result dimension cannot be inferred beside a static dimension of size 0, but got 'tensor<0x?xf32>'}}
+  %0 = prism.reshape %x : tensor<?x4xf32> to tensor<0x?xf32>
   return
 }
 

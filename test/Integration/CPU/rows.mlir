@@ -6,6 +6,9 @@
 // RUN: prism-run %s --entry=softmax_last --check --dynamic-size=600 | FileCheck %s
 // RUN: prism-run %s --entry=softmax_middle_axis --check --dynamic-size=19 | FileCheck %s
 // RUN: prism-run %s --entry=softmax_f16 --check --dynamic-size=7 | FileCheck %s
+// Rows of length 0: nothing to compute, and the float64 reference agrees.
+// RUN: prism-run %s --entry=norms_of_empty_rows --check | FileCheck %s --check-prefix=EMPTY
+// EMPTY-COUNT-2: f32 4x0 {{.*}} PASS
 // CHECK-NOT: FAIL
 // CHECK: PASS
 
@@ -33,4 +36,10 @@ func.func @softmax_middle_axis(%x: tensor<4x?x6xf32>) -> tensor<4x?x6xf32> {
 func.func @softmax_f16(%x: tensor<?x300xf16>) -> tensor<?x300xf16> {
   %0 = prism.softmax %x : tensor<?x300xf16>
   return %0 : tensor<?x300xf16>
+}
+
+func.func @norms_of_empty_rows(%x: tensor<4x0xf32>, %w: tensor<0xf32>) -> (tensor<4x0xf32>, tensor<4x0xf32>) {
+  %0 = prism.rms_norm %x, %w : tensor<4x0xf32>, tensor<0xf32>
+  %1 = prism.layer_norm %x : tensor<4x0xf32>
+  return %0, %1 : tensor<4x0xf32>, tensor<4x0xf32>
 }

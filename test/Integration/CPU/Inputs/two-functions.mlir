@@ -13,3 +13,6 @@ func.func @unsupported(%x: tensor<4x8xf32>) -> tensor<f32> {
   %0 = prism.reduce sum %x axes = [0, 1] : tensor<4x8xf32>
   return %0 : tensor<f32>
 }
+
+// A declaration cannot be the entry.
+func.func private @declared(%x: tensor<2x5xf32>) -> tensor<2x5xf32>

@@ -1,0 +1,28 @@
+//===- Npy.h - Parsing .npy files (no LLVM) ---------------------*- C++ -*-===//
+//
+// The one reader of NumPy's .npy format that prism-exec and prism-run share.
+// It takes C-order, little-endian arrays of f32, f16, i8, i32 and i64, and
+// '<u2' arrays as raw bf16 bits (numpy has no bf16; the tools write bf16
+// that way). Anything else (Fortran order, another dtype, a shape whose
+// size overflows, data that does not match the shape) is an error naming
+// the file.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRISM_RUNTIME_NPY_H
+#define PRISM_RUNTIME_NPY_H
+
+#include "prism/Runtime/Bundle.h"
+
+#include <string>
+
+namespace prism::runtime {
+
+/// Parses the contents `bytes` of the .npy file `path` into `tensor`; false
+/// with `error` (which names `path`) on bad input.
+bool parseNpy(const std::string &bytes, const std::string &path, HostTensor &tensor,
+              std::string &error);
+
+} // namespace prism::runtime
+
+#endif // PRISM_RUNTIME_NPY_H
