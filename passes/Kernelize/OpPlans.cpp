@@ -236,6 +236,9 @@ LogicalResult PlanBuilder::visitRope(RopeOp op) {
 
 LogicalResult PlanBuilder::addRope(RopeOp op, int64_t input, int64_t output) {
   SmallVector<DimExpr> shape = records[input].shape;
+  if (failed(requireSizes(op, "multiple", shape[3], DimExpr::of(2),
+                          "the head dim must be a multiple of 2")))
+    return failure();
   DimExpr half = shape[3].dividedBy(2);
   bool neox = op.getStyle() == RopeStyle::Neox;
   // [d0, d1, d2, 2, D/2] views: (.., 0, i) and (.., 1, i) are pair i.

@@ -95,8 +95,20 @@ LogicalResult PlanBuilder::build() {
       }
       continue;
     }
+    // The kernels this op gets carry its location (the kernel library
+    // builds them at the module's), so that a later lowering error names
+    // the op's line.
+    llvm::DenseSet<Operation *> before;
+    for (auto kernel : module.getOps<func::FuncOp>())
+      before.insert(kernel);
     if (failed(visit(&op)))
       return failure();
+    for (auto kernel : module.getOps<func::FuncOp>())
+      if (!before.contains(kernel) && kernel->hasAttr(tile::TileDialect::getKernelAttrName()))
+        kernel.walk([&](Operation *inner) {
+          if (inner->getLoc() == module.getLoc())
+            inner->setLoc(op.getLoc());
+        });
   }
 
   auto attr = [&](StringRef name, Attribute value) {

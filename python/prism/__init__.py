@@ -177,7 +177,12 @@ class CompiledFunction:
 
     def save(self, path):
         """Copies the bundle to `path` (a directory)."""
-        shutil.copytree(self.directory, path, dirs_exist_ok=True)
+        if os.path.realpath(path) == os.path.realpath(self.directory):
+            return path  # already there
+        try:
+            shutil.copytree(self.directory, path, dirs_exist_ok=True)
+        except (OSError, shutil.Error) as e:
+            raise PrismError(f"cannot save the bundle to {path}: {e}") from None
         return path
 
     def __del__(self):
@@ -189,6 +194,9 @@ class CompiledFunction:
 
 
 def _check_tensor(value, what):
+    if isinstance(value, np.ma.MaskedArray):
+        raise PrismError(f"{what} is a masked array: kernels read every element, "
+                         "so fill the masked ones first (np.ma.filled)")
     if isinstance(value, np.ndarray) or hasattr(value, "__dlpack__"):
         return
     if isinstance(value, (list, tuple, int, float)):

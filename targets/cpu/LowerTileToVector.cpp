@@ -639,6 +639,25 @@ struct CpuLowerTileToVectorPass
     : cpu::impl::CpuLowerTileToVectorBase<CpuLowerTileToVectorPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    // Tiles become vectors that LLVM unrolls: one beyond 2^16 elements
+    // (256 KB of f32) takes minutes to compile and cannot stay in
+    // registers or the L1 cache anyway.
+    constexpr int64_t kMaxTileElements = int64_t(1) << 16;
+    WalkResult tooLarge = module.walk([&](Operation *op) {
+      if (!op->getParentOfType<func::FuncOp>() ||
+          !op->getParentOfType<func::FuncOp>()->hasAttr(tile::TileDialect::getKernelAttrName()))
+        return WalkResult::advance();
+      for (Type type : op->getResultTypes())
+        if (auto tile = dyn_cast<RankedTensorType>(type))
+          if (tile.hasStaticShape() && tile.getNumElements() > kMaxTileElements) {
+            op->emitError("a ") << tile << " tile has more than the " << kMaxTileElements
+                                << " elements the CPU backend allows; choose smaller tile sizes";
+            return WalkResult::interrupt();
+          }
+      return WalkResult::advance();
+    });
+    if (tooLarge.wasInterrupted())
+      return signalPassFailure();
     module.walk([](func::FuncOp function) {
       if (function->hasAttr(tile::TileDialect::getKernelAttrName()))
         materializeGridArguments(function);

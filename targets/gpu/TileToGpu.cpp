@@ -1574,6 +1574,30 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
         context, gpu::GPUDialect::getWorkgroupAddressSpace());
     for (func::FuncOp function : kernels) {
       int64_t threads = kernelThreads(function, options);
+      // Every tile is spread over the block's threads: one far beyond the
+      // register file (a few hundred elements per thread at most) would
+      // spill without end and keep the vendor's assembler busy for hours.
+      constexpr int64_t kMaxElementsPerThread = 512;
+      Operation *tooLarge = nullptr;
+      function.walk([&](Operation *op) {
+        for (Type type : op->getResultTypes())
+          if (auto tile = dyn_cast<RankedTensorType>(type))
+            if (tile.hasStaticShape() &&
+                tile.getNumElements() > kMaxElementsPerThread * threads) {
+              tooLarge = op;
+              return WalkResult::interrupt();
+            }
+        return WalkResult::advance();
+      });
+      if (tooLarge) {
+        auto tile = cast<RankedTensorType>(tooLarge->getResult(0).getType());
+        return tooLarge->emitError("kernel '")
+               << function.getName() << "': a " << tile
+               << " tile puts " << (tile.getNumElements() + threads - 1) / threads
+               << " elements in each of the " << threads << " threads, more than the "
+               << kMaxElementsPerThread
+               << " the registers can hold even with spills; choose smaller tile sizes";
+      }
       Layout layout{threads, options.warpShuffles};
       assignFragmentLayouts(function, layout, options.matrixCores);
       markUniformBroadcasts(function, layout);

@@ -118,10 +118,14 @@ def test_dynamic_sizes_that_do_not_fit_together_raise():
     func.func @attn(%q: tensor<1x?x4x16xf32>, %k: tensor<1x?x4x16xf32>, %v: tensor<1x?x4x16xf32>) -> tensor<1x?x4x16xf32> {
       %0 = prism.attention %q, %k, %v : tensor<1x?x4x16xf32>, tensor<1x?x4x16xf32>, tensor<1x?x4x16xf32>
       return %0 : tensor<1x?x4x16xf32>
+    }
+    func.func @rope(%x: tensor<1x?x2x?xf32>, %p: tensor<?xi32>) -> tensor<1x?x2x?xf32> {
+      %0 = prism.rope neox bshd %x, %p : tensor<1x?x2x?xf32>, tensor<?xi32>
+      return %0 : tensor<1x?x2x?xf32>
     }"""
     for target in ("cpu", "nvidia-emulated:sm_90a"):
         f = {name: prism.compile(source, target=target, entry=name)
-             for name in ("mm", "rms", "attn")}
+             for name in ("mm", "rms", "attn", "rope")}
         rng = np.random.default_rng(2)
         r = lambda *s: rng.standard_normal(s).astype(np.float32)
         a, b = r(4, 8), r(8, 6)
@@ -141,6 +145,9 @@ def test_dynamic_sizes_that_do_not_fit_together_raise():
             f["attn"](r(1, 6, 4, 16), r(1, 3, 4, 16), r(1, 4, 4, 16))
         (out,) = f["attn"](r(1, 6, 4, 16), r(1, 3, 4, 16), r(1, 3, 4, 16))
         assert out.shape == (1, 6, 4, 16)
+        with pytest.raises(prism.PrismError, match=r"prism.rope at .*the head dim must be a "
+                           r"multiple of 2, but the inputs give 7 and 2"):
+            f["rope"](r(1, 3, 2, 7), np.arange(3, dtype=np.int32))
 
 
 def test_wrong_inputs_raise(mlp):
@@ -153,6 +160,9 @@ def test_wrong_inputs_raise(mlp):
         mlp(args[0].astype(np.float16), *args[1:])
     with pytest.raises(prism.PrismError, match="dtype float64 is not supported"):
         mlp(args[0].astype(np.float64), *args[1:])
+    with pytest.raises(prism.PrismError, match="input 0 of 'mlp_block' is a masked array"):
+        mlp(np.ma.masked_less(args[0], 0.0), *args[1:])
+    assert mlp.save(mlp.directory) == mlp.directory  # saving in place: nothing to do
 
 
 def test_compile_errors_raise():

@@ -5,6 +5,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace prism;
 
@@ -161,8 +163,9 @@ static LogicalResult requirePositiveEpsilon(const OpDiagnostic &diag,
   if (!epsilonAttr)
     return success();
   double epsilon = epsilonAttr.getValueAsDouble();
-  if (!(epsilon >= 0.0) || std::isinf(epsilon))
-    return diag.fail("attribute 'eps' must be a finite value >= 0, but got ",
+  // The kernels add it in f32: it must be an f32 value.
+  if (!(epsilon >= 0.0) || !(epsilon <= std::numeric_limits<float>::max()))
+    return diag.fail("attribute 'eps' must be a finite f32 value >= 0, but got ",
                      epsilon);
   return success();
 }

@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include <limits>
+
 using namespace mlir;
 using namespace prism;
 
@@ -174,8 +176,12 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
                          scores, ", but got ", *maskType);
   }
   if (std::optional<APFloat> scale = adaptor.getScale())
-    if (!scale->isFiniteNonZero())
-      return diag.fail("attribute 'scale' must be finite and non-zero");
+    if (!scale->isFiniteNonZero() ||
+        std::abs(scale->convertToDouble()) > std::numeric_limits<float>::max() ||
+        std::abs(scale->convertToDouble()) < std::numeric_limits<float>::min())
+      return diag.fail("attribute 'scale' must be a finite, non-zero, normal f32 value "
+                       "(the kernels scale in f32), but got ",
+                       scale->convertToDouble());
   if (std::optional<uint64_t> window = adaptor.getWindow()) {
     if (static_cast<int64_t>(*window) <= 0)
       return diag.fail("attribute 'window' must be positive, but got ",

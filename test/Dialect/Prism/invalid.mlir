@@ -178,7 +178,7 @@ func.func @rms_norm_weight_type(%a: tensor<4x64xbf16>, %w: tensor<64xf16>) {
 // -----
 
 func.func @rms_norm_negative_eps(%a: tensor<4x64xf32>, %w: tensor<64xf32>) {
-  // expected-error @+1 {{'prism.rms_norm' op attribute 'eps' must be a finite value >= 0, but got -1.000000e-05}}
+  // expected-error @+1 {{'prism.rms_norm' op attribute 'eps' must be a finite f32 value >= 0, but got -1.000000e-05}}
   %0 = prism.rms_norm %a, %w eps = -1.0e-5 : tensor<4x64xf32>, tensor<64xf32>
   return
 }
@@ -186,7 +186,7 @@ func.func @rms_norm_negative_eps(%a: tensor<4x64xf32>, %w: tensor<64xf32>) {
 // -----
 
 func.func @layer_norm_inf_eps(%a: tensor<4x64xf32>) {
-  // expected-error @+1 {{'prism.layer_norm' op attribute 'eps' must be a finite value >= 0, but got}}
+  // expected-error @+1 {{'prism.layer_norm' op attribute 'eps' must be a finite f32 value >= 0, but got}}
   %0 = prism.layer_norm %a eps = 0x7FF0000000000000 : tensor<4x64xf32>
   return
 }
@@ -413,8 +413,24 @@ func.func @attention_mask_rank(%q: tensor<1x8x16x64xf16>, %m: tensor<1x1x8x16x16
 // -----
 
 func.func @attention_scale(%q: tensor<1x8x16x64xf16>) {
-  // expected-error @+1 {{'prism.attention' op attribute 'scale' must be finite and non-zero}}
+  // expected-error @+1 {{'prism.attention' op attribute 'scale' must be a finite, non-zero, normal f32 value (the kernels scale in f32), but got 0.000000e+00}}
   %0 = prism.attention %q, %q, %q scale = 0.0 : tensor<1x8x16x64xf16>, tensor<1x8x16x64xf16>, tensor<1x8x16x64xf16>
+  return
+}
+
+// -----
+
+func.func @attention_scale_beyond_f32(%q: tensor<1x8x16x64xf16>) {
+  // expected-error @+1 {{'prism.attention' op attribute 'scale' must be a finite, non-zero, normal f32 value (the kernels scale in f32), but got 1.000000e+300}}
+  %0 = prism.attention %q, %q, %q scale = 1.0e300 : tensor<1x8x16x64xf16>, tensor<1x8x16x64xf16>, tensor<1x8x16x64xf16>
+  return
+}
+
+// -----
+
+func.func @rms_norm_eps_beyond_f32(%a: tensor<4x64xf32>, %w: tensor<64xf32>) {
+  // expected-error @+1 {{'prism.rms_norm' op attribute 'eps' must be a finite f32 value >= 0, but got 1.000000e+300}}
+  %0 = prism.rms_norm %a, %w eps = 1.0e300 : tensor<4x64xf32>, tensor<64xf32>
   return
 }
 

@@ -44,3 +44,15 @@ func.func @huge(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {til
   tile.store %e, %x[%c0, %c0] : tensor<1x256xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
   return
 }
+
+// -----
+
+// A tile far beyond the registers (1024 elements per thread of 128) is
+// rejected before the assembler tries it.
+func.func @beyond_registers(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  // expected-error @below {{kernel 'beyond_registers': a 'tensor<512x256xf32>' tile puts 1024 elements in each of the 128 threads, more than the 512 the registers can hold even with spills; choose smaller tile sizes}}
+  %t = tile.load %x[%c0, %c0] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<512x256xf32>
+  tile.store %t, %x[%c0, %c0] : tensor<512x256xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  return
+}
