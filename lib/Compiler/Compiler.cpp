@@ -230,6 +230,14 @@ llvm::Expected<CompileResult> compileToBundle(ModuleOp source,
   if (!library)
     return fail(llvm::toString(library.takeError()) + binaryDiagnostics);
   manifest.library = *library;
+  {
+    uint64_t bytes = 0;
+    if (std::error_code ec =
+            llvm::sys::fs::file_size(llvm::Twine(directory) + "/" + *library, bytes))
+      return fail("cannot read the kernels the backend wrote (" + *library + "): " +
+                  ec.message());
+    manifest.libraryBytes = static_cast<int64_t>(bytes);
+  }
   // GPU backends record each kernel's launch configuration on the module.
   if (auto configs = (*module)->getAttrOfType<DictionaryAttr>(
           "prism.kernel_configs")) {

@@ -105,6 +105,21 @@ std::unique_ptr<Bundle> Bundle::open(const std::string &directory,
     error = path + ": " + error;
     return nullptr;
   }
+  const Manifest &manifest = bundle->bundleManifest;
+  {
+    std::string library = directory + "/" + manifest.library;
+    std::ifstream binary(library, std::ios::binary | std::ios::ate);
+    if (!binary) {
+      error = "cannot read " + library + ", the bundle's kernels";
+      return nullptr;
+    }
+    auto bytes = static_cast<int64_t>(binary.tellg());
+    if (manifest.libraryBytes >= 0 && bytes != manifest.libraryBytes) {
+      error = library + " has " + std::to_string(bytes) + " bytes, but the manifest says " +
+              std::to_string(manifest.libraryBytes) + " (a damaged or partly copied bundle?)";
+      return nullptr;
+    }
+  }
   std::string backend = bundle->bundleManifest.target.substr(
       0, bundle->bundleManifest.target.find(':'));
   KernelRunnerFactory factory;

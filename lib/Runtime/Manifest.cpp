@@ -60,6 +60,8 @@ Json Manifest::toJson() const {
   root.set("format", format);
   root.set("target", target);
   root.set("library", library);
+  if (libraryBytes >= 0)
+    root.set("library_bytes", libraryBytes);
   root.set("toolchain", toolchain);
   root.set("source_hash", sourceHash);
   root.set("pipeline", pipeline);
@@ -256,6 +258,13 @@ bool Manifest::fromJson(const Json &json, Manifest &m, std::string &error) {
       !r.string(json, "source_hash", "", m.sourceHash) ||
       !r.string(json, "pipeline", "", m.pipeline))
     return false;
+  if (const Json *bytes = json.find("library_bytes")) {
+    if (!bytes->isInteger() || bytes->asInteger() < 0)
+      return r.fail("library_bytes must be a non-negative integer");
+    m.libraryBytes = bytes->asInteger();
+  }
+  if (m.library.empty() || m.library.find('/') != std::string::npos)
+    return r.fail("library must name a file of the bundle directory, not '" + m.library + "'");
   if (const Json *t = json.find("toolchain"))
     m.toolchain = *t;
   if (const Json *kernels = json.find("kernels")) {

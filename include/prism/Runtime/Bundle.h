@@ -120,6 +120,9 @@ struct Manifest {
   std::string format = kBundleFormat;
   std::string target;  // "cpu", "cpu:avx512", ...
   std::string library; // the binary, relative to the bundle directory
+  /// Its size in bytes, checked before it is loaded (a truncated shared
+  /// library can crash the loader); -1 when not recorded.
+  int64_t libraryBytes = -1;
   Json toolchain = Json::object();
   std::string sourceHash;
   std::string pipeline;
