@@ -10,7 +10,7 @@ including its synchronization), the anchors with CUDA events:
   matmul bf16   torch.matmul (cuBLAS)
   rms_norm      torch.compile of the PyTorch expression (Triton), and a copy
   softmax       torch.softmax, and a copy
-  rope          torch.compile of the PyTorch expression (Triton)
+  rope          torch.compile of the PyTorch expression (Triton), and a copy
   attention     scaled_dot_product_attention (causal and not, GQA, head dim
                 128, sequences of 4k and 16k by default; cuDNN/Flash);
                 checked on its last 512 query rows
@@ -136,7 +136,8 @@ def cases(seq, attention_seqs, rows=None):
     compiled_rope = compile_fn(rope)
     yield ("rope_bf16", f"rope neox bf16 1x{seq}x32x128", [x, pos],
            lambda x, p: rope(x.double().to(torch.float64), p).double(),
-           [("torch.compile (Triton)", lambda x=x, pos=pos: compiled_rope(x, pos))], None,
+           [("torch.compile (Triton)", lambda x=x, pos=pos: compiled_rope(x, pos)),
+            ("copy (x.clone)", lambda x=x: x.clone())], None,
            2 * x.numel() * 2,
            None)
     for s in attention_seqs:
@@ -232,7 +233,10 @@ def main():
     parser.add_argument("bundles")
     parser.add_argument("out")
     parser.add_argument("--exec", required=True, dest="prism_exec")
-    parser.add_argument("--seq", type=int, default=2048)
+    # rope's sequence: 8192 x 32 heads x 128 in bf16 is 64 MB, more than
+    # the L2 (50-60 MB), so that the copy it is compared with is not a
+    # cache-to-cache one.
+    parser.add_argument("--seq", type=int, default=8192)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--attention-seqs", default="4096,16384",
                         help="sequence lengths of the attention cases (causal and not)")

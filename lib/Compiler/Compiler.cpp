@@ -3,6 +3,7 @@
 #include "prism/Compiler/Compiler.h"
 
 #include "passes/Passes.h"
+#include "dialects/Tile/IR/TileDialect.h"
 #include "prism/Runtime/Bundle.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -200,6 +201,14 @@ llvm::Expected<CompileResult> compileToBundle(ModuleOp source,
   for (func::FuncOp graph : graphs) {
     manifest.functions.push_back(planOf(graph));
     graph.erase(); // kernels only from here on
+  }
+  // Each kernel's buffers, by rank, for the runtime's launch checks.
+  for (auto kernel : module->getOps<func::FuncOp>()) {
+    if (!kernel->hasAttr(tile::TileDialect::getKernelAttrName()))
+      continue;
+    std::vector<int64_t> &ranks = manifest.kernelArguments[kernel.getName().str()];
+    for (Type type : kernel.getArgumentTypes())
+      ranks.push_back(isa<MemRefType>(type) ? cast<MemRefType>(type).getRank() : 0);
   }
 
   PassManager lowering(module->getContext());

@@ -154,6 +154,12 @@ Json Manifest::toJson() const {
     functionsJson.push(std::move(fj));
   }
   root.set("functions", std::move(functionsJson));
+  if (!kernelArguments.empty()) {
+    Json arguments = Json::object();
+    for (const auto &[name, ranks] : kernelArguments)
+      arguments.set(name, intsToJson(ranks));
+    root.set("kernel_arguments", std::move(arguments));
+  }
   return root;
 }
 
@@ -313,6 +319,13 @@ bool Manifest::fromJson(const Json &json, Manifest &m, std::string &error) {
       m.kernels[name] = config;
     }
   }
+  if (const Json *arguments = json.find("kernel_arguments")) {
+    if (!arguments->isObject())
+      return r.fail("kernel_arguments must be an object");
+    for (const auto &[name, ranks] : arguments->fields())
+      if (!r.integers(&ranks, "kernel_arguments." + name, m.kernelArguments[name]))
+        return false;
+  }
   const Json *functions = r.field(json, "functions", "");
   if (!functions || !functions->isArray())
     return r.fail("functions must be an array");
@@ -420,6 +433,22 @@ bool Manifest::fromJson(const Json &json, Manifest &m, std::string &error) {
         if (a < 0 || a >= numBuffers)
           return r.fail(lpath + ".args names buffer " + std::to_string(a) +
                         " of " + std::to_string(numBuffers));
+      if (!m.kernelArguments.empty()) {
+        auto kernel = m.kernelArguments.find(l.kernel);
+        if (kernel == m.kernelArguments.end())
+          return r.fail(lpath + " launches '" + l.kernel + "', which the bundle does not have");
+        const std::vector<int64_t> &ranks = kernel->second;
+        if (l.args.size() != ranks.size())
+          return r.fail(lpath + " passes " + std::to_string(l.args.size()) +
+                        " buffers to '" + l.kernel + "', which takes " +
+                        std::to_string(ranks.size()));
+        for (size_t i = 0; i < ranks.size(); ++i)
+          if (static_cast<int64_t>(f.buffers[l.args[i]].shape.size()) != ranks[i])
+            return r.fail(lpath + " passes a rank-" +
+                          std::to_string(f.buffers[l.args[i]].shape.size()) +
+                          " buffer as argument " + std::to_string(i) + " of '" + l.kernel +
+                          "', which takes rank " + std::to_string(ranks[i]));
+      }
       f.launches.push_back(std::move(l));
     }
     if (!r.integers(r.field(fj, "output_buffers", path), path + ".output_buffers",

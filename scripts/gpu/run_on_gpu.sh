@@ -4,7 +4,7 @@
 # scripts/gpu/prepare_cases.py against its float64 reference. Where PyTorch
 # and pybind11 are installed it also runs scripts/gpu/check_torch.py on the
 # example blocks (torch CUDA tensors through DLPack, the torch.library op,
-# torch.compile, CuPy).
+# torch.compile, CuPy); PRISM_TORCH_CHECKS=0 skips them.
 #
 # Usage: scripts/gpu/run_on_gpu.sh CASES_DIR [BUILD_DIR]
 set -euo pipefail
@@ -15,7 +15,9 @@ python_module=$("$root/scripts/gpu/build_runtime.sh" "$build" | sed -n 's/^PYTHO
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
 status=0
 python3 "$root/scripts/gpu/check_cases.py" "$cases" --exec "$build/bin/prism-exec" || status=1
-if [ "$python_module" = ON ]; then
+if [ "${PRISM_TORCH_CHECKS:-1}" = 0 ]; then
+  echo "torch/DLPack checks not asked for (PRISM_TORCH_CHECKS=0)"
+elif [ "$python_module" = ON ]; then
   for example in llama_mlp_block llama_decoder_block_small; do
     [ -d "$cases/$example" ] || continue
     PYTHONPATH="$build/python" python3 "$root/scripts/gpu/check_torch.py" \

@@ -128,6 +128,11 @@ struct Manifest {
   std::string pipeline;
   std::vector<FunctionPlan> functions;
   std::map<std::string, KernelConfig> kernels; // GPU targets only
+  /// Every kernel's buffer arguments, by rank (all targets; absent in
+  /// bundles from before 2026-12-03): each launch is checked against them
+  /// when the manifest is read, so that a damaged plan cannot call a kernel
+  /// with the wrong buffers.
+  std::map<std::string, std::vector<int64_t>> kernelArguments;
 
   Json toJson() const;
   static bool fromJson(const Json &json, Manifest &manifest, std::string &error);
