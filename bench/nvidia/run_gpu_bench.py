@@ -182,14 +182,31 @@ def jobs(case_names, bundles):
     return tiers[0] + tiers[1] + tiers[2]
 
 
+class replaced_file:
+    """open(path, "w") that replaces `path` only when the writing is done
+    (os.replace), so that a run killed mid-write leaves the last report."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        self.file = open(self.path + ".part", "w")
+        return self.file
+
+    def __exit__(self, kind, value, traceback):
+        self.file.close()
+        if kind is None:
+            os.replace(self.path + ".part", self.path)
+
+
 def write_report(out, report):
     """The report as JSON, Markdown and a short summary (each case's default
     and fastest correct variant); rewritten after every row, so that a run
     killed at its limit leaves what it measured."""
     rows = report["results"]
-    with open(os.path.join(out, "nvidia-bench.json"), "w") as f:
+    with replaced_file(os.path.join(out, "nvidia-bench.json")) as f:
         json.dump(report, f, indent=2)
-    with open(os.path.join(out, "nvidia-bench.md"), "w") as f:
+    with replaced_file(os.path.join(out, "nvidia-bench.md")) as f:
         f.write(f"# NVIDIA benchmarks, {report['date']}\n\nGPU: {report['gpu']}; PyTorch "
                 f"{report['torch']} (CUDA {report['cuda']}). Prism: median of "
                 f"{report['runs']} runs of `prism-exec --bench` (whole run, synchronized); "
@@ -223,7 +240,7 @@ def write_report(out, report):
                  + (f": {', '.join(failed)}" if failed else ""))
     if report.get("not_run"):
         lines.append(f"{len(report['not_run'])} not run (deadline)")
-    with open(os.path.join(out, "nvidia-bench-summary.md"), "w") as f:
+    with replaced_file(os.path.join(out, "nvidia-bench-summary.md")) as f:
         f.write("\n".join(lines) + "\n")
 
 
