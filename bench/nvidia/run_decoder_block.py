@@ -59,6 +59,8 @@ def main():
     parser.add_argument("--exec", required=True, dest="prism_exec")
     parser.add_argument("--seq", type=int, default=512)
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--timeout", type=float, default=90,
+                        help="seconds prism-exec may take before it counts as hung")
     args = parser.parse_args()
     g = torch.Generator(device="cuda").manual_seed(0)
     bf = torch.bfloat16
@@ -84,9 +86,13 @@ def main():
             np.save(path, a.view(torch.int16).numpy().view(np.uint16) if a.dtype == bf else a.numpy())
             paths.append(path)
         out = os.path.join(work, "out")
-        run = subprocess.run([args.prism_exec, args.bundle, "decoder_block", *paths,
-                              f"--out={out}", f"--bench={args.runs}"],
-                             capture_output=True, text=True)
+        try:
+            run = subprocess.run([args.prism_exec, args.bundle, "decoder_block", *paths,
+                                  f"--out={out}", f"--bench={args.runs}"],
+                                 capture_output=True, text=True, timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            print(f"no result after {args.timeout:g} s (killed: a hung kernel?)")
+            return 1
         if run.returncode != 0:
             print(run.stderr)
             return 1

@@ -149,7 +149,7 @@ def cases(seq, attention_seqs, rows=None):
         for causal in (True, False):
             visible = torch.arange(s, device=DEVICE)[None, :] <= (
                 s - checked + torch.arange(checked, device=DEVICE))[:, None]
-            reference = (lambda q, k, v, visible=visible if causal else None:
+            reference = (lambda q, k, v, visible=visible if causal else None, checked=checked:
                          F.scaled_dot_product_attention(
                              q[:, :, -checked:].double(), k.double().repeat_interleave(4, 1),
                              v.double().repeat_interleave(4, 1), attn_mask=visible))
@@ -258,7 +258,7 @@ def main():
     parser.add_argument("--attention-seqs", default="4096,16384",
                         help="sequence lengths of the attention cases (causal and not)")
     parser.add_argument("--only", default="", help="comma-separated case names")
-    parser.add_argument("--timeout", type=float, default=120,
+    parser.add_argument("--timeout", type=float, default=60,
                         help="seconds one prism-exec run may take before it is killed")
     parser.add_argument("--deadline", type=float, default=None,
                         help="seconds from the start after which no run starts")

@@ -2,6 +2,8 @@
 
 #include "prism/Runtime/Bundle.h"
 
+#include <algorithm>
+
 namespace prism::runtime {
 
 int64_t elementSize(const std::string &dtype) {
@@ -380,6 +382,20 @@ bool Manifest::fromJson(const Json &json, Manifest &m, std::string &error) {
             !r.integers(r.field(bj, "permutation", bpath),
                         bpath + ".permutation", b.permutation))
           return false;
+        size_t sourceRank = f.buffers[b.source].shape.size();
+        if (b.view == "transpose") {
+          std::vector<int64_t> sorted = b.permutation;
+          std::sort(sorted.begin(), sorted.end());
+          bool isPermutation = sorted.size() == sourceRank && b.shape.size() == sourceRank;
+          for (size_t i = 0; isPermutation && i < sorted.size(); ++i)
+            isPermutation = sorted[i] == static_cast<int64_t>(i);
+          if (!isPermutation)
+            return r.fail(bpath + ".permutation is not a permutation of the source's " +
+                          std::to_string(sourceRank) + " dimensions");
+        }
+        if (b.view == "broadcast" && b.shape.size() < sourceRank)
+          return r.fail(bpath + " broadcasts a rank-" + std::to_string(sourceRank) +
+                        " buffer to a lower rank");
         if (b.view != "transpose" && b.view != "reshape" && b.view != "broadcast")
           return r.fail(bpath + ".view '" + b.view + "' is unknown");
       } else if (b.kind != "temporary") {

@@ -128,6 +128,12 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
       FailureOr<MatmulOperands> second = matmulOperands(matmuls[1]);
       if (failed(second))
         return failure();
+      // Both products are read with the first one's shape.
+      SmallVector<DimExpr> firstShape = first->shape(), secondShape = second->shape();
+      for (auto [d, sizes] : llvm::enumerate(llvm::zip(firstShape, secondShape)))
+        if (failed(requireSizes(matmuls[1], "equal", std::get<0>(sizes), std::get<1>(sizes),
+                                "dim " + Twine(d) + " of the two fused products")))
+          return failure();
       rhs.push_back(second->rhs);
     }
     SmallVector<DimExpr> shape = first->shape();

@@ -76,8 +76,8 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
     for (func::FuncOp function : graphs) {
       auto tooLarge = [](Type type) {
         auto tensor = dyn_cast<RankedTensorType>(type);
-        if (!tensor)
-          return false;
+        if (!tensor || !tensor.getElementType().isIntOrFloat())
+          return false; // other element types are refused elsewhere
         SmallVector<int64_t> known;
         for (int64_t d : tensor.getShape())
           known.push_back(ShapedType::isDynamic(d) ? 1 : d);

@@ -38,6 +38,10 @@ PlanBuilder::matmulOperands(MatmulOp op) {
                           rhsShape[rhsShape.size() - (tr ? 1 : 2)],
                           "K of the lhs and K of the rhs")))
     return failure();
+  if (Value bias = op.getBias()) // a feature vector of length N (the verifier)
+    if (failed(requireSizes(op, "equal", shapeOf(bias).back(), result.n,
+                            "the length of the bias and N")))
+      return failure();
   // Batch dims of the result: from whichever operand is not broadcasting.
   for (int64_t d = 0; d + 2 < rank; ++d) {
     DimExpr chosen = DimExpr::of(1);
@@ -265,9 +269,14 @@ LogicalResult PlanBuilder::addRope(RopeOp op, int64_t input, int64_t output) {
   MemRefType cosType, sinType;
   if (op.getCosTable()) {
     // [P, D / 2] tables, both the same type (the verifier), with a position.
-    SmallVector<DimExpr> table = shapeOf(op.getCosTable());
+    SmallVector<DimExpr> table = shapeOf(op.getCosTable()),
+                         sinTable = shapeOf(op.getSinTable());
     if (failed(requireSizes(op, "equal", table[1], half,
                             "the tables' columns and half the head dim")) ||
+        failed(requireSizes(op, "equal", sinTable[1], half,
+                            "the sin table's columns and half the head dim")) ||
+        failed(requireSizes(op, "equal", table[0], sinTable[0],
+                            "the positions of the cos table and of the sin table")) ||
         failed(requireSizes(op, "positive", table[0], DimExpr::of(1),
                             "the tables need at least one position")))
       return failure();

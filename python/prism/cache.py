@@ -19,6 +19,10 @@ import subprocess
 import tempfile
 
 VERSION = "0.1.0"
+# What the compiler writes into a bundle, beyond the kernels: raised when a
+# cached bundle from before would lack something the runtime now relies on
+# (2: the plan's shape checks, the library's size, each kernel's arguments).
+BUNDLE_REVISION = 2
 
 
 def default_directory():
@@ -56,6 +60,7 @@ def key(compiler, ir_text, target, entry, optimize=True):
         "kernelize": described["kernelize"],
         "pipeline": described["pipeline"],
         "prism": VERSION,
+        "bundle_revision": BUNDLE_REVISION,
         "llvm": described["llvm"],
         "assembler": _assembler_version(described["target"]),
     }

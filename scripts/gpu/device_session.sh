@@ -79,13 +79,13 @@ for name in $steps; do
     build) step build 300 "$root/scripts/gpu/build_runtime.sh" "$build" ;;
     # The torch/DLPack checks do not depend on tiles: with the default ones only.
     correctness-emulator-tests)
-      PRISM_TORCH_CHECKS=0 step "$name" 90 "$root/scripts/gpu/run_on_gpu.sh" \
+      PRISM_TORCH_CHECKS=0 step "$name" 150 "$root/scripts/gpu/run_on_gpu.sh" \
         "$dir/cases-emulator-tests" "$build" ;;
     correctness-128)
       PRISM_TORCH_CHECKS=0 step "$name" 120 "$root/scripts/gpu/run_on_gpu.sh" "$dir/cases-128" "$build" ;;
     correctness-64)
       PRISM_TORCH_CHECKS=0 step "$name" 120 "$root/scripts/gpu/run_on_gpu.sh" "$dir/cases-64" "$build" ;;
-    correctness-default) step "$name" 120 "$root/scripts/gpu/run_on_gpu.sh" "$dir/cases" "$build" ;;
+    correctness-default) step "$name" 150 "$root/scripts/gpu/run_on_gpu.sh" "$dir/cases" "$build" ;;
     decoder-block)
       step "$name" 150 python3 "$root/bench/nvidia/run_decoder_block.py" "$dir/decoder_block" \
         "$out/decoder-block" --exec "$build/bin/prism-exec" ;;

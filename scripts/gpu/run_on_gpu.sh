@@ -14,7 +14,11 @@ build=${2:-$root/build-runtime}
 python_module=$("$root/scripts/gpu/build_runtime.sh" "$build" | sed -n 's/^PYTHON_MODULE=//p')
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
 status=0
-python3 "$root/scripts/gpu/check_cases.py" "$cases" --exec "$build/bin/prism-exec" || status=1
+# A case runs in well under a second: one still running after
+# PRISM_CASE_TIMEOUT seconds (default 20) is a hung kernel, killed so that
+# the other cases run.
+python3 "$root/scripts/gpu/check_cases.py" "$cases" --exec "$build/bin/prism-exec" \
+  --timeout "${PRISM_CASE_TIMEOUT:-20}" || status=1
 if [ "${PRISM_TORCH_CHECKS:-1}" = 0 ]; then
   echo "torch/DLPack checks not asked for (PRISM_TORCH_CHECKS=0)"
 elif [ "$python_module" = ON ]; then

@@ -1579,18 +1579,19 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
       // spill without end and keep the vendor's assembler busy for hours.
       constexpr int64_t kMaxElementsPerThread = 512;
       Operation *tooLarge = nullptr;
+      RankedTensorType tile;
       function.walk([&](Operation *op) {
         for (Type type : op->getResultTypes())
-          if (auto tile = dyn_cast<RankedTensorType>(type))
-            if (tile.hasStaticShape() &&
-                tile.getNumElements() > kMaxElementsPerThread * threads) {
+          if (auto candidate = dyn_cast<RankedTensorType>(type))
+            if (candidate.hasStaticShape() &&
+                candidate.getNumElements() > kMaxElementsPerThread * threads) {
               tooLarge = op;
+              tile = candidate;
               return WalkResult::interrupt();
             }
         return WalkResult::advance();
       });
       if (tooLarge) {
-        auto tile = cast<RankedTensorType>(tooLarge->getResult(0).getType());
         return tooLarge->emitError("kernel '")
                << function.getName() << "': a " << tile
                << " tile puts " << (tile.getNumElements() + threads - 1) / threads

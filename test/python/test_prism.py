@@ -122,10 +122,25 @@ def test_dynamic_sizes_that_do_not_fit_together_raise():
     func.func @rope(%x: tensor<1x?x2x?xf32>, %p: tensor<?xi32>) -> tensor<1x?x2x?xf32> {
       %0 = prism.rope neox bshd %x, %p : tensor<1x?x2x?xf32>, tensor<?xi32>
       return %0 : tensor<1x?x2x?xf32>
+    }
+    func.func @tables(%x: tensor<1x?x2x16xf32>, %p: tensor<?xi32>, %c: tensor<?x?xf32>, %s: tensor<?x?xf32>) -> tensor<1x?x2x16xf32> {
+      %0 = prism.rope neox bshd %x, %p tables(%c, %s : tensor<?x?xf32>, tensor<?x?xf32>) : tensor<1x?x2x16xf32>, tensor<?xi32>
+      return %0 : tensor<1x?x2x16xf32>
+    }
+    func.func @bias(%a: tensor<?x64xf32>, %b: tensor<64x?xf32>, %c: tensor<?xf32>) -> tensor<?x?xf32> {
+      %0 = prism.matmul %a, %b bias(%c : tensor<?xf32>) : tensor<?x64xf32>, tensor<64x?xf32>
+      return %0 : tensor<?x?xf32>
+    }
+    func.func @gated(%x: tensor<?x64xf32>, %wg: tensor<64x?xf32>, %wu: tensor<64x?xf32>) -> tensor<?x?xf32> {
+      %g = prism.matmul %x, %wg : tensor<?x64xf32>, tensor<64x?xf32>
+      %u = prism.matmul %x, %wu : tensor<?x64xf32>, tensor<64x?xf32>
+      %s = prism.silu %g : tensor<?x?xf32>
+      %m = prism.mul %s, %u : tensor<?x?xf32>, tensor<?x?xf32>
+      return %m : tensor<?x?xf32>
     }"""
     for target in ("cpu", "nvidia-emulated:sm_90a"):
         f = {name: prism.compile(source, target=target, entry=name)
-             for name in ("mm", "rms", "attn", "rope")}
+             for name in ("mm", "rms", "attn", "rope", "tables", "bias", "gated")}
         rng = np.random.default_rng(2)
         r = lambda *s: rng.standard_normal(s).astype(np.float32)
         a, b = r(4, 8), r(8, 6)
@@ -148,6 +163,23 @@ def test_dynamic_sizes_that_do_not_fit_together_raise():
         with pytest.raises(prism.PrismError, match=r"prism.rope at .*the head dim must be a "
                            r"multiple of 2, but the inputs give 7 and 2"):
             f["rope"](r(1, 3, 2, 7), np.arange(3, dtype=np.int32))
+        with pytest.raises(prism.PrismError, match=r"the positions of the cos table and of the "
+                           r"sin table must be equal, but the inputs give 4 and 0"):
+            f["tables"](r(1, 5, 2, 16), np.arange(5, dtype=np.int32), r(4, 8), r(0, 8))
+        with pytest.raises(prism.PrismError, match=r"the sin table's columns and half the head "
+                           r"dim must be equal, but the inputs give 3 and 8"):
+            f["tables"](r(1, 5, 2, 16), np.arange(5, dtype=np.int32), r(4, 8), r(4, 3))
+        with pytest.raises(prism.PrismError, match=r"the length of the bias and N must be "
+                           r"equal, but the inputs give 3 and 4096"):
+            f["bias"](r(4, 64), r(64, 4096), r(3))
+        # Fused (silu(x wg) * (x wu)): both products are read with one shape.
+        with pytest.raises(prism.PrismError, match=r"dim 1 of the two fused products must be "
+                           r"equal, but the inputs give 256 and 8"):
+            f["gated"](r(4, 64), r(64, 256), r(64, 8))
+        x, wg, wu = r(4, 64), r(64, 24), r(64, 24)
+        g = x.astype(np.float64) @ wg
+        (out,) = f["gated"](x, wg, wu)
+        assert rel_l2(out, g / (1 + np.exp(-g)) * (x.astype(np.float64) @ wu)) <= 1e-5
 
 
 def test_wrong_inputs_raise(mlp):

@@ -247,9 +247,16 @@ int main(int argc, char **argv) {
 
   // Only the entry function is compiled (with what it calls, which the
   // compiler then reports if it cannot inline it).
-  for (func::FuncOp other : candidates)
-    if (other != entry && SymbolTable::symbolKnownUseEmpty(other, *module))
-      other.erase();
+  // Erasing a caller can free its callees: until nothing changes.
+  for (bool erased = true; erased;) {
+    erased = false;
+    for (func::FuncOp &other : candidates)
+      if (other && other != entry && SymbolTable::symbolKnownUseEmpty(other, *module)) {
+        other.erase();
+        other = nullptr;
+        erased = true;
+      }
+  }
 
   // Inputs.
   std::vector<prism::runtime::HostTensor> inputs;
