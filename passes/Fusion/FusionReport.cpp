@@ -12,21 +12,35 @@
 using namespace mlir;
 
 namespace prism {
+#include <limits>
+
 #define GEN_PASS_DEF_PRINTKERNELCOST
 #include "passes/Passes.h.inc"
 
 /// constant * dynamicSize^(number of dynamic factors) / divisor.
+/// a * b, or INT64_MAX when that overflows (the report's sizes are
+/// estimates: a saturated one still compares as "huge").
+static int64_t saturatingMul(int64_t a, int64_t b) {
+  int64_t product;
+  return __builtin_mul_overflow(a, b, &product) ? std::numeric_limits<int64_t>::max()
+                                                 : product;
+}
+
 static int64_t evaluateDim(DenseI64ArrayAttr dim, int64_t dynamicSize) {
   ArrayRef<int64_t> flat = dim.asArrayRef();
   int64_t value = flat[0];
   for (size_t i = 2; i + 1 < flat.size(); i += 2)
-    value *= dynamicSize;
+    value = saturatingMul(value, dynamicSize);
   return value / flat[1];
 }
 
 FailureOr<std::vector<KernelCost>> measureKernelCost(ModuleOp module,
                                                      int64_t dynamicSize,
                                                      std::string &error) {
+  if (dynamicSize < 0) {
+    error = " the dynamic size must be at least 0, not " + std::to_string(dynamicSize);
+    return failure();
+  }
   OwningOpRef<ModuleOp> copy(cast<ModuleOp>(module->clone()));
   // Plans already there (from an earlier kernelization) are recomputed.
   for (auto function : copy->getOps<func::FuncOp>())
@@ -63,7 +77,7 @@ FailureOr<std::vector<KernelCost>> measureKernelCost(ModuleOp module,
       int64_t bytes =
           (record.getAs<TypeAttr>("dtype").getValue().getIntOrFloatBitWidth() + 7) / 8;
       for (Attribute dim : record.getAs<ArrayAttr>("shape"))
-        bytes *= evaluateDim(cast<DenseI64ArrayAttr>(dim), dynamicSize);
+        bytes = saturatingMul(bytes, evaluateDim(cast<DenseI64ArrayAttr>(dim), dynamicSize));
       return bytes;
     };
     std::string prefix = cost.function + "__";
@@ -78,7 +92,9 @@ FailureOr<std::vector<KernelCost>> measureKernelCost(ModuleOp module,
       llvm::SmallSet<int64_t, 8> roots;
       for (int64_t arg : launch.getAs<DenseI64ArrayAttr>("args").asArrayRef())
         if (roots.insert(rootOf(arg)).second)
-          cost.bytes += bytesOf(rootOf(arg));
+          cost.bytes = bytesOf(rootOf(arg)) > std::numeric_limits<int64_t>::max() - cost.bytes
+                           ? std::numeric_limits<int64_t>::max()
+                           : cost.bytes + bytesOf(rootOf(arg));
     }
     costs.push_back(std::move(cost));
   }

@@ -36,6 +36,11 @@ int main(int argc, char **argv) {
   auto [inputFilename, outputFilename] = mlir::registerAndParseCLIOptions(
       argc, argv, "Prism optimizer driver\n", registry);
   mlir::MlirOptMainConfig config = mlir::MlirOptMainConfig::createFromCLOptions();
+  if (fusionReportDynamicSize < 0) {
+    llvm::errs() << "prism-opt: --prism-fusion-report-dynamic-size must be at least 0, not "
+                 << fusionReportDynamicSize << "\n";
+    return 1;
+  }
   if (fusionReport) {
     mlir::MlirOptMainConfig parsed = config;
     config.setPassPipelineSetupFn([parsed](mlir::PassManager &pm) {
