@@ -27,6 +27,7 @@ every run.
 Usage: python run_gpu_bench.py BUNDLES OUT --exec build-runtime/bin/prism-exec
 """
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -182,21 +183,13 @@ def jobs(case_names, bundles):
     return tiers[0] + tiers[1] + tiers[2]
 
 
-class replaced_file:
+@contextlib.contextmanager
+def replaced_file(path):
     """open(path, "w") that replaces `path` only when the writing is done
     (os.replace), so that a run killed mid-write leaves the last report."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def __enter__(self):
-        self.file = open(self.path + ".part", "w")
-        return self.file
-
-    def __exit__(self, kind, value, traceback):
-        self.file.close()
-        if kind is None:
-            os.replace(self.path + ".part", self.path)
+    with open(path + ".part", "w") as f:
+        yield f
+    os.replace(path + ".part", path)
 
 
 def write_report(out, report):

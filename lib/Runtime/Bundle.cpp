@@ -147,14 +147,6 @@ const FunctionPlan *Bundle::function(const std::string &name) const {
   return nullptr;
 }
 
-bool shapeCheckHolds(const std::string &kind, int64_t lhs, int64_t rhs) {
-  if (kind == "equal")
-    return lhs == rhs;
-  if (kind == "multiple")
-    return rhs > 0 && lhs >= 0 && lhs % rhs == 0;
-  return lhs > 0; // positive
-}
-
 namespace {
 
 std::string formatShape(const std::vector<int64_t> &shape) {

@@ -113,14 +113,12 @@ bool DeviceKernelRunner::launch(const std::string &kernel,
   if (!specs.empty()) {
     mapsLock.lock();
     std::vector<uint8_t> maps;
-    // With PRISM_TENSOR_MAPS=0 the maps stay zero and the kernel sees an
-    // empty buffer: no map.
-    bool disabled = tensorMapsDisabled();
+    int64_t kernelBytes;
     auto encode = [&](const TensorMapSpec &spec, const TensorMapGeometry &geometry,
                       void *out, std::string &problem) {
-      return disabled || api->encodeTensorMap(spec, geometry, out, problem);
+      return api->encodeTensorMap(spec, geometry, out, problem);
     };
-    if (!buildTensorMaps(specs, arguments, encode, maps, error)) {
+    if (!buildTensorMaps(specs, arguments, encode, maps, kernelBytes, error)) {
       error = "kernel '" + kernel + "': " + error;
       return false;
     }
@@ -141,8 +139,7 @@ bool DeviceKernelRunner::launch(const std::string &kernel,
       tensorMaps.emplace(maps, device);
     }
     withMaps = arguments;
-    int64_t visibleBytes = disabled ? 0 : static_cast<int64_t>(maps.size());
-    withMaps.push_back(StridedBuffer::contiguous(device.get(), {visibleBytes}));
+    withMaps.push_back(StridedBuffer::contiguous(device.get(), {kernelBytes}));
   }
   // 8-byte slots with stable addresses, then a pointer to each.
   std::vector<uint64_t> slots;

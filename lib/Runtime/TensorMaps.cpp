@@ -62,8 +62,10 @@ std::optional<TensorMapGeometry> tensorMapGeometry(const TensorMapSpec &spec,
 bool buildTensorMaps(const std::vector<TensorMapSpec> &specs,
                      const std::vector<StridedBuffer> &arguments,
                      const TensorMapEncoder &encode, std::vector<uint8_t> &maps,
-                     std::string &error) {
+                     int64_t &kernelBytes, std::string &error) {
   maps.assign(specs.size() * kTensorMapBytes, 0);
+  bool disabled = tensorMapsDisabled();
+  kernelBytes = disabled ? 0 : static_cast<int64_t>(maps.size());
   for (size_t i = 0; i < specs.size(); ++i) {
     const TensorMapSpec &spec = specs[i];
     if (spec.argument < 0 || static_cast<size_t>(spec.argument) >= arguments.size()) {
@@ -79,7 +81,8 @@ bool buildTensorMaps(const std::vector<TensorMapSpec> &specs,
       error = "tensor map " + std::to_string(i) + ": " + problem;
       return false;
     }
-    if (geometry && !encode(spec, *geometry, maps.data() + i * kTensorMapBytes, problem)) {
+    if (geometry && !disabled &&
+        !encode(spec, *geometry, maps.data() + i * kTensorMapBytes, problem)) {
       error = "tensor map " + std::to_string(i) + ": " + problem;
       return false;
     }

@@ -3,6 +3,7 @@
 #include "passes/Kernelize/PlanBuilder.h"
 
 #include "passes/Passes.h"
+#include "prism/Runtime/Bundle.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -98,17 +99,16 @@ LogicalResult PlanBuilder::build() {
     // The kernels this op gets carry its location (the kernel library
     // builds them at the module's), so that a later lowering error names
     // the op's line.
-    llvm::DenseSet<Operation *> before;
-    for (auto kernel : module.getOps<func::FuncOp>())
-      before.insert(kernel);
+    // New kernels are appended to the module (a duplicate is erased, not
+    // an earlier kernel), so they follow its last op before the visit.
+    Operation *last = &module.getBody()->back();
     if (failed(visit(&op)))
       return failure();
-    for (auto kernel : module.getOps<func::FuncOp>())
-      if (!before.contains(kernel) && kernel->hasAttr(tile::TileDialect::getKernelAttrName()))
-        kernel.walk([&](Operation *inner) {
-          if (inner->getLoc() == module.getLoc())
-            inner->setLoc(op.getLoc());
-        });
+    for (Operation *kernel = last->getNextNode(); kernel; kernel = kernel->getNextNode())
+      kernel->walk([&](Operation *inner) {
+        if (inner->getLoc() == module.getLoc())
+          inner->setLoc(op.getLoc());
+      });
   }
 
   auto attr = [&](StringRef name, Attribute value) {
@@ -170,12 +170,7 @@ LogicalResult PlanBuilder::requireSizes(Operation *op, StringRef kind, const Dim
   if (lhs == rhs && kind == "equal")
     return success();
   if (lhs.isConstant() && rhs.isConstant()) {
-    // The same rule as the runtime's (prism::runtime::shapeCheckHolds).
-    bool holds = kind == "equal"      ? lhs.constant == rhs.constant
-                 : kind == "multiple" ? rhs.constant > 0 && lhs.constant >= 0 &&
-                                            lhs.constant % rhs.constant == 0
-                                      : lhs.constant > 0;
-    if (!holds)
+    if (!runtime::shapeCheckHolds(kind.str(), lhs.constant, rhs.constant))
       return op->emitError() << what << (kind == "equal" ? " must be equal" : "")
                              << ", but they are " << lhs.constant
                              << (kind == "positive" ? "" : " and " + std::to_string(rhs.constant));

@@ -565,9 +565,10 @@ TEST(GpuEmulator, TensorCopiesLandWhenTheirBarrierIsWaitedOn) {
       tensor[r * 16 + c] = static_cast<uint16_t>(100 * r + c + 1);
   TensorMapSpec spec{0, 2, {16, 8}, 32};
   std::vector<uint8_t> maps;
+  int64_t kernelBytes;
   std::string error;
   ASSERT_TRUE(buildTensorMaps({spec}, {StridedBuffer::contiguous(tensor.data(), {20, 16})},
-                              encodeEmulatedTensorMap, maps, error))
+                              encodeEmulatedTensorMap, maps, kernelBytes, error))
       << error;
   std::vector<uint32_t> out(2 + 128, 0);
   std::vector<StridedBuffer> buffers = {

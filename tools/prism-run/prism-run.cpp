@@ -21,6 +21,7 @@
 #include "prism/Runtime/Bundle.h"
 
 #include "dialects/Prism/IR/PrismOps.h"
+#include "dialects/Prism/IR/PrismTypeInference.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -126,13 +127,8 @@ randomInput(RankedTensorType type, unsigned index, double sigma) {
   // Random inputs and the float64 reference hold every element in host
   // memory: 2^30 elements (8 GiB of float64) at most.
   constexpr int64_t kMaxRandomElements = int64_t(1) << 30;
-  int64_t elements = 1;
-  for (int64_t d : shape)
-    if (d != 0 && elements > kMaxRandomElements / d)
-      elements = kMaxRandomElements + 1;
-    else
-      elements *= d;
-  if (elements > kMaxRandomElements)
+  std::optional<int64_t> elements = prism::staticElementCount(shape);
+  if (!elements || *elements > kMaxRandomElements)
     return llvm::createStringError(
         "input " + std::to_string(index) +
         " would have more than 2^30 elements, too many for random inputs and a "

@@ -77,8 +77,15 @@ struct ShapeCheck {
   std::string what;
 };
 
-/// Whether sizes `lhs` and `rhs` satisfy a ShapeCheck of `kind`.
-bool shapeCheckHolds(const std::string &kind, int64_t lhs, int64_t rhs);
+/// Whether sizes `lhs` and `rhs` satisfy a ShapeCheck of `kind` (the
+/// compiler applies the same rule to sizes it knows statically).
+inline bool shapeCheckHolds(const std::string &kind, int64_t lhs, int64_t rhs) {
+  if (kind == "equal")
+    return lhs == rhs;
+  if (kind == "multiple")
+    return rhs > 0 && lhs >= 0 && lhs % rhs == 0;
+  return lhs > 0; // positive
+}
 
 struct FunctionPlan {
   std::string name;

@@ -60,11 +60,13 @@ using TensorMapEncoder = std::function<bool(
     const TensorMapSpec &, const TensorMapGeometry &, void *out, std::string &error)>;
 
 /// The maps buffer of a launch with `arguments`: kTensorMapBytes per spec,
-/// encoded where the tensor can be described, zero elsewhere.
+/// encoded where the tensor can be described, zero elsewhere; and in
+/// `kernelBytes` the size the kernel is to see (that of `maps`, or 0 with
+/// PRISM_TENSOR_MAPS=0, when nothing is encoded).
 bool buildTensorMaps(const std::vector<TensorMapSpec> &specs,
                      const std::vector<StridedBuffer> &arguments,
                      const TensorMapEncoder &encode, std::vector<uint8_t> &maps,
-                     std::string &error);
+                     int64_t &kernelBytes, std::string &error);
 
 } // namespace prism::runtime
 

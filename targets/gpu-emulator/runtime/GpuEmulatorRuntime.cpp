@@ -1048,20 +1048,13 @@ public:
     std::vector<StridedBuffer> withMaps;
     const std::vector<TensorMapSpec> &specs = config->second.tensorMaps;
     if (!specs.empty()) {
-      // With PRISM_TENSOR_MAPS=0 the maps stay zero and the kernel sees an
-      // empty buffer: no map.
-      bool disabled = tensorMapsDisabled();
-      auto encode = [&](const TensorMapSpec &spec, const TensorMapGeometry &geometry,
-                        void *out, std::string &problem) {
-        return disabled || encodeEmulatedTensorMap(spec, geometry, out, problem);
-      };
-      if (!buildTensorMaps(specs, buffers, encode, maps, error)) {
+      int64_t kernelBytes;
+      if (!buildTensorMaps(specs, buffers, encodeEmulatedTensorMap, maps, kernelBytes, error)) {
         error = "kernel '" + kernel + "': " + error;
         return false;
       }
       withMaps = buffers;
-      int64_t visibleBytes = disabled ? 0 : static_cast<int64_t>(maps.size());
-      withMaps.push_back(StridedBuffer::contiguous(maps.data(), {visibleBytes}));
+      withMaps.push_back(StridedBuffer::contiguous(maps.data(), {kernelBytes}));
     }
     if (!emulateKernel(entry, specs.empty() ? buffers : withMaps, grid,
                        config->second.threads, config->second.sharedBytes, error)) {
