@@ -2,6 +2,8 @@
 
 #include "prism/Runtime/DeviceKernelRunner.h"
 
+#include <cstdio>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -118,10 +120,14 @@ bool DeviceKernelRunner::launch(const std::string &kernel,
                       void *out, std::string &problem) {
       return api->encodeTensorMap(spec, geometry, out, problem);
     };
-    if (!buildTensorMaps(specs, arguments, encode, maps, kernelBytes, error)) {
+    std::string refused;
+    if (!buildTensorMaps(specs, arguments, encode, maps, kernelBytes, refused, error)) {
       error = "kernel '" + kernel + "': " + error;
       return false;
     }
+    if (!refused.empty() && refusedTensorMaps.insert(kernel).second)
+      std::fprintf(stderr, "prism: warning: kernel '%s': %s\n", kernel.c_str(),
+                   refused.c_str());
     std::shared_ptr<void> device;
     auto known = tensorMaps.find(maps);
     if (known != tensorMaps.end())

@@ -2,6 +2,7 @@
 
 #include "prism/Runtime/TensorMaps.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string_view>
 
@@ -62,8 +63,9 @@ std::optional<TensorMapGeometry> tensorMapGeometry(const TensorMapSpec &spec,
 bool buildTensorMaps(const std::vector<TensorMapSpec> &specs,
                      const std::vector<StridedBuffer> &arguments,
                      const TensorMapEncoder &encode, std::vector<uint8_t> &maps,
-                     int64_t &kernelBytes, std::string &error) {
+                     int64_t &kernelBytes, std::string &refused, std::string &error) {
   maps.assign(specs.size() * kTensorMapBytes, 0);
+  refused.clear();
   bool disabled = tensorMapsDisabled();
   kernelBytes = disabled ? 0 : static_cast<int64_t>(maps.size());
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -83,8 +85,15 @@ bool buildTensorMaps(const std::vector<TensorMapSpec> &specs,
     }
     if (geometry && !disabled &&
         !encode(spec, *geometry, maps.data() + i * kTensorMapBytes, problem)) {
-      error = "tensor map " + std::to_string(i) + ": " + problem;
-      return false;
+      // The kernel decides from the tensor's geometry, not the map, which
+      // tensors it copies by TMA, so a map the driver refuses must not
+      // stay zero in a buffer the kernel reads: the whole launch takes the
+      // kernel's cp.async path instead (it sees an empty maps buffer).
+      refused = "the driver refused tensor map " + std::to_string(i) + " (" + problem +
+                "); the kernel copies its tiles by cp.async instead";
+      disabled = true;
+      kernelBytes = 0;
+      std::fill(maps.begin(), maps.end(), 0);
     }
   }
   return true;

@@ -566,10 +566,11 @@ TEST(GpuEmulator, TensorCopiesLandWhenTheirBarrierIsWaitedOn) {
   TensorMapSpec spec{0, 2, {16, 8}, 32};
   std::vector<uint8_t> maps;
   int64_t kernelBytes;
-  std::string error;
+  std::string refused, error;
   ASSERT_TRUE(buildTensorMaps({spec}, {StridedBuffer::contiguous(tensor.data(), {20, 16})},
-                              encodeEmulatedTensorMap, maps, kernelBytes, error))
+                              encodeEmulatedTensorMap, maps, kernelBytes, refused, error))
       << error;
+  EXPECT_TRUE(refused.empty()) << refused;
   std::vector<uint32_t> out(2 + 128, 0);
   std::vector<StridedBuffer> buffers = {
       StridedBuffer::contiguous(out.data(), {static_cast<int64_t>(out.size())}),

@@ -186,8 +186,13 @@ TEST(Runtime, TensorMapsAreBuiltAtEachLaunch) {
     bool copyToHost(void *, const void *, size_t, std::string &) override { return true; }
     bool synchronize(std::string &) override { return true; }
     std::array<int64_t, 3> maxGrid() const override { return {1 << 30, 65535, 65535}; }
+    bool refuse = false; // as a driver that cannot encode the map
     bool encodeTensorMap(const TensorMapSpec &spec, const TensorMapGeometry &geometry,
-                         void *out, std::string &) override {
+                         void *out, std::string &problem) override {
+      if (refuse) {
+        problem = "cuTensorMapEncodeTiled: CUDA_ERROR_INVALID_VALUE";
+        return false;
+      }
       // A recognizable map: the start, the dimensions and the stride.
       uint64_t words[4] = {reinterpret_cast<uint64_t>(geometry.start), geometry.dims[0],
                            geometry.dims[1], geometry.strides[0]};
@@ -249,6 +254,23 @@ TEST(Runtime, TensorMapsAreBuiltAtEachLaunch) {
   EXPECT_FALSE(tensorMapsDisabled());
   ASSERT_TRUE(runner->launch("mm", {x, w}, {1, 1, 1}, error)) << error;
   EXPECT_EQ(api->lastArgument[3], kTensorMapBytes);
+  // A map the driver refuses: the kernel decides from the geometry which
+  // tensors TMA copies, so no map of the launch is passed (an empty maps
+  // buffer: every tile by cp.async), and a warning says so once.
+  api->refuse = true;
+  testing::internal::CaptureStderr();
+  ASSERT_TRUE(runner->launch("mm", {x, w}, {1, 1, 1}, error)) << error;
+  ASSERT_TRUE(runner->launch("mm", {x, w}, {1, 1, 1}, error)) << error;
+  std::string warned = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(api->copies.back(), std::vector<uint8_t>(kTensorMapBytes, 0));
+  EXPECT_EQ(api->lastArgument[3], 0u);
+  EXPECT_NE(warned.find("prism: warning: kernel 'mm': the driver refused tensor map 0 "
+                        "(cuTensorMapEncodeTiled: CUDA_ERROR_INVALID_VALUE); the kernel "
+                        "copies its tiles by cp.async instead"),
+            std::string::npos)
+      << warned;
+  EXPECT_EQ(warned.find("warning", warned.find("warning") + 1), std::string::npos) << warned;
+  api->refuse = false;
   // A map for an argument the launch does not have is an error.
   EXPECT_FALSE(runner->launch("mm", {x}, {1, 1, 1}, error));
   EXPECT_NE(error.find("describes argument 1 of a kernel launched with 1"), std::string::npos)

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 namespace prism::runtime {
@@ -92,6 +93,9 @@ private:
   std::mutex tensorMapsMutex;
   std::map<std::vector<uint8_t>, std::shared_ptr<void>> tensorMaps;
   static constexpr size_t kKeptTensorMaps = 256;
+  /// Kernels whose tensor maps the driver refused (said once on stderr;
+  /// those launches copy by cp.async).
+  std::set<std::string> refusedTensorMaps;
 };
 
 } // namespace prism::runtime

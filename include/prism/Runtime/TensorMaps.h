@@ -61,12 +61,14 @@ using TensorMapEncoder = std::function<bool(
 
 /// The maps buffer of a launch with `arguments`: kTensorMapBytes per spec,
 /// encoded where the tensor can be described, zero elsewhere; and in
-/// `kernelBytes` the size the kernel is to see (that of `maps`, or 0 with
-/// PRISM_TENSOR_MAPS=0, when nothing is encoded).
+/// `kernelBytes` the size the kernel is to see (that of `maps`, or 0 when
+/// nothing is encoded: with PRISM_TENSOR_MAPS=0, or when `encode` refuses
+/// a map, which `refused` then says; the kernel copies every tile by
+/// cp.async). False with `error` when a map does not fit its argument.
 bool buildTensorMaps(const std::vector<TensorMapSpec> &specs,
                      const std::vector<StridedBuffer> &arguments,
                      const TensorMapEncoder &encode, std::vector<uint8_t> &maps,
-                     int64_t &kernelBytes, std::string &error);
+                     int64_t &kernelBytes, std::string &refused, std::string &error);
 
 } // namespace prism::runtime
 

@@ -1049,7 +1049,9 @@ public:
     const std::vector<TensorMapSpec> &specs = config->second.tensorMaps;
     if (!specs.empty()) {
       int64_t kernelBytes;
-      if (!buildTensorMaps(specs, buffers, encodeEmulatedTensorMap, maps, kernelBytes, error)) {
+      std::string refused; // the emulator's encoder refuses nothing it is given
+      if (!buildTensorMaps(specs, buffers, encodeEmulatedTensorMap, maps, kernelBytes,
+                           refused, error)) {
         error = "kernel '" + kernel + "': " + error;
         return false;
       }
