@@ -54,6 +54,19 @@ def Kernelize : Pass<"prism-kernelize", "mlir::ModuleOp"> {
            "Queries per attention program">,
     Option<"attentionN", "attention-n", "int64_t", "32",
            "Keys per step of attention's online softmax">,
+    Option<"matrixCoreMatmulM", "matrix-core-matmul-m", "int64_t", "0",
+           "Matmul tile rows when the products take bf16 or f16 operands "
+           "(the matrix cores' types); 0: matmul-m">,
+    Option<"matrixCoreMatmulN", "matrix-core-matmul-n", "int64_t", "0",
+           "Matmul tile columns for bf16/f16 products; 0: matmul-n">,
+    Option<"matrixCoreMatmulK", "matrix-core-matmul-k", "int64_t", "0",
+           "Matmul K step for bf16/f16 products; 0: matmul-k">,
+    Option<"matrixCoreAttentionM", "matrix-core-attention-m", "int64_t", "0",
+           "Queries per attention program with bf16/f16 queries and keys; "
+           "0: attention-m">,
+    Option<"matrixCoreAttentionN", "matrix-core-attention-n", "int64_t", "0",
+           "Keys per online-softmax step with bf16/f16 queries and keys; "
+           "0: attention-n">,
     Option<"stridedBlock", "strided-block", "int64_t", "256",
            "Chunk of a row whose innermost stride is not 1">,
     Option<"separateMatmulEpilogue", "separate-matmul-epilogue", "bool", "false",

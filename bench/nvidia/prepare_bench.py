@@ -12,41 +12,44 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GRAPHS = os.path.join(ROOT, "bench", "nvidia", "graphs.mlir")
-# Tile-size variants of the matmul graphs: name -> prism-run --tile-sizes.
-# On sm_90a the 64-row tiles run as wgmma, one group left in flight per K
-# step, so their loops get 4 stages: 64x128 with K steps of 64 needs 99,360
-# bytes of dynamic shared memory (2 blocks per SM). 128-row tiles run as
-# two warpgroups (256 threads) sharing B: 128x128x64 needs 132,128 bytes
-# (1 block per SM), 128x256x64, the shape of cuBLAS's and CUTLASS's Hopper
-# kernels, 197,664.
+# Tile-size variants of the matmul graphs: name -> prism-run --tile-sizes
+# (each names every size, since a size left out keeps the target's choice
+# for bf16 products). The default bundle has the target's bf16 tiles: on
+# sm_90a 128x128x64, two warpgroups (256 threads) of wgmma sharing B, TMA
+# into 4 stages with one wgmma group left in flight per K step (132,128
+# bytes of dynamic shared memory, 1 block per SM). 64-row tiles run on one
+# warpgroup: 64x128 with K steps of 64 needs 99,360 bytes (2 blocks per
+# SM); 128x256x64, the largest of cuBLAS's and CUTLASS's Hopper tiles,
+# 197,664. t32x32 is the default before 2026-12-03 (mma.sync).
 MATMUL_VARIANTS = {
-    "t64x64": "matmul-m=64 matmul-n=64",
-    "t64x128": "matmul-m=64 matmul-n=128",
+    "t64x64": "matmul-m=64 matmul-n=64 matmul-k=32",
+    "t64x128": "matmul-m=64 matmul-n=128 matmul-k=32",
     "t64x128k64": "matmul-m=64 matmul-n=128 matmul-k=64",
-    "t128x128": "matmul-m=128 matmul-n=128",
-    "t128x128k64": "matmul-m=128 matmul-n=128 matmul-k=64",
+    "t128x128": "matmul-m=128 matmul-n=128 matmul-k=32",
     "t128x256k64": "matmul-m=128 matmul-n=256 matmul-k=64",
-    # The same without grouped launch order (NVIDIA's default groups 8 row
-    # blocks per column block): what the grouping gains.
-    "t128x256k64g1": "matmul-m=128 matmul-n=256 matmul-k=64 matmul-group-m=1",
+    # The default tile without grouped launch order (NVIDIA's default
+    # groups 8 row blocks per column block): what the grouping gains.
+    "t128x128k64g1": "matmul-m=128 matmul-n=128 matmul-k=64 matmul-group-m=1",
     # 3 stages, every wgmma waited for at each step (the pipeline before
     # 2026-12-03): what leaving a group in flight gains, and at 128x128x64
     # whether two blocks per SM (99 KB each) beat one (132 KB).
     "t128x128k64s3": "matmul-m=128 matmul-n=128 matmul-k=64 pipeline-stages=3 dots-in-flight=0",
     "t128x256k64s3": "matmul-m=128 matmul-n=256 matmul-k=64 pipeline-stages=3 dots-in-flight=0",
-    "t32x64": "matmul-m=32 matmul-n=64",
-    "t32x32k64": "matmul-k=64",
+    "t32x32": "matmul-m=32 matmul-n=32 matmul-k=32",
+    "t32x64": "matmul-m=32 matmul-n=64 matmul-k=32",
+    "t32x32k64": "matmul-m=32 matmul-n=32 matmul-k=64",
 }
-# Attention tile variants (queries x keys per block); on sm_90a 64-row tiles
-# run both products as wgmma (K and V by TMA), 128-row tiles as two
-# warpgroups sharing K and V (FlashAttention 3's 128-query blocks).
+# Attention tile variants (queries x keys per block); the default on sm_90a
+# is 128x64: two warpgroups sharing K and V (FlashAttention 3's 128-query
+# blocks), both products as wgmma, K and V by TMA. 64-row tiles run on one
+# warpgroup; a16x16 is the default before 2026-12-03 (mma.sync).
 ATTENTION_VARIANTS = {
+    "a16x16": "attention-m=16 attention-n=16",
     "a32x32": "attention-m=32 attention-n=32",
     "a64x16": "attention-m=64 attention-n=16",
     "a64x32": "attention-m=64 attention-n=32",
     "a64x64": "attention-m=64 attention-n=64",
     "a128x32": "attention-m=128 attention-n=32",
-    "a128x64": "attention-m=128 attention-n=64",
     "a128x128": "attention-m=128 attention-n=128",
 }
 

@@ -134,20 +134,39 @@ static runtime::FunctionPlan planOf(func::FuncOp function) {
 /// (or added), in their order.
 static std::string withOverrides(llvm::StringRef defaults, llvm::StringRef overrides) {
   llvm::SmallVector<std::pair<std::string, std::string>> entries;
-  auto add = [&](llvm::StringRef text) {
-    llvm::SmallVector<llvm::StringRef> words;
-    text.split(words, ' ', -1, /*KeepEmpty=*/false);
-    for (llvm::StringRef word : words) {
-      auto [key, value] = word.split('=');
-      auto it = llvm::find_if(entries, [&](const auto &e) { return e.first == key; });
-      if (it != entries.end())
-        it->second = value.str();
-      else
-        entries.push_back({key.str(), value.str()});
-    }
+  auto set = [&](llvm::StringRef key, llvm::StringRef value) {
+    auto it = llvm::find_if(entries, [&](const auto &e) { return e.first == key; });
+    if (it != entries.end())
+      it->second = value.str();
+    else
+      entries.push_back({key.str(), value.str()});
   };
-  add(defaults);
-  add(overrides);
+  auto words = [](llvm::StringRef text) {
+    llvm::SmallVector<llvm::StringRef> result;
+    text.split(result, ' ', -1, /*KeepEmpty=*/false);
+    return result;
+  };
+  for (llvm::StringRef word : words(defaults)) {
+    auto [key, value] = word.split('=');
+    set(key, value);
+  }
+  // A tile size given for every matmul or attention kernel ("matmul-m=64")
+  // applies to bf16/f16 products too: it replaces the target's matrix-core
+  // size unless the overrides give that one as well.
+  llvm::SmallVector<llvm::StringRef> given = words(overrides);
+  auto isGiven = [&](llvm::StringRef key) {
+    return llvm::any_of(given, [&](llvm::StringRef w) { return w.split('=').first == key; });
+  };
+  for (llvm::StringRef word : given) {
+    auto [key, value] = word.split('=');
+    set(key, value);
+    if (key.starts_with("matmul-") || key.starts_with("attention-")) {
+      std::string matrixCore = ("matrix-core-" + key).str();
+      if (!isGiven(matrixCore) &&
+          llvm::any_of(entries, [&](const auto &e) { return e.first == matrixCore; }))
+        set(matrixCore, "0");
+    }
+  }
   std::string merged;
   for (const auto &[key, value] : entries)
     merged += (merged.empty() ? "" : " ") + key + "=" + value;

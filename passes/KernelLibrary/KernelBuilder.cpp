@@ -23,6 +23,22 @@ TileSizes TileSizes::forOperands(ArrayRef<MemRefType> operands) const {
   return result;
 }
 
+TileSizes TileSizes::forProductsOf(Type element) const {
+  TileSizes result = *this;
+  if (!element || !(element.isBF16() || element.isF16()))
+    return result;
+  auto use = [](int64_t &size, int64_t matrixCore) {
+    if (matrixCore > 0)
+      size = matrixCore;
+  };
+  use(result.matmulM, matrixCoreMatmulM);
+  use(result.matmulN, matrixCoreMatmulN);
+  use(result.matmulK, matrixCoreMatmulK);
+  use(result.attentionM, matrixCoreAttentionM);
+  use(result.attentionN, matrixCoreAttentionN);
+  return result;
+}
+
 MemRefType kernelMemRefType(MLIRContext *context, int64_t rank, Type element,
                             bool unitInnermost) {
   SmallVector<int64_t> strides(rank, ShapedType::kDynamic);

@@ -35,6 +35,15 @@ struct TileSizes {
   int64_t matmulGroupM = 1;
   int64_t attentionM = 16; // query rows per attention program
   int64_t attentionN = 32; // keys per step of the online softmax
+  /// The matmul and attention tiles of kernels whose products take 16-bit
+  /// float operands (bf16, f16), the types matrix cores multiply: a target
+  /// sizes those for its tensor cores and the others (f32 products on the
+  /// vector units) for its registers. 0 keeps the plain size.
+  int64_t matrixCoreMatmulM = 0;
+  int64_t matrixCoreMatmulN = 0;
+  int64_t matrixCoreMatmulK = 0;
+  int64_t matrixCoreAttentionM = 0;
+  int64_t matrixCoreAttentionN = 0;
   /// Replaces elementwiseBlock and rowBlock in kernels that read a row whose
   /// innermost stride is not 1 (a transposed or interleaved view): targets
   /// that read such rows element by element want shorter chunks.
@@ -48,6 +57,10 @@ struct TileSizes {
 
   /// These sizes for a kernel over `operands`.
   TileSizes forOperands(llvm::ArrayRef<mlir::MemRefType> operands) const;
+
+  /// These sizes for a matmul or attention kernel whose products take
+  /// operands of `element` type: the matrix-core tiles for bf16 and f16.
+  TileSizes forProductsOf(mlir::Type element) const;
 };
 
 /// What a reduce kernel combines with.

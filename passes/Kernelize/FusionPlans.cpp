@@ -178,9 +178,11 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
     // Two products per program hold two accumulators: the fused kernel
     // halves the N tile so that it keeps the registers (and shared memory)
     // of one matmul tile.
-    kernels::TileSizes fused = sizes;
+    kernels::TileSizes tiles =
+        sizes.forProductsOf(productOperandType(first->lhs, rhs.front()));
+    kernels::TileSizes fused = tiles;
     if (count == 2 && !sizes.separateMatmulEpilogue)
-      fused.matmulN = std::max<int64_t>(sizes.matmulN / 2, 16);
+      fused.matmulN = std::max<int64_t>(tiles.matmulN / 2, 16);
     std::array<DictionaryAttr, 3> grid = {gridAxis({first->m}, fused.matmulM),
                                           gridAxis({first->n}, fused.matmulN),
                                           gridAxis(first->batch, 1)};
@@ -211,7 +213,7 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
       kernels::MatmulKernelSpec one = spec;
       one.rhs = {memrefTypeOf(r)};
       one.output = memrefTypeOf(product);
-      addLaunch(kernels::buildMatmulKernel(module, kernelName("matmul"), one, sizes),
+      addLaunch(kernels::buildMatmulKernel(module, kernelName("matmul"), one, tiles),
                 grid, {first->lhs, r, product});
       productBuffers.push_back(product);
     }
@@ -268,8 +270,13 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
         op, buffers.lookup(rope.getPositions()), {product[0], product[1]});
     if (failed(positions))
       return failure();
-    // Blocks of pairs must not cross a head: the N tile divides D / 2.
-    kernels::TileSizes local = sizes;
+    // A program computes both halves of its pairs, two column blocks of
+    // the product, so it takes half the N tile (as a fused gated matmul
+    // does: the registers of one matmul tile); blocks of pairs must not
+    // cross a head: the N tile divides D / 2.
+    kernels::TileSizes local =
+        sizes.forProductsOf(productOperandType(operands->lhs, operands->rhs));
+    local.matmulN = std::max<int64_t>(local.matmulN / 2, 16);
     while (local.matmulN > 1 && half % local.matmulN != 0)
       local.matmulN /= 2;
     int64_t flat = reshapeView(op, output, product);

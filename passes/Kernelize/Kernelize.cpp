@@ -36,6 +36,11 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
     sizes.matmulGroupM = matmulGroupM;
     sizes.attentionM = attentionM;
     sizes.attentionN = attentionN;
+    sizes.matrixCoreMatmulM = matrixCoreMatmulM;
+    sizes.matrixCoreMatmulN = matrixCoreMatmulN;
+    sizes.matrixCoreMatmulK = matrixCoreMatmulK;
+    sizes.matrixCoreAttentionM = matrixCoreAttentionM;
+    sizes.matrixCoreAttentionN = matrixCoreAttentionN;
     sizes.stridedBlock = stridedBlock;
     sizes.separateMatmulEpilogue = separateMatmulEpilogue;
     sizes.unfusedAttention = unfusedAttention;
@@ -56,6 +61,18 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
                                {"strided-block", stridedBlock}}) {
       if (value < 1) {
         module.emitError("prism-kernelize: ") << name << " must be at least 1, not " << value;
+        return signalPassFailure();
+      }
+    }
+    for (auto [name, value] :
+         {std::pair<StringRef, int64_t>{"matrix-core-matmul-m", matrixCoreMatmulM},
+          {"matrix-core-matmul-n", matrixCoreMatmulN},
+          {"matrix-core-matmul-k", matrixCoreMatmulK},
+          {"matrix-core-attention-m", matrixCoreAttentionM},
+          {"matrix-core-attention-n", matrixCoreAttentionN}}) {
+      if (value < 0) {
+        module.emitError("prism-kernelize: ")
+            << name << " must be 0 (the plain size) or at least 1, not " << value;
         return signalPassFailure();
       }
     }

@@ -106,10 +106,11 @@ LogicalResult PlanBuilder::visitMatmul(MatmulOp op) {
   spec.transposeLhs = tl;
   spec.transposeRhs = tr;
   spec.accumulator = op.getAccumulatorType();
+  kernels::TileSizes local = sizes.forProductsOf(productOperandType(lhs, rhs));
   func::FuncOp kernel =
-      kernels::buildMatmulKernel(module, kernelName("matmul"), spec, sizes);
+      kernels::buildMatmulKernel(module, kernelName("matmul"), spec, local);
   addLaunch(kernel,
-            {gridAxis({m}, sizes.matmulM), gridAxis({n}, sizes.matmulN),
+            {gridAxis({m}, local.matmulM), gridAxis({n}, local.matmulN),
              gridAxis(batch, 1)},
             args);
   return success();
@@ -335,10 +336,11 @@ FailureOr<int64_t> PlanBuilder::addMatmul(Operation *op, int64_t lhs, int64_t rh
   spec.transposeLhs = transposeLhs;
   spec.transposeRhs = transposeRhs;
   spec.accumulator = f32;
+  kernels::TileSizes tiles = sizes.forProductsOf(productOperandType(lhs, rhs));
   func::FuncOp kernel =
-      kernels::buildMatmulKernel(module, kernelName("matmul"), spec, sizes);
+      kernels::buildMatmulKernel(module, kernelName("matmul"), spec, tiles);
   addLaunch(kernel,
-            {gridAxis({m}, sizes.matmulM), gridAxis({n}, sizes.matmulN),
+            {gridAxis({m}, tiles.matmulM), gridAxis({n}, tiles.matmulN),
              gridAxis(batch, 1)},
             {lhs, rhs, product});
   if (!split)
@@ -494,12 +496,13 @@ LogicalResult PlanBuilder::visitAttention(AttentionOp op) {
   SmallVector<DimExpr> shape = {qShape[0], qShape[1], qShape[2], vShape[3]};
   int64_t output = addResultBuffer(op.getResult(), shape);
   args.push_back(output);
+  kernels::TileSizes local = sizes.forProductsOf(productOperandType(args[0], args[1]));
   func::FuncOp kernel = kernels::buildAttentionKernel(
       module, kernelName("attention"), memrefTypeOf(args[0]),
       memrefTypeOf(args[1]), memrefTypeOf(args[2]), maskType,
-      memrefTypeOf(output), options, sizes);
+      memrefTypeOf(output), options, local);
   addLaunch(kernel,
-            {gridAxis({qShape[2]}, sizes.attentionM),
+            {gridAxis({qShape[2]}, local.attentionM),
              gridAxis({qShape[0], qShape[1]}, 1), one()},
             args);
   return success();

@@ -147,6 +147,12 @@ private:
     return addBuffer(BufferRecord{BufferKind::Temporary, elementType,
                                   std::move(shape)});
   }
+  /// The element type both operands of a product share (which picks the
+  /// matrix-core tiles, `TileSizes::forProductsOf`); null if they differ.
+  Type productOperandType(int64_t lhs, int64_t rhs) const {
+    Type element = records[lhs].elementType;
+    return element == records[rhs].elementType ? element : Type();
+  }
   MemRefType memrefTypeOf(int64_t buffer) const {
     const BufferRecord &r = records[buffer];
     return kernels::kernelMemRefType(builder.getContext(), r.shape.size(),

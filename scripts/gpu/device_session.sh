@@ -7,10 +7,11 @@
 #   build                        the runtime (cmake, no LLVM)
 #   correctness-emulator-tests   the GPU emulator tests' edge cases on the
 #                                hardware (long K, ragged, 128-row tiles, ...)
-#   correctness-128 / -64 / -default
-#                                every check case against float64 with
-#                                128-row, 64-row and the default tiles (and
-#                                the torch/DLPack checks of the examples)
+#   correctness-default / -64 / -32
+#                                every check case against float64 with the
+#                                default tiles (128-row wgmma on sm_90a; and
+#                                the torch/DLPack checks of the examples),
+#                                64-row and 32-row (mma.sync) tiles
 #   decoder-block                the Llama-3-8B block against PyTorch
 #   bench                        the kernels against cuBLAS, SDPA,
 #                                torch.compile and the copy bandwidth: the
@@ -39,7 +40,7 @@ dir=${1:?usage: device_session.sh DIR OUT [BUILD_DIR]}
 out=${2:?usage: device_session.sh DIR OUT [BUILD_DIR]}
 build=${3:-$root/build-runtime}
 budget=${PRISM_GPU_BUDGET_S:-540}
-steps=${PRISM_GPU_STEPS:-build correctness-emulator-tests correctness-128 correctness-64 correctness-default decoder-block bench}
+steps=${PRISM_GPU_STEPS:-build correctness-emulator-tests correctness-default correctness-64 correctness-32 decoder-block bench}
 deadline=$((SECONDS + budget))
 mkdir -p "$out"
 status=0
@@ -81,8 +82,8 @@ for name in $steps; do
     correctness-emulator-tests)
       PRISM_TORCH_CHECKS=0 step "$name" 150 "$root/scripts/gpu/run_on_gpu.sh" \
         "$dir/cases-emulator-tests" "$build" ;;
-    correctness-128)
-      PRISM_TORCH_CHECKS=0 step "$name" 120 "$root/scripts/gpu/run_on_gpu.sh" "$dir/cases-128" "$build" ;;
+    correctness-32)
+      PRISM_TORCH_CHECKS=0 step "$name" 120 "$root/scripts/gpu/run_on_gpu.sh" "$dir/cases-32" "$build" ;;
     correctness-64)
       PRISM_TORCH_CHECKS=0 step "$name" 120 "$root/scripts/gpu/run_on_gpu.sh" "$dir/cases-64" "$build" ;;
     correctness-default) step "$name" 150 "$root/scripts/gpu/run_on_gpu.sh" "$dir/cases" "$build" ;;

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Here (with LLVM): everything a session on a lent GPU machine checks and
 # times, in one directory small enough to carry there (the device tool
-# carries at most 64 MiB): the check cases with the default tiles, with
-# 64-row matmul and attention tiles (wgmma fed by TMA on sm_90a) and with
-# 128-row tiles (two warpgroups, a wgmma group left in flight per K step)
-# (those two sets only where the tiles change the kernels),
+# carries at most 64 MiB): the check cases with the default tiles (on
+# sm_90a, 128-row bf16 tiles: two warpgroups of wgmma fed by TMA, a group
+# left in flight per K step), with 64-row tiles (one warpgroup) and with
+# 32-row ones (mma.sync, the defaults before 2026-12-03) (those two sets
+# only where the tiles change the kernels),
 # the GPU emulator tests' edge cases with their own tile sizes, the
 # benchmark bundles (matmul and attention tile variants too) and the
 # Llama-3-8B decoder block. Then, there,
@@ -21,10 +22,10 @@ rm -rf "$out"
 mkdir -p "$out"
 "$python" "$root/scripts/gpu/prepare_cases.py" "$out/cases" --target="$target" --build="$build"
 "$python" "$root/scripts/gpu/prepare_cases.py" "$out/cases-64" --target="$target" \
-  --build="$build" --tile-sizes="matmul-m=64 matmul-n=64 attention-m=64 attention-n=32" \
+  --build="$build" --tile-sizes="matmul-m=64 matmul-n=64 matmul-k=32 attention-m=64 attention-n=32" \
   --skip-same-kernels-as="$out/cases"
-"$python" "$root/scripts/gpu/prepare_cases.py" "$out/cases-128" --target="$target" \
-  --build="$build" --tile-sizes="matmul-m=128 matmul-n=128 matmul-k=64 attention-m=128 attention-n=64" \
+"$python" "$root/scripts/gpu/prepare_cases.py" "$out/cases-32" --target="$target" \
+  --build="$build" --tile-sizes="matmul-m=32 matmul-n=32 matmul-k=32 attention-m=16 attention-n=16" \
   --skip-same-kernels-as="$out/cases"
 "$python" "$root/scripts/gpu/prepare_cases.py" "$out/cases-emulator-tests" --target="$target" \
   --build="$build" --emulator-tests

@@ -72,8 +72,8 @@ public:
                                    nvidia::lowerTileToGpuOptions(chip) + "}");
   }
 
-  std::string getKernelizeOptions(const TargetSpec &) const override {
-    return nvidia::kernelizeOptions().str();
+  std::string getKernelizeOptions(const TargetSpec &spec) const override {
+    return nvidia::kernelizeOptions(spec.chip.empty() ? "sm_90a" : spec.chip);
   }
 
   llvm::Expected<std::string> writeBinaries(ModuleOp lowered, const TargetSpec &,

@@ -34,32 +34,63 @@ using namespace mlir;
 
 namespace prism::nvidia {
 
-llvm::StringRef kernelizeOptions() {
-  // Tiles stay small enough for the baseline layout: with 32x32x32
-  // matmul tiles no kernel spills (64x64 holds 32 accumulators per thread
-  // and spills on sm_90a). Measured on an H100: K steps of 64 double the
-  // registers (254) and made a 4096^3 matmul 1.8x slower than steps of 32.
-  // Matmul blocks launch in groups of 8 row blocks per column block
-  // (Triton's GROUP_M = 8), so that the blocks running at once share
-  // their A and B tiles in L2.
-  return "elementwise-block=512 row-block=512 matmul-m=32 matmul-n=32 "
-         "matmul-k=32 matmul-group-m=8 attention-m=16 attention-n=16 strided-block=512";
+namespace {
+
+/// What the tile choices depend on, per chip (the CUDA programming guide's
+/// table of compute capabilities and the PTX ISA's target list).
+struct ChipModel {
+  /// Shared memory a block may opt in to: 227 KB on Hopper, 163 KB on
+  /// sm_80, 99 KB on sm_89, less 1 KB for the static shared memory the
+  /// NVPTX lowering of gpu.dynamic_shared_memory declares (a
+  /// 16-byte-aligned variable at the start of the window).
+  int64_t sharedMemoryPerBlock;
+  /// wgmma.mma_async and TMA (cp.async.bulk.tensor): sm_90a only (plain
+  /// sm_90 has neither; it runs mma.sync like sm_80).
+  bool warpgroupMma;
+};
+
+ChipModel chipModel(llvm::StringRef chip) {
+  int64_t kilobytes = chip.starts_with("sm_90") ? 227 : chip == "sm_80" ? 163 : 99;
+  return {(kilobytes - 1) * 1024, chip == "sm_90a"};
 }
 
-/// Shared memory a block may opt in to: 227 KB on Hopper, 163 KB on
-/// sm_80, 99 KB on sm_89 (the CUDA programming guide's table of compute
-/// capabilities), less 1 KB for the static shared memory the NVPTX
-/// lowering of gpu.dynamic_shared_memory declares (a 16-byte-aligned
-/// variable at the start of the window).
-static int64_t maxSharedMemoryPerBlock(llvm::StringRef chip) {
-  int64_t kilobytes = chip.starts_with("sm_90") ? 227 : chip == "sm_80" ? 163 : 99;
-  return (kilobytes - 1) * 1024;
+} // namespace
+
+std::string kernelizeOptions(llvm::StringRef chip) {
+  // f32 products are FMA loops over the element-wise layout, whose
+  // registers bound the tile: 32x32x32 matmuls, 16x16 attention (the
+  // fastest on an H100 on 2026-11-22; K steps of 64 doubled the
+  // registers and made a 4096^3 matmul 1.8x slower). Matmul blocks launch
+  // in groups of 8 row blocks per column block (Triton's GROUP_M = 8), so
+  // that the blocks running at once share their A and B tiles in L2.
+  std::string options =
+      "elementwise-block=512 row-block=512 matmul-m=32 matmul-n=32 "
+      "matmul-k=32 matmul-group-m=8 attention-m=16 attention-n=16 strided-block=512";
+  // bf16/f16 products run on tensor cores and keep their accumulators in
+  // fragment registers, operands staged in shared memory.
+  if (chipModel(chip).warpgroupMma) {
+    // Hopper's tiles, as cuBLAS's and CUTLASS's: 128 x 128 x 64, two
+    // warpgroups of wgmma over 64 rows each, TMA into 4 stages of 32 KB
+    // (132 KB, 120 registers); attention 128 queries (a warpgroup's 64
+    // each, as FlashAttention 3) by 64 keys (181 registers, 132 KB).
+    options += " matrix-core-matmul-m=128 matrix-core-matmul-n=128 matrix-core-matmul-k=64"
+               " matrix-core-attention-m=128 matrix-core-attention-n=64";
+  } else {
+    // mma.sync by 4 warps of 16 rows each: 64 x 64 x 32 (89-109
+    // registers in the 8B block's matmuls; 64 x 128 takes 158-186 and 128
+    // rows spill), attention 64 x 32 (161 registers, 68 KB, which sm_89's
+    // 99 KB also holds; 64 x 64 takes 201).
+    options += " matrix-core-matmul-m=64 matrix-core-matmul-n=64 matrix-core-matmul-k=32"
+               " matrix-core-attention-m=64 matrix-core-attention-n=32";
+  }
+  return options;
 }
 
 std::string lowerTileToGpuOptions(llvm::StringRef chip) {
+  ChipModel model = chipModel(chip);
   return "threads=" + std::to_string(kThreadsPerBlock) +
-         " dynamic-shared-memory-limit=" + std::to_string(maxSharedMemoryPerBlock(chip)) +
-         (chip == "sm_90a" ? " warpgroup-mma=true tensor-memory-access=true" : "");
+         " dynamic-shared-memory-limit=" + std::to_string(model.sharedMemoryPerBlock) +
+         (model.warpgroupMma ? " warpgroup-mma=true tensor-memory-access=true" : "");
 }
 
 namespace {
@@ -149,8 +180,8 @@ public:
           errors);
   }
 
-  std::string getKernelizeOptions(const TargetSpec &) const override {
-    return kernelizeOptions().str();
+  std::string getKernelizeOptions(const TargetSpec &spec) const override {
+    return kernelizeOptions(chipOf(spec));
   }
 
   llvm::Expected<std::string> writeBinaries(ModuleOp lowered,

@@ -18,8 +18,10 @@ namespace prism::nvidia {
 /// Threads per block of every kernel: four warps.
 constexpr int64_t kThreadsPerBlock = 128;
 
-/// The kernelization options (tile sizes) of every NVIDIA chip.
-llvm::StringRef kernelizeOptions();
+/// The kernelization options (tile sizes) for `chip` ("sm_90a"): the
+/// tensor cores' tiles (wgmma on sm_90a, mma.sync before) for bf16/f16
+/// products, smaller ones for f32 products.
+std::string kernelizeOptions(llvm::StringRef chip);
 
 /// The options of prism-nvidia-lower-tile-to-gpu for `chip` ("sm_90a"):
 /// the block size, and wgmma where the chip has it (sm_90a).

@@ -13,7 +13,7 @@
 // swizzled slots, Q pinned in core matrices; on sm_80, mma.sync takes P
 // from registers the same way.
 
-// RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=77 --target=nvidia-emulated:sm_90a | FileCheck %s
+// RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=77 --target=nvidia-emulated:sm_90a --tile-sizes="attention-m=16 attention-n=16" | FileCheck %s
 // RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=77 --target=nvidia-emulated:sm_80 --tile-sizes="attention-m=32 attention-n=32" | FileCheck %s
 // RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=50 --target=nvidia-emulated:sm_90a --tile-sizes="attention-m=64 attention-n=16" | FileCheck %s
 // RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=99 --target=nvidia-emulated:sm_80 --tile-sizes="attention-m=64 attention-n=32" | FileCheck %s
@@ -32,10 +32,13 @@
 
 // RUN: rm -rf %t && prism-translate %s --entry=causal_gqa --target=nvidia-emulated:sm_90a -o %t
 // RUN: FileCheck %s --check-prefix=MANIFEST < %t/manifest.json
+// bf16 attention's default tiles on sm_90a: 128 queries (two warpgroups)
+// by 64 keys.
 // MANIFEST: "causal_gqa__0_attention": {
-// MANIFEST-NEXT: "threads": 128,
-// MANIFEST-NEXT: "shared_bytes": 39680,
-// MANIFEST-NEXT: "stages": 3
+// MANIFEST-NEXT: "threads": 256,
+// MANIFEST-NEXT: "shared_bytes": 132128,
+// MANIFEST-NEXT: "stages": 3,
+// MANIFEST-NEXT: "dynamic_shared": true
 
 // RUN: prism-opt %s --prism-kernelize="attention-m=64 attention-n=32" --prism-nvidia-lower-tile-to-gpu="warpgroup-mma=true tensor-memory-access=true dynamic-shared-memory-limit=231424" | FileCheck %s --check-prefix=WGMMA
 // WGMMA-LABEL: gpu.func @causal_gqa__0_attention

@@ -7,10 +7,10 @@
 // instead), a K loop of one step (the prologue's second fill guarded
 // off), [K, N] weights (B read through ldmatrix .trans) and a batch.
 
-// RUN: prism-run %s --entry=ragged --check --dynamic-size=37 --target=nvidia-emulated:sm_80 | FileCheck %s
+// RUN: prism-run %s --entry=ragged --check --dynamic-size=37 --target=nvidia-emulated:sm_80 --tile-sizes="matmul-m=32 matmul-n=32 matmul-k=32" | FileCheck %s
 // RUN: prism-run %s --entry=unaligned_rows --check --dynamic-size=21 --target=nvidia-emulated:sm_80 | FileCheck %s
 // RUN: prism-run %s --entry=one_step --check --dynamic-size=33 --target=nvidia-emulated:sm_90a | FileCheck %s
-// RUN: prism-run %s --entry=weights_k_n --check --dynamic-size=40 --target=nvidia-emulated:sm_90a | FileCheck %s
+// RUN: prism-run %s --entry=weights_k_n --check --dynamic-size=40 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=32 matmul-n=32 matmul-k=32" | FileCheck %s
 // RUN: prism-run %s --entry=batched --check --dynamic-size=19 --target=nvidia-emulated:sm_90a | FileCheck %s
 // 64-row tiles on sm_90a: wgmma.mma_async where B is [N, K] (the emulator
 // reads the operands through the descriptors), its tiles copied by TMA
@@ -18,14 +18,14 @@
 // thread waits on its barrier) or, for a buffer whose rows are not
 // 16-byte multiples (unaligned_rows), by cp.async into the same swizzled
 // slots; mma.sync from padded rows otherwise.
-// RUN: prism-run %s --entry=ragged --check --dynamic-size=77 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
-// RUN: prism-run %s --entry=unaligned_rows --check --dynamic-size=70 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
-// RUN: prism-run %s --entry=one_step --check --dynamic-size=65 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
-// RUN: prism-run %s --entry=weights_k_n --check --dynamic-size=64 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
-// RUN: prism-run %s --entry=batched --check --dynamic-size=19 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=32" | FileCheck %s
+// RUN: prism-run %s --entry=ragged --check --dynamic-size=77 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64 matmul-k=32" | FileCheck %s
+// RUN: prism-run %s --entry=unaligned_rows --check --dynamic-size=70 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64 matmul-k=32" | FileCheck %s
+// RUN: prism-run %s --entry=one_step --check --dynamic-size=65 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64 matmul-k=32" | FileCheck %s
+// RUN: prism-run %s --entry=weights_k_n --check --dynamic-size=64 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64 matmul-k=32" | FileCheck %s
+// RUN: prism-run %s --entry=batched --check --dynamic-size=19 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=32 matmul-k=32" | FileCheck %s
 // [N, K] weights shared by a batch (a rank-3 box of a broadcast view): the
 // batch stride of 0 is not a tensor map's, so the kernel copies them itself.
-// RUN: prism-run %s --entry=broadcast_weights --check --dynamic-size=70 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
+// RUN: prism-run %s --entry=broadcast_weights --check --dynamic-size=70 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64 matmul-k=32" | FileCheck %s
 // 64x128 tiles with K steps of 64 (wgmma m64n128, 128-byte swizzle): each
 // step leaves its wgmma group in flight, so the loop has 4 stages (a
 // slot is refilled two steps after it was read): 98,304 bytes, plus 4
@@ -37,21 +37,21 @@
 // 128-row tiles on sm_90a: two warpgroups (256 threads), each multiplying
 // its 64 rows of A by the same B; M above 64 so that both compute stored
 // rows (the emulator reads each warpgroup's descriptors).
-// RUN: prism-run %s --entry=ragged --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64" | FileCheck %s
-// RUN: prism-run %s --entry=unaligned_rows --check --dynamic-size=140 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64" | FileCheck %s
+// RUN: prism-run %s --entry=ragged --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64 matmul-k=32" | FileCheck %s
+// RUN: prism-run %s --entry=unaligned_rows --check --dynamic-size=140 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64 matmul-k=32" | FileCheck %s
 // RUN: prism-run %s --entry=weights_k_n --check --dynamic-size=200 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=128 matmul-k=64" | FileCheck %s
-// RUN: prism-run %s --entry=batched --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=32" | FileCheck %s
+// RUN: prism-run %s --entry=batched --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=32 matmul-k=32" | FileCheck %s
 // K loops of 6 to 13 steps, so that slots are refilled while the loop
 // runs: with a wgmma group left in flight at each step, a slot is refilled
 // only once a wait_group retired the dots that read it (the emulator
 // reports a copy issued into shared memory that a wgmma in flight reads);
 // the TMA path, [K, N] weights, the cp.async path (weights shared by a
 // batch) and mma.sync on sm_80 and with the default tiles.
-// RUN: prism-run %s --entry=long_k --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64" | FileCheck %s
+// RUN: prism-run %s --entry=long_k --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64 matmul-k=32" | FileCheck %s
 // RUN: prism-run %s --entry=long_k --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=128 matmul-k=64" | FileCheck %s
-// RUN: prism-run %s --entry=long_k --check --dynamic-size=77 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
-// RUN: prism-run %s --entry=long_k_n --check --dynamic-size=140 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64" | FileCheck %s
-// RUN: prism-run %s --entry=long_k_broadcast_weights --check --dynamic-size=70 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
+// RUN: prism-run %s --entry=long_k --check --dynamic-size=77 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64 matmul-k=32" | FileCheck %s
+// RUN: prism-run %s --entry=long_k_n --check --dynamic-size=140 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64 matmul-k=32" | FileCheck %s
+// RUN: prism-run %s --entry=long_k_broadcast_weights --check --dynamic-size=70 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64 matmul-k=32" | FileCheck %s
 // RUN: prism-run %s --entry=long_k --check --dynamic-size=45 --target=nvidia-emulated:sm_90a | FileCheck %s
 // RUN: prism-run %s --entry=long_k --check --dynamic-size=45 --target=nvidia-emulated:sm_80 --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
 // With PRISM_TENSOR_MAPS=0 the runtime passes an empty maps buffer (and
@@ -59,22 +59,22 @@
 // Were a kernel to copy by TMA anyway, the emulator would refuse its zero
 // map.
 // RUN: env PRISM_TENSOR_MAPS=0 prism-run %s --entry=long_k --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=128 matmul-k=64" | FileCheck %s
-// RUN: env PRISM_TENSOR_MAPS=off prism-run %s --entry=weights_k_n --check --dynamic-size=64 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64" | FileCheck %s
+// RUN: env PRISM_TENSOR_MAPS=off prism-run %s --entry=weights_k_n --check --dynamic-size=64 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64 matmul-k=32" | FileCheck %s
 // Programs in groups of row blocks (the NVIDIA default is groups of 8):
 // 19 row blocks of 8 in groups of 3 (the last of 1) by 5 column blocks.
-// RUN: prism-run %s --entry=ragged --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=8 matmul-n=16 matmul-group-m=3" | FileCheck %s
+// RUN: prism-run %s --entry=ragged --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=8 matmul-n=16 matmul-group-m=3 matmul-k=32" | FileCheck %s
 // The kernel's own pipeline (prism-kernelize's pipeline-stages and
 // dots-in-flight, as tile.pipeline_stages / tile.dots_in_flight on the
 // kernel): 3 stages with a wgmma group in flight (fills one step ahead),
 // 5 stages (three ahead), and 3 stages waiting for every group (the
 // pipeline before 2026-12-03).
-// RUN: prism-run %s --entry=long_k --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64 pipeline-stages=3" | FileCheck %s
-// RUN: prism-run %s --entry=long_k_n --check --dynamic-size=140 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64 pipeline-stages=5" | FileCheck %s
-// RUN: prism-run %s --entry=long_k_broadcast_weights --check --dynamic-size=70 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64 pipeline-stages=3 dots-in-flight=0" | FileCheck %s
-// RUN: rm -rf %t.choices && prism-translate %s --entry=long_k --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64 pipeline-stages=3 dots-in-flight=0" -o %t.choices
+// RUN: prism-run %s --entry=long_k --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64 pipeline-stages=3 matmul-k=32" | FileCheck %s
+// RUN: prism-run %s --entry=long_k_n --check --dynamic-size=140 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64 pipeline-stages=5 matmul-k=32" | FileCheck %s
+// RUN: prism-run %s --entry=long_k_broadcast_weights --check --dynamic-size=70 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64 pipeline-stages=3 dots-in-flight=0 matmul-k=32" | FileCheck %s
+// RUN: rm -rf %t.choices && prism-translate %s --entry=long_k --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64 pipeline-stages=3 dots-in-flight=0 matmul-k=32" -o %t.choices
 // RUN: FileCheck %s --check-prefix=CHOICES < %t.choices/manifest.json
 // CHOICES: "stages": 3,
-// RUN: rm -rf %t.two && prism-translate %s --entry=ragged --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64" -o %t.two
+// RUN: rm -rf %t.two && prism-translate %s --entry=ragged --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64 matmul-k=32" -o %t.two
 // RUN: FileCheck %s --check-prefix=TWO < %t.two/manifest.json
 // TWO: "threads": 256,
 // TWO: "stages": 4,

@@ -1,0 +1,47 @@
+// RUN: prism-opt %s -prism-kernelize="matmul-m=32 matmul-n=32 matmul-k=32 attention-m=16 attention-n=16 matrix-core-matmul-m=128 matrix-core-matmul-n=128 matrix-core-matmul-k=64 matrix-core-attention-m=128 matrix-core-attention-n=64" -split-input-file | FileCheck %s
+// RUN: prism-opt %s -prism-kernelize="matmul-m=32 matmul-n=32 matmul-k=32 attention-m=16 attention-n=16" -split-input-file | FileCheck %s --check-prefix=PLAIN
+// RUN: not prism-opt %s -prism-kernelize="matrix-core-matmul-k=-1" -split-input-file 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+
+// A target sizes the tiles of products on its matrix cores (bf16 and f16
+// operands) apart from those of f32 products: a bf16 matmul takes the
+// matrix-core tiles (grid and dot), an f32 one the plain tiles. Without
+// the matrix-core options every product takes the plain tiles.
+
+// CHECK-LABEL: func.func @mixed(
+// CHECK-SAME: grid = [{product = [array<i64: 1, 1, 0, 0>], tile = 128 : i64}, {product = [array<i64: 256, 1>], tile = 128 : i64}, {product = [], tile = 1 : i64}], kernel = @mixed__0_matmul}
+// CHECK-SAME: grid = [{product = [array<i64: 1, 1, 2, 0>], tile = 32 : i64}, {product = [array<i64: 256, 1>], tile = 32 : i64}, {product = [], tile = 1 : i64}], kernel = @mixed__1_matmul}
+// CHECK: func.func @mixed__0_matmul(
+// CHECK: tile.dot %{{.*}} : tensor<128x64xbf16>, tensor<64x128xbf16> -> tensor<128x128xf32>
+// CHECK: func.func @mixed__1_matmul(
+// CHECK: tile.dot %{{.*}} : tensor<32x32xf32>, tensor<32x32xf32> -> tensor<32x32xf32>
+// PLAIN-LABEL: func.func @mixed(
+// PLAIN-SAME: tile = 32 : i64}, {product = [array<i64: 256, 1>], tile = 32 : i64}, {product = [], tile = 1 : i64}], kernel = @mixed__0_matmul}
+// PLAIN: tile.dot %{{.*}} : tensor<32x32xbf16>, tensor<32x32xbf16> -> tensor<32x32xf32>
+// NEGATIVE: prism-kernelize: matrix-core-matmul-k must be 0 (the plain size) or at least 1, not -1
+func.func @mixed(%x: tensor<?x512xbf16>, %w: tensor<256x512xbf16>,
+                 %y: tensor<?x512xf32>, %v: tensor<256x512xf32>)
+    -> (tensor<?x256xbf16>, tensor<?x256xf32>) {
+  %a = prism.matmul %x, %w transpose_rhs : tensor<?x512xbf16>, tensor<256x512xbf16>
+  %b = prism.matmul %y, %v transpose_rhs : tensor<?x512xf32>, tensor<256x512xf32>
+  return %a, %b : tensor<?x256xbf16>, tensor<?x256xf32>
+}
+
+// -----
+
+// Attention: f16 queries and keys take the matrix-core tiles (128 queries
+// per program, 64 keys per step), f32 ones the plain 16 x 16.
+
+// CHECK-LABEL: func.func @attentions(
+// CHECK-SAME: {product = [array<i64: 1, 1, 0, 2>], tile = 128 : i64}{{.*}}kernel = @attentions__0_attention}
+// CHECK-SAME: {product = [array<i64: 1, 1, 3, 2>], tile = 16 : i64}{{.*}}kernel = @attentions__1_attention}
+// CHECK: func.func @attentions__0_attention(
+// CHECK: tile.dot %{{.*}} : tensor<128x64xf16>, tensor<64x64xf16> -> tensor<128x64xf32>
+// CHECK: func.func @attentions__1_attention(
+// CHECK: tile.dot %{{.*}} : tensor<16x64xf32>, tensor<64x16xf32> -> tensor<16x16xf32>
+func.func @attentions(%q: tensor<1x4x?x64xf16>, %k: tensor<1x4x?x64xf16>, %v: tensor<1x4x?x64xf16>,
+                      %qf: tensor<1x4x?x64xf32>, %kf: tensor<1x4x?x64xf32>, %vf: tensor<1x4x?x64xf32>)
+    -> (tensor<1x4x?x64xf16>, tensor<1x4x?x64xf32>) {
+  %a = prism.attention %q, %k, %v causal : tensor<1x4x?x64xf16>, tensor<1x4x?x64xf16>, tensor<1x4x?x64xf16>
+  %b = prism.attention %qf, %kf, %vf causal : tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>
+  return %a, %b : tensor<1x4x?x64xf16>, tensor<1x4x?x64xf32>
+}
