@@ -35,6 +35,10 @@ def Kernelize : Pass<"prism-kernelize", "mlir::ModuleOp"> {
            "Elements of the last dimension per elementwise program">,
     Option<"rowBlock", "row-block", "int64_t", "256",
            "Chunk of a row processed at once by norms and softmax">,
+    Option<"wholeRowMax", "whole-row-max", "int64_t", "0",
+           "Norm and softmax rows of a static length up to this are one "
+           "chunk, read once and kept in registers (0: chunks of row-block, "
+           "read again by each pass)">,
     Option<"matmulM", "matmul-m", "int64_t", "8", "Matmul tile rows">,
     Option<"matmulN", "matmul-n", "int64_t", "64", "Matmul tile columns">,
     Option<"matmulK", "matmul-k", "int64_t", "16", "Matmul K step">,

@@ -217,6 +217,9 @@ def write_report(out, report):
                         f"{a['name']} | {a['ms']:.3f} | {a['ratio']:.4f} |\n")
         if report.get("not_run"):
             f.write(f"\nNot run (deadline): {', '.join(report['not_run'])}\n")
+        for r in rows:
+            for warning in r.get("warnings", []):
+                f.write(f"\n{r['case']}: {warning}\n")
     lines = ["| case | default ms | fastest variant | ms | anchors: ms, ratio to the fastest |",
              "|---|---:|---|---:|---|"]
     for title in dict.fromkeys(r["title"] for r in rows):
@@ -234,6 +237,10 @@ def write_report(out, report):
                  + (f": {', '.join(failed)}" if failed else ""))
     if report.get("not_run"):
         lines.append(f"{len(report['not_run'])} not run (deadline)")
+    warned = [r["case"] for r in rows if r.get("warnings")]
+    if warned:
+        lines.append(f"{len(warned)} runs with runtime warnings (e.g. tensor maps refused: "
+                     f"cp.async timed, not TMA): {', '.join(warned)}")
     with replaced_file(os.path.join(out, "nvidia-bench-summary.md")) as f:
         f.write("\n".join(lines) + "\n")
 
@@ -299,6 +306,11 @@ def main():
                                      capture_output=True, text=True, timeout=args.timeout)
                 if run.returncode != 0:
                     row["error"] = run.stderr.strip()
+                # A refused tensor map means the run timed cp.async, not TMA.
+                warnings = [line.strip() for line in run.stderr.splitlines()
+                            if line.startswith("prism: warning:")]
+                if warnings:
+                    row["warnings"] = warnings
             except subprocess.TimeoutExpired:
                 row["error"] = f"no result after {args.timeout:g} s (killed: a hung kernel?)"
             if "error" not in row:

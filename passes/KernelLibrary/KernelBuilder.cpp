@@ -4,6 +4,7 @@
 #include "passes/KernelLibrary/KernelLibrary.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 
@@ -18,12 +19,23 @@ TileSizes TileSizes::forOperands(ArrayRef<MemRefType> operands) const {
     if (strides.back() != 1) {
       result.elementwiseBlock = std::min(elementwiseBlock, stridedBlock);
       result.rowBlock = std::min(rowBlock, stridedBlock);
+      // A strided row is read element by element in short chunks.
+      result.wholeRow = result.wholeRow && result.rowBlock == rowBlock;
     }
   }
   return result;
 }
 
-TileSizes TileSizes::forProductsOf(Type element) const {
+TileSizes TileSizes::forRow(std::optional<int64_t> length) const {
+  TileSizes result = *this;
+  if (length && *length >= 1 && *length <= wholeRowMax) {
+    result.rowBlock = std::max<int64_t>(rowBlock, llvm::PowerOf2Ceil(*length));
+    result.wholeRow = true;
+  }
+  return result;
+}
+
+TileSizes TileSizes::forProductsOf(Type element, int64_t headDim) const {
   TileSizes result = *this;
   if (!element || !(element.isBF16() || element.isF16()))
     return result;
@@ -36,6 +48,9 @@ TileSizes TileSizes::forProductsOf(Type element) const {
   use(result.matmulK, matrixCoreMatmulK);
   use(result.attentionM, matrixCoreAttentionM);
   use(result.attentionN, matrixCoreAttentionN);
+  int64_t padded = headDim > 0 ? static_cast<int64_t>(llvm::PowerOf2Ceil(headDim)) : 0;
+  if (matrixCoreAttentionN > 0 && padded > 128)
+    result.attentionN = std::max<int64_t>(matrixCoreAttentionN * 128 / padded, 16);
   return result;
 }
 

@@ -27,6 +27,13 @@ class KernelBuilder;
 struct TileSizes {
   int64_t elementwiseBlock = 256; // elements of the last dim per program
   int64_t rowBlock = 256;         // row chunk of norms and softmax
+  /// Norm and softmax rows whose static length is at most this are one
+  /// chunk, read once and kept in registers between the reduction and the
+  /// output (0: always chunks of rowBlock, each read again per pass).
+  int64_t wholeRowMax = 0;
+  /// Set by forRow: the planner guarantees that every row of the kernel
+  /// fits one chunk of rowBlock.
+  bool wholeRow = false;
   int64_t matmulM = 8;
   int64_t matmulN = 64;
   int64_t matmulK = 16;
@@ -58,9 +65,18 @@ struct TileSizes {
   /// These sizes for a kernel over `operands`.
   TileSizes forOperands(llvm::ArrayRef<mlir::MemRefType> operands) const;
 
+  /// These sizes for a norm or softmax kernel over rows of `length`
+  /// elements (nothing: dynamic): one whole chunk when it is static and at
+  /// most wholeRowMax.
+  TileSizes forRow(std::optional<int64_t> length) const;
+
   /// These sizes for a matmul or attention kernel whose products take
   /// operands of `element` type: the matrix-core tiles for bf16 and f16.
-  TileSizes forProductsOf(mlir::Type element) const;
+  /// The matrix-core attention tile is sized for head dims up to 128; with
+  /// an attention's larger `headDim` (padded to a power of two, as the
+  /// kernel does) it takes proportionally fewer keys per step (at least
+  /// 16), since the output accumulator grows with the head dim.
+  TileSizes forProductsOf(mlir::Type element, int64_t headDim = 0) const;
 };
 
 /// What a reduce kernel combines with.

@@ -134,6 +134,23 @@ func::FuncOp buildRmsNormKernel(ModuleOp module, StringRef name,
   SmallVector<Value> row = rowPosition(k, y, rank);
   Value length = k.dim(y, rank - 1);
 
+  if (sizes.wholeRow && block == sizes.rowBlock) {
+    // The whole row in one chunk: read once, kept in registers.
+    Value start = k.index(0);
+    Value v = source.chunk(k, row, start, length);
+    if (stored)
+      storeChunk(k, v, stored, row, start, rank);
+    Value sum = k.reduce(tile::CombineKind::Sum, k.mulf(v, v), 0);
+    Value mean = k.divf(sum, k.splat(k.indexToF32(length), {}));
+    Value inverse = math::RsqrtOp::create(
+        builder, k.location(), k.addf(mean, k.splat(k.f32(epsilon), {})));
+    Value wv = loadChunk(k, w, {}, start, 1, block);
+    storeChunk(k, k.mulf(k.mulf(v, k.broadcast(inverse, {block})), wv), y, row, start,
+               rank);
+    func::ReturnOp::create(builder, kernel.getLoc());
+    return kernel;
+  }
+
   // Sum of squares in f32 (the tail is zero, so it adds nothing); the
   // prologue's value is stored on the way.
   Value zeros = k.splat(k.f32(0.0), {block});
@@ -193,6 +210,38 @@ func::FuncOp buildLayerNormKernel(ModuleOp module, StringRef name,
   Value count = k.splat(k.indexToF32(length), {});
   Value zeros = k.splat(k.f32(0.0), {block});
 
+  // The normalized row, scaled and shifted, stored once.
+  auto finish = [&](Value centered, Value scale, Value column) {
+    Value result = k.mulf(centered, scale);
+    if (w)
+      result = k.mulf(result, loadChunk(k, w, {}, column, 1, block));
+    if (bv)
+      result = k.addf(result, loadChunk(k, bv, {}, column, 1, block));
+    storeChunk(k, result, y, row, column, rank);
+  };
+  auto inverseDeviation = [&](Value squares) {
+    Value variance = k.divf(k.reduce(tile::CombineKind::Sum, squares, 0), count);
+    return k.broadcast(
+        math::RsqrtOp::create(builder, k.location(),
+                              k.addf(variance, k.splat(k.f32(epsilon), {}))),
+        {block});
+  };
+
+  if (sizes.wholeRow && block == sizes.rowBlock) {
+    // The whole row in one chunk: read once, kept in registers.
+    Value start = k.index(0);
+    Value v = source.chunk(k, row, start, length);
+    if (stored)
+      storeChunk(k, v, stored, row, start, rank);
+    Value mean = k.divf(k.reduce(tile::CombineKind::Sum, v, 0), count);
+    Value centered = k.subf(v, k.broadcast(mean, {block}));
+    Value sq = k.select(k.columnsBefore(length, block, start),
+                        k.mulf(centered, centered), zeros);
+    finish(centered, inverseDeviation(sq), start);
+    func::ReturnOp::create(builder, kernel.getLoc());
+    return kernel;
+  }
+
   // Pass 1: the mean (the tail is zero, so it adds nothing); the
   // prologue's value is stored on the way.
   Value sums = forEachChunk(k, length, block, {zeros},
@@ -213,19 +262,11 @@ func::FuncOp buildLayerNormKernel(ModuleOp module, StringRef name,
                             k.mulf(centered, centered), zeros);
         return SmallVector<Value>{k.addf(carried[0], sq)};
       })[0];
-  Value variance = k.divf(k.reduce(tile::CombineKind::Sum, squares, 0), count);
-  Value inverse = math::RsqrtOp::create(
-      builder, k.location(), k.addf(variance, k.splat(k.f32(epsilon), {})));
-  Value scale = k.broadcast(inverse, {block});
+  Value scale = inverseDeviation(squares);
 
   // Pass 3: normalize, scale, shift, round once.
   forEachChunk(k, length, block, {}, [&](Value column, ValueRange) {
-    Value result = k.mulf(k.subf(source.chunk(k, row, column, length), meanRow), scale);
-    if (w)
-      result = k.mulf(result, loadChunk(k, w, {}, column, 1, block));
-    if (bv)
-      result = k.addf(result, loadChunk(k, bv, {}, column, 1, block));
-    storeChunk(k, result, y, row, column, rank);
+    finish(k.subf(source.chunk(k, row, column, length), meanRow), scale, column);
     return SmallVector<Value>{};
   });
   func::ReturnOp::create(builder, kernel.getLoc());
@@ -257,6 +298,19 @@ func::FuncOp buildSoftmaxKernel(ModuleOp module, StringRef name,
                                    k.splat(minusInf, {block}))
         .getResult();
   };
+
+  if (sizes.wholeRow && block == sizes.rowBlock) {
+    // The whole row in one chunk: read once, one exponential per element,
+    // the output written once (rounded once, whatever its type).
+    Value start = k.index(0);
+    Value s = scores(start);
+    Value maximum = k.reduce(tile::CombineKind::Max, s, 0);
+    Value e = k.exp(k.subf(s, k.broadcast(maximum, {block})));
+    Value sum = k.reduce(tile::CombineKind::Sum, e, 0);
+    storeChunk(k, k.divf(e, k.broadcast(sum, {block})), y, row, start, rank);
+    func::ReturnOp::create(builder, loc);
+    return kernel;
+  }
 
   if (output.getElementType().isF32()) {
     // Three passes, one exponential per element: the maximum; then

@@ -272,13 +272,26 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
       return failure();
     // A program computes both halves of its pairs, two column blocks of
     // the product, so it takes half the N tile (as a fused gated matmul
-    // does: the registers of one matmul tile); blocks of pairs must not
-    // cross a head: the N tile divides D / 2.
-    kernels::TileSizes local =
-        sizes.forProductsOf(productOperandType(operands->lhs, operands->rhs));
-    local.matmulN = std::max<int64_t>(local.matmulN / 2, 16);
-    while (local.matmulN > 1 && half % local.matmulN != 0)
-      local.matmulN /= 2;
+    // does: the registers of one matmul tile), and half again with a bias
+    // (sm_90a's default 128-row tiles spilled 472 bytes with one); blocks
+    // of pairs must not cross a head: the N tile divides D / 2.
+    auto rotaryTiles = [&](const kernels::TileSizes &base) {
+      kernels::TileSizes tiles = base;
+      auto halve = [](int64_t n) { return std::max<int64_t>(n / 2, std::min<int64_t>(n, 8)); };
+      tiles.matmulN = halve(tiles.matmulN);
+      if (bias)
+        tiles.matmulN = halve(tiles.matmulN);
+      while (tiles.matmulN > 1 && half % tiles.matmulN != 0)
+        tiles.matmulN /= 2;
+      return tiles;
+    };
+    kernels::TileSizes local = rotaryTiles(
+        sizes.forProductsOf(productOperandType(operands->lhs, operands->rhs)));
+    // Matrix cores take column blocks of 8: a head whose half is not a
+    // multiple of 8 (D = 72, 100) leaves an N tile they cannot run, so
+    // the product is an FMA loop, with the plain tiles it is sized for.
+    if (local.matmulN % 8 != 0)
+      local = rotaryTiles(sizes);
     int64_t flat = reshapeView(op, output, product);
     kernels::MatmulKernelSpec spec;
     spec.lhs = memrefTypeOf(operands->lhs);

@@ -30,6 +30,7 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
     kernels::TileSizes sizes;
     sizes.elementwiseBlock = elementwiseBlock;
     sizes.rowBlock = rowBlock;
+    sizes.wholeRowMax = wholeRowMax;
     sizes.matmulM = matmulM;
     sizes.matmulN = matmulN;
     sizes.matmulK = matmulK;
@@ -75,6 +76,12 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
             << name << " must be 0 (the plain size) or at least 1, not " << value;
         return signalPassFailure();
       }
+    }
+    if (wholeRowMax < 0) {
+      module.emitError("prism-kernelize: whole-row-max must be 0 (rows in chunks) or "
+                       "at least 1, not ")
+          << static_cast<int64_t>(wholeRowMax);
+      return signalPassFailure();
     }
     if (pipelineStages != 0 && pipelineStages < 2) {
       module.emitError("prism-kernelize: pipeline-stages must be 0 (the target's "

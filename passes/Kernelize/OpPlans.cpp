@@ -106,7 +106,9 @@ LogicalResult PlanBuilder::visitMatmul(MatmulOp op) {
   spec.transposeLhs = tl;
   spec.transposeRhs = tr;
   spec.accumulator = op.getAccumulatorType();
-  kernels::TileSizes local = sizes.forProductsOf(productOperandType(lhs, rhs));
+  // Matrix cores accumulate in f32: a narrower accumulator is an FMA loop.
+  kernels::TileSizes local = sizes.forProductsOf(
+      spec.accumulator.isF32() ? productOperandType(lhs, rhs) : Type());
   func::FuncOp kernel =
       kernels::buildMatmulKernel(module, kernelName("matmul"), spec, local);
   addLaunch(kernel,
@@ -171,14 +173,15 @@ LogicalResult PlanBuilder::addNorm(Operation *norm, kernels::RowPrologue prologu
   int64_t output = addTemporary(elementOf(result), rowShape);
   buffers[result] = output;
   args.push_back(output);
+  kernels::TileSizes rowSizes = sizes.forRow(staticSize(rowShape.back()));
   func::FuncOp kernel =
       isa<RmsNormOp>(norm)
           ? kernels::buildRmsNormKernel(module, kernelName(what), prologue,
                                         weightType, memrefTypeOf(output),
-                                        epsilon, sizes)
+                                        epsilon, rowSizes)
           : kernels::buildLayerNormKernel(module, kernelName(what), prologue,
                                           weightType, biasType,
-                                          memrefTypeOf(output), epsilon, sizes);
+                                          memrefTypeOf(output), epsilon, rowSizes);
   addLaunch(kernel, {gridAxis(ArrayRef<DimExpr>(rowShape).drop_back(1), 1), one(), one()},
             args);
   return success();
@@ -496,7 +499,9 @@ LogicalResult PlanBuilder::visitAttention(AttentionOp op) {
   SmallVector<DimExpr> shape = {qShape[0], qShape[1], qShape[2], vShape[3]};
   int64_t output = addResultBuffer(op.getResult(), shape);
   args.push_back(output);
-  kernels::TileSizes local = sizes.forProductsOf(productOperandType(args[0], args[1]));
+  kernels::TileSizes local =
+      sizes.forProductsOf(productOperandType(args[0], args[1]),
+                          std::max(options.headDim, options.valueHeadDim));
   func::FuncOp kernel = kernels::buildAttentionKernel(
       module, kernelName("attention"), memrefTypeOf(args[0]),
       memrefTypeOf(args[1]), memrefTypeOf(args[2]), maskType,

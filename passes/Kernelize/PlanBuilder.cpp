@@ -368,7 +368,8 @@ LogicalResult PlanBuilder::visit(Operation *op) {
         }
         func::FuncOp kernel = kernels::buildSoftmaxKernel(
             module, kernelName("softmax"), memrefTypeOf(in),
-            memrefTypeOf(result), softmax.getScale().convertToDouble(), sizes);
+            memrefTypeOf(result), softmax.getScale().convertToDouble(),
+            sizes.forRow(staticSize(records[result].shape.back())));
         ArrayRef<DimExpr> shape = records[result].shape;
         addLaunch(kernel, {gridAxis(shape.drop_back(1), 1), one(), one()},
                   {in, result});

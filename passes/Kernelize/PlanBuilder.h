@@ -147,6 +147,12 @@ private:
     return addBuffer(BufferRecord{BufferKind::Temporary, elementType,
                                   std::move(shape)});
   }
+  /// The value of a size known at compile time; nothing for a dynamic one.
+  static std::optional<int64_t> staticSize(const DimExpr &size) {
+    if (size.isConstant())
+      return size.constant;
+    return std::nullopt;
+  }
   /// The element type both operands of a product share (which picks the
   /// matrix-core tiles, `TileSizes::forProductsOf`); null if they differ.
   Type productOperandType(int64_t lhs, int64_t rhs) const {

@@ -369,7 +369,7 @@ bool LoopStaging::plan() {
                        matrixCores.takesOperandAInFragments(dot, layout, slotLayout,
                                                             transposed[1])));
     if (!publishesNothing)
-      base = std::max(base, exchangeBytes(dot, layout.threads, &matrixCores));
+      base = std::max(base, exchangeBytes(dot, layout, &matrixCores));
     for (unsigned i = 0; i < 2; ++i) {
       Value operand = dot->getOperand(i);
       if (staged[i]) {
@@ -407,7 +407,7 @@ bool LoopStaging::plan() {
   loop.getBody()->walk([&](Operation *op) {
     if (covered.contains(op))
       return;
-    base = std::max(base, exchangeBytes(op, layout.threads, &matrixCores));
+    base = std::max(base, exchangeBytes(op, layout, &matrixCores));
     if (isa<gpu::BarrierOp>(op) || mayWriteMemory(op))
       conflicts = true;
   });

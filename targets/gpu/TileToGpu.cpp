@@ -499,8 +499,9 @@ static bool takesOperandAFromFragments(tile::DotOp dot, const Layout &layout,
 }
 
 /// Bytes of shared memory an op's exchange needs (0 if it needs none).
-int64_t exchangeBytes(Operation *op, int64_t threads,
+int64_t exchangeBytes(Operation *op, const Layout &layout,
                       const MatrixCoreLowering *matrixCores) {
+  int64_t threads = layout.threads;
   auto bytesOf = [](Value v) {
     auto type = cast<RankedTensorType>(v.getType());
     return numElements(type) * storageBytes(type.getElementType());
@@ -515,11 +516,17 @@ int64_t exchangeBytes(Operation *op, int64_t threads,
                : bytesOf(broadcast.getInput());
   if (isa<tile::TransposeOp>(op))
     return bytesOf(op->getOperand(0));
-  if (auto reduce = dyn_cast<tile::ReduceOp>(op)) // + a partial per thread
-    return inFragments(reduce.getInput().getType())
-               ? 0
-               : alignTo16(bytesOf(reduce.getInput())) +
-                     threads * storageBytes(reduce.getType().getElementType());
+  if (auto reduce = dyn_cast<tile::ReduceOp>(op)) {
+    if (inFragments(reduce.getInput().getType()))
+      return 0;
+    // By shuffles: one partial per warp and row (reduceRowsByShuffles).
+    if (reducesRowsByShuffles(reduce, layout))
+      return numElements(cast<RankedTensorType>(reduce.getType())) * (threads / 32) *
+             storageBytes(reduce.getType().getElementType());
+    // Published, + a partial per thread.
+    return alignTo16(bytesOf(reduce.getInput())) +
+           threads * storageBytes(reduce.getType().getElementType());
+  }
   // A change between the element-wise and the fragment layout: the f32
   // tile once.
   if (auto cast = dyn_cast<UnrealizedConversionCastOp>(op))
@@ -1643,7 +1650,7 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
       // The workspace: the operand slots or the largest exchange.
       int64_t bytes = std::max<int64_t>(16, alignTo16(staging.bytes));
       gpuFunc.walk([&](Operation *op) {
-        bytes = std::max(bytes, alignTo16(exchangeBytes(op, threads, options.matrixCores)));
+        bytes = std::max(bytes, alignTo16(exchangeBytes(op, layout, options.matrixCores)));
       });
       int64_t limit = std::max(options.sharedMemoryLimit, options.dynamicSharedMemoryLimit);
       if (bytes > limit)

@@ -73,7 +73,7 @@ bool inFragments(mlir::Type type);
 /// MatrixCoreLowering::fragmentRows).
 bool inFragmentRows(mlir::Type type);
 /// Bytes of shared memory an op's exchange needs (0 if it needs none).
-int64_t exchangeBytes(mlir::Operation *op, int64_t threads,
+int64_t exchangeBytes(mlir::Operation *op, const Layout &layout,
                       const MatrixCoreLowering *matrixCores);
 
 /// Spreads `tiles` matrix-core tiles round-robin over `groups` warps or

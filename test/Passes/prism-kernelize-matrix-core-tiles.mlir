@@ -1,4 +1,4 @@
-// RUN: prism-opt %s -prism-kernelize="matmul-m=32 matmul-n=32 matmul-k=32 attention-m=16 attention-n=16 matrix-core-matmul-m=128 matrix-core-matmul-n=128 matrix-core-matmul-k=64 matrix-core-attention-m=128 matrix-core-attention-n=64" -split-input-file | FileCheck %s
+// RUN: prism-opt %s -prism-optimize -prism-kernelize="matmul-m=32 matmul-n=32 matmul-k=32 attention-m=16 attention-n=16 matrix-core-matmul-m=128 matrix-core-matmul-n=128 matrix-core-matmul-k=64 matrix-core-attention-m=128 matrix-core-attention-n=64" -split-input-file | FileCheck %s
 // RUN: prism-opt %s -prism-kernelize="matmul-m=32 matmul-n=32 matmul-k=32 attention-m=16 attention-n=16" -split-input-file | FileCheck %s --check-prefix=PLAIN
 // RUN: not prism-opt %s -prism-kernelize="matrix-core-matmul-k=-1" -split-input-file 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 
@@ -44,4 +44,56 @@ func.func @attentions(%q: tensor<1x4x?x64xf16>, %k: tensor<1x4x?x64xf16>, %v: te
   %a = prism.attention %q, %k, %v causal : tensor<1x4x?x64xf16>, tensor<1x4x?x64xf16>, tensor<1x4x?x64xf16>
   %b = prism.attention %qf, %kf, %vf causal : tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>, tensor<1x4x?x64xf32>
   return %a, %b : tensor<1x4x?x64xf16>, tensor<1x4x?x64xf32>
+}
+
+// -----
+
+// Matrix cores accumulate in f32: an f16 accumulator is an FMA loop, with
+// the plain tiles.
+
+// CHECK-LABEL: func.func @f16_accumulator(
+// CHECK-SAME: tile = 32 : i64}, {product = [array<i64: 200, 1>], tile = 32 : i64}
+// CHECK: tile.dot %{{.*}} : tensor<32x32xf16>, tensor<32x32xf16> -> tensor<32x32xf16>
+func.func @f16_accumulator(%x: tensor<?x136xf16>, %w: tensor<200x136xf16>) -> tensor<?x200xf16> {
+  %m = prism.matmul %x, %w transpose_rhs acc(f16) : tensor<?x136xf16>, tensor<200x136xf16>
+  return %m : tensor<?x200xf16>
+}
+
+// -----
+
+// A head dim above 128 (padded to a power of two: 160 -> 256) takes
+// proportionally fewer keys per step: 64 * 128 / 256 = 32.
+
+// CHECK-LABEL: func.func @wide_heads(
+// CHECK: func.func @wide_heads__0_attention(
+// CHECK: tile.dot %{{.*}} : tensor<128x256xbf16>, tensor<256x32xbf16> -> tensor<128x32xf32>
+func.func @wide_heads(%q: tensor<1x4x?x160xbf16>, %k: tensor<1x2x?x160xbf16>, %v: tensor<1x2x?x160xbf16>) -> tensor<1x4x?x160xbf16> {
+  %o = prism.attention %q, %k, %v causal : tensor<1x4x?x160xbf16>, tensor<1x2x?x160xbf16>, tensor<1x2x?x160xbf16>
+  return %o : tensor<1x4x?x160xbf16>
+}
+
+// -----
+
+// A fused rope matmul computes both halves of its pairs, so it takes half
+// the N tile (128 -> 64 pairs), and half again with a bias (32); a head
+// whose half is not a multiple of 8 (D = 72: 36) cannot run on matrix
+// cores and takes the plain tiles.
+
+// CHECK-LABEL: func.func @rope_tiles(
+// CHECK-SAME: {product = [array<i64: 1, 1, 0, 1>], tile = 128 : i64}, {product = [array<i64: 128, 1>], tile = 64 : i64}{{.*}}kernel = @rope_tiles__0_matmul_rope}
+// CHECK-SAME: {product = [array<i64: 1, 1, 0, 1>], tile = 128 : i64}, {product = [array<i64: 128, 1>], tile = 32 : i64}{{.*}}kernel = @rope_tiles__1_matmul_rope}
+// CHECK-SAME: {product = [array<i64: 1, 1, 0, 1>], tile = 32 : i64}, {product = [array<i64: 72, 1>], tile = 4 : i64}{{.*}}kernel = @rope_tiles__2_matmul_rope}
+func.func @rope_tiles(%x: tensor<1x?x136xbf16>, %w: tensor<256x136xbf16>, %b: tensor<256xbf16>,
+                      %pos: tensor<1x?xi32>, %w72: tensor<144x136xbf16>)
+    -> (tensor<1x?x2x128xbf16>, tensor<1x?x2x128xbf16>, tensor<1x?x2x72xbf16>) {
+  %k = prism.matmul %x, %w transpose_rhs : tensor<1x?x136xbf16>, tensor<256x136xbf16>
+  %h = prism.reshape %k : tensor<1x?x256xbf16> to tensor<1x?x2x128xbf16>
+  %r = prism.rope neox bshd %h, %pos theta = 1.0e4 : tensor<1x?x2x128xbf16>, tensor<1x?xi32>
+  %kb = prism.matmul %x, %w bias(%b : tensor<256xbf16>) transpose_rhs : tensor<1x?x136xbf16>, tensor<256x136xbf16>
+  %hb = prism.reshape %kb : tensor<1x?x256xbf16> to tensor<1x?x2x128xbf16>
+  %rb = prism.rope neox bshd %hb, %pos theta = 1.0e4 : tensor<1x?x2x128xbf16>, tensor<1x?xi32>
+  %k72 = prism.matmul %x, %w72 transpose_rhs : tensor<1x?x136xbf16>, tensor<144x136xbf16>
+  %h72 = prism.reshape %k72 : tensor<1x?x144xbf16> to tensor<1x?x2x72xbf16>
+  %r72 = prism.rope neox bshd %h72, %pos theta = 1.0e4 : tensor<1x?x2x72xbf16>, tensor<1x?xi32>
+  return %r, %rb, %r72 : tensor<1x?x2x128xbf16>, tensor<1x?x2x128xbf16>, tensor<1x?x2x72xbf16>
 }
