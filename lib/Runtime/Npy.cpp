@@ -3,6 +3,7 @@
 #include "prism/Runtime/Npy.h"
 
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <regex>
 
@@ -110,6 +111,56 @@ bool parseNpy(const std::string &data, const std::string &path, HostTensor &tens
   if (bytes)
     std::memcpy(tensor.data, data.data() + payload, bytes);
   return true;
+}
+
+const char *npyDescr(const std::string &dtype) {
+  if (dtype == "f32") return "<f4";
+  if (dtype == "f16") return "<f2";
+  if (dtype == "bf16") return "<u2"; // raw bf16 bits
+  if (dtype == "i8") return "|i1";
+  if (dtype == "i32") return "<i4";
+  if (dtype == "i64") return "<i8";
+  return nullptr;
+}
+
+bool writeNpyFile(const std::string &path, const std::string &descr,
+                  const std::vector<int64_t> &shape, const void *data, size_t bytes,
+                  std::string &error) {
+  // Python tuple syntax: (), (n,), (a, b).
+  std::string dims;
+  for (size_t i = 0; i < shape.size(); ++i)
+    dims += (i ? ", " : "") + std::to_string(shape[i]);
+  if (shape.size() == 1)
+    dims += ",";
+  std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" +
+                       dims + "), }";
+  // Version 1.0: the magic, the version, a 2-byte length, then the header
+  // padded with spaces to a multiple of 64 bytes, ending in a newline.
+  while ((10 + header.size() + 1) % 64 != 0)
+    header += ' ';
+  header += '\n';
+  std::ofstream out(path, std::ios::binary);
+  out.write("\x93NUMPY\x01\x00", 8);
+  out.put(static_cast<char>(header.size() & 0xFF));
+  out.put(static_cast<char>(header.size() >> 8));
+  out << header;
+  out.write(static_cast<const char *>(data), static_cast<std::streamsize>(bytes));
+  out.close();
+  if (!out) {
+    error = "cannot write " + path;
+    return false;
+  }
+  return true;
+}
+
+bool writeNpy(const std::string &path, const HostTensor &tensor, std::string &error) {
+  const char *descr = npyDescr(tensor.dtype);
+  if (!descr) {
+    error = path + ": no .npy form for dtype " + tensor.dtype;
+    return false;
+  }
+  return writeNpyFile(path, descr, tensor.shape, tensor.data,
+                      static_cast<size_t>(tensor.byteSize()), error);
 }
 
 } // namespace prism::runtime

@@ -28,16 +28,6 @@ static int fail(const std::string &message) {
   return 1;
 }
 
-static const char *npyDescr(const std::string &dtype) {
-  if (dtype == "f32") return "<f4";
-  if (dtype == "f16") return "<f2";
-  if (dtype == "i8") return "|i1";
-  if (dtype == "i32") return "<i4";
-  if (dtype == "i64") return "<i8";
-  if (dtype == "bf16") return "<u2"; // raw bf16 bits
-  return nullptr;
-}
-
 static bool readNpy(const std::string &path, HostTensor &tensor,
                     std::string &error) {
   std::ifstream file(path, std::ios::binary);
@@ -48,26 +38,6 @@ static bool readNpy(const std::string &path, HostTensor &tensor,
   std::stringstream buffer;
   buffer << file.rdbuf();
   return parseNpy(buffer.str(), path, tensor, error);
-}
-
-static bool writeNpy(const std::string &path, const HostTensor &tensor) {
-  std::string shape = "(";
-  for (int64_t d : tensor.shape)
-    shape += std::to_string(d) + ",";
-  shape += ")";
-  std::string header = "{'descr': '" + std::string(npyDescr(tensor.dtype)) +
-                       "', 'fortran_order': False, 'shape': " + shape + ", }";
-  while ((10 + header.size() + 1) % 64 != 0)
-    header += ' ';
-  header += '\n';
-  std::ofstream out(path, std::ios::binary);
-  out.write("\x93NUMPY\x01\x00", 8);
-  uint16_t length = static_cast<uint16_t>(header.size());
-  out.put(static_cast<char>(length & 0xFF));
-  out.put(static_cast<char>(length >> 8));
-  out << header;
-  out.write(static_cast<const char *>(tensor.data), tensor.byteSize());
-  return static_cast<bool>(out);
 }
 
 int main(int argc, char **argv) {
@@ -132,8 +102,9 @@ int main(int argc, char **argv) {
     std::printf("]\n");
     if (!outPrefix.empty()) {
       std::string path = outPrefix + std::to_string(i) + ".npy";
-      if (!npyDescr(outputs[i].dtype) || !writeNpy(path, outputs[i]))
-        return fail("cannot write " + path);
+      std::string error;
+      if (!writeNpy(path, outputs[i], error))
+        return fail(error);
     }
   }
   return 0;

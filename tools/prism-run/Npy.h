@@ -1,4 +1,4 @@
-//===- Npy.h - Reading .npy files for prism-run -----------------*- C++ -*-===//
+//===- Npy.h - .npy files for prism-run -------------------------*- C++ -*-===//
 
 #ifndef PRISM_TOOLS_PRISM_RUN_NPY_H
 #define PRISM_TOOLS_PRISM_RUN_NPY_H
