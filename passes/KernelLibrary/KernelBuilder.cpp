@@ -49,8 +49,15 @@ TileSizes TileSizes::forProductsOf(Type element, int64_t headDim) const {
   use(result.attentionM, matrixCoreAttentionM);
   use(result.attentionN, matrixCoreAttentionN);
   int64_t padded = headDim > 0 ? static_cast<int64_t>(llvm::PowerOf2Ceil(headDim)) : 0;
+  // Keys in whole k16 steps (a staged operand's rows), at least 16; past
+  // 256 the queries' accumulator itself outgrows the registers, so the
+  // query tile shrinks too (a warpgroup's 64 rows at least on wgmma, 16 on
+  // mma.sync: whatever the target's lowering takes).
   if (matrixCoreAttentionN > 0 && padded > 128)
-    result.attentionN = std::max<int64_t>(matrixCoreAttentionN * 128 / padded, 16);
+    result.attentionN = std::max<int64_t>(
+        static_cast<int64_t>(llvm::alignDown(matrixCoreAttentionN * 128 / padded, 16)), 16);
+  if (matrixCoreAttentionM > 0 && padded > 256)
+    result.attentionM = std::max<int64_t>(matrixCoreAttentionM * 256 / padded, 16);
   return result;
 }
 

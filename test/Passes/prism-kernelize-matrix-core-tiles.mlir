@@ -1,6 +1,7 @@
 // RUN: prism-opt %s -prism-optimize -prism-kernelize="matmul-m=32 matmul-n=32 matmul-k=32 attention-m=16 attention-n=16 matrix-core-matmul-m=128 matrix-core-matmul-n=128 matrix-core-matmul-k=64 matrix-core-attention-m=128 matrix-core-attention-n=64" -split-input-file | FileCheck %s
 // RUN: prism-opt %s -prism-kernelize="matmul-m=32 matmul-n=32 matmul-k=32 attention-m=16 attention-n=16" -split-input-file | FileCheck %s --check-prefix=PLAIN
 // RUN: not prism-opt %s -prism-kernelize="matrix-core-matmul-k=-1" -split-input-file 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// RUN: prism-opt %s -prism-kernelize="matrix-core-attention-m=64 matrix-core-attention-n=48" -split-input-file | FileCheck %s --check-prefix=ALIGN
 
 // A target sizes the tiles of products on its matrix cores (bf16 and f16
 // operands) apart from those of f32 products: a bf16 matmul takes the
@@ -62,11 +63,16 @@ func.func @f16_accumulator(%x: tensor<?x136xf16>, %w: tensor<200x136xf16>) -> te
 // -----
 
 // A head dim above 128 (padded to a power of two: 160 -> 256) takes
-// proportionally fewer keys per step: 64 * 128 / 256 = 32.
+// proportionally fewer keys per step: 64 * 128 / 256 = 32 (and above 256
+// fewer queries too).
+
+// Keys stay whole k16 steps: 48 * 128 / 256 = 24 is rounded down to 16.
 
 // CHECK-LABEL: func.func @wide_heads(
 // CHECK: func.func @wide_heads__0_attention(
 // CHECK: tile.dot %{{.*}} : tensor<128x256xbf16>, tensor<256x32xbf16> -> tensor<128x32xf32>
+// ALIGN: func.func @wide_heads__0_attention(
+// ALIGN: tile.dot %{{.*}} : tensor<64x256xbf16>, tensor<256x16xbf16> -> tensor<64x16xf32>
 func.func @wide_heads(%q: tensor<1x4x?x160xbf16>, %k: tensor<1x2x?x160xbf16>, %v: tensor<1x2x?x160xbf16>) -> tensor<1x4x?x160xbf16> {
   %o = prism.attention %q, %k, %v causal : tensor<1x4x?x160xbf16>, tensor<1x2x?x160xbf16>, tensor<1x2x?x160xbf16>
   return %o : tensor<1x4x?x160xbf16>
@@ -96,4 +102,16 @@ func.func @rope_tiles(%x: tensor<1x?x136xbf16>, %w: tensor<256x136xbf16>, %b: te
   %h72 = prism.reshape %k72 : tensor<1x?x144xbf16> to tensor<1x?x2x72xbf16>
   %r72 = prism.rope neox bshd %h72, %pos theta = 1.0e4 : tensor<1x?x2x72xbf16>, tensor<1x?xi32>
   return %r, %rb, %r72 : tensor<1x?x2x128xbf16>, tensor<1x?x2x128xbf16>, tensor<1x?x2x72xbf16>
+}
+
+// -----
+
+// Above 256 the query tile shrinks too: 128 * 256 / 512 = 64 queries,
+// 64 * 128 / 512 = 16 keys.
+
+// CHECK-LABEL: func.func @huge_heads__0_attention(
+// CHECK: tile.dot %{{.*}} : tensor<64x512xbf16>, tensor<512x16xbf16> -> tensor<64x16xf32>
+func.func @huge_heads(%q: tensor<1x4x?x512xbf16>, %k: tensor<1x2x?x512xbf16>, %v: tensor<1x2x?x512xbf16>) -> tensor<1x4x?x512xbf16> {
+  %o = prism.attention %q, %k, %v causal : tensor<1x4x?x512xbf16>, tensor<1x2x?x512xbf16>, tensor<1x2x?x512xbf16>
+  return %o : tensor<1x4x?x512xbf16>
 }

@@ -1,4 +1,4 @@
-// Norm and softmax rows whose static length is at most whole-row-max (8192
+// Norm and softmax rows whose static length is at most whole-row-max (4096
 // on NVIDIA) are one chunk, read once and kept in registers between the
 // reduction and the output; dynamic rows and longer ones go in chunks of
 // row-block (512). Run under the GPU emulator and checked against float64:
@@ -10,6 +10,7 @@
 // RUN: prism-run %s --entry=rows --check --dynamic-size=5 --target=nvidia-emulated:sm_90a | FileCheck %s
 // RUN: prism-run %s --entry=rows --check --dynamic-size=3 --target=nvidia-emulated:sm_80 | FileCheck %s
 // RUN: prism-run %s --entry=rows --check --dynamic-size=3 --target=nvidia-emulated:sm_90a --tile-sizes="whole-row-max=0" | FileCheck %s
+// RUN: prism-run %s --entry=rows --check --dynamic-size=2 --target=nvidia-emulated:sm_90a --tile-sizes="whole-row-max=8192" | FileCheck %s
 // RUN: prism-run %s --entry=long_rows --check --dynamic-size=2 --target=nvidia-emulated:sm_90a | FileCheck %s
 // RUN: prism-run %s --entry=dynamic_rows --check --dynamic-size=1000 --target=nvidia-emulated:sm_90a | FileCheck %s
 // CHECK: PASS
