@@ -71,6 +71,10 @@ def Kernelize : Pass<"prism-kernelize", "mlir::ModuleOp"> {
     Option<"matrixCoreAttentionN", "matrix-core-attention-n", "int64_t", "0",
            "Keys per online-softmax step with bf16/f16 queries and keys; "
            "0: attention-n">,
+    Option<"matrixCoreMinM", "matrix-core-min-m", "int64_t", "0",
+           "The fewest rows of a bf16/f16 matmul tile: a matmul whose static "
+           "M is at most half of matrix-core-matmul-m takes fewer rows, down "
+           "to this (0: never shrunk)">,
     Option<"stridedBlock", "strided-block", "int64_t", "256",
            "Chunk of a row whose innermost stride is not 1">,
     Option<"separateMatmulEpilogue", "separate-matmul-epilogue", "bool", "false",

@@ -35,7 +35,8 @@ TileSizes TileSizes::forRow(std::optional<int64_t> length) const {
   return result;
 }
 
-TileSizes TileSizes::forProductsOf(Type element, int64_t headDim) const {
+TileSizes TileSizes::forProductsOf(Type element, int64_t headDim,
+                                   std::optional<int64_t> rows) const {
   TileSizes result = *this;
   if (!element || !(element.isBF16() || element.isF16()))
     return result;
@@ -46,6 +47,12 @@ TileSizes TileSizes::forProductsOf(Type element, int64_t headDim) const {
   use(result.matmulM, matrixCoreMatmulM);
   use(result.matmulN, matrixCoreMatmulN);
   use(result.matmulK, matrixCoreMatmulK);
+  if (rows && *rows >= 1 && matrixCoreMatmulM > 0 && matrixCoreMinM > 0) {
+    int64_t needed = std::max<int64_t>(static_cast<int64_t>(llvm::PowerOf2Ceil(*rows)),
+                                       matrixCoreMinM);
+    while (result.matmulM / 2 >= needed)
+      result.matmulM /= 2;
+  }
   use(result.attentionM, matrixCoreAttentionM);
   use(result.attentionN, matrixCoreAttentionN);
   int64_t padded = headDim > 0 ? static_cast<int64_t>(llvm::PowerOf2Ceil(headDim)) : 0;

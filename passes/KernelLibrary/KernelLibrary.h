@@ -51,6 +51,10 @@ struct TileSizes {
   int64_t matrixCoreMatmulK = 0;
   int64_t matrixCoreAttentionM = 0;
   int64_t matrixCoreAttentionN = 0;
+  /// The fewest rows a matrix-core matmul tile may have (0: the tile is
+  /// never shrunk): a matmul whose static M is at most half its tile takes
+  /// a tile of fewer rows, down to this.
+  int64_t matrixCoreMinM = 0;
   /// Replaces elementwiseBlock and rowBlock in kernels that read a row whose
   /// innermost stride is not 1 (a transposed or interleaved view): targets
   /// that read such rows element by element want shorter chunks.
@@ -76,7 +80,11 @@ struct TileSizes {
   /// an attention's larger `headDim` (padded to a power of two, as the
   /// kernel does) it takes proportionally fewer keys per step (at least
   /// 16), since the output accumulator grows with the head dim.
-  TileSizes forProductsOf(mlir::Type element, int64_t headDim = 0) const;
+  /// A matmul's static row count `rows` shrinks the matrix-core M tile to
+  /// the power of two that holds it, not below matrixCoreMinM (a decode
+  /// step of 8 rows on a 128-row tile computes 120 rows of padding).
+  TileSizes forProductsOf(mlir::Type element, int64_t headDim = 0,
+                          std::optional<int64_t> rows = std::nullopt) const;
 };
 
 /// What a reduce kernel combines with.

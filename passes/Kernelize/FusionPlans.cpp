@@ -178,8 +178,8 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
     // Two products per program hold two accumulators: the fused kernel
     // halves the N tile so that it keeps the registers (and shared memory)
     // of one matmul tile.
-    kernels::TileSizes tiles =
-        sizes.forProductsOf(productOperandType(first->lhs, rhs.front()));
+    kernels::TileSizes tiles = sizes.forProductsOf(
+        productOperandType(first->lhs, rhs.front()), 0, staticSize(first->m));
     kernels::TileSizes fused = tiles;
     if (count == 2 && !sizes.separateMatmulEpilogue)
       fused.matmulN = std::max<int64_t>(tiles.matmulN / 2, 16);
@@ -285,8 +285,8 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
         tiles.matmulN /= 2;
       return tiles;
     };
-    kernels::TileSizes local = rotaryTiles(
-        sizes.forProductsOf(productOperandType(operands->lhs, operands->rhs)));
+    kernels::TileSizes local = rotaryTiles(sizes.forProductsOf(
+        productOperandType(operands->lhs, operands->rhs), 0, staticSize(operands->m)));
     // Matrix cores take column blocks of 8: a head whose half is not a
     // multiple of 8 (D = 72, 100) leaves an N tile they cannot run, so
     // the product is an FMA loop, with the plain tiles it is sized for.

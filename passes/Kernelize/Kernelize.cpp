@@ -42,6 +42,7 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
     sizes.matrixCoreMatmulK = matrixCoreMatmulK;
     sizes.matrixCoreAttentionM = matrixCoreAttentionM;
     sizes.matrixCoreAttentionN = matrixCoreAttentionN;
+    sizes.matrixCoreMinM = matrixCoreMinM;
     sizes.stridedBlock = stridedBlock;
     sizes.separateMatmulEpilogue = separateMatmulEpilogue;
     sizes.unfusedAttention = unfusedAttention;
@@ -70,7 +71,8 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
           {"matrix-core-matmul-n", matrixCoreMatmulN},
           {"matrix-core-matmul-k", matrixCoreMatmulK},
           {"matrix-core-attention-m", matrixCoreAttentionM},
-          {"matrix-core-attention-n", matrixCoreAttentionN}}) {
+          {"matrix-core-attention-n", matrixCoreAttentionN},
+          {"matrix-core-min-m", matrixCoreMinM}}) {
       if (value < 0) {
         module.emitError("prism-kernelize: ")
             << name << " must be 0 (the plain size) or at least 1, not " << value;

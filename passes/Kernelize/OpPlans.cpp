@@ -108,7 +108,7 @@ LogicalResult PlanBuilder::visitMatmul(MatmulOp op) {
   spec.accumulator = op.getAccumulatorType();
   // Matrix cores accumulate in f32: a narrower accumulator is an FMA loop.
   kernels::TileSizes local = sizes.forProductsOf(
-      spec.accumulator.isF32() ? productOperandType(lhs, rhs) : Type());
+      spec.accumulator.isF32() ? productOperandType(lhs, rhs) : Type(), 0, staticSize(m));
   func::FuncOp kernel =
       kernels::buildMatmulKernel(module, kernelName("matmul"), spec, local);
   addLaunch(kernel,
@@ -339,7 +339,8 @@ FailureOr<int64_t> PlanBuilder::addMatmul(Operation *op, int64_t lhs, int64_t rh
   spec.transposeLhs = transposeLhs;
   spec.transposeRhs = transposeRhs;
   spec.accumulator = f32;
-  kernels::TileSizes tiles = sizes.forProductsOf(productOperandType(lhs, rhs));
+  kernels::TileSizes tiles =
+      sizes.forProductsOf(productOperandType(lhs, rhs), 0, staticSize(m));
   func::FuncOp kernel =
       kernels::buildMatmulKernel(module, kernelName("matmul"), spec, tiles);
   addLaunch(kernel,

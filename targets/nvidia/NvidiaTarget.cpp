@@ -77,8 +77,10 @@ std::string kernelizeOptions(llvm::StringRef chip) {
     // warpgroups of wgmma over 64 rows each, TMA into 4 stages of 32 KB
     // (132 KB, 120 registers); attention 128 queries (a warpgroup's 64
     // each, as FlashAttention 3) by 64 keys (181 registers, 132 KB).
+    // A matmul of at most 64 static rows (a decode step compiled for its
+    // batch) takes a 64-row tile, one warpgroup: wgmma's smallest M.
     options += " matrix-core-matmul-m=128 matrix-core-matmul-n=128 matrix-core-matmul-k=64"
-               " matrix-core-attention-m=128 matrix-core-attention-n=64";
+               " matrix-core-attention-m=128 matrix-core-attention-n=64 matrix-core-min-m=64";
   } else {
     // mma.sync by 4 warps of 16 rows each: 64 x 64 x 32 (89-109
     // registers in the 8B block's matmuls; 64 x 128 takes 158-186 and 128

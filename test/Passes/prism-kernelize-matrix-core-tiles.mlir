@@ -1,4 +1,4 @@
-// RUN: prism-opt %s -prism-optimize -prism-kernelize="matmul-m=32 matmul-n=32 matmul-k=32 attention-m=16 attention-n=16 matrix-core-matmul-m=128 matrix-core-matmul-n=128 matrix-core-matmul-k=64 matrix-core-attention-m=128 matrix-core-attention-n=64" -split-input-file | FileCheck %s
+// RUN: prism-opt %s -prism-optimize -prism-kernelize="matmul-m=32 matmul-n=32 matmul-k=32 attention-m=16 attention-n=16 matrix-core-matmul-m=128 matrix-core-matmul-n=128 matrix-core-matmul-k=64 matrix-core-attention-m=128 matrix-core-attention-n=64 matrix-core-min-m=64" -split-input-file | FileCheck %s
 // RUN: prism-opt %s -prism-kernelize="matmul-m=32 matmul-n=32 matmul-k=32 attention-m=16 attention-n=16" -split-input-file | FileCheck %s --check-prefix=PLAIN
 // RUN: not prism-opt %s -prism-kernelize="matrix-core-matmul-k=-1" -split-input-file 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 // RUN: prism-opt %s -prism-kernelize="matrix-core-attention-m=64 matrix-core-attention-n=48" -split-input-file | FileCheck %s --check-prefix=ALIGN
@@ -114,4 +114,19 @@ func.func @rope_tiles(%x: tensor<1x?x136xbf16>, %w: tensor<256x136xbf16>, %b: te
 func.func @huge_heads(%q: tensor<1x4x?x512xbf16>, %k: tensor<1x2x?x512xbf16>, %v: tensor<1x2x?x512xbf16>) -> tensor<1x4x?x512xbf16> {
   %o = prism.attention %q, %k, %v causal : tensor<1x4x?x512xbf16>, tensor<1x2x?x512xbf16>, tensor<1x2x?x512xbf16>
   return %o : tensor<1x4x?x512xbf16>
+}
+
+// -----
+
+// A static M shrinks the matrix-core M tile to the power of two that holds
+// it, not below matrix-core-min-m: 8 rows take 64, 100 rows keep 128.
+
+// CHECK-LABEL: func.func @static_rows(
+// CHECK-SAME: grid = [{product = [array<i64: 8, 1>], tile = 64 : i64}, {product = [array<i64: 1024, 1>], tile = 128 : i64}
+// CHECK-SAME: grid = [{product = [array<i64: 100, 1>], tile = 128 : i64}, {product = [array<i64: 1024, 1>], tile = 128 : i64}
+func.func @static_rows(%x: tensor<8x512xbf16>, %w: tensor<1024x512xbf16>, %x100: tensor<100x512xbf16>)
+    -> (tensor<8x1024xbf16>, tensor<100x1024xbf16>) {
+  %y = prism.matmul %x, %w transpose_rhs : tensor<8x512xbf16>, tensor<1024x512xbf16>
+  %z = prism.matmul %x100, %w transpose_rhs : tensor<100x512xbf16>, tensor<1024x512xbf16>
+  return %y, %z : tensor<8x1024xbf16>, tensor<100x1024xbf16>
 }

@@ -74,6 +74,15 @@
 // RUN: rm -rf %t.choices && prism-translate %s --entry=long_k --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64 pipeline-stages=3 dots-in-flight=0 matmul-k=32" -o %t.choices
 // RUN: FileCheck %s --check-prefix=CHOICES < %t.choices/manifest.json
 // CHOICES: "stages": 3,
+// A matmul of few static rows (a decode step compiled for its batch)
+// takes sm_90a's smallest wgmma tile, 64 rows on one warpgroup, instead of
+// the default 128.
+// RUN: prism-run %s --entry=decode_step --check --dynamic-size=1 --target=nvidia-emulated:sm_90a | FileCheck %s
+// RUN: rm -rf %t.decode && prism-translate %s --entry=decode_step --target=nvidia-emulated:sm_90a -o %t.decode
+// RUN: FileCheck %s --check-prefix=DECODE < %t.decode/manifest.json
+// DECODE: "decode_step__0_matmul": {
+// DECODE-NEXT: "threads": 128,
+// DECODE-NEXT: "shared_bytes": 99360,
 // RUN: rm -rf %t.two && prism-translate %s --entry=ragged --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64 matmul-k=32" -o %t.two
 // RUN: FileCheck %s --check-prefix=TWO < %t.two/manifest.json
 // TWO: "threads": 256,
@@ -103,6 +112,11 @@
 // RUN: rm -rf %t && prism-translate %s --entry=ragged --target=nvidia-emulated:sm_80 -o %t
 // RUN: FileCheck %s --check-prefix=MANIFEST < %t/manifest.json
 // MANIFEST: "stages": 3
+
+func.func @decode_step(%x: tensor<5x136xbf16>, %w: tensor<200x136xbf16>, %b: tensor<200xbf16>) -> tensor<5x200xbf16> {
+  %y = prism.matmul %x, %w bias(%b : tensor<200xbf16>) transpose_rhs : tensor<5x136xbf16>, tensor<200x136xbf16>
+  return %y : tensor<5x200xbf16>
+}
 
 func.func @ragged(%x: tensor<?x72xbf16>, %w: tensor<70x72xbf16>) -> tensor<?x70xbf16> {
   %m = prism.matmul %x, %w transpose_rhs : tensor<?x72xbf16>, tensor<70x72xbf16>
