@@ -9,23 +9,28 @@
 #include "llvm/ADT/SmallSet.h"
 #include "llvm/Support/Format.h"
 
+#include <limits>
+
 using namespace mlir;
 
 namespace prism {
-#include <limits>
 
 #define GEN_PASS_DEF_PRINTKERNELCOST
 #include "passes/Passes.h.inc"
 
-/// constant * dynamicSize^(number of dynamic factors) / divisor.
-/// a * b, or INT64_MAX when that overflows (the report's sizes are
-/// estimates: a saturated one still compares as "huge").
+/// a * b and a + b, or INT64_MAX when that overflows (the report's sizes
+/// are estimates: a saturated one still compares as "huge").
 static int64_t saturatingMul(int64_t a, int64_t b) {
   int64_t product;
   return __builtin_mul_overflow(a, b, &product) ? std::numeric_limits<int64_t>::max()
                                                  : product;
 }
+static int64_t saturatingAdd(int64_t a, int64_t b) {
+  int64_t sum;
+  return __builtin_add_overflow(a, b, &sum) ? std::numeric_limits<int64_t>::max() : sum;
+}
 
+/// constant * dynamicSize^(number of dynamic factors) / divisor.
 static int64_t evaluateDim(DenseI64ArrayAttr dim, int64_t dynamicSize) {
   ArrayRef<int64_t> flat = dim.asArrayRef();
   int64_t value = flat[0];
@@ -92,9 +97,7 @@ FailureOr<std::vector<KernelCost>> measureKernelCost(ModuleOp module,
       llvm::SmallSet<int64_t, 8> roots;
       for (int64_t arg : launch.getAs<DenseI64ArrayAttr>("args").asArrayRef())
         if (roots.insert(rootOf(arg)).second)
-          cost.bytes = bytesOf(rootOf(arg)) > std::numeric_limits<int64_t>::max() - cost.bytes
-                           ? std::numeric_limits<int64_t>::max()
-                           : cost.bytes + bytesOf(rootOf(arg));
+          cost.bytes = saturatingAdd(cost.bytes, bytesOf(rootOf(arg)));
     }
     costs.push_back(std::move(cost));
   }

@@ -19,7 +19,8 @@ TileSizes TileSizes::forOperands(ArrayRef<MemRefType> operands) const {
     if (strides.back() != 1) {
       result.elementwiseBlock = std::min(elementwiseBlock, stridedBlock);
       result.rowBlock = std::min(rowBlock, stridedBlock);
-      // A strided row is read element by element in short chunks.
+      // A strided row is read element by element in short chunks: whole
+      // only if the strided chunk still holds it.
       result.wholeRow = result.wholeRow && result.rowBlock == rowBlock;
     }
   }

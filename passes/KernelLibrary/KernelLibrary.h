@@ -32,7 +32,8 @@ struct TileSizes {
   /// output (0: always chunks of rowBlock, each read again per pass).
   int64_t wholeRowMax = 0;
   /// Set by forRow: the planner guarantees that every row of the kernel
-  /// fits one chunk of rowBlock.
+  /// fits one chunk of rowBlock (forOperands clears it when it shortens
+  /// the chunk); the row kernels read it from forOperands' sizes.
   bool wholeRow = false;
   int64_t matmulM = 8;
   int64_t matmulN = 64;

@@ -99,14 +99,15 @@ int64_t rowRank(const RowPrologue &prologue) {
   return prologue.operands.front().getRank();
 }
 
-/// Row chunks: the shortest any operand of the row needs.
-int64_t rowBlockFor(const RowPrologue &prologue, MemRefType output,
-                    const TileSizes &sizes) {
+/// The sizes of a norm's row: chunks as short as any operand of the row
+/// needs (and whole only where none is strided).
+TileSizes rowSizesFor(const RowPrologue &prologue, MemRefType output,
+                      const TileSizes &sizes) {
   SmallVector<MemRefType> types(prologue.operands);
   types.push_back(output);
   if (prologue.stored)
     types.push_back(prologue.stored);
-  return sizes.forOperands(types).rowBlock;
+  return sizes.forOperands(types);
 }
 } // namespace
 
@@ -123,7 +124,8 @@ func::FuncOp buildRmsNormKernel(ModuleOp module, StringRef name,
   func::FuncOp kernel = createKernel(builder, module, name, argTypes);
   KernelBuilder k(builder, kernel.getLoc());
   int64_t rank = rowRank(input);
-  PrologueRow source{input, {}, rank, rowBlockFor(input, output, sizes)};
+  TileSizes rowSizes = rowSizesFor(input, output, sizes);
+  PrologueRow source{input, {}, rank, rowSizes.rowBlock};
   unsigned next = 0;
   for (size_t i = 0; i < input.operands.size(); ++i)
     source.operands.push_back(kernel.getArgument(next++));
@@ -134,7 +136,7 @@ func::FuncOp buildRmsNormKernel(ModuleOp module, StringRef name,
   SmallVector<Value> row = rowPosition(k, y, rank);
   Value length = k.dim(y, rank - 1);
 
-  if (sizes.wholeRow && block == sizes.rowBlock) {
+  if (rowSizes.wholeRow) {
     // The whole row in one chunk: read once, kept in registers.
     Value start = k.index(0);
     Value v = source.chunk(k, row, start, length);
@@ -196,7 +198,8 @@ func::FuncOp buildLayerNormKernel(ModuleOp module, StringRef name,
   func::FuncOp kernel = createKernel(builder, module, name, argTypes);
   KernelBuilder k(builder, kernel.getLoc());
   int64_t rank = rowRank(input);
-  PrologueRow source{input, {}, rank, rowBlockFor(input, output, sizes)};
+  TileSizes rowSizes = rowSizesFor(input, output, sizes);
+  PrologueRow source{input, {}, rank, rowSizes.rowBlock};
   unsigned next = 0;
   for (size_t i = 0; i < input.operands.size(); ++i)
     source.operands.push_back(kernel.getArgument(next++));
@@ -227,7 +230,7 @@ func::FuncOp buildLayerNormKernel(ModuleOp module, StringRef name,
         {block});
   };
 
-  if (sizes.wholeRow && block == sizes.rowBlock) {
+  if (rowSizes.wholeRow) {
     // The whole row in one chunk: read once, kept in registers.
     Value start = k.index(0);
     Value v = source.chunk(k, row, start, length);
@@ -282,7 +285,8 @@ func::FuncOp buildSoftmaxKernel(ModuleOp module, StringRef name,
   Location loc = kernel.getLoc();
   Value x = kernel.getArgument(0), y = kernel.getArgument(1);
   int64_t rank = input.getRank();
-  int64_t block = sizes.forOperands({input, output}).rowBlock;
+  TileSizes rowSizes = sizes.forOperands({input, output});
+  int64_t block = rowSizes.rowBlock;
   SmallVector<Value> row = rowPosition(k, y, rank);
   Value length = k.dim(x, rank - 1);
   Value minusInf = k.f32(-std::numeric_limits<double>::infinity());
@@ -299,7 +303,7 @@ func::FuncOp buildSoftmaxKernel(ModuleOp module, StringRef name,
         .getResult();
   };
 
-  if (sizes.wholeRow && block == sizes.rowBlock) {
+  if (rowSizes.wholeRow) {
     // The whole row in one chunk: read once, one exponential per element,
     // the output written once (rounded once, whatever its type).
     Value start = k.index(0);

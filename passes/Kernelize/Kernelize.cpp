@@ -66,24 +66,26 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
         return signalPassFailure();
       }
     }
-    for (auto [name, value] :
-         {std::pair<StringRef, int64_t>{"matrix-core-matmul-m", matrixCoreMatmulM},
-          {"matrix-core-matmul-n", matrixCoreMatmulN},
-          {"matrix-core-matmul-k", matrixCoreMatmulK},
-          {"matrix-core-attention-m", matrixCoreAttentionM},
-          {"matrix-core-attention-n", matrixCoreAttentionN},
-          {"matrix-core-min-m", matrixCoreMinM}}) {
-      if (value < 0) {
+    // Sizes where 0 means something else (what the message says).
+    struct OptionalSize {
+      StringRef name;
+      int64_t value;
+      StringRef zeroMeans;
+    };
+    for (const OptionalSize &size :
+         {OptionalSize{"matrix-core-matmul-m", matrixCoreMatmulM, "the plain size"},
+          {"matrix-core-matmul-n", matrixCoreMatmulN, "the plain size"},
+          {"matrix-core-matmul-k", matrixCoreMatmulK, "the plain size"},
+          {"matrix-core-attention-m", matrixCoreAttentionM, "the plain size"},
+          {"matrix-core-attention-n", matrixCoreAttentionN, "the plain size"},
+          {"matrix-core-min-m", matrixCoreMinM, "the plain size"},
+          {"whole-row-max", wholeRowMax, "rows in chunks"}}) {
+      if (size.value < 0) {
         module.emitError("prism-kernelize: ")
-            << name << " must be 0 (the plain size) or at least 1, not " << value;
+            << size.name << " must be 0 (" << size.zeroMeans << ") or at least 1, not "
+            << size.value;
         return signalPassFailure();
       }
-    }
-    if (wholeRowMax < 0) {
-      module.emitError("prism-kernelize: whole-row-max must be 0 (rows in chunks) or "
-                       "at least 1, not ")
-          << static_cast<int64_t>(wholeRowMax);
-      return signalPassFailure();
     }
     if (pipelineStages != 0 && pipelineStages < 2) {
       module.emitError("prism-kernelize: pipeline-stages must be 0 (the target's "

@@ -8,6 +8,7 @@
 #include "targets/cpu/Passes.h"
 
 #include "dialects/Tile/IR/TileOps.h"
+#include "dialects/Tile/Utils/LargestTile.h"
 #include "dialects/Tile/Utils/MemoryAccess.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -643,21 +644,16 @@ struct CpuLowerTileToVectorPass
     // (256 KB of f32) takes minutes to compile and cannot stay in
     // registers or the L1 cache anyway.
     constexpr int64_t kMaxTileElements = int64_t(1) << 16;
-    WalkResult tooLarge = module.walk([&](Operation *op) {
-      if (!op->getParentOfType<func::FuncOp>() ||
-          !op->getParentOfType<func::FuncOp>()->hasAttr(tile::TileDialect::getKernelAttrName()))
-        return WalkResult::advance();
-      for (Type type : op->getResultTypes())
-        if (auto tile = dyn_cast<RankedTensorType>(type))
-          if (tile.hasStaticShape() && tile.getNumElements() > kMaxTileElements) {
-            op->emitError("a ") << tile << " tile has more than the " << kMaxTileElements
-                                << " elements the CPU backend allows; choose smaller tile sizes";
-            return WalkResult::interrupt();
-          }
-      return WalkResult::advance();
-    });
-    if (tooLarge.wasInterrupted())
-      return signalPassFailure();
+    for (auto function : module.getOps<func::FuncOp>()) {
+      if (!function->hasAttr(tile::TileDialect::getKernelAttrName()))
+        continue;
+      if (auto tooLarge = tile::findTileLargerThan(function, kMaxTileElements)) {
+        tooLarge->first->emitError("a ")
+            << tooLarge->second << " tile has more than the " << kMaxTileElements
+            << " elements the CPU backend allows; choose smaller tile sizes";
+        return signalPassFailure();
+      }
+    }
     module.walk([](func::FuncOp function) {
       if (function->hasAttr(tile::TileDialect::getKernelAttrName()))
         materializeGridArguments(function);

@@ -11,6 +11,7 @@
 #include "targets/gpu/StageDotOperands.h"
 
 #include "dialects/Tile/IR/TileOps.h"
+#include "dialects/Tile/Utils/LargestTile.h"
 #include "dialects/Tile/Utils/MemoryAccess.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -1585,21 +1586,9 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
       // register file (a few hundred elements per thread at most) would
       // spill without end and keep the vendor's assembler busy for hours.
       constexpr int64_t kMaxElementsPerThread = 512;
-      Operation *tooLarge = nullptr;
-      RankedTensorType tile;
-      function.walk([&](Operation *op) {
-        for (Type type : op->getResultTypes())
-          if (auto candidate = dyn_cast<RankedTensorType>(type))
-            if (candidate.hasStaticShape() &&
-                candidate.getNumElements() > kMaxElementsPerThread * threads) {
-              tooLarge = op;
-              tile = candidate;
-              return WalkResult::interrupt();
-            }
-        return WalkResult::advance();
-      });
-      if (tooLarge) {
-        return tooLarge->emitError("kernel '")
+      if (auto tooLarge = tile::findTileLargerThan(function, kMaxElementsPerThread * threads)) {
+        RankedTensorType tile = tooLarge->second;
+        return tooLarge->first->emitError("kernel '")
                << function.getName() << "': a " << tile
                << " tile puts " << (tile.getNumElements() + threads - 1) / threads
                << " elements in each of the " << threads << " threads, more than the "

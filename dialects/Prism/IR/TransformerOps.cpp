@@ -3,7 +3,6 @@
 #include "dialects/Prism/IR/PrismOps.h"
 
 #include <cmath>
-
 #include <limits>
 
 using namespace mlir;
