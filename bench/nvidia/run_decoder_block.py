@@ -1,9 +1,12 @@
 """The Llama-3-8B decoder block (examples/llama3_8b_decoder_block.mlir) on a
 GPU: inputs made on the GPU machine (the bf16 weights, 436 MB, do not travel),
 Prism's bundle run with prism-exec, the output checked against the same
-block written in PyTorch and evaluated in float64, and both timed: Prism
-(`prism-exec --bench`, whole runs) against the PyTorch bf16 eager block
-(cuBLAS matmuls, SDPA attention) and its torch.compile version.
+block written in PyTorch and evaluated in float64, and both timed with CUDA
+events: Prism (`prism-exec --bench --profile`: the run's launches, and each
+launch on its own, from events the runtime records; the whole run on the
+host clock beside them) against the PyTorch bf16 eager block (cuBLAS
+matmuls, SDPA attention) and its torch.compile version. Writes
+decoder-block.json and decoder-block.md (with Prism's time per kernel).
 
 Usage: python run_decoder_block.py BUNDLE OUT --exec prism-exec [--seq 512]
 """
@@ -88,7 +91,7 @@ def main():
         out = os.path.join(work, "out")
         try:
             run = subprocess.run([args.prism_exec, args.bundle, "decoder_block", *paths,
-                                  f"--out={out}", f"--bench={args.runs}"],
+                                  f"--out={out}", f"--bench={args.runs}", "--profile"],
                                  capture_output=True, text=True, timeout=args.timeout)
         except subprocess.TimeoutExpired:
             print(f"no result after {args.timeout:g} s (killed: a hung kernel?)")
@@ -96,7 +99,15 @@ def main():
         if run.returncode != 0:
             print(run.stderr)
             return 1
-        prism_ms = float(re.search(r"median ([0-9.]+) ms", run.stdout).group(1))
+        wall_ms = float(re.search(r"^median ([0-9.]+) ms", run.stdout, re.M).group(1))
+        launches = re.search(r"^launches: median ([0-9.]+) ms \(min [0-9.]+ ms\), (.+)$",
+                             run.stdout, re.M)
+        prism_ms = float(launches.group(1)) if launches else wall_ms
+        timing = launches.group(2) if launches else "host clock, whole run"
+        kernels = [dict(index=int(m[0]), kernel=m[1], grid=m[2], ms=float(m[3]),
+                        share=float(m[4]) / 100)
+                   for m in re.findall(r"^\s+(\d+)\s+(\S+)\s+(\d+x\d+x\d+)\s+([0-9.]+)\s+"
+                                       r"([0-9.]+)%$", run.stdout, re.M)]
         raw = np.load(out + "0.npy")
         got = torch.from_numpy((raw.astype(np.uint32) << 16).view(np.float32).astype(np.float64))
     w64 = {k: v.double() for k, v in w.items()}
@@ -120,13 +131,28 @@ def main():
     eager_error = float(torch.linalg.norm(block(x, pos, w, bf).double().cpu() - expected)
                         / torch.linalg.norm(expected))
     report = dict(seq=args.seq, gpu=torch.cuda.get_device_name(0), torch=torch.__version__,
-                  prism_ms=prism_ms, rel_l2=error, tolerance=1e-2,
+                  prism_ms=prism_ms, prism_timing=timing, prism_wall_ms=wall_ms,
+                  prism_kernels=kernels, rel_l2=error, tolerance=1e-2,
                   pytorch_eager_bf16_ms=eager_ms, pytorch_eager_rel_l2=eager_error,
                   torch_compile_ms=compiled_ms,
                   ratio_vs_eager=eager_ms / prism_ms, ratio_vs_compile=compiled_ms / prism_ms)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "decoder-block.json"), "w") as f:
         json.dump(report, f, indent=2)
+    with open(os.path.join(args.out, "decoder-block.md"), "w") as f:
+        f.write(f"# Decoder block, seq {args.seq}, {report['gpu']}\n\n"
+                f"| | ms | rel-L2 vs float64 |\n|---|---:|---:|\n"
+                f"| Prism launches ({timing}) | {prism_ms:.3f} | {error:.2e} |\n"
+                f"| Prism whole run (host clock) | {wall_ms:.3f} | |\n"
+                f"| PyTorch bf16 eager | {eager_ms:.3f} | {eager_error:.2e} |\n"
+                f"| torch.compile | {compiled_ms:.3f} | |\n\n"
+                f"Ratio (anchor / Prism launches): {eager_ms / prism_ms:.3f} vs eager, "
+                f"{compiled_ms / prism_ms:.3f} vs torch.compile.\n\n"
+                "Prism per kernel (each launch timed on its own, median of the runs):\n\n"
+                "| # | kernel | grid | ms | share |\n|---:|---|---|---:|---:|\n")
+        for k in kernels:
+            f.write(f"| {k['index']} | `{k['kernel']}` | {k['grid']} | {k['ms']:.4f} | "
+                    f"{k['share']:.1%} |\n")
     print(json.dumps(report, indent=2))
     return 0 if error <= 1e-2 else 1
 

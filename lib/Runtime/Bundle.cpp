@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -15,6 +16,30 @@
 namespace prism::runtime {
 
 KernelRunner::~KernelRunner() = default;
+TimeMark::~TimeMark() = default;
+
+namespace {
+/// A host-clock mark (KernelRunner's default timer).
+struct HostTimeMark : TimeMark {
+  std::chrono::steady_clock::time_point time = std::chrono::steady_clock::now();
+};
+} // namespace
+
+std::unique_ptr<TimeMark> KernelRunner::markTime(std::string &) {
+  return std::make_unique<HostTimeMark>();
+}
+
+bool KernelRunner::elapsedMilliseconds(const TimeMark &start, const TimeMark &end,
+                                       double &milliseconds, std::string &error) {
+  auto *from = dynamic_cast<const HostTimeMark *>(&start);
+  auto *to = dynamic_cast<const HostTimeMark *>(&end);
+  if (!from || !to) {
+    error = "these time marks are not this runtime's";
+    return false;
+  }
+  milliseconds = std::chrono::duration<double, std::milli>(to->time - from->time).count();
+  return true;
+}
 
 StridedBuffer StridedBuffer::contiguous(void *data, std::vector<int64_t> sizes) {
   StridedBuffer buffer;
@@ -208,7 +233,8 @@ bool Bundle::upload(const HostTensor &host, HostTensor &device,
 
 bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
                  std::vector<HostTensor> &outputs, std::string &error,
-                 bool outputsOnDevice, const std::vector<HostTensor> *provided) const {
+                 bool outputsOnDevice, const std::vector<HostTensor> *provided,
+                 RunTiming *timing) const {
   const FunctionPlan *plan = function(name);
   if (!plan) {
     error = "the bundle has no function '" + name + "'";
@@ -383,6 +409,30 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
     }
   }
 
+  // Timing marks: one before the first launch, one after the last (and
+  // one after every launch with perLaunch). A runner that cannot time
+  // says why, and the run goes on untimed.
+  std::vector<std::unique_ptr<TimeMark>> marks;
+  std::vector<const LaunchPlan *> timedLaunches;
+  std::vector<std::array<int64_t, 3>> timedGrids;
+  auto mark = [&] {
+    if (!timing || !timing->unavailable.empty())
+      return;
+    std::string why;
+    std::unique_ptr<TimeMark> m = runner->markTime(why);
+    if (!m) {
+      timing->unavailable = why.empty() ? "the runtime cannot time its launches" : why;
+      marks.clear();
+      return;
+    }
+    marks.push_back(std::move(m));
+  };
+  if (timing) {
+    bool perLaunch = timing->perLaunch;
+    *timing = RunTiming();
+    timing->perLaunch = perLaunch;
+    mark();
+  }
   for (const LaunchPlan &launch : plan->launches) {
     std::array<int64_t, 3> grid;
     for (int axis = 0; axis < 3; ++axis) {
@@ -402,10 +452,39 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
       continue; // an empty tensor: nothing to compute
     if (!runner->launch(launch.kernel, args, grid, error))
       return false;
+    if (timing && timing->perLaunch) {
+      mark();
+      timedLaunches.push_back(&launch);
+      timedGrids.push_back(grid);
+    }
   }
+  if (timing && !timing->perLaunch)
+    mark();
 
   if (!runner->synchronize(error))
     return false;
+  if (timing && timing->unavailable.empty() && marks.size() >= 2) {
+    std::string why;
+    double total = 0;
+    bool ok = runner->elapsedMilliseconds(*marks.front(), *marks.back(), total, why);
+    for (size_t i = 0; ok && i < timedLaunches.size(); ++i) {
+      RunTiming::Launch launch{timedLaunches[i]->kernel, timedGrids[i], 0};
+      ok = runner->elapsedMilliseconds(*marks[i], *marks[i + 1], launch.milliseconds, why);
+      timing->launches.push_back(std::move(launch));
+    }
+    if (ok) {
+      timing->measured = true;
+      timing->milliseconds = total;
+      timing->source = runner->timeSource();
+    } else {
+      timing->launches.clear();
+      timing->unavailable = why;
+    }
+  } else if (timing && timing->unavailable.empty()) {
+    // No launch at all (every tensor empty): nothing ran, in no time.
+    timing->measured = true;
+    timing->source = runner->timeSource();
+  }
   outputs.clear();
   for (int64_t id : plan->outputBuffers) {
     if (onHost || outputsOnDevice) {

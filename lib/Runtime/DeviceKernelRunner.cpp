@@ -189,4 +189,34 @@ bool DeviceKernelRunner::synchronize(std::string &error) {
   return api->synchronize(error);
 }
 
+namespace {
+/// An event of the device API, destroyed with the mark.
+struct EventMark : TimeMark {
+  EventMark(std::shared_ptr<DeviceApi> api, void *event) : api(std::move(api)), event(event) {}
+  ~EventMark() override { api->destroyEvent(event); }
+  std::shared_ptr<DeviceApi> api;
+  void *event;
+};
+} // namespace
+
+std::unique_ptr<TimeMark> DeviceKernelRunner::markTime(std::string &error) {
+  if (!api->makeCurrent(error))
+    return nullptr;
+  void *event = api->recordEvent(error);
+  if (!event)
+    return nullptr;
+  return std::make_unique<EventMark>(api, event);
+}
+
+bool DeviceKernelRunner::elapsedMilliseconds(const TimeMark &start, const TimeMark &end,
+                                             double &milliseconds, std::string &error) {
+  auto *from = dynamic_cast<const EventMark *>(&start);
+  auto *to = dynamic_cast<const EventMark *>(&end);
+  if (!from || !to || from->api != api || to->api != api) {
+    error = "these time marks are not this runtime's";
+    return false;
+  }
+  return api->eventElapsedMilliseconds(from->event, to->event, milliseconds, error);
+}
+
 } // namespace prism::runtime

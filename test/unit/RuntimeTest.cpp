@@ -401,15 +401,16 @@ private:
   std::shared_ptr<FakeDevice> device;
 };
 
-/// A bundle for the fake device: y = 2 * x on a dynamic-length f32 vector.
-std::unique_ptr<Bundle> openDoublingBundle(std::shared_ptr<FakeDevice> device,
-                                           std::string &error) {
-  registerKernelRunner("fakegpu", [device](const std::string &, const Manifest &,
-                                           std::string &) {
-    return std::make_unique<FakeDeviceRunner>(device);
-  });
+/// Function "twice" of a bundle for backend `backend`: a chain of
+/// launches on a dynamic-length f32 vector, launch i (kernel `kernels[i]`,
+/// `tiles[i]` elements per program) reading buffer i and writing buffer
+/// i + 1; the last is the output.
+std::unique_ptr<Bundle> openChainBundle(const std::string &backend,
+                                        const std::vector<std::string> &kernels,
+                                        const std::vector<int64_t> &tiles,
+                                        std::string &error) {
   Manifest m;
-  m.target = "fakegpu:test";
+  m.target = backend + ":test";
   m.library = "kernels.cubin";
   FunctionPlan f;
   f.name = "twice";
@@ -417,26 +418,42 @@ std::unique_ptr<Bundle> openDoublingBundle(std::shared_ptr<FakeDevice> device,
   f.outputs.push_back({"f32", {-1}});
   DimExpr n;
   n.factors.push_back({0, 0});
-  BufferPlan input, output;
+  BufferPlan input;
   input.kind = "input";
   input.dtype = "f32";
   input.shape = {n};
   input.index = 0;
-  output.kind = "temporary";
-  output.dtype = "f32";
-  output.shape = {n};
-  f.buffers = {input, output};
-  LaunchPlan launch;
-  launch.kernel = "double";
-  launch.grid[0].product = {n};
-  launch.args = {0, 1};
-  f.launches.push_back(launch);
-  f.outputBuffers = {1};
+  f.buffers = {input};
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    BufferPlan output;
+    output.kind = "temporary";
+    output.dtype = "f32";
+    output.shape = {n};
+    f.buffers.push_back(output);
+    LaunchPlan launch;
+    launch.kernel = kernels[i];
+    launch.grid[0].product = {n};
+    launch.grid[0].tile = tiles[i];
+    launch.args = {static_cast<int64_t>(i), static_cast<int64_t>(i + 1)};
+    f.launches.push_back(launch);
+    m.kernels[kernels[i]].threads = 128;
+  }
+  f.outputBuffers = {static_cast<int64_t>(kernels.size())};
   m.functions.push_back(f);
-  auto dir = writeBundle("prism-runtime-test-fakegpu", m.toJson().dump());
+  auto dir = writeBundle("prism-runtime-test-" + backend, m.toJson().dump());
   auto bundle = Bundle::open(dir.string(), error);
   std::filesystem::remove_all(dir);
   return bundle;
+}
+
+/// A bundle for the fake device: y = 2 * x on a dynamic-length f32 vector.
+std::unique_ptr<Bundle> openDoublingBundle(std::shared_ptr<FakeDevice> device,
+                                           std::string &error) {
+  registerKernelRunner("fakegpu", [device](const std::string &, const Manifest &,
+                                           std::string &) {
+    return std::make_unique<FakeDeviceRunner>(device);
+  });
+  return openChainBundle("fakegpu", {"double"}, {1}, error);
 }
 
 } // namespace
@@ -499,4 +516,133 @@ TEST(Runtime, DeviceResidentTensorsAndGivenDeviceMemory) {
   EXPECT_NE(error.find("output 0 of 'twice' is f32[3], but the memory given for it is f32[2]"),
             std::string::npos)
       << error;
+}
+
+// A run can be timed on the runner's own timeline. A runner whose launch
+// returns when the kernel is done (here the fake device, like the CPU)
+// reads the host clock; every launch gets its own figure with perLaunch.
+TEST(Runtime, RunsAreTimedOnTheHostClockByDefault) {
+  auto device = std::make_shared<FakeDevice>();
+  std::string error;
+  auto bundle = openDoublingBundle(device, error);
+  ASSERT_NE(bundle, nullptr) << error;
+  std::vector<float> values = {1.5f, -2.0f, 3.25f};
+  HostTensor host{"f32", {3}, nullptr, values.data()};
+  std::vector<HostTensor> outputs;
+  RunTiming timing;
+  ASSERT_TRUE(bundle->run("twice", {host}, outputs, error, false, nullptr, &timing)) << error;
+  EXPECT_TRUE(timing.measured) << timing.unavailable;
+  EXPECT_EQ(timing.source, "host clock");
+  EXPECT_GE(timing.milliseconds, 0.0);
+  EXPECT_TRUE(timing.launches.empty());
+  timing.perLaunch = true;
+  ASSERT_TRUE(bundle->run("twice", {host}, outputs, error, false, nullptr, &timing)) << error;
+  ASSERT_EQ(timing.launches.size(), 1u);
+  EXPECT_EQ(timing.launches[0].kernel, "double");
+  EXPECT_EQ(timing.launches[0].grid, (std::array<int64_t, 3>{3, 1, 1}));
+  EXPECT_LE(timing.launches[0].milliseconds, timing.milliseconds + 1e-9);
+  // An empty input: nothing is launched, and nothing took any time.
+  HostTensor empty{"f32", {0}, nullptr, nullptr};
+  ASSERT_TRUE(bundle->run("twice", {empty}, outputs, error, false, nullptr, &timing)) << error;
+  EXPECT_TRUE(timing.measured);
+  EXPECT_TRUE(timing.launches.empty());
+  EXPECT_EQ(timing.milliseconds, 0.0);
+}
+
+namespace {
+
+/// A device API whose kernels take simulated time: each launch advances a
+/// device clock by one millisecond per block, and an event reads that
+/// clock; events are counted so that a test sees every one destroyed.
+struct ClockedApi : DeviceApi {
+  bool hasEvents = true;
+  double clock = 0;
+  int liveEvents = 0;
+  std::vector<std::unique_ptr<double>> events;
+  bool makeCurrent(std::string &) override { return true; }
+  bool loadModule(const std::string &, const std::string &, std::string &) override {
+    return true;
+  }
+  void *getFunction(const std::string &name, std::string &) override {
+    return reinterpret_cast<void *>(name.size());
+  }
+  bool launch(void *, std::array<int64_t, 3> grid, int64_t, int64_t, void **,
+              std::string &) override {
+    clock += static_cast<double>(grid[0] * grid[1] * grid[2]);
+    return true;
+  }
+  void *allocate(size_t bytes, std::string &) override { return std::malloc(bytes); }
+  void release(void *p) override { std::free(p); }
+  bool copyToDevice(void *d, const void *h, size_t n, std::string &) override {
+    std::memcpy(d, h, n);
+    return true;
+  }
+  bool copyToHost(void *h, const void *d, size_t n, std::string &) override {
+    std::memcpy(h, d, n);
+    return true;
+  }
+  bool synchronize(std::string &) override { return true; }
+  std::array<int64_t, 3> maxGrid() const override { return {1 << 30, 65535, 65535}; }
+  void *recordEvent(std::string &error) override {
+    if (!hasEvents)
+      return DeviceApi::recordEvent(error);
+    ++liveEvents;
+    return new double(clock);
+  }
+  bool eventElapsedMilliseconds(void *start, void *end, double &ms, std::string &) override {
+    ms = *static_cast<double *>(end) - *static_cast<double *>(start);
+    return true;
+  }
+  void destroyEvent(void *event) override {
+    --liveEvents;
+    delete static_cast<double *>(event);
+  }
+};
+
+/// A bundle of two launches on `api`: y = f(x) with a grid of n blocks,
+/// then z = g(y) with a grid of ceil(n / 2).
+std::unique_ptr<Bundle> openClockedBundle(std::shared_ptr<ClockedApi> api, std::string &error) {
+  registerKernelRunner("clockedgpu", [api](const std::string &directory,
+                                           const Manifest &manifest, std::string &error) {
+    return DeviceKernelRunner::create(api, directory, manifest, error);
+  });
+  return openChainBundle("clockedgpu", {"f", "g"}, {1, 2}, error);
+}
+
+} // namespace
+
+// A device runner times its launches with the device API's events, not
+// the host clock: the figures are the device's (here its simulated clock),
+// every event is destroyed, and an API without events runs untimed with
+// the reason given.
+TEST(Runtime, DeviceRunsAreTimedWithEvents) {
+  auto api = std::make_shared<ClockedApi>();
+  std::string error;
+  auto bundle = openClockedBundle(api, error);
+  ASSERT_NE(bundle, nullptr) << error;
+  std::vector<float> values(7, 1.0f);
+  HostTensor host{"f32", {7}, nullptr, values.data()};
+  std::vector<HostTensor> outputs;
+  RunTiming timing;
+  ASSERT_TRUE(bundle->run("twice", {host}, outputs, error, false, nullptr, &timing)) << error;
+  ASSERT_TRUE(timing.measured) << timing.unavailable;
+  EXPECT_EQ(timing.source, "device events");
+  EXPECT_EQ(timing.milliseconds, 7.0 + 4.0);
+  timing.perLaunch = true;
+  ASSERT_TRUE(bundle->run("twice", {host}, outputs, error, false, nullptr, &timing)) << error;
+  ASSERT_EQ(timing.launches.size(), 2u);
+  EXPECT_EQ(timing.launches[0].kernel, "f");
+  EXPECT_EQ(timing.launches[0].milliseconds, 7.0);
+  EXPECT_EQ(timing.launches[1].kernel, "g");
+  EXPECT_EQ(timing.launches[1].grid, (std::array<int64_t, 3>{4, 1, 1}));
+  EXPECT_EQ(timing.launches[1].milliseconds, 4.0);
+  EXPECT_EQ(timing.milliseconds, 11.0);
+  EXPECT_EQ(api->liveEvents, 0);
+
+  api->hasEvents = false;
+  ASSERT_TRUE(bundle->run("twice", {host}, outputs, error, false, nullptr, &timing)) << error;
+  EXPECT_FALSE(timing.measured);
+  EXPECT_TRUE(timing.launches.empty());
+  EXPECT_EQ(timing.unavailable, "this device API has no timing events");
+  EXPECT_EQ(api->liveEvents, 0);
 }

@@ -1,10 +1,14 @@
 //===- prism-exec.cpp - Run a compiled bundle with the runtime alone ------===//
 //
 //   prism-exec BUNDLE_DIR FUNCTION [in0.npy ...] [--out=PREFIX]
+//              [--bench=N [--profile]]
 //
 // Links the runtime only (no LLVM, no MLIR): this is how a deployment runs
 // bundles compiled elsewhere. Reads f32/f16/i8/i32/i64 .npy inputs, runs the
 // function, and writes each output to PREFIX<i>.npy (default: prints shapes).
+// --bench=N times N runs on device-resident inputs: on the host's clock,
+// and the launches alone on the runner's timeline (a GPU's events);
+// --profile adds each launch's time.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,24 +44,85 @@ static bool readNpy(const std::string &path, HostTensor &tensor,
   return parseNpy(buffer.str(), path, tensor, error);
 }
 
+static double median(const std::vector<double> &sorted) {
+  return sorted[sorted.size() / 2];
+}
+
+/// `runs` more runs with every launch timed: each launch's median, its
+/// share of the sum of medians, in launch order.
+static bool printProfile(const prism::runtime::Bundle &bundle, const std::string &function,
+                         const std::vector<HostTensor> &inputs, int runs,
+                         std::string &error) {
+  prism::runtime::RunTiming timing;
+  timing.perLaunch = true;
+  std::vector<HostTensor> outputs;
+  std::vector<std::vector<double>> times;
+  std::vector<prism::runtime::RunTiming::Launch> launches;
+  for (int r = 0; r < runs; ++r) {
+    if (!bundle.run(function, inputs, outputs, error, /*outputsOnDevice=*/true,
+                    /*provided=*/nullptr, &timing))
+      return false;
+    if (!timing.measured) {
+      std::printf("profile: not timed (%s)\n", timing.unavailable.c_str());
+      return true;
+    }
+    launches = timing.launches;
+    times.resize(launches.size());
+    for (size_t i = 0; i < launches.size(); ++i)
+      times[i].push_back(launches[i].milliseconds);
+  }
+  std::vector<double> medians;
+  double sum = 0;
+  for (std::vector<double> &t : times) {
+    std::sort(t.begin(), t.end());
+    medians.push_back(median(t));
+    sum += medians.back();
+  }
+  std::printf("profile: %zu launches, median of %d runs each, %s\n", launches.size(), runs,
+              timing.source.c_str());
+  std::printf("  %-4s %-40s %-18s %12s %7s\n", "#", "kernel", "grid", "ms", "share");
+  for (size_t i = 0; i < launches.size(); ++i) {
+    const auto &g = launches[i].grid;
+    std::string grid = std::to_string(g[0]) + "x" + std::to_string(g[1]) + "x" +
+                       std::to_string(g[2]);
+    std::printf("  %-4zu %-40s %-18s %12.4f %6.1f%%\n", i, launches[i].kernel.c_str(),
+                grid.c_str(), medians[i], sum > 0 ? 100.0 * medians[i] / sum : 0.0);
+  }
+  std::printf("  sum of medians %.4f ms\n", sum);
+  return true;
+}
+
 int main(int argc, char **argv) {
   std::vector<std::string> positional;
   std::string outPrefix;
   int benchRuns = 0;
+  bool profile = false;
+  const char *usage = "usage: prism-exec BUNDLE_DIR FUNCTION [in.npy ...] [--out=PREFIX] "
+                      "[--bench=N [--profile]]";
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--out=", 0) == 0)
       outPrefix = arg.substr(6);
-    else if (arg.rfind("--bench=", 0) == 0)
-      benchRuns = std::atoi(arg.c_str() + 8);
+    else if (arg.rfind("--bench=", 0) == 0) {
+      const char *text = arg.c_str() + 8;
+      char *end = nullptr;
+      long runs = std::strtol(text, &end, 10);
+      if (!*text || *end || runs < 1 || runs > 100000)
+        return fail("--bench takes a number of runs from 1 to 100000, not '" +
+                    std::string(text) + "'");
+      benchRuns = static_cast<int>(runs);
+    } else if (arg == "--profile")
+      profile = true;
     else if (arg == "--help" || arg == "-h") {
-      std::printf("usage: prism-exec BUNDLE_DIR FUNCTION [in.npy ...] [--out=PREFIX] [--bench=N]\n");
+      std::printf("%s\n", usage);
       return 0;
     } else
       positional.push_back(arg);
   }
+  if (profile && benchRuns == 0)
+    return fail("--profile times the runs of --bench=N; give both");
   if (positional.size() < 2)
-    return fail("usage: prism-exec BUNDLE_DIR FUNCTION [in.npy ...] [--out=PREFIX] [--bench=N]");
+    return fail(usage);
   std::string error;
   auto bundle = prism::runtime::Bundle::open(positional[0], error);
   if (!bundle)
@@ -74,26 +139,42 @@ int main(int argc, char **argv) {
     return fail(error);
   if (benchRuns > 0) {
     // Inputs uploaded once and outputs left on the device: the time of the
-    // launches (and of the runtime's bookkeeping), as a framework sees it.
+    // launches (and of the runtime's bookkeeping), as a framework sees it,
+    // on the host's clock; and the launches alone on the runner's own
+    // timeline (a GPU's events), as CUDA-event timings of other libraries
+    // measure theirs.
     std::vector<HostTensor> deviceInputs(inputs.size());
     for (size_t i = 0; i < inputs.size(); ++i)
       if (!bundle->upload(inputs[i], deviceInputs[i], error))
         return fail(error);
-    std::vector<double> times;
+    std::vector<double> wallTimes, runTimes;
     std::vector<HostTensor> deviceOutputs;
+    prism::runtime::RunTiming timing;
     for (int r = 0; r <= benchRuns; ++r) {
       auto start = std::chrono::steady_clock::now();
       if (!bundle->run(positional[1], deviceInputs, deviceOutputs, error,
-                       /*outputsOnDevice=*/true))
+                       /*outputsOnDevice=*/true, /*provided=*/nullptr, &timing))
         return fail(error);
       double seconds = std::chrono::duration<double>(
                            std::chrono::steady_clock::now() - start).count();
-      if (r > 0) // the first run warms up
-        times.push_back(seconds);
+      if (r == 0) // the first run warms up
+        continue;
+      wallTimes.push_back(seconds * 1e3);
+      if (timing.measured)
+        runTimes.push_back(timing.milliseconds);
     }
-    std::sort(times.begin(), times.end());
-    std::printf("median %.4f ms over %d runs (min %.4f ms)\n",
-                times[times.size() / 2] * 1e3, benchRuns, times.front() * 1e3);
+    std::sort(wallTimes.begin(), wallTimes.end());
+    std::printf("median %.4f ms over %d runs (min %.4f ms)\n", median(wallTimes), benchRuns,
+                wallTimes.front());
+    if (runTimes.size() == wallTimes.size()) {
+      std::sort(runTimes.begin(), runTimes.end());
+      std::printf("launches: median %.4f ms (min %.4f ms), %s\n", median(runTimes),
+                  runTimes.front(), timing.source.c_str());
+    } else {
+      std::printf("launches: not timed (%s)\n", timing.unavailable.c_str());
+    }
+    if (profile && !printProfile(*bundle, positional[1], deviceInputs, benchRuns, error))
+      return fail(error);
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
     std::printf("output %zu: %s[", i, outputs[i].dtype.c_str());

@@ -155,6 +155,12 @@ struct StridedBuffer {
   static StridedBuffer contiguous(void *data, std::vector<int64_t> sizes);
 };
 
+/// A point on the timeline of a runner's launches (KernelRunner::markTime).
+class TimeMark {
+public:
+  virtual ~TimeMark();
+};
+
 /// What a target's runtime provides: launching one kernel of the bundle,
 /// and, for devices with their own memory, allocating and copying it.
 class KernelRunner {
@@ -176,6 +182,42 @@ public:
                           std::string &error);
   /// Waits for every launch to finish; reports the first failure.
   virtual bool synchronize(std::string &error) { return true; }
+
+  /// Marks the point the launches have reached: after every kernel
+  /// launched before the mark and before any launched after it. The
+  /// default reads the host clock, which is that point for runners whose
+  /// launch returns when the kernel has finished (the CPU, the emulators);
+  /// a device runner records an event on its launch stream. Null (and
+  /// `error`) when the runner cannot time its launches.
+  virtual std::unique_ptr<TimeMark> markTime(std::string &error);
+  /// Milliseconds from `start` to `end` (marks of this runner, the later
+  /// one second), once synchronize() has returned.
+  virtual bool elapsedMilliseconds(const TimeMark &start, const TimeMark &end,
+                                   double &milliseconds, std::string &error);
+  /// What the marks read, for reports: "host clock" or "device events".
+  virtual const char *timeSource() const { return "host clock"; }
+};
+
+/// The time a run's launches took (Bundle::run): from before the first
+/// launch to after the last, on the runner's own timeline (a GPU's events,
+/// not the host's clock), and each launch's with `perLaunch`.
+struct RunTiming {
+  /// In: time every launch, not only the whole run (one mark more per
+  /// launch).
+  bool perLaunch = false;
+
+  struct Launch {
+    std::string kernel;
+    std::array<int64_t, 3> grid{};
+    double milliseconds = 0;
+  };
+  /// Out: whether the run was timed; if not, `unavailable` says why (the
+  /// run itself goes on untimed).
+  bool measured = false;
+  std::string unavailable;
+  std::string source; // KernelRunner::timeSource()
+  double milliseconds = 0;
+  std::vector<Launch> launches; // with perLaunch, in launch order
 };
 
 using KernelRunnerFactory = std::function<std::unique_ptr<KernelRunner>(
@@ -230,10 +272,12 @@ public:
   /// and shape; the kernels write into it directly when the bundle can
   /// address it (host memory for a host bundle, device memory for a GPU
   /// bundle) and the caller copies otherwise.
+  /// With `timing`, the launches are also timed (RunTiming).
   bool run(const std::string &name, const std::vector<HostTensor> &inputs,
            std::vector<HostTensor> &outputs, std::string &error,
            bool outputsOnDevice = false,
-           const std::vector<HostTensor> *provided = nullptr) const;
+           const std::vector<HostTensor> *provided = nullptr,
+           RunTiming *timing = nullptr) const;
 
   /// A copy of a host tensor in the memory the bundle's kernels use (the
   /// tensor itself for a host target).

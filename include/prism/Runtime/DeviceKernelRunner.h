@@ -57,6 +57,19 @@ public:
     error = "this device API has no tensor maps (TMA)";
     return false;
   }
+  /// Creates an event and records it on the stream the launches use; null
+  /// (and `error`) when the API cannot (no timing events in this driver).
+  virtual void *recordEvent(std::string &error) {
+    error = "this device API has no timing events";
+    return nullptr;
+  }
+  /// Milliseconds between two recorded events that have completed.
+  virtual bool eventElapsedMilliseconds(void *start, void *end, double &milliseconds,
+                                        std::string &error) {
+    error = "this device API has no timing events";
+    return false;
+  }
+  virtual void destroyEvent(void *event) {}
 };
 
 class DeviceKernelRunner : public KernelRunner {
@@ -77,6 +90,11 @@ public:
   bool copyToHost(void *host, const void *device, size_t bytes,
                   std::string &error) override;
   bool synchronize(std::string &error) override;
+  /// Events on the launch stream: the device's own timeline.
+  std::unique_ptr<TimeMark> markTime(std::string &error) override;
+  bool elapsedMilliseconds(const TimeMark &start, const TimeMark &end,
+                           double &milliseconds, std::string &error) override;
+  const char *timeSource() const override { return "device events"; }
 
 private:
   DeviceKernelRunner(std::shared_ptr<DeviceApi> api, const Manifest &manifest);

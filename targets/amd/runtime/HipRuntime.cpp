@@ -22,6 +22,7 @@ using hipError_t = int;
 using hipModule_t = struct ihipModule_t *;
 using hipFunction_t = struct ihipModuleSymbol_t *;
 using hipStream_t = struct ihipStream_t *;
+using hipEvent_t = struct ihipEvent_t *;
 constexpr hipError_t hipSuccess = 0;
 
 struct Hip {
@@ -38,6 +39,12 @@ struct Hip {
   hipError_t (*hipMemcpyHtoD)(void *, const void *, size_t);
   hipError_t (*hipMemcpyDtoH)(void *, void *, size_t);
   hipError_t (*hipDeviceSynchronize)();
+  // Timing events: optional, so that a runtime lacking them still runs
+  // kernels (untimed).
+  hipError_t (*hipEventCreate)(hipEvent_t *);
+  hipError_t (*hipEventRecord)(hipEvent_t, hipStream_t);
+  hipError_t (*hipEventElapsedTime)(float *, hipEvent_t, hipEvent_t);
+  hipError_t (*hipEventDestroy)(hipEvent_t);
   const char *(*hipGetErrorName)(hipError_t);
   const char *(*hipGetErrorString)(hipError_t);
 
@@ -95,7 +102,17 @@ private:
               resolve(library, "hipDeviceSynchronize", hip.hipDeviceSynchronize, error) &&
               resolve(library, "hipGetErrorName", hip.hipGetErrorName, error) &&
               resolve(library, "hipGetErrorString", hip.hipGetErrorString, error);
-    if (!ok || !hip.check(hip.hipInit(0), "hipInit", error))
+    if (!ok)
+      return nullptr;
+    hip.hipEventCreate = reinterpret_cast<decltype(hip.hipEventCreate)>(
+        dlsym(library, "hipEventCreate"));
+    hip.hipEventRecord = reinterpret_cast<decltype(hip.hipEventRecord)>(
+        dlsym(library, "hipEventRecord"));
+    hip.hipEventElapsedTime = reinterpret_cast<decltype(hip.hipEventElapsedTime)>(
+        dlsym(library, "hipEventElapsedTime"));
+    hip.hipEventDestroy = reinterpret_cast<decltype(hip.hipEventDestroy)>(
+        dlsym(library, "hipEventDestroy"));
+    if (!hip.check(hip.hipInit(0), "hipInit", error))
       return nullptr;
     return &hip;
   }
@@ -135,6 +152,37 @@ public:
                          1, 1, static_cast<unsigned>(dynamicSharedBytes), nullptr,
                          parameters, nullptr),
                      "hipModuleLaunchKernel", error);
+  }
+  void *recordEvent(std::string &error) override {
+    if (!hip.hipEventCreate || !hip.hipEventRecord || !hip.hipEventElapsedTime ||
+        !hip.hipEventDestroy) {
+      error = "this HIP runtime lacks the event entry points (hipEventCreate, "
+              "hipEventRecord, hipEventElapsedTime, hipEventDestroy)";
+      return nullptr;
+    }
+    hipEvent_t event = nullptr;
+    if (!hip.check(hip.hipEventCreate(&event), "hipEventCreate", error))
+      return nullptr;
+    // The launches' stream: the default stream (null).
+    if (!hip.check(hip.hipEventRecord(event, nullptr), "hipEventRecord", error)) {
+      hip.hipEventDestroy(event);
+      return nullptr;
+    }
+    return event;
+  }
+  bool eventElapsedMilliseconds(void *start, void *end, double &milliseconds,
+                                std::string &error) override {
+    float ms = 0;
+    if (!hip.check(hip.hipEventElapsedTime(&ms, static_cast<hipEvent_t>(start),
+                                           static_cast<hipEvent_t>(end)),
+                   "hipEventElapsedTime", error))
+      return false;
+    milliseconds = ms;
+    return true;
+  }
+  void destroyEvent(void *event) override {
+    if (event && hip.hipEventDestroy)
+      hip.hipEventDestroy(static_cast<hipEvent_t>(event));
   }
   void *allocate(size_t bytes, std::string &error) override {
     void *pointer = nullptr;

@@ -4,7 +4,9 @@
 
 #include <dlfcn.h>
 
+#include <initializer_list>
 #include <mutex>
+#include <type_traits>
 
 namespace prism::runtime::cuda {
 
@@ -51,6 +53,17 @@ const Driver *load(std::string &error) {
   // Optional: only kernels with tensor copies need it.
   driver.cuTensorMapEncodeTiled = reinterpret_cast<decltype(driver.cuTensorMapEncodeTiled)>(
       dlsym(library, "cuTensorMapEncodeTiled"));
+  // Optional: timing. The first name the driver has wins.
+  auto optional = [library](auto &slot, std::initializer_list<const char *> names) {
+    slot = nullptr;
+    for (const char *name : names)
+      if (!slot)
+        slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(dlsym(library, name));
+  };
+  optional(driver.cuEventCreate, {"cuEventCreate"});
+  optional(driver.cuEventRecord, {"cuEventRecord"});
+  optional(driver.cuEventElapsedTime, {"cuEventElapsedTime_v2", "cuEventElapsedTime"});
+  optional(driver.cuEventDestroy, {"cuEventDestroy_v2", "cuEventDestroy"});
   if (!driver.check(driver.cuInit(0), "cuInit", error))
     return nullptr;
   return &driver;

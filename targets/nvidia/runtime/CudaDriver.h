@@ -22,6 +22,7 @@ using CUcontext = struct CUctx_st *;
 using CUmodule = struct CUmod_st *;
 using CUfunction = struct CUfunc_st *;
 using CUstream = struct CUstream_st *;
+using CUevent = struct CUevent_st *;
 
 constexpr CUresult CUDA_SUCCESS = 0;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
@@ -69,6 +70,15 @@ struct Driver {
                                      const unsigned *boxDim, const unsigned *elementStrides,
                                      int interleave, int swizzle, int l2Promotion,
                                      int oobFill);
+
+  /// Timing events (prism-exec --bench): every driver since CUDA 2 has
+  /// them, but they are resolved as optional so that a driver lacking one
+  /// still runs kernels (untimed). cuEventElapsedTime is the _v2 entry
+  /// point where the driver has it (CUDA 12.8 and later).
+  CUresult (*cuEventCreate)(CUevent *, unsigned);
+  CUresult (*cuEventRecord)(CUevent, CUstream);
+  CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent);
+  CUresult (*cuEventDestroy)(CUevent);
 
   /// The driver, loaded and initialized once; nullptr (and `error`) when
   /// this machine has no usable NVIDIA driver.

@@ -137,6 +137,39 @@ public:
         "cuTensorMapEncodeTiled", error);
   }
 
+  void *recordEvent(std::string &error) override {
+    if (!driver.cuEventCreate || !driver.cuEventRecord || !driver.cuEventElapsedTime ||
+        !driver.cuEventDestroy) {
+      error = "this CUDA driver lacks the event entry points (cuEventCreate, "
+              "cuEventRecord, cuEventElapsedTime, cuEventDestroy)";
+      return nullptr;
+    }
+    CUevent event = nullptr;
+    if (!driver.check(driver.cuEventCreate(&event, /*CU_EVENT_DEFAULT=*/0), "cuEventCreate",
+                      error))
+      return nullptr;
+    // The launches' stream: the legacy default stream (null).
+    if (!driver.check(driver.cuEventRecord(event, nullptr), "cuEventRecord", error)) {
+      driver.cuEventDestroy(event);
+      return nullptr;
+    }
+    return event;
+  }
+  bool eventElapsedMilliseconds(void *start, void *end, double &milliseconds,
+                                std::string &error) override {
+    float ms = 0;
+    if (!driver.check(driver.cuEventElapsedTime(&ms, static_cast<CUevent>(start),
+                                                static_cast<CUevent>(end)),
+                      "cuEventElapsedTime", error))
+      return false;
+    milliseconds = ms;
+    return true;
+  }
+  void destroyEvent(void *event) override {
+    if (event && driver.cuEventDestroy)
+      driver.cuEventDestroy(static_cast<CUevent>(event));
+  }
+
 private:
   explicit CudaApi(const Driver &driver) : driver(driver) {}
   const Driver &driver;
