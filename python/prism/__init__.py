@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import tempfile
+from typing import List, NamedTuple, Tuple
 
 import numpy as np
 
@@ -30,7 +31,37 @@ from . import tensors as _tensors
 from .tensors import DLPackTensor
 
 __all__ = ["compile", "load", "verify", "Graph", "Tensor", "PrismError",
-           "CompiledFunction", "LoadedBundle", "DLPackTensor"]
+           "CompiledFunction", "LoadedBundle", "DLPackTensor", "Profile", "Launch"]
+
+
+class Launch(NamedTuple):
+    """One kernel launch of a Profile: its kernel, grid (x, y, z) and
+    median time."""
+    kernel: str
+    grid: Tuple[int, int, int]
+    milliseconds: float
+
+
+class Profile(NamedTuple):
+    """CompiledFunction.profile's result: the median time of a run's
+    launches, what measured it ("device events", "host clock"), the runs
+    behind each median, and each launch in launch order."""
+    function: str
+    milliseconds: float
+    source: str
+    runs: int
+    launches: List[Launch]
+
+    def __str__(self):
+        total = sum(l.milliseconds for l in self.launches)
+        lines = [f"{self.function}: {self.milliseconds:.4f} ms, median of {self.runs} runs "
+                 f"({self.source}); each launch on its own:"]
+        for i, l in enumerate(self.launches):
+            share = l.milliseconds / total if total > 0 else 0.0
+            grid = "x".join(str(g) for g in l.grid)
+            lines.append(f"  {i:<3} {l.kernel:<40} {grid:<14} {l.milliseconds:10.4f} ms "
+                         f"{share:6.1%}")
+        return "\n".join(lines)
 
 
 class CompiledFunction:
@@ -77,6 +108,40 @@ class CompiledFunction:
         for torch inputs...). `out`: a tensor per output (a tuple, or one
         tensor for one output) that the kernels write into instead of new
         memory; dtypes and shapes must match."""
+        return self._run(arrays, out, timing=0)[0]
+
+    def profile(self, *arrays, runs=10):
+        """Times this function on these inputs (as a call takes them),
+        after one warm-up run: `runs` runs timed as a whole, then `runs`
+        with every launch timed on its own. Times are the runtime's: a GPU's
+        events (before the first launch, after the last), the host clock on
+        the CPU, whose launches are synchronous. Returns a Profile (medians;
+        print it for a table). Put inputs on the device first to leave host
+        copies out of the figures' runs (they are never inside the timed
+        span, but they lengthen each run)."""
+        if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
+            raise PrismError(f"runs must be a positive integer, not {runs!r}")
+        self._run(arrays, None, timing=0)  # warm-up
+        totals, per_launch, timing = [], None, None
+        for pass_ in (1, 2):
+            for _ in range(runs):
+                timing = self._run(arrays, None, timing=pass_)[1]
+                if not timing["measured"]:
+                    raise PrismError(f"'{self.name}' cannot be timed here: "
+                                     f"{timing['unavailable']}")
+                if pass_ == 1:
+                    totals.append(timing["milliseconds"])
+                    continue
+                if per_launch is None:
+                    per_launch = [[] for _ in timing["launches"]]
+                for times, (_, _, ms) in zip(per_launch, timing["launches"]):
+                    times.append(ms)
+        launches = [Launch(kernel, grid, float(np.median(times)))
+                    for (kernel, grid, _), times in zip(timing["launches"], per_launch)]
+        return Profile(self.name, float(np.median(totals)), timing["source"], runs, launches)
+
+    def _run(self, arrays, out, timing):
+        """(outputs, the runtime's timing dict or None): see __call__."""
         signature = self.inputs
         if len(arrays) != len(signature):
             raise PrismError(f"'{self.name}' takes {len(signature)} inputs, "
@@ -104,7 +169,10 @@ class CompiledFunction:
         on_device = not _tensors.is_host(bundle_device) and any(
             not _tensors.is_host(_tensors.device_of(a)) for a in list(arrays) + (outs or []))
         results = bundle.run(self.name, tensors, dtypes, out_tensors, out_dtypes,
-                             outputs_on_device=on_device, host_arrays=True)
+                             outputs_on_device=on_device, host_arrays=True, timing=timing)
+        times = None
+        if timing:
+            results, times = results
         values = []
         for i, (dtype, result, in_place, shape) in enumerate(results):
             if in_place:
@@ -119,7 +187,7 @@ class CompiledFunction:
                 _tensors.copy_into(outs[i], value, i)
                 value = outs[i]
             values.append(value)
-        return tuple(values)
+        return tuple(values), times
 
     def _check_symbols(self, arrays):
         """Sizes a Graph named alike must agree."""

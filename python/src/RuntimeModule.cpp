@@ -99,12 +99,16 @@ struct PyBundle {
   /// output, (dtype, result, written in place): the result is None when
   /// written in place, a numpy array of the storage dtype for host memory
   /// with `host_arrays`, a DLPack capsule otherwise. Outputs stay on the
-  /// device with `outputs_on_device`.
-  py::list runTensors(const std::string &name, const std::vector<py::object> &arrays,
-                      const std::vector<std::string> &dtypes,
-                      std::optional<std::vector<py::object>> outs,
-                      std::optional<std::vector<std::string>> outDtypes,
-                      bool outputsOnDevice, bool hostArrays) {
+  /// device with `outputs_on_device`. With `timing` 1 (the run's launches)
+  /// or 2 (and each launch), returns (that list, the RunTiming as a dict).
+  py::object runTensors(const std::string &name, const std::vector<py::object> &arrays,
+                        const std::vector<std::string> &dtypes,
+                        std::optional<std::vector<py::object>> outs,
+                        std::optional<std::vector<std::string>> outDtypes,
+                        bool outputsOnDevice, bool hostArrays, int timing) {
+    if (timing < 0 || timing > 2)
+      raise("timing must be 0 (none), 1 (the run) or 2 (each launch), not " +
+            std::to_string(timing));
     if (dtypes.size() != arrays.size())
       raise("internal: one dtype per input (" + std::to_string(arrays.size()) +
             " inputs, " + std::to_string(dtypes.size()) + " dtypes)");
@@ -184,11 +188,13 @@ struct PyBundle {
     }
     std::vector<HostTensor> outputs;
     std::string error;
+    RunTiming runTiming;
+    runTiming.perLaunch = timing == 2;
     bool ok;
     {
       py::gil_scoped_release release;
       ok = bundle->run(name, inputs, outputs, error, outputsOnDevice,
-                       outs ? &writable : nullptr);
+                       outs ? &writable : nullptr, timing ? &runTiming : nullptr);
     }
     if (!ok)
       raise(error);
@@ -229,7 +235,21 @@ struct PyBundle {
       result.append(py::make_tuple(t.dtype, py::reinterpret_steal<py::object>(capsule),
                                    false, shape));
     }
-    return result;
+    if (!timing)
+      return std::move(result);
+    py::dict times;
+    times["measured"] = runTiming.measured;
+    times["unavailable"] = runTiming.unavailable;
+    times["source"] = runTiming.source;
+    times["milliseconds"] = runTiming.milliseconds;
+    py::list launches;
+    for (const RunTiming::Launch &launch : runTiming.launches)
+      launches.append(py::make_tuple(launch.kernel,
+                                     py::make_tuple(launch.grid[0], launch.grid[1],
+                                                    launch.grid[2]),
+                                     launch.milliseconds));
+    times["launches"] = launches;
+    return py::make_tuple(result, times);
   }
 };
 
@@ -253,5 +273,5 @@ PYBIND11_MODULE(_runtime, m) {
       .def("run", &PyBundle::runTensors, py::arg("name"), py::arg("tensors"),
            py::arg("dtypes"), py::arg("outs") = py::none(),
            py::arg("out_dtypes") = py::none(), py::arg("outputs_on_device") = false,
-           py::arg("host_arrays") = true);
+           py::arg("host_arrays") = true, py::arg("timing") = 0);
 }

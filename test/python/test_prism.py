@@ -81,6 +81,31 @@ def test_bf16_through_ml_dtypes():
     assert rel_l2(out.astype(np.float64), expected) <= 1e-2
 
 
+def test_profile_times_each_launch(mlp):
+    # A profile times the runs and each launch in the manifest's order (on
+    # the CPU, whose launches are synchronous, by the host clock); the
+    # outputs are still the function's. Bad run counts and wrong inputs
+    # raise before anything is timed.
+    args = mlp_inputs(9, seed=5)
+    profile = mlp.profile(*args, runs=3)
+    planned = mlp.manifest["functions"][0]["launches"]
+    assert profile.function == "mlp_block" and profile.runs == 3
+    assert profile.source == "host clock"
+    assert [l.kernel for l in profile.launches] == [p["kernel"] for p in planned]
+    assert profile.launches[0].grid == (9, 1, 1)  # rms_norm: a program per row
+    assert all(l.milliseconds > 0 for l in profile.launches)
+    assert profile.milliseconds > 0
+    text = str(profile)
+    assert text.startswith("mlp_block: ") and "mlp_block__0_rms_norm" in text
+    (y,) = mlp(*args)
+    assert rel_l2(y, mlp_reference(*args)) <= 1e-5
+    for runs in (0, -1, 2.5, True):
+        with pytest.raises(prism.PrismError, match="runs must be a positive integer"):
+            mlp.profile(*args, runs=runs)
+    with pytest.raises(prism.PrismError, match="takes 5 inputs"):
+        mlp.profile(*args[:4])
+
+
 def test_bundle_saved_then_run_by_another_process(mlp, tmp_path):
     bundle = mlp.save(str(tmp_path / "mlp.bundle"))
     args = mlp_inputs(5, seed=3)
