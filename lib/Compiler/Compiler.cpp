@@ -123,6 +123,14 @@ static runtime::FunctionPlan planOf(func::FuncOp function) {
     }
     auto args = l.getAs<DenseI64ArrayAttr>("args").asArrayRef();
     launch.args.assign(args.begin(), args.end());
+    if (auto when = l.getAs<DictionaryAttr>("when")) {
+      runtime::LaunchCondition condition;
+      condition.size = dimFromAttr(when.getAs<DenseI64ArrayAttr>("size"));
+      condition.min = when.getAs<IntegerAttr>("min").getInt();
+      if (auto max = when.getAs<IntegerAttr>("max")) // absent: no bound
+        condition.max = max.getInt();
+      launch.when = std::move(condition);
+    }
     f.launches.push_back(std::move(launch));
   }
   auto outputs = plan.getAs<DenseI64ArrayAttr>("outputs").asArrayRef();
@@ -309,8 +317,24 @@ llvm::Expected<CompileResult> compileToBundle(ModuleOp source,
 
   CompileResult result;
   result.bundleDirectory = directory.str();
-  for (const auto &f : manifest.functions)
-    result.numKernels += f.launches.size();
+  // Alternatives are adjacent launches with conditions on one size and the
+  // same buffers (PlanBuilder::addProductLaunches): one launch per run.
+  for (const auto &f : manifest.functions) {
+    bool previousAlternative = false;
+    for (size_t i = 0; i < f.launches.size(); ++i) {
+      const runtime::LaunchPlan &l = f.launches[i];
+      const runtime::LaunchPlan *before = i ? &f.launches[i - 1] : nullptr;
+      bool alternative = before && l.when && before->when && l.args == before->args &&
+                         l.when->size.constant == before->when->size.constant &&
+                         l.when->size.divisor == before->when->size.divisor &&
+                         l.when->size.factors == before->when->size.factors;
+      if (!alternative)
+        ++result.numKernels;
+      else if (!previousAlternative)
+        ++result.numSizeChoices; // the second kernel of a launch
+      previousAlternative = alternative;
+    }
+  }
   return result;
 }
 

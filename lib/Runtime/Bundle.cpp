@@ -25,8 +25,18 @@ struct HostTimeMark : TimeMark {
 };
 } // namespace
 
-std::unique_ptr<TimeMark> KernelRunner::markTime(std::string &) {
+std::unique_ptr<TimeMark> KernelRunner::createTimeMark(std::string &) {
   return std::make_unique<HostTimeMark>();
+}
+
+bool KernelRunner::recordTime(TimeMark &mark, std::string &error) {
+  auto *host = dynamic_cast<HostTimeMark *>(&mark);
+  if (!host) {
+    error = "this time mark is not this runtime's";
+    return false;
+  }
+  host->time = std::chrono::steady_clock::now();
+  return true;
 }
 
 bool KernelRunner::elapsedMilliseconds(const TimeMark &start, const TimeMark &end,
@@ -235,6 +245,11 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
                  std::vector<HostTensor> &outputs, std::string &error,
                  bool outputsOnDevice, const std::vector<HostTensor> *provided,
                  RunTiming *timing) const {
+  if (timing) { // nothing of an earlier run survives a failure of this one
+    bool perLaunch = timing->perLaunch;
+    *timing = RunTiming();
+    timing->perLaunch = perLaunch;
+  }
   const FunctionPlan *plan = function(name);
   if (!plan) {
     error = "the bundle has no function '" + name + "'";
@@ -409,32 +424,24 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
     }
   }
 
-  // Timing marks: one before the first launch, one after the last (and
-  // one after every launch with perLaunch). A runner that cannot time
-  // says why, and the run goes on untimed.
-  std::vector<std::unique_ptr<TimeMark>> marks;
-  std::vector<const LaunchPlan *> timedLaunches;
-  std::vector<std::array<int64_t, 3>> timedGrids;
-  auto mark = [&] {
-    if (!timing || !timing->unavailable.empty())
-      return;
-    std::string why;
-    std::unique_ptr<TimeMark> m = runner->markTime(why);
-    if (!m) {
-      timing->unavailable = why.empty() ? "the runtime cannot time its launches" : why;
-      marks.clear();
-      return;
-    }
-    marks.push_back(std::move(m));
-  };
-  if (timing) {
-    bool perLaunch = timing->perLaunch;
-    *timing = RunTiming();
-    timing->perLaunch = perLaunch;
-    mark();
-  }
-  for (const LaunchPlan &launch : plan->launches) {
+  // The launches for these sizes, their grids and buffers, each prepared
+  // (KernelRunner::prepareLaunch) before the first is queued.
+  struct Queued {
+    const LaunchPlan *plan;
     std::array<int64_t, 3> grid;
+    std::vector<StridedBuffer> args;
+  };
+  std::vector<Queued> queue;
+  for (const LaunchPlan &launch : plan->launches) {
+    if (launch.when) {
+      // A kernel for other sizes (an alternative covers these).
+      int64_t size;
+      if (!shapes.evaluate(launch.when->size, size, error))
+        return false;
+      if (!launch.when->holds(size))
+        continue;
+    }
+    Queued queued{&launch, {}, {}};
     for (int axis = 0; axis < 3; ++axis) {
       int64_t product = 1;
       for (const DimExpr &d : launch.grid[axis].product) {
@@ -443,20 +450,48 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
           return false;
         product *= value;
       }
-      grid[axis] = (product + launch.grid[axis].tile - 1) / launch.grid[axis].tile;
+      queued.grid[axis] = (product + launch.grid[axis].tile - 1) / launch.grid[axis].tile;
     }
-    std::vector<StridedBuffer> args;
-    for (int64_t a : launch.args)
-      args.push_back(buffers[a]);
-    if (grid[0] * grid[1] * grid[2] == 0)
+    if (queued.grid[0] * queued.grid[1] * queued.grid[2] == 0)
       continue; // an empty tensor: nothing to compute
-    if (!runner->launch(launch.kernel, args, grid, error))
+    for (int64_t a : launch.args)
+      queued.args.push_back(buffers[a]);
+    if (!runner->prepareLaunch(launch.kernel, queued.args, error))
       return false;
-    if (timing && timing->perLaunch) {
-      mark();
-      timedLaunches.push_back(&launch);
-      timedGrids.push_back(grid);
+    queue.push_back(std::move(queued));
+  }
+
+  // Timing marks, all created before the first launch: one recorded before
+  // it, one after the last (and one after every launch with perLaunch). A
+  // runner that cannot time says why, and the run goes on untimed.
+  std::vector<std::unique_ptr<TimeMark>> marks;
+  if (timing) {
+    size_t count = timing->perLaunch ? queue.size() + 1 : 2;
+    for (size_t i = 0; i < count && timing->unavailable.empty(); ++i) {
+      std::string why;
+      marks.push_back(runner->createTimeMark(why));
+      if (!marks.back())
+        timing->unavailable = why.empty() ? "the runtime cannot time its launches" : why;
     }
+    if (!timing->unavailable.empty())
+      marks.clear();
+  }
+  size_t recorded = 0;
+  auto mark = [&] {
+    if (marks.empty())
+      return;
+    std::string why;
+    if (!runner->recordTime(*marks[recorded++], why)) {
+      timing->unavailable = why;
+      marks.clear();
+    }
+  };
+  mark();
+  for (const Queued &queued : queue) {
+    if (!runner->launch(queued.plan->kernel, queued.args, queued.grid, error))
+      return false;
+    if (timing && timing->perLaunch)
+      mark();
   }
   if (timing && !timing->perLaunch)
     mark();
@@ -467,8 +502,8 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
     std::string why;
     double total = 0;
     bool ok = runner->elapsedMilliseconds(*marks.front(), *marks.back(), total, why);
-    for (size_t i = 0; ok && i < timedLaunches.size(); ++i) {
-      RunTiming::Launch launch{timedLaunches[i]->kernel, timedGrids[i], 0};
+    for (size_t i = 0; ok && timing->perLaunch && i < queue.size(); ++i) {
+      RunTiming::Launch launch{queue[i].plan->kernel, queue[i].grid, 0};
       ok = runner->elapsedMilliseconds(*marks[i], *marks[i + 1], launch.milliseconds, why);
       timing->launches.push_back(std::move(launch));
     }

@@ -114,36 +114,10 @@ bool DeviceKernelRunner::launch(const std::string &kernel,
   std::unique_lock<std::mutex> mapsLock(tensorMapsMutex, std::defer_lock);
   if (!specs.empty()) {
     mapsLock.lock();
-    std::vector<uint8_t> maps;
-    int64_t kernelBytes;
-    auto encode = [&](const TensorMapSpec &spec, const TensorMapGeometry &geometry,
-                      void *out, std::string &problem) {
-      return api->encodeTensorMap(spec, geometry, out, problem);
-    };
-    std::string refused;
-    if (!buildTensorMaps(specs, arguments, encode, maps, kernelBytes, refused, error)) {
-      error = "kernel '" + kernel + "': " + error;
-      return false;
-    }
-    if (!refused.empty() && refusedTensorMaps.insert(kernel).second)
-      std::fprintf(stderr, "prism: warning: kernel '%s': %s\n", kernel.c_str(),
-                   refused.c_str());
     std::shared_ptr<void> device;
-    auto known = tensorMaps.find(maps);
-    if (known != tensorMaps.end())
-      device = known->second;
-    if (!device) {
-      if (tensorMaps.size() >= kKeptTensorMaps) {
-        // Launches before this one may still read theirs.
-        if (!api->synchronize(error))
-          return false;
-        tensorMaps.clear();
-      }
-      device = pool->acquire(maps.size(), error);
-      if (!device || !api->copyToDevice(device.get(), maps.data(), maps.size(), error))
-        return false;
-      tensorMaps.emplace(maps, device);
-    }
+    int64_t kernelBytes;
+    if (!deviceTensorMaps(kernel, specs, arguments, device, kernelBytes, error))
+      return false;
     withMaps = arguments;
     withMaps.push_back(StridedBuffer::contiguous(device.get(), {kernelBytes}));
   }
@@ -169,6 +143,56 @@ bool DeviceKernelRunner::launch(const std::string &kernel,
     return false;
   }
   return true;
+}
+
+bool DeviceKernelRunner::deviceTensorMaps(const std::string &kernel,
+                                          const std::vector<TensorMapSpec> &specs,
+                                          const std::vector<StridedBuffer> &arguments,
+                                          std::shared_ptr<void> &device, int64_t &kernelBytes,
+                                          std::string &error) {
+  std::vector<uint8_t> maps;
+  auto encode = [&](const TensorMapSpec &spec, const TensorMapGeometry &geometry, void *out,
+                    std::string &problem) {
+    return api->encodeTensorMap(spec, geometry, out, problem);
+  };
+  std::string refused;
+  if (!buildTensorMaps(specs, arguments, encode, maps, kernelBytes, refused, error)) {
+    error = "kernel '" + kernel + "': " + error;
+    return false;
+  }
+  if (!refused.empty() && refusedTensorMaps.insert(kernel).second)
+    std::fprintf(stderr, "prism: warning: kernel '%s': %s\n", kernel.c_str(), refused.c_str());
+  auto known = tensorMaps.find(maps);
+  if (known != tensorMaps.end()) {
+    device = known->second;
+    return true;
+  }
+  if (tensorMaps.size() >= kKeptTensorMaps) {
+    // Launches before this one may still read theirs.
+    if (!api->synchronize(error))
+      return false;
+    tensorMaps.clear();
+  }
+  device = pool->acquire(maps.size(), error);
+  if (!device || !api->copyToDevice(device.get(), maps.data(), maps.size(), error))
+    return false;
+  tensorMaps.emplace(maps, device);
+  return true;
+}
+
+bool DeviceKernelRunner::prepareLaunch(const std::string &kernel,
+                                       const std::vector<StridedBuffer> &arguments,
+                                       std::string &error) {
+  auto config = configs.find(kernel);
+  if (config == configs.end() || config->second.tensorMaps.empty())
+    return true; // launch() reports a missing configuration
+  if (!api->makeCurrent(error))
+    return false;
+  std::lock_guard<std::mutex> lock(tensorMapsMutex);
+  std::shared_ptr<void> device;
+  int64_t kernelBytes;
+  return deviceTensorMaps(kernel, config->second.tensorMaps, arguments, device, kernelBytes,
+                          error);
 }
 
 std::shared_ptr<void> DeviceKernelRunner::allocate(size_t bytes, std::string &error) {
@@ -199,13 +223,24 @@ struct EventMark : TimeMark {
 };
 } // namespace
 
-std::unique_ptr<TimeMark> DeviceKernelRunner::markTime(std::string &error) {
+std::unique_ptr<TimeMark> DeviceKernelRunner::createTimeMark(std::string &error) {
   if (!api->makeCurrent(error))
     return nullptr;
-  void *event = api->recordEvent(error);
+  void *event = api->createEvent(error);
   if (!event)
     return nullptr;
   return std::make_unique<EventMark>(api, event);
+}
+
+bool DeviceKernelRunner::recordTime(TimeMark &mark, std::string &error) {
+  auto *event = dynamic_cast<EventMark *>(&mark);
+  if (!event || event->api != api) {
+    error = "this time mark is not this runtime's";
+    return false;
+  }
+  // The calling thread's context is the launches' (set by createTimeMark
+  // and by every launch).
+  return api->recordEvent(event->event, error);
 }
 
 bool DeviceKernelRunner::elapsedMilliseconds(const TimeMark &start, const TimeMark &end,

@@ -149,6 +149,14 @@ Json Manifest::toJson() const {
       }
       lj.set("grid", std::move(grid));
       lj.set("args", intsToJson(l.args));
+      if (l.when) {
+        Json when = Json::object();
+        when.set("size", dimToJson(l.when->size));
+        when.set("min", l.when->min);
+        if (l.when->max != std::numeric_limits<int64_t>::max()) // absent: no bound
+          when.set("max", l.when->max);
+        lj.set("when", std::move(when));
+      }
       launches.push(std::move(lj));
     }
     fj.set("launches", std::move(launches));
@@ -449,6 +457,18 @@ bool Manifest::fromJson(const Json &json, Manifest &m, std::string &error) {
         if (a < 0 || a >= numBuffers)
           return r.fail(lpath + ".args names buffer " + std::to_string(a) +
                         " of " + std::to_string(numBuffers));
+      if (const Json *when = lj.find("when")) {
+        LaunchCondition c;
+        const Json *size = r.field(*when, "size", lpath + ".when");
+        if (!size || !r.dim(*size, lpath + ".when.size", c.size) ||
+            !r.integer(*when, "min", lpath + ".when", c.min) ||
+            (when->find("max") && !r.integer(*when, "max", lpath + ".when", c.max)))
+          return false;
+        if (c.min < 0 || c.max < c.min)
+          return r.fail(lpath + ".when must be a range 0 <= min <= max, not [" +
+                        std::to_string(c.min) + ", " + std::to_string(c.max) + "]");
+        l.when = std::move(c);
+      }
       if (!m.kernelArguments.empty()) {
         auto kernel = m.kernelArguments.find(l.kernel);
         if (kernel == m.kernelArguments.end())

@@ -178,14 +178,17 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
     // Two products per program hold two accumulators: the fused kernel
     // halves the N tile so that it keeps the registers (and shared memory)
     // of one matmul tile.
-    kernels::TileSizes tiles = sizes.forProductsOf(
-        productOperandType(first->lhs, rhs.front()), 0, staticSize(first->m));
-    kernels::TileSizes fused = tiles;
-    if (count == 2 && !sizes.separateMatmulEpilogue)
-      fused.matmulN = std::max<int64_t>(tiles.matmulN / 2, 16);
-    std::array<DictionaryAttr, 3> grid = {gridAxis({first->m}, fused.matmulM),
-                                          gridAxis({first->n}, fused.matmulN),
-                                          gridAxis(first->batch, 1)};
+    auto halveN = [&](kernels::TileSizes tiles) {
+      if (count == 2 && !sizes.separateMatmulEpilogue)
+        tiles.matmulN = std::max<int64_t>(tiles.matmulN / 2, 16);
+      return tiles;
+    };
+    auto variants =
+        tilesForRows(productOperandType(first->lhs, rhs.front()), 0, first->m, halveN);
+    auto grid = [&](const kernels::TileSizes &tiles) -> std::array<DictionaryAttr, 3> {
+      return {gridAxis({first->m}, tiles.matmulM), gridAxis({first->n}, tiles.matmulN),
+              gridAxis(first->batch, 1)};
+    };
     kernels::MatmulKernelSpec spec;
     spec.lhs = memrefTypeOf(first->lhs);
     spec.transposeLhs = matmuls[0].getTransposeLhs();
@@ -201,8 +204,12 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
       args.append(rhs.begin(), rhs.end());
       args.append(epilogueArgs.begin(), epilogueArgs.end());
       args.push_back(output);
-      addLaunch(kernels::buildMatmulKernel(module, kernelName(what), spec, fused),
-                grid, args);
+      addProductLaunches(
+          variants, what,
+          [&](const kernels::TileSizes &tiles, StringRef name) {
+            return kernels::buildMatmulKernel(module, name, spec, tiles);
+          },
+          grid, args);
       return success();
     }
     // The matrix unit writes f32 products; one elementwise kernel applies
@@ -213,8 +220,12 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
       kernels::MatmulKernelSpec one = spec;
       one.rhs = {memrefTypeOf(r)};
       one.output = memrefTypeOf(product);
-      addLaunch(kernels::buildMatmulKernel(module, kernelName("matmul"), one, tiles),
-                grid, {first->lhs, r, product});
+      addProductLaunches(
+          variants, "matmul",
+          [&](const kernels::TileSizes &tiles, StringRef name) {
+            return kernels::buildMatmulKernel(module, name, one, tiles);
+          },
+          grid, {first->lhs, r, product});
       productBuffers.push_back(product);
     }
     SmallVector<int64_t> args(productBuffers);
@@ -285,13 +296,14 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
         tiles.matmulN /= 2;
       return tiles;
     };
-    kernels::TileSizes local = rotaryTiles(sizes.forProductsOf(
-        productOperandType(operands->lhs, operands->rhs), 0, staticSize(operands->m)));
     // Matrix cores take column blocks of 8: a head whose half is not a
     // multiple of 8 (D = 72, 100) leaves an N tile they cannot run, so
     // the product is an FMA loop, with the plain tiles it is sized for.
-    if (local.matmulN % 8 != 0)
-      local = rotaryTiles(sizes);
+    auto variants = tilesForRows(productOperandType(operands->lhs, operands->rhs), 0,
+                                 operands->m, [&](kernels::TileSizes tiles) {
+                                   tiles = rotaryTiles(tiles);
+                                   return tiles.matmulN % 8 != 0 ? rotaryTiles(sizes) : tiles;
+                                 });
     int64_t flat = reshapeView(op, output, product);
     kernels::MatmulKernelSpec spec;
     spec.lhs = memrefTypeOf(operands->lhs);
@@ -309,11 +321,17 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
     }
     args.push_back(*positions);
     args.push_back(flat);
-    addLaunch(kernels::buildMatmulKernel(module, kernelName(what), spec, local),
-              {gridAxis({operands->m}, local.matmulM),
-               gridAxis({operands->n.dividedBy(2)}, local.matmulN),
-               gridAxis(operands->batch, 1)},
-              args);
+    addProductLaunches(
+        variants, what,
+        [&](const kernels::TileSizes &tiles, StringRef name) {
+          return kernels::buildMatmulKernel(module, name, spec, tiles);
+        },
+        [&](const kernels::TileSizes &tiles) -> std::array<DictionaryAttr, 3> {
+          return {gridAxis({operands->m}, tiles.matmulM),
+                  gridAxis({operands->n.dividedBy(2)}, tiles.matmulN),
+                  gridAxis(operands->batch, 1)};
+        },
+        args);
     return success();
   }
   case FusionKind::Norm: {

@@ -107,14 +107,19 @@ LogicalResult PlanBuilder::visitMatmul(MatmulOp op) {
   spec.transposeRhs = tr;
   spec.accumulator = op.getAccumulatorType();
   // Matrix cores accumulate in f32: a narrower accumulator is an FMA loop.
-  kernels::TileSizes local = sizes.forProductsOf(
-      spec.accumulator.isF32() ? productOperandType(lhs, rhs) : Type(), 0, staticSize(m));
-  func::FuncOp kernel =
-      kernels::buildMatmulKernel(module, kernelName("matmul"), spec, local);
-  addLaunch(kernel,
-            {gridAxis({m}, local.matmulM), gridAxis({n}, local.matmulN),
-             gridAxis(batch, 1)},
-            args);
+  addProductLaunches(
+      tilesForRows(spec.accumulator.isF32() ? productOperandType(lhs, rhs) : Type(), 0, m),
+      "matmul",
+      [&](const kernels::TileSizes &tiles, StringRef name) {
+        return kernels::buildMatmulKernel(module, name, spec, tiles);
+      },
+      // (Copies: C++17 lambdas cannot capture structured bindings.)
+      [&, m = m, n = n, batch = batch](
+          const kernels::TileSizes &tiles) -> std::array<DictionaryAttr, 3> {
+        return {gridAxis({m}, tiles.matmulM), gridAxis({n}, tiles.matmulN),
+                gridAxis(batch, 1)};
+      },
+      args);
   return success();
 }
 
@@ -339,14 +344,16 @@ FailureOr<int64_t> PlanBuilder::addMatmul(Operation *op, int64_t lhs, int64_t rh
   spec.transposeLhs = transposeLhs;
   spec.transposeRhs = transposeRhs;
   spec.accumulator = f32;
-  kernels::TileSizes tiles =
-      sizes.forProductsOf(productOperandType(lhs, rhs), 0, staticSize(m));
-  func::FuncOp kernel =
-      kernels::buildMatmulKernel(module, kernelName("matmul"), spec, tiles);
-  addLaunch(kernel,
-            {gridAxis({m}, tiles.matmulM), gridAxis({n}, tiles.matmulN),
-             gridAxis(batch, 1)},
-            {lhs, rhs, product});
+  addProductLaunches(
+      tilesForRows(productOperandType(lhs, rhs), 0, m), "matmul",
+      [&](const kernels::TileSizes &tiles, StringRef name) {
+        return kernels::buildMatmulKernel(module, name, spec, tiles);
+      },
+      [&](const kernels::TileSizes &tiles) -> std::array<DictionaryAttr, 3> {
+        return {gridAxis({m}, tiles.matmulM), gridAxis({n}, tiles.matmulN),
+                gridAxis(batch, 1)};
+      },
+      {lhs, rhs, product});
   if (!split)
     return product;
   // Bias + conversion of the f32 product, elementwise.

@@ -27,6 +27,9 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <limits>
+#include <optional>
+
 namespace prism::kernelize {
 
 using namespace mlir;
@@ -166,9 +169,45 @@ private:
   }
 
   // Launches.
+  /// "<function>__<n>_<what>", n counting the launches before it (the
+  /// alternatives of one launch, LaunchWhen, count once).
   std::string kernelName(StringRef what) {
-    return (function.getName() + "__" + Twine(launches.size()) + "_" + what)
+    return (function.getName() + "__" + Twine(launches.size() - alternativeLaunches) +
+            "_" + what)
         .str();
+  }
+  /// The sizes a launch is for (the manifest's LaunchCondition): `size`
+  /// within [min, max].
+  struct LaunchWhen {
+    DimExpr size;
+    int64_t min = 0;
+    int64_t max = std::numeric_limits<int64_t>::max();
+  };
+  /// The tiles of one kernel of a product over `rows` rows (RowTiles).
+  struct RowTiles {
+    kernels::TileSizes tiles;
+    std::optional<LaunchWhen> when; // absent: every row count
+    std::string suffix;             // of the kernel's name: "_m64"
+  };
+  /// The kernels a product over `rows` rows of `element` operands is built
+  /// as (`headDim` as TileSizes::forProductsOf takes it; `adjust` refines
+  /// each choice, e.g. a fused kernel's narrower N tile). One, with the
+  /// tiles for `rows`, when it is static or when the target tiles every
+  /// row count alike; for a dynamic count that the target tiles more
+  /// narrowly when it is small (matrix-core-min-m), two chosen at launch:
+  /// the narrow tiles for at most their M rows, the default for more.
+  SmallVector<RowTiles, 2>
+  tilesForRows(Type element, int64_t headDim, const DimExpr &rows,
+               llvm::function_ref<kernels::TileSizes(kernels::TileSizes)> adjust = {}) const {
+    auto refine = [&](kernels::TileSizes t) { return adjust ? adjust(t) : t; };
+    kernels::TileSizes all = refine(sizes.forProductsOf(element, headDim, staticSize(rows)));
+    if (staticSize(rows) || sizes.matrixCoreMinM <= 0)
+      return {RowTiles{all, std::nullopt, ""}};
+    kernels::TileSizes few = refine(sizes.forProductsOf(element, headDim, sizes.matrixCoreMinM));
+    if (few.matmulM >= all.matmulM)
+      return {RowTiles{all, std::nullopt, ""}};
+    return {RowTiles{few, LaunchWhen{rows, 0, few.matmulM}, "_m" + std::to_string(few.matmulM)},
+            RowTiles{all, LaunchWhen{rows, few.matmulM + 1}, ""}};
   }
   /// grid axis = ceil(product(dims) / tile).
   DictionaryAttr gridAxis(ArrayRef<DimExpr> product, int64_t tile) {
@@ -179,14 +218,44 @@ private:
         {builder.getNamedAttr("product", builder.getArrayAttr(dims)),
          builder.getNamedAttr("tile", builder.getI64IntegerAttr(tile))});
   }
+  /// A launch of `kernel`; with `when`, only for those sizes, as one of the
+  /// alternatives of a launch (each but the first counted in
+  /// alternativeLaunches, so that later kernels keep their names).
   void addLaunch(func::FuncOp kernel, std::array<DictionaryAttr, 3> grid,
-                 ArrayRef<int64_t> args) {
+                 ArrayRef<int64_t> args, const std::optional<LaunchWhen> &when = std::nullopt,
+                 bool alternative = false) {
     kernel = deduplicate(kernel);
-    launches.push_back(builder.getDictionaryAttr(
-        {builder.getNamedAttr("kernel", SymbolRefAttr::get(kernel)),
-         builder.getNamedAttr("grid", builder.getArrayAttr({grid[0], grid[1],
-                                                            grid[2]})),
-         builder.getNamedAttr("args", builder.getDenseI64ArrayAttr(args))}));
+    SmallVector<NamedAttribute> entries = {
+        builder.getNamedAttr("kernel", SymbolRefAttr::get(kernel)),
+        builder.getNamedAttr("grid", builder.getArrayAttr({grid[0], grid[1], grid[2]})),
+        builder.getNamedAttr("args", builder.getDenseI64ArrayAttr(args))};
+    if (when)
+      entries.push_back(builder.getNamedAttr(
+          "when", builder.getDictionaryAttr(
+                      {builder.getNamedAttr("size", when->size.toAttr(builder)),
+                       builder.getNamedAttr("min", builder.getI64IntegerAttr(when->min))})));
+    if (when && when->max != std::numeric_limits<int64_t>::max()) {
+      auto range = cast<DictionaryAttr>(entries.back().getValue());
+      NamedAttrList bounded(range);
+      bounded.set("max", builder.getI64IntegerAttr(when->max));
+      entries.back() = builder.getNamedAttr("when", bounded.getDictionary(builder.getContext()));
+    }
+    launches.push_back(builder.getDictionaryAttr(entries));
+    if (alternative)
+      ++alternativeLaunches;
+  }
+  /// Launches the kernels of a product (tilesForRows' `variants`, named
+  /// kernelName(what) plus each one's suffix): `build` makes one with its
+  /// tiles, `grid` gives its grid.
+  void addProductLaunches(
+      ArrayRef<RowTiles> variants, StringRef what,
+      llvm::function_ref<func::FuncOp(const kernels::TileSizes &, StringRef name)> build,
+      llvm::function_ref<std::array<DictionaryAttr, 3>(const kernels::TileSizes &)> grid,
+      ArrayRef<int64_t> args) {
+    std::string name = kernelName(what);
+    for (auto [i, variant] : llvm::enumerate(variants))
+      addLaunch(build(variant.tiles, name + variant.suffix), grid(variant.tiles), args,
+                variant.when, /*alternative=*/i > 0);
   }
   DictionaryAttr one() { return gridAxis({}, 1); }
   /// The first kernel of the module with the same signature and body as
@@ -285,6 +354,8 @@ private:
   DenseMap<Value, int64_t> buffers;
   DenseMap<Value, SmallVector<DimExpr>> fusedShapes;
   SmallVector<Attribute> launches;
+  /// Launches after the first of a set of alternatives (kernelName).
+  int64_t alternativeLaunches = 0;
   /// Size relations the runtime checks (requireSizes).
   SmallVector<Attribute> checks;
   llvm::StringMap<func::FuncOp> &kernelsByText;

@@ -16,6 +16,7 @@ diagnostics. prism.torch_library registers a compiled function as a
 PyTorch custom op.
 """
 import json
+import operator
 import os
 import shutil
 import tempfile
@@ -119,8 +120,13 @@ class CompiledFunction:
         print it for a table). Put inputs on the device first to leave host
         copies out of the figures' runs (they are never inside the timed
         span, but they lengthen each run)."""
-        if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
+        try:
+            count = operator.index(runs)  # int, numpy integers; not 2.5
+        except TypeError:
+            count = 0
+        if isinstance(runs, bool) or count < 1:
             raise PrismError(f"runs must be a positive integer, not {runs!r}")
+        runs = count
         self._run(arrays, None, timing=0)  # warm-up
         totals, per_launch, timing = [], None, None
         for pass_ in (1, 2):

@@ -138,10 +138,11 @@ size_t compile(const std::string &text, const std::string &target,
     for (auto f : others)
       f.erase();
   }
+  prism::CompileOptions options;
+  options.optimize = optimize;
   llvm::Expected<prism::CompileResult> result = [&] {
     py::gil_scoped_release release;
-    return prism::compileToBundle(*module, target, directory,
-                                  prism::CompileOptions{optimize});
+    return prism::compileToBundle(*module, target, directory, options);
   }();
   if (!result)
     raise(llvm::toString(result.takeError()));

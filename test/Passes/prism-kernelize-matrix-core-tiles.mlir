@@ -7,10 +7,17 @@
 // operands) apart from those of f32 products: a bf16 matmul takes the
 // matrix-core tiles (grid and dot), an f32 one the plain tiles. Without
 // the matrix-core options every product takes the plain tiles.
+// The bf16 matmul's M is dynamic, and the target tiles few rows more
+// narrowly (matrix-core-min-m): it is built twice, the 64-row kernel
+// launched for at most 64 rows, the 128-row one for more; both launches
+// count as one in the kernels' numbering (the f32 matmul is __1).
 
 // CHECK-LABEL: func.func @mixed(
-// CHECK-SAME: grid = [{product = [array<i64: 1, 1, 0, 0>], tile = 128 : i64}, {product = [array<i64: 256, 1>], tile = 128 : i64}, {product = [], tile = 1 : i64}], kernel = @mixed__0_matmul}
+// CHECK-SAME: grid = [{product = [array<i64: 1, 1, 0, 0>], tile = 64 : i64}, {product = [array<i64: 256, 1>], tile = 128 : i64}, {product = [], tile = 1 : i64}], kernel = @mixed__0_matmul_m64, when = {max = 64 : i64, min = 0 : i64, size = array<i64: 1, 1, 0, 0>}}
+// CHECK-SAME: grid = [{product = [array<i64: 1, 1, 0, 0>], tile = 128 : i64}, {product = [array<i64: 256, 1>], tile = 128 : i64}, {product = [], tile = 1 : i64}], kernel = @mixed__0_matmul, when = {min = 65 : i64, size = array<i64: 1, 1, 0, 0>}}
 // CHECK-SAME: grid = [{product = [array<i64: 1, 1, 2, 0>], tile = 32 : i64}, {product = [array<i64: 256, 1>], tile = 32 : i64}, {product = [], tile = 1 : i64}], kernel = @mixed__1_matmul}
+// CHECK: func.func @mixed__0_matmul_m64(
+// CHECK: tile.dot %{{.*}} : tensor<64x64xbf16>, tensor<64x128xbf16> -> tensor<64x128xf32>
 // CHECK: func.func @mixed__0_matmul(
 // CHECK: tile.dot %{{.*}} : tensor<128x64xbf16>, tensor<64x128xbf16> -> tensor<128x128xf32>
 // CHECK: func.func @mixed__1_matmul(
@@ -86,8 +93,8 @@ func.func @wide_heads(%q: tensor<1x4x?x160xbf16>, %k: tensor<1x2x?x160xbf16>, %v
 // cores and takes the plain tiles.
 
 // CHECK-LABEL: func.func @rope_tiles(
-// CHECK-SAME: {product = [array<i64: 1, 1, 0, 1>], tile = 128 : i64}, {product = [array<i64: 128, 1>], tile = 64 : i64}{{.*}}kernel = @rope_tiles__0_matmul_rope}
-// CHECK-SAME: {product = [array<i64: 1, 1, 0, 1>], tile = 128 : i64}, {product = [array<i64: 128, 1>], tile = 32 : i64}{{.*}}kernel = @rope_tiles__1_matmul_rope}
+// CHECK-SAME: {product = [array<i64: 1, 1, 0, 1>], tile = 128 : i64}, {product = [array<i64: 128, 1>], tile = 64 : i64}{{.*}}kernel = @rope_tiles__0_matmul_rope, when = {min = 65 : i64
+// CHECK-SAME: {product = [array<i64: 1, 1, 0, 1>], tile = 128 : i64}, {product = [array<i64: 128, 1>], tile = 32 : i64}{{.*}}kernel = @rope_tiles__1_matmul_rope, when = {min = 65 : i64
 // CHECK-SAME: {product = [array<i64: 1, 1, 0, 1>], tile = 32 : i64}, {product = [array<i64: 72, 1>], tile = 4 : i64}{{.*}}kernel = @rope_tiles__2_matmul_rope}
 func.func @rope_tiles(%x: tensor<1x?x136xbf16>, %w: tensor<256x136xbf16>, %b: tensor<256xbf16>,
                       %pos: tensor<1x?xi32>, %w72: tensor<144x136xbf16>)
@@ -129,4 +136,36 @@ func.func @static_rows(%x: tensor<8x512xbf16>, %w: tensor<1024x512xbf16>, %x100:
   %y = prism.matmul %x, %w transpose_rhs : tensor<8x512xbf16>, tensor<1024x512xbf16>
   %z = prism.matmul %x100, %w transpose_rhs : tensor<100x512xbf16>, tensor<1024x512xbf16>
   return %y, %z : tensor<8x1024xbf16>, tensor<100x1024xbf16>
+}
+
+// -----
+
+// Fused products with a dynamic M get a kernel per row range too, each
+// with the fusion's own N tile: 64 for the gated pair (two accumulators)
+// and for the rope projection (two column blocks of 64 pairs' halves).
+
+// CHECK-LABEL: func.func @fused_rows(
+// CHECK-SAME: kernel = @fused_rows__0_matmul_matmul_swiglu_m64, when = {max = 64 : i64, min = 0 : i64
+// CHECK-SAME: kernel = @fused_rows__0_matmul_matmul_swiglu, when = {min = 65 : i64
+// CHECK-SAME: kernel = @fused_rows__1_matmul_rope_m64, when = {max = 64 : i64, min = 0 : i64
+// CHECK-SAME: kernel = @fused_rows__1_matmul_rope, when = {min = 65 : i64
+// CHECK: func.func @fused_rows__0_matmul_matmul_swiglu_m64(
+// CHECK: tile.dot %{{.*}} : tensor<64x64xbf16>, tensor<64x64xbf16> -> tensor<64x64xf32>
+// CHECK: func.func @fused_rows__0_matmul_matmul_swiglu(
+// CHECK: tile.dot %{{.*}} : tensor<128x64xbf16>, tensor<64x64xbf16> -> tensor<128x64xf32>
+// CHECK: func.func @fused_rows__1_matmul_rope_m64(
+// CHECK: tile.dot %{{.*}} : tensor<64x64xbf16>
+// CHECK: func.func @fused_rows__1_matmul_rope(
+// CHECK: tile.dot %{{.*}} : tensor<128x64xbf16>
+func.func @fused_rows(%x: tensor<?x512xbf16>, %wg: tensor<1024x512xbf16>, %wu: tensor<1024x512xbf16>,
+                      %wq: tensor<512x512xbf16>, %pos: tensor<1x?xi32>)
+    -> (tensor<?x1024xbf16>, tensor<1x?x4x128xbf16>) {
+  %g = prism.matmul %x, %wg transpose_rhs : tensor<?x512xbf16>, tensor<1024x512xbf16>
+  %u = prism.matmul %x, %wu transpose_rhs : tensor<?x512xbf16>, tensor<1024x512xbf16>
+  %a = prism.swiglu %g, %u : tensor<?x1024xbf16>
+  %x3 = prism.reshape %x : tensor<?x512xbf16> to tensor<1x?x512xbf16>
+  %q = prism.matmul %x3, %wq transpose_rhs : tensor<1x?x512xbf16>, tensor<512x512xbf16>
+  %h = prism.reshape %q : tensor<1x?x512xbf16> to tensor<1x?x4x128xbf16>
+  %r = prism.rope neox bshd %h, %pos theta = 1.0e4 : tensor<1x?x4x128xbf16>, tensor<1x?xi32>
+  return %a, %r : tensor<?x1024xbf16>, tensor<1x?x4x128xbf16>
 }

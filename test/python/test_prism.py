@@ -99,7 +99,8 @@ def test_profile_times_each_launch(mlp):
     assert text.startswith("mlp_block: ") and "mlp_block__0_rms_norm" in text
     (y,) = mlp(*args)
     assert rel_l2(y, mlp_reference(*args)) <= 1e-5
-    for runs in (0, -1, 2.5, True):
+    assert mlp.profile(*args, runs=np.int64(2)).runs == 2
+    for runs in (0, -1, 2.5, True, "3"):
         with pytest.raises(prism.PrismError, match="runs must be a positive integer"):
             mlp.profile(*args, runs=runs)
     with pytest.raises(prism.PrismError, match="takes 5 inputs"):

@@ -222,6 +222,15 @@ TEST(Runtime, TensorMapsAreBuiltAtEachLaunch) {
   // The same maps again: no new copy.
   ASSERT_TRUE(runner->launch("mm", {x, w}, {1, 1, 1}, error)) << error;
   EXPECT_EQ(api->copies.size(), 1u);
+  // New maps prepared before the launch (Bundle::run prepares every launch
+  // before its first, so that no copy waits between two kernels): the
+  // launch finds them uploaded.
+  StridedBuffer fewerRows = StridedBuffer::contiguous(weights, {32, 40});
+  ASSERT_TRUE(runner->prepareLaunch("mm", {x, fewerRows}, error)) << error;
+  ASSERT_EQ(api->copies.size(), 2u);
+  ASSERT_TRUE(runner->launch("mm", {x, fewerRows}, {1, 1, 1}, error)) << error;
+  EXPECT_EQ(api->copies.size(), 2u);
+  api->copies.erase(api->copies.begin() + 1);
   // Rows of 36 elements (72 bytes): not describable, a zero map.
   StridedBuffer odd = StridedBuffer::contiguous(weights, {64, 36});
   ASSERT_TRUE(runner->launch("mm", {x, odd}, {1, 1, 1}, error)) << error;
@@ -583,11 +592,15 @@ struct ClockedApi : DeviceApi {
   }
   bool synchronize(std::string &) override { return true; }
   std::array<int64_t, 3> maxGrid() const override { return {1 << 30, 65535, 65535}; }
-  void *recordEvent(std::string &error) override {
+  void *createEvent(std::string &error) override {
     if (!hasEvents)
-      return DeviceApi::recordEvent(error);
+      return DeviceApi::createEvent(error);
     ++liveEvents;
-    return new double(clock);
+    return new double(-1);
+  }
+  bool recordEvent(void *event, std::string &) override {
+    *static_cast<double *>(event) = clock;
+    return true;
   }
   bool eventElapsedMilliseconds(void *start, void *end, double &ms, std::string &) override {
     ms = *static_cast<double *>(end) - *static_cast<double *>(start);
@@ -645,4 +658,86 @@ TEST(Runtime, DeviceRunsAreTimedWithEvents) {
   EXPECT_TRUE(timing.launches.empty());
   EXPECT_EQ(timing.unavailable, "this device API has no timing events");
   EXPECT_EQ(api->liveEvents, 0);
+}
+
+// Alternative kernels of one launch, chosen by a dynamic size at run time
+// (a matmul with few rows): the manifest keeps each launch's range, an
+// open range without a max; a malformed range is refused; a run launches
+// only the kernel whose range holds the size.
+TEST(Runtime, LaunchesChosenBySize) {
+  auto api = std::make_shared<ClockedApi>();
+  std::string error;
+  registerKernelRunner("sizedgpu", [api](const std::string &directory,
+                                         const Manifest &manifest, std::string &error) {
+    return DeviceKernelRunner::create(api, directory, manifest, error);
+  });
+  Manifest m;
+  m.target = "sizedgpu:test";
+  m.library = "kernels.cubin";
+  m.kernels["few"].threads = 128;
+  m.kernels["many"].threads = 128;
+  FunctionPlan f;
+  f.name = "twice";
+  f.inputs.push_back({"f32", {-1}});
+  f.outputs.push_back({"f32", {-1}});
+  DimExpr n;
+  n.factors.push_back({0, 0});
+  BufferPlan input, output;
+  input.kind = "input";
+  input.dtype = output.dtype = "f32";
+  input.shape = output.shape = {n};
+  input.index = 0;
+  output.kind = "temporary";
+  f.buffers = {input, output};
+  LaunchPlan few, many;
+  few.kernel = "few";
+  many.kernel = "many";
+  few.grid[0].product = many.grid[0].product = {n};
+  few.args = many.args = {0, 1};
+  few.when = LaunchCondition{n, 0, 4};
+  many.when = LaunchCondition{n, 5};
+  f.launches = {few, many};
+  f.outputBuffers = {1};
+  m.functions.push_back(f);
+
+  Json json = m.toJson();
+  std::string text = json.dump();
+  const Json &launches = *json.find("functions")->items()[0].find("launches");
+  const Json *fewWhen = launches.items()[0].find("when");
+  const Json *manyWhen = launches.items()[1].find("when");
+  ASSERT_TRUE(fewWhen && manyWhen) << text;
+  EXPECT_EQ(fewWhen->find("min")->asInteger(), 0);
+  EXPECT_EQ(fewWhen->find("max")->asInteger(), 4);
+  EXPECT_EQ(manyWhen->find("min")->asInteger(), 5);
+  EXPECT_EQ(manyWhen->find("max"), nullptr); // open: no bound written
+  Manifest again;
+  ASSERT_TRUE(Manifest::fromJson(json, again, error)) << error;
+  ASSERT_TRUE(again.functions[0].launches[1].when.has_value());
+  EXPECT_EQ(again.functions[0].launches[1].when->min, 5);
+  EXPECT_EQ(again.functions[0].launches[1].when->max, std::numeric_limits<int64_t>::max());
+  EXPECT_FALSE(again.functions[0].launches[0].when->holds(5));
+  EXPECT_TRUE(again.functions[0].launches[0].when->holds(4));
+  Manifest reversed = m;
+  reversed.functions[0].launches[0].when = LaunchCondition{n, 4, 0};
+  Manifest bad;
+  EXPECT_FALSE(Manifest::fromJson(reversed.toJson(), bad, error));
+  EXPECT_NE(error.find("launches[0].when must be a range 0 <= min <= max, not [4, 0]"),
+            std::string::npos)
+      << error;
+  error.clear();
+
+  auto dir = writeBundle("prism-runtime-test-sized", text);
+  auto bundle = Bundle::open(dir.string(), error);
+  std::filesystem::remove_all(dir);
+  ASSERT_NE(bundle, nullptr) << error;
+  std::vector<float> values(7, 1.0f);
+  std::vector<HostTensor> outputs;
+  RunTiming timing;
+  timing.perLaunch = true;
+  for (int64_t size : {1, 4, 5, 7}) {
+    HostTensor host{"f32", {size}, nullptr, values.data()};
+    ASSERT_TRUE(bundle->run("twice", {host}, outputs, error, false, nullptr, &timing)) << error;
+    ASSERT_EQ(timing.launches.size(), 1u) << size;
+    EXPECT_EQ(timing.launches[0].kernel, size <= 4 ? "few" : "many") << size;
+  }
 }

@@ -303,10 +303,15 @@ int main(int argc, char **argv) {
     if (llvm::Error e = writeCase(entry, inputs, saveCase))
       return fail(llvm::toString(std::move(e)));
   }
+  // Launches whose kernel is chosen at run time by a dynamic size.
+  std::string sizeChoices =
+      compiled->numSizeChoices
+          ? " (" + std::to_string(compiled->numSizeChoices) + " with a kernel per size range)"
+          : "";
   if (compileOnly) {
     llvm::outs() << "prism-run: " << entry.getName() << " for " << targetName
-                 << ": " << compiled->numKernels
-                 << " kernel launches, compiled in "
+                 << ": " << compiled->numKernels << " kernel launches" << sizeChoices
+                 << ", compiled in "
                  << llvm::format("%.2f", compileSeconds) << " s"
                  << (temporary ? "" : ", bundle in " + directory) << "\n";
     if (temporary)
@@ -324,7 +329,8 @@ int main(int argc, char **argv) {
     return fail(error);
 
   llvm::outs() << "prism-run: " << entry.getName() << " on " << targetName
-               << ": " << compiled->numKernels << " kernel launches, compiled in "
+               << ": " << compiled->numKernels << " kernel launches" << sizeChoices
+               << ", compiled in "
                << llvm::format("%.2f", compileSeconds) << " s"
                << (temporary ? "" : ", bundle in " + directory) << "\n";
 

@@ -12,7 +12,12 @@ namespace prism {
 
 struct CompileResult {
   std::string bundleDirectory;
+  /// Kernel launches per run of every function (a launch with kernels for
+  /// ranges of a dynamic size counts once).
   size_t numKernels = 0;
+  /// Of those, the launches with more than one kernel, chosen at run time
+  /// by a dynamic size (a matmul's few rows).
+  size_t numSizeChoices = 0;
 };
 
 struct CompileOptions {

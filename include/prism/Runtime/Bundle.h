@@ -16,8 +16,10 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,10 +56,23 @@ struct GridAxis {
   int64_t tile = 1;             // programs = ceil(product / tile)
 };
 
+/// The sizes a launch is for: it runs when `size`, evaluated at run
+/// time, is within [min, max]. A kernel specialized for a range of a
+/// dynamic size (a matmul's few rows) comes with alternatives that cover
+/// the other sizes, one launch each.
+struct LaunchCondition {
+  DimExpr size;
+  int64_t min = 0;
+  int64_t max = std::numeric_limits<int64_t>::max();
+
+  bool holds(int64_t value) const { return value >= min && value <= max; }
+};
+
 struct LaunchPlan {
   std::string kernel;
   std::array<GridAxis, 3> grid;
   std::vector<int64_t> args; // buffer ids
+  std::optional<LaunchCondition> when; // absent: always
 };
 
 struct TensorSignature {
@@ -183,15 +198,30 @@ public:
   /// Waits for every launch to finish; reports the first failure.
   virtual bool synchronize(std::string &error) { return true; }
 
-  /// Marks the point the launches have reached: after every kernel
-  /// launched before the mark and before any launched after it. The
-  /// default reads the host clock, which is that point for runners whose
-  /// launch returns when the kernel has finished (the CPU, the emulators);
-  /// a device runner records an event on its launch stream. Null (and
-  /// `error`) when the runner cannot time its launches.
-  virtual std::unique_ptr<TimeMark> markTime(std::string &error);
-  /// Milliseconds from `start` to `end` (marks of this runner, the later
-  /// one second), once synchronize() has returned.
+  /// Work a launch needs before it can be queued that the runtime can do
+  /// ahead of the run's first launch (a GPU's tensor maps, uploaded with a
+  /// copy that would wait for the kernels before it): Bundle::run prepares
+  /// every launch first, so that the launches follow each other without
+  /// host round trips. Optional: launch() does what was not prepared.
+  virtual bool prepareLaunch(const std::string &kernel,
+                             const std::vector<StridedBuffer> &arguments,
+                             std::string &error) {
+    return true;
+  }
+
+  /// A mark for a point on the timeline of the launches, recorded later by
+  /// recordTime (creating one may be slow: Bundle::run creates them all
+  /// before its first launch). Null (and `error`) when the runner cannot
+  /// time its launches.
+  virtual std::unique_ptr<TimeMark> createTimeMark(std::string &error);
+  /// Records `mark` at the point the launches have reached: after every
+  /// kernel launched before and before any launched after. The default
+  /// reads the host clock, which is that point for runners whose launch
+  /// returns when the kernel has finished (the CPU, the emulators); a
+  /// device runner records an event on its launch stream.
+  virtual bool recordTime(TimeMark &mark, std::string &error);
+  /// Milliseconds from `start` to `end` (recorded marks of this runner,
+  /// the later one second), once synchronize() has returned.
   virtual bool elapsedMilliseconds(const TimeMark &start, const TimeMark &end,
                                    double &milliseconds, std::string &error);
   /// What the marks read, for reports: "host clock" or "device events".

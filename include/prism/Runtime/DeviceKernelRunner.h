@@ -57,11 +57,15 @@ public:
     error = "this device API has no tensor maps (TMA)";
     return false;
   }
-  /// Creates an event and records it on the stream the launches use; null
-  /// (and `error`) when the API cannot (no timing events in this driver).
-  virtual void *recordEvent(std::string &error) {
+  /// A timing event (null and `error` when the API has none).
+  virtual void *createEvent(std::string &error) {
     error = "this device API has no timing events";
     return nullptr;
+  }
+  /// Records `event` on the stream the launches use.
+  virtual bool recordEvent(void *event, std::string &error) {
+    error = "this device API has no timing events";
+    return false;
   }
   /// Milliseconds between two recorded events that have completed.
   virtual bool eventElapsedMilliseconds(void *start, void *end, double &milliseconds,
@@ -90,8 +94,12 @@ public:
   bool copyToHost(void *host, const void *device, size_t bytes,
                   std::string &error) override;
   bool synchronize(std::string &error) override;
+  /// Builds and uploads the launch's tensor maps (kept for its launch).
+  bool prepareLaunch(const std::string &kernel, const std::vector<StridedBuffer> &arguments,
+                     std::string &error) override;
   /// Events on the launch stream: the device's own timeline.
-  std::unique_ptr<TimeMark> markTime(std::string &error) override;
+  std::unique_ptr<TimeMark> createTimeMark(std::string &error) override;
+  bool recordTime(TimeMark &mark, std::string &error) override;
   bool elapsedMilliseconds(const TimeMark &start, const TimeMark &end,
                            double &milliseconds, std::string &error) override;
   const char *timeSource() const override { return "device events"; }
@@ -114,6 +122,13 @@ private:
   /// Kernels whose tensor maps the driver refused (said once on stderr;
   /// those launches copy by cp.async).
   std::set<std::string> refusedTensorMaps;
+  /// The device copy of `kernel`'s tensor maps for these arguments (from
+  /// the kept ones, or built and uploaded) and the bytes the kernel takes;
+  /// tensorMapsMutex held.
+  bool deviceTensorMaps(const std::string &kernel, const std::vector<TensorMapSpec> &specs,
+                        const std::vector<StridedBuffer> &arguments,
+                        std::shared_ptr<void> &device, int64_t &kernelBytes,
+                        std::string &error);
 };
 
 } // namespace prism::runtime

@@ -153,7 +153,7 @@ public:
                          parameters, nullptr),
                      "hipModuleLaunchKernel", error);
   }
-  void *recordEvent(std::string &error) override {
+  void *createEvent(std::string &error) override {
     if (!hip.hipEventCreate || !hip.hipEventRecord || !hip.hipEventElapsedTime ||
         !hip.hipEventDestroy) {
       error = "this HIP runtime lacks the event entry points (hipEventCreate, "
@@ -163,12 +163,12 @@ public:
     hipEvent_t event = nullptr;
     if (!hip.check(hip.hipEventCreate(&event), "hipEventCreate", error))
       return nullptr;
-    // The launches' stream: the default stream (null).
-    if (!hip.check(hip.hipEventRecord(event, nullptr), "hipEventRecord", error)) {
-      hip.hipEventDestroy(event);
-      return nullptr;
-    }
     return event;
+  }
+  bool recordEvent(void *event, std::string &error) override {
+    // The launches' stream: the default stream (null).
+    return hip.check(hip.hipEventRecord(static_cast<hipEvent_t>(event), nullptr),
+                     "hipEventRecord", error);
   }
   bool eventElapsedMilliseconds(void *start, void *end, double &milliseconds,
                                 std::string &error) override {

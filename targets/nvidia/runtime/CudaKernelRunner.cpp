@@ -137,7 +137,7 @@ public:
         "cuTensorMapEncodeTiled", error);
   }
 
-  void *recordEvent(std::string &error) override {
+  void *createEvent(std::string &error) override {
     if (!driver.cuEventCreate || !driver.cuEventRecord || !driver.cuEventElapsedTime ||
         !driver.cuEventDestroy) {
       error = "this CUDA driver lacks the event entry points (cuEventCreate, "
@@ -148,12 +148,12 @@ public:
     if (!driver.check(driver.cuEventCreate(&event, /*CU_EVENT_DEFAULT=*/0), "cuEventCreate",
                       error))
       return nullptr;
-    // The launches' stream: the legacy default stream (null).
-    if (!driver.check(driver.cuEventRecord(event, nullptr), "cuEventRecord", error)) {
-      driver.cuEventDestroy(event);
-      return nullptr;
-    }
     return event;
+  }
+  bool recordEvent(void *event, std::string &error) override {
+    // The launches' stream: the legacy default stream (null).
+    return driver.check(driver.cuEventRecord(static_cast<CUevent>(event), nullptr),
+                        "cuEventRecord", error);
   }
   bool eventElapsedMilliseconds(void *start, void *end, double &milliseconds,
                                 std::string &error) override {

@@ -83,6 +83,38 @@
 // DECODE: "decode_step__0_matmul": {
 // DECODE-NEXT: "threads": 128,
 // DECODE-NEXT: "shared_bytes": 99360,
+// A dynamic M gets two kernels on sm_90a, chosen at each launch: 64-row
+// tiles on one warpgroup for at most 64 rows, the default 128 rows on two
+// warpgroups for more. Both sides of the boundary match float64, and the
+// profile of a run names the kernel that ran.
+// RUN: prism-run %s --entry=ragged --check --dynamic-size=64 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefixes=CHECK,ROWS
+// RUN: prism-run %s --entry=ragged --check --dynamic-size=65 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefixes=CHECK,ROWS
+// ROWS: ragged on nvidia-emulated:sm_90a: 1 kernel launches (1 with a kernel per size range)
+// RUN: rm -rf %t.rows %t.rows5 %t.rows100
+// RUN: prism-run %s --entry=ragged --target=nvidia-emulated:sm_90a --compile-only --bundle=%t.rows
+// RUN: prism-run %s --entry=ragged --target=nvidia-emulated:sm_90a --dynamic-size=5 --save-case=%t.rows5
+// RUN: prism-run %s --entry=ragged --target=nvidia-emulated:sm_90a --dynamic-size=100 --save-case=%t.rows100
+// RUN: prism-exec %t.rows ragged %t.rows5/in0.npy %t.rows5/in1.npy --bench=1 --profile | FileCheck %s --check-prefix=FEW
+// FEW: profile: 1 launches
+// FEW-NEXT: # kernel grid
+// FEW-NEXT: 0 ragged__0_matmul_m64 1x1x1
+// RUN: prism-exec %t.rows ragged %t.rows100/in0.npy %t.rows100/in1.npy --bench=1 --profile | FileCheck %s --check-prefix=MANY
+// MANY: profile: 1 launches
+// MANY-NEXT: # kernel grid
+// MANY-NEXT: 0 ragged__0_matmul 1x1x1
+// RUN: FileCheck %s --check-prefix=ROWSMANIFEST < %t.rows/manifest.json
+// ROWSMANIFEST: "ragged__0_matmul": {
+// ROWSMANIFEST-NEXT: "threads": 256,
+// ROWSMANIFEST: "ragged__0_matmul_m64": {
+// ROWSMANIFEST-NEXT: "threads": 128,
+// ROWSMANIFEST: "kernel": "ragged__0_matmul_m64",
+// ROWSMANIFEST: "when": {
+// ROWSMANIFEST-NEXT: "size": {
+// ROWSMANIFEST: "min": 0,
+// ROWSMANIFEST-NEXT: "max": 64
+// ROWSMANIFEST: "kernel": "ragged__0_matmul",
+// ROWSMANIFEST: "min": 65
+// ROWSMANIFEST-NOT: "max"
 // RUN: rm -rf %t.two && prism-translate %s --entry=ragged --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64 matmul-k=32" -o %t.two
 // RUN: FileCheck %s --check-prefix=TWO < %t.two/manifest.json
 // TWO: "threads": 256,
