@@ -10,7 +10,7 @@ after its last), the anchors around one call. Prism's wall time of a whole
 run (host clock: launches, the runtime's bookkeeping, the synchronization)
 is recorded beside it. The anchors:
 
-  matmul bf16   torch.matmul (cuBLAS)
+  matmul bf16   torch.matmul (cuBLAS); also a decode step of 8 rows
   rms_norm      torch.compile of the PyTorch expression (Triton), and a copy
   softmax       torch.softmax, and a copy
   rope          torch.compile of the PyTorch expression (Triton), and a copy
@@ -119,6 +119,14 @@ def cases(seq, attention_seqs, rows=None):
                [x, w], lambda x, w: x.double() @ w.double().T,
                [("torch.matmul (cuBLAS)", lambda x=x, w=w: torch.matmul(x, w.T))],
                2 * m * n * n, None, None)
+    # A decode step: 8 token rows through a 4096 x 4096 projection, bound by
+    # reading the weights (32 MB): the dynamic-M bundle launches its kernel
+    # for few rows (64-row tiles on sm_90a). GB/s count the weights.
+    x, w = randn(8, 4096), randn(4096, 4096) * 0.02
+    yield ("matmul_bf16", "matmul bf16 decode 8x4096x4096 (x @ w^T)",
+           [x, w], lambda x, w: x.double() @ w.double().T,
+           [("torch.matmul (cuBLAS)", lambda x=x, w=w: torch.matmul(x, w.T))],
+           2 * 8 * 4096 * 4096, w.numel() * 2, None)
     rows = rows or 8192
     x, w = randn(rows, 4096), randn(4096)
     # torch.compile's CPU code takes minutes to build: a dry run times eager.
