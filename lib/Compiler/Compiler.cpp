@@ -125,6 +125,7 @@ static runtime::FunctionPlan planOf(func::FuncOp function) {
     launch.args.assign(args.begin(), args.end());
     if (auto when = l.getAs<DictionaryAttr>("when")) {
       runtime::LaunchCondition condition;
+      condition.group = when.getAs<IntegerAttr>("group").getInt();
       condition.size = dimFromAttr(when.getAs<DenseI64ArrayAttr>("size"));
       condition.min = when.getAs<IntegerAttr>("min").getInt();
       if (auto max = when.getAs<IntegerAttr>("max")) // absent: no bound
@@ -317,24 +318,15 @@ llvm::Expected<CompileResult> compileToBundle(ModuleOp source,
 
   CompileResult result;
   result.bundleDirectory = directory.str();
-  // Alternatives are adjacent launches with conditions on one size and the
-  // same buffers (PlanBuilder::addProductLaunches): one launch per run.
-  for (const auto &f : manifest.functions) {
-    bool previousAlternative = false;
+  // A group of alternatives (LaunchCondition) is one launch per run.
+  for (const auto &f : manifest.functions)
     for (size_t i = 0; i < f.launches.size(); ++i) {
-      const runtime::LaunchPlan &l = f.launches[i];
-      const runtime::LaunchPlan *before = i ? &f.launches[i - 1] : nullptr;
-      bool alternative = before && l.when && before->when && l.args == before->args &&
-                         l.when->size.constant == before->when->size.constant &&
-                         l.when->size.divisor == before->when->size.divisor &&
-                         l.when->size.factors == before->when->size.factors;
-      if (!alternative)
+      const std::optional<runtime::LaunchCondition> &when = f.launches[i].when;
+      if (!when || when->group == static_cast<int64_t>(i))
         ++result.numKernels;
-      else if (!previousAlternative)
-        ++result.numSizeChoices; // the second kernel of a launch
-      previousAlternative = alternative;
+      else if (when->group == static_cast<int64_t>(i) - 1)
+        ++result.numSizeChoices; // the group's second kernel
     }
-  }
   return result;
 }
 

@@ -430,6 +430,7 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
     const LaunchPlan *plan;
     std::array<int64_t, 3> grid;
     std::vector<StridedBuffer> args;
+    std::shared_ptr<void> prepared; // alive until the run returns
   };
   std::vector<Queued> queue;
   for (const LaunchPlan &launch : plan->launches) {
@@ -441,7 +442,7 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
       if (!launch.when->holds(size))
         continue;
     }
-    Queued queued{&launch, {}, {}};
+    Queued queued{&launch, {}, {}, nullptr};
     for (int axis = 0; axis < 3; ++axis) {
       int64_t product = 1;
       for (const DimExpr &d : launch.grid[axis].product) {
@@ -456,7 +457,7 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
       continue; // an empty tensor: nothing to compute
     for (int64_t a : launch.args)
       queued.args.push_back(buffers[a]);
-    if (!runner->prepareLaunch(launch.kernel, queued.args, error))
+    if (!runner->prepareLaunch(launch.kernel, queued.args, queued.prepared, error))
       return false;
     queue.push_back(std::move(queued));
   }
@@ -488,7 +489,8 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
   };
   mark();
   for (const Queued &queued : queue) {
-    if (!runner->launch(queued.plan->kernel, queued.args, queued.grid, error))
+    if (!runner->launchPrepared(queued.plan->kernel, queued.args, queued.grid,
+                                queued.prepared, error))
       return false;
     if (timing && timing->perLaunch)
       mark();

@@ -76,6 +76,14 @@ DeviceKernelRunner::create(std::shared_ptr<DeviceApi> api,
 bool DeviceKernelRunner::launch(const std::string &kernel,
                                 const std::vector<StridedBuffer> &arguments,
                                 std::array<int64_t, 3> grid, std::string &error) {
+  return launchPrepared(kernel, arguments, grid, nullptr, error);
+}
+
+bool DeviceKernelRunner::launchPrepared(const std::string &kernel,
+                                        const std::vector<StridedBuffer> &arguments,
+                                        std::array<int64_t, 3> grid,
+                                        const std::shared_ptr<void> &prepared,
+                                        std::string &error) {
   auto config = configs.find(kernel);
   if (config == configs.end()) {
     error = "the manifest has no launch configuration for kernel '" + kernel + "'";
@@ -113,13 +121,18 @@ bool DeviceKernelRunner::launch(const std::string &kernel,
   // then synchronizes after this kernel is queued.
   std::unique_lock<std::mutex> mapsLock(tensorMapsMutex, std::defer_lock);
   if (!specs.empty()) {
-    mapsLock.lock();
-    std::shared_ptr<void> device;
-    int64_t kernelBytes;
-    if (!deviceTensorMaps(kernel, specs, arguments, device, kernelBytes, error))
-      return false;
+    // Prepared: uploaded before the run's first launch, and held by the
+    // run (whatever became of the kept maps since).
+    PreparedMaps maps;
+    if (prepared) {
+      maps = *static_cast<const PreparedMaps *>(prepared.get());
+    } else {
+      mapsLock.lock();
+      if (!deviceTensorMaps(kernel, specs, arguments, maps.device, maps.kernelBytes, error))
+        return false;
+    }
     withMaps = arguments;
-    withMaps.push_back(StridedBuffer::contiguous(device.get(), {kernelBytes}));
+    withMaps.push_back(StridedBuffer::contiguous(maps.device.get(), {maps.kernelBytes}));
   }
   // 8-byte slots with stable addresses, then a pointer to each.
   std::vector<uint64_t> slots;
@@ -182,17 +195,22 @@ bool DeviceKernelRunner::deviceTensorMaps(const std::string &kernel,
 
 bool DeviceKernelRunner::prepareLaunch(const std::string &kernel,
                                        const std::vector<StridedBuffer> &arguments,
-                                       std::string &error) {
+                                       std::shared_ptr<void> &prepared, std::string &error) {
+  prepared.reset();
   auto config = configs.find(kernel);
   if (config == configs.end() || config->second.tensorMaps.empty())
     return true; // launch() reports a missing configuration
   if (!api->makeCurrent(error))
     return false;
-  std::lock_guard<std::mutex> lock(tensorMapsMutex);
-  std::shared_ptr<void> device;
-  int64_t kernelBytes;
-  return deviceTensorMaps(kernel, config->second.tensorMaps, arguments, device, kernelBytes,
-                          error);
+  auto maps = std::make_shared<PreparedMaps>();
+  {
+    std::lock_guard<std::mutex> lock(tensorMapsMutex);
+    if (!deviceTensorMaps(kernel, config->second.tensorMaps, arguments, maps->device,
+                          maps->kernelBytes, error))
+      return false;
+  }
+  prepared = std::move(maps);
+  return true;
 }
 
 std::shared_ptr<void> DeviceKernelRunner::allocate(size_t bytes, std::string &error) {

@@ -151,6 +151,7 @@ Json Manifest::toJson() const {
       lj.set("args", intsToJson(l.args));
       if (l.when) {
         Json when = Json::object();
+        when.set("group", l.when->group);
         when.set("size", dimToJson(l.when->size));
         when.set("min", l.when->min);
         if (l.when->max != std::numeric_limits<int64_t>::max()) // absent: no bound
@@ -460,7 +461,8 @@ bool Manifest::fromJson(const Json &json, Manifest &m, std::string &error) {
       if (const Json *when = lj.find("when")) {
         LaunchCondition c;
         const Json *size = r.field(*when, "size", lpath + ".when");
-        if (!size || !r.dim(*size, lpath + ".when.size", c.size) ||
+        if (!r.integer(*when, "group", lpath + ".when", c.group) || !size ||
+            !r.dim(*size, lpath + ".when.size", c.size) ||
             !r.integer(*when, "min", lpath + ".when", c.min) ||
             (when->find("max") && !r.integer(*when, "max", lpath + ".when", c.max)))
           return false;
@@ -486,6 +488,34 @@ bool Manifest::fromJson(const Json &json, Manifest &m, std::string &error) {
                           "', which takes rank " + std::to_string(ranks[i]));
       }
       f.launches.push_back(std::move(l));
+    }
+    // Alternatives: each group's launches follow its first, on one size,
+    // and their ranges cover every size from 0 in order (exactly one runs).
+    for (size_t i = 0; i < f.launches.size(); ++i) {
+      const std::optional<LaunchCondition> &c = f.launches[i].when;
+      if (!c)
+        continue;
+      std::string lpath = path + ".launches[" + std::to_string(i) + "].when";
+      bool first = c->group == static_cast<int64_t>(i);
+      const std::optional<LaunchCondition> &before =
+          i ? f.launches[i - 1].when : std::optional<LaunchCondition>();
+      if (!first && !(before && before->group == c->group))
+        return r.fail(lpath + ".group " + std::to_string(c->group) +
+                      " is not this launch's index or its predecessor's group");
+      if (first ? c->min != 0 : before->max == std::numeric_limits<int64_t>::max() ||
+                                    c->min != before->max + 1 ||
+                                    c->size.constant != before->size.constant ||
+                                    c->size.divisor != before->size.divisor ||
+                                    c->size.factors != before->size.factors)
+        return r.fail(lpath + ": the launches of group " + std::to_string(c->group) +
+                      " must cover every size of one dimension from 0, in order, " +
+                      "without gaps or overlaps");
+      bool last = i + 1 == f.launches.size() || !f.launches[i + 1].when ||
+                  f.launches[i + 1].when->group != c->group;
+      if (last && c->max != std::numeric_limits<int64_t>::max())
+        return r.fail(lpath + ": the last launch of group " + std::to_string(c->group) +
+                      " must have no max (sizes above " + std::to_string(c->max) +
+                      " would launch nothing)");
     }
     if (!r.integers(r.field(fj, "output_buffers", path), path + ".output_buffers",
                     f.outputBuffers))

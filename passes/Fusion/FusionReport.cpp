@@ -88,13 +88,6 @@ FailureOr<std::vector<KernelCost>> measureKernelCost(ModuleOp module,
     std::string prefix = cost.function + "__";
     for (Attribute attr : plan.getAs<ArrayAttr>("launches")) {
       auto launch = cast<DictionaryAttr>(attr);
-      // Of alternative launches, the one for these sizes.
-      if (auto when = launch.getAs<DictionaryAttr>("when")) {
-        int64_t size = evaluateDim(when.getAs<DenseI64ArrayAttr>("size"), dynamicSize);
-        auto max = when.getAs<IntegerAttr>("max"); // absent: no bound
-        if (size < when.getAs<IntegerAttr>("min").getInt() || (max && size > max.getInt()))
-          continue;
-      }
       StringRef kernel =
           launch.getAs<SymbolRefAttr>("kernel").getRootReference().getValue();
       // "<function>__<n>_<what>" -> "<what>".

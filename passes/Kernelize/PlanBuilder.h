@@ -179,6 +179,7 @@ private:
   /// The sizes a launch is for (the manifest's LaunchCondition): `size`
   /// within [min, max].
   struct LaunchWhen {
+    int64_t group = 0; // the index of the alternatives' first launch
     DimExpr size;
     int64_t min = 0;
     int64_t max = std::numeric_limits<int64_t>::max();
@@ -206,8 +207,9 @@ private:
     kernels::TileSizes few = refine(sizes.forProductsOf(element, headDim, sizes.matrixCoreMinM));
     if (few.matmulM >= all.matmulM)
       return {RowTiles{all, std::nullopt, ""}};
-    return {RowTiles{few, LaunchWhen{rows, 0, few.matmulM}, "_m" + std::to_string(few.matmulM)},
-            RowTiles{all, LaunchWhen{rows, few.matmulM + 1}, ""}};
+    return {RowTiles{few, LaunchWhen{0, rows, 0, few.matmulM},
+                     "_m" + std::to_string(few.matmulM)},
+            RowTiles{all, LaunchWhen{0, rows, few.matmulM + 1}, ""}};
   }
   /// grid axis = ceil(product(dims) / tile).
   DictionaryAttr gridAxis(ArrayRef<DimExpr> product, int64_t tile) {
@@ -232,7 +234,8 @@ private:
     if (when)
       entries.push_back(builder.getNamedAttr(
           "when", builder.getDictionaryAttr(
-                      {builder.getNamedAttr("size", when->size.toAttr(builder)),
+                      {builder.getNamedAttr("group", builder.getI64IntegerAttr(when->group)),
+                       builder.getNamedAttr("size", when->size.toAttr(builder)),
                        builder.getNamedAttr("min", builder.getI64IntegerAttr(when->min))})));
     if (when && when->max != std::numeric_limits<int64_t>::max()) {
       auto range = cast<DictionaryAttr>(entries.back().getValue());
@@ -253,9 +256,14 @@ private:
       llvm::function_ref<std::array<DictionaryAttr, 3>(const kernels::TileSizes &)> grid,
       ArrayRef<int64_t> args) {
     std::string name = kernelName(what);
-    for (auto [i, variant] : llvm::enumerate(variants))
-      addLaunch(build(variant.tiles, name + variant.suffix), grid(variant.tiles), args,
-                variant.when, /*alternative=*/i > 0);
+    int64_t group = static_cast<int64_t>(launches.size());
+    for (auto [i, variant] : llvm::enumerate(variants)) {
+      std::optional<LaunchWhen> when = variant.when;
+      if (when)
+        when->group = group;
+      addLaunch(build(variant.tiles, name + variant.suffix), grid(variant.tiles), args, when,
+                /*alternative=*/i > 0);
+    }
   }
   DictionaryAttr one() { return gridAxis({}, 1); }
   /// The first kernel of the module with the same signature and body as

@@ -13,8 +13,8 @@
 // count as one in the kernels' numbering (the f32 matmul is __1).
 
 // CHECK-LABEL: func.func @mixed(
-// CHECK-SAME: grid = [{product = [array<i64: 1, 1, 0, 0>], tile = 64 : i64}, {product = [array<i64: 256, 1>], tile = 128 : i64}, {product = [], tile = 1 : i64}], kernel = @mixed__0_matmul_m64, when = {max = 64 : i64, min = 0 : i64, size = array<i64: 1, 1, 0, 0>}}
-// CHECK-SAME: grid = [{product = [array<i64: 1, 1, 0, 0>], tile = 128 : i64}, {product = [array<i64: 256, 1>], tile = 128 : i64}, {product = [], tile = 1 : i64}], kernel = @mixed__0_matmul, when = {min = 65 : i64, size = array<i64: 1, 1, 0, 0>}}
+// CHECK-SAME: grid = [{product = [array<i64: 1, 1, 0, 0>], tile = 64 : i64}, {product = [array<i64: 256, 1>], tile = 128 : i64}, {product = [], tile = 1 : i64}], kernel = @mixed__0_matmul_m64, when = {group = 0 : i64, max = 64 : i64, min = 0 : i64, size = array<i64: 1, 1, 0, 0>}}
+// CHECK-SAME: grid = [{product = [array<i64: 1, 1, 0, 0>], tile = 128 : i64}, {product = [array<i64: 256, 1>], tile = 128 : i64}, {product = [], tile = 1 : i64}], kernel = @mixed__0_matmul, when = {group = 0 : i64, min = 65 : i64, size = array<i64: 1, 1, 0, 0>}}
 // CHECK-SAME: grid = [{product = [array<i64: 1, 1, 2, 0>], tile = 32 : i64}, {product = [array<i64: 256, 1>], tile = 32 : i64}, {product = [], tile = 1 : i64}], kernel = @mixed__1_matmul}
 // CHECK: func.func @mixed__0_matmul_m64(
 // CHECK: tile.dot %{{.*}} : tensor<64x64xbf16>, tensor<64x128xbf16> -> tensor<64x128xf32>
@@ -93,8 +93,8 @@ func.func @wide_heads(%q: tensor<1x4x?x160xbf16>, %k: tensor<1x2x?x160xbf16>, %v
 // cores and takes the plain tiles.
 
 // CHECK-LABEL: func.func @rope_tiles(
-// CHECK-SAME: {product = [array<i64: 1, 1, 0, 1>], tile = 128 : i64}, {product = [array<i64: 128, 1>], tile = 64 : i64}{{.*}}kernel = @rope_tiles__0_matmul_rope, when = {min = 65 : i64
-// CHECK-SAME: {product = [array<i64: 1, 1, 0, 1>], tile = 128 : i64}, {product = [array<i64: 128, 1>], tile = 32 : i64}{{.*}}kernel = @rope_tiles__1_matmul_rope, when = {min = 65 : i64
+// CHECK-SAME: {product = [array<i64: 1, 1, 0, 1>], tile = 128 : i64}, {product = [array<i64: 128, 1>], tile = 64 : i64}{{.*}}kernel = @rope_tiles__0_matmul_rope, when = {group = 0 : i64, min = 65 : i64
+// CHECK-SAME: {product = [array<i64: 1, 1, 0, 1>], tile = 128 : i64}, {product = [array<i64: 128, 1>], tile = 32 : i64}{{.*}}kernel = @rope_tiles__1_matmul_rope, when = {group = 2 : i64, min = 65 : i64
 // CHECK-SAME: {product = [array<i64: 1, 1, 0, 1>], tile = 32 : i64}, {product = [array<i64: 72, 1>], tile = 4 : i64}{{.*}}kernel = @rope_tiles__2_matmul_rope}
 func.func @rope_tiles(%x: tensor<1x?x136xbf16>, %w: tensor<256x136xbf16>, %b: tensor<256xbf16>,
                       %pos: tensor<1x?xi32>, %w72: tensor<144x136xbf16>)
@@ -145,10 +145,10 @@ func.func @static_rows(%x: tensor<8x512xbf16>, %w: tensor<1024x512xbf16>, %x100:
 // and for the rope projection (two column blocks of 64 pairs' halves).
 
 // CHECK-LABEL: func.func @fused_rows(
-// CHECK-SAME: kernel = @fused_rows__0_matmul_matmul_swiglu_m64, when = {max = 64 : i64, min = 0 : i64
-// CHECK-SAME: kernel = @fused_rows__0_matmul_matmul_swiglu, when = {min = 65 : i64
-// CHECK-SAME: kernel = @fused_rows__1_matmul_rope_m64, when = {max = 64 : i64, min = 0 : i64
-// CHECK-SAME: kernel = @fused_rows__1_matmul_rope, when = {min = 65 : i64
+// CHECK-SAME: kernel = @fused_rows__0_matmul_matmul_swiglu_m64, when = {group = 0 : i64, max = 64 : i64, min = 0 : i64
+// CHECK-SAME: kernel = @fused_rows__0_matmul_matmul_swiglu, when = {group = 0 : i64, min = 65 : i64
+// CHECK-SAME: kernel = @fused_rows__1_matmul_rope_m64, when = {group = 2 : i64, max = 64 : i64, min = 0 : i64
+// CHECK-SAME: kernel = @fused_rows__1_matmul_rope, when = {group = 2 : i64, min = 65 : i64
 // CHECK: func.func @fused_rows__0_matmul_matmul_swiglu_m64(
 // CHECK: tile.dot %{{.*}} : tensor<64x64xbf16>, tensor<64x64xbf16> -> tensor<64x64xf32>
 // CHECK: func.func @fused_rows__0_matmul_matmul_swiglu(

@@ -226,11 +226,40 @@ TEST(Runtime, TensorMapsAreBuiltAtEachLaunch) {
   // before its first, so that no copy waits between two kernels): the
   // launch finds them uploaded.
   StridedBuffer fewerRows = StridedBuffer::contiguous(weights, {32, 40});
-  ASSERT_TRUE(runner->prepareLaunch("mm", {x, fewerRows}, error)) << error;
+  std::shared_ptr<void> prepared;
+  ASSERT_TRUE(runner->prepareLaunch("mm", {x, fewerRows}, prepared, error)) << error;
+  ASSERT_NE(prepared, nullptr);
   ASSERT_EQ(api->copies.size(), 2u);
-  ASSERT_TRUE(runner->launch("mm", {x, fewerRows}, {1, 1, 1}, error)) << error;
+  ASSERT_TRUE(runner->launchPrepared("mm", {x, fewerRows}, {1, 1, 1}, prepared, error))
+      << error;
   EXPECT_EQ(api->copies.size(), 2u);
   api->copies.erase(api->copies.begin() + 1);
+  {
+    // Maps prepared for a run stay the run's even when the kept maps fill
+    // up and are cleared while it prepares: its launches copy nothing.
+    // (A runner of its own: this one's kept maps are the test's below.)
+    auto freshApi = std::make_shared<MapsApi>();
+    auto fresh = DeviceKernelRunner::create(freshApi, dir.string(), again, error);
+    ASSERT_TRUE(fresh) << error;
+    alignas(16) static uint16_t rows[300 * 64];
+    for (int64_t r = 1; r <= 250; ++r)
+      ASSERT_TRUE(fresh->launch("mm", {x, StridedBuffer::contiguous(rows, {r, 64})},
+                                {1, 1, 1}, error))
+          << error;
+    std::vector<std::shared_ptr<void>> run;
+    for (int64_t r = 251; r <= 260; ++r) {
+      run.emplace_back();
+      ASSERT_TRUE(fresh->prepareLaunch("mm", {x, StridedBuffer::contiguous(rows, {r, 64})},
+                                       run.back(), error))
+          << error;
+    }
+    EXPECT_EQ(freshApi->copies.size(), 260u);
+    for (int64_t r = 251; r <= 260; ++r)
+      ASSERT_TRUE(fresh->launchPrepared("mm", {x, StridedBuffer::contiguous(rows, {r, 64})},
+                                        {1, 1, 1}, run[r - 251], error))
+          << error;
+    EXPECT_EQ(freshApi->copies.size(), 260u);
+  }
   // Rows of 36 elements (72 bytes): not describable, a zero map.
   StridedBuffer odd = StridedBuffer::contiguous(weights, {64, 36});
   ASSERT_TRUE(runner->launch("mm", {x, odd}, {1, 1, 1}, error)) << error;
@@ -694,8 +723,8 @@ TEST(Runtime, LaunchesChosenBySize) {
   many.kernel = "many";
   few.grid[0].product = many.grid[0].product = {n};
   few.args = many.args = {0, 1};
-  few.when = LaunchCondition{n, 0, 4};
-  many.when = LaunchCondition{n, 5};
+  few.when = LaunchCondition{0, n, 0, 4};
+  many.when = LaunchCondition{0, n, 5};
   f.launches = {few, many};
   f.outputBuffers = {1};
   m.functions.push_back(f);
@@ -717,13 +746,29 @@ TEST(Runtime, LaunchesChosenBySize) {
   EXPECT_EQ(again.functions[0].launches[1].when->max, std::numeric_limits<int64_t>::max());
   EXPECT_FALSE(again.functions[0].launches[0].when->holds(5));
   EXPECT_TRUE(again.functions[0].launches[0].when->holds(4));
-  Manifest reversed = m;
-  reversed.functions[0].launches[0].when = LaunchCondition{n, 4, 0};
-  Manifest bad;
-  EXPECT_FALSE(Manifest::fromJson(reversed.toJson(), bad, error));
-  EXPECT_NE(error.find("launches[0].when must be a range 0 <= min <= max, not [4, 0]"),
-            std::string::npos)
-      << error;
+  EXPECT_EQ(manyWhen->find("group")->asInteger(), 0);
+  // Damaged ranges: reversed, a gap, an overlap, a bounded last range, a
+  // group that is not the preceding launch's: each would run no kernel or
+  // two for some size.
+  struct Damage {
+    LaunchCondition few, many;
+    const char *message;
+  };
+  for (const Damage &damage :
+       {Damage{{0, n, 4, 0}, {0, n, 5}, "launches[0].when must be a range 0 <= min <= max, not [4, 0]"},
+        Damage{{0, n, 0, 4}, {0, n, 6}, "launches[1].when: the launches of group 0 must cover"},
+        Damage{{0, n, 0, 4}, {0, n, 3}, "launches[1].when: the launches of group 0 must cover"},
+        Damage{{0, n, 1, 4}, {0, n, 5}, "launches[0].when: the launches of group 0 must cover"},
+        Damage{{0, n, 0, 4}, {0, n, 5, 100}, "launches[1].when: the last launch of group 0 must have no max"},
+        Damage{{0, n, 0, 4}, {1, n, 5}, "launches[0].when: the last launch of group 0 must have no max"}}) {
+    Manifest damaged = m;
+    damaged.functions[0].launches[0].when = damage.few;
+    damaged.functions[0].launches[1].when = damage.many;
+    Manifest bad;
+    error.clear();
+    EXPECT_FALSE(Manifest::fromJson(damaged.toJson(), bad, error)) << damage.message;
+    EXPECT_NE(error.find(damage.message), std::string::npos) << error;
+  }
   error.clear();
 
   auto dir = writeBundle("prism-runtime-test-sized", text);

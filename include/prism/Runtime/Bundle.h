@@ -59,8 +59,11 @@ struct GridAxis {
 /// The sizes a launch is for: it runs when `size`, evaluated at run
 /// time, is within [min, max]. A kernel specialized for a range of a
 /// dynamic size (a matmul's few rows) comes with alternatives that cover
-/// the other sizes, one launch each.
+/// the other sizes, one launch each: a group, consecutive launches named
+/// by the index of the first, whose ranges cover every size from 0 in
+/// order (checked when the manifest is read), so that exactly one runs.
 struct LaunchCondition {
+  int64_t group = 0;
   DimExpr size;
   int64_t min = 0;
   int64_t max = std::numeric_limits<int64_t>::max();
@@ -201,12 +204,23 @@ public:
   /// Work a launch needs before it can be queued that the runtime can do
   /// ahead of the run's first launch (a GPU's tensor maps, uploaded with a
   /// copy that would wait for the kernels before it): Bundle::run prepares
-  /// every launch first, so that the launches follow each other without
-  /// host round trips. Optional: launch() does what was not prepared.
+  /// every launch first and hands each its `prepared` state (kept alive
+  /// until the run has synchronized), so that the launches follow each
+  /// other without host round trips. Optional: the default prepares
+  /// nothing.
   virtual bool prepareLaunch(const std::string &kernel,
                              const std::vector<StridedBuffer> &arguments,
-                             std::string &error) {
+                             std::shared_ptr<void> &prepared, std::string &error) {
+    prepared.reset();
     return true;
+  }
+  /// launch() with what prepareLaunch made for these arguments (null:
+  /// nothing).
+  virtual bool launchPrepared(const std::string &kernel,
+                              const std::vector<StridedBuffer> &arguments,
+                              std::array<int64_t, 3> grid,
+                              const std::shared_ptr<void> &prepared, std::string &error) {
+    return launch(kernel, arguments, grid, error);
   }
 
   /// A mark for a point on the timeline of the launches, recorded later by

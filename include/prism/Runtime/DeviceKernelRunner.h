@@ -94,9 +94,13 @@ public:
   bool copyToHost(void *host, const void *device, size_t bytes,
                   std::string &error) override;
   bool synchronize(std::string &error) override;
-  /// Builds and uploads the launch's tensor maps (kept for its launch).
+  /// Builds and uploads the launch's tensor maps; `prepared` holds their
+  /// device copy (a PreparedMaps) for launchPrepared.
   bool prepareLaunch(const std::string &kernel, const std::vector<StridedBuffer> &arguments,
-                     std::string &error) override;
+                     std::shared_ptr<void> &prepared, std::string &error) override;
+  bool launchPrepared(const std::string &kernel, const std::vector<StridedBuffer> &arguments,
+                      std::array<int64_t, 3> grid, const std::shared_ptr<void> &prepared,
+                      std::string &error) override;
   /// Events on the launch stream: the device's own timeline.
   std::unique_ptr<TimeMark> createTimeMark(std::string &error) override;
   bool recordTime(TimeMark &mark, std::string &error) override;
@@ -122,6 +126,11 @@ private:
   /// Kernels whose tensor maps the driver refused (said once on stderr;
   /// those launches copy by cp.async).
   std::set<std::string> refusedTensorMaps;
+  /// A launch's tensor maps on the device and the bytes the kernel takes.
+  struct PreparedMaps {
+    std::shared_ptr<void> device;
+    int64_t kernelBytes = 0;
+  };
   /// The device copy of `kernel`'s tensor maps for these arguments (from
   /// the kept ones, or built and uploaded) and the bytes the kernel takes;
   /// tensorMapsMutex held.

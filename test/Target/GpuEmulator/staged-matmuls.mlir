@@ -109,6 +109,7 @@
 // ROWSMANIFEST-NEXT: "threads": 128,
 // ROWSMANIFEST: "kernel": "ragged__0_matmul_m64",
 // ROWSMANIFEST: "when": {
+// ROWSMANIFEST-NEXT: "group": 0,
 // ROWSMANIFEST-NEXT: "size": {
 // ROWSMANIFEST: "min": 0,
 // ROWSMANIFEST-NEXT: "max": 64
