@@ -105,9 +105,9 @@ def main():
         prism_ms = float(launches.group(1)) if launches else wall_ms
         timing = launches.group(2) if launches else "host clock, whole run"
         kernels = [dict(index=int(m[0]), kernel=m[1], grid=m[2], ms=float(m[3]),
-                        share=float(m[4]) / 100)
+                        gbps=float(m[4]), share=float(m[5]) / 100)
                    for m in re.findall(r"^\s+(\d+)\s+(\S+)\s+(\d+x\d+x\d+)\s+([0-9.]+)\s+"
-                                       r"([0-9.]+)%$", run.stdout, re.M)]
+                                       r"([0-9.]+)\s+([0-9.]+)%$", run.stdout, re.M)]
         raw = np.load(out + "0.npy")
         got = torch.from_numpy((raw.astype(np.uint32) << 16).view(np.float32).astype(np.float64))
     w64 = {k: v.double() for k, v in w.items()}
@@ -149,10 +149,12 @@ def main():
                 f"Ratio (anchor / Prism launches): {eager_ms / prism_ms:.3f} vs eager, "
                 f"{compiled_ms / prism_ms:.3f} vs torch.compile.\n\n"
                 "Prism per kernel (each launch timed on its own, median of the runs):\n\n"
-                "| # | kernel | grid | ms | share |\n|---:|---|---|---:|---:|\n")
+                "GB/s: the bytes of the buffers each launch reads or writes (each once: "
+                "the least traffic it can have) over its time.\n\n"
+                "| # | kernel | grid | ms | GB/s | share |\n|---:|---|---|---:|---:|---:|\n")
         for k in kernels:
             f.write(f"| {k['index']} | `{k['kernel']}` | {k['grid']} | {k['ms']:.4f} | "
-                    f"{k['share']:.1%} |\n")
+                    f"{k['gbps']:.1f} | {k['share']:.1%} |\n")
     print(json.dumps(report, indent=2))
     return 0 if error <= 1e-2 else 1
 

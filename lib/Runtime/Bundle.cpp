@@ -303,6 +303,10 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
   const bool onHost = runner->usesHostMemory();
   std::vector<StridedBuffer> buffers(plan->buffers.size());
   std::vector<HostTensor> temporaries(plan->buffers.size());
+  // The buffer each one's memory is (a view's source, to the root) and the
+  // bytes of each root: what a launch reads or writes, for RunTiming.
+  std::vector<int64_t> rootOf(plan->buffers.size());
+  std::vector<int64_t> rootBytes(plan->buffers.size(), 0);
   for (size_t id = 0; id < plan->buffers.size(); ++id) {
     const BufferPlan &b = plan->buffers[id];
     std::vector<int64_t> sizes;
@@ -320,6 +324,11 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
       bytes *= value;
       sizes.push_back(value);
     }
+    rootOf[id] = b.kind == "view" && b.source >= 0 && b.source < static_cast<int64_t>(id)
+                     ? rootOf[b.source]
+                     : static_cast<int64_t>(id);
+    if (rootOf[id] == static_cast<int64_t>(id))
+      rootBytes[id] = bytes;
     // Memory the kernels can address: host memory for the CPU, the
     // runner's device memory otherwise.
     auto allocate = [&](HostTensor &t) {
@@ -431,6 +440,7 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
     std::array<int64_t, 3> grid;
     std::vector<StridedBuffer> args;
     std::shared_ptr<void> prepared; // alive until the run returns
+    int64_t bytes = 0;              // of the buffers it reads or writes
   };
   std::vector<Queued> queue;
   for (const LaunchPlan &launch : plan->launches) {
@@ -455,8 +465,14 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
     }
     if (queued.grid[0] * queued.grid[1] * queued.grid[2] == 0)
       continue; // an empty tensor: nothing to compute
-    for (int64_t a : launch.args)
+    std::vector<int64_t> roots;
+    for (int64_t a : launch.args) {
       queued.args.push_back(buffers[a]);
+      if (std::find(roots.begin(), roots.end(), rootOf[a]) == roots.end()) {
+        roots.push_back(rootOf[a]);
+        queued.bytes += rootBytes[rootOf[a]];
+      }
+    }
     if (!runner->prepareLaunch(launch.kernel, queued.args, queued.prepared, error))
       return false;
     queue.push_back(std::move(queued));
@@ -505,7 +521,7 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
     double total = 0;
     bool ok = runner->elapsedMilliseconds(*marks.front(), *marks.back(), total, why);
     for (size_t i = 0; ok && timing->perLaunch && i < queue.size(); ++i) {
-      RunTiming::Launch launch{queue[i].plan->kernel, queue[i].grid, 0};
+      RunTiming::Launch launch{queue[i].plan->kernel, queue[i].grid, 0, queue[i].bytes};
       ok = runner->elapsedMilliseconds(*marks[i], *marks[i + 1], launch.milliseconds, why);
       timing->launches.push_back(std::move(launch));
     }

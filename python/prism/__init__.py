@@ -36,11 +36,17 @@ __all__ = ["compile", "load", "verify", "Graph", "Tensor", "PrismError",
 
 
 class Launch(NamedTuple):
-    """One kernel launch of a Profile: its kernel, grid (x, y, z) and
-    median time."""
+    """One kernel launch of a Profile: its kernel, grid (x, y, z), median
+    time, and the bytes of the buffers it reads or writes (each once: the
+    least traffic it can have; `gbps` is their rate)."""
     kernel: str
     grid: Tuple[int, int, int]
     milliseconds: float
+    bytes: int
+
+    @property
+    def gbps(self):
+        return self.bytes / self.milliseconds / 1e6 if self.milliseconds > 0 else 0.0
 
 
 class Profile(NamedTuple):
@@ -61,7 +67,7 @@ class Profile(NamedTuple):
             share = l.milliseconds / total if total > 0 else 0.0
             grid = "x".join(str(g) for g in l.grid)
             lines.append(f"  {i:<3} {l.kernel:<40} {grid:<14} {l.milliseconds:10.4f} ms "
-                         f"{share:6.1%}")
+                         f"{l.gbps:9.1f} GB/s {share:6.1%}")
         return "\n".join(lines)
 
 
@@ -140,10 +146,10 @@ class CompiledFunction:
                     continue
                 if per_launch is None:
                     per_launch = [[] for _ in timing["launches"]]
-                for times, (_, _, ms) in zip(per_launch, timing["launches"]):
+                for times, (_, _, ms, _) in zip(per_launch, timing["launches"]):
                     times.append(ms)
-        launches = [Launch(kernel, grid, float(np.median(times)))
-                    for (kernel, grid, _), times in zip(timing["launches"], per_launch)]
+        launches = [Launch(kernel, grid, float(np.median(times)), nbytes)
+                    for (kernel, grid, _, nbytes), times in zip(timing["launches"], per_launch)]
         return Profile(self.name, float(np.median(totals)), timing["source"], runs, launches)
 
     def _run(self, arrays, out, timing):

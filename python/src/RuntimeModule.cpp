@@ -247,7 +247,7 @@ struct PyBundle {
       launches.append(py::make_tuple(launch.kernel,
                                      py::make_tuple(launch.grid[0], launch.grid[1],
                                                     launch.grid[2]),
-                                     launch.milliseconds));
+                                     launch.milliseconds, launch.bytes));
     times["launches"] = launches;
     return py::make_tuple(result, times);
   }

@@ -93,6 +93,9 @@ def test_profile_times_each_launch(mlp):
     assert profile.source == "host clock"
     assert [l.kernel for l in profile.launches] == [p["kernel"] for p in planned]
     assert profile.launches[0].grid == (9, 1, 1)  # rms_norm: a program per row
+    # rms_norm reads x (9 x 256) and its weight (256), writes h (9 x 256).
+    assert profile.launches[0].bytes == (9 * 256 * 2 + 256) * 4
+    assert profile.launches[0].gbps > 0
     assert all(l.milliseconds > 0 for l in profile.launches)
     assert profile.milliseconds > 0
     text = str(profile)

@@ -678,6 +678,7 @@ TEST(Runtime, DeviceRunsAreTimedWithEvents) {
   EXPECT_EQ(timing.launches[1].kernel, "g");
   EXPECT_EQ(timing.launches[1].grid, (std::array<int64_t, 3>{4, 1, 1}));
   EXPECT_EQ(timing.launches[1].milliseconds, 4.0);
+  EXPECT_EQ(timing.launches[0].bytes, 2 * 7 * 4); // reads x, writes y: f32[7] each
   EXPECT_EQ(timing.milliseconds, 11.0);
   EXPECT_EQ(api->liveEvents, 0);
 

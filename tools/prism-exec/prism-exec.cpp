@@ -49,7 +49,7 @@ static double median(const std::vector<double> &sorted) {
 }
 
 /// `runs` more runs with every launch timed: each launch's median, its
-/// share of the sum of medians, in launch order.
+/// bandwidth and its share of the sum of medians, in launch order.
 static bool printProfile(const prism::runtime::Bundle &bundle, const std::string &function,
                          const std::vector<HostTensor> &inputs, int runs,
                          std::string &error) {
@@ -80,13 +80,17 @@ static bool printProfile(const prism::runtime::Bundle &bundle, const std::string
   }
   std::printf("profile: %zu launches, median of %d runs each, %s\n", launches.size(), runs,
               timing.source.c_str());
-  std::printf("  %-4s %-40s %-18s %12s %7s\n", "#", "kernel", "grid", "ms", "share");
+  // GB/s: the bytes of the buffers a launch reads or writes (each once)
+  // over its time, the least traffic it can have.
+  std::printf("  %-4s %-40s %-18s %12s %9s %7s\n", "#", "kernel", "grid", "ms", "GB/s",
+              "share");
   for (size_t i = 0; i < launches.size(); ++i) {
     const auto &g = launches[i].grid;
     std::string grid = std::to_string(g[0]) + "x" + std::to_string(g[1]) + "x" +
                        std::to_string(g[2]);
-    std::printf("  %-4zu %-40s %-18s %12.4f %6.1f%%\n", i, launches[i].kernel.c_str(),
-                grid.c_str(), medians[i], sum > 0 ? 100.0 * medians[i] / sum : 0.0);
+    double gbps = medians[i] > 0 ? launches[i].bytes / medians[i] / 1e6 : 0.0;
+    std::printf("  %-4zu %-40s %-18s %12.4f %9.1f %6.1f%%\n", i, launches[i].kernel.c_str(),
+                grid.c_str(), medians[i], gbps, sum > 0 ? 100.0 * medians[i] / sum : 0.0);
   }
   std::printf("  sum of medians %.4f ms\n", sum);
   return true;

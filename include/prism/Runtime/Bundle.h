@@ -254,6 +254,10 @@ struct RunTiming {
     std::string kernel;
     std::array<int64_t, 3> grid{};
     double milliseconds = 0;
+    /// The bytes of the buffers the launch reads or writes, each counted
+    /// once (a view as the memory it views): the least memory traffic the
+    /// kernel can have, for its bandwidth.
+    int64_t bytes = 0;
   };
   /// Out: whether the run was timed; if not, `unavailable` says why (the
   /// run itself goes on untimed).

@@ -96,11 +96,11 @@
 // RUN: prism-run %s --entry=ragged --target=nvidia-emulated:sm_90a --dynamic-size=100 --save-case=%t.rows100
 // RUN: prism-exec %t.rows ragged %t.rows5/in0.npy %t.rows5/in1.npy --bench=1 --profile | FileCheck %s --check-prefix=FEW
 // FEW: profile: 1 launches
-// FEW-NEXT: # kernel grid
+// FEW-NEXT: # kernel grid ms GB/s share
 // FEW-NEXT: 0 ragged__0_matmul_m64 1x1x1
 // RUN: prism-exec %t.rows ragged %t.rows100/in0.npy %t.rows100/in1.npy --bench=1 --profile | FileCheck %s --check-prefix=MANY
 // MANY: profile: 1 launches
-// MANY-NEXT: # kernel grid
+// MANY-NEXT: # kernel grid ms GB/s share
 // MANY-NEXT: 0 ragged__0_matmul 1x1x1
 // RUN: FileCheck %s --check-prefix=ROWSMANIFEST < %t.rows/manifest.json
 // ROWSMANIFEST: "ragged__0_matmul": {
