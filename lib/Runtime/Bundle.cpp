@@ -25,6 +25,82 @@ struct HostTimeMark : TimeMark {
 };
 } // namespace
 
+namespace {
+/// The marks of a timed run (RunTiming), all created before its first
+/// launch: one recorded before it, one after the last (and one after each
+/// launch with perLaunch); read once the run has synchronized. A runner
+/// that cannot time says why, and the run goes on untimed. Without a
+/// RunTiming, nothing.
+class LaunchTimer {
+public:
+  LaunchTimer(KernelRunner &runner, RunTiming *timing, size_t launches)
+      : runner(runner), timing(timing) {
+    if (!timing)
+      return;
+    size_t count = timing->perLaunch ? launches + 1 : 2;
+    for (size_t i = 0; i < count && timing->unavailable.empty(); ++i) {
+      std::string why;
+      marks.push_back(runner.createTimeMark(why));
+      if (!marks.back())
+        timing->unavailable = why.empty() ? "the runtime cannot time its launches" : why;
+    }
+    if (!timing->unavailable.empty())
+      marks.clear();
+  }
+  /// Records the next mark.
+  void mark() {
+    if (marks.empty())
+      return;
+    std::string why;
+    if (!runner.recordTime(*marks[recorded++], why)) {
+      timing->unavailable = why;
+      marks.clear();
+    }
+  }
+  /// After each launch (its figure filled in by read()).
+  void launched(RunTiming::Launch launch) {
+    if (!timing || !timing->perLaunch)
+      return;
+    mark();
+    launches.push_back(std::move(launch));
+  }
+  /// After the last launch.
+  void ended() {
+    if (timing && !timing->perLaunch)
+      mark();
+  }
+  /// Fills the RunTiming; after the runner has synchronized.
+  void read() {
+    if (!timing || !timing->unavailable.empty())
+      return;
+    timing->source = runner.timeSource();
+    if (marks.size() < 2) { // nothing launched (every tensor empty): no time
+      timing->measured = true;
+      return;
+    }
+    std::string why;
+    double total = 0;
+    bool ok = runner.elapsedMilliseconds(*marks.front(), *marks.back(), total, why);
+    for (size_t i = 0; ok && i < launches.size(); ++i)
+      ok = runner.elapsedMilliseconds(*marks[i], *marks[i + 1], launches[i].milliseconds, why);
+    if (!ok) {
+      timing->unavailable = why;
+      return;
+    }
+    timing->measured = true;
+    timing->milliseconds = total;
+    timing->launches = std::move(launches);
+  }
+
+private:
+  KernelRunner &runner;
+  RunTiming *timing;
+  std::vector<std::unique_ptr<TimeMark>> marks;
+  size_t recorded = 0;
+  std::vector<RunTiming::Launch> launches;
+};
+} // namespace
+
 std::unique_ptr<TimeMark> KernelRunner::createTimeMark(std::string &) {
   return std::make_unique<HostTimeMark>();
 }
@@ -478,66 +554,18 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
     queue.push_back(std::move(queued));
   }
 
-  // Timing marks, all created before the first launch: one recorded before
-  // it, one after the last (and one after every launch with perLaunch). A
-  // runner that cannot time says why, and the run goes on untimed.
-  std::vector<std::unique_ptr<TimeMark>> marks;
-  if (timing) {
-    size_t count = timing->perLaunch ? queue.size() + 1 : 2;
-    for (size_t i = 0; i < count && timing->unavailable.empty(); ++i) {
-      std::string why;
-      marks.push_back(runner->createTimeMark(why));
-      if (!marks.back())
-        timing->unavailable = why.empty() ? "the runtime cannot time its launches" : why;
-    }
-    if (!timing->unavailable.empty())
-      marks.clear();
-  }
-  size_t recorded = 0;
-  auto mark = [&] {
-    if (marks.empty())
-      return;
-    std::string why;
-    if (!runner->recordTime(*marks[recorded++], why)) {
-      timing->unavailable = why;
-      marks.clear();
-    }
-  };
-  mark();
+  LaunchTimer timer(*runner, timing, queue.size());
+  timer.mark(); // before the first launch
   for (const Queued &queued : queue) {
     if (!runner->launchPrepared(queued.plan->kernel, queued.args, queued.grid,
                                 queued.prepared, error))
       return false;
-    if (timing && timing->perLaunch)
-      mark();
+    timer.launched({queued.plan->kernel, queued.grid, 0, queued.bytes});
   }
-  if (timing && !timing->perLaunch)
-    mark();
-
+  timer.ended();
   if (!runner->synchronize(error))
     return false;
-  if (timing && timing->unavailable.empty() && marks.size() >= 2) {
-    std::string why;
-    double total = 0;
-    bool ok = runner->elapsedMilliseconds(*marks.front(), *marks.back(), total, why);
-    for (size_t i = 0; ok && timing->perLaunch && i < queue.size(); ++i) {
-      RunTiming::Launch launch{queue[i].plan->kernel, queue[i].grid, 0, queue[i].bytes};
-      ok = runner->elapsedMilliseconds(*marks[i], *marks[i + 1], launch.milliseconds, why);
-      timing->launches.push_back(std::move(launch));
-    }
-    if (ok) {
-      timing->measured = true;
-      timing->milliseconds = total;
-      timing->source = runner->timeSource();
-    } else {
-      timing->launches.clear();
-      timing->unavailable = why;
-    }
-  } else if (timing && timing->unavailable.empty()) {
-    // No launch at all (every tensor empty): nothing ran, in no time.
-    timing->measured = true;
-    timing->source = runner->timeSource();
-  }
+  timer.read();
   outputs.clear();
   for (int64_t id : plan->outputBuffers) {
     if (onHost || outputsOnDevice) {
