@@ -14,6 +14,7 @@
 
 #include "prism/Runtime/Bundle.h"
 #include "prism/Runtime/Npy.h"
+#include "prism/Runtime/Profile.h"
 
 #include <cstdio>
 #include <cstring>
@@ -46,54 +47,6 @@ static bool readNpy(const std::string &path, HostTensor &tensor,
 
 static double median(const std::vector<double> &sorted) {
   return sorted[sorted.size() / 2];
-}
-
-/// `runs` more runs with every launch timed: each launch's median, its
-/// bandwidth and its share of the sum of medians, in launch order.
-static bool printProfile(const prism::runtime::Bundle &bundle, const std::string &function,
-                         const std::vector<HostTensor> &inputs, int runs,
-                         std::string &error) {
-  prism::runtime::RunTiming timing;
-  timing.perLaunch = true;
-  std::vector<HostTensor> outputs;
-  std::vector<std::vector<double>> times;
-  std::vector<prism::runtime::RunTiming::Launch> launches;
-  for (int r = 0; r < runs; ++r) {
-    if (!bundle.run(function, inputs, outputs, error, /*outputsOnDevice=*/true,
-                    /*provided=*/nullptr, &timing))
-      return false;
-    if (!timing.measured) {
-      std::printf("profile: not timed (%s)\n", timing.unavailable.c_str());
-      return true;
-    }
-    launches = timing.launches;
-    times.resize(launches.size());
-    for (size_t i = 0; i < launches.size(); ++i)
-      times[i].push_back(launches[i].milliseconds);
-  }
-  std::vector<double> medians;
-  double sum = 0;
-  for (std::vector<double> &t : times) {
-    std::sort(t.begin(), t.end());
-    medians.push_back(median(t));
-    sum += medians.back();
-  }
-  std::printf("profile: %zu launches, median of %d runs each, %s\n", launches.size(), runs,
-              timing.source.c_str());
-  // GB/s: the bytes of the buffers a launch reads or writes (each once)
-  // over its time, the least traffic it can have.
-  std::printf("  %-4s %-40s %-18s %12s %9s %7s\n", "#", "kernel", "grid", "ms", "GB/s",
-              "share");
-  for (size_t i = 0; i < launches.size(); ++i) {
-    const auto &g = launches[i].grid;
-    std::string grid = std::to_string(g[0]) + "x" + std::to_string(g[1]) + "x" +
-                       std::to_string(g[2]);
-    double gbps = medians[i] > 0 ? launches[i].bytes / medians[i] / 1e6 : 0.0;
-    std::printf("  %-4zu %-40s %-18s %12.4f %9.1f %6.1f%%\n", i, launches[i].kernel.c_str(),
-                grid.c_str(), medians[i], gbps, sum > 0 ? 100.0 * medians[i] / sum : 0.0);
-  }
-  std::printf("  sum of medians %.4f ms\n", sum);
-  return true;
 }
 
 int main(int argc, char **argv) {
@@ -184,8 +137,13 @@ int main(int argc, char **argv) {
     } else {
       std::printf("launches: not timed (%s)\n", timing.unavailable.c_str());
     }
-    if (profile && !printProfile(*bundle, positional[1], deviceInputs, benchRuns, error))
-      return fail(error);
+    if (profile) {
+      prism::runtime::FunctionProfile launches;
+      if (!prism::runtime::profileFunction(*bundle, positional[1], deviceInputs, benchRuns,
+                                           launches, error))
+        return fail(error);
+      std::fputs(prism::runtime::formatProfile(launches).c_str(), stdout);
+    }
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
     std::printf("output %zu: %s[", i, outputs[i].dtype.c_str());

@@ -1,14 +1,15 @@
 //===- prism-run.cpp - Compile, run and check a prism function ------------===//
 //
 //   prism-run FILE.mlir --target=cpu [--entry=f] [--inputs=a.npy,...]
-//             [--seed=N] [--dynamic-size=N] [--check] [--bench] [--repeat=N]
-//             [--bundle=DIR]
+//             [--seed=N] [--dynamic-size=N] [--check] [--bench] [--profile]
+//             [--repeat=N] [--bundle=DIR]
 //
 // Compiles FILE for the target into a bundle, runs its entry function through
 // the runtime on random (seeded, normal, never all-zero) or given inputs, and
 // with --check compares every output with the float64 reference, printing
 // the relative L2 error next to the dtype's tolerance; it exits non-zero on a
-// mismatch or on any error. --bench prints the median time of repeated runs.
+// mismatch or on any error. --bench prints the median time of repeated runs,
+// --profile each launch's.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +19,7 @@
 #include "prism/InitAll.h"
 #include "prism/Reference/Interpreter.h"
 #include "prism/Reference/Tolerance.h"
+#include "prism/Runtime/Profile.h"
 #include "prism/Runtime/Bundle.h"
 
 #include "dialects/Prism/IR/PrismOps.h"
@@ -67,6 +69,9 @@ static cl::opt<int64_t> dynamicSize(
     cl::desc("Size given to every dynamic dimension of random inputs"));
 static cl::opt<bool> check("check", cl::desc("Compare with the float64 reference"));
 static cl::opt<bool> bench("bench", cl::desc("Time repeated runs"));
+static cl::opt<bool> profileLaunches(
+    "profile", cl::desc("Time each launch of repeated runs (--repeat): the kernels' medians, "
+                        "bandwidths and shares"));
 static cl::opt<bool> compileOnly(
     "compile-only",
     cl::desc("Compile the bundle (keep it with --bundle) and do not run it, "
@@ -77,7 +82,7 @@ static cl::opt<std::string> saveCase(
              "(ref<i>.npy) and case.json (dtypes, tolerances) to this "
              "directory, for checking the bundle on another machine"));
 static cl::opt<unsigned> repeat("repeat", cl::init(20),
-                                cl::desc("Runs timed by --bench"));
+                                cl::desc("Runs timed by --bench and --profile"));
 static cl::opt<std::string> bundleDirectory(
     "bundle", cl::desc("Keep the compiled bundle in this directory"));
 
@@ -390,6 +395,14 @@ int main(int argc, char **argv) {
     llvm::outs() << "  median " << llvm::format("%.3f", times[times.size() / 2] * 1e3)
                  << " ms over " << times.size() << " runs (min "
                  << llvm::format("%.3f", times.front() * 1e3) << " ms)\n";
+  }
+  if (profileLaunches) {
+    prism::runtime::FunctionProfile profile;
+    if (!prism::runtime::profileFunction(*bundle, entry.getName().str(), inputs,
+                                         static_cast<int>(std::max(1u, repeat.getValue())),
+                                         profile, error))
+      return fail(error);
+    llvm::outs() << prism::runtime::formatProfile(profile);
   }
   if (temporary)
     llvm::sys::fs::remove_directories(directory);
