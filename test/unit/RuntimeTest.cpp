@@ -627,7 +627,14 @@ struct ClockedApi : DeviceApi {
     ++liveEvents;
     return new double(-1);
   }
-  bool recordEvent(void *event, std::string &) override {
+  int recordsLeft = -1; // failures after this many records (-1: never)
+  bool recordEvent(void *event, std::string &error) override {
+    if (recordsLeft == 0) {
+      error = "cuEventRecord failed: CUDA_ERROR_ILLEGAL_STATE";
+      return false;
+    }
+    if (recordsLeft > 0)
+      --recordsLeft;
     *static_cast<double *>(event) = clock;
     return true;
   }
@@ -681,6 +688,15 @@ TEST(Runtime, DeviceRunsAreTimedWithEvents) {
   EXPECT_EQ(timing.launches[0].bytes, 2 * 7 * 4); // reads x, writes y: f32[7] each
   EXPECT_EQ(timing.milliseconds, 11.0);
   EXPECT_EQ(api->liveEvents, 0);
+
+  // A record that fails mid-run: the run completes, untimed, with the reason.
+  api->recordsLeft = 1;
+  ASSERT_TRUE(bundle->run("twice", {host}, outputs, error, false, nullptr, &timing)) << error;
+  EXPECT_FALSE(timing.measured);
+  EXPECT_TRUE(timing.launches.empty());
+  EXPECT_EQ(timing.unavailable, "cuEventRecord failed: CUDA_ERROR_ILLEGAL_STATE");
+  EXPECT_EQ(api->liveEvents, 0);
+  api->recordsLeft = -1;
 
   api->hasEvents = false;
   ASSERT_TRUE(bundle->run("twice", {host}, outputs, error, false, nullptr, &timing)) << error;
