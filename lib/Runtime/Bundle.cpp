@@ -23,9 +23,7 @@ namespace {
 struct HostTimeMark : TimeMark {
   std::chrono::steady_clock::time_point time = std::chrono::steady_clock::now();
 };
-} // namespace
 
-namespace {
 /// The marks of a timed run (RunTiming), all created before its first
 /// launch: one recorded before it, one after the last (and one after each
 /// launch with perLaunch); read once the run has synchronized. A runner
@@ -544,7 +542,9 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
     std::vector<int64_t> roots;
     for (int64_t a : launch.args) {
       queued.args.push_back(buffers[a]);
-      if (std::find(roots.begin(), roots.end(), rootOf[a]) == roots.end()) {
+      // Its bytes, for a profile only.
+      if (timing && timing->perLaunch &&
+          std::find(roots.begin(), roots.end(), rootOf[a]) == roots.end()) {
         roots.push_back(rootOf[a]);
         queued.bytes += rootBytes[rootOf[a]];
       }

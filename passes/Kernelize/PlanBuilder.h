@@ -231,17 +231,14 @@ private:
         builder.getNamedAttr("kernel", SymbolRefAttr::get(kernel)),
         builder.getNamedAttr("grid", builder.getArrayAttr({grid[0], grid[1], grid[2]})),
         builder.getNamedAttr("args", builder.getDenseI64ArrayAttr(args))};
-    if (when)
-      entries.push_back(builder.getNamedAttr(
-          "when", builder.getDictionaryAttr(
-                      {builder.getNamedAttr("group", builder.getI64IntegerAttr(when->group)),
-                       builder.getNamedAttr("size", when->size.toAttr(builder)),
-                       builder.getNamedAttr("min", builder.getI64IntegerAttr(when->min))})));
-    if (when && when->max != std::numeric_limits<int64_t>::max()) {
-      auto range = cast<DictionaryAttr>(entries.back().getValue());
-      NamedAttrList bounded(range);
-      bounded.set("max", builder.getI64IntegerAttr(when->max));
-      entries.back() = builder.getNamedAttr("when", bounded.getDictionary(builder.getContext()));
+    if (when) {
+      SmallVector<NamedAttribute> range = {
+          builder.getNamedAttr("group", builder.getI64IntegerAttr(when->group)),
+          builder.getNamedAttr("size", when->size.toAttr(builder)),
+          builder.getNamedAttr("min", builder.getI64IntegerAttr(when->min))};
+      if (when->max != std::numeric_limits<int64_t>::max()) // absent: no bound
+        range.push_back(builder.getNamedAttr("max", builder.getI64IntegerAttr(when->max)));
+      entries.push_back(builder.getNamedAttr("when", builder.getDictionaryAttr(range)));
     }
     launches.push_back(builder.getDictionaryAttr(entries));
     if (alternative)

@@ -439,14 +439,12 @@ private:
   std::shared_ptr<FakeDevice> device;
 };
 
-/// Function "twice" of a bundle for backend `backend`: a chain of
+/// A manifest for backend `backend` whose function "twice" is a chain of
 /// launches on a dynamic-length f32 vector, launch i (kernel `kernels[i]`,
 /// `tiles[i]` elements per program) reading buffer i and writing buffer
 /// i + 1; the last is the output.
-std::unique_ptr<Bundle> openChainBundle(const std::string &backend,
-                                        const std::vector<std::string> &kernels,
-                                        const std::vector<int64_t> &tiles,
-                                        std::string &error) {
+Manifest chainManifest(const std::string &backend, const std::vector<std::string> &kernels,
+                       const std::vector<int64_t> &tiles) {
   Manifest m;
   m.target = backend + ":test";
   m.library = "kernels.cubin";
@@ -478,7 +476,13 @@ std::unique_ptr<Bundle> openChainBundle(const std::string &backend,
   }
   f.outputBuffers = {static_cast<int64_t>(kernels.size())};
   m.functions.push_back(f);
-  auto dir = writeBundle("prism-runtime-test-" + backend, m.toJson().dump());
+  return m;
+}
+
+/// The bundle of manifest `m` (its binary a stand-in).
+std::unique_ptr<Bundle> openManifest(const Manifest &m, std::string &error) {
+  auto dir = writeBundle("prism-runtime-test-" + m.target.substr(0, m.target.find(':')),
+                         m.toJson().dump());
   auto bundle = Bundle::open(dir.string(), error);
   std::filesystem::remove_all(dir);
   return bundle;
@@ -491,7 +495,7 @@ std::unique_ptr<Bundle> openDoublingBundle(std::shared_ptr<FakeDevice> device,
                                            std::string &) {
     return std::make_unique<FakeDeviceRunner>(device);
   });
-  return openChainBundle("fakegpu", {"double"}, {1}, error);
+  return openManifest(chainManifest("fakegpu", {"double"}, {1}), error);
 }
 
 } // namespace
@@ -655,7 +659,7 @@ std::unique_ptr<Bundle> openClockedBundle(std::shared_ptr<ClockedApi> api, std::
                                            const Manifest &manifest, std::string &error) {
     return DeviceKernelRunner::create(api, directory, manifest, error);
   });
-  return openChainBundle("clockedgpu", {"f", "g"}, {1, 2}, error);
+  return openManifest(chainManifest("clockedgpu", {"f", "g"}, {1, 2}), error);
 }
 
 } // namespace
@@ -717,40 +721,21 @@ TEST(Runtime, LaunchesChosenBySize) {
                                          const Manifest &manifest, std::string &error) {
     return DeviceKernelRunner::create(api, directory, manifest, error);
   });
-  Manifest m;
-  m.target = "sizedgpu:test";
-  m.library = "kernels.cubin";
-  m.kernels["few"].threads = 128;
+  // Two kernels of one launch: "few" for sizes up to 4, "many" above.
+  Manifest m = chainManifest("sizedgpu", {"few"}, {1});
   m.kernels["many"].threads = 128;
-  FunctionPlan f;
-  f.name = "twice";
-  f.inputs.push_back({"f32", {-1}});
-  f.outputs.push_back({"f32", {-1}});
-  DimExpr n;
-  n.factors.push_back({0, 0});
-  BufferPlan input, output;
-  input.kind = "input";
-  input.dtype = output.dtype = "f32";
-  input.shape = output.shape = {n};
-  input.index = 0;
-  output.kind = "temporary";
-  f.buffers = {input, output};
-  LaunchPlan few, many;
-  few.kernel = "few";
-  many.kernel = "many";
-  few.grid[0].product = many.grid[0].product = {n};
-  few.args = many.args = {0, 1};
-  few.when = LaunchCondition{0, n, 0, 4};
-  many.when = LaunchCondition{0, n, 5};
-  f.launches = {few, many};
-  f.outputBuffers = {1};
-  m.functions.push_back(f);
+  std::vector<LaunchPlan> &launches = m.functions[0].launches;
+  launches.push_back(launches[0]);
+  launches[1].kernel = "many";
+  const DimExpr n = launches[0].grid[0].product[0];
+  launches[0].when = LaunchCondition{0, n, 0, 4};
+  launches[1].when = LaunchCondition{0, n, 5};
 
   Json json = m.toJson();
   std::string text = json.dump();
-  const Json &launches = *json.find("functions")->items()[0].find("launches");
-  const Json *fewWhen = launches.items()[0].find("when");
-  const Json *manyWhen = launches.items()[1].find("when");
+  const Json &written = *json.find("functions")->items()[0].find("launches");
+  const Json *fewWhen = written.items()[0].find("when");
+  const Json *manyWhen = written.items()[1].find("when");
   ASSERT_TRUE(fewWhen && manyWhen) << text;
   EXPECT_EQ(fewWhen->find("min")->asInteger(), 0);
   EXPECT_EQ(fewWhen->find("max")->asInteger(), 4);
@@ -788,9 +773,7 @@ TEST(Runtime, LaunchesChosenBySize) {
   }
   error.clear();
 
-  auto dir = writeBundle("prism-runtime-test-sized", text);
-  auto bundle = Bundle::open(dir.string(), error);
-  std::filesystem::remove_all(dir);
+  auto bundle = openManifest(m, error);
   ASSERT_NE(bundle, nullptr) << error;
   std::vector<float> values(7, 1.0f);
   std::vector<HostTensor> outputs;
