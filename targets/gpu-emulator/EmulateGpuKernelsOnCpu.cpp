@@ -21,6 +21,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 
@@ -173,6 +174,33 @@ LogicalResult KernelEmulation::run() {
       b, loc, pointer, i32,
       LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(kFragmentWords)),
       /*alignment=*/16);
+
+  // Vector accesses with an alignment (16-byte ld.v4 / st.v4 on a GPU):
+  // the runtime reports a misaligned address, where a GPU would fault and
+  // the CPU would not notice.
+  SmallVector<std::pair<Operation *, int64_t>> alignedAccesses;
+  function.walk([&](Operation *op) {
+    std::optional<uint64_t> alignment;
+    if (auto load = dyn_cast<vector::LoadOp>(op))
+      alignment = load.getAlignment();
+    else if (auto store = dyn_cast<vector::StoreOp>(op))
+      alignment = store.getAlignment();
+    if (alignment && *alignment > 1)
+      alignedAccesses.push_back({op, static_cast<int64_t>(*alignment)});
+  });
+  for (auto [op, alignment] : alignedAccesses) {
+    if (alignment > 16 || !llvm::isPowerOf2_64(alignment))
+      return op->emitError("the GPU emulator checks vector accesses aligned to 2 to 16 "
+                           "bytes only");
+    b.setInsertionPoint(op);
+    Value memref = isa<vector::LoadOp>(op) ? cast<vector::LoadOp>(op).getBase()
+                                           : cast<vector::StoreOp>(op).getBase();
+    ValueRange indices = isa<vector::LoadOp>(op) ? cast<vector::LoadOp>(op).getIndices()
+                                                 : cast<vector::StoreOp>(op).getIndices();
+    LLVM::StoreOp::create(b, op->getLoc(), addressOf(b, op->getLoc(), memref, indices),
+                          fragments);
+    callMatrix(b, op->getLoc(), kVectorAccess + llvm::Log2_64(alignment));
+  }
 
   SmallVector<Operation *> hardware;
   function.walk([&](Operation *op) {

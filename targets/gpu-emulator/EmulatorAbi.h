@@ -107,7 +107,12 @@ constexpr int64_t kTensorCopyOffset = 32;
 ///   fragments, no meeting): the emulated wgmma completes when the
 ///   warpgroup issues it, but the shared memory it read counts as in use
 ///   until every lane's wait_group has retired its group, and a copy
-///   issued into it before then (a slot refilled too early) is reported.
+///   issued into it before then (a slot refilled too early) is reported;
+/// - a vector access (vector.load / vector.store with an alignment: a
+///   16-byte ld.v4 / st.v4 and the like) about to be made by this lane
+///   (no meeting): its address (2 words); the emulator reports one that
+///   is not a multiple of the alignment, where a GPU faults with a
+///   misaligned address (a CPU would not notice).
 enum MatrixInstruction : int64_t {
   kMmaM16N8K16Bf16 = 0,
   kMmaM16N8K16F16 = 1,
@@ -129,6 +134,8 @@ enum MatrixInstruction : int64_t {
   kWgmmaCommitGroup = 320,
   /// + N, the groups left in flight (0 to 7).
   kWgmmaWaitGroup = 328,
+  /// + log2 of the alignment in bytes (0 to 4).
+  kVectorAccess = 336,
 };
 
 constexpr int64_t kMmaM16N8K16Words = 4 + 2 + 4 + 4;

@@ -107,15 +107,24 @@ Value indexVector(OpBuilder &b, Location loc, ArrayRef<int64_t> values) {
                                    DenseElementsAttr::get(type, bits));
 }
 
+int64_t Layout::runsOf(int64_t n) const {
+  for (int64_t run = contiguous; run > 1; run /= 2)
+    if (n % (run * threads) == 0)
+      return run;
+  return 1;
+}
+
 Value Layout::owned(OpBuilder &b, Location loc, int64_t n) const {
-  // Thread t holds t + j * T.
-  int64_t lanes = perThread(n, threads);
+  // Thread t holds (j / C) * C * T + t * C + j % C.
+  int64_t lanes = perThread(n, threads), run = runsOf(n);
   SmallVector<int64_t> offsets;
   for (int64_t j = 0; j < lanes; ++j)
-    offsets.push_back(j * threads);
-  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+    offsets.push_back((j / run) * run * threads + j % run);
+  Value start = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  if (run > 1)
+    start = arith::MulIOp::create(b, loc, start, indexConstant(b, loc, run));
   return arith::AddIOp::create(b, loc, indexVector(b, loc, offsets),
-                               splatIndex(b, loc, tid, lanes));
+                               splatIndex(b, loc, start, lanes));
 }
 
 Value Layout::ownedMask(OpBuilder &b, Location loc, Value flat, int64_t n) const {
@@ -283,6 +292,27 @@ static Value coreMatrixPositions(OpBuilder &b, Location loc, Value flat, int64_t
                                inMatrix);
 }
 
+/// Lanes [first, first + count) of a vector (a shuffle, which every
+/// vendor's lowering to LLVM takes).
+static Value lanesOf(OpBuilder &b, Location loc, Value vector, int64_t first,
+                     int64_t count) {
+  SmallVector<int64_t> lanes;
+  for (int64_t i = 0; i < count; ++i)
+    lanes.push_back(first + i);
+  return vector::ShuffleOp::create(b, loc, vector, vector, lanes);
+}
+
+/// `vector` with lanes [first, first + size of part) replaced by `part`.
+static Value withLanes(OpBuilder &b, Location loc, Value vector, Value part,
+                       int64_t first) {
+  int64_t lanes = cast<VectorType>(vector.getType()).getDimSize(0);
+  int64_t count = cast<VectorType>(part.getType()).getDimSize(0);
+  SmallVector<int64_t> mask;
+  for (int64_t i = 0; i < lanes; ++i)
+    mask.push_back(i >= first && i < first + count ? lanes + i - first : i);
+  return vector::ShuffleOp::create(b, loc, vector, part, mask);
+}
+
 /// Writes distributed tiles to shared memory at their flat positions, all
 /// between the same two barriers (the first lets the previous exchange's
 /// readers finish; the second publishes the tiles). Tiles in core matrices
@@ -305,9 +335,27 @@ SmallVector<Value> publishAll(OpBuilder &b, Operation *user, const Layout &layou
       positions = coreMatrixPositions(b, loc, flat, p.coreMatrixColumns);
       fence = true;
     }
-    vector::ScatterOp::create(b, loc, Type(), view, ValueRange{indexConstant(b, loc, 0)},
-                              positions, mask, toStorage(b, loc, p.tile));
+    Value stored = toStorage(b, loc, p.tile);
     views.push_back(view);
+    // Runs of contiguous elements (all of which exist) are vector stores:
+    // a warp's 16-byte stores fill every bank once per 8 lanes, where its
+    // scalar stores, a run apart, would fall on a few banks.
+    int64_t run = layout.runsOf(p.n);
+    int64_t runBytes = run * storageBytes(p.element);
+    if (!p.layoutType && !p.coreMatrixColumns && run > 1 &&
+        p.byteOffset % std::min<int64_t>(16, runBytes) == 0) {
+      int64_t lanes = cast<VectorType>(stored.getType()).getDimSize(0);
+      for (int64_t first = 0; first < lanes; first += run) {
+        Value start = vector::ExtractOp::create(b, loc, flat, ArrayRef<int64_t>{first});
+        vector::StoreOp::create(
+            b, loc, lanesOf(b, loc, stored, first, run), view, ValueRange{start},
+            /*nontemporal=*/false,
+            llvm::MaybeAlign(std::min<int64_t>(16, runBytes)));
+      }
+      continue;
+    }
+    vector::ScatterOp::create(b, loc, Type(), view, ValueRange{indexConstant(b, loc, 0)},
+                              positions, mask, stored);
   }
   if (fence)
     matrixCores->fenceWritesForMatrixCores(b, loc);
@@ -363,13 +411,15 @@ constexpr llvm::StringLiteral kUniformSourceAttrName = "prism.uniform_source";
 
 /// Whether ConvertReduce reduces `op` with warp shuffles (see
 /// reduceRowsByShuffles): f32 rows of C elements along the last axis, C a
-/// multiple of the threads, on a target with warp shuffles.
+/// multiple of the threads (of their runs of contiguous elements), on a
+/// target with warp shuffles.
 static bool reducesRowsByShuffles(tile::ReduceOp op, const Layout &layout) {
   auto source = cast<RankedTensorType>(op.getInput().getType());
   int64_t axis = static_cast<int64_t>(op.getAxis());
   return layout.warpShuffles && layout.threads % 32 == 0 &&
          axis == source.getRank() - 1 && source.getElementType().isF32() &&
-         source.getDimSize(axis) % layout.threads == 0 &&
+         source.getDimSize(axis) % (layout.threads * layout.runsOf(numElements(source))) ==
+             0 &&
          !inFragments(op.getInput().getType());
 }
 
@@ -877,9 +927,10 @@ struct ConvertReduce : DistributedPattern<tile::ReduceOp> {
     return success();
   }
 
-  /// A reduction along rows of C elements, C a multiple of the threads T,
-  /// with warp shuffles: thread t holds elements t + T j, so it holds C / T
-  /// elements of every row (j from r C / T on for row r) and combines them
+  /// A reduction along rows of C elements, C a multiple of the threads T
+  /// (of their runs R), with warp shuffles: thread t holds runs of R
+  /// elements every R T, so it holds C / T elements of every row (j from
+  /// r C / T on for row r) and combines them
   /// in order, without publishing the tile; the 32 lanes of each warp then
   /// combine their partials by xor shuffles (a butterfly); lane 0 of each
   /// warp writes the warp's partial of each row to shared memory, and the
@@ -1378,6 +1429,131 @@ struct ConvertRelayout : DistributedPattern<UnrealizedConversionCastOp> {
   }
 };
 
+/// How an element-wise tile held in runs of contiguous elements
+/// (Layout::runsOf) is moved to or from a strided buffer as vectors: one
+/// vector access per run where the buffer allows it and the run is inside,
+/// a gather or scatter of the run's elements otherwise.
+struct RunAccess {
+  /// Elements per run (0: the tile is not accessed by runs).
+  int64_t run = 0;
+  /// Bytes every vector access is aligned to: min(16, the run's bytes).
+  int64_t alignment = 0;
+  /// Whether the buffer allows vector accesses (i1, computed once at run
+  /// time): its last dimension is contiguous, its start, its other strides
+  /// and the tile's first column are multiples of the alignment in bytes,
+  /// so that every run starts at an aligned address.
+  Value aligned;
+
+  explicit operator bool() const { return run > 1; }
+};
+
+/// The runs in which a tile of `type` at `indices` of `memref` (`view`) is
+/// accessed: an element-wise tile of whole-byte elements whose runs lie
+/// within its rows (its last dimension a multiple of the run).
+static RunAccess runAccessOf(OpBuilder &b, Location loc, const Layout &layout,
+                             RankedTensorType type, Value memref, const FlatView &view,
+                             ValueRange indices) {
+  RunAccess access;
+  if (inFragments(type) || inFragmentRows(type) || type.getRank() == 0 ||
+      static_cast<int64_t>(indices.size()) != type.getRank())
+    return access;
+  Type element = type.getElementType();
+  unsigned bits = element.isIntOrFloat() ? element.getIntOrFloatBitWidth() : 0;
+  if (bits < 8 || !llvm::isPowerOf2_32(bits))
+    return access;
+  int64_t run = layout.runsOf(numElements(type));
+  if (run <= 1 || type.getShape().back() % run != 0)
+    return access;
+  int64_t bytes = bits / 8;
+  access.run = run;
+  access.alignment = std::min<int64_t>(16, run * bytes);
+  auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
+  auto isMultiple = [&](Value v) -> Value {
+    return arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq,
+        arith::RemUIOp::create(b, loc, v, c(access.alignment)), c(0));
+  };
+  auto inBytes = [&](Value v) { return arith::MulIOp::create(b, loc, v, c(bytes)); };
+  Value start = arith::AddIOp::create(
+      b, loc, memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref),
+      inBytes(view.offset));
+  Value aligned = isMultiple(start);
+  auto both = [&](Value condition) {
+    aligned = arith::AndIOp::create(b, loc, aligned, condition);
+  };
+  int64_t last = type.getRank() - 1;
+  both(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, view.strides[last], c(1)));
+  for (int64_t d = 0; d < last; ++d)
+    both(isMultiple(inBytes(view.strides[d])));
+  both(isMultiple(inBytes(indices[last])));
+  access.aligned = aligned;
+  return access;
+}
+
+/// Whether lane `lane` of `positions` is inside the buffer (a scalar).
+static Value laneInside(OpBuilder &b, Location loc, const FlatView &view,
+                        ArrayRef<Value> positions, int64_t lane) {
+  Value inside;
+  for (auto [d, position] : llvm::enumerate(positions)) {
+    Value p = vector::ExtractOp::create(b, loc, position, ArrayRef<int64_t>{lane});
+    Value in = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, p, view.sizes[d]);
+    inside = inside ? arith::AndIOp::create(b, loc, inside, in).getResult() : in;
+  }
+  return inside;
+}
+
+/// Whether the run of a run access at lanes [first, first + run) is one
+/// vector access: the buffer allows it and the run is inside (its first
+/// and last elements are: only the last coordinate changes along a run),
+/// and so is every element `mask` (if given) leaves. A run at a ragged
+/// edge of its buffer is gathered or scattered element by element.
+static Value takesVector(OpBuilder &b, Location loc, const RunAccess &access,
+                         const FlatView &view, ArrayRef<Value> positions, Value mask,
+                         int64_t first) {
+  Value vector = arith::AndIOp::create(
+      b, loc, access.aligned,
+      arith::AndIOp::create(b, loc, laneInside(b, loc, view, positions, first),
+                            laneInside(b, loc, view, positions, first + access.run - 1)));
+  if (mask)
+    vector = arith::AndIOp::create(
+        b, loc, vector,
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::AND,
+                                    lanesOf(b, loc, mask, first, access.run)));
+  return vector;
+}
+
+/// The positions of the run at lanes [first, first + run), built from its
+/// first element's (the last coordinate counts up), so that a gather or
+/// scatter of one run does not keep every lane's position alive.
+static SmallVector<Value> runPositions(OpBuilder &b, Location loc, ArrayRef<Value> positions,
+                                       int64_t first, int64_t run) {
+  SmallVector<Value> result;
+  SmallVector<int64_t> steps;
+  for (int64_t i = 0; i < run; ++i)
+    steps.push_back(i);
+  for (auto [d, position] : llvm::enumerate(positions)) {
+    Value start = vector::ExtractOp::create(b, loc, position, ArrayRef<int64_t>{first});
+    Value v = splatIndex(b, loc, start, run);
+    if (d + 1 == positions.size())
+      v = arith::AddIOp::create(b, loc, v, indexVector(b, loc, steps));
+    result.push_back(v);
+  }
+  return result;
+}
+
+/// The linear offset into `view.flat` of lane `lane` of `positions` (a
+/// scalar: only the first element of each run is addressed).
+static Value linearOffsetOf(OpBuilder &b, Location loc, const FlatView &view,
+                            ArrayRef<Value> positions, int64_t lane) {
+  Value linear = view.offset;
+  for (auto [d, position] : llvm::enumerate(positions)) {
+    Value p = vector::ExtractOp::create(b, loc, position, ArrayRef<int64_t>{lane});
+    linear = arith::AddIOp::create(b, loc, linear,
+                                   arith::MulIOp::create(b, loc, p, view.strides[d]));
+  }
+  return linear;
+}
+
 struct ConvertLoad : DistributedPattern<tile::LoadOp> {
   ConvertLoad(const TypeConverter &converter, MLIRContext *context, Layout layout,
               const MatrixCoreLowering *matrixCores)
@@ -1397,14 +1573,49 @@ struct ConvertLoad : DistributedPattern<tile::LoadOp> {
       positions.push_back(arith::AddIOp::create(rewriter, loc, c,
                                                 splatIndex(rewriter, loc, start, lanes)));
     FlatView view = flatten(rewriter, loc, adaptor.getBase());
-    auto [linear, mask] = tile::addressesOf(rewriter, loc, view, positions, owned);
     Value padding = adaptor.getPadding()
                         ? adaptor.getPadding()
                         : zeroOf(rewriter, loc, type.getElementType());
     Value passThrough = vector::BroadcastOp::create(rewriter, loc, type, padding);
-    rewriter.replaceOpWithNewOp<vector::GatherOp>(
-        op, type, view.flat, ValueRange{indexConstant(rewriter, loc, 0)}, linear,
-        mask, passThrough);
+    Value zero = indexConstant(rewriter, loc, 0);
+    auto gather = [&](OpBuilder &b, Location l) -> Value {
+      auto [linear, mask] = tile::addressesOf(b, l, view, positions, owned);
+      return vector::GatherOp::create(b, l, type, view.flat, ValueRange{zero}, linear, mask,
+                                      passThrough);
+    };
+    RunAccess access = runAccessOf(rewriter, loc, layout, result, adaptor.getBase(), view,
+                                   adaptor.getIndices());
+    if (!access) {
+      rewriter.replaceOp(op, gather(rewriter, loc));
+      return success();
+    }
+    // Run by run: a vector load, or (an unaligned buffer, a run at a
+    // ragged edge) a gather of the run, whose addresses are computed in
+    // its own branch.
+    auto runType = VectorType::get({access.run}, type.getElementType());
+    Value loaded = passThrough;
+    for (int64_t first = 0; first < lanes; first += access.run) {
+      auto ifOp = scf::IfOp::create(
+          rewriter, loc, takesVector(rewriter, loc, access, view, positions, Value(), first),
+          [&](OpBuilder &b, Location l) {
+            Value run = vector::LoadOp::create(
+                b, l, runType, view.flat,
+                ValueRange{linearOffsetOf(b, l, view, positions, first)},
+                /*nontemporal=*/false, llvm::MaybeAlign(access.alignment));
+            scf::YieldOp::create(b, l, run);
+          },
+          [&](OpBuilder &b, Location l) {
+            // Every lane of a run exists (the tile is whole runs).
+            auto [linear, inside] =
+                tile::addressesOf(b, l, view, runPositions(b, l, positions, first, access.run));
+            Value run = vector::GatherOp::create(b, l, runType, view.flat, ValueRange{zero},
+                                                 linear, inside,
+                                                 lanesOf(b, l, passThrough, first, access.run));
+            scf::YieldOp::create(b, l, run);
+          });
+      loaded = withLanes(rewriter, loc, loaded, ifOp.getResult(0), first);
+    }
+    rewriter.replaceOp(op, loaded);
     return success();
   }
 };
@@ -1431,10 +1642,42 @@ struct ConvertStore : DistributedPattern<tile::StoreOp> {
     if (adaptor.getMask())
       mask = arith::AndIOp::create(rewriter, loc, mask, adaptor.getMask());
     FlatView view = flatten(rewriter, loc, adaptor.getBase());
-    auto [linear, inside] = tile::addressesOf(rewriter, loc, view, positions, mask);
-    vector::ScatterOp::create(rewriter, loc, Type(), view.flat,
-                              ValueRange{indexConstant(rewriter, loc, 0)},
-                              linear, inside, adaptor.getValue());
+    Value zero = indexConstant(rewriter, loc, 0);
+    auto scatter = [&](OpBuilder &b, Location l) {
+      auto [linear, inside] = tile::addressesOf(b, l, view, positions, mask);
+      vector::ScatterOp::create(b, l, Type(), view.flat, ValueRange{zero}, linear, inside,
+                                adaptor.getValue());
+    };
+    RunAccess access = runAccessOf(rewriter, loc, layout, tileType, adaptor.getBase(), view,
+                                   adaptor.getIndices());
+    if (!access) {
+      scatter(rewriter, loc);
+      rewriter.eraseOp(op);
+      return success();
+    }
+    // Run by run: a vector store, or (an unaligned buffer, a run at a
+    // ragged edge or with masked elements) a scatter of the run.
+    // Every lane of a run exists; a store's own mask may leave some.
+    Value stored = adaptor.getMask() ? mask : Value();
+    for (int64_t first = 0; first < lanes; first += access.run) {
+      Value run = lanesOf(rewriter, loc, adaptor.getValue(), first, access.run);
+      scf::IfOp::create(
+          rewriter, loc, takesVector(rewriter, loc, access, view, positions, stored, first),
+          [&](OpBuilder &b, Location l) {
+            vector::StoreOp::create(b, l, run, view.flat,
+                                    ValueRange{linearOffsetOf(b, l, view, positions, first)},
+                                    /*nontemporal=*/false, llvm::MaybeAlign(access.alignment));
+            scf::YieldOp::create(b, l);
+          },
+          [&](OpBuilder &b, Location l) {
+            auto [linear, runInside] = tile::addressesOf(
+                b, l, view, runPositions(b, l, positions, first, access.run),
+                stored ? lanesOf(b, l, stored, first, access.run) : Value());
+            vector::ScatterOp::create(b, l, Type(), view.flat, ValueRange{zero}, linear,
+                                      runInside, run);
+            scf::YieldOp::create(b, l);
+          });
+    }
     rewriter.eraseOp(op);
     return success();
   }
@@ -1485,6 +1728,22 @@ int64_t kernelThreads(func::FuncOp function, const GpuLoweringOptions &options) 
       threads = std::max(threads, options.matrixCores->threadsFor(dot, options.threads));
     });
   return threads;
+}
+
+/// The longest runs of contiguous elements a kernel's threads hold: the
+/// target's, unless a product or a transpose reads its tiles by single
+/// rows and columns from shared memory (an FMA dot's operands, a
+/// transpose's source), where runs would put the lanes of a warp on fewer
+/// banks; those keep the strided layout.
+int64_t kernelRuns(func::FuncOp function, const GpuLoweringOptions &options) {
+  bool strided = function
+                     .walk([](Operation *op) {
+                       return isa<tile::DotOp, tile::TransposeOp>(op)
+                                  ? WalkResult::interrupt()
+                                  : WalkResult::advance();
+                     })
+                     .wasInterrupted();
+  return strided ? 1 : options.contiguous;
 }
 
 /// Lowers the tile ops of one kernel (each kernel has its own layout).
@@ -1595,7 +1854,7 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
                << kMaxElementsPerThread
                << " the registers can hold even with spills; choose smaller tile sizes";
       }
-      Layout layout{threads, options.warpShuffles};
+      Layout layout{threads, options.warpShuffles, kernelRuns(function, options)};
       assignFragmentLayouts(function, layout, options.matrixCores);
       markUniformBroadcasts(function, layout);
       builder.setInsertionPointToEnd(gpuModule.getBody());

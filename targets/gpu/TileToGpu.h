@@ -3,7 +3,10 @@
 // The GPU layout machinery the NVIDIA and AMD backends share. A tile kernel
 // becomes a gpu.func kernel; one program instance is one thread block of
 // `threads` threads. A tile of N elements is spread over the block
-// element-wise: thread t holds elements t, t + T, t + 2T, ... as a vector.
+// element-wise: thread t holds elements t, t + T, t + 2T, ... as a vector,
+// or, in kernels whose layout keeps runs of C contiguous elements
+// (Layout::contiguous), runs tC .. tC + C - 1, then those plus CT, and so on,
+// so that global and shared memory see whole 16-byte vectors.
 // The layout is the same for every shape of a size, so reshape and
 // expand_dims move nothing, elementwise ops are local, and global accesses
 // to a row-major block are coalesced. Ops that change which thread needs
@@ -36,8 +39,18 @@ struct Layout {
   /// Whether the target exchanges registers between the 32 lanes of a
   /// warp by xor shuffles (gpu.shuffle xor, width 32) in reductions.
   bool warpShuffles = false;
+  /// The longest run of contiguous elements a thread holds (a power of
+  /// two; 1: thread t holds t, t + T, ...). A tile of N elements takes
+  /// runsOf(N): the longest run up to this that divides it evenly.
+  int64_t contiguous = 1;
 
-  /// The flat row-major indices of the elements this thread holds.
+  /// Contiguous elements per run of a tile of `n` elements: the largest
+  /// power of two C <= `contiguous` with n a multiple of C * threads, so
+  /// that every thread holds whole runs (1 if there is none).
+  int64_t runsOf(int64_t n) const;
+  /// The flat row-major indices of the elements this thread holds: with
+  /// runs of C = runsOf(n), element j of the thread is
+  /// (j / C) * C * T + t * C + j % C.
   mlir::Value owned(mlir::OpBuilder &b, mlir::Location loc, int64_t n) const;
   /// Which of those exist (the last lanes of the last threads may not).
   mlir::Value ownedMask(mlir::OpBuilder &b, mlir::Location loc, mlir::Value flat,
@@ -371,6 +384,11 @@ struct GpuLoweringOptions {
   int64_t threads = 128;
   /// Layout::warpShuffles.
   bool warpShuffles = false;
+  /// Layout::contiguous of kernels without products or transposes (whose
+  /// exchanges read other threads' elements of single rows and columns,
+  /// which runs would spread over fewer shared-memory banks); the others
+  /// keep 1.
+  int64_t contiguous = 8;
   /// Bytes of static shared memory a block may use.
   int64_t sharedMemoryLimit = 48 * 1024;
   /// Bytes of dynamic shared memory a block may use (0: none): a kernel

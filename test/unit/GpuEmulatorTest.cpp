@@ -237,6 +237,32 @@ TEST(GpuEmulator, PartialWarpIsReported) {
       << error;
 }
 
+// Before a vector access with an alignment (16-byte ld.v4 / st.v4) a
+// compiled kernel passes its address: thread 3's is 4 bytes past a 16-byte
+// boundary, which a GPU faults on and a CPU would read without complaint.
+void vectorAccessKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t,
+                        int64_t) {
+  OneBuffer k = unpack(args);
+  int64_t t = k.context->threadId;
+  alignas(16) uint32_t words[prism::gpu_emulator::kFragmentWords] = {};
+  uint64_t address = 0x1000 + 16 * t + (t == 3 ? 4 : 0);
+  std::memcpy(words, &address, sizeof(address));
+  k.context->matrix(k.context, words, prism::gpu_emulator::kVectorAccess + 4);
+  k.data[t] = 1.0f;
+}
+
+TEST(GpuEmulator, MisalignedVectorAccessIsReported) {
+  std::vector<float> out(32);
+  std::vector<StridedBuffer> buffers = {StridedBuffer::contiguous(out.data(), {32})};
+  std::string error;
+  EXPECT_FALSE(emulateKernel(vectorAccessKernel, buffers, {1, 1, 1}, 32, 16, error));
+  EXPECT_EQ(error, "block (0, 0, 0): thread 3: a vector access at address 0x1034 is not "
+                   "aligned to its 16 bytes (a GPU faults: misaligned address)")
+      << error;
+  EXPECT_EQ(out[2], 1.0f);
+  EXPECT_EQ(out[3], 0.0f); // the access, and what follows it, did not happen
+}
+
 // cp.async: each thread copies 16 bytes of the buffer (4 floats, the last
 // thread's copy reading only 8 bytes) into shared memory, commits, and
 // records what it sees before and after waiting, then reads its

@@ -62,6 +62,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 #include <deque>
 #include <limits>
 #include <map>
@@ -83,6 +84,7 @@ using gpu_emulator::kFragmentWords;
 using gpu_emulator::kLdmatrix;
 using gpu_emulator::kShuffleXor;
 using gpu_emulator::kWgmmaCommitGroup;
+using gpu_emulator::kVectorAccess;
 using gpu_emulator::kWgmmaWaitGroup;
 using gpu_emulator::kMfma16x16x16Bf16;
 using gpu_emulator::kMfma16x16x16F16;
@@ -876,6 +878,19 @@ private:
   }
 
   void matrix(int64_t thread, uint32_t *words, int64_t instruction) {
+    if (instruction >= kVectorAccess && instruction <= kVectorAccess + 4) {
+      uint64_t address = 0;
+      std::memcpy(&address, words, sizeof(address));
+      uint64_t alignment = uint64_t{1} << (instruction - kVectorAccess);
+      if (address % alignment != 0) {
+        std::ostringstream message;
+        message << "a vector access at address 0x" << std::hex << address << std::dec
+                << " is not aligned to its " << alignment
+                << " bytes (a GPU faults: misaligned address)";
+        failFrom(thread, message.str());
+      }
+      return;
+    }
     if (instruction == kWgmmaCommitGroup ||
         (instruction >= kWgmmaWaitGroup && instruction < kWgmmaWaitGroup + 8)) {
       wgmmaGroupOperation(thread, instruction);

@@ -13,6 +13,13 @@
 // RUN: prism-run %s --entry=rows --check --dynamic-size=2 --target=nvidia-emulated:sm_90a --tile-sizes="whole-row-max=8192" | FileCheck %s
 // RUN: prism-run %s --entry=long_rows --check --dynamic-size=2 --target=nvidia-emulated:sm_90a | FileCheck %s
 // RUN: prism-run %s --entry=dynamic_rows --check --dynamic-size=1000 --target=nvidia-emulated:sm_90a | FileCheck %s
+// Row kernels hold runs of 8 contiguous elements per thread and move them
+// as 16-byte vectors where the buffer allows (tested at run time): rows
+// of 1000 have a ragged last run (element by element, past the row
+// masked), rows of 1001 bf16 or 1003 f32 start at addresses that are not
+// 16-byte multiples (every run element by element).
+// RUN: prism-run %s --entry=odd_rows --check --dynamic-size=3 --target=nvidia-emulated:sm_90a | FileCheck %s
+// RUN: prism-run %s --entry=odd_rows --check --dynamic-size=2 --target=nvidia-emulated:sm_80 | FileCheck %s
 // CHECK: PASS
 // CHECK-NOT: FAIL
 
@@ -75,4 +82,12 @@ func.func @long_rows(%x: tensor<?x8200xbf16>, %w: tensor<8200xbf16>) -> (tensor<
 func.func @dynamic_rows(%x: tensor<3x?xbf16>) -> tensor<3x?xbf16> {
   %s = prism.softmax %x axis = 1 : tensor<3x?xbf16>
   return %s : tensor<3x?xbf16>
+}
+
+func.func @odd_rows(%x: tensor<?x1001xbf16>, %r: tensor<?x1001xbf16>, %w: tensor<1001xbf16>,
+                    %f: tensor<?x1003xf32>) -> (tensor<?x1001xbf16>, tensor<?x1001xbf16>, tensor<?x1003xf32>) {
+  %sum = prism.add %x, %r : tensor<?x1001xbf16>, tensor<?x1001xbf16>
+  %n = prism.rms_norm %sum, %w eps = 1.0e-5 : tensor<?x1001xbf16>, tensor<1001xbf16>
+  %sf = prism.softmax %f axis = 1 : tensor<?x1003xf32>
+  return %sum, %n, %sf : tensor<?x1001xbf16>, tensor<?x1001xbf16>, tensor<?x1003xf32>
 }

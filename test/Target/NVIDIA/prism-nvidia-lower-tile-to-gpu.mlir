@@ -2,19 +2,33 @@
 // RUN: prism-opt %s -prism-nvidia-lower-tile-to-gpu="threads=128 stages=1" -split-input-file -verify-diagnostics | FileCheck %s --check-prefixes=CHECK,UNSTAGED
 
 // One block per program; a 4x64 tile is 256 elements, two per thread, held
-// as vector<2xf32>; global loads are gathers with the bounds in the mask.
+// as vector<2xf32>. A kernel without products or transposes holds runs of
+// contiguous elements: here thread t holds elements 2t and 2t + 1. A global
+// load is then one vector load per run where the buffer's start, strides
+// and first column allow aligned vectors and the run is inside (its first
+// and last elements; tested at run time), else a gather of the run with
+// the bounds in the mask.
 // The row maximum has 4 outputs for rows of 64: 32 threads per output each
 // combine a strided part, then a tree over the group in shared memory. The
-// broadcast exchanges through the workspace (the tile, 1 KB, plus one
-// partial per thread) between barriers.
+// broadcast exchanges through the workspace (the tile, 1 KB, written by
+// vector stores, plus one partial per thread) between barriers.
 // CHECK: module attributes {gpu.container_module, prism.kernel_configs = {rows = {shared_bytes = 1536 : i64, stages = 1 : i64, threads = 128 : i64}}}
 // CHECK: gpu.module @prism_kernels
 // CHECK: gpu.func @rows(%{{.*}}: memref<?x?xf32, strided<[?, 1], offset: ?>>) workgroup(%[[WS:.*]] : memref<1536xi8, #gpu.address_space<workgroup>> {llvm.align = 128 : i64}) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
 // CHECK: gpu.block_id  x
-// CHECK: gpu.thread_id  x
+// CHECK: %[[TID:.*]] = gpu.thread_id  x
+// CHECK: arith.muli %[[TID]], %{{.*}} : index
+// CHECK: memref.extract_aligned_pointer_as_index
+// CHECK: %[[FIRST:.*]] = vector.extract %{{.*}}[0] : index from vector<2xindex>
+// CHECK: arith.cmpi ult, %[[FIRST]], %{{.*}} : index
+// CHECK: %[[LAST:.*]] = vector.extract %{{.*}}[1] : index from vector<2xindex>
+// CHECK: arith.cmpi ult, %[[LAST]], %{{.*}} : index
+// CHECK: scf.if %{{.*}} -> (vector<2xf32>)
+// CHECK: vector.load {{.*}} {alignment = 8 : i64} : memref<2147483647xf32, strided<[1]>>, vector<2xf32>
+// CHECK: } else {
 // CHECK: vector.gather {{.*}} : memref<2147483647xf32, strided<[1]>>, vector<2xindex>, vector<2xi1>, vector<2xf32> into vector<2xf32>
 // CHECK: gpu.barrier
-// CHECK: vector.scatter {{.*}} : memref<256xf32, #gpu.address_space<workgroup>>
+// CHECK: vector.store {{.*}} {alignment = 8 : i64} : memref<256xf32, #gpu.address_space<workgroup>>, vector<2xf32>
 // CHECK: gpu.barrier
 // CHECK: scf.for {{.*}} -> (f32)
 // CHECK: arith.maximumf {{.*}} : f32
@@ -23,6 +37,9 @@
 // CHECK: gpu.barrier
 // CHECK: vector.gather
 // CHECK: arith.subf {{.*}} : vector<2xf32>
+// CHECK: scf.if
+// CHECK: vector.store {{.*}} {alignment = 8 : i64} : memref<2147483647xf32, strided<[1]>>, vector<2xf32>
+// CHECK: } else {
 // CHECK: vector.scatter {{.*}} : memref<2147483647xf32, strided<[1]>>
 // CHECK: gpu.return
 func.func @rows(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>) attributes {tile.kernel} {
