@@ -233,7 +233,17 @@ mlir::func::FuncOp buildAttentionSoftmaxKernel(
 /// index is dim `sequenceDim` (1 for bshd, 2 for bhsd) of the input. With
 /// `cosTable` / `sinTable` ([P, D/2]) the angles are read from row
 /// clamp(pos, 0, P - 1); otherwise angle = pos * theta^(-2i/D). Arguments:
-/// input, positions, [cos, sin], output. Grid: x = d0 * d1 * d2.
+/// input, positions, [cos, sin], output. A program rotates
+/// ropeRowsPerProgram consecutive vectors along d2, ropeColumnsPerStep pairs
+/// at a time. Grid: x = d0 * d1, y = ceil(d2 / ropeRowsPerProgram).
+/// Pairs a rope program rotates per step: half the head dim rounded up to a
+/// power of two, at most rowBlock (all of it when dynamic).
+int64_t ropeColumnsPerStep(mlir::MemRefType input, const TileSizes &sizes);
+/// Vectors along d2 of `input` ([d0, d1, d2, 2, D/2]) a rope program
+/// rotates: a tile of about elementwiseBlock elements per member of the
+/// pairs (on NVIDIA 1024: 8 per thread, 16-byte runs), at most d2 rounded
+/// up to a power of two.
+int64_t ropeRowsPerProgram(mlir::MemRefType input, const TileSizes &sizes);
 mlir::func::FuncOp buildRopeKernel(mlir::ModuleOp module, llvm::StringRef name,
                                    mlir::MemRefType input,
                                    mlir::MemRefType positions,

@@ -1,6 +1,8 @@
 //===- RopeKernel.cpp - Rotary position embedding -------------------------===//
 //
-// One program per head vector. The kernel sees the input and output as
+// One program per token and block of rows along d2 (several heads of a
+// token for bshd, whose angles it computes once and broadcasts; several
+// tokens of a head for bhsd). The kernel sees the input and output as
 // [d0, d1, d2, 2, D/2] views: element (.., 0, i) and (.., 1, i) form the
 // rotated pair i. For neox the pair is (x[i], x[i + D/2]), a reshape view;
 // for interleaved it is (x[2i], x[2i + 1]), a reshape to [.., D/2, 2] then a
@@ -19,6 +21,24 @@
 using namespace mlir;
 
 namespace prism::kernels {
+
+int64_t ropeRowsPerProgram(MemRefType input, const TileSizes &sizes) {
+  int64_t columns = ropeColumnsPerStep(input, sizes);
+  int64_t rows =
+      std::max<int64_t>(1, sizes.forOperands({input}).elementwiseBlock / columns);
+  int64_t available = input.getDimSize(2);
+  if (!ShapedType::isDynamic(available))
+    rows = std::min<int64_t>(rows, llvm::PowerOf2Ceil(std::max<int64_t>(1, available)));
+  return rows;
+}
+
+int64_t ropeColumnsPerStep(MemRefType input, const TileSizes &sizes) {
+  int64_t block = sizes.forOperands({input}).rowBlock;
+  int64_t half = input.getDimSize(4);
+  if (ShapedType::isDynamic(half))
+    return block;
+  return std::min<int64_t>(block, llvm::PowerOf2Ceil(std::max<int64_t>(1, half)));
+}
 
 func::FuncOp buildRopeKernel(ModuleOp module, StringRef name, MemRefType input,
                              MemRefType positions, MemRefType cosTable,
@@ -41,43 +61,61 @@ func::FuncOp buildRopeKernel(ModuleOp module, StringRef name, MemRefType input,
   Value cosArg = tables ? kernel.getArgument(2) : Value();
   Value sinArg = tables ? kernel.getArgument(3) : Value();
   Value y = kernel.getArgument(tables ? 4 : 2);
-  int64_t block = sizes.forOperands({input, output}).rowBlock;
+  // A program rotates `rows` consecutive vectors along d2 (heads for bshd,
+  // positions for bhsd: rows D elements apart), `columns` pairs at a time.
+  int64_t columns = ropeColumnsPerStep(input, sizes);
+  int64_t rows = ropeRowsPerProgram(input, sizes);
 
-  SmallVector<Value> head = k.delinearize(
-      k.programId(tile::Axis::X), {k.dim(y, 0), k.dim(y, 1), k.dim(y, 2)});
+  SmallVector<Value> outer = k.delinearize(k.programId(tile::Axis::X),
+                                           {k.dim(y, 0), k.dim(y, 1)});
+  Value firstRow = k.mul(k.programId(tile::Axis::Y), k.index(rows));
   Value half = k.dim(x, 4);
-  // This token's position, as a rank-0 tile.
-  Value position = k.reshape(
-      k.load(pos, ValueRange{head[0], head[sequenceDim]}, {1, 1}), {});
+  // The positions of the rows: one for the program when the rows are
+  // heads of a token (bshd), one per row when they are tokens (bhsd).
+  bool positionPerRow = sequenceDim == 2;
+  Value position = positionPerRow
+                       ? k.reshape(k.load(pos, ValueRange{outer[0], firstRow}, {1, rows}),
+                                   {rows})
+                       : k.reshape(k.load(pos, ValueRange{outer[0], outer[1]}, {1, 1}), {});
+  // The angles' shape: [columns] broadcast over the rows, or [rows, columns].
+  SmallVector<int64_t> angleShape =
+      positionPerRow ? SmallVector<int64_t>{rows, columns} : SmallVector<int64_t>{columns};
+  // The positions broadcast to the angles' shape.
+  auto spread = [&](Value perPosition) {
+    if (!positionPerRow)
+      return k.broadcast(perPosition, angleShape);
+    return k.broadcast(k.reshape(perPosition, {rows, 1}), angleShape);
+  };
 
-  // Angles of pairs [first, first + block): (cos, sin), f32 tiles.
   Value tableRow;
   if (tables) {
-    Value rows = k.dim(cosArg, 0);
-    Value last = k.splat(k.sub(rows, k.index(1)), {});
+    Value last = k.sub(k.dim(cosArg, 0), k.index(1));
+    SmallVector<int64_t> positionShape =
+        positionPerRow ? SmallVector<int64_t>{rows} : SmallVector<int64_t>{};
     Value row = k.intTileToIndex(position);
     row = arith::MinSIOp::create(
         builder, loc,
-        arith::MaxSIOp::create(builder, loc, row, k.splat(k.index(0), {})),
-        last);
-    tableRow = k.broadcast(row, {block});
+        arith::MaxSIOp::create(builder, loc, row, k.splat(k.index(0), positionShape)),
+        k.splat(last, positionShape));
+    tableRow = spread(row);
   }
-  Value positionF32 = tables ? Value()
-                             : k.broadcast(arith::SIToFPOp::create(
-                                               builder, loc,
-                                               RankedTensorType::get(
-                                                   {}, builder.getF32Type()),
-                                               position),
-                                           {block});
+  Value positionF32 =
+      tables ? Value()
+             : spread(arith::SIToFPOp::create(
+                   builder, loc,
+                   RankedTensorType::get(cast<RankedTensorType>(position.getType()).getShape(),
+                                         builder.getF32Type()),
+                   position));
   Value headDim = k.indexToF32(k.mul(half, k.index(2)));
+  // (cos, sin) of pairs [first, first + columns), f32 tiles of angleShape.
   auto angles = [&](Value first) -> std::pair<Value, Value> {
-    Value pairs = k.iota(block, first);
+    Value pairs = k.broadcast(k.iota(columns, first), angleShape);
     if (tables) {
       auto gather = [&](Value table) {
         Value t = tile::GatherOp::create(
             builder, loc,
-            RankedTensorType::get(
-                {block}, cast<MemRefType>(table.getType()).getElementType()),
+            RankedTensorType::get(angleShape,
+                                  cast<MemRefType>(table.getType()).getElementType()),
             table, ValueRange{tableRow, pairs}, Value());
         return k.toF32(t);
       };
@@ -85,24 +123,27 @@ func::FuncOp buildRopeKernel(ModuleOp module, StringRef name, MemRefType input,
     }
     // inv_freq[i] = theta^(-2i/D) = exp(-(2i/D) ln theta).
     Value exponent = k.divf(k.mulf(k.indexTileToF32(pairs),
-                                   k.splat(k.f32(-2.0 * std::log(theta)), {block})),
-                            k.splat(headDim, {block}));
+                                   k.splat(k.f32(-2.0 * std::log(theta)), angleShape)),
+                            k.splat(headDim, angleShape));
     Value angle = k.mulf(positionF32, k.exp(exponent));
     return {math::CosOp::create(builder, loc, angle).getResult(),
             math::SinOp::create(builder, loc, angle).getResult()};
   };
 
-  SmallVector<int64_t> shape = {1, 1, 1, 1, block};
+  SmallVector<int64_t> shape = {1, 1, rows, 1, columns};
   auto at = [&](int64_t member, Value first) {
-    return SmallVector<Value>{head[0], head[1], head[2], k.index(member), first};
+    return SmallVector<Value>{outer[0], outer[1], firstRow, k.index(member), first};
   };
   Type element = output.getElementType();
   scf::ForOp::create(
-      builder, loc, k.index(0), half, k.index(block), ValueRange{},
+      builder, loc, k.index(0), half, k.index(columns), ValueRange{},
       [&](OpBuilder &, Location, Value first, ValueRange) {
         auto [c, s] = angles(first);
-        Value a = k.reshape(k.toF32(k.load(x, at(0, first), shape)), {block});
-        Value b = k.reshape(k.toF32(k.load(x, at(1, first), shape)), {block});
+        // Computed once per column for a program's heads, then broadcast.
+        c = k.broadcast(c, {rows, columns});
+        s = k.broadcast(s, {rows, columns});
+        Value a = k.reshape(k.toF32(k.load(x, at(0, first), shape)), {rows, columns});
+        Value b = k.reshape(k.toF32(k.load(x, at(1, first), shape)), {rows, columns});
         Value ra = k.subf(k.mulf(a, c), k.mulf(b, s));
         Value rb = k.addf(k.mulf(b, c), k.mulf(a, s));
         k.store(k.reshape(k.convert(ra, element), shape), y, at(0, first));

@@ -300,7 +300,9 @@ LogicalResult PlanBuilder::addRope(RopeOp op, int64_t input, int64_t output) {
       cosType, sinType, memrefTypeOf(out), sequenceDim,
       op.getEffectiveTheta(), sizes);
   addLaunch(kernel,
-            {gridAxis(ArrayRef<DimExpr>(shape).take_front(3), 1), one(), one()},
+            {gridAxis(ArrayRef<DimExpr>(shape).take_front(2), 1),
+             gridAxis({shape[2]}, kernels::ropeRowsPerProgram(memrefTypeOf(in), sizes)),
+             one()},
             args);
   return success();
 }

@@ -67,8 +67,11 @@ std::string kernelizeOptions(llvm::StringRef chip) {
   // once and kept in registers (at most 166 registers, no spills; rows of
   // 8192 took 255 registers on sm_80 and sm_89 and spilled in a fused
   // add + layer_norm); longer or dynamic rows go in chunks of 512.
+  // Element-wise and rope programs take 1024 elements (a rope: 16 heads
+  // of 64 pairs), 8 per thread: runs of 8 contiguous elements, moved as
+  // 16-byte vectors (512 gave runs of 4, 8-byte accesses).
   std::string options =
-      "elementwise-block=512 row-block=512 whole-row-max=4096 matmul-m=32 matmul-n=32 "
+      "elementwise-block=1024 row-block=512 whole-row-max=4096 matmul-m=32 matmul-n=32 "
       "matmul-k=32 matmul-group-m=8 attention-m=16 attention-n=16 strided-block=512";
   // bf16/f16 products run on tensor cores and keep their accumulators in
   // fragment registers, operands staged in shared memory.
