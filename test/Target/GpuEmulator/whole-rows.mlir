@@ -15,9 +15,9 @@
 // RUN: prism-run %s --entry=dynamic_rows --check --dynamic-size=1000 --target=nvidia-emulated:sm_90a | FileCheck %s
 // Row kernels hold runs of 8 contiguous elements per thread and move them
 // as 16-byte vectors where the buffer allows (tested at run time): rows
-// of 1000 have a ragged last run (element by element, past the row
-// masked), rows of 1001 bf16 or 1003 f32 start at addresses that are not
-// 16-byte multiples (every run element by element).
+// of 1000 in tiles of 1024 (runs past the row's end neither read nor
+// written), rows of 1001 bf16 or 1003 f32 whose starts are not 16-byte
+// multiples (element by element).
 // RUN: prism-run %s --entry=odd_rows --check --dynamic-size=3 --target=nvidia-emulated:sm_90a | FileCheck %s
 // RUN: prism-run %s --entry=odd_rows --check --dynamic-size=2 --target=nvidia-emulated:sm_80 | FileCheck %s
 // CHECK: PASS

@@ -4,10 +4,11 @@
 // One block per program; a 4x64 tile is 256 elements, two per thread, held
 // as vector<2xf32>. A kernel without products or transposes holds runs of
 // contiguous elements: here thread t holds elements 2t and 2t + 1. A global
-// load is then one vector load per run where the buffer's start, strides
-// and first column allow aligned vectors and the run is inside (its first
-// and last elements; tested at run time), else a gather of the run with
-// the bounds in the mask.
+// load is then one vector load per run where the buffer allows it (its
+// start and strides aligned, its last size and the tile's first column
+// multiples of the run: tested once, at run time), each run inside the
+// buffer or not as its first element says; else a gather with the bounds
+// in the mask.
 // The row maximum has 4 outputs for rows of 64: 32 threads per output each
 // combine a strided part, then a tree over the group in shared memory. The
 // broadcast exchanges through the workspace (the tile, 1 KB, written by
@@ -18,13 +19,17 @@
 // CHECK: gpu.block_id  x
 // CHECK: %[[TID:.*]] = gpu.thread_id  x
 // CHECK: arith.muli %[[TID]], %{{.*}} : index
+// CHECK: %{{.*}}, %{{.*}}, %[[SIZES:.*]]:2, %[[STRIDES:.*]]:2 = memref.extract_strided_metadata
 // CHECK: memref.extract_aligned_pointer_as_index
+// CHECK: arith.cmpi eq, %[[STRIDES]]#1, %{{.*}} : index
+// CHECK: arith.remui %[[SIZES]]#1, %{{.*}} : index
+// CHECK: %[[ALIGNED:.*]] = arith.andi
+// CHECK-NEXT: scf.if %[[ALIGNED]] -> (vector<2xf32>)
 // CHECK: %[[FIRST:.*]] = vector.extract %{{.*}}[0] : index from vector<2xindex>
-// CHECK: arith.cmpi ult, %[[FIRST]], %{{.*}} : index
-// CHECK: %[[LAST:.*]] = vector.extract %{{.*}}[1] : index from vector<2xindex>
-// CHECK: arith.cmpi ult, %[[LAST]], %{{.*}} : index
+// CHECK: arith.cmpi ult, %[[FIRST]], %[[SIZES]]#0 : index
 // CHECK: scf.if %{{.*}} -> (vector<2xf32>)
 // CHECK: vector.load {{.*}} {alignment = 8 : i64} : memref<2147483647xf32, strided<[1]>>, vector<2xf32>
+// CHECK: } else {
 // CHECK: } else {
 // CHECK: vector.gather {{.*}} : memref<2147483647xf32, strided<[1]>>, vector<2xindex>, vector<2xi1>, vector<2xf32> into vector<2xf32>
 // CHECK: gpu.barrier
@@ -37,6 +42,7 @@
 // CHECK: gpu.barrier
 // CHECK: vector.gather
 // CHECK: arith.subf {{.*}} : vector<2xf32>
+// CHECK: scf.if
 // CHECK: scf.if
 // CHECK: vector.store {{.*}} {alignment = 8 : i64} : memref<2147483647xf32, strided<[1]>>, vector<2xf32>
 // CHECK: } else {
