@@ -233,17 +233,25 @@ mlir::func::FuncOp buildAttentionSoftmaxKernel(
 /// index is dim `sequenceDim` (1 for bshd, 2 for bhsd) of the input. With
 /// `cosTable` / `sinTable` ([P, D/2]) the angles are read from row
 /// clamp(pos, 0, P - 1); otherwise angle = pos * theta^(-2i/D). Arguments:
-/// input, positions, [cos, sin], output. A program rotates
-/// ropeRowsPerProgram consecutive vectors along d2, ropeColumnsPerStep pairs
-/// at a time. Grid: x = d0 * d1, y = ceil(d2 / ropeRowsPerProgram).
-/// Pairs a rope program rotates per step: half the head dim rounded up to a
-/// power of two, at most rowBlock (all of it when dynamic).
-int64_t ropeColumnsPerStep(mlir::MemRefType input, const TileSizes &sizes);
-/// Vectors along d2 of `input` ([d0, d1, d2, 2, D/2]) a rope program
-/// rotates: a tile of about elementwiseBlock elements per member of the
-/// pairs (on NVIDIA 1024: 8 per thread, 16-byte runs), at most d2 rounded
-/// up to a power of two.
-int64_t ropeRowsPerProgram(mlir::MemRefType input, const TileSizes &sizes);
+/// input, positions, [cos, sin], output. A program rotates `tiling.rows`
+/// consecutive vectors along d2, `tiling.columns` pairs at a time. Grid:
+/// bshd x = d0 * d1, y = ceil(d2 / rows); bhsd (d2 the sequence) x =
+/// ceil(d2 / rows), y = d0 * d1.
+/// How much a rope program rotates: `rows` consecutive vectors along d2,
+/// `columns` pairs of each at a time.
+struct RopeTiling {
+  int64_t rows = 1;
+  int64_t columns = 1;
+};
+/// The tiling for `half` pairs per vector and `vectors` along d2 (each
+/// given when static): one row of rowBlock pairs when half is dynamic or
+/// below 16; else columns = half rounded up to a power of two, at most
+/// rowBlock, and rows = elementwiseBlock / columns (a
+/// tile of about elementwiseBlock elements per member of the pairs: on
+/// NVIDIA 1024, 8 per thread, 16-byte runs), at most `vectors` rounded up
+/// to a power of two.
+RopeTiling ropeTiling(std::optional<int64_t> half, std::optional<int64_t> vectors,
+                      const TileSizes &sizes);
 mlir::func::FuncOp buildRopeKernel(mlir::ModuleOp module, llvm::StringRef name,
                                    mlir::MemRefType input,
                                    mlir::MemRefType positions,
@@ -251,7 +259,7 @@ mlir::func::FuncOp buildRopeKernel(mlir::ModuleOp module, llvm::StringRef name,
                                    mlir::MemRefType sinTable,
                                    mlir::MemRefType output,
                                    int64_t sequenceDim, double theta,
-                                   const TileSizes &sizes);
+                                   RopeTiling tiling);
 
 /// Row gather: output[i..., :] = table[indices[i...], :], zero rows for
 /// indices outside [0, V). Arguments: table, indices, output. Grid:

@@ -22,29 +22,30 @@ using namespace mlir;
 
 namespace prism::kernels {
 
-int64_t ropeRowsPerProgram(MemRefType input, const TileSizes &sizes) {
-  int64_t columns = ropeColumnsPerStep(input, sizes);
-  int64_t rows =
-      std::max<int64_t>(1, sizes.forOperands({input}).elementwiseBlock / columns);
-  int64_t available = input.getDimSize(2);
-  if (!ShapedType::isDynamic(available))
-    rows = std::min<int64_t>(rows, llvm::PowerOf2Ceil(std::max<int64_t>(1, available)));
-  return rows;
-}
+namespace {
+constexpr int64_t kMinStackedColumns = 16;
+} // namespace
 
-int64_t ropeColumnsPerStep(MemRefType input, const TileSizes &sizes) {
-  int64_t block = sizes.forOperands({input}).rowBlock;
-  int64_t half = input.getDimSize(4);
-  if (ShapedType::isDynamic(half))
-    return block;
-  return std::min<int64_t>(block, llvm::PowerOf2Ceil(std::max<int64_t>(1, half)));
+RopeTiling ropeTiling(std::optional<int64_t> half, std::optional<int64_t> vectors,
+                      const TileSizes &sizes) {
+  RopeTiling tiling;
+  tiling.columns = sizes.rowBlock;
+  // Rows shorter than 16 pairs (32 bytes of bf16) are not stacked: Ascend's
+  // vector unit addresses its buffers in 32-byte blocks.
+  if (!half || llvm::PowerOf2Ceil(std::max<int64_t>(1, *half)) < kMinStackedColumns)
+    return tiling;
+  tiling.columns = std::min<int64_t>(tiling.columns, llvm::PowerOf2Ceil(*half));
+  tiling.rows = std::max<int64_t>(1, sizes.elementwiseBlock / tiling.columns);
+  if (vectors)
+    tiling.rows =
+        std::min<int64_t>(tiling.rows, llvm::PowerOf2Ceil(std::max<int64_t>(1, *vectors)));
+  return tiling;
 }
 
 func::FuncOp buildRopeKernel(ModuleOp module, StringRef name, MemRefType input,
                              MemRefType positions, MemRefType cosTable,
                              MemRefType sinTable, MemRefType output,
-                             int64_t sequenceDim, double theta,
-                             const TileSizes &sizes) {
+                             int64_t sequenceDim, double theta, RopeTiling tiling) {
   assert(input.getRank() == 5 && positions.getRank() == 2);
   OpBuilder builder(module.getContext());
   SmallVector<Type> argTypes = {input, positions};
@@ -63,16 +64,18 @@ func::FuncOp buildRopeKernel(ModuleOp module, StringRef name, MemRefType input,
   Value y = kernel.getArgument(tables ? 4 : 2);
   // A program rotates `rows` consecutive vectors along d2 (heads for bshd,
   // positions for bhsd: rows D elements apart), `columns` pairs at a time.
-  int64_t columns = ropeColumnsPerStep(input, sizes);
-  int64_t rows = ropeRowsPerProgram(input, sizes);
-
-  SmallVector<Value> outer = k.delinearize(k.programId(tile::Axis::X),
-                                           {k.dim(y, 0), k.dim(y, 1)});
-  Value firstRow = k.mul(k.programId(tile::Axis::Y), k.index(rows));
+  int64_t columns = tiling.columns, rows = tiling.rows;
+  // The larger of the two grid axes goes on x (whose limit is 2^31 - 1,
+  // against 65535 for y): tokens for bshd, blocks of positions for bhsd.
+  bool positionPerRow = sequenceDim == 2;
+  tile::Axis outerAxis = positionPerRow ? tile::Axis::Y : tile::Axis::X;
+  tile::Axis rowAxis = positionPerRow ? tile::Axis::X : tile::Axis::Y;
+  SmallVector<Value> outer =
+      k.delinearize(k.programId(outerAxis), {k.dim(y, 0), k.dim(y, 1)});
+  Value firstRow = k.mul(k.programId(rowAxis), k.index(rows));
   Value half = k.dim(x, 4);
   // The positions of the rows: one for the program when the rows are
   // heads of a token (bshd), one per row when they are tokens (bhsd).
-  bool positionPerRow = sequenceDim == 2;
   Value position = positionPerRow
                        ? k.reshape(k.load(pos, ValueRange{outer[0], firstRow}, {1, rows}),
                                    {rows})

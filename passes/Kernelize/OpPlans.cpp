@@ -295,14 +295,26 @@ LogicalResult PlanBuilder::addRope(RopeOp op, int64_t input, int64_t output) {
     sinType = memrefTypeOf(args.back());
   }
   args.push_back(out);
+  // The tiling from the static sizes (the kernel's memref types are all
+  // dynamic): 64 pairs of 16 heads per program for a bshd head dim of 128.
+  auto constant = [](const DimExpr &e) -> std::optional<int64_t> {
+    if (e.isConstant())
+      return e.constant;
+    return std::nullopt;
+  };
+  kernels::RopeTiling tiling =
+      kernels::ropeTiling(constant(half), constant(shape[2]),
+                          sizes.forOperands({memrefTypeOf(in), memrefTypeOf(out)}));
   func::FuncOp kernel = kernels::buildRopeKernel(
       module, kernelName("rope"), memrefTypeOf(in), memrefTypeOf(*positions),
       cosType, sinType, memrefTypeOf(out), sequenceDim,
-      op.getEffectiveTheta(), sizes);
+      op.getEffectiveTheta(), tiling);
+  // The larger axis on x (limit 2^31 - 1, y's is 65535): the tokens for
+  // bshd, the blocks of positions for bhsd.
+  DictionaryAttr outer = gridAxis(ArrayRef<DimExpr>(shape).take_front(2), 1);
+  DictionaryAttr rows = gridAxis({shape[2]}, tiling.rows);
   addLaunch(kernel,
-            {gridAxis(ArrayRef<DimExpr>(shape).take_front(2), 1),
-             gridAxis({shape[2]}, kernels::ropeRowsPerProgram(memrefTypeOf(in), sizes)),
-             one()},
+            {sequenceDim == 2 ? rows : outer, sequenceDim == 2 ? outer : rows, one()},
             args);
   return success();
 }

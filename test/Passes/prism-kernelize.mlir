@@ -76,17 +76,41 @@ func.func @attention(%q: tensor<1x8x?x24xbf16>, %k: tensor<1x2x?x24xbf16>, %v: t
 // -----
 
 // Interleaved rope reads its pairs through a reshape then a transpose view;
-// bhsd positions [S] are broadcast over the batch.
+// bhsd positions [S] are broadcast over the batch. A head of 4 pairs is
+// too short to stack several vectors in a program (rows under 16 pairs are
+// not stacked): one position per program, a chunk of strided-block pairs;
+// the positions on the grid's long axis x, batch * heads on y.
 // CHECK-LABEL: func.func @rope(
 // CHECK-SAME: shape = [array<i64: 2, 1>, array<i64: 3, 1>, array<i64: 1, 1, 0, 2>, array<i64: 4, 1>, array<i64: 2, 1>], source = 0 : i64, unit_innermost = true, view = "reshape"
 // CHECK-SAME: permutation = array<i64: 0, 1, 2, 4, 3>, shape = [array<i64: 2, 1>, array<i64: 3, 1>, array<i64: 1, 1, 0, 2>, array<i64: 2, 1>, array<i64: 4, 1>], source = 3 : i64, unit_innermost = false, view = "transpose"
 // CHECK-SAME: view = "broadcast"
+// CHECK-SAME: grid = [{product = [array<i64: 1, 1, 0, 2>], tile = 1 : i64}, {product = [array<i64: 2, 1>, array<i64: 3, 1>], tile = 1 : i64}, {product = [], tile = 1 : i64}], kernel = @rope__0_rope
 // CHECK: func.func @rope__0_rope(
-// CHECK: math.cos
-// CHECK: math.sin
+// CHECK: tile.load {{.*}} -> tensor<1x1xi64>
+// CHECK: math.cos {{.*}} : tensor<1x16xf32>
+// CHECK: math.sin {{.*}} : tensor<1x16xf32>
+// CHECK: tile.load {{.*}} -> tensor<1x1x1x1x16xf32>
 func.func @rope(%x: tensor<2x3x?x8xf32>, %p: tensor<?xi64>) -> tensor<2x3x?x8xf32> {
   %0 = prism.rope interleaved bhsd %x, %p : tensor<2x3x?x8xf32>, tensor<?xi64>
   return %0 : tensor<2x3x?x8xf32>
+}
+
+// -----
+
+// bshd rope with a static head dim and heads: a program rotates 4 heads of
+// a token (elementwise-block 256 / 64 pairs), computing the angles of its
+// 64 pairs once and broadcasting them over the heads: x = the tokens (the
+// grid's long axis), y = ceil(32 / 4) head blocks.
+// CHECK-LABEL: func.func @rope_heads(
+// CHECK-SAME: grid = [{product = [array<i64: 1, 1>, array<i64: 1, 1, 0, 1>], tile = 1 : i64}, {product = [array<i64: 32, 1>], tile = 4 : i64}, {product = [], tile = 1 : i64}], kernel = @rope_heads__0_rope
+// CHECK: func.func @rope_heads__0_rope(
+// CHECK: tile.load {{.*}} -> tensor<1x1xi32>
+// CHECK: math.cos {{.*}} : tensor<64xf32>
+// CHECK: tile.broadcast {{.*}} : tensor<64xf32> -> tensor<4x64xf32>
+// CHECK: tile.load {{.*}} -> tensor<1x1x4x1x64xbf16>
+func.func @rope_heads(%x: tensor<1x?x32x128xbf16>, %p: tensor<1x?xi32>) -> tensor<1x?x32x128xbf16> {
+  %0 = prism.rope neox bshd %x, %p : tensor<1x?x32x128xbf16>, tensor<1x?xi32>
+  return %0 : tensor<1x?x32x128xbf16>
 }
 
 // -----
