@@ -10,6 +10,17 @@
 
 namespace prism::runtime {
 
+bool gridFits(const std::string &kernel, std::array<int64_t, 3> grid,
+              std::array<int64_t, 3> limit, std::string &error) {
+  if (grid[0] <= limit[0] && grid[1] <= limit[1] && grid[2] <= limit[2])
+    return true;
+  error = "kernel '" + kernel + "' needs a grid of " + std::to_string(grid[0]) + " x " +
+          std::to_string(grid[1]) + " x " + std::to_string(grid[2]) +
+          " blocks, beyond the device's limits (" + std::to_string(limit[0]) + " x " +
+          std::to_string(limit[1]) + " x " + std::to_string(limit[2]) + ")";
+  return false;
+}
+
 DeviceApi::~DeviceApi() = default;
 
 struct DeviceKernelRunner::Pool : std::enable_shared_from_this<Pool> {
@@ -89,14 +100,8 @@ bool DeviceKernelRunner::launchPrepared(const std::string &kernel,
     error = "the manifest has no launch configuration for kernel '" + kernel + "'";
     return false;
   }
-  std::array<int64_t, 3> limit = api->maxGrid();
-  if (grid[0] > limit[0] || grid[1] > limit[1] || grid[2] > limit[2]) {
-    error = "kernel '" + kernel + "' needs a grid of " + std::to_string(grid[0]) +
-            " x " + std::to_string(grid[1]) + " x " + std::to_string(grid[2]) +
-            " blocks, beyond the device's limits (" + std::to_string(limit[0]) +
-            " x " + std::to_string(limit[1]) + " x " + std::to_string(limit[2]) + ")";
+  if (!gridFits(kernel, grid, api->maxGrid(), error))
     return false;
-  }
   // The runtime may be called from any host thread.
   if (!api->makeCurrent(error))
     return false;

@@ -24,6 +24,14 @@
 
 namespace prism::runtime {
 
+/// The largest grid of CUDA and HIP devices, per axis (x, y, z).
+constexpr std::array<int64_t, 3> kGpuGridLimits = {2147483647, 65535, 65535};
+
+/// Whether `grid` fits `limit` on every axis; if not, `error` says which
+/// grid `kernel` needed.
+bool gridFits(const std::string &kernel, std::array<int64_t, 3> grid,
+              std::array<int64_t, 3> limit, std::string &error);
+
 /// One GPU API, on the device the runtime uses. Every call reports a
 /// failure with a message naming the API's error.
 class DeviceApi {

@@ -206,7 +206,7 @@ public:
     return hip.check(hip.hipDeviceSynchronize(), "running the kernels", error);
   }
   std::array<int64_t, 3> maxGrid() const override {
-    return {2147483647, 65535, 65535};
+    return kGpuGridLimits;
   }
 
 private:

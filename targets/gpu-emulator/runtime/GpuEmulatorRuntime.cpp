@@ -50,6 +50,7 @@
 #include "targets/gpu-emulator/runtime/GpuEmulator.h"
 #include "targets/gpu-emulator/EmulatorAbi.h"
 
+#include "prism/Runtime/DeviceKernelRunner.h"
 #include "prism/Runtime/TensorMaps.h"
 
 #include <sys/mman.h>
@@ -1055,16 +1056,10 @@ public:
       error = "the manifest has no launch configuration for kernel '" + kernel + "'";
       return false;
     }
-    // A GPU's grid limits (CUDA's and HIP's): a launch the GPU would
-    // refuse is refused here too, with DeviceKernelRunner's message.
-    constexpr std::array<int64_t, 3> limit = {2147483647, 65535, 65535};
-    if (grid[0] > limit[0] || grid[1] > limit[1] || grid[2] > limit[2]) {
-      error = "kernel '" + kernel + "' needs a grid of " + std::to_string(grid[0]) +
-              " x " + std::to_string(grid[1]) + " x " + std::to_string(grid[2]) +
-              " blocks, beyond the device's limits (" + std::to_string(limit[0]) +
-              " x " + std::to_string(limit[1]) + " x " + std::to_string(limit[2]) + ")";
+    // A launch a GPU would refuse (CUDA's and HIP's grid limits) is
+    // refused here too.
+    if (!gridFits(kernel, grid, kGpuGridLimits, error))
       return false;
-    }
     CpuKernelEntry entry = library->lookup(kernel, error);
     if (!entry)
       return false;

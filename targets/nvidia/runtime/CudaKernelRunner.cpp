@@ -107,7 +107,7 @@ public:
                         "running the kernels (cuCtxSynchronize)", error);
   }
   std::array<int64_t, 3> maxGrid() const override {
-    return {2147483647, 65535, 65535};
+    return kGpuGridLimits;
   }
   bool encodeTensorMap(const TensorMapSpec &spec, const TensorMapGeometry &geometry,
                        void *out, std::string &error) override {
