@@ -178,28 +178,32 @@ LogicalResult KernelEmulation::run() {
   // Vector accesses with an alignment (16-byte ld.v4 / st.v4 on a GPU):
   // the runtime reports a misaligned address, where a GPU would fault and
   // the CPU would not notice.
-  SmallVector<std::pair<Operation *, int64_t>> alignedAccesses;
+  struct AlignedAccess {
+    Operation *op;
+    Value memref;
+    ValueRange indices;
+    uint64_t alignment;
+  };
+  SmallVector<AlignedAccess> alignedAccesses;
   function.walk([&](Operation *op) {
-    std::optional<uint64_t> alignment;
     if (auto load = dyn_cast<vector::LoadOp>(op))
-      alignment = load.getAlignment();
+      alignedAccesses.push_back(
+          {op, load.getBase(), load.getIndices(), load.getAlignment().value_or(1)});
     else if (auto store = dyn_cast<vector::StoreOp>(op))
-      alignment = store.getAlignment();
-    if (alignment && *alignment > 1)
-      alignedAccesses.push_back({op, static_cast<int64_t>(*alignment)});
+      alignedAccesses.push_back(
+          {op, store.getBase(), store.getIndices(), store.getAlignment().value_or(1)});
   });
-  for (auto [op, alignment] : alignedAccesses) {
-    if (alignment > 16 || !llvm::isPowerOf2_64(alignment))
-      return op->emitError("the GPU emulator checks vector accesses aligned to 2 to 16 "
-                           "bytes only");
-    b.setInsertionPoint(op);
-    Value memref = isa<vector::LoadOp>(op) ? cast<vector::LoadOp>(op).getBase()
-                                           : cast<vector::StoreOp>(op).getBase();
-    ValueRange indices = isa<vector::LoadOp>(op) ? cast<vector::LoadOp>(op).getIndices()
-                                                 : cast<vector::StoreOp>(op).getIndices();
-    LLVM::StoreOp::create(b, op->getLoc(), addressOf(b, op->getLoc(), memref, indices),
+  for (const AlignedAccess &access : alignedAccesses) {
+    if (access.alignment <= 1)
+      continue;
+    if (access.alignment > 16 || !llvm::isPowerOf2_64(access.alignment))
+      return access.op->emitError("the GPU emulator checks vector accesses aligned to 2 "
+                                  "to 16 bytes only");
+    Location opLoc = access.op->getLoc();
+    b.setInsertionPoint(access.op);
+    LLVM::StoreOp::create(b, opLoc, addressOf(b, opLoc, access.memref, access.indices),
                           fragments);
-    callMatrix(b, op->getLoc(), kVectorAccess + llvm::Log2_64(alignment));
+    callMatrix(b, opLoc, kVectorAccess + llvm::Log2_64(access.alignment));
   }
 
   SmallVector<Operation *> hardware;

@@ -488,10 +488,7 @@ Value LoopStaging::addressOf(OpBuilder &b, Location loc, Value view) {
 /// kernel argument, so the test costs no load.
 Value LoopStaging::tensorCopiesUsable(OpBuilder &b, Location loc) {
   auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
-  auto isMultiple = [&](Value v, int64_t of) -> Value {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                 arith::RemUIOp::create(b, loc, v, c(of)), c(0));
-  };
+  auto isMultiple = [&](Value v, int64_t of) { return isMultipleOf(b, loc, v, of); };
   Value usable = arith::ConstantIntOp::create(b, loc, 1, 1);
   auto both = [&](Value condition) {
     usable = arith::AndIOp::create(b, loc, usable, condition);
@@ -635,10 +632,7 @@ void LoopStaging::fillOne(OpBuilder &b, Location loc, const StagedLoad &staged,
   Type element = staged.load.getType().getElementType();
   FlatView global = flatten(b, loc, staged.load.getBase());
   Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, staged.load.getBase());
-  auto isMultiple = [&](Value v, int64_t of) -> Value {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                 arith::RemUIOp::create(b, loc, v, c(of)), c(0));
-  };
+  auto isMultiple = [&](Value v, int64_t of) { return isMultipleOf(b, loc, v, of); };
   size_t rank = indices.size();
   Value aligned = isMultiple(base, 16);
   SmallVector<Value> multiplesOf8{global.offset, indices[rank - 1]};

@@ -87,6 +87,12 @@ public:
   }
 };
 
+Value isMultipleOf(OpBuilder &b, Location loc, Value v, int64_t of) {
+  return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                               arith::RemUIOp::create(b, loc, v, indexConstant(b, loc, of)),
+                               indexConstant(b, loc, 0));
+}
+
 /// A vector<lanes x index> filled with `scalar`.
 Value splatIndex(OpBuilder &b, Location loc, Value scalar, int64_t lanes) {
   return tile::splatIndex(b, loc, scalar, {lanes});
@@ -1473,11 +1479,7 @@ static RunAccess runAccessOf(OpBuilder &b, Location loc, const Layout &layout,
   access.run = run;
   access.alignment = std::min<int64_t>(16, run * bytes);
   auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
-  auto isMultiple = [&](Value v) -> Value {
-    return arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::eq,
-        arith::RemUIOp::create(b, loc, v, c(access.alignment)), c(0));
-  };
+  auto isMultiple = [&](Value v) { return isMultipleOf(b, loc, v, access.alignment); };
   auto inBytes = [&](Value v) { return arith::MulIOp::create(b, loc, v, c(bytes)); };
   Value start = arith::AddIOp::create(
       b, loc, memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref),
@@ -1490,12 +1492,8 @@ static RunAccess runAccessOf(OpBuilder &b, Location loc, const Layout &layout,
   both(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, view.strides[last], c(1)));
   for (int64_t d = 0; d < last; ++d)
     both(isMultiple(inBytes(view.strides[d])));
-  auto isMultipleOfRun = [&](Value v) -> Value {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                 arith::RemUIOp::create(b, loc, v, c(run)), c(0));
-  };
-  both(isMultipleOfRun(indices[last]));
-  both(isMultipleOfRun(view.sizes[last]));
+  both(isMultipleOf(b, loc, indices[last], run));
+  both(isMultipleOf(b, loc, view.sizes[last], run));
   access.aligned = aligned;
   return access;
 }

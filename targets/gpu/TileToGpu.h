@@ -61,6 +61,8 @@ int64_t numElements(mlir::ShapedType type);
 int64_t alignTo16(int64_t bytes);
 /// Bytes of one element of `element` in shared memory (i1 as i8, index as i64).
 int64_t storageBytes(mlir::Type element);
+/// Whether the index `v` is a multiple of `of` (an i1).
+mlir::Value isMultipleOf(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v, int64_t of);
 /// A vector<lanes x index> filled with `scalar`.
 mlir::Value splatIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::Value scalar,
                        int64_t lanes);
