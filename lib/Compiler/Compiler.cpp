@@ -120,6 +120,8 @@ static runtime::FunctionPlan planOf(func::FuncOp function) {
       auto g = cast<DictionaryAttr>(grid[axis]);
       launch.grid[axis].product = shapeFromAttr(g.getAs<ArrayAttr>("product"));
       launch.grid[axis].tile = g.getAs<IntegerAttr>("tile").getInt();
+      if (auto outer = g.getAs<ArrayAttr>("outer"))
+        launch.grid[axis].outer = shapeFromAttr(outer);
     }
     auto args = l.getAs<DenseI64ArrayAttr>("args").asArrayRef();
     launch.args.assign(args.begin(), args.end());

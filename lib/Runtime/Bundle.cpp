@@ -294,6 +294,22 @@ public:
     return true;
   }
 
+  /// The product of `dims` (1 when empty).
+  bool evaluateProduct(const std::vector<DimExpr> &dims, int64_t &value,
+                       std::string &error) const {
+    value = 1;
+    for (const DimExpr &d : dims) {
+      int64_t size;
+      if (!evaluate(d, size, error))
+        return false;
+      if (__builtin_mul_overflow(value, size, &value)) {
+        error = "a launch's grid overflows 64 bits with these inputs";
+        return false;
+      }
+    }
+    return true;
+  }
+
 private:
   const std::vector<HostTensor> &inputs;
 };
@@ -528,14 +544,16 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
     }
     Queued queued{&launch, {}, {}, nullptr};
     for (int axis = 0; axis < 3; ++axis) {
-      int64_t product = 1;
-      for (const DimExpr &d : launch.grid[axis].product) {
-        int64_t value;
-        if (!shapes.evaluate(d, value, error))
-          return false;
-        product *= value;
+      const GridAxis &g = launch.grid[axis];
+      int64_t product, outer;
+      if (!shapes.evaluateProduct(g.product, product, error) ||
+          !shapes.evaluateProduct(g.outer, outer, error))
+        return false;
+      if (__builtin_mul_overflow(product / g.tile + (product % g.tile != 0), outer,
+                                 &queued.grid[axis])) {
+        error = "a launch's grid overflows 64 bits with these inputs";
+        return false;
       }
-      queued.grid[axis] = (product + launch.grid[axis].tile - 1) / launch.grid[axis].tile;
     }
     if (queued.grid[0] * queued.grid[1] * queued.grid[2] == 0)
       continue; // an empty tensor: nothing to compute

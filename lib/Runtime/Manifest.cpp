@@ -145,6 +145,8 @@ Json Manifest::toJson() const {
         Json aj = Json::object();
         aj.set("product", shapeToJson(axis.product));
         aj.set("tile", axis.tile);
+        if (!axis.outer.empty())
+          aj.set("outer", shapeToJson(axis.outer));
         grid.push(std::move(aj));
       }
       lj.set("grid", std::move(grid));
@@ -447,7 +449,9 @@ bool Manifest::fromJson(const Json &json, Manifest &m, std::string &error) {
       for (int axis = 0; axis < 3; ++axis) {
         const Json &aj = grid->items()[axis];
         if (!r.shape(r.field(aj, "product", lpath), lpath + ".grid", l.grid[axis].product) ||
-            !r.integer(aj, "tile", lpath + ".grid", l.grid[axis].tile))
+            !r.integer(aj, "tile", lpath + ".grid", l.grid[axis].tile) ||
+            (aj.find("outer") &&
+             !r.shape(aj.find("outer"), lpath + ".grid.outer", l.grid[axis].outer)))
           return false;
         if (l.grid[axis].tile <= 0)
           return r.fail(lpath + ".grid tile must be positive");

@@ -20,16 +20,11 @@ func::FuncOp buildElementwiseKernel(ModuleOp module, StringRef name,
   Value out = kernel.getArgument(inputs.size());
   int64_t rank = output.getRank();
 
-  // Program (x, y): columns [x * block, (x + 1) * block) of row y, where y
-  // enumerates every index of the leading dimensions.
+  // Program x: a block of columns [c * block, (c + 1) * block) of one row,
+  // x enumerating the rows (every index of the leading dimensions) and
+  // within each its blocks (the launch's rowBlocksGrid).
   int64_t block = sizes.elementwiseBlock;
-  Value column = k.mul(k.programId(tile::Axis::X), k.index(block));
-  SmallVector<Value> leadingSizes;
-  for (int64_t d = 0; d + 1 < rank; ++d)
-    leadingSizes.push_back(k.dim(out, d));
-  SmallVector<Value> position =
-      k.delinearize(k.programId(tile::Axis::Y), leadingSizes);
-  position.push_back(column);
+  SmallVector<Value> position = k.rowBlockOf(k.programId(tile::Axis::X), out, rank - 1, block);
 
   SmallVector<int64_t> shape(rank, 1);
   shape.back() = block;

@@ -19,13 +19,10 @@ func::FuncOp buildEmbeddingKernel(ModuleOp module, StringRef name,
         out = kernel.getArgument(2);
   int64_t rank = indices.getRank(), block = sizes.elementwiseBlock;
 
-  // Program (x, y): columns [x * block, ...) of the row of index y.
-  SmallVector<Value> indexSizes;
-  for (int64_t d = 0; d < rank; ++d)
-    indexSizes.push_back(k.dim(ids, d));
-  SmallVector<Value> position =
-      k.delinearize(k.programId(tile::Axis::Y), indexSizes);
-  Value column = k.mul(k.programId(tile::Axis::X), k.index(block));
+  // Program x: columns [c * block, ...) of the row of one index (the
+  // output's leading dimensions are the indices' shape).
+  SmallVector<Value> position = k.rowBlockOf(k.programId(tile::Axis::X), out, rank, block);
+  Value column = position.pop_back_val();
 
   // The gather's bounds check turns an index outside [0, V) (negative ones
   // included: they are sign-extended) into a row of zeros.

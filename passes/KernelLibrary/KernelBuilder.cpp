@@ -156,6 +156,19 @@ SmallVector<Value> KernelBuilder::delinearize(Value linear,
   return indices;
 }
 
+SmallVector<Value> KernelBuilder::rowBlockOf(Value program, Value memref, int64_t rowDims,
+                                             int64_t block) {
+  SmallVector<Value> sizes;
+  for (int64_t d = 0; d < rowDims; ++d)
+    sizes.push_back(dim(memref, d));
+  // (columns + block - 1) / block: the plain ops every backend lowers.
+  sizes.push_back(arith::DivUIOp::create(
+      b, loc, add(dim(memref, rowDims), index(block - 1)), index(block)));
+  SmallVector<Value> position = delinearize(program, sizes);
+  position.back() = mul(position.back(), index(block));
+  return position;
+}
+
 Value KernelBuilder::splat(Value scalar, ArrayRef<int64_t> shape) {
   return tile::SplatOp::create(b, loc,
                                RankedTensorType::get(shape, scalar.getType()),

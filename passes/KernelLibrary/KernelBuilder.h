@@ -59,6 +59,13 @@ public:
   /// Row-major indices of `linear` within `sizes` (outermost first).
   llvm::SmallVector<mlir::Value> delinearize(mlir::Value linear,
                                              llvm::ArrayRef<mlir::Value> sizes);
+  /// The position of `program`'s block of columns in `memref`, whose first
+  /// `rowDims` dimensions are rows and the next one columns tiled by
+  /// `block`: the programs enumerate the rows row-major and, within each
+  /// row, its ceil(columns / block) blocks (the launch's rowBlocksGrid).
+  /// Returns the row's indices and then the block's first column.
+  llvm::SmallVector<mlir::Value> rowBlockOf(mlir::Value program, mlir::Value memref,
+                                            int64_t rowDims, int64_t block);
 
   // Tiles.
   mlir::Value splat(mlir::Value scalar, llvm::ArrayRef<int64_t> shape);

@@ -75,8 +75,7 @@ FailureOr<int64_t> PlanBuilder::addFusedElementwise(Operation *op,
       },
       local);
   addLaunch(kernel,
-            {gridAxis(shape.take_back(1), local.elementwiseBlock),
-             gridAxis(shape.drop_back(1), 1), one()},
+            rowBlocksGrid(shape, local.elementwiseBlock),
             args);
   return output;
 }
@@ -244,8 +243,7 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
         },
         local);
     addLaunch(kernel,
-              {gridAxis(ArrayRef<DimExpr>(shape).take_back(1), local.elementwiseBlock),
-               gridAxis(ArrayRef<DimExpr>(shape).drop_back(1), 1), one()},
+              rowBlocksGrid(shape, local.elementwiseBlock),
               args);
     return success();
   }

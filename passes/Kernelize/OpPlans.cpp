@@ -334,10 +334,7 @@ LogicalResult PlanBuilder::visitEmbedding(EmbeddingOp op) {
   func::FuncOp kernel = kernels::buildEmbeddingKernel(
       module, kernelName("embedding"), memrefTypeOf(table),
       memrefTypeOf(indices), memrefTypeOf(output), local);
-  addLaunch(kernel,
-            {gridAxis({shape.back()}, local.elementwiseBlock),
-             gridAxis(indexShape, 1), one()},
-            {table, indices, output});
+  addLaunch(kernel, rowBlocksGrid(shape, local.elementwiseBlock), {table, indices, output});
   return success();
 }
 
@@ -391,8 +388,7 @@ FailureOr<int64_t> PlanBuilder::addMatmul(Operation *op, int64_t lhs, int64_t rh
   func::FuncOp epilogue = kernels::buildElementwiseKernel(
       module, kernelName("matmul_epilogue"), inputTypes, memrefTypeOf(output), body, local);
   addLaunch(epilogue,
-            {gridAxis(ArrayRef<DimExpr>(shape).take_back(1), local.elementwiseBlock),
-             gridAxis(ArrayRef<DimExpr>(shape).drop_back(1), 1), one()},
+            rowBlocksGrid(shape, local.elementwiseBlock),
             args);
   return output;
 }

@@ -63,8 +63,7 @@ int64_t PlanBuilder::contiguousCopy(Operation *op, int64_t source) {
       local);
   ArrayRef<DimExpr> shape = records[target].shape;
   addLaunch(kernel,
-            {gridAxis(shape.take_back(1), local.elementwiseBlock),
-             gridAxis(shape.drop_back(1), 1), one()},
+            rowBlocksGrid(shape, local.elementwiseBlock),
             {source, target});
   return target;
 }
@@ -241,9 +240,7 @@ LogicalResult PlanBuilder::visitElementwise(Operation *op, StringRef what,
   func::FuncOp kernel = kernels::buildElementwiseKernel(
       module, kernelName(what), inputTypes, memrefTypeOf(output), body, local);
   addLaunch(kernel,
-            {gridAxis(ArrayRef<DimExpr>(shape).take_back(1),
-                      local.elementwiseBlock),
-             gridAxis(ArrayRef<DimExpr>(shape).drop_back(1), 1), one()},
+            rowBlocksGrid(shape, local.elementwiseBlock),
             args);
   return success();
 }

@@ -211,14 +211,28 @@ private:
                      "_m" + std::to_string(few.matmulM)},
             RowTiles{all, LaunchWhen{0, rows, few.matmulM + 1}, ""}};
   }
-  /// grid axis = ceil(product(dims) / tile).
-  DictionaryAttr gridAxis(ArrayRef<DimExpr> product, int64_t tile) {
-    SmallVector<Attribute> dims;
-    for (const DimExpr &d : product)
-      dims.push_back(d.toAttr(builder));
-    return builder.getDictionaryAttr(
-        {builder.getNamedAttr("product", builder.getArrayAttr(dims)),
-         builder.getNamedAttr("tile", builder.getI64IntegerAttr(tile))});
+  /// grid axis = ceil(product(dims) / tile) * product(outer).
+  DictionaryAttr gridAxis(ArrayRef<DimExpr> product, int64_t tile,
+                          ArrayRef<DimExpr> outer = {}) {
+    auto toAttr = [&](ArrayRef<DimExpr> sizes) {
+      SmallVector<Attribute> dims;
+      for (const DimExpr &d : sizes)
+        dims.push_back(d.toAttr(builder));
+      return builder.getArrayAttr(dims);
+    };
+    SmallVector<NamedAttribute> entries = {
+        builder.getNamedAttr("product", toAttr(product)),
+        builder.getNamedAttr("tile", builder.getI64IntegerAttr(tile))};
+    if (!outer.empty())
+      entries.push_back(builder.getNamedAttr("outer", toAttr(outer)));
+    return builder.getDictionaryAttr(entries);
+  }
+  /// The grid of a kernel that tiles the last dimension of `shape` by
+  /// `block` for every index of the leading ones (element-wise kernels,
+  /// embeddings): all on x, the blocks of a row consecutive, so that no
+  /// row count meets y's limit of 65535 programs.
+  std::array<DictionaryAttr, 3> rowBlocksGrid(ArrayRef<DimExpr> shape, int64_t block) {
+    return {gridAxis(shape.take_back(1), block, shape.drop_back(1)), one(), one()};
   }
   /// A launch of `kernel`; with `when`, only for those sizes, as one of the
   /// alternatives of a launch (each but the first counted in

@@ -14,7 +14,7 @@
 // CHECK-SAME: launches = [
 // CHECK-SAME: {args = array<i64: 0, 1, 3>, grid = [{product = [array<i64: 1, 1, 0, 0>], tile = 1 : i64}, {product = [], tile = 1 : i64}, {product = [], tile = 1 : i64}], kernel = @block__0_rms_norm}
 // CHECK-SAME: {args = array<i64: 3, 2, 4>, grid = [{product = [array<i64: 1, 1, 0, 0>], tile = 8 : i64}, {product = [array<i64: 32, 1>], tile = 64 : i64}, {product = [], tile = 1 : i64}], kernel = @block__1_matmul}
-// CHECK-SAME: {args = array<i64: 5, 6>, grid = [{product = [array<i64: 1, 1, 0, 0>], tile = 16 : i64}, {product = [array<i64: 32, 1>], tile = 1 : i64}, {product = [], tile = 1 : i64}], kernel = @block__2_copy}
+// CHECK-SAME: {args = array<i64: 5, 6>, grid = [{outer = [array<i64: 32, 1>], product = [array<i64: 1, 1, 0, 0>], tile = 16 : i64}, {product = [], tile = 1 : i64}, {product = [], tile = 1 : i64}], kernel = @block__2_copy}
 // CHECK-SAME: outputs = array<i64: 6>
 // The graph itself is kept: it is what the reference evaluates.
 // CHECK: prism.rms_norm

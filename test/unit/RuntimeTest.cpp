@@ -27,7 +27,7 @@ using namespace prism::runtime;
 namespace {
 
 std::string manifestText(const std::string &target, const std::string &kernels) {
-  return R"({"format": "prism-bundle/1", "target": ")" + target +
+  return R"({"format": "prism-bundle/2", "target": ")" + target +
          R"(", "library": "kernels.cubin", "toolchain": {}, "source_hash": "x",
   "pipeline": "p", )" + kernels + R"("functions": []})";
 }
@@ -785,4 +785,55 @@ TEST(Runtime, LaunchesChosenBySize) {
     ASSERT_EQ(timing.launches.size(), 1u) << size;
     EXPECT_EQ(timing.launches[0].kernel, size <= 4 ? "few" : "many") << size;
   }
+}
+
+// A grid axis with outer sizes (an element-wise kernel's row blocks, all
+// on x): ceil(product / tile) programs for each index of the outer sizes.
+// The manifest keeps the outer sizes (written only when there are some),
+// refuses malformed ones, and a run launches their product of programs.
+TEST(Runtime, GridAxisWithOuterSizes) {
+  auto api = std::make_shared<ClockedApi>();
+  std::string error;
+  registerKernelRunner("outergpu", [api](const std::string &directory,
+                                         const Manifest &manifest, std::string &error) {
+    return DeviceKernelRunner::create(api, directory, manifest, error);
+  });
+  // ceil(n / 2) * n * n programs for a vector of n.
+  Manifest m = chainManifest("outergpu", {"blocks"}, {2});
+  GridAxis &x = m.functions[0].launches[0].grid[0];
+  x.outer = {x.product[0], x.product[0]};
+
+  Json json = m.toJson();
+  const Json &written = *json.find("functions")->items()[0].find("launches");
+  const Json &axes = *written.items()[0].find("grid");
+  ASSERT_NE(axes.items()[0].find("outer"), nullptr) << json.dump();
+  EXPECT_EQ(axes.items()[0].find("outer")->items().size(), 2u);
+  EXPECT_EQ(axes.items()[1].find("outer"), nullptr); // y and z: none written
+  Manifest again;
+  ASSERT_TRUE(Manifest::fromJson(json, again, error)) << error;
+  EXPECT_EQ(again.functions[0].launches[0].grid[0].outer.size(), 2u);
+  EXPECT_TRUE(again.functions[0].launches[0].grid[1].outer.empty());
+
+  std::string text = json.dump();
+  size_t at = text.find("\"outer\"");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 7, "\"outer\": 5, \"unused\"");
+  Json damaged;
+  ASSERT_TRUE(Json::parse(text, damaged, error)) << error;
+  Manifest bad;
+  error.clear();
+  EXPECT_FALSE(Manifest::fromJson(damaged, bad, error));
+  EXPECT_NE(error.find("launches[0].grid.outer must be an array"), std::string::npos) << error;
+  error.clear();
+
+  auto bundle = openManifest(m, error);
+  ASSERT_NE(bundle, nullptr) << error;
+  std::vector<float> values(5, 1.0f);
+  std::vector<HostTensor> outputs;
+  RunTiming timing;
+  timing.perLaunch = true;
+  HostTensor host{"f32", {5}, nullptr, values.data()};
+  ASSERT_TRUE(bundle->run("twice", {host}, outputs, error, false, nullptr, &timing)) << error;
+  ASSERT_EQ(timing.launches.size(), 1u);
+  EXPECT_EQ(timing.launches[0].grid, (std::array<int64_t, 3>{3 * 5 * 5, 1, 1}));
 }

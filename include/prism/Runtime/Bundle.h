@@ -26,7 +26,9 @@
 namespace prism::runtime {
 
 /// The manifest's format tag; bumped on any incompatible change.
-constexpr const char *kBundleFormat = "prism-bundle/1";
+/// 2: grid axes may have outer sizes (a runtime of format 1 would ignore
+/// them and launch too few programs, so it must refuse these bundles).
+constexpr const char *kBundleFormat = "prism-bundle/2";
 
 /// Bytes per element of a dtype name ("f32", "bf16", ...), 0 if unknown.
 int64_t elementSize(const std::string &dtype);
@@ -51,9 +53,14 @@ struct BufferPlan {
   bool unitInnermost = false;
 };
 
+/// One axis of a launch's grid: ceil(product(product) / tile) programs
+/// for each index of `outer` (a kernel that tiles the last dimension of a
+/// tensor and walks its leading dimensions on the same axis, so that
+/// neither count meets y's and z's limit of 65535).
 struct GridAxis {
   std::vector<DimExpr> product; // empty: 1
-  int64_t tile = 1;             // programs = ceil(product / tile)
+  int64_t tile = 1;
+  std::vector<DimExpr> outer; // empty: 1
 };
 
 /// The sizes a launch is for: it runs when `size`, evaluated at run
