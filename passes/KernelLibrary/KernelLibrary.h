@@ -131,8 +131,8 @@ struct RowPrologue {
 };
 
 /// out[i...] = body(in_0[i...], ...), all of one shape (inputs are views,
-/// broadcasts included). Grid: x = ceil(last / elementwiseBlock),
-/// y = product of the leading dims.
+/// broadcasts included). Grid: x = ceil(last / elementwiseBlock) times
+/// the product of the leading dims (rowBlocksGrid; KernelBuilder::rowBlockOf).
 mlir::func::FuncOp buildElementwiseKernel(mlir::ModuleOp module,
                                           llvm::StringRef name,
                                           llvm::ArrayRef<mlir::MemRefType> inputs,
@@ -263,7 +263,7 @@ mlir::func::FuncOp buildRopeKernel(mlir::ModuleOp module, llvm::StringRef name,
 
 /// Row gather: output[i..., :] = table[indices[i...], :], zero rows for
 /// indices outside [0, V). Arguments: table, indices, output. Grid:
-/// x = ceil(D / elementwiseBlock), y = number of indices.
+/// x = ceil(D / elementwiseBlock) times the number of indices.
 mlir::func::FuncOp buildEmbeddingKernel(mlir::ModuleOp module,
                                         llvm::StringRef name,
                                         mlir::MemRefType table,
