@@ -47,6 +47,15 @@ def Kernelize : Pass<"prism-kernelize", "mlir::ModuleOp"> {
            "each column block (Triton's GROUP_M): the blocks a GPU runs at "
            "once then share A and B tiles in its L2 cache; 1: every row "
            "block for each column block">,
+    Option<"matmulSplitK", "matmul-split-k", "int64_t", "0",
+           "Split-K: every matmul with an f32 accumulator sums its K range "
+           "in this many parts, each an f32 partial, which the epilogue "
+           "kernel adds up (1: never; 0: the choice of matmul-split-k-fill)">,
+    Option<"matmulSplitKFill", "matmul-split-k-fill", "int64_t", "0",
+           "The programs that fill the target (its multiprocessors): a "
+           "matmul of static sizes with at most half as many output tiles "
+           "splits its K range to fill it, each part at least 8 K steps, "
+           "at most 16 parts (0: never)">,
     Option<"pipelineStages", "pipeline-stages", "int64_t", "0",
            "Stages of every kernel's K-loop operand pipelines (at least 2; "
            "0: the target's choice), as tile.pipeline_stages on the kernels">,

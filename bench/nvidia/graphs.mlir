@@ -6,6 +6,14 @@ func.func @matmul_bf16(%x: tensor<?x4096xbf16>, %w: tensor<4096x4096xbf16>) -> t
   return %0 : tensor<?x4096xbf16>
 }
 
+// A decode step compiled for its batch of 8 rows: static sizes, so the
+// target may split K (sm_90a: 32 output tiles of 64 x 128 for 132 SMs,
+// 4 parts of 16 K steps).
+func.func @decode_bf16(%x: tensor<8x4096xbf16>, %w: tensor<4096x4096xbf16>) -> tensor<8x4096xbf16> {
+  %0 = prism.matmul %x, %w transpose_rhs : tensor<8x4096xbf16>, tensor<4096x4096xbf16>
+  return %0 : tensor<8x4096xbf16>
+}
+
 func.func @matmul_bf16_8192(%x: tensor<?x8192xbf16>, %w: tensor<8192x8192xbf16>) -> tensor<?x8192xbf16> {
   %0 = prism.matmul %x, %w transpose_rhs : tensor<?x8192xbf16>, tensor<8192x8192xbf16>
   return %0 : tensor<?x8192xbf16>

@@ -52,6 +52,13 @@ ATTENTION_VARIANTS = {
     "a128x32": "attention-m=128 attention-n=32",
     "a128x128": "attention-m=128 attention-n=128",
 }
+# Split-K variants of the static decode step (the default on sm_90a: 4
+# parts): none, and fewer or more parts.
+DECODE_VARIANTS = {
+    "k1": "matmul-split-k=1",
+    "k2": "matmul-split-k=2",
+    "k8": "matmul-split-k=8",
+}
 
 
 def main():
@@ -68,6 +75,8 @@ def main():
             variants.update(MATMUL_VARIANTS)
         if entry.startswith("attention"):
             variants.update(ATTENTION_VARIANTS)
+        if entry.startswith("decode"):
+            variants.update(DECODE_VARIANTS)
         for variant, tiles in variants.items():
             bundle = entry + (f"@{variant}" if variant else "")
             subprocess.run([os.path.join(args.build, "bin", "prism-run"), GRAPHS,

@@ -10,7 +10,8 @@ after its last), the anchors around one call. Prism's wall time of a whole
 run (host clock: launches, the runtime's bookkeeping, the synchronization)
 is recorded beside it. The anchors:
 
-  matmul bf16   torch.matmul (cuBLAS); also a decode step of 8 rows
+  matmul bf16   torch.matmul (cuBLAS); also a decode step of 8 rows, with
+                a dynamic M and compiled for its 8 rows (split-K)
   rms_norm      torch.compile of the PyTorch expression (Triton), and a copy
   softmax       torch.softmax, and a copy
   rope          torch.compile of the PyTorch expression (Triton), and a copy
@@ -127,6 +128,12 @@ def cases(seq, attention_seqs, rows=None):
            [x, w], lambda x, w: x.double() @ w.double().T,
            [("torch.matmul (cuBLAS)", lambda x=x, w=w: torch.matmul(x, w.T))],
            2 * 8 * 4096 * 4096, w.numel() * 2, None)
+    # The same step compiled for 8 rows: split-K fills the SMs (variants
+    # @k1: no split, @k2, @k8).
+    yield ("decode_bf16", "decode bf16 8x4096x4096, static rows (split-K)",
+           [x, w], lambda x, w: x.double() @ w.double().T,
+           [("torch.matmul (cuBLAS)", lambda x=x, w=w: torch.matmul(x, w.T))],
+           2 * 8 * 4096 * 4096, w.numel() * 2, None)
     rows = rows or 8192
     x, w = randn(rows, 4096), randn(4096)
     # torch.compile's CPU code takes minutes to build: a dry run times eager.
@@ -179,7 +186,7 @@ def cases(seq, attention_seqs, rows=None):
 # that a run cut short by its deadline still tells whether the defaults
 # are the right choice: the largest Hopper tile, the 64-row ones that fit
 # twice per SM, and the defaults before 2026-12-03 (measured then).
-FIRST_VARIANTS = ("t128x256k64", "t64x128k64", "t32x32", "a64x64", "a16x16")
+FIRST_VARIANTS = ("t128x256k64", "t64x128k64", "t32x32", "a64x64", "a16x16", "k1")
 
 
 def jobs(case_names, bundles):

@@ -41,6 +41,19 @@ struct TileSizes {
   /// Matmul programs in launch order walk this many row blocks for each
   /// column block (1: every row block, the grid's own order).
   int64_t matmulGroupM = 1;
+  /// Split-K: the K range of a matmul is cut into this many parts, each
+  /// program summing one into an f32 partial that the epilogue kernel
+  /// adds up (1: never; 0: the planner's choice from matmulSplitKFill).
+  int64_t matmulSplitK = 0;
+  /// The programs that fill the target (its multiprocessors; 0: none).
+  /// With matmulSplitK = 0, a matmul of static sizes whose output tiles
+  /// are at most half of these (a decode step: 8 rows x 4096 columns is
+  /// 32 tiles of 128 columns for an H100's 132 SMs) splits its K range so
+  /// that the programs fill the target, each summing at least
+  /// kSplitKMinSteps K steps.
+  int64_t matmulSplitKFill = 0;
+  static constexpr int64_t kSplitKMinSteps = 8;
+  static constexpr int64_t kSplitKMax = 16;
   int64_t attentionM = 16; // query rows per attention program
   int64_t attentionN = 32; // keys per step of the online softmax
   /// The matmul and attention tiles of kernels whose products take 16-bit
@@ -140,6 +153,18 @@ mlir::func::FuncOp buildElementwiseKernel(mlir::ModuleOp module,
                                           const ElementwiseBody &body,
                                           const TileSizes &sizes);
 
+/// buildElementwiseKernel whose first `partials.size()` inputs are the
+/// sums of split-K partials: f32 [splits, shape...] each, read as the sum
+/// over the leading dimension (in order; the others are views of the
+/// output's shape). Arguments: partials..., inputs..., output. Grid: as
+/// buildElementwiseKernel.
+mlir::func::FuncOp buildSplitSumKernel(mlir::ModuleOp module, llvm::StringRef name,
+                                       llvm::ArrayRef<mlir::MemRefType> partials,
+                                       int64_t splits,
+                                       llvm::ArrayRef<mlir::MemRefType> inputs,
+                                       mlir::MemRefType output, const ElementwiseBody &body,
+                                       const TileSizes &sizes);
+
 /// RMS normalization over the last axis of what `input` computes.
 /// Arguments: input operands..., weight, [stored], output. Grid: x = rows.
 mlir::func::FuncOp buildRmsNormKernel(mlir::ModuleOp module, llvm::StringRef name,
@@ -206,11 +231,17 @@ struct MatmulKernelSpec {
   /// With a rotary epilogue: one rhs, a rank-3 output, no epilogue body;
   /// matmulN must divide headDim / 2.
   std::optional<RotaryEpilogue> rotary;
+  /// Split-K (more than 1): one rhs, no bias, epilogue or rotary; the
+  /// output is f32 [splitK, batch..., M, N], part s of it the product over
+  /// part s of the K steps (ceil(steps / splitK) each; zeros where K has
+  /// no steps left), which buildSplitSumKernel adds up.
+  int64_t splitK = 1;
 };
 
 /// Arguments: lhs, rhs..., [bias], [positions], epilogue operands...,
 /// output. Grid: x = ceil(M / matmulM), y = ceil(N / matmulN) (N / 2 with a
-/// rotary epilogue: pairs), z = product of the batch dims.
+/// rotary epilogue: pairs), z = product of the batch dims (times splitK,
+/// the part innermost).
 mlir::func::FuncOp buildMatmulKernel(mlir::ModuleOp module, llvm::StringRef name,
                                      const MatmulKernelSpec &spec,
                                      const TileSizes &sizes);

@@ -51,6 +51,11 @@ func::FuncOp buildMatmulKernel(ModuleOp module, StringRef name,
                       spec.output.getRank() == 3 &&
                       (rotary->headDim / 2) % sizes.matmulN == 0)) &&
          "a rotary epilogue: one rhs, rank 3, pair blocks inside a head");
+  int64_t splits = spec.splitK;
+  assert((splits == 1 || (splits > 1 && spec.rhs.size() == 1 && !spec.bias && !rotary &&
+                          !spec.epilogue.body && spec.epilogue.operands.empty() &&
+                          spec.output.getElementType().isF32())) &&
+         "split-K: one product into f32 partials, no epilogue");
   OpBuilder builder(module.getContext());
   SmallVector<Type> argTypes = {spec.lhs};
   argTypes.append(spec.rhs.begin(), spec.rhs.end());
@@ -74,21 +79,41 @@ func::FuncOp buildMatmulKernel(ModuleOp module, StringRef name,
   for (size_t i = 0; i < spec.epilogue.operands.size(); ++i)
     epilogueArgs.push_back(kernel.getArgument(next++));
   Value out = kernel.getArgument(next++);
-  int64_t rank = spec.output.getRank();
+  // The operands' rank (split-K's partials have a leading dimension more).
+  int64_t rank = spec.output.getRank() - (splits > 1 ? 1 : 0);
   int64_t bm = sizes.matmulM, bn = sizes.matmulN, bk = sizes.matmulK;
   bool transposeLhs = spec.transposeLhs, transposeRhs = spec.transposeRhs;
   Type accumulator = spec.accumulator;
 
-  // Program (x, y, z): rows [x*bm, ...), columns [y*bn, ...), batch z;
-  // in groups of row blocks (see blockOfProgram).
+  // Program (x, y, z): rows [x*bm, ...), columns [y*bn, ...), batch z
+  // (with split-K, z = batch * splits + part); in groups of row blocks
+  // (see blockOfProgram).
+  int64_t firstBatchDim = splits > 1 ? 1 : 0;
   SmallVector<Value> batchSizes;
   for (int64_t d = 0; d + 2 < rank; ++d)
-    batchSizes.push_back(k.dim(out, d));
+    batchSizes.push_back(k.dim(out, firstBatchDim + d));
+  if (splits > 1)
+    batchSizes.push_back(k.index(splits));
   SmallVector<Value> batch = k.delinearize(k.programId(tile::Axis::Z), batchSizes);
+  Value part;
+  if (splits > 1)
+    part = batch.pop_back_val();
   auto [rowBlock, columnBlock] = blockOfProgram(k, builder, loc, sizes.matmulGroupM);
   Value m0 = k.mul(rowBlock, k.index(bm));
   Value n0 = k.mul(columnBlock, k.index(bn));
   Value kSize = k.dim(a, transposeLhs ? rank - 2 : rank - 1);
+  // The K range: all of it, or with split-K part s of ceil(steps / splits)
+  // steps each (whole steps, so that only the last step of K is ragged).
+  Value kBegin = k.index(0), kEnd = kSize;
+  if (splits > 1) {
+    Value steps = arith::DivUIOp::create(builder, loc, k.add(kSize, k.index(bk - 1)),
+                                         k.index(bk));
+    Value perPart = arith::DivUIOp::create(builder, loc, k.add(steps, k.index(splits - 1)),
+                                           k.index(splits));
+    Value length = k.mul(perPart, k.index(bk));
+    kBegin = k.minSigned(k.mul(part, length), kSize);
+    kEnd = k.minSigned(k.add(kBegin, length), kSize);
+  }
   // The output column where each product's block starts. With a rotary
   // epilogue, n0 counts pairs: pair p of head h is columns h * D + p and
   // h * D + p + D / 2, and the block never crosses a head.
@@ -125,7 +150,7 @@ func::FuncOp buildMatmulKernel(ModuleOp module, StringRef name,
   SmallVector<Value> init(rhs.size(), k.splat(zero, {bm, bn}));
   // One read of the lhs block per K step feeds every product.
   auto loop = scf::ForOp::create(
-      builder, loc, k.index(0), kSize, k.index(bk), init,
+      builder, loc, kBegin, kEnd, k.index(bk), init,
       [&](OpBuilder &nested, Location nestedLoc, Value k0, ValueRange acc) {
         Value aBlock = transposeLhs
                            ? k.transpose2d(loadBlock(a, k0, m0, bk, bm))
@@ -152,6 +177,10 @@ func::FuncOp buildMatmulKernel(ModuleOp module, StringRef name,
   }
   auto storeAt = [&](Value tile, Value column) {
     auto [position, shape] = blockAt(m0, column, bm, bn);
+    if (part) {
+      position.insert(position.begin(), part);
+      shape.insert(shape.begin(), 1);
+    }
     k.store(k.reshape(k.convert(tile, spec.output.getElementType()), shape),
             out, position);
   };

@@ -193,58 +193,40 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
     spec.transposeLhs = matmuls[0].getTransposeLhs();
     spec.transposeRhs = matmuls[0].getTransposeRhs();
     spec.accumulator = f32;
-    if (!sizes.separateMatmulEpilogue) {
-      for (int64_t r : rhs)
-        spec.rhs.push_back(memrefTypeOf(r));
-      spec.output = memrefTypeOf(output);
-      spec.epilogue.operands = epilogueTypes;
-      spec.epilogue.body = epilogue;
-      SmallVector<int64_t> args = {first->lhs};
-      args.append(rhs.begin(), rhs.end());
-      args.append(epilogueArgs.begin(), epilogueArgs.end());
-      args.push_back(output);
-      addProductLaunches(
-          variants, what,
-          [&](const kernels::TileSizes &tiles, StringRef name) {
-            return kernels::buildMatmulKernel(module, name, spec, tiles);
+    // Products through memory, then one element-wise kernel for the whole
+    // epilogue: split-K (each product into f32 partials by its own
+    // kernel, so with the full N tile; the epilogue applied to their
+    // sums), or a target whose matrix unit writes f32 products.
+    size_t numProducts = rhs.size();
+    SmallVector<RowTiles, 2> single =
+        tilesForRows(productOperandType(first->lhs, rhs.front()), 0, first->m);
+    int64_t splits = splitKOf(single, first->batch, first->m, first->n,
+                              matmulDepth(first->lhs, spec.transposeLhs));
+    if (splits > 1 || sizes.separateMatmulEpilogue) {
+      addProductsThenEpilogue(
+          single, "matmul", what + (splits > 1 ? "_sum" : "_epilogue"), spec, first->lhs, rhs,
+          first->batch, first->m, first->n, splits, epilogueArgs,
+          [epilogue, numProducts](kernels::KernelBuilder &k, ArrayRef<Value> in) {
+            return epilogue(k, in.take_front(numProducts), in.drop_front(numProducts));
           },
-          grid, args);
+          output);
       return success();
     }
-    // The matrix unit writes f32 products; one elementwise kernel applies
-    // the whole epilogue.
-    SmallVector<int64_t> productBuffers;
-    for (int64_t r : rhs) {
-      int64_t product = addTemporary(f32, shape);
-      kernels::MatmulKernelSpec one = spec;
-      one.rhs = {memrefTypeOf(r)};
-      one.output = memrefTypeOf(product);
-      addProductLaunches(
-          variants, "matmul",
-          [&](const kernels::TileSizes &tiles, StringRef name) {
-            return kernels::buildMatmulKernel(module, name, one, tiles);
-          },
-          grid, {first->lhs, r, product});
-      productBuffers.push_back(product);
-    }
-    SmallVector<int64_t> args(productBuffers);
-    SmallVector<MemRefType> inputTypes;
-    for (int64_t product : productBuffers)
-      inputTypes.push_back(memrefTypeOf(product));
+    for (int64_t r : rhs)
+      spec.rhs.push_back(memrefTypeOf(r));
+    spec.output = memrefTypeOf(output);
+    spec.epilogue.operands = epilogueTypes;
+    spec.epilogue.body = epilogue;
+    SmallVector<int64_t> args = {first->lhs};
+    args.append(rhs.begin(), rhs.end());
     args.append(epilogueArgs.begin(), epilogueArgs.end());
-    inputTypes.append(epilogueTypes.begin(), epilogueTypes.end());
     args.push_back(output);
-    kernels::TileSizes local = sizes.forOperands(inputTypes);
-    size_t numProducts = productBuffers.size();
-    func::FuncOp kernel = kernels::buildElementwiseKernel(
-        module, kernelName(what + "_epilogue"), inputTypes, memrefTypeOf(output),
-        [epilogue, numProducts](kernels::KernelBuilder &k, ArrayRef<Value> in) {
-          return epilogue(k, in.take_front(numProducts), in.drop_front(numProducts));
+    addProductLaunches(
+        variants, what,
+        [&](const kernels::TileSizes &tiles, StringRef name) {
+          return kernels::buildMatmulKernel(module, name, spec, tiles);
         },
-        local);
-    addLaunch(kernel,
-              rowBlocksGrid(shape, local.elementwiseBlock),
-              args);
+        grid, args);
     return success();
   }
   case FusionKind::MatmulRope: {

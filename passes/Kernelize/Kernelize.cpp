@@ -35,6 +35,8 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
     sizes.matmulN = matmulN;
     sizes.matmulK = matmulK;
     sizes.matmulGroupM = matmulGroupM;
+    sizes.matmulSplitK = matmulSplitK;
+    sizes.matmulSplitKFill = matmulSplitKFill;
     sizes.attentionM = attentionM;
     sizes.attentionN = attentionN;
     sizes.matrixCoreMatmulM = matrixCoreMatmulM;
@@ -79,6 +81,8 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
           {"matrix-core-attention-m", matrixCoreAttentionM, "the plain size"},
           {"matrix-core-attention-n", matrixCoreAttentionN, "the plain size"},
           {"matrix-core-min-m", matrixCoreMinM, "the plain size"},
+          {"matmul-split-k", matmulSplitK, "the choice of matmul-split-k-fill"},
+          {"matmul-split-k-fill", matmulSplitKFill, "never split"},
           {"whole-row-max", wholeRowMax, "rows in chunks"}}) {
       if (size.value < 0) {
         module.emitError("prism-kernelize: ")
@@ -86,6 +90,12 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
             << size.value;
         return signalPassFailure();
       }
+    }
+    // The sum kernel reads every part of a partial: a few, not thousands.
+    if (matmulSplitK > kernels::TileSizes::kSplitKMax) {
+      module.emitError("prism-kernelize: matmul-split-k must be at most ")
+          << kernels::TileSizes::kSplitKMax << ", not " << static_cast<int64_t>(matmulSplitK);
+      return signalPassFailure();
     }
     if (pipelineStages != 0 && pipelineStages < 2) {
       module.emitError("prism-kernelize: pipeline-stages must be 0 (the target's "

@@ -81,6 +81,11 @@ LogicalResult PlanBuilder::visitMatmul(MatmulOp op) {
   Type f32 = Float32Type::get(op.getContext());
   bool split = sizes.separateMatmulEpilogue && op.getAccumulatorType() == f32 &&
                (op.getBias() || resultType.getElementType() != f32);
+  // Split-K (f32 accumulators only: an f16 one is an FMA loop whose
+  // rounding a sum of f32 partials would change) goes through addMatmul.
+  if (!split && op.getAccumulatorType() == f32)
+    split = splitKOf(tilesForRows(productOperandType(lhs, rhs), 0, m), batch, m, n,
+                     matmulDepth(lhs, tl)) > 1;
   if (split) {
     FailureOr<int64_t> output = addMatmul(op, lhs, rhs, op.getBias(),
                                           resultType.getElementType(), tl, tr, batch, m, n);
@@ -346,51 +351,135 @@ FailureOr<int64_t> PlanBuilder::addMatmul(Operation *op, int64_t lhs, int64_t rh
   SmallVector<DimExpr> shape(batch.begin(), batch.end());
   shape.push_back(m);
   shape.push_back(n);
-  bool split = sizes.separateMatmulEpilogue && (bias || element != f32);
-  int64_t product = addTemporary(split ? f32 : element, shape);
   kernels::MatmulKernelSpec spec;
   spec.lhs = memrefTypeOf(lhs);
   spec.rhs = {memrefTypeOf(rhs)};
-  spec.output = memrefTypeOf(product);
   spec.transposeLhs = transposeLhs;
   spec.transposeRhs = transposeRhs;
   spec.accumulator = f32;
-  addProductLaunches(
-      tilesForRows(productOperandType(lhs, rhs), 0, m), "matmul",
-      [&](const kernels::TileSizes &tiles, StringRef name) {
-        return kernels::buildMatmulKernel(module, name, spec, tiles);
-      },
-      [&](const kernels::TileSizes &tiles) -> std::array<DictionaryAttr, 3> {
-        return {gridAxis({m}, tiles.matmulM), gridAxis({n}, tiles.matmulN),
-                gridAxis(batch, 1)};
-      },
-      {lhs, rhs, product});
-  if (!split)
+  SmallVector<RowTiles, 2> variants = tilesForRows(productOperandType(lhs, rhs), 0, m);
+  int64_t splits = splitKOf(variants, batch, m, n, matmulDepth(lhs, transposeLhs));
+  if (splits == 1 && !(sizes.separateMatmulEpilogue && (bias || element != f32))) {
+    int64_t product = addTemporary(element, shape);
+    spec.output = memrefTypeOf(product);
+    addProductLaunches(
+        variants, "matmul",
+        [&](const kernels::TileSizes &tiles, StringRef name) {
+          return kernels::buildMatmulKernel(module, name, spec, tiles);
+        },
+        [&](const kernels::TileSizes &tiles) -> std::array<DictionaryAttr, 3> {
+          return {gridAxis({m}, tiles.matmulM), gridAxis({n}, tiles.matmulN),
+                  gridAxis(batch, 1)};
+        },
+        {lhs, rhs, product});
     return product;
-  // Bias + conversion of the f32 product, elementwise.
-  SmallVector<int64_t> args = {product};
-  SmallVector<MemRefType> inputTypes = {memrefTypeOf(product)};
+  }
+  // The f32 product (or split-K's partials), then bias and conversion in
+  // one element-wise kernel.
+  SmallVector<int64_t> operands;
   if (bias) {
     FailureOr<int64_t> view = broadcastView(op, buffers.lookup(bias), shape);
     if (failed(view))
       return failure();
-    args.push_back(*view);
-    inputTypes.push_back(memrefTypeOf(*view));
+    operands.push_back(*view);
   }
   int64_t output = addTemporary(element, shape);
-  args.push_back(output);
-  kernels::TileSizes local = sizes.forOperands(inputTypes);
-  kernels::ElementwiseBody body = [](kernels::KernelBuilder &k, ArrayRef<Value> in) {
-    if (in.size() == 1)
-      return in[0];
-    return arith::AddFOp::create(k.builder(), in[0].getLoc(), in[0], in[1]).getResult();
-  };
-  func::FuncOp epilogue = kernels::buildElementwiseKernel(
-      module, kernelName("matmul_epilogue"), inputTypes, memrefTypeOf(output), body, local);
-  addLaunch(epilogue,
-            rowBlocksGrid(shape, local.elementwiseBlock),
-            args);
+  addProductsThenEpilogue(variants, "matmul", splits > 1 ? "matmul_sum" : "matmul_epilogue", spec,
+                          lhs, {rhs}, batch, m, n, splits, operands,
+                          [](kernels::KernelBuilder &k, ArrayRef<Value> in) {
+                            return in.size() == 1 ? in[0] : k.addf(in[0], in[1]);
+                          },
+                          output);
   return output;
+}
+
+int64_t PlanBuilder::splitKOf(ArrayRef<RowTiles> variants, ArrayRef<DimExpr> batch,
+                              const DimExpr &m, const DimExpr &n, const DimExpr &k) const {
+  if (sizes.matmulSplitK != 0)
+    return sizes.matmulSplitK;
+  int64_t fill = sizes.matmulSplitKFill;
+  // Alternatives by row count: a dynamic M, which a split for few rows
+  // would slow down at many.
+  if (fill <= 0 || variants.size() != 1)
+    return 1;
+  const kernels::TileSizes &tiles = variants[0].tiles;
+  std::optional<int64_t> rows = staticSize(m), columns = staticSize(n), depth = staticSize(k);
+  if (!rows || !columns || !depth || *rows == 0 || *columns == 0)
+    return 1;
+  auto ceilDiv = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+  int64_t programs = ceilDiv(*rows, tiles.matmulM) * ceilDiv(*columns, tiles.matmulN);
+  for (const DimExpr &d : batch) {
+    std::optional<int64_t> size = staticSize(d);
+    if (!size || *size > fill)
+      return 1;
+    programs *= *size;
+    if (programs > fill)
+      return 1;
+  }
+  if (programs == 0 || 2 * programs > fill)
+    return 1;
+  int64_t steps = ceilDiv(*depth, tiles.matmulK);
+  int64_t splits = std::min({fill / programs, steps / kernels::TileSizes::kSplitKMinSteps,
+                             kernels::TileSizes::kSplitKMax});
+  return splits >= 2 ? splits : 1;
+}
+
+void PlanBuilder::addProductsThenEpilogue(
+    ArrayRef<RowTiles> variants, StringRef productName, StringRef epilogueName,
+    kernels::MatmulKernelSpec spec, int64_t lhs, ArrayRef<int64_t> rhs, ArrayRef<DimExpr> batch,
+    const DimExpr &m, const DimExpr &n, int64_t splits, ArrayRef<int64_t> operands,
+    const kernels::ElementwiseBody &body, int64_t output) {
+  Type f32 = Float32Type::get(module.getContext());
+  SmallVector<DimExpr> partialShape;
+  if (splits > 1)
+    partialShape.push_back(DimExpr::of(splits));
+  partialShape.append(batch.begin(), batch.end());
+  partialShape.push_back(m);
+  partialShape.push_back(n);
+  // z = batch * splits, the part innermost (as the kernel reads it).
+  SmallVector<DimExpr> parts(batch.begin(), batch.end());
+  if (splits > 1)
+    parts.push_back(DimExpr::of(splits));
+  spec.splitK = splits;
+  spec.bias = MemRefType();
+  spec.epilogue = kernels::Epilogue();
+  spec.rotary.reset();
+  SmallVector<int64_t> partials;
+  SmallVector<MemRefType> partialTypes;
+  for (int64_t r : rhs) {
+    int64_t partial = addTemporary(f32, partialShape);
+    kernels::MatmulKernelSpec one = spec;
+    one.rhs = {memrefTypeOf(r)};
+    one.output = memrefTypeOf(partial);
+    addProductLaunches(
+        variants, productName,
+        [&](const kernels::TileSizes &tiles, StringRef name) {
+          return kernels::buildMatmulKernel(module, name, one, tiles);
+        },
+        [&](const kernels::TileSizes &tiles) -> std::array<DictionaryAttr, 3> {
+          return {gridAxis({m}, tiles.matmulM), gridAxis({n}, tiles.matmulN),
+                  gridAxis(parts, 1)};
+        },
+        {lhs, r, partial});
+    partials.push_back(partial);
+    partialTypes.push_back(memrefTypeOf(partial));
+  }
+  SmallVector<MemRefType> operandTypes;
+  for (int64_t operand : operands)
+    operandTypes.push_back(memrefTypeOf(operand));
+  SmallVector<MemRefType> allTypes(partialTypes);
+  allTypes.append(operandTypes.begin(), operandTypes.end());
+  kernels::TileSizes local = sizes.forOperands(allTypes);
+  std::string name = kernelName(epilogueName);
+  func::FuncOp sum =
+      splits > 1 ? kernels::buildSplitSumKernel(module, name, partialTypes, splits, operandTypes,
+                                                memrefTypeOf(output), body, local)
+                 : kernels::buildElementwiseKernel(module, name, allTypes, memrefTypeOf(output),
+                                                   body, local);
+  SmallVector<int64_t> args(partials);
+  args.append(operands.begin(), operands.end());
+  args.push_back(output);
+  addLaunch(sum, rowBlocksGrid(records[output].shape, local.elementwiseBlock), args);
 }
 
 /// Attention as S = Q K^T (f32), P = softmax(scale S + mask) with causal /

@@ -348,6 +348,32 @@ private:
   FailureOr<int64_t> addMatmul(Operation *op, int64_t lhs, int64_t rhs, Value bias,
                                Type element, bool transposeLhs, bool transposeRhs,
                                ArrayRef<DimExpr> batch, DimExpr m, DimExpr n);
+  /// The parts split-K cuts the K range of products tiled by `variants`
+  /// into (1: none): matmulSplitK when given; else, with
+  /// matmulSplitKFill, enough parts for the programs to fill the target
+  /// when a product of static sizes has few output tiles (at most half
+  /// the fill) and at least kSplitKMinSteps K steps per part.
+  int64_t splitKOf(ArrayRef<RowTiles> variants, ArrayRef<DimExpr> batch, const DimExpr &m,
+                   const DimExpr &n, const DimExpr &k) const;
+  /// The K of a matmul whose lhs is buffer `lhs` (transposed or not).
+  DimExpr matmulDepth(int64_t lhs, bool transposeLhs) const {
+    ArrayRef<DimExpr> shape = records[lhs].shape;
+    return shape[shape.size() - (transposeLhs ? 2 : 1)];
+  }
+  /// Products through memory: `spec`'s lhs (buffer `lhs`) times each of
+  /// `rhs` ([batch..., m, n]) into an f32 temporary by kernels named
+  /// `productName` (one per variant, as addProductLaunches), with split-K
+  /// (`splits` > 1) partials [splits, batch..., m, n]; then one
+  /// element-wise kernel `epilogueName` that writes body(the products (the
+  /// partials' sums)..., the buffers `operands` (views of the output's
+  /// shape)...) into `output`. Split-K, and targets whose matrix unit
+  /// cannot run the epilogue (separateMatmulEpilogue).
+  void addProductsThenEpilogue(ArrayRef<RowTiles> variants, StringRef productName,
+                               StringRef epilogueName, kernels::MatmulKernelSpec spec,
+                               int64_t lhs, ArrayRef<int64_t> rhs, ArrayRef<DimExpr> batch,
+                               const DimExpr &m, const DimExpr &n, int64_t splits,
+                               ArrayRef<int64_t> operands, const kernels::ElementwiseBody &body,
+                               int64_t output);
   LogicalResult visitUnfusedAttention(AttentionOp op);
   LogicalResult visitLayerNorm(LayerNormOp op);
   /// One rms_norm / layer_norm kernel over what `prologue` computes from

@@ -47,11 +47,14 @@ struct ChipModel {
   /// wgmma.mma_async and TMA (cp.async.bulk.tensor): sm_90a only (plain
   /// sm_90 has neither; it runs mma.sync like sm_80).
   bool warpgroupMma;
+  /// The SMs of the chip's main data-center part, which split-K fills.
+  int64_t multiprocessors;
 };
 
 ChipModel chipModel(llvm::StringRef chip) {
   int64_t kilobytes = chip.starts_with("sm_90") ? 227 : chip == "sm_80" ? 163 : 99;
-  return {(kilobytes - 1) * 1024, chip == "sm_90a"};
+  int64_t multiprocessors = chip.starts_with("sm_90") ? 132 : chip == "sm_80" ? 108 : 128;
+  return {(kilobytes - 1) * 1024, chip == "sm_90a", multiprocessors};
 }
 
 } // namespace
@@ -73,6 +76,11 @@ std::string kernelizeOptions(llvm::StringRef chip) {
   std::string options =
       "elementwise-block=1024 row-block=512 whole-row-max=4096 matmul-m=32 matmul-n=32 "
       "matmul-k=32 matmul-group-m=8 attention-m=16 attention-n=16 strided-block=512";
+  // Split-K fills the chip's SMs when a matmul of static sizes has few
+  // output tiles (a decode step: 8 x 4096 @ 4096 x 4096 is 32 tiles of
+  // 128 columns): H100 SXM's 132 for sm_90/sm_90a, A100's 108 for sm_80,
+  // 128 for sm_89 (L40S 142, RTX 4090 128, L4 58).
+  options += " matmul-split-k-fill=" + std::to_string(chipModel(chip).multiprocessors);
   // bf16/f16 products run on tensor cores and keep their accumulators in
   // fragment registers, operands staged in shared memory.
   if (chipModel(chip).warpgroupMma) {
