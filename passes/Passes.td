@@ -48,9 +48,12 @@ def Kernelize : Pass<"prism-kernelize", "mlir::ModuleOp"> {
            "once then share A and B tiles in its L2 cache; 1: every row "
            "block for each column block">,
     Option<"matmulSplitK", "matmul-split-k", "int64_t", "0",
-           "Split-K: every matmul with an f32 accumulator sums its K range "
-           "in this many parts, each an f32 partial, which the epilogue "
-           "kernel adds up (1: never; 0: the choice of matmul-split-k-fill)">,
+           "Split-K: matmuls with an f32 accumulator (not rope-fused "
+           "products or fused attention) sum their K range in this many "
+           "parts (at most their K steps; a dynamic K not on targets that "
+           "split matmul epilogues), each an f32 partial, which the "
+           "epilogue kernel adds up (1: never; 0: the choice of "
+           "matmul-split-k-fill)">,
     Option<"matmulSplitKFill", "matmul-split-k-fill", "int64_t", "0",
            "The programs that fill the target (its multiprocessors): a "
            "matmul of static sizes with at most half as many output tiles "

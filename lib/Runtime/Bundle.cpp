@@ -555,7 +555,13 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
         return false;
       }
     }
-    if (queued.grid[0] * queued.grid[1] * queued.grid[2] == 0)
+    int64_t programs;
+    if (__builtin_mul_overflow(queued.grid[0], queued.grid[1], &programs) ||
+        __builtin_mul_overflow(programs, queued.grid[2], &programs)) {
+      error = "a launch's grid overflows 64 bits with these inputs";
+      return false;
+    }
+    if (programs == 0)
       continue; // an empty tensor: nothing to compute
     std::vector<int64_t> roots;
     for (int64_t a : launch.args) {

@@ -233,8 +233,9 @@ struct MatmulKernelSpec {
   std::optional<RotaryEpilogue> rotary;
   /// Split-K (more than 1): one rhs, no bias, epilogue or rotary; the
   /// output is f32 [splitK, batch..., M, N], part s of it the product over
-  /// part s of the K steps (ceil(steps / splitK) each; zeros where K has
-  /// no steps left), which buildSplitSumKernel adds up.
+  /// K steps [s * steps / splitK, (s + 1) * steps / splitK) (zeros where
+  /// that is empty: fewer steps than parts), which buildSplitSumKernel
+  /// adds up.
   int64_t splitK = 1;
 };
 

@@ -102,17 +102,21 @@ func::FuncOp buildMatmulKernel(ModuleOp module, StringRef name,
   Value m0 = k.mul(rowBlock, k.index(bm));
   Value n0 = k.mul(columnBlock, k.index(bn));
   Value kSize = k.dim(a, transposeLhs ? rank - 2 : rank - 1);
-  // The K range: all of it, or with split-K part s of ceil(steps / splits)
-  // steps each (whole steps, so that only the last step of K is ragged).
+  // The K range: all of it, or with split-K the steps
+  // [s * steps / splits, (s + 1) * steps / splits) of part s: whole steps
+  // (only K's last step is ragged), as even as they go (a part is empty
+  // only when K has fewer steps than parts).
   Value kBegin = k.index(0), kEnd = kSize;
   if (splits > 1) {
     Value steps = arith::DivUIOp::create(builder, loc, k.add(kSize, k.index(bk - 1)),
                                          k.index(bk));
-    Value perPart = arith::DivUIOp::create(builder, loc, k.add(steps, k.index(splits - 1)),
-                                           k.index(splits));
-    Value length = k.mul(perPart, k.index(bk));
-    kBegin = k.minSigned(k.mul(part, length), kSize);
-    kEnd = k.minSigned(k.add(kBegin, length), kSize);
+    auto boundary = [&](Value s) {
+      Value firstStep =
+          arith::DivUIOp::create(builder, loc, k.mul(s, steps), k.index(splits));
+      return k.minSigned(k.mul(firstStep, k.index(bk)), kSize);
+    };
+    kBegin = boundary(part);
+    kEnd = boundary(k.add(part, k.index(1)));
   }
   // The output column where each product's block starts. With a rotary
   // epilogue, n0 counts pairs: pair p of head h is columns h * D + p and

@@ -395,15 +395,26 @@ FailureOr<int64_t> PlanBuilder::addMatmul(Operation *op, int64_t lhs, int64_t rh
 
 int64_t PlanBuilder::splitKOf(ArrayRef<RowTiles> variants, ArrayRef<DimExpr> batch,
                               const DimExpr &m, const DimExpr &n, const DimExpr &k) const {
-  if (sizes.matmulSplitK != 0)
-    return sizes.matmulSplitK;
+  std::optional<int64_t> depth = staticSize(k);
+  if (sizes.matmulSplitK != 0) {
+    // No more parts than K steps. A matrix unit whose accumulator starts
+    // at a part's first step (separateMatmulEpilogue: Ascend's cube)
+    // would store an unset one for an empty part: it splits a static K
+    // only.
+    if (!depth)
+      return sizes.separateMatmulEpilogue ? 1 : sizes.matmulSplitK;
+    int64_t steps = (*depth + variants[0].tiles.matmulK - 1) / variants[0].tiles.matmulK;
+    for (const RowTiles &variant : variants)
+      steps = std::min(steps, (*depth + variant.tiles.matmulK - 1) / variant.tiles.matmulK);
+    return std::max<int64_t>(1, std::min(sizes.matmulSplitK, steps));
+  }
   int64_t fill = sizes.matmulSplitKFill;
   // Alternatives by row count: a dynamic M, which a split for few rows
   // would slow down at many.
   if (fill <= 0 || variants.size() != 1)
     return 1;
   const kernels::TileSizes &tiles = variants[0].tiles;
-  std::optional<int64_t> rows = staticSize(m), columns = staticSize(n), depth = staticSize(k);
+  std::optional<int64_t> rows = staticSize(m), columns = staticSize(n);
   if (!rows || !columns || !depth || *rows == 0 || *columns == 0)
     return 1;
   auto ceilDiv = [](int64_t a, int64_t b) { return (a + b - 1) / b; };

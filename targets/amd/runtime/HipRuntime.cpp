@@ -205,8 +205,11 @@ public:
   bool synchronize(std::string &error) override {
     return hip.check(hip.hipDeviceSynchronize(), "running the kernels", error);
   }
+  /// HIP counts a grid's x in work-items, at most 2^32 - 1: with blocks
+  /// of up to 1024 threads, 4194303 blocks (an element-wise kernel of
+  /// 1024-element blocks reaches it at 2^32 elements).
   std::array<int64_t, 3> maxGrid() const override {
-    return kGpuGridLimits;
+    return {int64_t{0xffffffff} / 1024, kGpuGridLimits[1], kGpuGridLimits[2]};
   }
 
 private:

@@ -19,12 +19,30 @@
 // PLAN: return
 //
 // Parts forced by matmul-split-k: uneven parts (f32, K = 500 in 16 steps of
-// 32: 6, 6, 4) with a bias; parts with no K left (K = 40 is one step: parts
-// 1 to 3 are zeros); a batch with a transposed lhs; both kernels of a
-// dynamic M; a fused SwiGLU MLP (two products, one sum kernel) and a
-// matmul with a residual add.
+// 32: 5, 5, 6) with a bias; parts with no K left (a dynamic K of 40 is one
+// step of 64: parts 1 to 3 are zeros; a static K takes no more parts than
+// steps); a batch with a transposed lhs; both kernels of a dynamic M; a
+// fused SwiGLU MLP (two products, one sum kernel) and a matmul with a
+// residual add. Ascend's cube starts its accumulator at a part's first
+// step, so it splits a static K only (into at most its steps: 2 of 32 for
+// K = 40).
 // RUN: prism-run %s --entry=bias --check --target=nvidia-emulated:sm_90a --tile-sizes="matmul-split-k=3" | FileCheck %s
-// RUN: prism-run %s --entry=short_k --check --target=nvidia-emulated:sm_90a --tile-sizes="matmul-split-k=4" | FileCheck %s
+// RUN: prism-run %s --entry=short_k --check --dynamic-size=40 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-split-k=4" | FileCheck %s --check-prefix=EMPTY
+// RUN: prism-run %s --entry=short_k --check --dynamic-size=40 --target=cpu --tile-sizes="matmul-split-k=4" | FileCheck %s --check-prefix=EMPTY
+// RUN: prism-run %s --entry=short_k --check --dynamic-size=40 --target=ascend --tile-sizes="matmul-split-k=4" | FileCheck %s
+// RUN: prism-run %s --entry=static_short_k --check --target=ascend --tile-sizes="matmul-split-k=4" | FileCheck %s
+// RUN: prism-run %s --entry=static_short_k --check --target=nvidia-emulated:sm_90a --tile-sizes="matmul-split-k=4" | FileCheck %s --check-prefix=UNSPLIT
+// RUN: prism-opt %s -prism-kernelize="matmul-k=32 matmul-split-k=4 separate-matmul-epilogue=true" | FileCheck %s --check-prefix=CUBE
+// EMPTY: 2 kernel launches
+// EMPTY: PASS
+// UNSPLIT: 1 kernel launches
+// UNSPLIT: PASS
+// CUBE-LABEL: func.func @short_k
+// CUBE-NOT: _sum
+// CUBE: kernel = @short_k__1_matmul_epilogue
+// CUBE-LABEL: func.func @static_short_k
+// CUBE-SAME: {product = [array<i64: 2, 1>], tile = 1 : i64}], kernel = @static_short_k__0_matmul}
+// CUBE-SAME: kernel = @static_short_k__1_matmul_sum}
 // RUN: prism-run %s --entry=batched --check --target=nvidia-emulated:sm_90a --tile-sizes="matmul-split-k=2" | FileCheck %s
 // RUN: prism-run %s --entry=rows_chosen_at_run_time --check --dynamic-size=40 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-split-k=2" | FileCheck %s
 // RUN: prism-run %s --entry=rows_chosen_at_run_time --check --dynamic-size=100 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-split-k=2" | FileCheck %s
@@ -61,7 +79,12 @@ func.func @bias(%x: tensor<8x500xf32>, %w: tensor<500x96xf32>, %b: tensor<96xf32
   return %0 : tensor<8x96xf32>
 }
 
-func.func @short_k(%x: tensor<16x40xbf16>, %w: tensor<40x64xbf16>) -> tensor<16x64xbf16> {
+func.func @short_k(%x: tensor<16x?xbf16>, %w: tensor<?x64xbf16>) -> tensor<16x64xbf16> {
+  %0 = prism.matmul %x, %w : tensor<16x?xbf16>, tensor<?x64xbf16>
+  return %0 : tensor<16x64xbf16>
+}
+
+func.func @static_short_k(%x: tensor<16x40xbf16>, %w: tensor<40x64xbf16>) -> tensor<16x64xbf16> {
   %0 = prism.matmul %x, %w : tensor<16x40xbf16>, tensor<40x64xbf16>
   return %0 : tensor<16x64xbf16>
 }
