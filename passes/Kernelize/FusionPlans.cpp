@@ -184,10 +184,6 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
     };
     auto variants =
         tilesForRows(productOperandType(first->lhs, rhs.front()), 0, first->m, halveN);
-    auto grid = [&](const kernels::TileSizes &tiles) -> std::array<DictionaryAttr, 3> {
-      return {gridAxis({first->m}, tiles.matmulM), gridAxis({first->n}, tiles.matmulN),
-              gridAxis(first->batch, 1)};
-    };
     kernels::MatmulKernelSpec spec;
     spec.lhs = memrefTypeOf(first->lhs);
     spec.transposeLhs = matmuls[0].getTransposeLhs();
@@ -221,12 +217,7 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
     args.append(rhs.begin(), rhs.end());
     args.append(epilogueArgs.begin(), epilogueArgs.end());
     args.push_back(output);
-    addProductLaunches(
-        variants, what,
-        [&](const kernels::TileSizes &tiles, StringRef name) {
-          return kernels::buildMatmulKernel(module, name, spec, tiles);
-        },
-        grid, args);
+    addMatmulLaunches(variants, what, spec, first->m, first->n, first->batch, args);
     return success();
   }
   case FusionKind::MatmulRope: {

@@ -112,19 +112,9 @@ LogicalResult PlanBuilder::visitMatmul(MatmulOp op) {
   spec.transposeRhs = tr;
   spec.accumulator = op.getAccumulatorType();
   // Matrix cores accumulate in f32: a narrower accumulator is an FMA loop.
-  addProductLaunches(
+  addMatmulLaunches(
       tilesForRows(spec.accumulator.isF32() ? productOperandType(lhs, rhs) : Type(), 0, m),
-      "matmul",
-      [&](const kernels::TileSizes &tiles, StringRef name) {
-        return kernels::buildMatmulKernel(module, name, spec, tiles);
-      },
-      // (Copies: C++17 lambdas cannot capture structured bindings.)
-      [&, m = m, n = n, batch = batch](
-          const kernels::TileSizes &tiles) -> std::array<DictionaryAttr, 3> {
-        return {gridAxis({m}, tiles.matmulM), gridAxis({n}, tiles.matmulN),
-                gridAxis(batch, 1)};
-      },
-      args);
+      "matmul", spec, m, n, batch, args);
   return success();
 }
 
@@ -362,16 +352,7 @@ FailureOr<int64_t> PlanBuilder::addMatmul(Operation *op, int64_t lhs, int64_t rh
   if (splits == 1 && !(sizes.separateMatmulEpilogue && (bias || element != f32))) {
     int64_t product = addTemporary(element, shape);
     spec.output = memrefTypeOf(product);
-    addProductLaunches(
-        variants, "matmul",
-        [&](const kernels::TileSizes &tiles, StringRef name) {
-          return kernels::buildMatmulKernel(module, name, spec, tiles);
-        },
-        [&](const kernels::TileSizes &tiles) -> std::array<DictionaryAttr, 3> {
-          return {gridAxis({m}, tiles.matmulM), gridAxis({n}, tiles.matmulN),
-                  gridAxis(batch, 1)};
-        },
-        {lhs, rhs, product});
+    addMatmulLaunches(variants, "matmul", spec, m, n, batch, {lhs, rhs, product});
     return product;
   }
   // The f32 product (or split-K's partials), then bias and conversion in
@@ -395,6 +376,7 @@ FailureOr<int64_t> PlanBuilder::addMatmul(Operation *op, int64_t lhs, int64_t rh
 
 int64_t PlanBuilder::splitKOf(ArrayRef<RowTiles> variants, ArrayRef<DimExpr> batch,
                               const DimExpr &m, const DimExpr &n, const DimExpr &k) const {
+  auto ceilDiv = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
   std::optional<int64_t> depth = staticSize(k);
   if (sizes.matmulSplitK != 0) {
     // No more parts than K steps. A matrix unit whose accumulator starts
@@ -403,9 +385,9 @@ int64_t PlanBuilder::splitKOf(ArrayRef<RowTiles> variants, ArrayRef<DimExpr> bat
     // only.
     if (!depth)
       return sizes.separateMatmulEpilogue ? 1 : sizes.matmulSplitK;
-    int64_t steps = (*depth + variants[0].tiles.matmulK - 1) / variants[0].tiles.matmulK;
+    int64_t steps = std::numeric_limits<int64_t>::max();
     for (const RowTiles &variant : variants)
-      steps = std::min(steps, (*depth + variant.tiles.matmulK - 1) / variant.tiles.matmulK);
+      steps = std::min(steps, ceilDiv(*depth, variant.tiles.matmulK));
     return std::max<int64_t>(1, std::min(sizes.matmulSplitK, steps));
   }
   int64_t fill = sizes.matmulSplitKFill;
@@ -417,7 +399,6 @@ int64_t PlanBuilder::splitKOf(ArrayRef<RowTiles> variants, ArrayRef<DimExpr> bat
   std::optional<int64_t> rows = staticSize(m), columns = staticSize(n);
   if (!rows || !columns || !depth || *rows == 0 || *columns == 0)
     return 1;
-  auto ceilDiv = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
   int64_t programs = ceilDiv(*rows, tiles.matmulM) * ceilDiv(*columns, tiles.matmulN);
   for (const DimExpr &d : batch) {
     std::optional<int64_t> size = staticSize(d);
@@ -462,16 +443,7 @@ void PlanBuilder::addProductsThenEpilogue(
     kernels::MatmulKernelSpec one = spec;
     one.rhs = {memrefTypeOf(r)};
     one.output = memrefTypeOf(partial);
-    addProductLaunches(
-        variants, productName,
-        [&](const kernels::TileSizes &tiles, StringRef name) {
-          return kernels::buildMatmulKernel(module, name, one, tiles);
-        },
-        [&](const kernels::TileSizes &tiles) -> std::array<DictionaryAttr, 3> {
-          return {gridAxis({m}, tiles.matmulM), gridAxis({n}, tiles.matmulN),
-                  gridAxis(parts, 1)};
-        },
-        {lhs, r, partial});
+    addMatmulLaunches(variants, productName, one, m, n, parts, {lhs, r, partial});
     partials.push_back(partial);
     partialTypes.push_back(memrefTypeOf(partial));
   }

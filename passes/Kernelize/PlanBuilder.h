@@ -276,6 +276,23 @@ private:
                 /*alternative=*/i > 0);
     }
   }
+  /// addProductLaunches of buildMatmulKernel(`spec`) kernels over an
+  /// [m, n] output: grid x = row blocks, y = column blocks, z = the
+  /// product of `zSizes` (the batch, with split-K its parts).
+  void addMatmulLaunches(ArrayRef<RowTiles> variants, StringRef what,
+                         const kernels::MatmulKernelSpec &spec, const DimExpr &m,
+                         const DimExpr &n, ArrayRef<DimExpr> zSizes, ArrayRef<int64_t> args) {
+    addProductLaunches(
+        variants, what,
+        [&](const kernels::TileSizes &tiles, StringRef name) {
+          return kernels::buildMatmulKernel(module, name, spec, tiles);
+        },
+        [&](const kernels::TileSizes &tiles) -> std::array<DictionaryAttr, 3> {
+          return {gridAxis({m}, tiles.matmulM), gridAxis({n}, tiles.matmulN),
+                  gridAxis(zSizes, 1)};
+        },
+        args);
+  }
   DictionaryAttr one() { return gridAxis({}, 1); }
   /// The first kernel of the module with the same signature and body as
   /// `kernel` (which is then erased), or `kernel` itself. Ops of one kind

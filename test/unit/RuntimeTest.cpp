@@ -439,6 +439,14 @@ private:
   std::shared_ptr<FakeDevice> device;
 };
 
+/// Registers backend `backend` as a DeviceKernelRunner on `api`.
+template <typename Api> void registerDeviceApi(const std::string &backend, std::shared_ptr<Api> api) {
+  registerKernelRunner(backend, [api](const std::string &directory, const Manifest &manifest,
+                                      std::string &error) {
+    return DeviceKernelRunner::create(api, directory, manifest, error);
+  });
+}
+
 /// A manifest for backend `backend` whose function "twice" is a chain of
 /// launches on a dynamic-length f32 vector, launch i (kernel `kernels[i]`,
 /// `tiles[i]` elements per program) reading buffer i and writing buffer
@@ -655,10 +663,7 @@ struct ClockedApi : DeviceApi {
 /// A bundle of two launches on `api`: y = f(x) with a grid of n blocks,
 /// then z = g(y) with a grid of ceil(n / 2).
 std::unique_ptr<Bundle> openClockedBundle(std::shared_ptr<ClockedApi> api, std::string &error) {
-  registerKernelRunner("clockedgpu", [api](const std::string &directory,
-                                           const Manifest &manifest, std::string &error) {
-    return DeviceKernelRunner::create(api, directory, manifest, error);
-  });
+  registerDeviceApi("clockedgpu", api);
   return openManifest(chainManifest("clockedgpu", {"f", "g"}, {1, 2}), error);
 }
 
@@ -717,10 +722,7 @@ TEST(Runtime, DeviceRunsAreTimedWithEvents) {
 TEST(Runtime, LaunchesChosenBySize) {
   auto api = std::make_shared<ClockedApi>();
   std::string error;
-  registerKernelRunner("sizedgpu", [api](const std::string &directory,
-                                         const Manifest &manifest, std::string &error) {
-    return DeviceKernelRunner::create(api, directory, manifest, error);
-  });
+  registerDeviceApi("sizedgpu", api);
   // Two kernels of one launch: "few" for sizes up to 4, "many" above.
   Manifest m = chainManifest("sizedgpu", {"few"}, {1});
   m.kernels["many"].threads = 128;
@@ -794,10 +796,7 @@ TEST(Runtime, LaunchesChosenBySize) {
 TEST(Runtime, GridAxisWithOuterSizes) {
   auto api = std::make_shared<ClockedApi>();
   std::string error;
-  registerKernelRunner("outergpu", [api](const std::string &directory,
-                                         const Manifest &manifest, std::string &error) {
-    return DeviceKernelRunner::create(api, directory, manifest, error);
-  });
+  registerDeviceApi("outergpu", api);
   // ceil(n / 2) * n * n programs for a vector of n.
   Manifest m = chainManifest("outergpu", {"blocks"}, {2});
   GridAxis &x = m.functions[0].launches[0].grid[0];
