@@ -11,6 +11,11 @@
 // P.V takes P in the value type when that is f16/bf16 (FlashAttention's
 // choice: the product runs on matrix units), in f32 otherwise.
 //
+// The softmax runs in base 2 (exp2 of scaled logits, the scale folded into
+// one multiply-add per score), and visibility (sequence end, causal,
+// window) is one i32 compare per score against per-row limits relative to
+// the key block: on a GPU these were most of the loop's instructions.
+//
 // Rows whose keys are all masked keep m = -inf; the exponentials use a safe
 // maximum (0 in that case), so they contribute exact zeros, l stays 0, and
 // the row's output is 0 as the op specifies.
@@ -86,15 +91,63 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
   };
   Value qBlock = load2d(q, head, m0, zero, bm, dp);
 
-  // Row and column indices of a score block, for the masks.
-  Value rowIndex = k.broadcast(k.reshape(k.iota(bm, m0), {bm, 1}), {bm, bn});
-  Value rowLimit = arith::AddIOp::create(builder, loc, rowIndex,
-                                         k.splat(offset, {bm, bn}));
+  // The softmax works in base 2: with logits t = scale log2(e) s (+ mask
+  // log2(e)), exp(scale s - m) = exp2(t - m'), one multiply-add and one
+  // exp2 per score (a GPU's ex2 instruction) instead of exp's range
+  // reduction. Without a mask and with a positive scale (every model's),
+  // the row maximum is taken of the raw scores and the scale applied in
+  // that multiply-add: t - m' = scale log2(e) (s - max s).
+  constexpr double kLog2e = 1.4426950408889634;
+  const bool rawMaximum = !maskArg && options.scale > 0;
+  const double logitScale = options.scale * kLog2e;
   Value minusInf = k.f32(-std::numeric_limits<double>::infinity());
   Value minusInfBlock = k.splat(minusInf, {bm, bn});
-  Value scaleBlock = k.splat(k.f32(options.scale), {bm, bn});
   auto rowsToBlock = [&](Value rowValues, int64_t cols) {
     return k.broadcast(k.reshape(rowValues, {bm, 1}), {bm, cols});
+  };
+  // Visibility in i32 relative to the key block's first key j0: column c
+  // of row r sees its key when c < end_r (and, with a window, c >= start_r).
+  // The scalars are clamped to [-bm, bn], which keeps every row's answer
+  // and keeps them in i32 whatever the sequence lengths.
+  Type i32 = builder.getI32Type();
+  auto clampToI32 = [&](Value v) {
+    v = k.minSigned(k.maxSigned(v, k.index(-bm)), k.index(bn));
+    return arith::IndexCastOp::create(builder, loc, i32, v).getResult();
+  };
+  auto i32Iota = [&](int64_t size) {
+    return tile::IotaOp::create(builder, loc, RankedTensorType::get({size}, i32))
+        .getResult();
+  };
+  // Key column c of the block, broadcast over the rows.
+  auto keyColumns = [&]() {
+    return k.broadcast(k.reshape(i32Iota(bn), {1, bn}), {bm, bn});
+  };
+  // r + scalar for the block's rows, broadcast over the columns.
+  auto rowPlus = [&](Value scalar) {
+    return arith::AddIOp::create(builder, loc, i32Iota(bm),
+                                 k.splat(clampToI32(scalar), {bm}))
+        .getResult();
+  };
+  auto visibleKeys = [&](Value j0) {
+    // Keys past the sequence, and with `causal` past the row's position
+    // (query r sees keys up to m0 + r + offset).
+    Value end = k.splat(clampToI32(k.sub(skv, j0)), {bm});
+    if (options.causal)
+      end = arith::MinSIOp::create(
+          builder, loc, end, rowPlus(k.sub(k.add(k.add(m0, offset), k.index(1)), j0)));
+    Value columns = keyColumns();
+    Value visible = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::slt,
+                                          columns, rowsToBlock(end, bn));
+    if (options.window) {
+      // Keys within `window` positions: from m0 + r + offset - window + 1.
+      Value start = rowPlus(k.sub(
+          k.add(k.add(m0, offset), k.index(1 - *options.window)), j0));
+      visible = arith::AndIOp::create(
+          builder, loc, visible,
+          arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::sge, columns,
+                                rowsToBlock(start, bn)));
+    }
+    return visible;
   };
 
   Value initMax = k.splat(minusInf, {bm});
@@ -106,36 +159,24 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
       [&](OpBuilder &, Location, Value j0, ValueRange carried) {
         Value runningMax = carried[0], runningSum = carried[1],
               acc = carried[2];
-        // s = scale * q k^T (+ mask), -inf where a key is not visible.
+        // The logits (or, with rawMaximum, the raw scores q k^T), -inf
+        // where a key is not visible.
         Value kBlock = k.transpose2d(load2d(kArg, kvHead, j0, zero, bn, dp));
         Value scores = tile::DotOp::create(builder, loc, f32Tile({bm, bn}),
                                            qBlock, kBlock,
                                            k.splat(k.f32(0.0), {bm, bn}));
-        scores = k.mulf(scores, scaleBlock);
-        if (maskArg)
-          scores = k.addf(scores,
+        if (maskArg) {
+          // (scale s + mask) log2(e): the mask's load feeds the add
+          // directly, so a GPU loads it at the scores' fragment positions.
+          scores = k.addf(k.mulf(scores, k.splat(k.f32(options.scale), {bm, bn})),
                           k.toF32(load2d(maskArg, head, m0, j0, bm, bn)));
-        Value colIndex =
-            k.broadcast(k.reshape(k.iota(bn, j0), {1, bn}), {bm, bn});
-        Value visible = arith::CmpIOp::create(
-            builder, loc, arith::CmpIPredicate::ult, colIndex,
-            k.splat(skv, {bm, bn}));
-        if (options.causal)
-          visible = arith::AndIOp::create(
-              builder, loc, visible,
-              arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::sle,
-                                    colIndex, rowLimit));
-        if (options.window) {
-          Value windowStart = arith::SubIOp::create(
-              builder, loc, rowLimit, k.splat(k.index(*options.window), {bm, bn}));
-          visible = arith::AndIOp::create(
-              builder, loc, visible,
-              arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::sgt,
-                                    colIndex, windowStart));
+          scores = k.mulf(scores, k.splat(k.f32(kLog2e), {bm, bn}));
+        } else if (!rawMaximum) {
+          scores = k.mulf(scores, k.splat(k.f32(logitScale), {bm, bn}));
         }
-        scores = k.select(visible, scores, minusInfBlock);
+        scores = k.select(visibleKeys(j0), scores, minusInfBlock);
 
-        // Online softmax update.
+        // Online softmax update, in the scores' units (m, safeMax).
         Value newMax = arith::MaximumFOp::create(
             builder, loc, runningMax,
             k.reduce(tile::CombineKind::Max, scores, 1));
@@ -144,8 +185,21 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
             k.splat(minusInf, {bm}));
         Value safeMax =
             k.select(noKeyYet, k.splat(k.f32(0.0), {bm}), newMax);
-        Value p = k.exp(k.subf(scores, rowsToBlock(safeMax, bn)));
-        Value correction = k.exp(k.subf(runningMax, safeMax));
+        // exp2 of the logits less the row's maximum; with rawMaximum,
+        // x c - safeMax c (c the logit scale): one multiply-add per score
+        // (`contract` lets LLVM fuse the two).
+        auto contract = arith::FastMathFlags::contract;
+        Value rowOffset = rawMaximum
+                              ? k.mulf(safeMax, k.splat(k.f32(logitScale), {bm}))
+                              : safeMax;
+        auto shifted = [&](Value x, Value offsets, ArrayRef<int64_t> shape) {
+          if (rawMaximum)
+            x = arith::MulFOp::create(builder, loc, x,
+                                      k.splat(k.f32(logitScale), shape), contract);
+          return arith::SubFOp::create(builder, loc, x, offsets, contract).getResult();
+        };
+        Value p = k.exp2(shifted(scores, rowsToBlock(rowOffset, bn), {bm, bn}));
+        Value correction = k.exp2(shifted(runningMax, rowOffset, {bm}));
         Value newSum = k.addf(k.mulf(runningSum, correction),
                               k.reduce(tile::CombineKind::Sum, p, 1));
         // P.V: with f16/bf16 values, P is rounded to their type (as

@@ -292,6 +292,7 @@ Value KernelBuilder::divf(Value x, Value y) {
   return arith::DivFOp::create(b, loc, x, y);
 }
 Value KernelBuilder::exp(Value x) { return math::ExpOp::create(b, loc, x); }
+Value KernelBuilder::exp2(Value x) { return math::Exp2Op::create(b, loc, x); }
 
 Value KernelBuilder::constantLike(Value like, double value) {
   auto type = cast<RankedTensorType>(like.getType());

@@ -99,6 +99,7 @@ public:
   mlir::Value mulf(mlir::Value a, mlir::Value b);
   mlir::Value divf(mlir::Value a, mlir::Value b);
   mlir::Value exp(mlir::Value a);
+  mlir::Value exp2(mlir::Value a);
   /// A float constant in the shape and type of `like`.
   mlir::Value constantLike(mlir::Value like, double value);
 

@@ -1079,6 +1079,11 @@ private:
     else if (isa<arith::MinimumFOp, arith::MinNumFOp>(op)) emit2("Min");
     else if (isa<arith::NegFOp>(op)) emitScalar("Muls", out.tensor, in[0].tensor, -1.0);
     else if (isa<math::ExpOp>(op)) emit1("Exp", out.tensor, in[0].tensor);
+    else if (isa<math::Exp2Op>(op)) {
+      // Ascend C has no Exp2: exp(x ln 2).
+      emitScalar("Muls", out.tensor, in[0].tensor, 0.69314718055994531);
+      emit1("Exp", out.tensor, out.tensor);
+    }
     else if (isa<math::LogOp>(op)) emit1("Ln", out.tensor, in[0].tensor);
     else if (isa<math::SqrtOp>(op)) emit1("Sqrt", out.tensor, in[0].tensor);
     else if (isa<math::RsqrtOp>(op)) {

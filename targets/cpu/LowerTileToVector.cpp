@@ -689,6 +689,8 @@ struct CpuLowerTileToVectorPass
     // sin and cos keep libm: rope angles reach thousands of radians, beyond
     // the range reduction of the polynomial versions.
     RewritePatternSet approximations(context);
+    // exp2 (attention's softmax) as exp(x ln 2), then the polynomial exp.
+    math::populateExpansionPatterns(approximations, {"exp2"});
     populateMathPolynomialApproximationPatterns(
         approximations, [](StringRef name) {
           name.consume_front("math.");

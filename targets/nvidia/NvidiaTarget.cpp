@@ -187,7 +187,7 @@ public:
     std::string ptx = chipOf(spec) == "sm_90a" ? "+ptx83" : "+ptx80";
     std::string pipeline =
         "prism-nvidia-lower-tile-to-gpu{" + lowerTileToGpuOptions(chipOf(spec)) +
-        "},canonicalize,cse,gpu-lower-to-nvvm-pipeline{cubin-chip=" +
+        "},prism-nvidia-approximate-exp2,canonicalize,cse,gpu-lower-to-nvvm-pipeline{cubin-chip=" +
         chipOf(spec) + " cubin-features=" + ptx + " cubin-format=isa opt-level=3}";
     std::string errors;
     llvm::raw_string_ostream errorStream(errors);

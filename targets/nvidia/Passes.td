@@ -71,4 +71,18 @@ def NvidiaLowerTileToGpu : Pass<"prism-nvidia-lower-tile-to-gpu", "mlir::ModuleO
                            "mlir::scf::SCFDialect"];
 }
 
+def NvidiaApproximateExp2 : Pass<"prism-nvidia-approximate-exp2", "mlir::ModuleOp"> {
+  let summary = "f32 exp2 in GPU kernels as ex2.approx.ftz.f32 (one MUFU.EX2)";
+  let description = [{
+    libdevice's `exp2f` is `ex2.approx.f32`, which keeps subnormal results
+    at the cost of three more instructions around `MUFU.EX2`. The kernels'
+    `exp2` is attention's softmax in base 2, whose subnormal weights are
+    zeros to any attention: `ex2.approx.ftz.f32` is one instruction with
+    the same relative error (2^-22). Scalars and 1-D vectors of f32 inside
+    `gpu.func`s; other types keep libdevice.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect", "mlir::vector::VectorDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 #endif // PRISM_TARGETS_NVIDIA_PASSES_TD

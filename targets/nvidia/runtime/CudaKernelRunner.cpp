@@ -9,6 +9,8 @@
 #include "prism/Runtime/DeviceKernelRunner.h"
 #include "targets/nvidia/runtime/CudaDriver.h"
 
+#include <cstring>
+
 namespace prism::runtime {
 namespace {
 
@@ -127,14 +129,21 @@ public:
     std::vector<unsigned> elementStrides(box.size(), 1);
     std::vector<unsigned long long> dims(geometry.dims.begin(), geometry.dims.end());
     std::vector<unsigned long long> strides(geometry.strides.begin(), geometry.strides.end());
-    return driver.check(
-        driver.cuTensorMapEncodeTiled(out, type, static_cast<unsigned>(box.size()),
+    // The driver requires a map's address aligned to 64 bytes (CUtensorMap
+    // is alignas(128)); the launch's maps buffer comes from the heap (16),
+    // so each map is encoded here and copied into it.
+    alignas(128) uint8_t encoded[kTensorMapBytes] = {};
+    bool ok = driver.check(
+        driver.cuTensorMapEncodeTiled(encoded, type, static_cast<unsigned>(box.size()),
                                       const_cast<uint8_t *>(geometry.start), dims.data(),
                                       strides.data(), box.data(), elementStrides.data(),
                                       CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle,
                                       CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
                                       CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
         "cuTensorMapEncodeTiled", error);
+    if (ok)
+      std::memcpy(out, encoded, sizeof(encoded));
+    return ok;
   }
 
   void *createEvent(std::string &error) override {

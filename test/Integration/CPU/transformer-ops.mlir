@@ -17,6 +17,7 @@
 // RUN: prism-run %s --entry=attention_decode_window --check --dynamic-size=40 | FileCheck %s
 // RUN: prism-run %s --entry=attention_more_queries --check --dynamic-size=37 | FileCheck %s
 // RUN: prism-run %s --entry=attention_mask_bf16 --check --dynamic-size=21 | FileCheck %s
+// RUN: prism-run %s --entry=attention_negative_scale --check --dynamic-size=45 | FileCheck %s
 // RUN: prism-run %s --entry=f16_ops --check --dynamic-size=29 | FileCheck %s
 // CHECK-NOT: FAIL
 // CHECK: PASS
@@ -82,6 +83,13 @@ func.func @attention_decode_window(%q: tensor<1x4x5x12xf32>, %k: tensor<1x1x?x12
 func.func @attention_more_queries(%q: tensor<1x2x?x8xf32>, %k: tensor<1x2x5x8xf32>, %v: tensor<1x2x5x8xf32>) -> tensor<1x2x?x8xf32> {
   %0 = prism.attention %q, %k, %v causal scale = 0.5 : tensor<1x2x?x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>
   return %0 : tensor<1x2x?x8xf32>
+}
+
+// A large negative scale: the kernel takes each row's maximum of the scaled
+// scores, not of the raw ones (exp2 would overflow: nearly one-hot rows).
+func.func @attention_negative_scale(%q: tensor<1x2x?x16xbf16>, %k: tensor<1x1x?x16xbf16>, %v: tensor<1x1x?x16xbf16>) -> tensor<1x2x?x16xbf16> {
+  %0 = prism.attention %q, %k, %v causal scale = -40.0 : tensor<1x2x?x16xbf16>, tensor<1x1x?x16xbf16>, tensor<1x1x?x16xbf16>
+  return %0 : tensor<1x2x?x16xbf16>
 }
 
 func.func @attention_mask_bf16(%q: tensor<1x2x?x16xbf16>, %k: tensor<1x2x?x16xbf16>, %v: tensor<1x2x?x16xbf16>, %m: tensor<?x?xf32>) -> tensor<1x2x?x16xbf16> {
