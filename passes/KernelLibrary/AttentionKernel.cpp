@@ -11,10 +11,10 @@
 // P.V takes P in the value type when that is f16/bf16 (FlashAttention's
 // choice: the product runs on matrix units), in f32 otherwise.
 //
-// The softmax runs in base 2 (exp2 of scaled logits, the scale folded into
-// one multiply-add per score), and visibility (sequence end, causal,
-// window) is one i32 compare per score against per-row limits relative to
-// the key block: on a GPU these were most of the loop's instructions.
+// The softmax runs in base 2 (exp2 of logits scaled by log2(e)), and
+// visibility (sequence end, causal, window) is one i32 compare per score
+// against per-row limits relative to the key block: on a GPU, exp's range
+// reduction and 64-bit index masks were most of the loop's instructions.
 //
 // Rows whose keys are all masked keep m = -inf; the exponentials use a safe
 // maximum (0 in that case), so they contribute exact zeros, l stays 0, and
@@ -77,9 +77,14 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
   Value lo = zero, hi = skv;
   if (options.causal)
     hi = k.minSigned(skv, k.maxSigned(zero, k.add(k.add(m0, k.index(bm)), offset)));
-  if (options.window) {
-    Value first = k.add(k.sub(k.add(m0, offset), k.index(*options.window)),
-                        k.index(1));
+  // A window of 2^40 positions or more sees every earlier key of any
+  // sequence a machine holds; capped there, m0 + offset - window cannot
+  // wrap (the verifier allows any positive i64).
+  std::optional<int64_t> window;
+  if (options.window)
+    window = std::min<int64_t>(*options.window, int64_t(1) << 40);
+  if (window) {
+    Value first = k.add(k.sub(k.add(m0, offset), k.index(*window)), k.index(1));
     lo = k.roundDown(k.maxSigned(zero, first), bn);
   }
 
@@ -91,14 +96,15 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
   };
   Value qBlock = load2d(q, head, m0, zero, bm, dp);
 
-  // The softmax works in base 2: with logits t = scale log2(e) s (+ mask
-  // log2(e)), exp(scale s - m) = exp2(t - m'), one multiply-add and one
-  // exp2 per score (a GPU's ex2 instruction) instead of exp's range
-  // reduction. Without a mask and with a positive scale (every model's),
-  // the row maximum is taken of the raw scores and the scale applied in
-  // that multiply-add: t - m' = scale log2(e) (s - max s).
+  // The softmax works in base 2: logits t = scale log2(e) s (+ log2(e)
+  // mask), so exp(scale s - m) = exp2(t - m'): one multiply, one subtract
+  // and one exp2 per score (a GPU's ex2 instruction) instead of exp's
+  // range reduction. The maximum is kept in the logits' units: taking it
+  // of the raw scores and folding the scale into one multiply-add
+  // (FlashAttention 3) overflows exp2 once |m scale| nears 2^31 (the
+  // product's rounding error is then above 128) and lets the rounding of
+  // m scale compound over the KV blocks (rel-L2 3e-5 at 8192 keys).
   constexpr double kLog2e = 1.4426950408889634;
-  const bool rawMaximum = !maskArg && options.scale > 0;
   const double logitScale = options.scale * kLog2e;
   Value minusInf = k.f32(-std::numeric_limits<double>::infinity());
   Value minusInfBlock = k.splat(minusInf, {bm, bn});
@@ -138,10 +144,9 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
     Value columns = keyColumns();
     Value visible = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::slt,
                                           columns, rowsToBlock(end, bn));
-    if (options.window) {
+    if (window) {
       // Keys within `window` positions: from m0 + r + offset - window + 1.
-      Value start = rowPlus(k.sub(
-          k.add(k.add(m0, offset), k.index(1 - *options.window)), j0));
+      Value start = rowPlus(k.sub(k.add(k.add(m0, offset), k.index(1 - *window)), j0));
       visible = arith::AndIOp::create(
           builder, loc, visible,
           arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::sge, columns,
@@ -159,8 +164,7 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
       [&](OpBuilder &, Location, Value j0, ValueRange carried) {
         Value runningMax = carried[0], runningSum = carried[1],
               acc = carried[2];
-        // The logits (or, with rawMaximum, the raw scores q k^T), -inf
-        // where a key is not visible.
+        // The logits, -inf where a key is not visible.
         Value kBlock = k.transpose2d(load2d(kArg, kvHead, j0, zero, bn, dp));
         Value scores = tile::DotOp::create(builder, loc, f32Tile({bm, bn}),
                                            qBlock, kBlock,
@@ -171,12 +175,12 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
           scores = k.addf(k.mulf(scores, k.splat(k.f32(options.scale), {bm, bn})),
                           k.toF32(load2d(maskArg, head, m0, j0, bm, bn)));
           scores = k.mulf(scores, k.splat(k.f32(kLog2e), {bm, bn}));
-        } else if (!rawMaximum) {
+        } else {
           scores = k.mulf(scores, k.splat(k.f32(logitScale), {bm, bn}));
         }
         scores = k.select(visibleKeys(j0), scores, minusInfBlock);
 
-        // Online softmax update, in the scores' units (m, safeMax).
+        // Online softmax update, in the logits' units.
         Value newMax = arith::MaximumFOp::create(
             builder, loc, runningMax,
             k.reduce(tile::CombineKind::Max, scores, 1));
@@ -185,21 +189,8 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
             k.splat(minusInf, {bm}));
         Value safeMax =
             k.select(noKeyYet, k.splat(k.f32(0.0), {bm}), newMax);
-        // exp2 of the logits less the row's maximum; with rawMaximum,
-        // x c - safeMax c (c the logit scale): one multiply-add per score
-        // (`contract` lets LLVM fuse the two).
-        auto contract = arith::FastMathFlags::contract;
-        Value rowOffset = rawMaximum
-                              ? k.mulf(safeMax, k.splat(k.f32(logitScale), {bm}))
-                              : safeMax;
-        auto shifted = [&](Value x, Value offsets, ArrayRef<int64_t> shape) {
-          if (rawMaximum)
-            x = arith::MulFOp::create(builder, loc, x,
-                                      k.splat(k.f32(logitScale), shape), contract);
-          return arith::SubFOp::create(builder, loc, x, offsets, contract).getResult();
-        };
-        Value p = k.exp2(shifted(scores, rowsToBlock(rowOffset, bn), {bm, bn}));
-        Value correction = k.exp2(shifted(runningMax, rowOffset, {bm}));
+        Value p = k.exp2(k.subf(scores, rowsToBlock(safeMax, bn)));
+        Value correction = k.exp2(k.subf(runningMax, safeMax));
         Value newSum = k.addf(k.mulf(runningSum, correction),
                               k.reduce(tile::CombineKind::Sum, p, 1));
         // P.V: with f16/bf16 values, P is rounded to their type (as

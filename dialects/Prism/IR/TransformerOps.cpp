@@ -174,12 +174,16 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
         return diag.fail("operand 'mask' must broadcast to the scores ",
                          scores, ", but got ", *maskType);
   }
+  // The kernels multiply the scores by scale log2(e) in f32 (a base-2
+  // softmax): that product must be a finite, normal f32.
   if (std::optional<APFloat> scale = adaptor.getScale())
     if (!scale->isFiniteNonZero() ||
-        std::abs(scale->convertToDouble()) > std::numeric_limits<float>::max() ||
+        std::abs(scale->convertToDouble()) >
+            std::numeric_limits<float>::max() / 1.4426950408889634 ||
         std::abs(scale->convertToDouble()) < std::numeric_limits<float>::min())
       return diag.fail("attribute 'scale' must be a finite, non-zero, normal f32 value "
-                       "(the kernels scale in f32), but got ",
+                       "of magnitude at most 2.35e38 (the kernels scale by scale * "
+                       "log2(e) in f32), but got ",
                        scale->convertToDouble());
   if (std::optional<uint64_t> window = adaptor.getWindow()) {
     if (static_cast<int64_t>(*window) <= 0)

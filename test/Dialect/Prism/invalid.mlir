@@ -413,15 +413,23 @@ func.func @attention_mask_rank(%q: tensor<1x8x16x64xf16>, %m: tensor<1x1x8x16x16
 // -----
 
 func.func @attention_scale(%q: tensor<1x8x16x64xf16>) {
-  // expected-error @+1 {{'prism.attention' op attribute 'scale' must be a finite, non-zero, normal f32 value (the kernels scale in f32), but got 0.000000e+00}}
+  // expected-error @+1 {{'prism.attention' op attribute 'scale' must be a finite, non-zero, normal f32 value of magnitude at most 2.35e38 (the kernels scale by scale * log2(e) in f32), but got 0.000000e+00}}
   %0 = prism.attention %q, %q, %q scale = 0.0 : tensor<1x8x16x64xf16>, tensor<1x8x16x64xf16>, tensor<1x8x16x64xf16>
   return
 }
 
 // -----
 
+func.func @attention_scale_beyond_logits(%q: tensor<1x8x16x64xf16>) {
+  // expected-error @+1 {{'prism.attention' op attribute 'scale' must be a finite, non-zero, normal f32 value of magnitude at most 2.35e38 (the kernels scale by scale * log2(e) in f32), but got -3.000000e+38}}
+  %0 = prism.attention %q, %q, %q scale = -3.0e38 : tensor<1x8x16x64xf16>, tensor<1x8x16x64xf16>, tensor<1x8x16x64xf16>
+  return
+}
+
+// -----
+
 func.func @attention_scale_beyond_f32(%q: tensor<1x8x16x64xf16>) {
-  // expected-error @+1 {{'prism.attention' op attribute 'scale' must be a finite, non-zero, normal f32 value (the kernels scale in f32), but got 1.000000e+300}}
+  // expected-error @+1 {{'prism.attention' op attribute 'scale' must be a finite, non-zero, normal f32 value of magnitude at most 2.35e38 (the kernels scale by scale * log2(e) in f32), but got 1.000000e+300}}
   %0 = prism.attention %q, %q, %q scale = 1.0e300 : tensor<1x8x16x64xf16>, tensor<1x8x16x64xf16>, tensor<1x8x16x64xf16>
   return
 }

@@ -18,6 +18,7 @@
 // RUN: prism-run %s --entry=attention_more_queries --check --dynamic-size=37 | FileCheck %s
 // RUN: prism-run %s --entry=attention_mask_bf16 --check --dynamic-size=21 | FileCheck %s
 // RUN: prism-run %s --entry=attention_negative_scale --check --dynamic-size=45 | FileCheck %s
+// RUN: prism-run %s --entry=attention_widest_window --check --dynamic-size=72 | FileCheck %s
 // RUN: prism-run %s --entry=f16_ops --check --dynamic-size=29 | FileCheck %s
 // CHECK-NOT: FAIL
 // CHECK: PASS
@@ -85,11 +86,19 @@ func.func @attention_more_queries(%q: tensor<1x2x?x8xf32>, %k: tensor<1x2x5x8xf3
   return %0 : tensor<1x2x?x8xf32>
 }
 
-// A large negative scale: the kernel takes each row's maximum of the scaled
-// scores, not of the raw ones (exp2 would overflow: nearly one-hot rows).
+// A large negative scale (nearly one-hot rows): each row's maximum is of
+// the scaled scores, not of the raw ones (whose maximum is the minimum of
+// the scaled ones: exp2 would overflow).
 func.func @attention_negative_scale(%q: tensor<1x2x?x16xbf16>, %k: tensor<1x1x?x16xbf16>, %v: tensor<1x1x?x16xbf16>) -> tensor<1x2x?x16xbf16> {
   %0 = prism.attention %q, %k, %v causal scale = -40.0 : tensor<1x2x?x16xbf16>, tensor<1x1x?x16xbf16>, tensor<1x1x?x16xbf16>
   return %0 : tensor<1x2x?x16xbf16>
+}
+
+// More queries than keys and the largest window the verifier allows: the
+// window's first key (query position - window + 1) must not wrap around.
+func.func @attention_widest_window(%q: tensor<1x1x?x16xf32>, %k: tensor<1x1x5x16xf32>, %v: tensor<1x1x5x16xf32>) -> tensor<1x1x?x16xf32> {
+  %0 = prism.attention %q, %k, %v causal window = 9223372036854775807 : tensor<1x1x?x16xf32>, tensor<1x1x5x16xf32>, tensor<1x1x5x16xf32>
+  return %0 : tensor<1x1x?x16xf32>
 }
 
 func.func @attention_mask_bf16(%q: tensor<1x2x?x16xbf16>, %k: tensor<1x2x?x16xbf16>, %v: tensor<1x2x?x16xbf16>, %m: tensor<?x?xf32>) -> tensor<1x2x?x16xbf16> {
