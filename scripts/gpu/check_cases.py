@@ -84,7 +84,8 @@ def run_case(args, directory, meta, environment=None, warnings=None):
     results = []
     for i, output in enumerate(meta["outputs"]):
         actual = as_float64(np.load(f"{out_prefix}{i}.npy"))
-        expected = np.load(os.path.join(directory, f"ref{i}.npy"))
+        # float32 for floating outputs (prepare_cases.py compacts them).
+        expected = np.load(os.path.join(directory, f"ref{i}.npy")).astype(np.float64)
         if actual.shape != expected.shape:
             results.append((i, f"shape {actual.shape} != {expected.shape}", False))
             continue

@@ -70,7 +70,8 @@ def main():
     function = prism.load(os.path.join(args.case, "bundle"))[meta["entry"]]
     dtypes = [d for d, _ in function.inputs]
     arrays = [np.load(os.path.join(args.case, f"in{i}.npy")) for i in range(meta["inputs"])]
-    references = [np.load(os.path.join(args.case, f"ref{i}.npy"))
+    # float32 for floating outputs (prepare_cases.py compacts them).
+    references = [np.load(os.path.join(args.case, f"ref{i}.npy")).astype(np.float64)
                   for i in range(len(meta["outputs"]))]
     checks = Checks(meta, references)
     device = args.device
