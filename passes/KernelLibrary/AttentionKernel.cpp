@@ -104,8 +104,7 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
   // (FlashAttention 3) overflows exp2 once |m scale| nears 2^31 (the
   // product's rounding error is then above 128) and lets the rounding of
   // m scale compound over the KV blocks (rel-L2 3e-5 at 8192 keys).
-  constexpr double kLog2e = 1.4426950408889634;
-  const double logitScale = options.scale * kLog2e;
+  const double logitScale = options.scale * llvm::numbers::log2e;
   Value minusInf = k.f32(-std::numeric_limits<double>::infinity());
   Value minusInfBlock = k.splat(minusInf, {bm, bn});
   auto rowsToBlock = [&](Value rowValues, int64_t cols) {
@@ -174,7 +173,7 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
           // directly, so a GPU loads it at the scores' fragment positions.
           scores = k.addf(k.mulf(scores, k.splat(k.f32(options.scale), {bm, bn})),
                           k.toF32(load2d(maskArg, head, m0, j0, bm, bn)));
-          scores = k.mulf(scores, k.splat(k.f32(kLog2e), {bm, bn}));
+          scores = k.mulf(scores, k.splat(k.f32(llvm::numbers::log2e), {bm, bn}));
         } else {
           scores = k.mulf(scores, k.splat(k.f32(logitScale), {bm, bn}));
         }

@@ -26,6 +26,8 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RUN = re.compile(r"RUN: prism-run %s --entry=(\w+) --check --dynamic-size=(\d+)")
 EXAMPLES = [("llama_decoder_block_small.mlir", 37), ("llama_mlp_block.mlir", 64)]
@@ -75,7 +77,6 @@ def cases(tile_sizes):
 def compact_references(directory):
     """Rewrites the case's float64 references of f32/f16/bf16 outputs as
     float32 (check_cases.py reads them back as float64)."""
-    import numpy as np
     with open(os.path.join(directory, "case.json")) as f:
         outputs = json.load(f)["outputs"]
     for i, output in enumerate(outputs):

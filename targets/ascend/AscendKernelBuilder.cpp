@@ -23,6 +23,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -1081,7 +1082,7 @@ private:
     else if (isa<math::ExpOp>(op)) emit1("Exp", out.tensor, in[0].tensor);
     else if (isa<math::Exp2Op>(op)) {
       // Ascend C has no Exp2: exp(x ln 2).
-      emitScalar("Muls", out.tensor, in[0].tensor, 0.69314718055994531);
+      emitScalar("Muls", out.tensor, in[0].tensor, llvm::numbers::ln2);
       emit1("Exp", out.tensor, out.tensor);
     }
     else if (isa<math::LogOp>(op)) emit1("Ln", out.tensor, in[0].tensor);

@@ -1,6 +1,7 @@
 //===- TransformerOps.cpp - matmul, attention, rope, embedding ------------===//
 
 #include "dialects/Prism/IR/PrismOps.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 #include <limits>
@@ -179,7 +180,7 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
   if (std::optional<APFloat> scale = adaptor.getScale())
     if (!scale->isFiniteNonZero() ||
         std::abs(scale->convertToDouble()) >
-            std::numeric_limits<float>::max() / 1.4426950408889634 ||
+            std::numeric_limits<float>::max() / llvm::numbers::log2e ||
         std::abs(scale->convertToDouble()) < std::numeric_limits<float>::min())
       return diag.fail("attribute 'scale' must be a finite, non-zero, normal f32 value "
                        "of magnitude at most 2.35e38 (the kernels scale by scale * "
