@@ -83,6 +83,12 @@ def Kernelize : Pass<"prism-kernelize", "mlir::ModuleOp"> {
     Option<"matrixCoreAttentionN", "matrix-core-attention-n", "int64_t", "0",
            "Keys per online-softmax step with bf16/f16 queries and keys; "
            "0: attention-n">,
+    Option<"matrixCoreAttentionOverlap", "matrix-core-attention-overlap", "bool",
+           "false",
+           "Attention with matrix-core tiles issues P V of the previous key "
+           "block after Q K^T of the current one, so that a target which "
+           "leaves both products in flight runs the softmax while P V runs "
+           "(one more step past the last key block adds the last P V)">,
     Option<"matrixCoreMinM", "matrix-core-min-m", "int64_t", "0",
            "The fewest rows of a bf16/f16 matmul tile: a matmul whose static "
            "M is at most half of matrix-core-matmul-m takes fewer rows, down "

@@ -42,8 +42,12 @@ MATMUL_VARIANTS = {
 # Attention tile variants (queries x keys per block); the default on sm_90a
 # is 128x64: two warpgroups sharing K and V (FlashAttention 3's 128-query
 # blocks), both products as wgmma, K and V by TMA. 64-row tiles run on one
-# warpgroup; a16x16 is the default before 2026-12-03 (mma.sync).
+# warpgroup; a16x16 is the default before 2026-12-03 (mma.sync). The
+# default overlaps P V of one key block with the softmax of the next
+# (since 2026-12-04); a128x64serial is the same tiles with the products in
+# order, and the variants that set attention-m/n run in order too.
 ATTENTION_VARIANTS = {
+    "a128x64serial": "matrix-core-attention-overlap=false",
     "a16x16": "attention-m=16 attention-n=16",
     "a32x32": "attention-m=32 attention-n=32",
     "a64x16": "attention-m=64 attention-n=16",

@@ -16,6 +16,11 @@
 // against per-row limits relative to the key block: on a GPU, exp's range
 // reduction and 64-bit index masks were most of the loop's instructions.
 //
+// Where the target asks (TileSizes::attentionOverlap), the step at key
+// block j issues Q K_j^T and then P_{j-1} V_{j-1}, so that a GPU runs the
+// softmax of block j while the second product runs (FlashAttention 3's
+// overlap within a warpgroup); the accumulator is rescaled after it.
+//
 // Rows whose keys are all masked keep m = -inf; the exponentials use a safe
 // maximum (0 in that case), so they contribute exact zeros, l stays 0, and
 // the row's output is 0 as the op specifies.
@@ -157,55 +162,96 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
   Value initMax = k.splat(minusInf, {bm});
   Value initSum = k.splat(k.f32(0.0), {bm});
   Value initAcc = k.splat(k.f32(0.0), {bm, dvp});
-  auto loop = scf::ForOp::create(
-      builder, loc, lo, hi, k.index(bn),
-      ValueRange{initMax, initSum, initAcc},
-      [&](OpBuilder &, Location, Value j0, ValueRange carried) {
-        Value runningMax = carried[0], runningSum = carried[1],
-              acc = carried[2];
-        // The logits, -inf where a key is not visible.
-        Value kBlock = k.transpose2d(load2d(kArg, kvHead, j0, zero, bn, dp));
-        Value scores = tile::DotOp::create(builder, loc, f32Tile({bm, bn}),
-                                           qBlock, kBlock,
-                                           k.splat(k.f32(0.0), {bm, bn}));
-        if (maskArg) {
-          // (scale s + mask) log2(e): the mask's load feeds the add
-          // directly, so a GPU loads it at the scores' fragment positions.
-          scores = k.addf(k.mulf(scores, k.splat(k.f32(options.scale), {bm, bn})),
-                          k.toF32(load2d(maskArg, head, m0, j0, bm, bn)));
-          scores = k.mulf(scores, k.splat(k.f32(llvm::numbers::log2e), {bm, bn}));
-        } else {
-          scores = k.mulf(scores, k.splat(k.f32(logitScale), {bm, bn}));
-        }
-        scores = k.select(visibleKeys(j0), scores, minusInfBlock);
+  // P.V: with f16/bf16 values, P is rounded to their type (as
+  // FlashAttention does) so that the product can use the same matrix
+  // units as Q.K^T; the sum stays in f32.
+  Type valueType = value.getElementType();
+  bool pInValueType = valueType.isF16() || valueType.isBF16();
+  auto valueBlock = [&](Value j0) {
+    Value block = load2d(v, kvHead, j0, zero, bn, dvp);
+    return pInValueType ? block : k.toF32(block);
+  };
 
-        // Online softmax update, in the logits' units.
-        Value newMax = arith::MaximumFOp::create(
-            builder, loc, runningMax,
-            k.reduce(tile::CombineKind::Max, scores, 1));
-        Value noKeyYet = arith::CmpFOp::create(
-            builder, loc, arith::CmpFPredicate::OEQ, newMax,
-            k.splat(minusInf, {bm}));
-        Value safeMax =
-            k.select(noKeyYet, k.splat(k.f32(0.0), {bm}), newMax);
-        Value p = k.exp2(k.subf(scores, rowsToBlock(safeMax, bn)));
-        Value correction = k.exp2(k.subf(runningMax, safeMax));
-        Value newSum = k.addf(k.mulf(runningSum, correction),
-                              k.reduce(tile::CombineKind::Sum, p, 1));
-        // P.V: with f16/bf16 values, P is rounded to their type (as
-        // FlashAttention does) so that the product can use the same
-        // matrix units as Q.K^T; the sum stays in f32.
-        Value vBlock = load2d(v, kvHead, j0, zero, bn, dvp);
-        Type valueType = value.getElementType();
-        if (valueType.isF16() || valueType.isBF16())
-          p = k.convert(p, valueType);
-        else
-          vBlock = k.toF32(vBlock);
-        Value newAcc = tile::DotOp::create(
-            builder, loc, f32Tile({bm, dvp}), p, vBlock,
-            k.mulf(acc, rowsToBlock(correction, dvp)));
-        scf::YieldOp::create(builder, loc, ValueRange{newMax, newSum, newAcc});
-      });
+  // The scores of the key block at j0 (a product issued by the caller) to
+  // the online softmax's next state, in the logits' units.
+  struct SoftmaxStep {
+    Value max, sum, p, correction;
+  };
+  auto softmaxStep = [&](Value scores, Value j0, Value runningMax,
+                         Value runningSum) -> SoftmaxStep {
+    // The logits, -inf where a key is not visible.
+    if (maskArg) {
+      // (scale s + mask) log2(e): the mask's load feeds the add directly,
+      // so a GPU loads it at the scores' fragment positions.
+      scores = k.addf(k.mulf(scores, k.splat(k.f32(options.scale), {bm, bn})),
+                      k.toF32(load2d(maskArg, head, m0, j0, bm, bn)));
+      scores = k.mulf(scores, k.splat(k.f32(llvm::numbers::log2e), {bm, bn}));
+    } else {
+      scores = k.mulf(scores, k.splat(k.f32(logitScale), {bm, bn}));
+    }
+    scores = k.select(visibleKeys(j0), scores, minusInfBlock);
+    Value newMax = arith::MaximumFOp::create(
+        builder, loc, runningMax, k.reduce(tile::CombineKind::Max, scores, 1));
+    Value noKeyYet = arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OEQ,
+                                           newMax, k.splat(minusInf, {bm}));
+    Value safeMax = k.select(noKeyYet, k.splat(k.f32(0.0), {bm}), newMax);
+    Value p = k.exp2(k.subf(scores, rowsToBlock(safeMax, bn)));
+    Value correction = k.exp2(k.subf(runningMax, safeMax));
+    Value newSum = k.addf(k.mulf(runningSum, correction),
+                          k.reduce(tile::CombineKind::Sum, p, 1));
+    return {newMax, newSum, p, correction};
+  };
+  auto pForProduct = [&](Value p) { return pInValueType ? k.convert(p, valueType) : p; };
+  auto scoresOf = [&](Value j0) {
+    Value kBlock = k.transpose2d(load2d(kArg, kvHead, j0, zero, bn, dp));
+    return tile::DotOp::create(builder, loc, f32Tile({bm, bn}), qBlock, kBlock,
+                               k.splat(k.f32(0.0), {bm, bn}))
+        .getResult();
+  };
+
+  scf::ForOp loop;
+  if (!sizes.attentionOverlap) {
+    loop = scf::ForOp::create(
+        builder, loc, lo, hi, k.index(bn), ValueRange{initMax, initSum, initAcc},
+        [&](OpBuilder &, Location, Value j0, ValueRange carried) {
+          SoftmaxStep step = softmaxStep(scoresOf(j0), j0, carried[0], carried[1]);
+          Value newAcc = tile::DotOp::create(
+              builder, loc, f32Tile({bm, dvp}), pForProduct(step.p), valueBlock(j0),
+              k.mulf(carried[2], rowsToBlock(step.correction, dvp)));
+          scf::YieldOp::create(builder, loc, ValueRange{step.max, step.sum, newAcc});
+        });
+  } else {
+    // The products overlap the softmax: the step at j0 issues the scores
+    // of block j0, then adds P V of the block before (P carried from the
+    // previous step, its values loaded at max(j0 - bn, lo): the same step's
+    // slot as the keys on a GPU; P = 0 at the first step), runs the
+    // softmax of block j0 while that product runs, and then rescales the
+    // accumulator, which holds every block before j0 in the units of the
+    // previous maximum, to the new one. One more step past `hi` (every key
+    // masked: p = 0, correction 1) adds the last P V.
+    Type pType = pInValueType ? valueType : f32;
+    Value initP = k.splat(arith::ConstantOp::create(builder, loc, builder.getFloatAttr(pType, 0.0)),
+                          {bm, bn});
+    Value anyKey = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::slt, lo, hi);
+    Value upper = arith::SelectOp::create(builder, loc, anyKey, k.add(hi, k.index(bn)), hi);
+    loop = scf::ForOp::create(
+        builder, loc, lo, upper, k.index(bn),
+        ValueRange{initMax, initSum, initAcc, initP},
+        [&](OpBuilder &, Location, Value j0, ValueRange carried) {
+          Value scores = scoresOf(j0);
+          Value previous = k.maxSigned(k.sub(j0, k.index(bn)), lo);
+          Value withPrevious = tile::DotOp::create(builder, loc, f32Tile({bm, dvp}),
+                                                   carried[3], valueBlock(previous),
+                                                   carried[2]);
+          SoftmaxStep step = softmaxStep(scores, j0, carried[0], carried[1]);
+          Value newAcc = k.mulf(withPrevious, rowsToBlock(step.correction, dvp));
+          // (Rounded after the rescale, which waits for P V: written
+          // before, the next P would take the registers of the P that
+          // P V still reads, and ptxas serializes every wgmma.)
+          scf::YieldOp::create(builder, loc,
+                               ValueRange{step.max, step.sum, newAcc, pForProduct(step.p)});
+        });
+  }
 
   // out = acc / l; rows that saw no key have acc = 0 and l = 0: zeros.
   Value sum = loop.getResult(1);

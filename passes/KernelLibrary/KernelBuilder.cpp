@@ -56,6 +56,10 @@ TileSizes TileSizes::forProductsOf(Type element, int64_t headDim,
   }
   use(result.attentionM, matrixCoreAttentionM);
   use(result.attentionN, matrixCoreAttentionN);
+  // (Only with the target's matrix-core tiles: tiles chosen by hand for
+  // every product, "attention-m=16", clear matrixCoreAttentionM.)
+  if (matrixCoreAttentionOverlap && matrixCoreAttentionM > 0)
+    result.attentionOverlap = true;
   int64_t padded = headDim > 0 ? static_cast<int64_t>(llvm::PowerOf2Ceil(headDim)) : 0;
   // Keys in whole k16 steps (a staged operand's rows), at least 16; past
   // 256 the queries' accumulator itself outgrows the registers, so the

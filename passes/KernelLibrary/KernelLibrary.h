@@ -65,6 +65,15 @@ struct TileSizes {
   int64_t matrixCoreMatmulK = 0;
   int64_t matrixCoreAttentionM = 0;
   int64_t matrixCoreAttentionN = 0;
+  /// With matrix-core attention tiles: attention's products overlap the
+  /// softmax (attentionOverlap) in the kernels forProductsOf sizes.
+  bool matrixCoreAttentionOverlap = false;
+  /// The attention kernel issues P V of key block j - 1 after Q K^T of
+  /// block j (P carried between steps, one more step past the last block),
+  /// so that the softmax of block j can run while P V does, on a target
+  /// that leaves both products in flight (FlashAttention 3's overlap within
+  /// a warpgroup). Elsewhere it costs a step: only where the target asks.
+  bool attentionOverlap = false;
   /// The fewest rows a matrix-core matmul tile may have (0: the tile is
   /// never shrunk): a matmul whose static M is at most half its tile takes
   /// a tile of fewer rows, down to this.

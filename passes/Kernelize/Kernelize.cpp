@@ -45,6 +45,7 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
     sizes.matrixCoreAttentionM = matrixCoreAttentionM;
     sizes.matrixCoreAttentionN = matrixCoreAttentionN;
     sizes.matrixCoreMinM = matrixCoreMinM;
+    sizes.matrixCoreAttentionOverlap = matrixCoreAttentionOverlap;
     sizes.stridedBlock = stridedBlock;
     sizes.separateMatmulEpilogue = separateMatmulEpilogue;
     sizes.unfusedAttention = unfusedAttention;

@@ -585,7 +585,7 @@ void KernelEmulation::callWgmma(Operation *op, OpBuilder &b, ArrayRef<Value> d,
 LogicalResult KernelEmulation::emulateInlinePtx(LLVM::InlineAsmOp inlinePtx) {
   Location loc = inlinePtx.getLoc();
   StringRef text = inlinePtx.getAsmString();
-  if (text == "wgmma.wait_group.sync.aligned 0;" || text.empty())
+  if (text.starts_with("wgmma.wait_group.sync.aligned ") || text.empty())
     return emulateTiedRegisters(inlinePtx);
   llvm::Regex pattern("wgmma\\.mma_async\\.sync\\.aligned\\.m64n([0-9]+)k16\\.f32\\."
                       "(bf16|f16)\\.(bf16|f16) \\{[^}]*\\}, \\{[^}]*\\}, \\$[0-9]+, p, 1, "
@@ -645,29 +645,46 @@ LogicalResult KernelEmulation::emulateInlinePtx(LLVM::InlineAsmOp inlinePtx) {
 
 /// The other inline PTX the NVIDIA backend writes, with the accumulator
 /// registers of wgmmas in flight tied to it (outputs "=f", inputs "0", "1",
-/// ...): `wgmma.wait_group.sync.aligned 0;` (the wait) or nothing (before
+/// ...): `wgmma.wait_group.sync.aligned N;` (a wait) or nothing (before
 /// the K loop); the registers pass through.
 LogicalResult KernelEmulation::emulateTiedRegisters(LLVM::InlineAsmOp inlinePtx) {
+  // f32 accumulators ("=f"), then i32 A registers of register-A wgmmas in
+  // flight ("=r"), each output tied to its input.
   ValueRange operands = inlinePtx.getOperands();
   int64_t count = static_cast<int64_t>(operands.size());
+  Type f32 = Float32Type::get(context);
+  int64_t floats = 0;
+  while (floats < count && operands[floats].getType() == f32)
+    ++floats;
   std::string constraints;
   for (int64_t e = 0; e < count; ++e)
-    constraints += "=f,";
+    constraints += e < floats ? "=f," : "=r,";
   for (int64_t e = 0; e < count; ++e)
     constraints += std::to_string(e) + (e + 1 < count ? "," : "");
-  Type f32 = Float32Type::get(context);
   auto registers = dyn_cast_or_null<LLVM::LLVMStructType>(
       inlinePtx.getRes() ? inlinePtx.getRes().getType() : Type());
-  if (count == 0 || inlinePtx.getConstraints() != constraints || !registers ||
-      registers.getBody() != ArrayRef<Type>(SmallVector<Type>(count, f32)) ||
-      !llvm::all_of(operands, [&](Value v) { return v.getType() == f32; }))
-    return inlinePtx.emitError("the GPU emulator runs wgmma.wait_group 0 or empty inline "
-                               "PTX only with f32 registers tied to it, as the NVIDIA "
-                               "backend writes them");
+  // `wgmma.wait_group.sync.aligned N;` with N from 0 to 7, or nothing.
+  StringRef text = inlinePtx.getAsmString();
+  int64_t inFlight = 0;
+  bool wait = !text.empty();
+  if (wait) {
+    StringRef groups = text.drop_front(StringRef("wgmma.wait_group.sync.aligned ").size());
+    if (!groups.consume_back(";") || groups.getAsInteger(10, inFlight) || inFlight < 0 ||
+        inFlight > 7)
+      return inlinePtx.emitError("the GPU emulator runs wgmma.wait_group with 0 to 7 "
+                                 "groups in flight, not: ")
+             << text;
+  }
+  if (floats == 0 || inlinePtx.getConstraints() != constraints || !registers ||
+      registers.getBody() != ArrayRef<Type>(llvm::to_vector(operands.getTypes())) ||
+      !llvm::all_of(operands.drop_front(floats), [&](Value v) { return v.getType() == i32; }))
+    return inlinePtx.emitError("the GPU emulator runs wgmma.wait_group N or empty inline "
+                               "PTX only with f32 registers (then i32 ones) tied to it, as "
+                               "the NVIDIA backend writes them");
   OpBuilder b(inlinePtx);
   Location loc = inlinePtx.getLoc();
-  if (!inlinePtx.getAsmString().empty())
-    callMatrix(b, loc, kWgmmaWaitGroup);
+  if (wait)
+    callMatrix(b, loc, kWgmmaWaitGroup + inFlight);
   Value result = LLVM::UndefOp::create(b, loc, registers);
   for (auto [e, value] : llvm::enumerate(operands))
     result = LLVM::InsertValueOp::create(b, loc, result, value,

@@ -210,28 +210,47 @@ void keepAccumulatorsInFragments(func::FuncOp function, const Layout &layout,
     for (unsigned i = 0; i < loop.getNumRegionIterArgs(); ++i) {
       BlockArgument carried = loop.getRegionIterArg(i);
       auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
-      auto dot = yield.getOperand(i).getDefiningOp<tile::DotOp>();
+      // The accumulator rescaled by a broadcast, each op used once in the
+      // loop's body: `rescale` = `scaled` * `scale` (either order).
+      auto rescaleOf = [&](Value product, Value scaled, arith::MulFOp &rescale,
+                           tile::BroadcastOp &scale) {
+        rescale = product.getDefiningOp<arith::MulFOp>();
+        if (!rescale || !rescale->hasOneUse() || rescale->getBlock() != loop.getBody())
+          return false;
+        Value other = rescale.getLhs() == scaled   ? rescale.getRhs()
+                      : rescale.getRhs() == scaled ? rescale.getLhs()
+                                                   : Value();
+        scale = other ? other.getDefiningOp<tile::BroadcastOp>() : nullptr;
+        return scale && scale->hasOneUse() && scale->getBlock() == loop.getBody();
+      };
+      // The accumulator itself, or rescaled at each step by a broadcast
+      // before the product (attention's output, times exp(m_old - m_new)
+      // per row) or after it (attention whose P V overlaps the softmax):
+      // the product, the rescale and the broadcast then are in fragments
+      // too (a broadcast reads its source at the fragment positions).
+      arith::MulFOp rescale;
+      tile::BroadcastOp scale;
+      Value yielded = yield.getOperand(i);
+      auto dot = yielded.getDefiningOp<tile::DotOp>();
+      if (!dot) {
+        SmallVector<Value, 2> sides;
+        if (auto mul = yielded.getDefiningOp<arith::MulFOp>())
+          sides = {mul.getLhs(), mul.getRhs()};
+        for (Value side : sides)
+          if (auto product = side.getDefiningOp<tile::DotOp>();
+              product && product.getAcc() == carried &&
+              rescaleOf(yielded, product.getResult(), rescale, scale)) {
+            dot = product;
+            break;
+          }
+      }
       if (!dot || !carried.hasOneUse() || !dot->hasOneUse() ||
           dot->getParentOp() != loop.getOperation() || inFragments(dot.getType()) ||
           !matrixCores.keepsAccumulatorInFragments(dot, layout))
         continue;
-      // The accumulator itself, or rescaled at each step by a broadcast
-      // (attention's output, times exp(m_old - m_new) per row): the
-      // product and the broadcast then are in fragments too (a broadcast
-      // reads its source at the fragment positions).
-      arith::MulFOp rescale;
-      tile::BroadcastOp scale;
-      if (dot.getAcc() != carried) {
-        rescale = dot.getAcc().getDefiningOp<arith::MulFOp>();
-        if (!rescale || !rescale->hasOneUse() || rescale->getBlock() != loop.getBody())
-          continue;
-        Value other = rescale.getLhs() == carried   ? rescale.getRhs()
-                      : rescale.getRhs() == carried ? rescale.getLhs()
-                                                    : Value();
-        scale = other ? other.getDefiningOp<tile::BroadcastOp>() : nullptr;
-        if (!scale || !scale->hasOneUse() || scale->getBlock() != loop.getBody())
-          continue;
-      }
+      if (!rescale && dot.getAcc() != carried &&
+          !rescaleOf(dot.getAcc(), carried, rescale, scale))
+        continue;
       RankedTensorType plain = placed(dot.getType(), Placement::Plain);
       RankedTensorType fragments = placed(plain, Placement::Fragments);
       if (rescale) {
@@ -336,7 +355,8 @@ private:
 
   /// Forward from the products: element-wise ops keep the layout, row
   /// reductions of fragments give rows, rows reshaped stay rows, rows
-  /// broadcast give fragments, rows yielded make the loop carry rows.
+  /// broadcast give fragments, rows or fragments yielded make the loop
+  /// carry them so.
   void propagate() {
     while (!worklist.empty()) {
       Value value = worklist.pop_back_val();
@@ -367,8 +387,13 @@ private:
               cast<RankedTensorType>(value.getType()).getRank() == 2 &&
               fitsFragments(broadcast.getType()))
             want(broadcast.getResult(), Placement::Fragments);
-        } else if (isa<scf::YieldOp>(user) && loop && placement == Placement::Rows) {
-          want(loop.getRegionIterArg(use.getOperandNumber()), Placement::Rows);
+        } else if (isa<scf::YieldOp>(user) && loop) {
+          // (Fragments carried: attention's P of the previous key block
+          // when P V overlaps the softmax. An accumulator in fragments
+          // already, which the rescale of that overlap yields, stays so.)
+          BlockArgument carried = loop.getRegionIterArg(use.getOperandNumber());
+          if (placementOf(carried.getType()) == Placement::Plain)
+            want(carried, placement);
         }
       }
     }
@@ -552,8 +577,8 @@ private:
   void rewrite() {
     for (auto [value, placement] : wanted)
       value.setType(placed(value.getType(), placement));
-    // Loop-carried rows: the entry value in rows, the result back after
-    // the loop.
+    // Loop-carried rows or fragments: the entry value so, the result back
+    // after the loop.
     if (loop) {
       for (unsigned i = 0; i < loop.getNumRegionIterArgs(); ++i) {
         BlockArgument carried = loop.getRegionIterArg(i);
@@ -563,10 +588,10 @@ private:
         Location loc = loop.getLoc();
         // (Converted before the loop: an operand of the loop itself.)
         OpOperand &init = loop.getInitArgsMutable()[i];
-        RankedTensorType rows = placed(init.get().getType(), Placement::Rows);
+        RankedTensorType entry = placed(init.get().getType(), wanted.lookup(carried));
         init.set(isSplat(init.get())
-                     ? cloneSplat(b, init.get(), rows)
-                     : UnrealizedConversionCastOp::create(b, loc, rows, init.get())
+                     ? cloneSplat(b, init.get(), entry)
+                     : UnrealizedConversionCastOp::create(b, loc, entry, init.get())
                            .getResult(0));
         Value result = loop.getResult(i);
         RankedTensorType plain = placed(result.getType(), Placement::Plain);

@@ -1793,7 +1793,9 @@ LogicalResult convertKernel(gpu::GPUFuncOp kernel, Layout layout,
         use->set(value);
     return WalkResult::advance();
   });
-  return failure(walk.wasInterrupted());
+  if (walk.wasInterrupted())
+    return failure();
+  return options.matrixCores ? options.matrixCores->finishKernel(kernel) : success();
 }
 
 } // namespace

@@ -247,6 +247,12 @@ public:
   pinAccumulatorsInFlight(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange inits) const {
     return llvm::SmallVector<mlir::Value>(inits);
   }
+  /// After a kernel's tile ops are lowered: the lowering's own fix-ups
+  /// (NVIDIA: each wgmma's wait moved down to its result's first use, so
+  /// that products run while the code between does). Nothing by default.
+  virtual mlir::LogicalResult finishKernel(mlir::gpu::GPUFuncOp kernel) const {
+    return mlir::success();
+  }
   /// Orders this thread's ordinary writes to shared memory before reads by
   /// matrix cores that read it themselves (an operand published in
   /// SharedLayout::CoreMatrices), ahead of the barrier that publishes it.

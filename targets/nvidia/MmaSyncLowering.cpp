@@ -59,6 +59,10 @@ SmallVector<Value> MmaSyncLowering::waitForMatrixCores(OpBuilder &b, Location lo
   return waitForWarpgroupMma(b, loc, results);
 }
 
+LogicalResult MmaSyncLowering::finishKernel(gpu::GPUFuncOp kernel) const {
+  return placeWarpgroupMmaWaits(kernel);
+}
+
 SmallVector<Value> MmaSyncLowering::pinAccumulatorsInFlight(OpBuilder &b, Location loc,
                                                             ValueRange inits) const {
   return pinWarpgroupMmaAccumulators(b, loc, inits);
@@ -413,7 +417,7 @@ Value MmaSyncLowering::emitOnFragments(ConversionPatternRewriter &rewriter,
   if (operands.readByMatrixCores()) {
     auto inFlight = op->getAttrOfType<IntegerAttr>(kDotsInFlightAttrName);
     return emitWarpgroupMma(rewriter, op, operands, acc, m, n, k,
-                            inFlight ? inFlight.getInt() : 0);
+                            inFlight ? inFlight.getInt() : kWaitAtFirstUse);
   }
   Location loc = op.getLoc();
   int64_t warps = layout.threads / 32, rounds = (m / 16) * (n / 8) / warps;

@@ -33,6 +33,7 @@ public:
   llvm::SmallVector<mlir::Value>
   pinAccumulatorsInFlight(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::ValueRange inits) const override;
+  mlir::LogicalResult finishKernel(mlir::gpu::GPUFuncOp kernel) const override;
   void addLegalDialects(mlir::ConversionTarget &target) const override;
   mlir::Value emit(mlir::ConversionPatternRewriter &rewriter, tile::DotOp dot,
                    const gpu_lowering::Layout &layout,

@@ -90,8 +90,12 @@ std::string kernelizeOptions(llvm::StringRef chip) {
     // each, as FlashAttention 3) by 64 keys (181 registers, 132 KB).
     // A matmul of at most 64 static rows (a decode step compiled for its
     // batch) takes a 64-row tile, one warpgroup: wgmma's smallest M.
+    // Attention's softmax of key block j runs while P V of block j - 1
+    // does (both wgmma groups in flight, each waited for at its result's
+    // first use: FlashAttention 3's overlap within a warpgroup).
     options += " matrix-core-matmul-m=128 matrix-core-matmul-n=128 matrix-core-matmul-k=64"
-               " matrix-core-attention-m=128 matrix-core-attention-n=64 matrix-core-min-m=64";
+               " matrix-core-attention-m=128 matrix-core-attention-n=64 matrix-core-min-m=64"
+               " matrix-core-attention-overlap=true";
   } else {
     // mma.sync by 4 warps of 16 rows each: 64 x 64 x 32 (89-109
     // registers in the 8B block's matmuls; 64 x 128 takes 158-186 and 128

@@ -10,6 +10,9 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "llvm/ADT/MapVector.h"
 
 #include <string>
 
@@ -124,7 +127,8 @@ Value stepDescriptor(OpBuilder &b, Location loc, Value address, const OperandSte
 /// instruction's register struct, a fence (its registers were written by
 /// other instructions), `steps(d)` issuing the K steps, then commit and
 /// wait until at most `inFlight` groups run (0: done before the registers
-/// are read and the slots refilled), and the struct back as a vector.
+/// are read and the slots refilled; kWaitAtFirstUse: no wait, the result
+/// marked for placeWarpgroupMmaWaits), and the struct back as a vector.
 Value warpgroupMmaFrame(ConversionPatternRewriter &rewriter, Location loc, Value acc,
                         int64_t n, int64_t inFlight,
                         function_ref<Value(Type accumulator, Value d)> steps) {
@@ -140,13 +144,16 @@ Value warpgroupMmaFrame(ConversionPatternRewriter &rewriter, Location loc, Value
   NVVM::WgmmaFenceAlignedOp::create(rewriter, loc);
   d = steps(accumulator, d);
   NVVM::WgmmaGroupSyncAlignedOp::create(rewriter, loc);
-  NVVM::WgmmaWaitGroupSyncOp::create(rewriter, loc, inFlight);
+  if (inFlight != kWaitAtFirstUse)
+    NVVM::WgmmaWaitGroupSyncOp::create(rewriter, loc, inFlight);
   Value result = acc;
   for (int64_t e = 0; e < n / 2; ++e)
     result = vector::InsertOp::create(
         rewriter, loc,
         LLVM::ExtractValueOp::create(rewriter, loc, d, ArrayRef<int64_t>{e}), result,
         ArrayRef<int64_t>{e});
+  if (inFlight == kWaitAtFirstUse)
+    result.getDefiningOp()->setAttr(kWaitAtFirstUseAttrName, rewriter.getUnitAttr());
   return result;
 }
 
@@ -248,10 +255,11 @@ std::string warpgroupMmaWithRegisterAConstraints(int64_t n) {
 namespace {
 
 /// Inline PTX `text` with the f32 elements of `accumulators` tied to it
-/// (outputs "=f", inputs "0", "1", ...), and the accumulators as it gives
-/// them back.
+/// (outputs "=f", inputs "0", "1", ...), then the i32 `words` the same
+/// way ("=r": registers that wgmmas in flight read, kept from being
+/// reused before it), and the accumulators as it gives them back.
 SmallVector<Value> withTiedAccumulators(OpBuilder &b, Location loc, StringRef text,
-                                        ValueRange accumulators) {
+                                        ValueRange accumulators, ValueRange words = {}) {
   Type f32 = b.getF32Type();
   SmallVector<Value> registers;
   for (Value accumulator : accumulators) {
@@ -259,9 +267,17 @@ SmallVector<Value> withTiedAccumulators(OpBuilder &b, Location loc, StringRef te
     for (int64_t e = 0; e < type.getNumElements(); ++e)
       registers.push_back(vector::ExtractOp::create(b, loc, accumulator, ArrayRef<int64_t>{e}));
   }
+  int64_t floats = static_cast<int64_t>(registers.size());
+  llvm::append_range(registers, words);
   int64_t count = static_cast<int64_t>(registers.size());
-  std::string constraints = tiedF32Constraints(count);
-  auto type = LLVM::LLVMStructType::getLiteral(b.getContext(), SmallVector<Type>(count, f32));
+  std::string constraints;
+  for (int64_t e = 0; e < count; ++e)
+    constraints += e < floats ? "=f," : "=r,";
+  for (int64_t e = 0; e < count; ++e)
+    constraints += std::to_string(e) + (e + 1 < count ? "," : "");
+  SmallVector<Type> types(floats, f32);
+  types.append(words.size(), b.getI32Type());
+  auto type = LLVM::LLVMStructType::getLiteral(b.getContext(), types);
   Value waited =
       LLVM::InlineAsmOp::create(b, loc, type, registers, text, constraints,
                                 /*has_side_effects=*/true, /*is_align_stack=*/false,
@@ -284,6 +300,109 @@ SmallVector<Value> withTiedAccumulators(OpBuilder &b, Location loc, StringRef te
 
 } // namespace
 
+std::string warpgroupMmaWaitPtx(int64_t inFlight) {
+  return "wgmma.wait_group.sync.aligned " + std::to_string(inFlight) + ";";
+}
+
+namespace {
+
+/// Whether a wgmma's wait may move down past `op`: pure ops and reads
+/// (the tensor cores only read shared memory) and other wgmma groups'
+/// fences, products, commits and waits; not an op that may write memory
+/// or synchronize threads (a barrier, a copy, a store: the wgmma may still
+/// read the shared memory they change, or other threads wait on this
+/// one), nor an op with regions or a terminator.
+bool waitMayMovePast(Operation *op) {
+  if (op->hasTrait<OpTrait::IsTerminator>() || op->getNumRegions() != 0)
+    return false;
+  if (isa<NVVM::WgmmaFenceAlignedOp, NVVM::WgmmaMmaAsyncOp, NVVM::WgmmaGroupSyncAlignedOp,
+          NVVM::WgmmaWaitGroupSyncOp>(op))
+    return true;
+  if (auto inlinePtx = dyn_cast<LLVM::InlineAsmOp>(op))
+    return inlinePtx.getAsmString().empty() ||
+           inlinePtx.getAsmString().contains("wgmma.mma_async") ||
+           inlinePtx.getAsmString().starts_with("wgmma.wait_group");
+  if (isMemoryEffectFree(op))
+    return true;
+  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+  return effects && effects.onlyHasEffect<MemoryEffects::Read>();
+}
+
+} // namespace
+
+/// The A registers (i32 words) of the register-A wgmmas whose result
+/// `marked` (a frame's last op, warpgroupMmaFrame) gives: each K step's
+/// inline PTX takes D's registers, then A's 4 words.
+SmallVector<Value> registerOperandsOfFrame(Operation *marked) {
+  SmallVector<Value> words;
+  auto insert = dyn_cast<vector::InsertOp>(marked);
+  auto extract =
+      insert ? insert.getValueToStore().getDefiningOp<LLVM::ExtractValueOp>() : nullptr;
+  auto step = extract ? extract.getContainer().getDefiningOp<LLVM::InlineAsmOp>() : nullptr;
+  while (step && step.getAsmString().contains("wgmma.mma_async")) {
+    auto d = cast<LLVM::LLVMStructType>(step.getRes().getType());
+    int64_t h = static_cast<int64_t>(d.getBody().size());
+    llvm::append_range(words, step.getOperands().slice(h, 4));
+    auto previous = step.getOperand(0).getDefiningOp<LLVM::ExtractValueOp>();
+    step = previous ? previous.getContainer().getDefiningOp<LLVM::InlineAsmOp>() : nullptr;
+  }
+  return words;
+}
+
+LogicalResult placeWarpgroupMmaWaits(gpu::GPUFuncOp kernel) {
+  SmallVector<Operation *> marked;
+  kernel.walk([&](Operation *op) {
+    if (op->hasAttr(kWaitAtFirstUseAttrName))
+      marked.push_back(op);
+  });
+  struct Wait {
+    int64_t inFlight;
+    SmallVector<Value> results, words;
+  };
+  llvm::MapVector<Operation *, Wait> waits;
+  for (Operation *op : marked) {
+    op->removeAttr(kWaitAtFirstUseAttrName);
+    Value result = op->getResult(0);
+    int64_t committed = 0;
+    Operation *before = op->getNextNode();
+    for (; before; before = before->getNextNode()) {
+      if (llvm::any_of(result.getUsers(),
+                       [&](Operation *user) { return before->isAncestor(user); }) ||
+          !waitMayMovePast(before))
+        break;
+      if (isa<NVVM::WgmmaGroupSyncAlignedOp>(before))
+        ++committed;
+    }
+    if (!before) // (a block ends with its terminator)
+      return op->emitError("a wgmma's result has no op after it to wait before");
+    // wait_group N retires every group but the N newest.
+    auto [it, inserted] = waits.try_emplace(before, Wait{committed, {}});
+    it->second.inFlight = std::min(it->second.inFlight, committed);
+    it->second.results.push_back(result);
+    // A wgmma reads its A registers until it is done too: tied, so that
+    // nothing is written to them before the wait (attention's next P,
+    // computed while P V runs, into the registers of the P it reads).
+    llvm::append_range(it->second.words, registerOperandsOfFrame(op));
+  }
+  for (auto &[before, wait] : waits) {
+    if (wait.inFlight > 7)
+      return before->emitError("more than 7 wgmma groups in flight before a wait");
+    SmallVector<SmallVector<OpOperand *>> uses;
+    for (Value result : wait.results) {
+      uses.emplace_back();
+      for (OpOperand &use : result.getUses())
+        uses.back().push_back(&use);
+    }
+    OpBuilder b(before);
+    SmallVector<Value> waited = withTiedAccumulators(
+        b, before->getLoc(), warpgroupMmaWaitPtx(wait.inFlight), wait.results, wait.words);
+    for (auto [value, usesOfValue] : llvm::zip(waited, uses))
+      for (OpOperand *use : usesOfValue)
+        use->set(value);
+  }
+  return success();
+}
+
 SmallVector<Value> pinWarpgroupMmaAccumulators(OpBuilder &b, Location loc,
                                                ValueRange accumulators) {
   return withTiedAccumulators(b, loc, "", accumulators);
@@ -304,7 +423,7 @@ Value emitWarpgroupMmaWithRegisterA(ConversionPatternRewriter &rewriter, tile::D
   Value b = operandOfB.second;
   std::string text = warpgroupMmaWithRegisterAPtx(n, element.isBF16(), operands.bTransposed);
   std::string constraints = warpgroupMmaWithRegisterAConstraints(n);
-  return warpgroupMmaFrame(rewriter, loc, acc, n, /*inFlight=*/0,
+  return warpgroupMmaFrame(rewriter, loc, acc, n, kWaitAtFirstUse,
                            [&](Type accumulator, Value d) {
     Value one = LLVM::ConstantOp::create(rewriter, loc, rewriter.getI32Type(),
                                          rewriter.getI32IntegerAttr(1));

@@ -44,11 +44,18 @@ namespace prism::nvidia {
 bool fitsWarpgroupMma(tile::DotOp dot, int64_t threads, bool aTransposed,
                       bool bTransposed);
 
+/// The `inFlight` of emitWarpgroupMma that leaves the wait to
+/// placeWarpgroupMmaWaits: no wait after the commit, the result's
+/// defining op marked with kWaitAtFirstUseAttrName.
+inline constexpr int64_t kWaitAtFirstUse = -1;
+inline constexpr llvm::StringLiteral kWaitAtFirstUseAttrName = "prism.wgmma_wait_at_first_use";
+
 /// acc + A B through wgmma.mma_async (fence, the K steps, commit, wait
 /// until at most `inFlight` groups run): `acc` and the result in the
 /// fragment layout described above. With `inFlight` > 0 the result's
 /// registers are not to be read before a later wait (as a K loop's
-/// accumulator passed to the next step's wgmma).
+/// accumulator passed to the next step's wgmma); with kWaitAtFirstUse,
+/// placeWarpgroupMmaWaits adds that wait.
 mlir::Value emitWarpgroupMma(mlir::ConversionPatternRewriter &rewriter,
                              tile::DotOp dot,
                              const gpu_lowering::SharedOperands &operands,
@@ -59,12 +66,30 @@ mlir::Value emitWarpgroupMma(mlir::ConversionPatternRewriter &rewriter,
 /// instruction's register-A form, which MLIR's NVVM op does not offer, as
 /// inline PTX): `aSteps[s]` are this thread's 4 A registers (32-bit words,
 /// 2 elements each) of K step s, in mma.sync's A layout over the 16 rows
-/// of its warp; B in shared memory as `operands` says.
+/// of its warp; B in shared memory as `operands` says. Its wait is left
+/// to placeWarpgroupMmaWaits (kWaitAtFirstUse).
 mlir::Value emitWarpgroupMmaWithRegisterA(
     mlir::ConversionPatternRewriter &rewriter, tile::DotOp dot,
     llvm::ArrayRef<llvm::SmallVector<mlir::Value>> aSteps,
     const gpu_lowering::SharedOperands &operands, mlir::Value acc, int64_t n,
     int64_t k);
+
+/// The waits of the wgmmas emitted with kWaitAtFirstUse, once the kernel
+/// is lowered: each goes down from its commit to just before the first op
+/// of its block that reads the result, or that might write memory or
+/// synchronize (anything but pure or reading ops and other wgmma groups),
+/// as `wgmma.wait_group N` with N the groups committed in between (every
+/// group but the N newest is done: this one is), the result's registers
+/// tied through it as in waitForWarpgroupMma, and every later use reading
+/// them from the wait. Products whose results are read later thus run
+/// while the code between does: attention's P V of one key block during
+/// the softmax of the next (FlashAttention 3's overlap within a
+/// warpgroup), its Q K^T during the issue of P V. Waits that land before
+/// the same op are one wait.
+mlir::LogicalResult placeWarpgroupMmaWaits(mlir::gpu::GPUFuncOp kernel);
+
+/// The inline PTX of a wait that leaves `inFlight` groups running.
+std::string warpgroupMmaWaitPtx(int64_t inFlight);
 
 /// wgmma.wait_group 0 with `accumulators` (f32 vectors that wgmmas in
 /// flight accumulate into) tied to it as inline PTX operands ("+f"), and
@@ -87,7 +112,7 @@ llvm::SmallVector<mlir::Value> pinWarpgroupMmaAccumulators(mlir::OpBuilder &b,
                                                            mlir::ValueRange accumulators);
 
 /// The inline PTX text of waitForWarpgroupMma (also what the GPU emulator
-/// accepts).
+/// accepts, with any count of groups in flight from 0 to 7).
 inline constexpr llvm::StringLiteral kWarpgroupMmaWaitAllPtx = "wgmma.wait_group.sync.aligned 0;";
 
 /// `fence.proxy.async.shared::cta`: this thread's ordinary (generic proxy)

@@ -27,6 +27,17 @@
 // RUN: prism-run %s --entry=masked_f16 --check --dynamic-size=140 --target=nvidia-emulated:sm_90a --tile-sizes="attention-m=128 attention-n=64" | FileCheck %s
 // RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=150 --target=nvidia-emulated:sm_80 --tile-sizes="attention-m=128 attention-n=32" | FileCheck %s
 // RUN: prism-run %s --entry=masked_f16 --check --dynamic-size=93 --target=nvidia-emulated:sm_90a --tile-sizes="attention-m=64 attention-n=32" | FileCheck %s
+// P V overlapping the softmax (sm_90a's default with the 128x64 tiles
+// above) with other tiles, on mma.sync (sm_80: the same kernel, the
+// products in order) and on the CPU (the kernel form itself), and a
+// sequence of one key block, where the loop's only steps are the block's
+// and the one past it.
+// RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=77 --target=nvidia-emulated:sm_90a --tile-sizes="matrix-core-attention-m=64 matrix-core-attention-n=32" | FileCheck %s
+// RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=130 --target=nvidia-emulated:sm_90a --tile-sizes="matrix-core-attention-m=64 matrix-core-attention-n=16" | FileCheck %s
+// RUN: prism-run %s --entry=masked_f16 --check --dynamic-size=93 --target=nvidia-emulated:sm_90a --tile-sizes="matrix-core-attention-m=128 matrix-core-attention-n=32" | FileCheck %s
+// RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=64 --target=nvidia-emulated:sm_90a | FileCheck %s
+// RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=150 --target=nvidia-emulated:sm_80 --tile-sizes="matrix-core-attention-overlap=true" | FileCheck %s
+// RUN: prism-run %s --entry=masked_f16 --check --dynamic-size=70 --target=cpu --tile-sizes="matrix-core-attention-m=16 matrix-core-attention-n=16 matrix-core-attention-overlap=true" | FileCheck %s
 // CHECK: PASS
 // CHECK-NOT: FAIL
 
@@ -72,9 +83,12 @@
 // WGMMA-SAME: (f32, {{.*}}, i32, i32, i32, i32, i64, i32) -> !llvm.struct<(f32,
 // WGMMA: llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async
 // WGMMA: nvvm.wgmma.commit.group.sync.aligned
-// WGMMA-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// Its wait comes down to the output's first use, the yield, with the
+// output's registers tied to it (and P's A registers, which it reads).
 // WGMMA-NOT: gpu.barrier
 // WGMMA-NOT: vector.scatter
+// WGMMA: llvm.inline_asm has_side_effects asm_dialect = att "wgmma.wait_group.sync.aligned 0;", "=f,{{.*}},=f,=r,=r,=r,=r,=r,=r,=r,=r,0,
+// WGMMA-NOT: gpu.barrier
 // WGMMA: scf.yield {{.*}} : vector<2xf32>, vector<2xf32>, vector<64xf32>
 // After the loop the output is divided by the row sums and stored from
 // the registers (the row sums read in place): nothing is relaid through
@@ -90,6 +104,39 @@
 // WGMMA: vector.gather {{.*}} : memref<2147483647xf32, strided<[1]>>, vector<16xindex>, vector<16xi1>, vector<16xf32> into vector<16xf32>
 // WGMMA-NOT: memref<2048xf32
 // WGMMA: gpu.shuffle xor
+
+// With the products overlapping the softmax (sm_90a's default, here with
+// 64x32 tiles): the loop also carries P in its fragment registers (bf16,
+// 16 per thread), and each step issues S = Q K^T, then O += P V of the
+// previous key block, waits for S alone (wait_group 1, S's registers tied
+// through it), runs the softmax while P V runs (row sums by shuffles, no
+// barrier), and waits for P V (wait_group 0) before the rescale; the next
+// P is rounded to bf16 after that wait (before it, ptxas would serialize
+// every wgmma: the new P would take the registers P V still reads).
+// RUN: prism-opt %s --prism-kernelize="matrix-core-attention-m=64 matrix-core-attention-n=32 matrix-core-attention-overlap=true" --prism-nvidia-lower-tile-to-gpu="warpgroup-mma=true tensor-memory-access=true dynamic-shared-memory-limit=231424" | FileCheck %s --check-prefix=OVERLAP
+// OVERLAP-LABEL: gpu.func @causal_gqa__0_attention
+// OVERLAP: scf.for {{.*}} -> (vector<2xf32>, vector<2xf32>, vector<64xf32>, vector<16xbf16>)
+// OVERLAP: nvvm.wgmma.fence.aligned
+// OVERLAP: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 32, k = 16>
+// OVERLAP: nvvm.wgmma.commit.group.sync.aligned
+// OVERLAP-NOT: wgmma.wait
+// OVERLAP: nvvm.wgmma.fence.aligned
+// OVERLAP-NOT: wgmma.wait
+// OVERLAP: llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async.sync.aligned.m64n128k16
+// OVERLAP-NOT: wgmma.wait
+// OVERLAP: nvvm.wgmma.commit.group.sync.aligned
+// OVERLAP-NOT: wgmma
+// OVERLAP: llvm.inline_asm has_side_effects asm_dialect = att "wgmma.wait_group.sync.aligned 1;", "=f,{{.*}},=f,0,{{.*}},15" 
+// OVERLAP-NOT: gpu.barrier
+// OVERLAP: math.exp2
+// OVERLAP-NOT: gpu.barrier
+// OVERLAP: gpu.shuffle xor
+// OVERLAP-NOT: gpu.barrier
+// OVERLAP: llvm.inline_asm has_side_effects asm_dialect = att "wgmma.wait_group.sync.aligned 0;", "=f,{{.*}},=f,=r,=r,=r,=r,=r,=r,=r,=r,0,
+// OVERLAP-NOT: gpu.barrier
+// OVERLAP: arith.mulf {{.*}} : vector<64xf32>
+// OVERLAP-NEXT: arith.truncf {{.*}} : vector<16xf32> to vector<16xbf16>
+// OVERLAP-NEXT: scf.yield {{.*}} : vector<2xf32>, vector<2xf32>, vector<64xf32>, vector<16xbf16>
 
 // sm_80 with 64-row tiles: mma.sync with a column of warps, 16 whole rows
 // each, so the softmax is in registers there too, and P V takes P's
