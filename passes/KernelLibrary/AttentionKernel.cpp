@@ -210,7 +210,12 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
   };
 
   scf::ForOp loop;
-  if (!sizes.attentionOverlap) {
+  // Only products that matrix cores run: K (the head dim) in whole k16
+  // steps and N (the value head dim) at most 256, the instructions'
+  // limits; elsewhere the overlap would cost a step and P's registers for
+  // nothing (head dim 8: no wgmma; 512: P V on the vector units, spills).
+  bool overlap = sizes.attentionOverlap && dp >= 16 && dvp <= 256;
+  if (!overlap) {
     loop = scf::ForOp::create(
         builder, loc, lo, hi, k.index(bn), ValueRange{initMax, initSum, initAcc},
         [&](OpBuilder &, Location, Value j0, ValueRange carried) {
