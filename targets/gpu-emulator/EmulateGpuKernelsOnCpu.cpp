@@ -664,7 +664,9 @@ LogicalResult KernelEmulation::emulateTiedRegisters(LLVM::InlineAsmOp inlinePtx)
   auto registers = dyn_cast_or_null<LLVM::LLVMStructType>(
       inlinePtx.getRes() ? inlinePtx.getRes().getType() : Type());
   // `wgmma.wait_group.sync.aligned N;` with N from 0 to 7, or nothing.
-  StringRef text = inlinePtx.getAsmString();
+  // (A trailing newline tells apart the arms of a wait in a block of its
+  // own: placeWarpgroupMmaWaits.)
+  StringRef text = inlinePtx.getAsmString().rtrim("\n");
   int64_t inFlight = 0;
   bool wait = !text.empty();
   if (wait) {

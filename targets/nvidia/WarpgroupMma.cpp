@@ -8,7 +8,9 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -349,6 +351,11 @@ SmallVector<Value> registerOperandsOfFrame(Operation *marked) {
   return words;
 }
 
+/// Vector arithmetic ops a wait must have moved past to be put in a block
+/// of its own (placeWarpgroupMmaWaits): below, what it overlaps is a few
+/// ops (operand shuffles, descriptors) not worth a branch.
+constexpr int64_t kArithmeticToAnchorWait = 8;
+
 LogicalResult placeWarpgroupMmaWaits(gpu::GPUFuncOp kernel) {
   SmallVector<Operation *> marked;
   kernel.walk([&](Operation *op) {
@@ -358,12 +365,14 @@ LogicalResult placeWarpgroupMmaWaits(gpu::GPUFuncOp kernel) {
   struct Wait {
     int64_t inFlight;
     SmallVector<Value> results, words;
+    /// Vector arithmetic the wait moved past (for one of its results).
+    int64_t arithmetic = 0;
   };
   llvm::MapVector<Operation *, Wait> waits;
   for (Operation *op : marked) {
     op->removeAttr(kWaitAtFirstUseAttrName);
     Value result = op->getResult(0);
-    int64_t committed = 0;
+    int64_t committed = 0, arithmetic = 0;
     Operation *before = op->getNextNode();
     for (; before; before = before->getNextNode()) {
       if (llvm::any_of(result.getUsers(),
@@ -372,12 +381,16 @@ LogicalResult placeWarpgroupMmaWaits(gpu::GPUFuncOp kernel) {
         break;
       if (isa<NVVM::WgmmaGroupSyncAlignedOp>(before))
         ++committed;
+      if (isa<arith::ArithDialect, math::MathDialect>(before->getDialect()) &&
+          before->getNumResults() == 1 && isa<VectorType>(before->getResult(0).getType()))
+        ++arithmetic;
     }
     if (!before) // (a block ends with its terminator)
       return op->emitError("a wgmma's result has no op after it to wait before");
     // wait_group N retires every group but the N newest.
-    auto [it, inserted] = waits.try_emplace(before, Wait{committed, {}});
+    auto [it, inserted] = waits.try_emplace(before, Wait{committed, {}, {}, 0});
     it->second.inFlight = std::min(it->second.inFlight, committed);
+    it->second.arithmetic = std::max(it->second.arithmetic, arithmetic);
     it->second.results.push_back(result);
     // A wgmma reads its A registers until it is done too: tied, so that
     // nothing is written to them before the wait (attention's next P,
@@ -395,8 +408,33 @@ LogicalResult placeWarpgroupMmaWaits(gpu::GPUFuncOp kernel) {
         uses.back().push_back(&use);
     }
     OpBuilder b(before);
-    SmallVector<Value> waited = withTiedAccumulators(
-        b, before->getLoc(), warpgroupMmaWaitPtx(wait.inFlight), wait.results, wait.words);
+    Location loc = before->getLoc();
+    std::string text = warpgroupMmaWaitPtx(wait.inFlight);
+    SmallVector<Value> waited;
+    if (wait.arithmetic < kArithmeticToAnchorWait) {
+      waited = withTiedAccumulators(b, loc, text, wait.results, wait.words);
+    } else {
+      // A wait moved past the work it is to overlap (attention's softmax
+      // during P V) sits in a block of its own: ptxas schedules a
+      // WARPGROUP.DEPBAR within its block as early as the registers allow
+      // (84 instructions into the softmax, whatever follows it), but not
+      // above the block's start. Both arms wait (their PTX differs by a
+      // newline, so that LLVM does not merge them back into one block),
+      // so the condition, uniform over the block (its id), is any.
+      Value block = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+      Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, block,
+                                        tile::indexConstant(b, loc, 0x5eed));
+      auto arms = scf::IfOp::create(b, loc, TypeRange(ValueRange(wait.results)), any,
+                                    /*addThenBlock=*/true, /*addElseBlock=*/true);
+      for (auto [region, armText] :
+           {std::pair<Region *, std::string>{&arms.getThenRegion(), text},
+            {&arms.getElseRegion(), text + "\n"}}) {
+        OpBuilder arm = OpBuilder::atBlockEnd(&region->front());
+        scf::YieldOp::create(
+            arm, loc, withTiedAccumulators(arm, loc, armText, wait.results, wait.words));
+      }
+      waited.assign(arms.getResults().begin(), arms.getResults().end());
+    }
     for (auto [value, usesOfValue] : llvm::zip(waited, uses))
       for (OpOperand *use : usesOfValue)
         use->set(value);

@@ -85,7 +85,9 @@ mlir::Value emitWarpgroupMmaWithRegisterA(
 /// while the code between does: attention's P V of one key block during
 /// the softmax of the next (FlashAttention 3's overlap within a
 /// warpgroup), its Q K^T during the issue of P V. Waits that land before
-/// the same op are one wait.
+/// the same op are one wait. A wait moved past vector arithmetic sits in
+/// a block of its own (a branch whose both arms wait), which keeps ptxas
+/// from scheduling it back up into that arithmetic.
 mlir::LogicalResult placeWarpgroupMmaWaits(mlir::gpu::GPUFuncOp kernel);
 
 /// The inline PTX of a wait that leaves `inFlight` groups running.

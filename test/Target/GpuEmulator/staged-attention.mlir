@@ -132,7 +132,14 @@
 // OVERLAP-NOT: gpu.barrier
 // OVERLAP: gpu.shuffle xor
 // OVERLAP-NOT: gpu.barrier
+// P V's wait is in a block of its own, a branch whose both arms wait
+// (their PTX differs by a newline), so that ptxas keeps it after the
+// softmax.
+// OVERLAP: gpu.block_id x
+// OVERLAP: scf.if
 // OVERLAP: llvm.inline_asm has_side_effects asm_dialect = att "wgmma.wait_group.sync.aligned 0;", "=f,{{.*}},=f,=r,=r,=r,=r,=r,=r,=r,=r,0,
+// OVERLAP: } else {
+// OVERLAP: llvm.inline_asm has_side_effects asm_dialect = att "wgmma.wait_group.sync.aligned 0;\0A", "=f,{{.*}},=f,=r,=r,=r,=r,=r,=r,=r,=r,0,
 // OVERLAP-NOT: gpu.barrier
 // OVERLAP: arith.mulf {{.*}} : vector<64xf32>
 // OVERLAP-NEXT: arith.truncf {{.*}} : vector<16xf32> to vector<16xbf16>
