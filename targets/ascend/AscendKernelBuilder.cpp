@@ -397,6 +397,8 @@ private:
                                     describe(cType_.getElementType(), {bm, bn}));
     os << llvm::formatv("    LocalTensor<float> acc = {0}.AllocTensor<float>();\n",
                         cubeAccumulator);
+    std::string accumulated = fresh("accumulated");
+    os << llvm::formatv("    bool {0} = false; // whether a K step wrote acc\n", accumulated);
     std::string iv = fresh("iv");
     names[loop.getInductionVar()] = iv;
     os << llvm::formatv("    for (int64_t {0} = {1}; {0} < {2}; {0} += {3}) {{\n", iv,
@@ -474,9 +476,30 @@ private:
         "        p.n = nv;\n        p.k = kv;\n"
         "        p.cmatrixSource = false;\n"
         "        p.cmatrixInitVal = {3} == {4}; // the first K step starts from zero\n"
-        "        Mmad(acc, a2, b2, p);\n      }\n"
+        "        Mmad(acc, a2, b2, p);\n        {5} = true;\n      }\n"
         "      {1}.FreeTensor(a2);\n      {2}.FreeTensor(b2);\n      }\n    }\n",
-        t, a2, b2, iv, scalar(loop.getLowerBound()));
+        t, a2, b2, iv, scalar(loop.getLowerBound()), accumulated);
+    // Without a K step (K = 0, or an empty split-K part) the product is
+    // zero, but nothing wrote L0C, which the cube writes only through Mmad:
+    // one Mmad of zero fractals (InitConstValue in L0A / L0B) starts it
+    // from zero.
+    os << llvm::formatv(
+        "    if (!{0}) {{\n"
+        "      LocalTensor<{1}> a2 = {2}.AllocTensor<{1}>();\n"
+        "      LocalTensor<{1}> b2 = {3}.AllocTensor<{1}>();\n"
+        "      InitConstValueParams<{1}> z;\n      z.repeatTimes = 1;\n"
+        "      z.dstGap = 0;\n      z.initValue = static_cast<{1}>(0.0f);\n"
+        "      z.blockNum = {4}; // [M, 16]: one 512-byte fractal per 16 rows\n"
+        "      InitConstValue(a2, z);\n"
+        "      z.blockNum = {5}; // [16, N]\n"
+        "      InitConstValue(b2, z);\n"
+        "      {2}.EnQue(a2);\n      {3}.EnQue(b2);\n"
+        "      a2 = {2}.DeQue<{1}>();\n      b2 = {3}.DeQue<{1}>();\n"
+        "      MmadParams p;\n      p.m = {6};\n      p.n = {7};\n      p.k = 16;\n"
+        "      p.cmatrixSource = false;\n      p.cmatrixInitVal = true;\n"
+        "      Mmad(acc, a2, b2, p);\n"
+        "      {2}.FreeTensor(a2);\n      {3}.FreeTensor(b2);\n    }\n",
+        accumulated, t, a2, b2, up16(bm) / 16, up16(bn) / 16, up16(bm), up16(bn));
     os << llvm::formatv("    {0}.EnQue(acc);\n", cubeAccumulator);
     hasCopyIn = hasCompute = true;
     return success();

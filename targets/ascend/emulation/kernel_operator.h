@@ -777,6 +777,47 @@ __aicore__ inline void LoadDataWithTranspose(const LocalTensor<T> &dst,
                        /*transpose=*/true);
 }
 
+template <typename T> struct InitConstValueParams {
+  uint16_t repeatTimes = 0;
+  uint16_t blockNum = 0;
+  uint16_t dstGap = 0;
+  T initValue = T();
+};
+
+/// L1 (A1/B1: blocks of 32 bytes) or L0A/L0B (A2/B2: blocks of 512 bytes)
+/// set to one value: repeatTimes iterations of blockNum blocks, dstGap
+/// blocks between iterations (Atlas A2's form of the call).
+template <typename T>
+__aicore__ inline void InitConstValue(const LocalTensor<T> &dst,
+                                      const InitConstValueParams<T> &p) {
+  static_assert(std::is_same_v<T, half> || std::is_same_v<T, bfloat16_t> ||
+                    std::is_same_v<T, float> || std::is_same_v<T, int16_t> ||
+                    std::is_same_v<T, uint16_t> || std::is_same_v<T, int32_t> ||
+                    std::is_same_v<T, uint32_t>,
+                "InitConstValue: half, bfloat16_t, float or 16/32-bit integers");
+  bool l0 = prism_ascend::l0a().contains(dst.GetPhyAddr()) ||
+            prism_ascend::l0b().contains(dst.GetPhyAddr());
+  if (!l0 && !prism_ascend::l1().contains(dst.GetPhyAddr()))
+    prism_ascend::fail("InitConstValue: the destination is not in L1, L0A or L0B");
+  int64_t block = l0 ? 512 : 32;
+  auto address = reinterpret_cast<uintptr_t>(dst.GetPhyAddr());
+  prism_ascend::Memory &memory = prism_ascend::l0a().contains(dst.GetPhyAddr())   ? prism_ascend::l0a()
+                                 : prism_ascend::l0b().contains(dst.GetPhyAddr()) ? prism_ascend::l0b()
+                                                                                  : prism_ascend::l1();
+  if ((address - reinterpret_cast<uintptr_t>(memory.bytes.data())) % block != 0)
+    prism_ascend::fail("InitConstValue: the destination is not " + std::to_string(block) +
+                       "-byte aligned");
+  if (p.repeatTimes > 32767 || p.blockNum > 32767 || p.dstGap > 32767)
+    prism_ascend::fail("InitConstValue: repeatTimes, blockNum and dstGap are 0..32767");
+  int64_t perBlock = block / static_cast<int64_t>(sizeof(T));
+  for (int64_t r = 0; r < p.repeatTimes; ++r) {
+    int64_t start = r * (p.blockNum + p.dstGap) * perBlock;
+    dst.check(start, p.blockNum * perBlock, "InitConstValue");
+    for (int64_t i = 0; i < p.blockNum * perBlock; ++i)
+      dst.SetValue(start + i, p.initValue);
+  }
+}
+
 struct MmadParams {
   uint16_t m = 0;
   uint16_t n = 0;

@@ -15,3 +15,16 @@ func.func @batched_f16(%a: tensor<2x?x70xf16>, %b: tensor<2x70x40xf16>) -> tenso
   %0 = prism.matmul %a, %b : tensor<2x?x70xf16>, tensor<2x70x40xf16>
   return %0 : tensor<2x?x40xf16>
 }
+
+// A dynamic K (the contraction of a ragged batch of features, a decode
+// step's empty cache): with K = 0 no K step runs, so the cube writes L0C
+// through one Mmad of zero fractals; the output is the bias alone, or 0.
+func.func @dynamic_k_bias_bf16(%x: tensor<2x7x?xbf16>, %w: tensor<50x?xbf16>, %b: tensor<50xf32>) -> tensor<2x7x50xbf16> {
+  %0 = prism.matmul %x, %w bias(%b : tensor<50xf32>) transpose_rhs : tensor<2x7x?xbf16>, tensor<50x?xbf16>
+  return %0 : tensor<2x7x50xbf16>
+}
+
+func.func @dynamic_k_f16(%a: tensor<20x?xf16>, %b: tensor<?x40xf16>) -> tensor<20x40xf16> {
+  %0 = prism.matmul %a, %b : tensor<20x?xf16>, tensor<?x40xf16>
+  return %0 : tensor<20x40xf16>
+}
