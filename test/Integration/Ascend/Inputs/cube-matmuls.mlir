@@ -28,3 +28,10 @@ func.func @dynamic_k_f16(%a: tensor<20x?xf16>, %b: tensor<?x40xf16>) -> tensor<2
   %0 = prism.matmul %a, %b : tensor<20x?xf16>, tensor<?x40xf16>
   return %0 : tensor<20x40xf16>
 }
+
+// Attention over an empty key sequence: P V is a cube matmul with K = 0,
+// and every row sees no key (the op gives zeros).
+func.func @attention_no_keys_f16(%q: tensor<1x2x5x64xf16>, %k: tensor<1x2x?x64xf16>, %v: tensor<1x2x?x64xf16>) -> tensor<1x2x5x64xf16> {
+  %0 = prism.attention %q, %k, %v : tensor<1x2x5x64xf16>, tensor<1x2x?x64xf16>, tensor<1x2x?x64xf16>
+  return %0 : tensor<1x2x5x64xf16>
+}
