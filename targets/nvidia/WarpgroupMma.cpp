@@ -238,18 +238,20 @@ std::string warpgroupMmaWithRegisterAPtx(int64_t n, bool bf16, bool bTransposed)
   return text;
 }
 
-/// `count` f32 outputs tied to the first `count` inputs: "=f,...,0,1,...".
-std::string tiedF32Constraints(int64_t count) {
+/// `floats` f32 outputs, then `words` i32 ones, each tied to the input of
+/// its number: "=f,...,=r,...,0,1,...".
+std::string tiedConstraints(int64_t floats, int64_t words = 0) {
+  int64_t count = floats + words;
   std::string constraints;
   for (int64_t e = 0; e < count; ++e)
-    constraints += "=f,";
+    constraints += e < floats ? "=f," : "=r,";
   for (int64_t e = 0; e < count; ++e)
     constraints += std::to_string(e) + (e + 1 < count ? "," : "");
   return constraints;
 }
 
 std::string warpgroupMmaWithRegisterAConstraints(int64_t n) {
-  return tiedF32Constraints(n / 2) + ",r,r,r,r,l,n";
+  return tiedConstraints(n / 2) + ",r,r,r,r,l,n";
 }
 
 } // namespace
@@ -271,12 +273,7 @@ SmallVector<Value> withTiedAccumulators(OpBuilder &b, Location loc, StringRef te
   }
   int64_t floats = static_cast<int64_t>(registers.size());
   llvm::append_range(registers, words);
-  int64_t count = static_cast<int64_t>(registers.size());
-  std::string constraints;
-  for (int64_t e = 0; e < count; ++e)
-    constraints += e < floats ? "=f," : "=r,";
-  for (int64_t e = 0; e < count; ++e)
-    constraints += std::to_string(e) + (e + 1 < count ? "," : "");
+  std::string constraints = tiedConstraints(floats, static_cast<int64_t>(words.size()));
   SmallVector<Type> types(floats, f32);
   types.append(words.size(), b.getI32Type());
   auto type = LLVM::LLVMStructType::getLiteral(b.getContext(), types);
@@ -330,8 +327,6 @@ bool waitMayMovePast(Operation *op) {
   return effects && effects.onlyHasEffect<MemoryEffects::Read>();
 }
 
-} // namespace
-
 /// The A registers (i32 words) of the register-A wgmmas whose result
 /// `marked` (a frame's last op, warpgroupMmaFrame) gives: each K step's
 /// inline PTX takes D's registers, then A's 4 words.
@@ -355,6 +350,8 @@ SmallVector<Value> registerOperandsOfFrame(Operation *marked) {
 /// of its own (placeWarpgroupMmaWaits): below, what it overlaps is a few
 /// ops (operand shuffles, descriptors) not worth a branch.
 constexpr int64_t kArithmeticToAnchorWait = 8;
+
+} // namespace
 
 LogicalResult placeWarpgroupMmaWaits(gpu::GPUFuncOp kernel) {
   SmallVector<Operation *> marked;

@@ -795,16 +795,15 @@ __aicore__ inline void InitConstValue(const LocalTensor<T> &dst,
                     std::is_same_v<T, uint16_t> || std::is_same_v<T, int32_t> ||
                     std::is_same_v<T, uint32_t>,
                 "InitConstValue: half, bfloat16_t, float or 16/32-bit integers");
-  bool l0 = prism_ascend::l0a().contains(dst.GetPhyAddr()) ||
-            prism_ascend::l0b().contains(dst.GetPhyAddr());
-  if (!l0 && !prism_ascend::l1().contains(dst.GetPhyAddr()))
+  prism_ascend::Memory *memory = nullptr;
+  for (prism_ascend::Memory *m : {&prism_ascend::l0a(), &prism_ascend::l0b(), &prism_ascend::l1()})
+    if (m->contains(dst.GetPhyAddr()))
+      memory = m;
+  if (!memory)
     prism_ascend::fail("InitConstValue: the destination is not in L1, L0A or L0B");
-  int64_t block = l0 ? 512 : 32;
-  auto address = reinterpret_cast<uintptr_t>(dst.GetPhyAddr());
-  prism_ascend::Memory &memory = prism_ascend::l0a().contains(dst.GetPhyAddr())   ? prism_ascend::l0a()
-                                 : prism_ascend::l0b().contains(dst.GetPhyAddr()) ? prism_ascend::l0b()
-                                                                                  : prism_ascend::l1();
-  if ((address - reinterpret_cast<uintptr_t>(memory.bytes.data())) % block != 0)
+  int64_t block = memory == &prism_ascend::l1() ? 32 : 512;
+  auto offset = reinterpret_cast<const uint8_t *>(dst.GetPhyAddr()) - memory->bytes.data();
+  if (offset % block != 0)
     prism_ascend::fail("InitConstValue: the destination is not " + std::to_string(block) +
                        "-byte aligned");
   if (p.repeatTimes > 32767 || p.blockNum > 32767 || p.dstGap > 32767)
