@@ -66,6 +66,12 @@ def Kernelize : Pass<"prism-kernelize", "mlir::ModuleOp"> {
            "Groups of matrix-core products a K-loop step may leave running "
            "(0 or 1; -1: the target's choice), as tile.dots_in_flight on the "
            "kernels">,
+    Option<"warpSpecialize", "warp-specialize", "int64_t", "-1",
+           "Whether a producer warp of its own copies the operands of a "
+           "kernel's K loop while the other threads compute (1), or the "
+           "threads that compute copy them (0); -1: the target's choice. "
+           "For targets with tensor copies (NVIDIA sm_90a), as "
+           "tile.warp_specialize on the kernels">,
     Option<"attentionM", "attention-m", "int64_t", "16",
            "Queries per attention program">,
     Option<"attentionN", "attention-n", "int64_t", "32",

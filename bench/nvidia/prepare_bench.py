@@ -35,6 +35,13 @@ MATMUL_VARIANTS = {
     # whether two blocks per SM (99 KB each) beat one (132 KB).
     "t128x128k64s3": "matmul-m=128 matmul-n=128 matmul-k=64 pipeline-stages=3 dots-in-flight=0",
     "t128x256k64s3": "matmul-m=128 matmul-n=256 matmul-k=64 pipeline-stages=3 dots-in-flight=0",
+    # Warp-specialized (since 2026-12-04): a producer warpgroup issues the
+    # TMA copies into slots the two consumer warpgroups release on
+    # mbarriers (no block barrier in the K loop), registers shared out by
+    # setmaxnreg (40 and 232). 128x256x64 is cuBLAS's and CUTLASS's tile
+    # for large bf16 GEMMs on Hopper.
+    "t128x128k64ws": "matmul-m=128 matmul-n=128 matmul-k=64 warp-specialize=1",
+    "t128x256k64ws": "matmul-m=128 matmul-n=256 matmul-k=64 warp-specialize=1",
     "t32x32": "matmul-m=32 matmul-n=32 matmul-k=32",
     "t32x64": "matmul-m=32 matmul-n=64 matmul-k=32",
     "t32x32k64": "matmul-m=32 matmul-n=32 matmul-k=64",

@@ -110,6 +110,12 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
           << static_cast<int64_t>(dotsInFlight);
       return signalPassFailure();
     }
+    if (warpSpecialize < -1 || warpSpecialize > 1) {
+      module.emitError("prism-kernelize: warp-specialize must be -1 (the target's "
+                       "choice), 0 or 1, not ")
+          << static_cast<int64_t>(warpSpecialize);
+      return signalPassFailure();
+    }
     // A static tensor type whose bytes do not fit 63 bits cannot be
     // addressed (and its element count would wrap at run time).
     for (func::FuncOp function : graphs) {
@@ -166,6 +172,9 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
       if (dotsInFlight != -1)
         kernel->setAttr(tile::TileDialect::getDotsInFlightAttrName(),
                         b.getI64IntegerAttr(dotsInFlight));
+      if (warpSpecialize != -1)
+        kernel->setAttr(tile::TileDialect::getWarpSpecializeAttrName(),
+                        b.getI64IntegerAttr(warpSpecialize));
     }
   }
 };

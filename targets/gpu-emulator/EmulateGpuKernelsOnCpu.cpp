@@ -92,6 +92,9 @@ private:
   Value fragmentWord(OpBuilder &b, Location loc, int64_t word);
   /// Calls the context's matrix function on the fragment buffer.
   void callMatrix(OpBuilder &b, Location loc, int64_t instruction);
+  /// Calls the context's barrier function: barrier `id` of `threads`
+  /// threads (0: all), numbered `site` in the kernel.
+  void callBarrier(OpBuilder &b, Location loc, int64_t site, int64_t id, int64_t threads);
   LogicalResult emulateTiedRegisters(LLVM::InlineAsmOp inlinePtx);
 
   gpu::GPUFuncOp kernel;
@@ -234,12 +237,41 @@ LogicalResult KernelEmulation::run() {
                                  ? blockDim
                                  : arith::ConstantIndexOp::create(b, opLoc, 1).getResult());
     } else if (isa<gpu::BarrierOp>(op)) {
-      Value callee = load(b, opLoc, pointer, kBarrierOffset);
-      Value site = LLVM::ConstantOp::create(b, opLoc, i64,
-                                            b.getI64IntegerAttr(barrierSite++));
-      auto type = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context),
-                                              {pointer, i64});
-      LLVM::CallOp::create(b, opLoc, type, ValueRange{callee, threadContext, site});
+      callBarrier(b, opLoc, barrierSite++, 0, 0);
+    } else if (auto named = dyn_cast<NVVM::BarrierOp>(op)) {
+      // A named barrier of some of the block's threads (a warp-specialized
+      // kernel's consumers): constant id and count, no reduction.
+      std::optional<int64_t> id =
+          named.getBarrierId() ? getConstantIntValue(named.getBarrierId()) : 0;
+      std::optional<int64_t> count = named.getNumberOfThreads()
+                                         ? getConstantIntValue(named.getNumberOfThreads())
+                                         : 0;
+      if (!id || !count || *id < 0 || *id > 15 || *count < 0 || *count % 32 != 0 ||
+          named.getReductionOp() || named->getNumResults() != 0)
+        return named.emitError("the GPU emulator runs nvvm.barrier with a constant id (0 "
+                               "to 15) and thread count (a multiple of 32), without a "
+                               "reduction, only");
+      callBarrier(b, opLoc, barrierSite++, *id, *count);
+    } else if (auto sync = dyn_cast<NVVM::SyncWarpOp>(op)) {
+      std::optional<int64_t> mask = getConstantIntValue(sync.getMask());
+      if (!mask || static_cast<uint32_t>(*mask) != 0xffffffffu)
+        return sync.emitError("the GPU emulator runs bar.warp.sync of every lane only");
+      callMatrix(b, opLoc, kWarpSync);
+    } else if (auto registers = dyn_cast<NVVM::SetMaxRegisterOp>(op)) {
+      // Registers are the host's: nothing to share out, but the count must
+      // be one the instruction takes.
+      uint32_t count = registers.getRegCount();
+      if (count < 24 || count > 256 || count % 8 != 0)
+        return registers.emitError("setmaxnreg with ")
+               << count << " registers (24 to 256, a multiple of 8)";
+    } else if (auto arrive = dyn_cast<NVVM::MBarrierArriveOp>(op)) {
+      if (arrive.getCount() || arrive.getRelaxed() ||
+          arrive.getScope() != NVVM::MemScopeKind::CTA ||
+          (arrive.getRes() && !arrive.getRes().use_empty()))
+        return arrive.emitError("the GPU emulator runs mbarrier.arrive of a CTA, one "
+                                "arrival, its state unused, only");
+      callTensorCopy(b, opLoc, kBarrierArrive, arrive.getAddr(), Value(), Value(), Value(),
+                     {});
     } else if (isa<gpu::ReturnOp>(op)) {
       func::ReturnOp::create(b, opLoc);
     } else if (auto mma = dyn_cast<NVVM::MmaOp>(op)) {
@@ -430,6 +462,19 @@ void KernelEmulation::callMatrix(OpBuilder &b, Location loc, int64_t instruction
                                                   {pointer, pointer, i64});
   LLVM::CallOp::create(b, loc, functionType,
                        ValueRange{callee, threadContext, fragments, id});
+}
+
+void KernelEmulation::callBarrier(OpBuilder &b, Location loc, int64_t site, int64_t id,
+                                  int64_t threads) {
+  Value callee = load(b, loc, pointer, kBarrierOffset);
+  auto constant = [&](int64_t v) -> Value {
+    return LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(v));
+  };
+  auto type = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context),
+                                          {pointer, i64, i64, i64});
+  LLVM::CallOp::create(b, loc, type,
+                       ValueRange{callee, threadContext, constant(site), constant(id),
+                                  constant(threads)});
 }
 
 /// ldmatrix: this lane's row address (a host pointer into the emulated

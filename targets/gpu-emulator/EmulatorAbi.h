@@ -20,9 +20,13 @@ namespace prism::gpu_emulator {
 
 struct ThreadContext;
 
-/// A block barrier (gpu.barrier); `site` numbers the barrier in its kernel,
-/// so that threads meeting at different barriers are reported.
-using BarrierFunction = void (*)(ThreadContext *self, int64_t site);
+/// A block barrier: `id` 0 to 15 (gpu.barrier is 0), for `threads`
+/// threads (0: every thread of the block; a named barrier of a warp
+/// specialized kernel counts the threads that use it). `site` numbers the
+/// barrier in its kernel, so that threads meeting at different barriers
+/// are reported.
+using BarrierFunction = void (*)(ThreadContext *self, int64_t site, int64_t id,
+                                 int64_t threads);
 
 /// A warp-wide matrix instruction. `fragments` holds this lane's operand
 /// registers, in the order the instruction lists them, followed by room
@@ -51,7 +55,8 @@ enum AsyncCopyOperation : int64_t {
 /// the mbarrier at shared address `barrier`: init (with `value` arrivals),
 /// inval, arrive expecting `value` more bytes, a copy of a box at
 /// `coordinates` (innermost first, up to 5) of the tensor that the map at
-/// `map` describes to `shared`, or a wait for the phase of parity `value`.
+/// `map` describes to `shared`, a wait for the phase of parity `value`, or
+/// a plain arrival (mbarrier.arrive, one of the phase's expected ones).
 /// The emulator lands a phase's copies when a wait needs them, so a read
 /// that does not wait reads what was there before.
 using TensorCopyFunction = void (*)(ThreadContext *self, int64_t operation,
@@ -65,6 +70,7 @@ enum TensorCopyOperation : int64_t {
   kBarrierArriveExpectBytes = 2,
   kTensorCopy = 3,
   kBarrierWait = 4,
+  kBarrierArrive = 5,
 };
 
 /// The head of every thread's context; the runtime's own state follows.
@@ -112,7 +118,9 @@ constexpr int64_t kTensorCopyOffset = 32;
 ///   16-byte ld.v4 / st.v4 and the like) about to be made by this lane
 ///   (no meeting): its address (2 words); the emulator reports one that
 ///   is not a multiple of the alignment, where a GPU faults with a
-///   misaligned address (a CPU would not notice).
+///   misaligned address (a CPU would not notice);
+/// - NVIDIA bar.warp.sync with every lane (no fragments): the warp's 32
+///   lanes meet.
 enum MatrixInstruction : int64_t {
   kMmaM16N8K16Bf16 = 0,
   kMmaM16N8K16F16 = 1,
@@ -136,6 +144,7 @@ enum MatrixInstruction : int64_t {
   kWgmmaWaitGroup = 328,
   /// + log2 of the alignment in bytes (0 to 4).
   kVectorAccess = 336,
+  kWarpSync = 344,
 };
 
 constexpr int64_t kMmaM16N8K16Words = 4 + 2 + 4 + 4;

@@ -108,8 +108,8 @@ public:
 
   /// Whether the loop qualifies; fills the plan.
   bool plan();
-  /// Bytes of one stage's slots (after plan), and its barrier's.
-  int64_t bytesPerStage() const { return slotBytes + (tensorMode ? kBarrierBytes : 0); }
+  /// Bytes of one stage's slots (after plan), and its barriers'.
+  int64_t bytesPerStage() const { return slotBytes + barriersPerStage() * kBarrierBytes; }
   /// Whether tensor copies fill the slots (after plan).
   bool usesTensorCopies() const { return tensorMode; }
   /// The tensor maps of the loop's loads ({argument, box, swizzle_bytes}),
@@ -127,13 +127,57 @@ public:
   /// yielded as they are), so that no register of a dot in flight is read
   /// before the wait after the loop.
   bool dotsCanStayInFlight();
+  /// Whether the loop can run warp-specialized (after plan): its slots
+  /// are filled by tensor copies, it has no pinned operands, and it is in
+  /// the kernel's entry block after nothing but pure ops (which the
+  /// producer warp runs too, in a layout that has no place for it).
+  bool canSpecializeWarps();
+  /// Makes apply build the warp-specialized pipeline.
+  void specializeWarps() { warpSpecialized = true; }
   /// Rewrites the loop into a pipeline of `stages`, with `inFlight` groups
   /// of dots left running at each step (0 or 1); returns the slot bytes of
   /// all stages.
   int64_t apply(Value workspace, int64_t stages, int64_t inFlight);
 
+  /// Warp specialization: the producer warpgroup, its registers per
+  /// thread, and the most the consumers take.
+  static constexpr int64_t kProducerThreads = 128;
+  static constexpr int64_t kProducerRegisters = 40;
+  static constexpr int64_t kMostConsumerRegisters = 240;
+
 private:
   static constexpr int64_t kBarrierBytes = 8;
+  /// Each stage's mbarriers: with tensor copies, one its copies complete
+  /// on ("full"); warp-specialized, also one its consumers release it on
+  /// ("empty").
+  int64_t barriersPerStage() const { return tensorMode ? (warpSpecialized ? 2 : 1) : 0; }
+  /// The warp-specialized form of apply's loop (the prologue's barriers
+  /// made): the producer warp's loop of tensor copies beside the
+  /// consumers', which wait for each stage and release it.
+  void specializeLoop(OpBuilder &b, Location loc, int64_t stages, int64_t inFlight,
+                      int64_t distance);
+  /// The dots read this step's slot `slot` and the pinned ones; the loads
+  /// (and their views) the slots replace are erased.
+  void readSlots(OpBuilder &b, Value slot, int64_t inFlight);
+  /// Runs `body` (which builds at `b`) when `iv` is below the loop's end.
+  void guarded(OpBuilder &b, Location loc, Value iv, function_ref<void()> body);
+  /// Waits for the copies of the step (the vendor's copy groups, `distance`
+  /// iterations ahead) and fences them for the matrix cores.
+  void waitForCopies(OpBuilder &b, Location loc, int64_t distance);
+  /// The parity (i1) of phase `phase` (index) of an mbarrier.
+  Value parityOf(OpBuilder &b, Location loc, Value phase);
+  /// The loop's iteration number of iteration variable `iv`.
+  Value iterationOf(OpBuilder &b, Location loc, Value iv);
+  /// The prologue's fills of iterations 0 .. distance - 1, a group each
+  /// (`ownCopies`: by the threads' copies even with tensor copies).
+  void fillFirst(OpBuilder &b, Location loc, int64_t distance, bool ownCopies);
+  /// Waits for the tensor copies of `iteration` into `slot`.
+  void waitForStage(OpBuilder &b, Location loc, Value iteration, Value slot);
+  /// After the step's wait: every thread is past the previous step's
+  /// reads (a barrier), then the slot `distance` iterations ahead is
+  /// refilled and its group committed.
+  void refillAhead(OpBuilder &b, Location loc, Value iteration, int64_t distance,
+                   bool ownCopies);
   /// Whether the loop's loads can be tensor copies; lays their slots out
   /// as swizzled rows if so.
   bool planTensorCopies();
@@ -147,9 +191,10 @@ private:
   /// Opens an scf.if on thread 0 (and on `also`, when given) and leaves `b`
   /// in its then block (callers hold an InsertionGuard).
   void onThread0(OpBuilder &b, Location loc, Value also);
-  /// Thread 0 expects the stage's bytes on its barrier and copies each
-  /// staged tile of iteration `iv` into slot `slot`.
-  void copyTiles(OpBuilder &b, Location loc, Value iv, Value slot);
+  /// Thread 0 (any thread with `onAnyThread`) expects the stage's bytes
+  /// on its barrier and copies each staged tile of iteration `iv` into
+  /// slot `slot`.
+  void copyTiles(OpBuilder &b, Location loc, Value iv, Value slot, bool onAnyThread = false);
   std::optional<OperandSource> sourceOf(Value operand);
   /// The same for an operand the loop does not change (loaded before it):
   /// staged once, in a pinned slot.
@@ -182,7 +227,7 @@ private:
   const MatrixCoreLowering &matrixCores;
   const AsyncCopyLowering &copies;
   const TensorCopyLowering *tensorCopies;
-  bool tensorMode = false;
+  bool tensorMode = false, warpSpecialized = false;
   Value tensorMapsBuffer, useTensorCopies;
   Value workspace;
   SmallVector<tile::DotOp> dots;
@@ -534,10 +579,12 @@ void LoopStaging::onThread0(OpBuilder &b, Location loc, Value also) {
   b.setInsertionPoint(thread0.thenBlock()->getTerminator());
 }
 
-void LoopStaging::copyTiles(OpBuilder &b, Location loc, Value iv, Value slot) {
+void LoopStaging::copyTiles(OpBuilder &b, Location loc, Value iv, Value slot,
+                            bool onAnyThread) {
   auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
   OpBuilder::InsertionGuard guard(b);
-  onThread0(b, loc, Value());
+  if (!onAnyThread)
+    onThread0(b, loc, Value());
   int64_t bytes = 0;
   for (auto &entryOfLoad : loads)
     bytes += entryOfLoad.second.rows * entryOfLoad.second.columns * 2;
@@ -771,27 +818,31 @@ bool LoopStaging::dotsCanStayInFlight() {
   });
 }
 
+bool LoopStaging::canSpecializeWarps() {
+  if (!tensorMode || !pinned.empty() || layout.threads % 32 != 0)
+    return false;
+  Block *entry = &loop->getParentOfType<gpu::GPUFuncOp>().getBody().front();
+  if (loop->getBlock() != entry)
+    return false;
+  for (Operation *op = &entry->front(); op != loop.getOperation(); op = op->getNextNode())
+    if (!isMemoryEffectFree(op))
+      return false;
+  return true;
+}
+
 int64_t LoopStaging::apply(Value workspaceValue, int64_t stages, int64_t inFlight) {
   workspace = workspaceValue;
   stageCount = stages;
   Location loc = loop.getLoc();
   OpBuilder b(loop);
   auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
-  Value lb = loop.getLowerBound(), ub = loop.getUpperBound(), step = loop.getStep();
-  auto guarded = [&](Value iv, function_ref<void()> body) {
-    Value before = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, iv, ub);
-    auto inside = scf::IfOp::create(b, loc, before, /*withElseRegion=*/false);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(inside.thenBlock()->getTerminator());
-    body();
-  };
 
   // Prologue: earlier users of the workspace are done; the pinned
   // operands and iterations 0 .. S-2 into their slots, a group each (the
   // pinned ones in the first). Tensor copies: every thread's earlier
   // accesses to the workspace are fenced before the copies that write it;
   // after that barrier (the barriers' memory may have been another
-  // exchange's), thread 0 makes one barrier per stage and acquires the
+  // exchange's), thread 0 makes the stages' barriers and acquires the
   // host's maps, and a second barrier shows the barriers to every
   // thread's waits.
   // Where each dot operand comes from (a staged load, or a pinned one),
@@ -807,8 +858,15 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages, int64_t inFligh
     {
       OpBuilder::InsertionGuard guard(b);
       onThread0(b, loc, useTensorCopies);
+      // A full barrier completes with its stage's copies (one arrival:
+      // the thread that issues them); an empty one (warp-specialized)
+      // when every consumer warp released the stage.
       for (int64_t s = 0; s < stages; ++s)
         tensorCopies->initBarrier(b, loc, barrierAddress(b, loc, c(s)), 1);
+      if (warpSpecialized)
+        for (int64_t s = 0; s < stages; ++s)
+          tensorCopies->initBarrier(b, loc, barrierAddress(b, loc, c(stages + s)),
+                                    layout.threads / 32);
       for (auto &entryOfLoad : loads)
         tensorCopies->acquireMap(b, loc, mapAddress(b, loc, entryOfLoad.second));
       tensorCopies->fenceBeforeCopies(b, loc);
@@ -832,49 +890,243 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages, int64_t inFligh
   // step's wait retired: fills run `distance` = S - 2 iterations ahead
   // (the caller gave such a loop one more stage).
   int64_t distance = stages - 1 - inFlight;
+  if (warpSpecialized) {
+    specializeLoop(b, loc, stages, inFlight, distance);
+  } else {
+    fillFirst(b, loc, distance, /*ownCopies=*/false);
+
+    // Each step: its group landed and every thread is past the previous
+    // step's reads; then the slot read one step ago is refilled ahead.
+    b.setInsertionPointToStart(loop.getBody());
+    Value iteration = iterationOf(b, loc, loop.getInductionVar());
+    Value slot = arith::RemUIOp::create(b, loc, iteration, c(stages));
+    if (tensorMode) {
+      auto choice = scf::IfOp::create(b, loc, useTensorCopies, /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(choice.thenBlock()->getTerminator());
+      waitForStage(b, loc, iteration, slot);
+      b.setInsertionPoint(choice.elseBlock()->getTerminator());
+      waitForCopies(b, loc, distance);
+    } else {
+      waitForCopies(b, loc, distance);
+    }
+    refillAhead(b, loc, iteration, distance, /*ownCopies=*/false);
+    readSlots(b, slot, inFlight);
+  }
+
+  // Nothing is left in flight after the loop (the last groups are empty).
+  b.setInsertionPointAfter(loop);
+  if (inFlight) {
+    // The accumulators are read (and the slots reused) once the dots are
+    // done: the wait goes after the loop when it is lowered.
+    SmallVector<int64_t> accumulators;
+    for (tile::DotOp dot : dots)
+      accumulators.push_back(cast<BlockArgument>(dot.getAcc()).getArgNumber() - 1);
+    loop->setAttr(kMatrixCoresDoneAttrName, b.getDenseI64ArrayAttr(accumulators));
+  }
+  copies.wait(b, loc, 0);
+  if (tensorMode) {
+    // Every thread is past its last wait before thread 0 invalidates the
+    // barriers (their memory is the workspace's again).
+    gpu::BarrierOp::create(b, loc);
+    OpBuilder::InsertionGuard guard(b);
+    onThread0(b, loc, useTensorCopies);
+    for (int64_t s = 0; s < stages * barriersPerStage(); ++s)
+      tensorCopies->invalidateBarrier(b, loc, barrierAddress(b, loc, c(s)));
+  }
+  return base + stages * (slotBytes + barriersPerStage() * kBarrierBytes) + pinnedBytes;
+}
+
+void LoopStaging::guarded(OpBuilder &b, Location loc, Value iv, function_ref<void()> body) {
+  Value before = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, iv,
+                                       loop.getUpperBound());
+  auto inside = scf::IfOp::create(b, loc, before, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(inside.thenBlock()->getTerminator());
+  body();
+}
+
+void LoopStaging::waitForCopies(OpBuilder &b, Location loc, int64_t distance) {
+  copies.wait(b, loc, distance - 1);
+  auto readByMatrixCores = [](auto &entry) {
+    return entry.second.layout != SharedLayout::Rows;
+  };
+  if (llvm::any_of(loads, readByMatrixCores) || llvm::any_of(pinned, readByMatrixCores))
+    copies.fenceForMatrixCores(b, loc);
+}
+
+Value LoopStaging::iterationOf(OpBuilder &b, Location loc, Value iv) {
+  return arith::DivUIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, iv, loop.getLowerBound()), loop.getStep());
+}
+
+void LoopStaging::fillFirst(OpBuilder &b, Location loc, int64_t distance, bool ownCopies) {
   for (int64_t j = 0; j < distance; ++j) {
-    Value iv = arith::AddIOp::create(b, loc, lb,
-                                     arith::MulIOp::create(b, loc, step, c(j)));
-    guarded(iv, [&] { fill(b, loc, iv, c(j)); });
+    Value c = indexConstant(b, loc, j);
+    Value iv = arith::AddIOp::create(b, loc, loop.getLowerBound(),
+                                     arith::MulIOp::create(b, loc, loop.getStep(), c));
+    guarded(b, loc, iv, [&] { ownCopies ? fillEach(b, loc, iv, c) : fill(b, loc, iv, c); });
     copies.commit(b, loc);
   }
+}
 
-  // Each step: its group landed and every thread is past the previous
-  // step's reads; then the slot read one step ago is refilled ahead.
-  b.setInsertionPointToStart(loop.getBody());
-  Value iv = loop.getInductionVar();
-  Value iteration = arith::DivUIOp::create(b, loc, arith::SubIOp::create(b, loc, iv, lb), step);
-  Value slot = arith::RemUIOp::create(b, loc, iteration, c(stages));
-  auto waitForCopies = [&] {
-    copies.wait(b, loc, distance - 1);
-    auto readByMatrixCores = [](auto &entry) {
-      return entry.second.layout != SharedLayout::Rows;
-    };
-    if (llvm::any_of(loads, readByMatrixCores) || llvm::any_of(pinned, readByMatrixCores))
-      copies.fenceForMatrixCores(b, loc);
-  };
-  if (tensorMode) {
-    // Slot s holds iterations s, s + S, ...: phase i / S of its barrier.
-    auto choice = scf::IfOp::create(b, loc, useTensorCopies, /*withElseRegion=*/true);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(choice.thenBlock()->getTerminator());
-    Value phase = arith::DivUIOp::create(b, loc, iteration, c(stages));
-    Value parity = arith::TruncIOp::create(
-        b, loc, b.getI1Type(), arith::IndexCastUIOp::create(b, loc, b.getI64Type(), phase));
-    tensorCopies->waitBarrier(b, loc, barrierAddress(b, loc, slot), parity);
-    b.setInsertionPoint(choice.elseBlock()->getTerminator());
-    waitForCopies();
-  } else {
-    waitForCopies();
-  }
+void LoopStaging::waitForStage(OpBuilder &b, Location loc, Value iteration, Value slot) {
+  // Slot s holds iterations s, s + S, ...: phase i / S of its barrier.
+  tensorCopies->waitBarrier(
+      b, loc, barrierAddress(b, loc, slot),
+      parityOf(b, loc,
+               arith::DivUIOp::create(b, loc, iteration, indexConstant(b, loc, stageCount))));
+}
+
+void LoopStaging::refillAhead(OpBuilder &b, Location loc, Value iteration, int64_t distance,
+                              bool ownCopies) {
+  auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
   gpu::BarrierOp::create(b, loc);
-  Value ahead = arith::AddIOp::create(b, loc, iv,
-                                      arith::MulIOp::create(b, loc, step, c(distance)));
+  Value ahead = arith::AddIOp::create(
+      b, loc, loop.getInductionVar(), arith::MulIOp::create(b, loc, loop.getStep(), c(distance)));
   Value aheadSlot = arith::RemUIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, iteration, c(distance)), c(stages));
-  guarded(ahead, [&] { fill(b, loc, ahead, aheadSlot); });
+      b, loc, arith::AddIOp::create(b, loc, iteration, c(distance)), c(stageCount));
+  guarded(b, loc, ahead, [&] {
+    ownCopies ? fillEach(b, loc, ahead, aheadSlot) : fill(b, loc, ahead, aheadSlot);
+  });
   copies.commit(b, loc);
+}
 
+Value LoopStaging::parityOf(OpBuilder &b, Location loc, Value phase) {
+  return arith::TruncIOp::create(
+      b, loc, b.getI1Type(), arith::IndexCastUIOp::create(b, loc, b.getI64Type(), phase));
+}
+
+/// Warp specialization (FlashAttention 3's and CUTLASS's producer and
+/// consumers): one more warp, the producer, issues every tensor copy,
+/// each into a slot its consumers released, while the layout's threads
+/// (the consumers) only wait for each stage's copies and compute:
+///
+///   all:       barrier; thread 0 makes the full and empty barriers; barrier
+///   producer:  for i: wait empty[i % S] phase i / S - 1 (none yet for
+///                     i < S); copy iteration i into slot i % S on full
+///   consumers: for i: wait full[i % S] phase i / S; dots (leaving
+///                     `inFlight` groups running); each warp releases the
+///                     slot whose dots just retired (i - inFlight) on
+///                     empty, once all its lanes are past the wait
+///              (the rest of the kernel)
+///
+/// No barrier of the block in the loop: a consumer warpgroup waits for
+/// data only, never for the other warpgroup or for a copy being issued.
+/// Without tensor maps (a buffer the host cannot describe) the producer
+/// warp does nothing and the consumers fill the slots themselves as
+/// without specialization. Barriers after the split are for the consumers
+/// only (finishWarpSpecialization).
+void LoopStaging::specializeLoop(OpBuilder &b, Location loc, int64_t stages, int64_t inFlight,
+                                 int64_t distance) {
+  auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
+  int64_t consumers = layout.threads;
+  Value lb = loop.getLowerBound(), ub = loop.getUpperBound(), step = loop.getStep();
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  auto roles = scf::IfOp::create(
+      b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tid, c(consumers)),
+      /*withElseRegion=*/true);
+  roles->setAttr(kConsumerThreadsAttrName, b.getI64IntegerAttr(consumers));
+  // The block's registers shared out: the producer warpgroup needs few,
+  // the consumers take the rest (CUTLASS's 40 and 232 for two consumer
+  // warpgroups), which ptxas otherwise caps at the launch's even share.
+  int64_t consumerRegisters = std::min<int64_t>(
+      kMostConsumerRegisters,
+      (tensorCopies->registersPerMultiprocessor() - kProducerThreads * kProducerRegisters) /
+          consumers / 8 * 8);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(roles.thenBlock());
+    tensorCopies->setRegisters(b, loc, consumerRegisters, /*increase=*/true);
+    b.setInsertionPointToStart(roles.elseBlock());
+    tensorCopies->setRegisters(b, loc, kProducerRegisters, /*increase=*/false);
+  }
+  // The consumers run the loop and everything after it.
+  Block *entry = loop->getBlock();
+  Block *consumer = roles.thenBlock();
+  consumer->getOperations().splice(consumer->getTerminator()->getIterator(),
+                                   entry->getOperations(), loop->getIterator(),
+                                   entry->getTerminator()->getIterator());
+
+  // The producer: one thread of the extra warp.
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(roles.elseBlock()->getTerminator());
+    Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, c(consumers));
+    auto producer = scf::IfOp::create(b, loc, arith::AndIOp::create(b, loc, first,
+                                                                     useTensorCopies),
+                                      /*withElseRegion=*/false);
+    b.setInsertionPoint(producer.thenBlock()->getTerminator());
+    scf::ForOp::create(
+        b, loc, lb, ub, step, ValueRange{},
+        [&](OpBuilder &body, Location, Value iv, ValueRange) {
+          Value iteration = iterationOf(body, loc, iv);
+          Value slot = arith::RemUIOp::create(body, loc, iteration, c(stages));
+          // Its consumers' release of iteration i - S: phase i / S - 1 of
+          // the empty barrier, whose parity for i < S is the phase before
+          // the first, complete from the start.
+          Value round = arith::DivUIOp::create(body, loc, iteration, c(stages));
+          tensorCopies->waitBarrier(
+              body, loc, barrierAddress(body, loc, arith::AddIOp::create(body, loc, slot,
+                                                                          c(stages))),
+              parityOf(body, loc, arith::AddIOp::create(body, loc, round, c(1))));
+          copyTiles(body, loc, iv, slot, /*onAnyThread=*/true);
+          scf::YieldOp::create(body, loc);
+        });
+  }
+
+  // The consumers' fallback prologue: their own copies of the first
+  // iterations, when there are no tensor maps.
+  b.setInsertionPoint(loop);
+  Value noMaps = arith::XOrIOp::create(b, loc, useTensorCopies,
+                                       arith::ConstantIntOp::create(b, loc, 1, 1));
+  {
+    OpBuilder::InsertionGuard guard(b);
+    auto own = scf::IfOp::create(b, loc, noMaps, /*withElseRegion=*/false);
+    b.setInsertionPoint(own.thenBlock()->getTerminator());
+    fillFirst(b, loc, distance, /*ownCopies=*/true);
+  }
+
+  // Each consumer step: the stage's copies landed (or, without maps, the
+  // pipeline as without specialization), the dots read its slot.
+  b.setInsertionPointToStart(loop.getBody());
+  Value iteration = iterationOf(b, loc, loop.getInductionVar());
+  Value slot = arith::RemUIOp::create(b, loc, iteration, c(stages));
+  {
+    OpBuilder::InsertionGuard guard(b);
+    auto choice = scf::IfOp::create(b, loc, useTensorCopies, /*withElseRegion=*/true);
+    b.setInsertionPoint(choice.thenBlock()->getTerminator());
+    waitForStage(b, loc, iteration, slot);
+    b.setInsertionPoint(choice.elseBlock()->getTerminator());
+    waitForCopies(b, loc, distance);
+    refillAhead(b, loc, iteration, distance, /*ownCopies=*/true);
+  }
+  readSlots(b, slot, inFlight);
+
+  // The release, after the dots (whose wait_group comes first: an op with
+  // regions stops a wait's descent, placeWarpgroupMmaWaits): the slot of
+  // iteration i - inFlight, whose group every lane of the warp has
+  // retired once they all reach the warp barrier.
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  Value release = useTensorCopies;
+  if (inFlight)
+    release = arith::AndIOp::create(
+        b, loc, release,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, iteration, c(inFlight)));
+  auto releasing = scf::IfOp::create(b, loc, release, /*withElseRegion=*/false);
+  b.setInsertionPoint(releasing.thenBlock()->getTerminator());
+  Value released = arith::RemUIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, iteration, c(inFlight)), c(stages));
+  tensorCopies->syncWarp(b, loc);
+  Value lane0 = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                      arith::RemUIOp::create(b, loc, tid, c(32)), c(0));
+  auto signalling = scf::IfOp::create(b, loc, lane0, /*withElseRegion=*/false);
+  b.setInsertionPoint(signalling.thenBlock()->getTerminator());
+  tensorCopies->arrive(
+      b, loc, barrierAddress(b, loc, arith::AddIOp::create(b, loc, released, c(stages))));
+}
+
+void LoopStaging::readSlots(OpBuilder &b, Value slot, int64_t inFlight) {
   // The dots read this step's slots and the pinned ones.
   for (tile::DotOp dot : dots) {
     b.setInsertionPoint(dot);
@@ -929,28 +1181,6 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages, int64_t inFligh
       if (op->use_empty())
         op->erase();
   }
-
-  // Nothing is left in flight after the loop (the last groups are empty).
-  b.setInsertionPointAfter(loop);
-  if (inFlight) {
-    // The accumulators are read (and the slots reused) once the dots are
-    // done: the wait goes after the loop when it is lowered.
-    SmallVector<int64_t> accumulators;
-    for (tile::DotOp dot : dots)
-      accumulators.push_back(cast<BlockArgument>(dot.getAcc()).getArgNumber() - 1);
-    loop->setAttr(kMatrixCoresDoneAttrName, b.getDenseI64ArrayAttr(accumulators));
-  }
-  copies.wait(b, loc, 0);
-  if (tensorMode) {
-    // Every thread is past its last wait before thread 0 invalidates the
-    // barriers (their memory is the workspace's again).
-    gpu::BarrierOp::create(b, loc);
-    OpBuilder::InsertionGuard guard(b);
-    onThread0(b, loc, useTensorCopies);
-    for (int64_t s = 0; s < stages; ++s)
-      tensorCopies->invalidateBarrier(b, loc, barrierAddress(b, loc, c(s)));
-  }
-  return base + stages * slotBytes + pinnedBytes + (tensorMode ? stages * kBarrierBytes : 0);
 }
 
 } // namespace
@@ -970,6 +1200,10 @@ Staging stageDotOperands(gpu::GPUFuncOp kernel, const Layout &layout,
     LoopStaging stagingOfLoop(loop, layout, matrixCores, copies, tensorCopies);
     if (!stagingOfLoop.plan())
       continue;
+    bool specialized = choices.warpSpecialize && staging.producerThreads == 0 &&
+                       stagingOfLoop.canSpecializeWarps();
+    if (specialized)
+      stagingOfLoop.specializeWarps();
     // As deep as the shared memory allows; unstaged below two stages. Dots
     // left in flight keep a slot busy one step longer: such a loop gets
     // one more stage, and if that does not fit, its dots are waited for at
@@ -1008,8 +1242,26 @@ Staging stageDotOperands(gpu::GPUFuncOp kernel, const Layout &layout,
     }
     staging.bytes = std::max(staging.bytes, stagingOfLoop.apply(workspace, stages, inFlight));
     staging.stages = std::max(staging.stages, stages);
+    if (specialized)
+      staging.producerThreads = LoopStaging::kProducerThreads;
   }
   return staging;
+}
+
+void finishWarpSpecialization(gpu::GPUFuncOp kernel, const TensorCopyLowering &tensorCopies) {
+  kernel.walk([&](scf::IfOp split) {
+    auto consumers = split->getAttrOfType<IntegerAttr>(kConsumerThreadsAttrName);
+    if (!consumers)
+      return;
+    split->removeAttr(kConsumerThreadsAttrName);
+    SmallVector<gpu::BarrierOp> barriers;
+    split.getThenRegion().walk([&](gpu::BarrierOp barrier) { barriers.push_back(barrier); });
+    for (gpu::BarrierOp barrier : barriers) {
+      OpBuilder b(barrier);
+      tensorCopies.syncThreads(b, barrier.getLoc(), 1, consumers.getInt());
+      barrier.erase();
+    }
+  });
 }
 
 } // namespace prism::gpu_lowering

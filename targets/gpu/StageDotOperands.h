@@ -33,6 +33,12 @@
 // unaligned buffer), the kernel fills the same swizzled slots by cp.async
 // or loads and stores, chosen at run time by the same test.
 //
+// Warp-specialized (PipelineChoices::warpSpecialize, tensor copies only):
+// one more warp, the producer, issues every tensor copy into a slot its
+// consumers (the layout's threads) released on the stage's second
+// mbarrier, so that the consumers' K loop has no block barrier; see
+// LoopStaging::specializeLoop.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef PRISM_TARGETS_GPU_STAGEDOTOPERANDS_H
@@ -50,6 +56,11 @@ namespace prism::gpu_lowering {
 /// builtin.unrealized_conversion_cast %slot : memref<...> to tensor<...>`
 /// with {row_length, transposed} under this name.
 constexpr llvm::StringLiteral kStagedOperandAttrName = "prism.staged_operand";
+
+/// On the scf.if that splits a warp-specialized kernel: the consumers'
+/// threads (those below it run its then region; the producer warp its
+/// else region).
+constexpr llvm::StringLiteral kConsumerThreadsAttrName = "prism.consumer_threads";
 
 /// A dot operand read from its slot in shared memory.
 struct StagedOperand {
@@ -71,6 +82,9 @@ struct Staging {
   /// The tensor maps the kernel takes ({argument, box, swizzle_bytes}, see
   /// kTensorMapBytes); empty without tensor copies.
   llvm::SmallVector<mlir::Attribute> tensorMaps;
+  /// Threads the block has besides the layout's (a warp-specialized loop's
+  /// producer warp), after them.
+  int64_t producerThreads = 0;
 };
 
 /// Stages the operands of the K loops of `kernel` that qualify: every dot
@@ -87,16 +101,27 @@ struct Staging {
 /// the tile kernel, from prism-kernelize's options) replace the target's:
 /// `stages` (0: the copies' stages, one more for dots left in flight) and
 /// `dotsInFlight` (-1: whenever the loop allows it and the extra stage
-/// fits; 0: never; 1: whenever the loop allows it, within `stages`).
+/// fits; 0: never; 1: whenever the loop allows it, within `stages`), and
+/// `warpSpecialize` (tile.warp_specialize: the first loop that can be,
+/// LoopStaging::canSpecializeWarps, is).
 struct PipelineChoices {
   int64_t stages = 0;
   int64_t dotsInFlight = -1;
+  bool warpSpecialize = false;
 };
 Staging stageDotOperands(mlir::gpu::GPUFuncOp kernel, const Layout &layout,
                          const MatrixCoreLowering &matrixCores,
                          const AsyncCopyLowering &copies,
                          const TensorCopyLowering *tensorCopies,
                          int64_t sharedMemoryLimit, PipelineChoices choices = {});
+
+/// After the conversion of a kernel whose loop was warp-specialized: the
+/// barriers of its consumers (block barriers in the region of the
+/// kConsumerThreadsAttrName split, including the exchanges the conversion
+/// made) become barrier 1 of the consumers' threads, which the producer
+/// warp does not reach.
+void finishWarpSpecialization(mlir::gpu::GPUFuncOp kernel,
+                              const TensorCopyLowering &tensorCopies);
 
 } // namespace prism::gpu_lowering
 

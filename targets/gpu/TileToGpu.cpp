@@ -1866,6 +1866,9 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
       if (auto inFlight = function->getAttrOfType<IntegerAttr>(
               tile::TileDialect::getDotsInFlightAttrName()))
         choices.dotsInFlight = inFlight.getInt();
+      if (auto specialize = function->getAttrOfType<IntegerAttr>(
+              tile::TileDialect::getWarpSpecializeAttrName()))
+        choices.warpSpecialize = specialize.getInt() == 1;
       function.erase();
 
       Staging staging;
@@ -1876,6 +1879,13 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
             std::max(options.sharedMemoryLimit, options.dynamicSharedMemoryLimit) -
                 (options.tensorCopies ? kSwizzleAlignment : 0),
             choices);
+      // A producer warp of a warp-specialized loop runs beside the
+      // layout's threads.
+      if (staging.producerThreads) {
+        threads += staging.producerThreads;
+        gpuFunc.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(
+            {static_cast<int32_t>(threads), 1, 1}));
+      }
       // The workspace: the operand slots or the largest exchange.
       int64_t bytes = std::max<int64_t>(16, alignTo16(staging.bytes));
       gpuFunc.walk([&](Operation *op) {
@@ -1940,6 +1950,8 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
           builder.getNamedAttr(gpuFunc.getName(), builder.getDictionaryAttr(config)));
       if (failed(convertKernel(gpuFunc, layout, options)))
         return failure();
+      if (staging.producerThreads)
+        finishWarpSpecialization(gpuFunc, *options.tensorCopies);
     }
     module->setAttr(kKernelConfigsAttrName,
                     builder.getDictionaryAttr(configs));

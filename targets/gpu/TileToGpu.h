@@ -370,6 +370,25 @@ public:
   /// Makes the map at `map`, written by the host before the launch, visible
   /// to the copies this thread issues through it (once, before the first).
   virtual void acquireMap(mlir::OpBuilder &b, mlir::Location loc, mlir::Value map) const = 0;
+
+  // Warp specialization (stageDotOperands): a producer warp copies, the
+  // other threads (the consumers) compute and release the slots they read.
+  /// One plain arrival on `barrier` (one of its phase's expected ones),
+  /// ordering this thread's earlier accesses before what its waiters do.
+  virtual void arrive(mlir::OpBuilder &b, mlir::Location loc, mlir::Value barrier) const = 0;
+  /// Every lane of this thread's warp gets here before any goes on.
+  virtual void syncWarp(mlir::OpBuilder &b, mlir::Location loc) const = 0;
+  /// Barrier `id` (1 to 15) of the block's `threads` threads that reach it
+  /// (the consumers), without the others (the producer warp).
+  virtual void syncThreads(mlir::OpBuilder &b, mlir::Location loc, int64_t id,
+                           int64_t threads) const = 0;
+  /// This warpgroup's registers per thread from here on: `count` (a
+  /// multiple of 8), more than at the launch (`increase`) or fewer.
+  virtual void setRegisters(mlir::OpBuilder &b, mlir::Location loc, int64_t count,
+                            bool increase) const = 0;
+  /// 32-bit registers of a multiprocessor, which a block's warpgroups
+  /// share out.
+  virtual int64_t registersPerMultiprocessor() const = 0;
 };
 
 /// The argument a kernel with tensor copies gets after its buffers: a

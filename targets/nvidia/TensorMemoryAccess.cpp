@@ -3,6 +3,7 @@
 #include "targets/nvidia/TensorMemoryAccess.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 
@@ -78,6 +79,37 @@ void TensorMemoryAccess::fenceBeforeCopies(OpBuilder &b, Location loc) const {
   NVVM::FenceProxyOp::create(b, loc, NVVM::ProxyKind::async_shared,
                              NVVM::SharedSpaceAttr::get(b.getContext(),
                                                         NVVM::SharedSpace::shared_cta));
+}
+
+void TensorMemoryAccess::arrive(OpBuilder &b, Location loc, Value barrier) const {
+  // (The state it returns, the phase before, goes unused.)
+  NVVM::MBarrierArriveOp::create(b, loc, TypeRange{b.getI64Type()}, shared(b, loc, barrier),
+                                 /*count=*/Value());
+}
+
+void TensorMemoryAccess::syncWarp(OpBuilder &b, Location loc) const {
+  NVVM::SyncWarpOp::create(b, loc, i32Constant(b, loc, -1));
+}
+
+void TensorMemoryAccess::syncThreads(OpBuilder &b, Location loc, int64_t id,
+                                     int64_t threads) const {
+  NVVM::BarrierOp::create(b, loc, TypeRange{}, i32Constant(b, loc, id),
+                          i32Constant(b, loc, threads), /*reductionOp=*/nullptr,
+                          /*reductionPredicate=*/Value());
+}
+
+void TensorMemoryAccess::setRegisters(OpBuilder &b, Location loc, int64_t count,
+                                      bool increase) const {
+  // ptxas honours setmaxnreg only with the registers at the kernel's entry
+  // known (else C7508, "setmaxnreg ignored; unable to determine register
+  // count at entry"): its threads (.maxntid) and one block per
+  // multiprocessor (.minnctapersm 1), as CUDA's __launch_bounds__(T, 1).
+  auto kernel = b.getInsertionBlock()->getParentOp()->getParentOfType<gpu::GPUFuncOp>();
+  if (kernel)
+    kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(), b.getI32IntegerAttr(1));
+  NVVM::SetMaxRegisterOp::create(b, loc, static_cast<uint32_t>(count),
+                                 increase ? NVVM::SetMaxRegisterAction::increase
+                                          : NVVM::SetMaxRegisterAction::decrease);
 }
 
 } // namespace prism::nvidia

@@ -36,6 +36,18 @@ public:
   /// CUDA programming guide's condition for a tensor map that the host
   /// copied to global memory (the buffer may have held another map).
   void acquireMap(mlir::OpBuilder &b, mlir::Location loc, mlir::Value map) const override;
+  /// mbarrier.arrive (release, CTA scope).
+  void arrive(mlir::OpBuilder &b, mlir::Location loc, mlir::Value barrier) const override;
+  /// bar.warp.sync of every lane.
+  void syncWarp(mlir::OpBuilder &b, mlir::Location loc) const override;
+  /// bar.sync id, threads (a named barrier).
+  void syncThreads(mlir::OpBuilder &b, mlir::Location loc, int64_t id,
+                   int64_t threads) const override;
+  /// setmaxnreg.inc / .dec.sync.aligned.u32.
+  void setRegisters(mlir::OpBuilder &b, mlir::Location loc, int64_t count,
+                    bool increase) const override;
+  /// 64K on sm_90a.
+  int64_t registersPerMultiprocessor() const override { return 65536; }
 };
 
 } // namespace prism::nvidia

@@ -35,7 +35,8 @@ static bool isKernelArgumentType(Type type) {
 LogicalResult TileDialect::verifyOperationAttribute(Operation *op,
                                                     NamedAttribute attribute) {
   if (attribute.getName() == getPipelineStagesAttrName() ||
-      attribute.getName() == getDotsInFlightAttrName()) {
+      attribute.getName() == getDotsInFlightAttrName() ||
+      attribute.getName() == getWarpSpecializeAttrName()) {
     auto value = dyn_cast<IntegerAttr>(attribute.getValue());
     bool stages = attribute.getName() == getPipelineStagesAttrName();
     if (!value || (stages ? value.getInt() < 2 : value.getInt() < 0 || value.getInt() > 1))

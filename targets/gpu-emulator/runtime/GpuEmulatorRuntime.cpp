@@ -5,10 +5,16 @@
 // of a block are fibers (ucontext) on one host thread, which runs each
 // until it waits at a barrier or a warp instruction and then the next, so
 // a barrier costs a context switch per thread, not a wake-up of an OS
-// thread; blocks are independent and spread over the host's cores. The
+// thread; blocks are independent and spread over the host's cores. Each
+// pass over a block's fibers takes them in a new pseudo-random order
+// (seeded by the block, and by PRISM_EMULATOR_SEED when set), so that a
+// kernel whose correctness depends on an order the hardware does not
+// promise (a warp's lanes before another warp, a producer after its
+// consumers) is not saved by the emulator's. The
 // thread context (EmulatorAbi.h) provides what the hardware would:
 //
-// - block barriers, which also catch what hardware leaves undefined:
+// - block barriers (bar.sync 0, and named barriers of some of the threads),
+//   which also catch what hardware leaves undefined:
 //   threads meeting at different barriers, and barriers some threads of
 //   the block never reach (they returned, or wait elsewhere): both are
 //   reported with the block and the barrier, instead of hanging;
@@ -69,6 +75,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -86,6 +93,7 @@ using gpu_emulator::kLdmatrix;
 using gpu_emulator::kShuffleXor;
 using gpu_emulator::kWgmmaCommitGroup;
 using gpu_emulator::kVectorAccess;
+using gpu_emulator::kWarpSync;
 using gpu_emulator::kWgmmaWaitGroup;
 using gpu_emulator::kMfma16x16x16Bf16;
 using gpu_emulator::kMfma16x16x16F16;
@@ -98,6 +106,7 @@ using gpu_emulator::kWgmmaRegisterATransposedB;
 using gpu_emulator::kWgmmaMaxN;
 using gpu_emulator::kWmma16x16x16F16;
 using gpu_emulator::ThreadContext;
+using gpu_emulator::kBarrierArrive;
 using gpu_emulator::kBarrierArriveExpectBytes;
 using gpu_emulator::kBarrierInit;
 using gpu_emulator::kBarrierInval;
@@ -454,9 +463,13 @@ class BlockRunner {
 public:
   BlockRunner(CpuKernelEntry entry, const std::vector<StridedBuffer> &buffers,
               int64_t threads, int64_t sharedBytes, std::array<int64_t, 3> grid)
-      : entry(entry), threads(threads), grid(grid), fibers(threads),
+      : entry(entry), threads(threads), grid(grid), fibers(threads), schedule(threads),
         warps((threads + kWarpSize - 1) / kWarpSize), warpgroups((threads + 127) / 128) {
     workspaceBytes = std::max<int64_t>(sharedBytes, 1);
+    for (int64_t t = 0; t < threads; ++t)
+      schedule[t] = t;
+    if (const char *text = std::getenv("PRISM_EMULATOR_SEED"))
+      seed = std::strtoull(text, nullptr, 10);
     // 1024-byte aligned like a GPU's shared window, so that swizzles (which
     // use address bits) see the same bits.
     workspace.reset(static_cast<uint8_t *>(
@@ -502,8 +515,7 @@ public:
     std::memset(workspace.get(), 0xff, workspaceBytes);
     failure.clear();
     finished = 0;
-    barrierArrived = 0;
-    barrierSite = -1;
+    barriers.fill(NamedBarrier{});
     mbarriers.clear();
     openWgmmaGroups.assign(warpgroups.size(), OpenWgmmaGroup{});
     wgmmaGroupsInFlight.clear();
@@ -517,15 +529,20 @@ public:
       f.copyGroups.clear();
       f.wgmmaGroups.clear();
       f.waitingFor = 0;
+      f.atBarrier = -1;
       getcontext(&f.context);
       f.context.uc_stack.ss_sp = stacks.first + t * (kFiberStackBytes + kGuardBytes) + kGuardBytes;
       f.context.uc_stack.ss_size = kFiberStackBytes;
       f.context.uc_link = &scheduler;
       makecontext(&f.context, trampoline, 0);
     }
+    std::mt19937_64 order(seed ^ (static_cast<uint64_t>(linear) * 0x9e3779b97f4a7c15ull));
     while (failure.empty() && finished < threads) {
       bool ran = false;
-      for (int64_t t = 0; t < threads && failure.empty(); ++t) {
+      std::shuffle(schedule.begin(), schedule.end(), order);
+      for (int64_t t : schedule) {
+        if (!failure.empty())
+          break;
         if (fibers[t].state != Fiber::Ready)
           continue;
         ran = true;
@@ -582,6 +599,7 @@ private:
   struct Fiber {
     enum State { Ready, Waiting, Done } state = Ready;
     bool inWarpInstruction = false;
+    int64_t atBarrier = -1; // the named barrier (0 to 15) this fiber waits at
     uintptr_t waitingFor = 0; // the mbarrier this fiber waits on
     std::vector<PendingCopy> openCopies;
     std::deque<std::vector<PendingCopy>> copyGroups;
@@ -616,8 +634,9 @@ private:
     swapcontext(&fibers[thread].context, &scheduler);
   }
 
-  static void barrierCallback(ThreadContext *self, int64_t site) {
-    runnerOf(self)->barrier(self->threadId, site);
+  static void barrierCallback(ThreadContext *self, int64_t site, int64_t id,
+                              int64_t count) {
+    runnerOf(self)->barrier(self->threadId, site, id, count);
   }
 
   static void matrixCallback(ThreadContext *self, void *fragments, int64_t instruction) {
@@ -683,6 +702,16 @@ private:
       b.pendingBytes += value;
       if (--b.pendingArrivals < 0)
         failFrom(thread, "more arrivals on an mbarrier than its phase expects");
+      wakeWaitersOf(barrierAddress);
+    } else if (operation == kBarrierArrive) {
+      // A plain arrival; a phase with no bytes or copies pending completes
+      // with its last one.
+      if (--b.pendingArrivals < 0)
+        failFrom(thread, "more arrivals on an mbarrier than its phase expects");
+      if (b.pendingArrivals == 0 && b.pendingBytes == 0 && b.copies.empty()) {
+        ++b.phase;
+        b.pendingArrivals = b.arrivals;
+      }
       wakeWaitersOf(barrierAddress);
     } else if (operation == kTensorCopy) {
       b.copies.push_back(readBox(thread, shared, map, coordinates));
@@ -856,26 +885,35 @@ private:
                              "it before the copy was issued");
   }
 
-  void barrier(int64_t thread, int64_t site) {
-    if (barrierArrived > 0 && site != barrierSite) {
-      fail("threads meet at different barriers (#" + std::to_string(barrierSite) +
-           " and #" + std::to_string(site) + ")");
+  /// Barrier `id` (0 to 15) of `count` threads (0: the whole block): the
+  /// threads that meet there must all name the same site and count.
+  void barrier(int64_t thread, int64_t site, int64_t id, int64_t count) {
+    int64_t expected = count ? count : threads;
+    if (id < 0 || id >= static_cast<int64_t>(barriers.size()) || expected > threads ||
+        expected % kWarpSize != 0) {
+      fail("thread " + std::to_string(thread) + ": barrier " + std::to_string(id) + " of " +
+           std::to_string(expected) + " threads in a block of " + std::to_string(threads));
       suspend(thread); // never resumed
     }
-    barrierSite = site;
-    if (++barrierArrived == threads) {
-      barrierArrived = 0;
+    NamedBarrier &named = barriers[id];
+    if (named.arrived > 0 && (site != named.site || expected != named.expected)) {
+      fail("threads meet at different barriers (#" + std::to_string(named.site) + " and #" +
+           std::to_string(site) + (id ? ", named barrier " + std::to_string(id) : "") + ")");
+      suspend(thread); // never resumed
+    }
+    named.site = site;
+    named.expected = expected;
+    if (++named.arrived == expected) {
+      named.arrived = 0;
       for (Fiber &f : fibers)
-        if (f.state == Fiber::Waiting && f.thread.context.threadId != thread &&
-            waitingAtBarrier(f))
+        if (f.state == Fiber::Waiting && f.atBarrier == id) {
+          f.atBarrier = -1;
           f.state = Fiber::Ready;
+        }
       return;
     }
+    fibers[thread].atBarrier = id;
     suspend(thread);
-  }
-
-  bool waitingAtBarrier(const Fiber &f) const {
-    return !f.inWarpInstruction && !f.waitingFor;
   }
 
   void matrix(int64_t thread, uint32_t *words, int64_t instruction) {
@@ -912,6 +950,8 @@ private:
       }
     if (instruction == kMmaM16N8K16Bf16 || instruction == kMmaM16N8K16F16) {
       in = 10, out = 4;
+    } else if (instruction == kWarpSync) {
+      in = 0, out = 0; // the lanes meet, nothing else
     } else if (gpu_emulator::isShuffleXor(instruction)) {
       in = 1, out = 1;
     } else if (ldmatrixCode >= 0 && ldmatrixCode < 8 && ldmatrixCode / 2 != 2) {
@@ -953,7 +993,8 @@ private:
     LaneWords *w = warp.words.data();
     bool bf16 = instruction == kMmaM16N8K16Bf16 || instruction == kMfma16x16x16Bf16 ||
                 instruction == kWmma16x16x16Bf16;
-    if (instruction <= kMmaM16N8K16F16) {
+    if (instruction == kWarpSync) {
+    } else if (instruction <= kMmaM16N8K16F16) {
       mmaM16N8K16(w, bf16);
     } else if (gpu_emulator::isShuffleXor(instruction)) {
       for (int64_t l = 0; l < kWarpSize; ++l)
@@ -993,9 +1034,12 @@ private:
 
   std::string describeStuck() const {
     std::string text = "deadlock: ";
-    if (barrierArrived > 0)
-      text += std::to_string(barrierArrived) + " of " + std::to_string(threads) +
-              " threads wait at barrier #" + std::to_string(barrierSite) + ", ";
+    for (size_t id = 0; id < barriers.size(); ++id)
+      if (barriers[id].arrived > 0)
+        text += std::to_string(barriers[id].arrived) + " of " +
+                std::to_string(barriers[id].expected) + " threads wait at barrier #" +
+                std::to_string(barriers[id].site) +
+                (id ? " (named barrier " + std::to_string(id) + ")" : std::string()) + ", ";
     for (size_t w = 0; w < warpgroups.size(); ++w)
       if (warpgroups[w].arrived > 0)
         text += std::to_string(warpgroups[w].arrived) + " of 128 lanes of warpgroup " +
@@ -1027,6 +1071,9 @@ private:
   const std::array<int64_t, 3> grid;
   std::array<int64_t, 3> block{0, 0, 0};
   std::vector<Fiber> fibers;
+  /// The order of the next pass over the fibers, and its generator's seed.
+  std::vector<int64_t> schedule;
+  uint64_t seed = 0;
   std::vector<Warp> warps, warpgroups;
   std::unique_ptr<uint8_t, decltype(&std::free)> workspace{nullptr, &std::free};
   int64_t workspaceBytes = 0;
@@ -1034,7 +1081,12 @@ private:
   bool guarded = true;
   ucontext_t scheduler;
   int64_t current = 0, finished = 0;
-  int64_t barrierArrived = 0, barrierSite = -1;
+  /// The block's 16 barriers (bar.sync 0 to 15): threads waiting, at
+  /// which site, for how many.
+  struct NamedBarrier {
+    int64_t arrived = 0, site = -1, expected = 0;
+  };
+  std::array<NamedBarrier, 16> barriers{};
   std::map<uintptr_t, Mbarrier> mbarriers;
   std::vector<OpenWgmmaGroup> openWgmmaGroups; // per warpgroup
   std::vector<std::shared_ptr<WgmmaGroup>> wgmmaGroupsInFlight;

@@ -14,7 +14,7 @@
 // RUN: prism-run %s --entry=linear_bf16 --check --dynamic-size=13 --tile-sizes="matmul-m=4 matmul-n=16 matmul-group-m=8" | FileCheck %s
 // The operand pipeline's shape is for targets that stage dot operands; the
 // CPU takes the kernels' attributes and ignores them.
-// RUN: prism-run %s --entry=linear_bf16 --check --dynamic-size=13 --tile-sizes="pipeline-stages=3 dots-in-flight=0" | FileCheck %s
+// RUN: prism-run %s --entry=linear_bf16 --check --dynamic-size=13 --tile-sizes="pipeline-stages=3 dots-in-flight=0 warp-specialize=1" | FileCheck %s
 // CHECK-NOT: FAIL
 // CHECK: PASS
 

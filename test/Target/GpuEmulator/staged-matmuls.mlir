@@ -74,6 +74,64 @@
 // RUN: rm -rf %t.choices && prism-translate %s --entry=long_k --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64 pipeline-stages=3 dots-in-flight=0 matmul-k=32" -o %t.choices
 // RUN: FileCheck %s --check-prefix=CHOICES < %t.choices/manifest.json
 // CHOICES: "stages": 3,
+// Warp-specialized (prism-kernelize's warp-specialize, tile.warp_specialize
+// on the kernel): a producer warpgroup after the consumers' 256 threads
+// (its registers lowered to 40, theirs raised to 232 by setmaxnreg)
+// issues every tensor copy, each into a slot its consumers released; the consumers wait for each stage's full barrier, leave a
+// wgmma group in flight and release the slot of the group retired (each
+// warp meets at bar.warp.sync, then its lane 0 arrives on the slot's
+// empty barrier, which expects 8). The consumers' loop has no block
+// barrier on the tensor-copy path; their other barriers (the fallback's,
+// the epilogue's) are barrier 1 of 256 threads, which the producer
+// warpgroup never reaches. The emulator takes the fibers in a new random order at
+// each pass (and another with PRISM_EMULATOR_SEED), so that a consumer
+// released too early, or a producer that does not wait, is caught (a
+// tensor copy over a wgmma in flight, or a barrier's phase overrun).
+// Paths: K loops of 6 steps and of 1, the fallback without tensor maps
+// (unaligned rows, PRISM_TENSOR_MAPS=0), [K, N] weights, a batch, 64-row
+// tiles (256 threads), dots waited for at each step.
+// RUN: prism-opt %s --prism-kernelize="matmul-m=128 matmul-n=128 matmul-k=64 warp-specialize=1" --prism-nvidia-lower-tile-to-gpu="warpgroup-mma=true tensor-memory-access=true dynamic-shared-memory-limit=231424" | FileCheck %s --check-prefix=WS
+// WS: ragged__0_matmul = {dynamic_shared, shared_bytes = 132160 : i64, stages = 4 : i64, {{.*}}, threads = 384 : i64}
+// WS-LABEL: gpu.func @ragged__0_matmul(
+// WS-SAME: known_block_size = array<i32: 384, 1, 1>
+// WS-COUNT-4: nvvm.mbarrier.init %{{[0-9]+}}, %c1_i32{{(_[0-9]+)?}} :
+// WS-COUNT-4: nvvm.mbarrier.init %{{[0-9]+}}, %c8_i32{{(_[0-9]+)?}} :
+// WS: gpu.barrier
+// WS: nvvm.setmaxregister increase 232
+// WS: scf.for {{.*}} iter_args
+// WS: nvvm.mbarrier.try_wait.parity
+// WS-NEXT: } else {
+// WS: nvvm.barrier id = %c1_i32{{[_0-9]*}} number_of_threads = %c256_i32
+// WS: nvvm.wgmma.wait.group.sync.aligned 1
+// WS-NOT: gpu.barrier
+// WS: nvvm.bar.warp.sync
+// WS-NOT: gpu.barrier
+// WS: nvvm.mbarrier.arrive %{{.*}} : !llvm.ptr<3> -> i64
+// WS-NOT: gpu.barrier
+// WS: "wgmma.wait_group.sync.aligned 0;"
+// WS-NOT: gpu.barrier
+// WS: nvvm.barrier id = %c1_i32{{[_0-9]*}} number_of_threads = %c256_i32
+// WS-COUNT-8: nvvm.mbarrier.inval
+// WS-NOT: gpu.barrier
+// WS: } else {
+// WS-NEXT: nvvm.setmaxregister decrease 40
+// WS: arith.cmpi eq, %{{.*}}, %c256
+// WS: scf.if
+// WS-NEXT: scf.for
+// WS-NOT: gpu.barrier
+// WS: nvvm.mbarrier.try_wait.parity
+// WS: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c32768_i32
+// WS-COUNT-2: nvvm.cp.async.bulk.tensor.shared.cluster.global
+// WS: gpu.return
+// RUN: prism-run %s --entry=long_k --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=128 matmul-k=64 warp-specialize=1" | FileCheck %s
+// RUN: env PRISM_EMULATOR_SEED=7 prism-run %s --entry=long_k --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=128 matmul-k=64 warp-specialize=1" | FileCheck %s
+// RUN: prism-run %s --entry=long_k_n --check --dynamic-size=140 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64 matmul-k=32 warp-specialize=1" | FileCheck %s
+// RUN: prism-run %s --entry=one_step --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64 matmul-k=64 warp-specialize=1" | FileCheck %s
+// RUN: prism-run %s --entry=unaligned_rows --check --dynamic-size=140 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=64 matmul-k=32 warp-specialize=1" | FileCheck %s
+// RUN: env PRISM_TENSOR_MAPS=0 prism-run %s --entry=long_k --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=128 matmul-k=64 warp-specialize=1" | FileCheck %s
+// RUN: prism-run %s --entry=batched --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=32 matmul-k=32 warp-specialize=1" | FileCheck %s
+// RUN: prism-run %s --entry=long_k --check --dynamic-size=45 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=64 matmul-n=64 matmul-k=32 warp-specialize=1" | FileCheck %s
+// RUN: prism-run %s --entry=long_k --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="matmul-m=128 matmul-n=128 matmul-k=64 dots-in-flight=0 warp-specialize=1" | FileCheck %s
 // A matmul of few static rows (a decode step compiled for its batch)
 // takes sm_90a's smallest wgmma tile, 64 rows on one warpgroup, instead of
 // the default 128.
