@@ -67,9 +67,11 @@ def Kernelize : Pass<"prism-kernelize", "mlir::ModuleOp"> {
            "(0 or 1; -1: the target's choice), as tile.dots_in_flight on the "
            "kernels">,
     Option<"warpSpecialize", "warp-specialize", "int64_t", "-1",
-           "Whether a producer warp of its own copies the operands of a "
-           "kernel's K loop while the other threads compute (1), or the "
-           "threads that compute copy them (0); -1: the target's choice. "
+           "Whether a producer warpgroup of its own copies the operands of a "
+           "kernel's K loop while the other threads compute (1; 2: and two "
+           "consumer warpgroups take turns at the matrix cores, "
+           "FlashAttention 3's ping-pong), or the threads that compute copy "
+           "them (0); -1: the target's choice. "
            "For targets with tensor copies (NVIDIA sm_90a), as "
            "tile.warp_specialize on the kernels">,
     Option<"attentionM", "attention-m", "int64_t", "16",

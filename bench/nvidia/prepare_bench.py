@@ -53,8 +53,15 @@ MATMUL_VARIANTS = {
 # default overlaps P V of one key block with the softmax of the next
 # (since 2026-12-04); a128x64serial is the same tiles with the products in
 # order, and the variants that set attention-m/n run in order too.
+# (Other kernels than attention ignore the ping-pong of warp-specialize=2.)
 ATTENTION_VARIANTS = {
     "a128x64serial": "matrix-core-attention-overlap=false",
+    # Warp-specialized (since 2026-12-04): a producer warpgroup copies K
+    # and V; "pingpong" also makes the two consumer warpgroups take turns
+    # at the tensor cores (FlashAttention 3's full scheme with the
+    # default's overlap within each warpgroup).
+    "a128x64ws": "warp-specialize=1",
+    "a128x64pingpong": "warp-specialize=2",
     "a16x16": "attention-m=16 attention-n=16",
     "a32x32": "attention-m=32 attention-n=32",
     "a64x16": "attention-m=64 attention-n=16",

@@ -187,7 +187,7 @@ def cases(seq, attention_seqs, rows=None):
 # are the right choice: the largest Hopper tile, the 64-row ones that fit
 # twice per SM, the defaults before 2026-12-03 (measured then), and
 # attention's default tiles without P V overlapping the softmax.
-FIRST_VARIANTS = ("t128x256k64", "t128x256k64ws", "t128x128k64ws", "t64x128k64", "t32x32", "a128x64serial", "a64x64", "a16x16", "k1")
+FIRST_VARIANTS = ("t128x256k64", "t128x256k64ws", "t128x128k64ws", "t64x128k64", "t32x32", "a128x64serial", "a128x64pingpong", "a128x64ws", "a64x64", "a16x16", "k1")
 
 
 def jobs(case_names, bundles):

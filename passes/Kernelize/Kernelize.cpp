@@ -110,9 +110,9 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
           << static_cast<int64_t>(dotsInFlight);
       return signalPassFailure();
     }
-    if (warpSpecialize < -1 || warpSpecialize > 1) {
+    if (warpSpecialize < -1 || warpSpecialize > 2) {
       module.emitError("prism-kernelize: warp-specialize must be -1 (the target's "
-                       "choice), 0 or 1, not ")
+                       "choice), 0, 1 or 2, not ")
           << static_cast<int64_t>(warpSpecialize);
       return signalPassFailure();
     }

@@ -93,8 +93,10 @@ private:
   /// Calls the context's matrix function on the fragment buffer.
   void callMatrix(OpBuilder &b, Location loc, int64_t instruction);
   /// Calls the context's barrier function: barrier `id` of `threads`
-  /// threads (0: all), numbered `site` in the kernel.
-  void callBarrier(OpBuilder &b, Location loc, int64_t site, int64_t id, int64_t threads);
+  /// threads (0: all), numbered `site` in the kernel, waited at or (with
+  /// `arriveOnly`) arrived at.
+  void callBarrier(OpBuilder &b, Location loc, int64_t site, int64_t id, int64_t threads,
+                   bool arriveOnly);
   LogicalResult emulateTiedRegisters(LLVM::InlineAsmOp inlinePtx);
 
   gpu::GPUFuncOp kernel;
@@ -237,7 +239,7 @@ LogicalResult KernelEmulation::run() {
                                  ? blockDim
                                  : arith::ConstantIndexOp::create(b, opLoc, 1).getResult());
     } else if (isa<gpu::BarrierOp>(op)) {
-      callBarrier(b, opLoc, barrierSite++, 0, 0);
+      callBarrier(b, opLoc, barrierSite++, 0, 0, /*arriveOnly=*/false);
     } else if (auto named = dyn_cast<NVVM::BarrierOp>(op)) {
       // A named barrier of some of the block's threads (a warp-specialized
       // kernel's consumers): constant id and count, no reduction.
@@ -251,7 +253,15 @@ LogicalResult KernelEmulation::run() {
         return named.emitError("the GPU emulator runs nvvm.barrier with a constant id (0 "
                                "to 15) and thread count (a multiple of 32), without a "
                                "reduction, only");
-      callBarrier(b, opLoc, barrierSite++, *id, *count);
+      callBarrier(b, opLoc, barrierSite++, *id, *count, /*arriveOnly=*/false);
+    } else if (auto named = dyn_cast<NVVM::BarrierArriveOp>(op)) {
+      std::optional<int64_t> id =
+          named.getBarrierId() ? getConstantIntValue(named.getBarrierId()) : 0;
+      std::optional<int64_t> count = getConstantIntValue(named.getNumberOfThreads());
+      if (!id || !count || *id < 0 || *id > 15 || *count <= 0 || *count % 32 != 0)
+        return named.emitError("the GPU emulator runs nvvm.barrier.arrive with a constant "
+                               "id (0 to 15) and thread count (a multiple of 32) only");
+      callBarrier(b, opLoc, barrierSite++, *id, *count, /*arriveOnly=*/true);
     } else if (auto sync = dyn_cast<NVVM::SyncWarpOp>(op)) {
       std::optional<int64_t> mask = getConstantIntValue(sync.getMask());
       if (!mask || static_cast<uint32_t>(*mask) != 0xffffffffu)
@@ -465,16 +475,16 @@ void KernelEmulation::callMatrix(OpBuilder &b, Location loc, int64_t instruction
 }
 
 void KernelEmulation::callBarrier(OpBuilder &b, Location loc, int64_t site, int64_t id,
-                                  int64_t threads) {
+                                  int64_t threads, bool arriveOnly) {
   Value callee = load(b, loc, pointer, kBarrierOffset);
   auto constant = [&](int64_t v) -> Value {
     return LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(v));
   };
   auto type = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context),
-                                          {pointer, i64, i64, i64});
+                                          {pointer, i64, i64, i64, i64});
   LLVM::CallOp::create(b, loc, type,
                        ValueRange{callee, threadContext, constant(site), constant(id),
-                                  constant(threads)});
+                                  constant(threads), constant(arriveOnly ? 1 : 0)});
 }
 
 /// ldmatrix: this lane's row address (a host pointer into the emulated

@@ -22,11 +22,12 @@ struct ThreadContext;
 
 /// A block barrier: `id` 0 to 15 (gpu.barrier is 0), for `threads`
 /// threads (0: every thread of the block; a named barrier of a warp
-/// specialized kernel counts the threads that use it). `site` numbers the
-/// barrier in its kernel, so that threads meeting at different barriers
-/// are reported.
+/// specialized kernel counts the threads that use it), which the thread
+/// waits at (bar.sync) or, with `arriveOnly`, only counts itself in and
+/// goes on (bar.arrive). `site` numbers the barrier in its kernel, so that
+/// threads waiting at different barriers are reported.
 using BarrierFunction = void (*)(ThreadContext *self, int64_t site, int64_t id,
-                                 int64_t threads);
+                                 int64_t threads, int64_t arriveOnly);
 
 /// A warp-wide matrix instruction. `fragments` holds this lane's operand
 /// registers, in the order the instruction lists them, followed by room

@@ -132,8 +132,12 @@ public:
   /// the kernel's entry block after nothing but pure ops (which the
   /// producer warp runs too, in a layout that has no place for it).
   bool canSpecializeWarps();
-  /// Makes apply build the warp-specialized pipeline.
-  void specializeWarps() { warpSpecialized = true; }
+  /// Makes apply build the warp-specialized pipeline (`pingPong`: with
+  /// two consumer warpgroups taking turns at the matrix cores).
+  void specializeWarps(bool pingPong) {
+    warpSpecialized = true;
+    alternateWarpgroups = pingPong;
+  }
   /// Rewrites the loop into a pipeline of `stages`, with `inFlight` groups
   /// of dots left running at each step (0 or 1); returns the slot bytes of
   /// all stages.
@@ -166,6 +170,12 @@ private:
   void waitForCopies(OpBuilder &b, Location loc, int64_t distance);
   /// The parity (i1) of phase `phase` (index) of an mbarrier.
   Value parityOf(OpBuilder &b, Location loc, Value phase);
+  /// Makes the host's tensor maps visible to the copies this thread
+  /// issues (before the first).
+  void acquireMaps(OpBuilder &b, Location loc);
+  /// Fills the pinned operands' slots (every thread's copies); with tensor
+  /// copies, waits for them.
+  void fillPinned(OpBuilder &b, Location loc);
   /// The loop's iteration number of iteration variable `iv`.
   Value iterationOf(OpBuilder &b, Location loc, Value iv);
   /// The prologue's fills of iterations 0 .. distance - 1, a group each
@@ -227,7 +237,7 @@ private:
   const MatrixCoreLowering &matrixCores;
   const AsyncCopyLowering &copies;
   const TensorCopyLowering *tensorCopies;
-  bool tensorMode = false, warpSpecialized = false;
+  bool tensorMode = false, warpSpecialized = false, alternateWarpgroups = false;
   Value tensorMapsBuffer, useTensorCopies;
   Value workspace;
   SmallVector<tile::DotOp> dots;
@@ -819,14 +829,42 @@ bool LoopStaging::dotsCanStayInFlight() {
 }
 
 bool LoopStaging::canSpecializeWarps() {
-  if (!tensorMode || !pinned.empty() || layout.threads % 32 != 0)
+  // Whole consumer warpgroups (setmaxnreg is per warpgroup), one or two
+  // (wgmma's tiles), which the register split below is made for.
+  if (!tensorMode || layout.threads % 128 != 0 || layout.threads > 256)
     return false;
   Block *entry = &loop->getParentOfType<gpu::GPUFuncOp>().getBody().front();
   if (loop->getBlock() != entry)
     return false;
-  for (Operation *op = &entry->front(); op != loop.getOperation(); op = op->getNextNode())
-    if (!isMemoryEffectFree(op))
+  // A pinned operand's load (attention's Q) goes: its slot is filled by
+  // the consumers, and the load is erased, when its views feed the dots
+  // only.
+  auto replacedBySlot = [&](Operation *op) {
+    if (!pinned.contains(op))
       return false;
+    SmallVector<Operation *> users(op->getUsers());
+    while (!users.empty()) {
+      Operation *user = users.pop_back_val();
+      if (isa<tile::TransposeOp, tile::ReshapeOp>(user))
+        llvm::append_range(users, user->getUsers());
+      else if (!llvm::is_contained(dots, user))
+        return false;
+    }
+    return true;
+  };
+  // The ops before the loop run on the producer's threads too, which the
+  // layout has no place for: pure ops that exchange nothing (an exchange
+  // would meet at barriers with threads outside the layout).
+  for (Operation *op = &entry->front(); op != loop.getOperation(); op = op->getNextNode()) {
+    if (replacedBySlot(op))
+      continue;
+    bool exchanges = false;
+    op->walk([&](Operation *inner) {
+      exchanges |= exchangeBytes(inner, layout, &matrixCores) != 0;
+    });
+    if (!isMemoryEffectFree(op) || exchanges)
+      return false;
+  }
   return true;
 }
 
@@ -867,24 +905,17 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages, int64_t inFligh
         for (int64_t s = 0; s < stages; ++s)
           tensorCopies->initBarrier(b, loc, barrierAddress(b, loc, c(stages + s)),
                                     layout.threads / 32);
-      for (auto &entryOfLoad : loads)
-        tensorCopies->acquireMap(b, loc, mapAddress(b, loc, entryOfLoad.second));
+      // (Warp-specialized, the producer's thread, which issues the
+      // copies, acquires the maps itself.)
+      if (!warpSpecialized)
+        acquireMaps(b, loc);
       tensorCopies->fenceBeforeCopies(b, loc);
     }
     gpu::BarrierOp::create(b, loc);
   }
-  for (auto &entry : pinned) {
-    const StagedLoad &staged = entry.second;
-    SmallVector<Value> indices(staged.load.getIndices());
-    fillOne(b, loc, staged, indices, slotView(b, loc, staged, Value()));
-  }
-  if (tensorMode && !pinned.empty()) {
-    // The loop waits on the stages' barriers, not on copy groups: the
-    // pinned copies land now (the loop's first barrier publishes them).
-    copies.commit(b, loc);
-    copies.wait(b, loc, 0);
-    copies.fenceForMatrixCores(b, loc);
-  }
+  // (Warp-specialized, the consumers fill the pinned slots.)
+  if (!warpSpecialized)
+    fillPinned(b, loc);
   // With dots left in flight (one group each step), the slot a step
   // refills is the one read two steps before, whose dots the previous
   // step's wait retired: fills run `distance` = S - 2 iterations ahead
@@ -953,6 +984,26 @@ void LoopStaging::waitForCopies(OpBuilder &b, Location loc, int64_t distance) {
   };
   if (llvm::any_of(loads, readByMatrixCores) || llvm::any_of(pinned, readByMatrixCores))
     copies.fenceForMatrixCores(b, loc);
+}
+
+void LoopStaging::acquireMaps(OpBuilder &b, Location loc) {
+  for (auto &entryOfLoad : loads)
+    tensorCopies->acquireMap(b, loc, mapAddress(b, loc, entryOfLoad.second));
+}
+
+void LoopStaging::fillPinned(OpBuilder &b, Location loc) {
+  for (auto &entry : pinned) {
+    const StagedLoad &staged = entry.second;
+    SmallVector<Value> indices(staged.load.getIndices());
+    fillOne(b, loc, staged, indices, slotView(b, loc, staged, Value()));
+  }
+  if (tensorMode && !pinned.empty()) {
+    // The loop waits on the stages' barriers, not on copy groups: the
+    // pinned copies land now (the loop's first barrier publishes them).
+    copies.commit(b, loc);
+    copies.wait(b, loc, 0);
+    copies.fenceForMatrixCores(b, loc);
+  }
 }
 
 Value LoopStaging::iterationOf(OpBuilder &b, Location loc, Value iv) {
@@ -1027,13 +1078,22 @@ void LoopStaging::specializeLoop(OpBuilder &b, Location loc, int64_t stages, int
       b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tid, c(consumers)),
       /*withElseRegion=*/true);
   roles->setAttr(kConsumerThreadsAttrName, b.getI64IntegerAttr(consumers));
+  // (Only where each step waits for its own products, attention's: a
+  // matmul's warpgroups have nothing to do between their products.)
+  if (alternateWarpgroups && consumers == 256 && inFlight == 0)
+    loop->setAttr(kWarpgroupPingPongAttrName, b.getI64IntegerAttr(consumers));
   // The block's registers shared out: the producer warpgroup needs few,
   // the consumers take the rest (CUTLASS's 40 and 232 for two consumer
   // warpgroups), which ptxas otherwise caps at the launch's even share.
+  // ptxas gives every thread the even share at the entry (a multiple of
+  // 8, one block per multiprocessor); the consumers take what the
+  // producer gives back.
+  int64_t threads = consumers + kProducerThreads;
+  int64_t atEntry =
+      std::min<int64_t>(255, tensorCopies->registersPerMultiprocessor() / threads) / 8 * 8;
   int64_t consumerRegisters = std::min<int64_t>(
       kMostConsumerRegisters,
-      (tensorCopies->registersPerMultiprocessor() - kProducerThreads * kProducerRegisters) /
-          consumers / 8 * 8);
+      (atEntry * threads - kProducerThreads * kProducerRegisters) / consumers / 8 * 8);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(roles.thenBlock());
@@ -1057,6 +1117,7 @@ void LoopStaging::specializeLoop(OpBuilder &b, Location loc, int64_t stages, int
                                                                      useTensorCopies),
                                       /*withElseRegion=*/false);
     b.setInsertionPoint(producer.thenBlock()->getTerminator());
+    acquireMaps(b, loc);
     scf::ForOp::create(
         b, loc, lb, ub, step, ValueRange{},
         [&](OpBuilder &body, Location, Value iv, ValueRange) {
@@ -1075,9 +1136,16 @@ void LoopStaging::specializeLoop(OpBuilder &b, Location loc, int64_t stages, int
         });
   }
 
+  // The consumers fill the pinned slots (with the block's layout, which
+  // has no place for the producer's threads) and show them to each other
+  // (the loop has no barrier on the tensor-copy path).
+  b.setInsertionPoint(loop);
+  if (!pinned.empty()) {
+    fillPinned(b, loc);
+    gpu::BarrierOp::create(b, loc);
+  }
   // The consumers' fallback prologue: their own copies of the first
   // iterations, when there are no tensor maps.
-  b.setInsertionPoint(loop);
   Value noMaps = arith::XOrIOp::create(b, loc, useTensorCopies,
                                        arith::ConstantIntOp::create(b, loc, 1, 1));
   {
@@ -1200,10 +1268,10 @@ Staging stageDotOperands(gpu::GPUFuncOp kernel, const Layout &layout,
     LoopStaging stagingOfLoop(loop, layout, matrixCores, copies, tensorCopies);
     if (!stagingOfLoop.plan())
       continue;
-    bool specialized = choices.warpSpecialize && staging.producerThreads == 0 &&
+    bool specialized = choices.warpSpecialize > 0 && staging.producerThreads == 0 &&
                        stagingOfLoop.canSpecializeWarps();
     if (specialized)
-      stagingOfLoop.specializeWarps();
+      stagingOfLoop.specializeWarps(/*pingPong=*/choices.warpSpecialize == 2);
     // As deep as the shared memory allows; unstaged below two stages. Dots
     // left in flight keep a slot busy one step longer: such a loop gets
     // one more stage, and if that does not fit, its dots are waited for at

@@ -102,12 +102,13 @@ struct Staging {
 /// `stages` (0: the copies' stages, one more for dots left in flight) and
 /// `dotsInFlight` (-1: whenever the loop allows it and the extra stage
 /// fits; 0: never; 1: whenever the loop allows it, within `stages`), and
-/// `warpSpecialize` (tile.warp_specialize: the first loop that can be,
-/// LoopStaging::canSpecializeWarps, is).
+/// `warpSpecialize` (tile.warp_specialize; 1: the first loop that can be,
+/// LoopStaging::canSpecializeWarps, is; 2: and its two consumer
+/// warpgroups take turns at the matrix cores, kWarpgroupPingPongAttrName).
 struct PipelineChoices {
   int64_t stages = 0;
   int64_t dotsInFlight = -1;
-  bool warpSpecialize = false;
+  int64_t warpSpecialize = 0;
 };
 Staging stageDotOperands(mlir::gpu::GPUFuncOp kernel, const Layout &layout,
                          const MatrixCoreLowering &matrixCores,

@@ -1868,7 +1868,7 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
         choices.dotsInFlight = inFlight.getInt();
       if (auto specialize = function->getAttrOfType<IntegerAttr>(
               tile::TileDialect::getWarpSpecializeAttrName()))
-        choices.warpSpecialize = specialize.getInt() == 1;
+        choices.warpSpecialize = specialize.getInt();
       function.erase();
 
       Staging staging;

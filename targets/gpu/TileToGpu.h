@@ -291,6 +291,12 @@ public:
 /// StageDotOperands.h): how many groups of products the dot may leave in
 /// flight when it returns (MatrixCoreLowering::leavesDotsInFlight).
 constexpr llvm::StringLiteral kDotsInFlightAttrName = "prism.dots_in_flight";
+/// On a warp-specialized K loop (stageDotOperands) whose consumer
+/// warpgroups should take turns at the matrix cores (FlashAttention 3's
+/// ping-pong: one's products run while the other's softmax does): the
+/// consumers' threads. The vendor's MatrixCoreLowering::finishKernel
+/// orders them.
+constexpr llvm::StringLiteral kWarpgroupPingPongAttrName = "prism.warpgroup_ping_pong";
 
 /// On a K loop whose dots the operand staging left in flight: the loop
 /// results that are their accumulators (an array of result numbers). Once

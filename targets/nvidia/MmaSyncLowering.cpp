@@ -60,7 +60,9 @@ SmallVector<Value> MmaSyncLowering::waitForMatrixCores(OpBuilder &b, Location lo
 }
 
 LogicalResult MmaSyncLowering::finishKernel(gpu::GPUFuncOp kernel) const {
-  return placeWarpgroupMmaWaits(kernel);
+  if (failed(placeWarpgroupMmaWaits(kernel)))
+    return failure();
+  return alternateWarpgroups(kernel);
 }
 
 SmallVector<Value> MmaSyncLowering::pinAccumulatorsInFlight(OpBuilder &b, Location loc,

@@ -439,6 +439,79 @@ LogicalResult placeWarpgroupMmaWaits(gpu::GPUFuncOp kernel) {
   return success();
 }
 
+LogicalResult alternateWarpgroups(gpu::GPUFuncOp kernel) {
+  SmallVector<scf::ForOp> loops;
+  kernel.walk([&](scf::ForOp loop) {
+    if (loop->hasAttr(kWarpgroupPingPongAttrName))
+      loops.push_back(loop);
+  });
+  auto contains = [](Operation *op, function_ref<bool(Operation *)> matches) {
+    return op->walk([&](Operation *inner) {
+               return matches(inner) ? WalkResult::interrupt() : WalkResult::advance();
+             })
+        .wasInterrupted();
+  };
+  auto isFence = [](Operation *op) { return isa<NVVM::WgmmaFenceAlignedOp>(op); };
+  auto isWait = [](Operation *op) {
+    auto inlinePtx = dyn_cast<LLVM::InlineAsmOp>(op);
+    return isa<NVVM::WgmmaWaitGroupSyncOp>(op) ||
+           (inlinePtx && inlinePtx.getAsmString().starts_with("wgmma.wait_group"));
+  };
+  for (scf::ForOp loop : loops) {
+    int64_t threads = loop->getAttrOfType<IntegerAttr>(kWarpgroupPingPongAttrName).getInt();
+    loop->removeAttr(kWarpgroupPingPongAttrName);
+    // The step's products: from the first op that holds a fence to the
+    // last commit before the first op that holds a wait.
+    Operation *first = nullptr, *lastCommit = nullptr;
+    for (Operation &op : loop.getBody()->without_terminator()) {
+      if (!first && !contains(&op, isFence))
+        continue;
+      first = first ? first : &op;
+      if (contains(&op, isWait))
+        break;
+      if (isa<NVVM::WgmmaGroupSyncAlignedOp>(op))
+        lastCommit = &op;
+    }
+    if (!first || !lastCommit)
+      return loop.emitError("warpgroup ping-pong needs the loop's matrix-core products "
+                            "issued before their first wait");
+    Location loc = loop.getLoc();
+    OpBuilder b(loop);
+    auto i32 = [&](int64_t v) -> Value {
+      return arith::ConstantOp::create(b, loc, b.getI32Type(), b.getI32IntegerAttr(v));
+    };
+    Value second = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::uge, gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x),
+        tile::indexConstant(b, loc, threads / 2));
+    // bar.sync / bar.arrive of barrier 2 + g for warpgroup g (`forFirst`
+    // for warpgroup 0, `forSecond` for 1; -1: nothing).
+    auto each = [&](int64_t forFirst, int64_t forSecond, bool wait) {
+      auto arms = scf::IfOp::create(b, loc, second, /*withElseRegion=*/true);
+      for (auto [block, id] : {std::pair{arms.thenBlock(), forSecond},
+                               std::pair{arms.elseBlock(), forFirst}}) {
+        if (id < 0)
+          continue;
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(block->getTerminator());
+        if (wait)
+          NVVM::BarrierOp::create(b, loc, TypeRange{}, i32(id), i32(threads),
+                                  /*reductionOp=*/nullptr, /*reductionPredicate=*/Value());
+        else
+          NVVM::BarrierArriveOp::create(b, loc, i32(id), i32(threads));
+      }
+    };
+    constexpr int64_t kFirstBarrier = 2; // (0: the block's, 1: the consumers')
+    each(-1, kFirstBarrier, /*wait=*/false); // warpgroup 0 goes first
+    b.setInsertionPoint(first);
+    each(kFirstBarrier, kFirstBarrier + 1, /*wait=*/true);
+    b.setInsertionPointAfter(lastCommit);
+    each(kFirstBarrier + 1, kFirstBarrier, /*wait=*/false);
+    b.setInsertionPointAfter(loop);
+    each(kFirstBarrier, -1, /*wait=*/true); // the last arrival of warpgroup 1
+  }
+  return success();
+}
+
 SmallVector<Value> pinWarpgroupMmaAccumulators(OpBuilder &b, Location loc,
                                                ValueRange accumulators) {
   return withTiedAccumulators(b, loc, "", accumulators);

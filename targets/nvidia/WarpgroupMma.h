@@ -90,6 +90,15 @@ mlir::Value emitWarpgroupMmaWithRegisterA(
 /// from scheduling it back up into that arithmetic.
 mlir::LogicalResult placeWarpgroupMmaWaits(mlir::gpu::GPUFuncOp kernel);
 
+/// FlashAttention 3's ping-pong in the loops marked with
+/// kWarpgroupPingPongAttrName (two consumer warpgroups, once the waits are
+/// placed): warpgroup g waits at barrier 2 + g before it issues a step's
+/// products and lets the other go (bar.arrive 3 - g) once they are issued,
+/// so that one's products run while the other computes on its results;
+/// warpgroup 1 lets warpgroup 0 go first, and warpgroup 0 takes the last
+/// arrival after the loop, so that every arrival is waited for.
+mlir::LogicalResult alternateWarpgroups(mlir::gpu::GPUFuncOp kernel);
+
 /// The inline PTX of a wait that leaves `inFlight` groups running.
 std::string warpgroupMmaWaitPtx(int64_t inFlight);
 

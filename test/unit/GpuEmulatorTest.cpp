@@ -47,7 +47,7 @@ void neighbourKernel(void **args, int64_t pid, int64_t, int64_t, int64_t, int64_
   int64_t t = k.context->threadId;
   auto *shared = reinterpret_cast<float *>(k.workspace);
   shared[t] = static_cast<float>(t + 1000 * pid);
-  k.context->barrier(k.context, 0, 0, 0);
+  k.context->barrier(k.context, 0, 0, 0, 0);
   k.data[pid * 128 + t] = shared[(t + 1) % 128];
 }
 
@@ -69,7 +69,7 @@ void uninitializedKernel(void **args, int64_t pid, int64_t, int64_t, int64_t,
   auto *shared = reinterpret_cast<float *>(k.workspace);
   int64_t t = k.context->threadId;
   k.data[pid * 32 + t] = shared[t];
-  k.context->barrier(k.context, 0, 0, 0);
+  k.context->barrier(k.context, 0, 0, 0, 0);
   shared[t] = 1.0f;
 }
 
@@ -88,7 +88,7 @@ void divergentKernel(void **args, int64_t pid, int64_t, int64_t, int64_t, int64_
   OneBuffer k = unpack(args);
   if (pid == 1 && k.context->threadId >= 64)
     return;
-  k.context->barrier(k.context, 0, 0, 0);
+  k.context->barrier(k.context, 0, 0, 0, 0);
 }
 
 TEST(GpuEmulator, DivergentBarrierIsReportedNotHung) {
@@ -104,7 +104,7 @@ TEST(GpuEmulator, DivergentBarrierIsReportedNotHung) {
 void mismatchedKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t,
                       int64_t) {
   OneBuffer k = unpack(args);
-  k.context->barrier(k.context, k.context->threadId % 2, 0, 0);
+  k.context->barrier(k.context, k.context->threadId % 2, 0, 0, 0);
 }
 
 TEST(GpuEmulator, DifferentBarriersAreReported) {
@@ -125,7 +125,7 @@ void namedBarrierKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t
     return;
   auto *shared = reinterpret_cast<float *>(k.workspace);
   shared[t] = static_cast<float>(t);
-  k.context->barrier(k.context, 0, 1, 128);
+  k.context->barrier(k.context, 0, 1, 128, 0);
   k.data[t] = shared[(t + 1) % 128];
 }
 
@@ -142,7 +142,7 @@ TEST(GpuEmulator, NamedBarriersCountTheirThreadsOnly) {
 void namedBarrierCountsDifferKernel(void **args, int64_t, int64_t, int64_t, int64_t,
                                     int64_t, int64_t) {
   OneBuffer k = unpack(args);
-  k.context->barrier(k.context, 3, 1, k.context->threadId < 32 ? 64 : 96);
+  k.context->barrier(k.context, 3, 1, k.context->threadId < 32 ? 64 : 96, 0);
 }
 
 TEST(GpuEmulator, NamedBarriersOfDifferentCountsAreReported) {
@@ -153,6 +153,46 @@ TEST(GpuEmulator, NamedBarriersOfDifferentCountsAreReported) {
       emulateKernel(namedBarrierCountsDifferKernel, buffers, {1, 1, 1}, 96, 16, error));
   EXPECT_NE(error.find("threads meet at different barriers (#3 and #3, named barrier 1)"),
             std::string::npos)
+      << error;
+}
+
+// FlashAttention 3's ping-pong on named barriers: warpgroup 1 lets
+// warpgroup 0 go first (bar.arrive 2); each waits at its own barrier,
+// writes its turn into a log and lets the other go. data[0] = 1: warpgroup
+// 1 also arrives once more at the end, which nothing waits for.
+void pingPongKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t) {
+  OneBuffer k = unpack(args);
+  int64_t t = k.context->threadId, g = t / 128;
+  auto *next = reinterpret_cast<int32_t *>(k.workspace);
+  if (t == 0)
+    *next = 0;
+  k.context->barrier(k.context, 0, 0, 0, 0);
+  if (g == 1)
+    k.context->barrier(k.context, 1, 2, 256, 1);
+  for (int64_t step = 0; step < 3; ++step) {
+    k.context->barrier(k.context, 2 + g, 2 + g, 256, 0);
+    if (t % 128 == 0)
+      k.data[1 + (*next)++] = static_cast<float>(10 * step + g);
+    k.context->barrier(k.context, 4 + g, 3 - g, 256, 1);
+  }
+  if (g == 0)
+    k.context->barrier(k.context, 6, 2, 256, 0);
+  if (g == 1 && k.data[0] == 1.0f)
+    k.context->barrier(k.context, 7, 2, 256, 1);
+}
+
+TEST(GpuEmulator, NamedBarrierArrivalsAlternateWarpgroups) {
+  std::vector<float> out(7, -1.0f);
+  out[0] = 0.0f;
+  std::vector<StridedBuffer> buffers = {StridedBuffer::contiguous(out.data(), {7})};
+  std::string error;
+  ASSERT_TRUE(emulateKernel(pingPongKernel, buffers, {1, 1, 1}, 256, 64, error)) << error;
+  std::vector<float> turns(out.begin() + 1, out.end());
+  EXPECT_EQ(turns, (std::vector<float>{0, 1, 10, 11, 20, 21}));
+  out[0] = 1.0f;
+  EXPECT_FALSE(emulateKernel(pingPongKernel, buffers, {1, 1, 1}, 256, 64, error));
+  EXPECT_EQ(error, "block (0, 0, 0): the block returned with 128 of 256 arrivals at barrier "
+                   "2 that no thread waited for")
       << error;
 }
 
@@ -185,7 +225,7 @@ void handshakeKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, i
       onBarrier(k, kBarrierInit, full(s), 1);
       onBarrier(k, kBarrierInit, empty(s), 1);
     }
-  k.context->barrier(k.context, 0, 0, 0);
+  k.context->barrier(k.context, 0, 0, 0, 0);
   if (t == 32) {
     for (int64_t i = 0; i < 8; ++i) {
       if (!overrun)
@@ -285,7 +325,7 @@ void ldmatrixKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t,
     for (int64_t i = 0; i < 16; ++i)
       for (int64_t j = 0; j < 16; ++j)
         shared[i * 16 + j] = value(i, j);
-  k.context->barrier(k.context, 0, 0, 0);
+  k.context->barrier(k.context, 0, 0, 0, 0);
   // Matrix m of x4: rows 8 (m % 2), columns 8 (m / 2) (the mma A order).
   int64_t m = lane / 8, r = lane % 8;
   uint32_t words[prism::gpu_emulator::kFragmentWords] = {};
@@ -389,7 +429,7 @@ void asyncCopyKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, i
   float before = shared[4 * t]; // not landed yet: the NaN shared memory starts as
   k.context->asyncCopy(k.context, kAsyncWait, nullptr, nullptr, 0, 0);
   float after = shared[4 * t];
-  k.context->barrier(k.context, 0, 0, 0);
+  k.context->barrier(k.context, 0, 0, 0, 0);
   int64_t next = (t + 1) % 32;
   k.data[128 + 4 * t] = before;
   k.data[128 + 4 * t + 1] = after;
@@ -521,7 +561,7 @@ void wgmmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64
         std::memcpy(k.workspace + 2048 + offsetB(c, kk), &bits, 2);
       }
   }
-  k.context->barrier(k.context, 0, 0, 0);
+  k.context->barrier(k.context, 0, 0, 0, 0);
   auto descriptor = [&](uint64_t byteOffset, uint64_t leading, uint64_t stride,
                         uint64_t layout) {
     uint64_t address = reinterpret_cast<uintptr_t>(k.workspace) + byteOffset;
@@ -569,7 +609,7 @@ void wgmmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64
     // Every lane's wait retires the group: the emulator frees its shared
     // memory once all have (so does the pipeline, which refills after a
     // barrier).
-    k.context->barrier(k.context, 1, 0, 0);
+    k.context->barrier(k.context, 1, 0, 0, 0);
     if (t == 0) {
       k.context->asyncCopy(k.context, kAsyncCopy, k.workspace, k.data, 16, 16);
       k.context->asyncCopy(k.context, kAsyncCommit, nullptr, nullptr, 0, 0);
@@ -666,7 +706,7 @@ void tmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t
     if (mode == 2)
       tensorCopy(k, kBarrierInit, barrier, 0, 1);
   }
-  k.context->barrier(k.context, 0, 0, 0);
+  k.context->barrier(k.context, 0, 0, 0, 0);
   if (t == 0) {
     tensorCopy(k, kBarrierArriveExpectBytes, barrier, 0, mode == 1 ? 512 : 256);
     tensorCopy(k, kTensorCopy, barrier, 0, 0, 0, 16);
@@ -676,7 +716,7 @@ void tmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t
   tensorCopy(k, kBarrierWait, barrier, 0, 0);
   if (t == 2)
     std::memcpy(&k.out[2], k.workspace, 512);
-  k.context->barrier(k.context, 1, 0, 0);
+  k.context->barrier(k.context, 1, 0, 0, 0);
   if (t == 0) {
     tensorCopy(k, kBarrierArriveExpectBytes, barrier, 0, 256);
     tensorCopy(k, kTensorCopy, barrier, 256, 0, 8, 0);
@@ -687,7 +727,7 @@ void tmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t
   tensorCopy(k, kBarrierWait, barrier, 0, 1);
   if (t == 2)
     std::memcpy(&k.out[2], k.workspace, 512);
-  k.context->barrier(k.context, 2, 0, 0);
+  k.context->barrier(k.context, 2, 0, 0, 0);
   if (t == 0)
     tensorCopy(k, kBarrierInval, barrier, 0, 0);
 }

@@ -39,9 +39,10 @@ LogicalResult TileDialect::verifyOperationAttribute(Operation *op,
       attribute.getName() == getWarpSpecializeAttrName()) {
     auto value = dyn_cast<IntegerAttr>(attribute.getValue());
     bool stages = attribute.getName() == getPipelineStagesAttrName();
-    if (!value || (stages ? value.getInt() < 2 : value.getInt() < 0 || value.getInt() > 1))
+    int64_t most = attribute.getName() == getWarpSpecializeAttrName() ? 2 : 1;
+    if (!value || (stages ? value.getInt() < 2 : value.getInt() < 0 || value.getInt() > most))
       return op->emitError("'") << attribute.getName().getValue() << "' must be an integer "
-                                << (stages ? "of at least 2" : "0 or 1");
+                                << (stages ? "of at least 2" : most == 2 ? "0 to 2" : "0 or 1");
     // (Lowered kernels keep them after losing tile.kernel.)
     return success();
   }

@@ -49,7 +49,8 @@ def Tile_Dialect : Dialect {
       return "tile.dots_in_flight";
     }
     /// On a kernel: whether its K loop's operands are copied by a producer
-    /// warp of their own (1) or by the threads that compute (0), for
+    /// warpgroup of their own (1; 2: and the consumer warpgroups take turns
+    /// at the matrix cores) or by the threads that compute (0), for
     /// targets with tensor copies; without it the target chooses.
     static constexpr ::llvm::StringLiteral getWarpSpecializeAttrName() {
       return "tile.warp_specialize";

@@ -557,6 +557,13 @@ public:
     // (or dropped) while the tensor cores may still write them.
     if (failure.empty() && !wgmmaGroupsInFlight.empty())
       fail("the block returned with a wgmma group that wgmma.wait_group never retired");
+    // Arrivals (bar.arrive) that no wait used: the kernel's arrivals and
+    // waits do not pair up.
+    for (size_t id = 0; id < barriers.size() && failure.empty(); ++id)
+      if (barriers[id].arrived > 0)
+        fail("the block returned with " + std::to_string(barriers[id].arrived) + " of " +
+             std::to_string(barriers[id].expected) + " arrivals at barrier " +
+             std::to_string(id) + " that no thread waited for");
     return failure;
   }
 
@@ -635,8 +642,8 @@ private:
   }
 
   static void barrierCallback(ThreadContext *self, int64_t site, int64_t id,
-                              int64_t count) {
-    runnerOf(self)->barrier(self->threadId, site, id, count);
+                              int64_t count, int64_t arriveOnly) {
+    runnerOf(self)->barrier(self->threadId, site, id, count, arriveOnly != 0);
   }
 
   static void matrixCallback(ThreadContext *self, void *fragments, int64_t instruction) {
@@ -886,8 +893,10 @@ private:
   }
 
   /// Barrier `id` (0 to 15) of `count` threads (0: the whole block): the
-  /// threads that meet there must all name the same site and count.
-  void barrier(int64_t thread, int64_t site, int64_t id, int64_t count) {
+  /// threads that wait there must all name the same site, and all its
+  /// threads the same count; `arriveOnly` counts the thread in without
+  /// waiting (bar.arrive, from any site).
+  void barrier(int64_t thread, int64_t site, int64_t id, int64_t count, bool arriveOnly) {
     int64_t expected = count ? count : threads;
     if (id < 0 || id >= static_cast<int64_t>(barriers.size()) || expected > threads ||
         expected % kWarpSize != 0) {
@@ -896,15 +905,18 @@ private:
       suspend(thread); // never resumed
     }
     NamedBarrier &named = barriers[id];
-    if (named.arrived > 0 && (site != named.site || expected != named.expected)) {
+    if ((named.arrived > 0 && expected != named.expected) ||
+        (!arriveOnly && named.waiting > 0 && site != named.site)) {
       fail("threads meet at different barriers (#" + std::to_string(named.site) + " and #" +
            std::to_string(site) + (id ? ", named barrier " + std::to_string(id) : "") + ")");
       suspend(thread); // never resumed
     }
-    named.site = site;
     named.expected = expected;
+    if (!arriveOnly)
+      named.site = site;
     if (++named.arrived == expected) {
       named.arrived = 0;
+      named.waiting = 0;
       for (Fiber &f : fibers)
         if (f.state == Fiber::Waiting && f.atBarrier == id) {
           f.atBarrier = -1;
@@ -912,6 +924,9 @@ private:
         }
       return;
     }
+    if (arriveOnly)
+      return;
+    ++named.waiting;
     fibers[thread].atBarrier = id;
     suspend(thread);
   }
@@ -1084,7 +1099,7 @@ private:
   /// The block's 16 barriers (bar.sync 0 to 15): threads waiting, at
   /// which site, for how many.
   struct NamedBarrier {
-    int64_t arrived = 0, site = -1, expected = 0;
+    int64_t arrived = 0, waiting = 0, site = -1, expected = 0;
   };
   std::array<NamedBarrier, 16> barriers{};
   std::map<uintptr_t, Mbarrier> mbarriers;

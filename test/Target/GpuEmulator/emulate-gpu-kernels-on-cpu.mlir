@@ -4,7 +4,8 @@
 // its buffers, the workspace (no longer workgroup memory), the thread's
 // context and the six grid arguments. The thread id is read from the
 // context; each barrier calls the context's barrier with its site number,
-// the barrier's id and its threads (0 and 0: bar.sync 0 of every thread);
+// the barrier's id, its threads and whether it only arrives (0, 0 and 0:
+// bar.sync 0 of every thread);
 // ldmatrix and mma.sync store this lane's address or registers in a
 // fragment buffer, call the context's matrix function (mma instruction 0:
 // bf16) and read the results back.
@@ -19,7 +20,8 @@
 // CHECK: %[[SITE0:.*]] = llvm.mlir.constant(0 : i64) : i64
 // CHECK: %[[ID0:.*]] = llvm.mlir.constant(0 : i64) : i64
 // CHECK: %[[ALL:.*]] = llvm.mlir.constant(0 : i64) : i64
-// CHECK: llvm.call %[[BARRIER]](%[[CTX]], %[[SITE0]], %[[ID0]], %[[ALL]]) : !llvm.ptr, (!llvm.ptr, i64, i64, i64) -> ()
+// CHECK: %[[WAIT:.*]] = llvm.mlir.constant(0 : i64) : i64
+// CHECK: llvm.call %[[BARRIER]](%[[CTX]], %[[SITE0]], %[[ID0]], %[[ALL]], %[[WAIT]]) : !llvm.ptr, (!llvm.ptr, i64, i64, i64, i64) -> ()
 // CHECK: memref.view %[[WS]][%{{.*}}][] : memref<3072xi8> to memref<512xbf16>
 // CHECK: llvm.mlir.constant(1 : i64) : i64
 // ldmatrix.x4 of A (instruction 16 + 2 * 3) and .x2.trans of B (16 + 2 + 1):

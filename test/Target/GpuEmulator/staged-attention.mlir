@@ -145,6 +145,52 @@
 // OVERLAP-NEXT: arith.truncf {{.*}} : vector<16xf32> to vector<16xbf16>
 // OVERLAP-NEXT: scf.yield {{.*}} : vector<2xf32>, vector<2xf32>, vector<64xf32>, vector<16xbf16>
 
+// Warp-specialized (warp-specialize=1; 2 adds the ping-pong): a producer
+// warpgroup issues the K and V copies into slots the consumers release
+// once every wgmma of the step retired; the consumers fill Q's pinned slot
+// themselves (the producer's threads have no place in the layout) and show
+// it to each other at barrier 1. With the ping-pong (FlashAttention 3's),
+// the two consumer warpgroups take turns at the tensor cores: warpgroup g
+// waits at barrier 2 + g before issuing S = Q K^T and P V and lets the
+// other go (bar.arrive 3 - g) once they are issued, before waiting for S,
+// so that one's softmax runs while the other's products do; warpgroup 1
+// lets warpgroup 0 go first and warpgroup 0 takes the last arrival after
+// the loop (the emulator reports arrivals that nobody waited for).
+// RUN: prism-opt %s --prism-kernelize="matrix-core-attention-m=128 matrix-core-attention-n=64 matrix-core-attention-overlap=true warp-specialize=2" --prism-nvidia-lower-tile-to-gpu="warpgroup-mma=true tensor-memory-access=true dynamic-shared-memory-limit=231424" | FileCheck %s --check-prefix=PINGPONG
+// PINGPONG-LABEL: gpu.func @causal_gqa__0_attention
+// PINGPONG-SAME: known_block_size = array<i32: 384, 1, 1>
+// PINGPONG: nvvm.setmaxregister increase 232
+// PINGPONG: nvvm.cp.async.wait.group 0
+// PINGPONG: nvvm.barrier id = %c1_i32{{[_0-9]*}} number_of_threads = %c256_i32
+// PINGPONG: nvvm.barrier.arrive id = %c2_i32{{[_0-9]*}} number_of_threads = %c256_i32
+// PINGPONG: scf.for {{.*}} -> (vector<2xf32>, vector<2xf32>, vector<64xf32>, vector<32xbf16>)
+// PINGPONG: nvvm.mbarrier.try_wait.parity
+// PINGPONG: nvvm.barrier id = %c3_i32{{[_0-9]*}} number_of_threads = %c256_i32
+// PINGPONG: } else {
+// PINGPONG: nvvm.barrier id = %c2_i32{{[_0-9]*}} number_of_threads = %c256_i32
+// PINGPONG: nvvm.wgmma.fence.aligned
+// PINGPONG: nvvm.wgmma.commit.group.sync.aligned
+// PINGPONG: wgmma.mma_async.sync.aligned.m64n128k16
+// PINGPONG: nvvm.wgmma.commit.group.sync.aligned
+// PINGPONG-NEXT: scf.if
+// PINGPONG: nvvm.barrier.arrive id = %c2_i32{{[_0-9]*}} number_of_threads = %c256_i32
+// PINGPONG: nvvm.barrier.arrive id = %c3_i32{{[_0-9]*}} number_of_threads = %c256_i32
+// PINGPONG: "wgmma.wait_group.sync.aligned 1;"
+// PINGPONG: nvvm.mbarrier.arrive
+// PINGPONG: scf.yield
+// PINGPONG: nvvm.barrier id = %c2_i32{{[_0-9]*}} number_of_threads = %c256_i32
+// PINGPONG: nvvm.setmaxregister decrease 40
+// PINGPONG: nvvm.mbarrier.arrive.expect_tx
+// The same kernels run: K loops of one block and of several, causal and
+// masked, without tensor maps, another schedule seed.
+// RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="warp-specialize=1" | FileCheck %s
+// RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="warp-specialize=2" | FileCheck %s
+// RUN: env PRISM_EMULATOR_SEED=3 prism-run %s --entry=causal_gqa --check --dynamic-size=200 --target=nvidia-emulated:sm_90a --tile-sizes="warp-specialize=2" | FileCheck %s
+// RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=40 --target=nvidia-emulated:sm_90a --tile-sizes="warp-specialize=2" | FileCheck %s
+// RUN: prism-run %s --entry=masked_f16 --check --dynamic-size=140 --target=nvidia-emulated:sm_90a --tile-sizes="warp-specialize=2" | FileCheck %s
+// RUN: prism-run %s --entry=causal_gqa --check --dynamic-size=130 --target=nvidia-emulated:sm_90a --tile-sizes="matrix-core-attention-overlap=false warp-specialize=2" | FileCheck %s
+// RUN: env PRISM_TENSOR_MAPS=0 prism-run %s --entry=causal_gqa --check --dynamic-size=150 --target=nvidia-emulated:sm_90a --tile-sizes="warp-specialize=2" | FileCheck %s
+
 // sm_80 with 64-row tiles: mma.sync with a column of warps, 16 whole rows
 // each, so the softmax is in registers there too, and P V takes P's
 // registers as mma.sync's A (bitcast bf16 pairs, no ldmatrix): V's slot

@@ -83,7 +83,8 @@
 // empty barrier, which expects 8). The consumers' loop has no block
 // barrier on the tensor-copy path; their other barriers (the fallback's,
 // the epilogue's) are barrier 1 of 256 threads, which the producer
-// warpgroup never reaches. The emulator takes the fibers in a new random order at
+// warpgroup never reaches. The producer's thread acquires the tensor maps
+// it copies through (thread 0 does without specialization). The emulator takes the fibers in a new random order at
 // each pass (and another with PRISM_EMULATOR_SEED), so that a consumer
 // released too early, or a producer that does not wait, is caught (a
 // tensor copy over a wgmma in flight, or a barrier's phase overrun).
@@ -117,7 +118,8 @@
 // WS-NEXT: nvvm.setmaxregister decrease 40
 // WS: arith.cmpi eq, %{{.*}}, %c256
 // WS: scf.if
-// WS-NEXT: scf.for
+// WS: nvvm.fence.proxy.acquire
+// WS: scf.for
 // WS-NOT: gpu.barrier
 // WS: nvvm.mbarrier.try_wait.parity
 // WS: nvvm.mbarrier.arrive.expect_tx %{{.*}}, %c32768_i32
