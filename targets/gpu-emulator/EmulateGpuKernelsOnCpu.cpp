@@ -314,8 +314,10 @@ LogicalResult KernelEmulation::run() {
       if (wait.getGroup() > 7)
         return wait.emitError("the GPU emulator runs wgmma.wait_group 0 to 7 only");
       callMatrix(b, opLoc, kWgmmaWaitGroup + wait.getGroup());
-    } else if (isa<NVVM::WgmmaFenceAlignedOp, NVVM::FenceProxyOp,
-                   NVVM::FenceProxyAcquireOp>(op)) {
+    } else if (auto acquire = dyn_cast<NVVM::FenceProxyAcquireOp>(op)) {
+      // The thread's copies through this map may follow.
+      callTensorCopy(b, opLoc, kMapAcquire, Value(), Value(), acquire.getAddr(), Value(), {});
+    } else if (isa<NVVM::WgmmaFenceAlignedOp, NVVM::FenceProxyOp>(op)) {
       // The emulated wgmma completes when the warpgroup issues it (commit
       // and wait only track the shared memory it read), and tensor copies
       // read their maps, through the one memory every thread sees: nothing

@@ -57,7 +57,10 @@ enum AsyncCopyOperation : int64_t {
 /// inval, arrive expecting `value` more bytes, a copy of a box at
 /// `coordinates` (innermost first, up to 5) of the tensor that the map at
 /// `map` describes to `shared`, a wait for the phase of parity `value`, or
-/// a plain arrival (mbarrier.arrive, one of the phase's expected ones).
+/// a plain arrival (mbarrier.arrive, one of the phase's expected ones); or
+/// (no barrier) this thread's acquire of the map at `map`
+/// (fence.proxy.tensormap::generic.acquire), without which its copies
+/// through the map, written by the host before the launch, are reported.
 /// The emulator lands a phase's copies when a wait needs them, so a read
 /// that does not wait reads what was there before.
 using TensorCopyFunction = void (*)(ThreadContext *self, int64_t operation,
@@ -72,6 +75,7 @@ enum TensorCopyOperation : int64_t {
   kTensorCopy = 3,
   kBarrierWait = 4,
   kBarrierArrive = 5,
+  kMapAcquire = 6,
 };
 
 /// The head of every thread's context; the runtime's own state follows.

@@ -708,6 +708,8 @@ void tmaKernel(void **args, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t
   }
   k.context->barrier(k.context, 0, 0, 0, 0);
   if (t == 0) {
+    if (mode != 3)
+      tensorCopy(k, kMapAcquire, barrier, 0, 0);
     tensorCopy(k, kBarrierArriveExpectBytes, barrier, 0, mode == 1 ? 512 : 256);
     tensorCopy(k, kTensorCopy, barrier, 0, 0, 0, 16);
     // Issued, not waited for.
@@ -777,6 +779,12 @@ TEST(GpuEmulator, TensorCopiesLandWhenTheirBarrierIsWaitedOn) {
   EXPECT_FALSE(emulateKernel(tmaKernel, buffers, {1, 1, 1}, 32, 2048, error));
   EXPECT_EQ(error, "block (0, 0, 0): thread 0: mbarrier.init on an mbarrier that is in use "
                    "(not invalidated)")
+      << error;
+  // A copy by a thread that did not acquire the map.
+  out[0] = 3;
+  EXPECT_FALSE(emulateKernel(tmaKernel, buffers, {1, 1, 1}, 32, 2048, error));
+  EXPECT_EQ(error, "block (0, 0, 0): thread 0: a tensor copy through a map this thread did "
+                   "not acquire (fence.proxy.tensormap::generic.acquire)")
       << error;
   // A zero map (a tensor the host could not describe).
   out[0] = 0;

@@ -76,6 +76,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -111,6 +112,7 @@ using gpu_emulator::kBarrierArriveExpectBytes;
 using gpu_emulator::kBarrierInit;
 using gpu_emulator::kBarrierInval;
 using gpu_emulator::kBarrierWait;
+using gpu_emulator::kMapAcquire;
 using gpu_emulator::kTensorCopy;
 
 /// The emulator's tensor map (what cuTensorMapEncodeTiled makes for a
@@ -530,6 +532,7 @@ public:
       f.wgmmaGroups.clear();
       f.waitingFor = 0;
       f.atBarrier = -1;
+      f.acquiredMaps.clear();
       getcontext(&f.context);
       f.context.uc_stack.ss_sp = stacks.first + t * (kFiberStackBytes + kGuardBytes) + kGuardBytes;
       f.context.uc_stack.ss_size = kFiberStackBytes;
@@ -607,6 +610,7 @@ private:
     enum State { Ready, Waiting, Done } state = Ready;
     bool inWarpInstruction = false;
     int64_t atBarrier = -1; // the named barrier (0 to 15) this fiber waits at
+    std::set<uintptr_t> acquiredMaps; // tensor maps this thread acquired
     uintptr_t waitingFor = 0; // the mbarrier this fiber waits on
     std::vector<PendingCopy> openCopies;
     std::deque<std::vector<PendingCopy>> copyGroups;
@@ -686,6 +690,10 @@ private:
   void tensorCopy(int64_t thread, int64_t operation, uintptr_t barrierAddress,
                   uintptr_t shared, const EmulatedTensorMap *map, int64_t value,
                   std::array<int64_t, 5> coordinates) {
+    if (operation == kMapAcquire) {
+      fibers[thread].acquiredMaps.insert(reinterpret_cast<uintptr_t>(map));
+      return;
+    }
     if (!inShared(barrierAddress, 8) || barrierAddress % 8 != 0)
       failFrom(thread, "an mbarrier outside shared memory or not 8-byte aligned");
     auto known = mbarriers.find(barrierAddress);
@@ -721,6 +729,11 @@ private:
       }
       wakeWaitersOf(barrierAddress);
     } else if (operation == kTensorCopy) {
+      // The CUDA programming guide's condition for a map the host wrote:
+      // the thread that copies through it acquires it first.
+      if (!fibers[thread].acquiredMaps.count(reinterpret_cast<uintptr_t>(map)))
+        failFrom(thread, "a tensor copy through a map this thread did not acquire "
+                         "(fence.proxy.tensormap::generic.acquire)");
       b.copies.push_back(readBox(thread, shared, map, coordinates));
       for (const auto &chunk : b.copies.back().chunks)
         checkNotReadByWgmmaInFlight(thread, chunk.first, 16, "a tensor copy");
