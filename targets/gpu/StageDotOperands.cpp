@@ -1049,9 +1049,10 @@ Value LoopStaging::parityOf(OpBuilder &b, Location loc, Value phase) {
 }
 
 /// Warp specialization (FlashAttention 3's and CUTLASS's producer and
-/// consumers): one more warp, the producer, issues every tensor copy,
-/// each into a slot its consumers released, while the layout's threads
-/// (the consumers) only wait for each stage's copies and compute:
+/// consumers): one more warpgroup, the producer, issues every tensor
+/// copy (one of its threads), each into a slot its consumers released,
+/// while the layout's threads (the consumers) only wait for each stage's
+/// copies and compute:
 ///
 ///   all:       barrier; thread 0 makes the full and empty barriers; barrier
 ///   producer:  for i: wait empty[i % S] phase i / S - 1 (none yet for
@@ -1065,7 +1066,7 @@ Value LoopStaging::parityOf(OpBuilder &b, Location loc, Value phase) {
 /// No barrier of the block in the loop: a consumer warpgroup waits for
 /// data only, never for the other warpgroup or for a copy being issued.
 /// Without tensor maps (a buffer the host cannot describe) the producer
-/// warp does nothing and the consumers fill the slots themselves as
+/// does nothing and the consumers fill the slots themselves as
 /// without specialization. Barriers after the split are for the consumers
 /// only (finishWarpSpecialization).
 void LoopStaging::specializeLoop(OpBuilder &b, Location loc, int64_t stages, int64_t inFlight,
@@ -1082,12 +1083,10 @@ void LoopStaging::specializeLoop(OpBuilder &b, Location loc, int64_t stages, int
   // matmul's warpgroups have nothing to do between their products.)
   if (alternateWarpgroups && consumers == 256 && inFlight == 0)
     loop->setAttr(kWarpgroupPingPongAttrName, b.getI64IntegerAttr(consumers));
-  // The block's registers shared out: the producer warpgroup needs few,
-  // the consumers take the rest (CUTLASS's 40 and 232 for two consumer
-  // warpgroups), which ptxas otherwise caps at the launch's even share.
-  // ptxas gives every thread the even share at the entry (a multiple of
-  // 8, one block per multiprocessor); the consumers take what the
-  // producer gives back.
+  // The block's registers shared out: ptxas gives every thread the even
+  // share at the entry (a multiple of 8, one block per multiprocessor);
+  // the producer warpgroup needs few, and the consumers take what it
+  // gives back (CUTLASS's 40 and 232 for two consumer warpgroups).
   int64_t threads = consumers + kProducerThreads;
   int64_t atEntry =
       std::min<int64_t>(255, tensorCopies->registersPerMultiprocessor() / threads) / 8 * 8;
@@ -1108,7 +1107,7 @@ void LoopStaging::specializeLoop(OpBuilder &b, Location loc, int64_t stages, int
                                    entry->getOperations(), loop->getIterator(),
                                    entry->getTerminator()->getIterator());
 
-  // The producer: one thread of the extra warp.
+  // The producer: one thread of the extra warpgroup.
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(roles.elseBlock()->getTerminator());
