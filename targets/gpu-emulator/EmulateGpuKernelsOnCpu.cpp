@@ -240,28 +240,23 @@ LogicalResult KernelEmulation::run() {
                                  : arith::ConstantIndexOp::create(b, opLoc, 1).getResult());
     } else if (isa<gpu::BarrierOp>(op)) {
       callBarrier(b, opLoc, barrierSite++, 0, 0, /*arriveOnly=*/false);
-    } else if (auto named = dyn_cast<NVVM::BarrierOp>(op)) {
+    } else if (isa<NVVM::BarrierOp, NVVM::BarrierArriveOp>(op)) {
       // A named barrier of some of the block's threads (a warp-specialized
-      // kernel's consumers): constant id and count, no reduction.
-      std::optional<int64_t> id =
-          named.getBarrierId() ? getConstantIntValue(named.getBarrierId()) : 0;
-      std::optional<int64_t> count = named.getNumberOfThreads()
-                                         ? getConstantIntValue(named.getNumberOfThreads())
-                                         : 0;
+      // kernel's consumers, warpgroups taking turns): constant id and count
+      // (none: every thread), no reduction.
+      auto wait = dyn_cast<NVVM::BarrierOp>(op);
+      Value idValue = wait ? wait.getBarrierId() : cast<NVVM::BarrierArriveOp>(op).getBarrierId();
+      Value countValue = wait ? wait.getNumberOfThreads()
+                              : cast<NVVM::BarrierArriveOp>(op).getNumberOfThreads();
+      std::optional<int64_t> id = idValue ? getConstantIntValue(idValue) : 0;
+      std::optional<int64_t> count = countValue ? getConstantIntValue(countValue) : 0;
       if (!id || !count || *id < 0 || *id > 15 || *count < 0 || *count % 32 != 0 ||
-          named.getReductionOp() || named->getNumResults() != 0)
-        return named.emitError("the GPU emulator runs nvvm.barrier with a constant id (0 "
-                               "to 15) and thread count (a multiple of 32), without a "
-                               "reduction, only");
-      callBarrier(b, opLoc, barrierSite++, *id, *count, /*arriveOnly=*/false);
-    } else if (auto named = dyn_cast<NVVM::BarrierArriveOp>(op)) {
-      std::optional<int64_t> id =
-          named.getBarrierId() ? getConstantIntValue(named.getBarrierId()) : 0;
-      std::optional<int64_t> count = getConstantIntValue(named.getNumberOfThreads());
-      if (!id || !count || *id < 0 || *id > 15 || *count <= 0 || *count % 32 != 0)
-        return named.emitError("the GPU emulator runs nvvm.barrier.arrive with a constant "
-                               "id (0 to 15) and thread count (a multiple of 32) only");
-      callBarrier(b, opLoc, barrierSite++, *id, *count, /*arriveOnly=*/true);
+          (!wait && *count == 0) || (wait && (wait.getReductionOp() || wait->getNumResults())))
+        return op->emitError("the GPU emulator runs ")
+               << op->getName()
+               << " with a constant id (0 to 15) and thread count (a multiple of 32), "
+                  "without a reduction, only";
+      callBarrier(b, opLoc, barrierSite++, *id, *count, /*arriveOnly=*/!wait);
     } else if (auto sync = dyn_cast<NVVM::SyncWarpOp>(op)) {
       std::optional<int64_t> mask = getConstantIntValue(sync.getMask());
       if (!mask || static_cast<uint32_t>(*mask) != 0xffffffffu)

@@ -713,17 +713,16 @@ private:
       if (!b.copies.empty() || b.pendingBytes != 0)
         failFrom(thread, "mbarrier.inval with tensor copies still in flight");
       mbarriers.erase(known);
-    } else if (operation == kBarrierArriveExpectBytes) {
-      b.pendingBytes += value;
+    } else if (operation == kBarrierArriveExpectBytes || operation == kBarrierArrive) {
+      if (operation == kBarrierArriveExpectBytes)
+        b.pendingBytes += value;
       if (--b.pendingArrivals < 0)
         failFrom(thread, "more arrivals on an mbarrier than its phase expects");
-      wakeWaitersOf(barrierAddress);
-    } else if (operation == kBarrierArrive) {
-      // A plain arrival; a phase with no bytes or copies pending completes
-      // with its last one.
-      if (--b.pendingArrivals < 0)
-        failFrom(thread, "more arrivals on an mbarrier than its phase expects");
-      if (b.pendingArrivals == 0 && b.pendingBytes == 0 && b.copies.empty()) {
+      // A phase of plain arrivals, with no bytes or copies pending,
+      // completes with its last one (one with copies when a wait lands
+      // them).
+      if (operation == kBarrierArrive && b.pendingArrivals == 0 && b.pendingBytes == 0 &&
+          b.copies.empty()) {
         ++b.phase;
         b.pendingArrivals = b.arrivals;
       }
