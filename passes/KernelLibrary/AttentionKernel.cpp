@@ -65,14 +65,21 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
     return RankedTensorType::get(shape, f32);
   };
 
-  // Program (x, y): queries [x * bm, ...) of (batch, head) number y.
+  // Program (x, y): a block of bm queries of (batch, head) number y.
   SmallVector<Value> bh = k.delinearize(k.programId(tile::Axis::Y),
                                         {k.dim(q, 0), k.dim(q, 1)});
   Value batch = bh[0], head = bh[1];
   Value groupSize = arith::DivUIOp::create(builder, loc, k.dim(q, 1),
                                            k.dim(kArg, 1));
   Value kvHead = arith::DivUIOp::create(builder, loc, head, groupSize);
-  Value m0 = k.mul(k.programId(tile::Axis::X), k.index(bm));
+  // Causal blocks differ in work (block x visits about x + 1 key blocks):
+  // they run heaviest first, so that the last programs a GPU's SMs pick up
+  // are the light ones and the tail is short (longest processing time
+  // first, FlashAttention 3's LPT schedule along the query blocks).
+  Value queryBlock = k.programId(tile::Axis::X);
+  if (options.causal)
+    queryBlock = k.sub(k.sub(k.numPrograms(tile::Axis::X), k.index(1)), queryBlock);
+  Value m0 = k.mul(queryBlock, k.index(bm));
   Value sq = k.dim(q, 2), skv = k.dim(kArg, 2);
   // Query i sits at absolute position i + offset (bottom-right alignment).
   Value offset = k.sub(skv, sq);
