@@ -71,7 +71,9 @@ ATTENTION_VARIANTS = {
     "a128x128": "attention-m=128 attention-n=128",
 }
 # Split-K variants of the static decode step (the default on sm_90a: 4
-# parts): none, and fewer or more parts.
+# parts): none, and fewer or more parts. The dynamic-M matmul splits its
+# few-rows kernel the same way (since 2026-12-04); its @k1 is that kernel
+# unsplit, for the decode case it also runs.
 DECODE_VARIANTS = {
     "k1": "matmul-split-k=1",
     "k2": "matmul-split-k=2",
@@ -95,6 +97,8 @@ def main():
             variants.update(ATTENTION_VARIANTS)
         if entry.startswith("decode"):
             variants.update(DECODE_VARIANTS)
+        if entry == "matmul_bf16":
+            variants["k1"] = DECODE_VARIANTS["k1"]
         for variant, tiles in variants.items():
             bundle = entry + (f"@{variant}" if variant else "")
             subprocess.run([os.path.join(args.build, "bin", "prism-run"), GRAPHS,

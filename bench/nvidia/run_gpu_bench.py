@@ -121,8 +121,9 @@ def cases(seq, attention_seqs, rows=None):
                [("torch.matmul (cuBLAS)", lambda x=x, w=w: torch.matmul(x, w.T))],
                2 * m * n * n, None, None)
     # A decode step: 8 token rows through a 4096 x 4096 projection, bound by
-    # reading the weights (32 MB): the dynamic-M bundle launches its kernel
-    # for few rows (64-row tiles on sm_90a). GB/s count the weights.
+    # reading the weights (32 MB): the dynamic-M bundle launches its kernels
+    # for few rows (64-row tiles on sm_90a, K split in 4 parts and a sum
+    # kernel; @k1: not split). GB/s count the weights.
     x, w = randn(8, 4096), randn(4096, 4096) * 0.02
     yield ("matmul_bf16", "matmul bf16 decode 8x4096x4096 (x @ w^T)",
            [x, w], lambda x, w: x.double() @ w.double().T,

@@ -320,14 +320,29 @@ llvm::Expected<CompileResult> compileToBundle(ModuleOp source,
 
   CompileResult result;
   result.bundleDirectory = directory.str();
-  // A group of alternatives (LaunchCondition) is one launch per run.
+  // A group of alternatives (LaunchCondition) counts as its longest
+  // alternative (consecutive launches with the same range).
   for (const auto &f : manifest.functions)
-    for (size_t i = 0; i < f.launches.size(); ++i) {
+    for (size_t i = 0; i < f.launches.size();) {
       const std::optional<runtime::LaunchCondition> &when = f.launches[i].when;
-      if (!when || when->group == static_cast<int64_t>(i))
+      if (!when) {
         ++result.numKernels;
-      else if (when->group == static_cast<int64_t>(i) - 1)
-        ++result.numSizeChoices; // the group's second kernel
+        ++i;
+        continue;
+      }
+      size_t longest = 0, length = 0;
+      int64_t min = when->min;
+      for (; i < f.launches.size() && f.launches[i].when &&
+             f.launches[i].when->group == when->group;
+           ++i) {
+        if (f.launches[i].when->min != min) {
+          min = f.launches[i].when->min;
+          length = 0;
+        }
+        longest = std::max(longest, ++length);
+      }
+      result.numKernels += longest;
+      ++result.numSizeChoices;
     }
   return result;
 }

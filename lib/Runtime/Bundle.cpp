@@ -390,6 +390,33 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
       return false;
     }
   }
+  // The launches for these sizes (a launch with a `when` range runs when
+  // its size is in it; an alternative covers the others), and the buffers
+  // they use: a temporary only the launches of other sizes use (split-K's
+  // partials, sized by rows for which the alternative does not split) gets
+  // no memory.
+  std::vector<bool> launchRuns(plan->launches.size(), true);
+  std::vector<bool> bufferUsed(plan->buffers.size(), false);
+  for (size_t i = 0; i < plan->launches.size(); ++i) {
+    const LaunchPlan &launch = plan->launches[i];
+    if (launch.when) {
+      int64_t size;
+      if (!shapes.evaluate(launch.when->size, size, error))
+        return false;
+      launchRuns[i] = launch.when->holds(size);
+    }
+    if (launchRuns[i])
+      for (int64_t a : launch.args)
+        bufferUsed[a] = true;
+  }
+  for (int64_t id : plan->outputBuffers)
+    bufferUsed[id] = true;
+  for (size_t id = plan->buffers.size(); id-- > 0;) {
+    const BufferPlan &b = plan->buffers[id];
+    if (bufferUsed[id] && b.kind == "view" && b.source >= 0 &&
+        b.source < static_cast<int64_t>(id))
+      bufferUsed[b.source] = true;
+  }
   const bool onHost = runner->usesHostMemory();
   std::vector<StridedBuffer> buffers(plan->buffers.size());
   std::vector<HostTensor> temporaries(plan->buffers.size());
@@ -472,6 +499,9 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
       if (given) {
         t.storage = nullptr;
         t.data = given->data;
+      } else if (!bufferUsed[id]) {
+        t.storage = nullptr;
+        t.data = nullptr;
       } else if (!allocate(t))
         return false;
       buffers[id] = StridedBuffer::contiguous(temporaries[id].data, sizes);
@@ -533,15 +563,10 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
     int64_t bytes = 0;              // of the buffers it reads or writes
   };
   std::vector<Queued> queue;
-  for (const LaunchPlan &launch : plan->launches) {
-    if (launch.when) {
-      // A kernel for other sizes (an alternative covers these).
-      int64_t size;
-      if (!shapes.evaluate(launch.when->size, size, error))
-        return false;
-      if (!launch.when->holds(size))
-        continue;
-    }
+  for (size_t i = 0; i < plan->launches.size(); ++i) {
+    const LaunchPlan &launch = plan->launches[i];
+    if (!launchRuns[i])
+      continue; // a kernel for other sizes (an alternative covers these)
     Queued queued{&launch, {}, {}, nullptr};
     for (int axis = 0; axis < 3; ++axis) {
       const GridAxis &g = launch.grid[axis];

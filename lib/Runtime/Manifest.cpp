@@ -494,7 +494,9 @@ bool Manifest::fromJson(const Json &json, Manifest &m, std::string &error) {
       f.launches.push_back(std::move(l));
     }
     // Alternatives: each group's launches follow its first, on one size,
-    // and their ranges cover every size from 0 in order (exactly one runs).
+    // and their ranges cover every size from 0 in order (exactly one
+    // alternative runs). An alternative may be several consecutive
+    // launches with the same range (split-K's products and their sum).
     for (size_t i = 0; i < f.launches.size(); ++i) {
       const std::optional<LaunchCondition> &c = f.launches[i].when;
       if (!c)
@@ -506,11 +508,14 @@ bool Manifest::fromJson(const Json &json, Manifest &m, std::string &error) {
       if (!first && !(before && before->group == c->group))
         return r.fail(lpath + ".group " + std::to_string(c->group) +
                       " is not this launch's index or its predecessor's group");
-      if (first ? c->min != 0 : before->max == std::numeric_limits<int64_t>::max() ||
-                                    c->min != before->max + 1 ||
-                                    c->size.constant != before->size.constant ||
-                                    c->size.divisor != before->size.divisor ||
-                                    c->size.factors != before->size.factors)
+      bool sameSize = !first && c->size.constant == before->size.constant &&
+                      c->size.divisor == before->size.divisor &&
+                      c->size.factors == before->size.factors;
+      bool sameAlternative = sameSize && c->min == before->min && c->max == before->max;
+      if (first ? c->min != 0
+                : !sameSize || (!sameAlternative &&
+                                (before->max == std::numeric_limits<int64_t>::max() ||
+                                 c->min != before->max + 1)))
         return r.fail(lpath + ": the launches of group " + std::to_string(c->group) +
                       " must cover every size of one dimension from 0, in order, " +
                       "without gaps or overlaps");

@@ -75,12 +75,15 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
   // Causal blocks differ in work (block x visits about x + 1 key blocks):
   // they run heaviest first, so that the last programs a GPU's SMs pick up
   // are the light ones and the tail is short (longest processing time
-  // first, FlashAttention 3's LPT schedule along the query blocks).
+  // first, FlashAttention 3's LPT schedule along the query blocks). The
+  // block count is the grid's x, ceil(Sq / bm), computed from Sq (the
+  // grid's size is not an instruction on every target: ROCDL calls
+  // __ockl_get_num_groups, which needs ROCm's bitcode).
+  Value sq = k.dim(q, 2), skv = k.dim(kArg, 2);
   Value queryBlock = k.programId(tile::Axis::X);
   if (options.causal)
-    queryBlock = k.sub(k.sub(k.numPrograms(tile::Axis::X), k.index(1)), queryBlock);
+    queryBlock = k.sub(k.sub(k.ceilDiv(sq, k.index(bm)), k.index(1)), queryBlock);
   Value m0 = k.mul(queryBlock, k.index(bm));
-  Value sq = k.dim(q, 2), skv = k.dim(kArg, 2);
   // Query i sits at absolute position i + offset (bottom-right alignment).
   Value offset = k.sub(skv, sq);
 

@@ -196,29 +196,45 @@ LogicalResult PlanBuilder::visitFusion(FusionOp op) {
     size_t numProducts = rhs.size();
     SmallVector<RowTiles, 2> single =
         tilesForRows(productOperandType(first->lhs, rhs.front()), 0, first->m);
-    int64_t splits = splitKOf(single, first->batch, first->m, first->n,
-                              matmulDepth(first->lhs, spec.transposeLhs));
-    if (splits > 1 || sizes.separateMatmulEpilogue) {
+    DimExpr depth = matmulDepth(first->lhs, spec.transposeLhs);
+    int64_t splits = splitKOf(single, first->batch, first->m, first->n, depth);
+    auto addThroughMemory = [&](ArrayRef<RowTiles> tiles, int64_t parts) {
       addProductsThenEpilogue(
-          single, "matmul", what + (splits > 1 ? "_sum" : "_epilogue"), spec, first->lhs, rhs,
-          first->batch, first->m, first->n, splits, epilogueArgs,
+          tiles, "matmul", what + (parts > 1 ? "_sum" : "_epilogue"), spec, first->lhs, rhs,
+          first->batch, first->m, first->n, parts, epilogueArgs,
           [epilogue, numProducts](kernels::KernelBuilder &k, ArrayRef<Value> in) {
             return epilogue(k, in.take_front(numProducts), in.drop_front(numProducts));
           },
           output);
       return success();
+    };
+    if (splits > 1 || sizes.separateMatmulEpilogue)
+      return addThroughMemory(single, splits);
+    auto addFused = [&](ArrayRef<RowTiles> tiles) {
+      kernels::MatmulKernelSpec fused = spec;
+      for (int64_t r : rhs)
+        fused.rhs.push_back(memrefTypeOf(r));
+      fused.output = memrefTypeOf(output);
+      fused.epilogue.operands = epilogueTypes;
+      fused.epilogue.body = epilogue;
+      SmallVector<int64_t> args = {first->lhs};
+      args.append(rhs.begin(), rhs.end());
+      args.append(epilogueArgs.begin(), epilogueArgs.end());
+      args.push_back(output);
+      addMatmulLaunches(tiles, what, fused, first->m, first->n, first->batch, args);
+      return success();
+    };
+    // A dynamic M whose few-rows kernel has few output tiles: split K for
+    // those rows (with the full N tile, one product per kernel), the fused
+    // kernel for more.
+    if (int64_t parts = splitKForFewRows(single, first->batch, first->n, depth); parts > 1) {
+      assert(variants.size() == 2 && "the fused kernel's tiles by rows as the products'");
+      return addRowAlternatives(
+          first->m, single[0].tiles.matmulM,
+          [&] { return addThroughMemory({withoutRange(single[0])}, parts); },
+          [&] { return addFused({withoutRange(variants[1])}); });
     }
-    for (int64_t r : rhs)
-      spec.rhs.push_back(memrefTypeOf(r));
-    spec.output = memrefTypeOf(output);
-    spec.epilogue.operands = epilogueTypes;
-    spec.epilogue.body = epilogue;
-    SmallVector<int64_t> args = {first->lhs};
-    args.append(rhs.begin(), rhs.end());
-    args.append(epilogueArgs.begin(), epilogueArgs.end());
-    args.push_back(output);
-    addMatmulLaunches(variants, what, spec, first->m, first->n, first->batch, args);
-    return success();
+    return addFused(variants);
   }
   case FusionKind::MatmulRope: {
     auto matmul = cast<MatmulOp>(ops[0]);

@@ -76,46 +76,65 @@ LogicalResult PlanBuilder::visitMatmul(MatmulOp op) {
   FailureOr<MatmulOperands> operands = matmulOperands(op);
   if (failed(operands))
     return failure();
-  auto [lhs, rhs, batch, m, n] = *operands;
+  int64_t lhs = operands->lhs, rhs = operands->rhs;
+  SmallVector<DimExpr> batch = operands->batch;
+  DimExpr m = operands->m, n = operands->n;
   SmallVector<DimExpr> shape = operands->shape();
   Type f32 = Float32Type::get(op.getContext());
+  Type element = resultType.getElementType();
   bool split = sizes.separateMatmulEpilogue && op.getAccumulatorType() == f32 &&
-               (op.getBias() || resultType.getElementType() != f32);
+               (op.getBias() || element != f32);
   // Split-K (f32 accumulators only: an f16 one is an FMA loop whose
   // rounding a sum of f32 partials would change) goes through addMatmul.
+  SmallVector<RowTiles, 2> f32Variants = tilesForRows(productOperandType(lhs, rhs), 0, m);
+  DimExpr depth = matmulDepth(lhs, tl);
   if (!split && op.getAccumulatorType() == f32)
-    split = splitKOf(tilesForRows(productOperandType(lhs, rhs), 0, m), batch, m, n,
-                     matmulDepth(lhs, tl)) > 1;
+    split = splitKOf(f32Variants, batch, m, n, depth) > 1;
   if (split) {
-    FailureOr<int64_t> output = addMatmul(op, lhs, rhs, op.getBias(),
-                                          resultType.getElementType(), tl, tr, batch, m, n);
+    FailureOr<int64_t> output =
+        addMatmul(op, lhs, rhs, op.getBias(), element, tl, tr, batch, m, n);
     if (failed(output))
       return failure();
     buffers[op.getResult()] = *output;
     return success();
   }
-  int64_t output = addTemporary(resultType.getElementType(), shape);
+  int64_t output = addTemporary(element, shape);
   buffers[op.getResult()] = output;
 
-  SmallVector<int64_t> args = {lhs, rhs};
-  kernels::MatmulKernelSpec spec;
-  spec.lhs = memrefTypeOf(lhs);
-  spec.rhs = {memrefTypeOf(rhs)};
-  if (Value bias = op.getBias()) {
-    int64_t b = buffers.lookup(bias);
-    args.push_back(b);
-    spec.bias = memrefTypeOf(b);
-  }
-  args.push_back(output);
-  spec.output = memrefTypeOf(output);
-  spec.transposeLhs = tl;
-  spec.transposeRhs = tr;
-  spec.accumulator = op.getAccumulatorType();
+  // One kernel with the bias and the conversion in its epilogue.
+  auto addFused = [&](ArrayRef<RowTiles> variants) {
+    SmallVector<int64_t> args = {lhs, rhs};
+    kernels::MatmulKernelSpec spec;
+    spec.lhs = memrefTypeOf(lhs);
+    spec.rhs = {memrefTypeOf(rhs)};
+    if (Value bias = op.getBias()) {
+      int64_t b = buffers.lookup(bias);
+      args.push_back(b);
+      spec.bias = memrefTypeOf(b);
+    }
+    args.push_back(output);
+    spec.output = memrefTypeOf(output);
+    spec.transposeLhs = tl;
+    spec.transposeRhs = tr;
+    spec.accumulator = op.getAccumulatorType();
+    addMatmulLaunches(variants, "matmul", spec, m, n, batch, args);
+    return success();
+  };
   // Matrix cores accumulate in f32: a narrower accumulator is an FMA loop.
-  addMatmulLaunches(
-      tilesForRows(spec.accumulator.isF32() ? productOperandType(lhs, rhs) : Type(), 0, m),
-      "matmul", spec, m, n, batch, args);
-  return success();
+  if (!op.getAccumulatorType().isF32())
+    return addFused(tilesForRows(Type(), 0, m));
+  // A dynamic M whose few-rows kernel has few output tiles (a decode step
+  // through a bundle compiled for any batch): split K for those rows, one
+  // kernel for more.
+  if (int64_t splits = splitKForFewRows(f32Variants, batch, n, depth); splits > 1)
+    return addRowAlternatives(
+        m, f32Variants[0].tiles.matmulM,
+        [&] {
+          return addMatmulToOutput(op, lhs, rhs, op.getBias(), tl, tr, batch, m, n,
+                                   {withoutRange(f32Variants[0])}, splits, output);
+        },
+        [&] { return addFused({withoutRange(f32Variants[1])}); });
+  return addFused(f32Variants);
 }
 
 LogicalResult PlanBuilder::visitLayerNorm(LayerNormOp op) {
@@ -355,23 +374,40 @@ FailureOr<int64_t> PlanBuilder::addMatmul(Operation *op, int64_t lhs, int64_t rh
     addMatmulLaunches(variants, "matmul", spec, m, n, batch, {lhs, rhs, product});
     return product;
   }
+  int64_t output = addTemporary(element, shape);
+  if (failed(addMatmulToOutput(op, lhs, rhs, bias, transposeLhs, transposeRhs, batch, m, n,
+                               variants, splits, output)))
+    return failure();
+  return output;
+}
+
+LogicalResult PlanBuilder::addMatmulToOutput(Operation *op, int64_t lhs, int64_t rhs, Value bias,
+                                             bool transposeLhs, bool transposeRhs,
+                                             ArrayRef<DimExpr> batch, const DimExpr &m,
+                                             const DimExpr &n, ArrayRef<RowTiles> variants,
+                                             int64_t splits, int64_t output) {
+  kernels::MatmulKernelSpec spec;
+  spec.lhs = memrefTypeOf(lhs);
+  spec.rhs = {memrefTypeOf(rhs)};
+  spec.transposeLhs = transposeLhs;
+  spec.transposeRhs = transposeRhs;
+  spec.accumulator = Float32Type::get(module.getContext());
   // The f32 product (or split-K's partials), then bias and conversion in
   // one element-wise kernel.
   SmallVector<int64_t> operands;
   if (bias) {
-    FailureOr<int64_t> view = broadcastView(op, buffers.lookup(bias), shape);
+    FailureOr<int64_t> view = broadcastView(op, buffers.lookup(bias), records[output].shape);
     if (failed(view))
       return failure();
     operands.push_back(*view);
   }
-  int64_t output = addTemporary(element, shape);
   addProductsThenEpilogue(variants, "matmul", splits > 1 ? "matmul_sum" : "matmul_epilogue", spec,
                           lhs, {rhs}, batch, m, n, splits, operands,
                           [](kernels::KernelBuilder &k, ArrayRef<Value> in) {
                             return in.size() == 1 ? in[0] : k.addf(in[0], in[1]);
                           },
                           output);
-  return output;
+  return success();
 }
 
 int64_t PlanBuilder::splitKOf(ArrayRef<RowTiles> variants, ArrayRef<DimExpr> batch,

@@ -170,11 +170,14 @@ private:
 
   // Launches.
   /// "<function>__<n>_<what>", n counting the launches before it (the
-  /// alternatives of one launch, LaunchWhen, count once).
+  /// alternatives of one launch, LaunchWhen, count once; within a side of
+  /// addRowAlternatives, from the index where the sides start).
   std::string kernelName(StringRef what) {
-    return (function.getName() + "__" + Twine(launches.size() - alternativeLaunches) +
-            "_" + what)
-        .str();
+    int64_t index = static_cast<int64_t>(launches.size()) - alternativeLaunches;
+    if (alternativeSide)
+      index = alternativeSide->nameBase +
+              (static_cast<int64_t>(launches.size()) - alternativeSide->firstLaunch);
+    return (function.getName() + "__" + Twine(index) + "_" + what).str();
   }
   /// The sizes a launch is for (the manifest's LaunchCondition): `size`
   /// within [min, max].
@@ -238,9 +241,13 @@ private:
   /// alternatives of a launch (each but the first counted in
   /// alternativeLaunches, so that later kernels keep their names).
   void addLaunch(func::FuncOp kernel, std::array<DictionaryAttr, 3> grid,
-                 ArrayRef<int64_t> args, const std::optional<LaunchWhen> &when = std::nullopt,
+                 ArrayRef<int64_t> args, std::optional<LaunchWhen> when = std::nullopt,
                  bool alternative = false) {
     kernel = deduplicate(kernel);
+    if (alternativeSide) {
+      assert(!when && !alternative && "alternatives inside a side of addRowAlternatives");
+      when = alternativeSide->when;
+    }
     SmallVector<NamedAttribute> entries = {
         builder.getNamedAttr("kernel", SymbolRefAttr::get(kernel)),
         builder.getNamedAttr("grid", builder.getArrayAttr({grid[0], grid[1], grid[2]})),
@@ -292,6 +299,33 @@ private:
                   gridAxis(zSizes, 1)};
         },
         args);
+  }
+  /// Two ways to compute a product over `rows` rows (a dynamic M), chosen
+  /// at each run: the launches `few` adds run for at most `limit` rows,
+  /// those `many` adds for more (each side any number of launches, all
+  /// writing the same buffers; one group of the manifest's `when` ranges,
+  /// a side's launches sharing its range). Both sides name their kernels
+  /// from the same index, and the launches after them are numbered as if
+  /// the longer side came alone.
+  LogicalResult addRowAlternatives(const DimExpr &rows, int64_t limit,
+                                   llvm::function_ref<LogicalResult()> few,
+                                   llvm::function_ref<LogicalResult()> many) {
+    assert(!alternativeSide && "nested row alternatives");
+    int64_t group = static_cast<int64_t>(launches.size());
+    int64_t nameBase = group - alternativeLaunches;
+    alternativeSide = AlternativeSide{LaunchWhen{group, rows, 0, limit}, nameBase, group};
+    LogicalResult fewAdded = few();
+    int64_t fewCount = static_cast<int64_t>(launches.size()) - group;
+    alternativeSide = AlternativeSide{LaunchWhen{group, rows, limit + 1}, nameBase,
+                                      static_cast<int64_t>(launches.size())};
+    LogicalResult manyAdded = succeeded(fewAdded) ? many() : failure();
+    int64_t manyCount = static_cast<int64_t>(launches.size()) - group - fewCount;
+    alternativeSide.reset();
+    if (failed(manyAdded))
+      return failure();
+    assert(fewCount > 0 && manyCount > 0 && "each side launches something");
+    alternativeLaunches += std::min(fewCount, manyCount);
+    return success();
   }
   DictionaryAttr one() { return gridAxis({}, 1); }
   /// The first kernel of the module with the same signature and body as
@@ -365,6 +399,14 @@ private:
   FailureOr<int64_t> addMatmul(Operation *op, int64_t lhs, int64_t rhs, Value bias,
                                Type element, bool transposeLhs, bool transposeRhs,
                                ArrayRef<DimExpr> batch, DimExpr m, DimExpr n);
+  /// addMatmul's products through memory into the existing `output` (of
+  /// `element`, [batch..., m, n]): f32 products (split-K partials when
+  /// `splits` > 1) by kernels with `variants`' tiles, then bias and
+  /// conversion in one element-wise kernel.
+  LogicalResult addMatmulToOutput(Operation *op, int64_t lhs, int64_t rhs, Value bias,
+                                  bool transposeLhs, bool transposeRhs, ArrayRef<DimExpr> batch,
+                                  const DimExpr &m, const DimExpr &n, ArrayRef<RowTiles> variants,
+                                  int64_t splits, int64_t output);
   /// The parts split-K cuts the K range of products tiled by `variants`
   /// into (1: none): matmulSplitK when given; else, with
   /// matmulSplitKFill, enough parts for the programs to fill the target
@@ -372,6 +414,23 @@ private:
   /// the fill) and at least kSplitKMinSteps K steps per part.
   int64_t splitKOf(ArrayRef<RowTiles> variants, ArrayRef<DimExpr> batch, const DimExpr &m,
                    const DimExpr &n, const DimExpr &k) const;
+  /// With a dynamic M (tilesForRows' two `variants`, the few-rows kernel
+  /// first), the parts split-K cuts the few-rows kernel's K range into
+  /// when that kernel, for its most rows, has few enough output tiles
+  /// (splitKOf as for a static M of that many rows); 1 otherwise, and
+  /// when matmulSplitK forces a split of every row count.
+  int64_t splitKForFewRows(ArrayRef<RowTiles> variants, ArrayRef<DimExpr> batch,
+                           const DimExpr &n, const DimExpr &k) const {
+    if (variants.size() != 2 || sizes.matmulSplitK != 0)
+      return 1;
+    RowTiles few{variants[0].tiles, std::nullopt, variants[0].suffix};
+    return splitKOf({few}, batch, DimExpr::of(few.tiles.matmulM), n, k);
+  }
+  /// A variant of tilesForRows for use inside a side of addRowAlternatives
+  /// (which gives the range): its tiles and name suffix, no `when`.
+  static RowTiles withoutRange(const RowTiles &variant) {
+    return RowTiles{variant.tiles, std::nullopt, variant.suffix};
+  }
   /// The K of a matmul whose lhs is buffer `lhs` (transposed or not).
   DimExpr matmulDepth(int64_t lhs, bool transposeLhs) const {
     ArrayRef<DimExpr> shape = records[lhs].shape;
@@ -418,6 +477,14 @@ private:
   SmallVector<Attribute> launches;
   /// Launches after the first of a set of alternatives (kernelName).
   int64_t alternativeLaunches = 0;
+  /// The side of addRowAlternatives being built: the range its launches
+  /// get, the index its kernel names count from, its first launch.
+  struct AlternativeSide {
+    LaunchWhen when;
+    int64_t nameBase;
+    int64_t firstLaunch;
+  };
+  std::optional<AlternativeSide> alternativeSide;
   /// Size relations the runtime checks (requireSizes).
   SmallVector<Attribute> checks;
   llvm::StringMap<func::FuncOp> &kernelsByText;

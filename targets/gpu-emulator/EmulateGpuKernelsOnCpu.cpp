@@ -589,20 +589,24 @@ LogicalResult KernelEmulation::emulateWgmma(NVVM::WgmmaMmaAsyncOp wgmma) {
       typeA != wgmma.getTypeB() ||
       (typeA != NVVM::WGMMATypes::bf16 && typeA != NVVM::WGMMATypes::f16) ||
       wgmma.getTypeD() != NVVM::WGMMATypes::f32 ||
-      wgmma.getScaleD() != NVVM::WGMMAScaleOut::one ||
       wgmma.getScaleA() != NVVM::WGMMAScaleIn::one ||
       wgmma.getScaleB() != NVVM::WGMMAScaleIn::one ||
       wgmma.getLayoutA() != NVVM::MMALayout::row || !accumulator ||
       static_cast<int64_t>(accumulator.getBody().size()) != n / 2)
     return wgmma.emitError("the GPU emulator runs wgmma.mma_async m64nNk16 with "
-                           "K-major A, bf16 or f16 operands into f32, accumulating, only");
+                           "K-major A, bf16 or f16 operands into f32 only");
   auto slot = [&](int64_t word) { return fragmentWord(b, loc, word); };
   LLVM::StoreOp::create(b, loc, wgmma.getDescriptorA(), slot(0));
   LLVM::StoreOp::create(b, loc, wgmma.getDescriptorB(), slot(2));
+  // Scale-d 0: D = A B, the input registers unread (zeros in their place).
+  bool accumulate = wgmma.getScaleD() == NVVM::WGMMAScaleOut::one;
+  Value zero = LLVM::ConstantOp::create(b, loc, b.getF32Type(), b.getF32FloatAttr(0.0f));
   SmallVector<Value> d;
   for (int64_t e = 0; e < n / 2; ++e)
-    d.push_back(
-        LLVM::ExtractValueOp::create(b, loc, wgmma.getInouts(), ArrayRef<int64_t>{e}));
+    d.push_back(accumulate ? LLVM::ExtractValueOp::create(b, loc, wgmma.getInouts(),
+                                                          ArrayRef<int64_t>{e})
+                                 .getResult()
+                           : zero);
   callWgmma(wgmma, b, d, 4, accumulator,
             wgmmaInstruction(n, typeA == NVVM::WGMMATypes::f16,
                              wgmma.getLayoutB() == NVVM::MMALayout::row));
@@ -631,9 +635,9 @@ void KernelEmulation::callWgmma(Operation *op, OpBuilder &b, ArrayRef<Value> d,
 /// Inline PTX: the one instruction the NVIDIA backend writes so, wgmma
 /// with A from registers (`{.reg .pred p; setp.ne.b32 p, $S, 0; wgmma
 /// .mma_async.sync.aligned.m64nNk16.f32.T.T {D}, {A}, $B, p, 1, 1, t;}`,
-/// operands D's N / 2 registers, A's 4, B's descriptor and S = 1). This
-/// lane's A registers, B descriptor and accumulator go to the fragment
-/// buffer as for emulateWgmma.
+/// operands D's N / 2 registers, A's 4, B's descriptor and S: 1 to
+/// accumulate, 0 for D = A B). This lane's A registers, B descriptor and
+/// accumulator go to the fragment buffer as for emulateWgmma.
 LogicalResult KernelEmulation::emulateInlinePtx(LLVM::InlineAsmOp inlinePtx) {
   Location loc = inlinePtx.getLoc();
   StringRef text = inlinePtx.getAsmString();
@@ -682,15 +686,20 @@ LogicalResult KernelEmulation::emulateInlinePtx(LLVM::InlineAsmOp inlinePtx) {
       static_cast<int64_t>(operands.size()) != h + 6 || !accumulator ||
       accumulator.getBody() != ArrayRef<Type>(SmallVector<Type>(h, f32)) ||
       !typesAre(0, h, f32) || !typesAre(h, 4, i32) || !typesAre(h + 4, 1, i64) ||
-      !matchPattern(operands[h + 5], m_Constant(&scale)) || scale.getInt() != 1)
+      !matchPattern(operands[h + 5], m_Constant(&scale)) ||
+      (scale.getInt() != 0 && scale.getInt() != 1))
     return inlinePtx.emitError("the GPU emulator runs register-A wgmma only as the NVIDIA "
                                "backend writes it: D's N / 2 f32 registers tied, A in 4 "
-                               "i32, B's i64 descriptor, scale-d 1");
+                               "i32, B's i64 descriptor, scale-d 0 or 1");
   OpBuilder b(inlinePtx);
   for (int64_t j = 0; j < 4; ++j)
     LLVM::StoreOp::create(b, loc, operands[h + j], fragmentWord(b, loc, j));
   LLVM::StoreOp::create(b, loc, operands[h + 4], fragmentWord(b, loc, 4));
-  callWgmma(inlinePtx, b, SmallVector<Value>(operands.take_front(h)), 6, accumulator,
+  // Scale-d 0: D = A B, the input registers unread (zeros in their place).
+  SmallVector<Value> d(operands.take_front(h));
+  if (scale.getInt() == 0)
+    d.assign(h, LLVM::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(0.0f)));
+  callWgmma(inlinePtx, b, d, 6, accumulator,
             wgmmaInstruction(n, groups[2] == "f16", groups[4] == "1", /*registerA=*/true));
   return success();
 }

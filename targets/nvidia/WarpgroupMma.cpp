@@ -125,26 +125,45 @@ Value stepDescriptor(OpBuilder &b, Location loc, Value address, const OperandSte
                           steps.swizzleBytes);
 }
 
+/// Whether the accumulator vector is zeros: a zero constant, or a zero
+/// scalar broadcast (the fragment layout's splat).
+bool isZeroAccumulator(Value acc) {
+  if (matchPattern(acc, m_AnyZeroFloat()))
+    return true;
+  auto broadcast = acc.getDefiningOp<vector::BroadcastOp>();
+  return broadcast && matchPattern(broadcast.getSource(), m_AnyZeroFloat());
+}
+
 /// The shared frame of a warpgroup MMA: the accumulator vector as the
 /// instruction's register struct, a fence (its registers were written by
-/// other instructions), `steps(d)` issuing the K steps, then commit and
-/// wait until at most `inFlight` groups run (0: done before the registers
-/// are read and the slots refilled; kWaitAtFirstUse: no wait, the result
-/// marked for placeWarpgroupMmaWaits), and the struct back as a vector.
+/// other instructions), `steps(d, accumulate)` issuing the K steps, then
+/// commit and wait until at most `inFlight` groups run (0: done before the
+/// registers are read and the slots refilled; kWaitAtFirstUse: no wait,
+/// the result marked for placeWarpgroupMmaWaits), and the struct back as
+/// a vector.
+///
+/// A zero accumulator (attention's S = Q K^T at every KV step) is not
+/// passed in registers: `accumulate` is false, and the first K step sets
+/// scale-d to 0 (D = A B, the input registers unread; FlashAttention 3's
+/// zero_init). Zeros passed in would be register writes LLVM places after
+/// the fence (a constant is materialized at its use), which the PTX ISA
+/// leaves undefined: wgmma.fence must separate every register access from
+/// a wgmma that accesses the same accumulator registers.
 Value warpgroupMmaFrame(ConversionPatternRewriter &rewriter, Location loc, Value acc,
                         int64_t n, int64_t inFlight,
-                        function_ref<Value(Type accumulator, Value d)> steps) {
+                        function_ref<Value(Type accumulator, Value d, bool accumulate)> steps) {
   Type f32 = rewriter.getF32Type();
   auto accumulator = LLVM::LLVMStructType::getLiteral(
       rewriter.getContext(), SmallVector<Type>(n / 2, f32));
+  bool accumulate = !isZeroAccumulator(acc);
   Value d = LLVM::UndefOp::create(rewriter, loc, accumulator);
-  for (int64_t e = 0; e < n / 2; ++e)
+  for (int64_t e = 0; accumulate && e < n / 2; ++e)
     d = LLVM::InsertValueOp::create(
         rewriter, loc, d,
         vector::ExtractOp::create(rewriter, loc, acc, ArrayRef<int64_t>{e}),
         ArrayRef<int64_t>{e});
   NVVM::WgmmaFenceAlignedOp::create(rewriter, loc);
-  d = steps(accumulator, d);
+  d = steps(accumulator, d, accumulate);
   NVVM::WgmmaGroupSyncAlignedOp::create(rewriter, loc);
   if (inFlight != kWaitAtFirstUse)
     NVVM::WgmmaWaitGroupSyncOp::create(rewriter, loc, inFlight);
@@ -201,13 +220,16 @@ Value emitWarpgroupMma(ConversionPatternRewriter &rewriter, tile::DotOp op,
   std::pair<OperandSteps, Value> operandOfB = operandB(rewriter, loc, operands, n, k);
   const OperandSteps &stepsB = operandOfB.first;
   Value b = operandOfB.second;
-  return warpgroupMmaFrame(rewriter, loc, acc, n, inFlight, [&](Type accumulator, Value d) {
+  return warpgroupMmaFrame(rewriter, loc, acc, n, inFlight,
+                           [&](Type accumulator, Value d, bool accumulate) {
     for (int64_t k0 = 0; k0 < k; k0 += 16)
       d = NVVM::WgmmaMmaAsyncOp::create(
           rewriter, loc, accumulator, d, stepDescriptor(rewriter, loc, a, stepsA, k0),
           stepDescriptor(rewriter, loc, b, stepsB, k0),
           NVVM::MMAShapeAttr::get(rewriter.getContext(), 64, n, 16), type, type,
-          NVVM::WGMMATypes::f32, NVVM::WGMMAScaleOut::one, NVVM::WGMMAScaleIn::one,
+          NVVM::WGMMATypes::f32,
+          accumulate || k0 > 0 ? NVVM::WGMMAScaleOut::one : NVVM::WGMMAScaleOut::zero,
+          NVVM::WGMMAScaleIn::one,
           NVVM::WGMMAScaleIn::one, NVVM::MMALayout::row,
           operands.bTransposed ? NVVM::MMALayout::col : NVVM::MMALayout::row,
           /*satfinite=*/nullptr);
@@ -220,8 +242,8 @@ namespace {
 /// The inline PTX of one K step of wgmma with A from registers, and its
 /// constraints: operands $0 .. $(N/2 - 1) are D's registers (outputs,
 /// tied to the N / 2 inputs that follow), then A's 4 registers, B's
-/// descriptor, and the immediate 1 that sets the scale-d predicate
-/// (accumulate).
+/// descriptor, and the immediate that sets the scale-d predicate (1:
+/// accumulate; 0: D = A B, the first step into a zero accumulator).
 std::string warpgroupMmaWithRegisterAPtx(int64_t n, bool bf16, bool bTransposed) {
   int64_t h = n / 2;
   std::string text = "{\n.reg .pred p;\nsetp.ne.b32 p, $" + std::to_string(2 * h + 5) +
@@ -533,16 +555,18 @@ Value emitWarpgroupMmaWithRegisterA(ConversionPatternRewriter &rewriter, tile::D
   std::string text = warpgroupMmaWithRegisterAPtx(n, element.isBF16(), operands.bTransposed);
   std::string constraints = warpgroupMmaWithRegisterAConstraints(n);
   return warpgroupMmaFrame(rewriter, loc, acc, n, kWaitAtFirstUse,
-                           [&](Type accumulator, Value d) {
+                           [&](Type accumulator, Value d, bool accumulate) {
     Value one = LLVM::ConstantOp::create(rewriter, loc, rewriter.getI32Type(),
                                          rewriter.getI32IntegerAttr(1));
+    Value zero = LLVM::ConstantOp::create(rewriter, loc, rewriter.getI32Type(),
+                                          rewriter.getI32IntegerAttr(0));
     for (int64_t k0 = 0; k0 < k; k0 += 16) {
       SmallVector<Value> inputs;
       for (int64_t e = 0; e < n / 2; ++e)
         inputs.push_back(LLVM::ExtractValueOp::create(rewriter, loc, d, ArrayRef<int64_t>{e}));
       llvm::append_range(inputs, aSteps[k0 / 16]);
       inputs.push_back(stepDescriptor(rewriter, loc, b, stepsB, k0));
-      inputs.push_back(one);
+      inputs.push_back(accumulate || k0 > 0 ? one : zero);
       d = LLVM::InlineAsmOp::create(rewriter, loc, accumulator, inputs, text, constraints,
                                     /*has_side_effects=*/true, /*is_align_stack=*/false,
                                     LLVM::tailcallkind::TailCallKind::None,

@@ -55,15 +55,17 @@ func.func @views(%x: tensor<?xf32>, %b: tensor<4xf32>) -> tensor<?x4xf32> {
 // the tiles are padded to a power of two above the head dim (24 -> 32), the
 // key/value head is the query head divided by the group size, and the key
 // loop is bounded by the causal diagonal. Causal query blocks run in
-// reverse (program x takes block X - 1 - x: the heaviest first). With bf16
+// reverse (program x takes block ceil(Sq / 16) - 1 - x: the heaviest
+// first). With bf16
 // values P is rounded to bf16 for P.V (accumulated in f32).
 // CHECK-LABEL: func.func @attention(
 // CHECK-SAME: grid = [{product = [array<i64: 1, 1, 0, 2>], tile = 16 : i64}, {product = [array<i64: 1, 1>, array<i64: 8, 1>], tile = 1 : i64}
 // CHECK: func.func @attention__0_attention(
 // CHECK: arith.divui
+// CHECK: %[[SQ:.*]] = memref.dim %arg0, %c2
 // CHECK: %[[X:.*]] = tile.program_id x
-// CHECK: %[[PROGRAMS:.*]] = tile.num_programs x
-// CHECK: %[[LAST:.*]] = arith.subi %[[PROGRAMS]], %{{.*}} : index
+// CHECK: %[[BLOCKS:.*]] = arith.ceildivui %[[SQ]], %c16
+// CHECK: %[[LAST:.*]] = arith.subi %[[BLOCKS]], %{{.*}} : index
 // CHECK: %[[BLOCK:.*]] = arith.subi %[[LAST]], %[[X]] : index
 // CHECK: arith.muli %[[BLOCK]], %c16
 // CHECK: arith.minsi

@@ -789,6 +789,83 @@ TEST(Runtime, LaunchesChosenBySize) {
   }
 }
 
+// An alternative of several launches (split-K's products and their sum
+// for few rows, one kernel for more): consecutive launches with the same
+// range are one alternative, and a run launches all of the one whose range
+// holds. A temporary that only the other alternative uses (split-K's
+// partials, sized by the rows) gets no memory. A sequence whose ranges
+// differ is still refused.
+TEST(Runtime, AlternativesOfSeveralLaunches) {
+  struct CountingApi : ClockedApi {
+    std::vector<size_t> allocations;
+    void *allocate(size_t bytes, std::string &error) override {
+      allocations.push_back(bytes);
+      return ClockedApi::allocate(bytes, error);
+    }
+  };
+  auto api = std::make_shared<CountingApi>();
+  std::string error;
+  registerDeviceApi("splitgpu", api);
+  Manifest m = chainManifest("splitgpu", {"many"}, {1});
+  FunctionPlan &f = m.functions[0];
+  const DimExpr n = f.launches[0].grid[0].product[0];
+  // Buffer 2: partials of 1000 n floats, written by "products", read by
+  // "sum" into the output (buffer 1).
+  BufferPlan partials = f.buffers[1];
+  partials.shape[0].constant = 1000;
+  f.buffers.push_back(partials);
+  LaunchPlan products = f.launches[0], sum = f.launches[0], many = f.launches[0];
+  products.kernel = "products";
+  products.args = {0, 2};
+  sum.kernel = "sum";
+  sum.args = {2, 1};
+  products.when = sum.when = LaunchCondition{0, n, 0, 4};
+  many.when = LaunchCondition{0, n, 5};
+  f.launches = {products, sum, many};
+  m.kernels["products"].threads = 128;
+  m.kernels["sum"].threads = 128;
+
+  Manifest again;
+  ASSERT_TRUE(Manifest::fromJson(m.toJson(), again, error)) << error;
+  Manifest damaged = m;
+  damaged.functions[0].launches[1].when = LaunchCondition{0, n, 0, 3};
+  error.clear();
+  EXPECT_FALSE(Manifest::fromJson(damaged.toJson(), again, error));
+  EXPECT_NE(error.find("launches[1].when: the launches of group 0 must cover"),
+            std::string::npos)
+      << error;
+  error.clear();
+
+  auto bundle = openManifest(m, error);
+  ASSERT_NE(bundle, nullptr) << error;
+  std::vector<float> values(7, 1.0f);
+  std::vector<HostTensor> outputs;
+  RunTiming timing;
+  timing.perLaunch = true;
+  // Many rows first: memory the pool kept from a run with partials would
+  // hide an allocation.
+  for (int64_t size : {5, 7, 3, 4}) {
+    api->allocations.clear();
+    HostTensor host{"f32", {size}, nullptr, values.data()};
+    ASSERT_TRUE(bundle->run("twice", {host}, outputs, error, false, nullptr, &timing)) << error;
+    std::vector<std::string> launched;
+    for (const auto &launch : timing.launches)
+      launched.push_back(launch.kernel);
+    size_t partialBytes = static_cast<size_t>(1000 * size) * sizeof(float);
+    bool partialsAllocated =
+        std::any_of(api->allocations.begin(), api->allocations.end(),
+                    [&](size_t bytes) { return bytes >= partialBytes; });
+    if (size <= 4) {
+      EXPECT_EQ(launched, (std::vector<std::string>{"products", "sum"})) << size;
+      if (size == 3) // the first run that needs them
+        EXPECT_TRUE(partialsAllocated);
+    } else {
+      EXPECT_EQ(launched, (std::vector<std::string>{"many"})) << size;
+      EXPECT_FALSE(partialsAllocated) << size;
+    }
+  }
+}
+
 // A grid axis with outer sizes (an element-wise kernel's row blocks, all
 // on x): ceil(product / tile) programs for each index of the outer sizes.
 // The manifest keeps the outer sizes (written only when there are some),

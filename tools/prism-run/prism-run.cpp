@@ -311,7 +311,7 @@ int main(int argc, char **argv) {
   // Launches whose kernel is chosen at run time by a dynamic size.
   std::string sizeChoices =
       compiled->numSizeChoices
-          ? " (" + std::to_string(compiled->numSizeChoices) + " with a kernel per size range)"
+          ? " (" + std::to_string(compiled->numSizeChoices) + " chosen at run time by a dynamic size)"
           : "";
   if (compileOnly) {
     llvm::outs() << "prism-run: " << entry.getName() << " for " << targetName

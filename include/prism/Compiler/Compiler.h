@@ -12,11 +12,11 @@ namespace prism {
 
 struct CompileResult {
   std::string bundleDirectory;
-  /// Kernel launches per run of every function (a launch with kernels for
-  /// ranges of a dynamic size counts once).
+  /// Kernel launches per run of every function, at most (launches chosen
+  /// by ranges of a dynamic size count as the longest choice).
   size_t numKernels = 0;
-  /// Of those, the launches with more than one kernel, chosen at run time
-  /// by a dynamic size (a matmul's few rows).
+  /// The choices among those made at run time by a dynamic size (a
+  /// matmul's few rows: a kernel for them, or split-K's two).
   size_t numSizeChoices = 0;
 };
 

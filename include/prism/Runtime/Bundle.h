@@ -66,9 +66,11 @@ struct GridAxis {
 /// The sizes a launch is for: it runs when `size`, evaluated at run
 /// time, is within [min, max]. A kernel specialized for a range of a
 /// dynamic size (a matmul's few rows) comes with alternatives that cover
-/// the other sizes, one launch each: a group, consecutive launches named
-/// by the index of the first, whose ranges cover every size from 0 in
-/// order (checked when the manifest is read), so that exactly one runs.
+/// the other sizes: a group, consecutive launches named by the index of
+/// the first, whose ranges cover every size from 0 in order (checked when
+/// the manifest is read), so that exactly one alternative runs. An
+/// alternative is one launch or several consecutive ones with the same
+/// range (split-K's products, then their sum).
 struct LaunchCondition {
   int64_t group = 0;
   DimExpr size;

@@ -57,11 +57,11 @@ module attributes {gpu.container_module} {
 
 // -----
 
-// The register-A wgmma accumulating with a scale-d that is not the constant 1.
+// The register-A wgmma with a scale-d that is not a constant (0 or 1).
 module attributes {gpu.container_module} {
   gpu.module @prism_kernels {
     gpu.func @wgmma_scale(%a: i32, %desc: i64, %d0: f32, %d1: f32, %d2: f32, %d3: f32, %scale: i32) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
-      // expected-error @+1 {{the GPU emulator runs register-A wgmma only as the NVIDIA backend writes it: D's N / 2 f32 registers tied, A in 4 i32, B's i64 descriptor, scale-d 1}}
+      // expected-error @+1 {{the GPU emulator runs register-A wgmma only as the NVIDIA backend writes it: D's N / 2 f32 registers tied, A in 4 i32, B's i64 descriptor, scale-d 0 or 1}}
       %r = llvm.inline_asm has_side_effects "{\0A.reg .pred p;\0Asetp.ne.b32 p, $13, 0;\0Awgmma.mma_async.sync.aligned.m64n8k16.f32.bf16.bf16 {$0, $1, $2, $3}, {$8, $9, $10, $11}, $12, p, 1, 1, 1;\0A}\0A", "=f,=f,=f,=f,0,1,2,3,r,r,r,r,l,n" %d0, %d1, %d2, %d3, %a, %a, %a, %a, %desc, %scale : (f32, f32, f32, f32, i32, i32, i32, i32, i64, i32) -> !llvm.struct<(f32, f32, f32, f32)>
       gpu.return
     }

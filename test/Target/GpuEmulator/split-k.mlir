@@ -6,17 +6,32 @@
 //
 // The target's choice: on sm_90a, 8 rows x 256 columns of bf16 are 2
 // tiles (64 x 128) for 132 SMs, and K = 2048 is 32 steps of 64, so 4
-// parts of 8 steps; a dynamic M (kernels chosen by rows) is not split.
+// parts of 8 steps. A dynamic M gets a kernel for at most 64 rows and
+// one for more, chosen at each run; the few-rows side is split as a
+// static M of 64 would be (its products and their sum kernel, all with
+// the range [0, 64]), the other is the one fused kernel. Both sides pass
+// at the boundary and either side of it, plain and with a fused residual
+// (whose sum kernel adds it).
 // RUN: prism-run %s --entry=decode --check --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=AUTO
 // AUTO: decode on nvidia-emulated:sm_90a: 2 kernel launches
 // AUTO: PASS
+// RUN: prism-run %s --entry=rows_chosen_at_run_time --check --dynamic-size=5 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=ROWS
+// RUN: prism-run %s --entry=rows_chosen_at_run_time --check --dynamic-size=64 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=ROWS
+// RUN: prism-run %s --entry=rows_chosen_at_run_time --check --dynamic-size=65 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=ROWS
+// RUN: prism-run %s --entry=residual_rows_chosen_at_run_time --check --dynamic-size=7 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=ROWS
+// RUN: prism-run %s --entry=residual_rows_chosen_at_run_time --check --dynamic-size=130 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=ROWS
+// ROWS: 2 kernel launches (1 chosen at run time by a dynamic size)
+// ROWS: PASS
+// ROWS-NOT: FAIL
 // RUN: prism-opt %s -prism-kernelize="matrix-core-matmul-m=128 matrix-core-matmul-n=128 matrix-core-matmul-k=64 matrix-core-min-m=64 matmul-split-k-fill=132" | FileCheck %s --check-prefix=PLAN
 // PLAN-LABEL: func.func @decode
 // PLAN-SAME: grid = [{product = [array<i64: 8, 1>], tile = 64 : i64}, {product = [array<i64: 256, 1>], tile = 128 : i64}, {product = [array<i64: 4, 1>], tile = 1 : i64}], kernel = @decode__0_matmul}
 // PLAN-SAME: kernel = @decode__1_matmul_sum}
 // PLAN-LABEL: func.func @rows_chosen_at_run_time
-// PLAN-NOT: _sum
-// PLAN: return
+// PLAN-SAME: {args = array<i64: 0, 1, 3>, grid = [{product = [array<i64: 1, 1, 0, 0>], tile = 64 : i64}, {product = [array<i64: 256, 1>], tile = 128 : i64}, {product = [array<i64: 4, 1>], tile = 1 : i64}], kernel = @{{[a-z_]+}}__0_matmul{{(_m64)?}}, when = {group = 0 : i64, max = 64 : i64, min = 0 : i64
+// PLAN-SAME: {args = array<i64: 3, 2>, {{.*}} kernel = @{{[a-z_]+}}__1_matmul_sum, when = {group = 0 : i64, max = 64 : i64, min = 0 : i64
+// PLAN-SAME: {args = array<i64: 0, 1, 2>, grid = [{product = [array<i64: 1, 1, 0, 0>], tile = 128 : i64}, {product = [array<i64: 256, 1>], tile = 128 : i64}, {product = [], tile = 1 : i64}], kernel = @rows_chosen_at_run_time__0_matmul, when = {group = 0 : i64, min = 65 : i64
+// PLAN-SAME: outputs = array<i64: 2>
 //
 // Parts forced by matmul-split-k: uneven parts (f32, K = 500 in 16 steps of
 // 32: 5, 5, 6) with a bias; parts with no K left (a dynamic K of 40 is one
@@ -72,6 +87,12 @@ func.func @decode(%x: tensor<8x2048xbf16>, %w: tensor<256x2048xbf16>) -> tensor<
 func.func @rows_chosen_at_run_time(%x: tensor<?x2048xbf16>, %w: tensor<256x2048xbf16>) -> tensor<?x256xbf16> {
   %0 = prism.matmul %x, %w transpose_rhs : tensor<?x2048xbf16>, tensor<256x2048xbf16>
   return %0 : tensor<?x256xbf16>
+}
+
+func.func @residual_rows_chosen_at_run_time(%x: tensor<?x2048xbf16>, %w: tensor<256x2048xbf16>, %r: tensor<?x256xbf16>) -> tensor<?x256xbf16> {
+  %0 = prism.matmul %x, %w transpose_rhs : tensor<?x2048xbf16>, tensor<256x2048xbf16>
+  %1 = prism.add %0, %r : tensor<?x256xbf16>, tensor<?x256xbf16>
+  return %1 : tensor<?x256xbf16>
 }
 
 func.func @bias(%x: tensor<8x500xf32>, %w: tensor<500x96xf32>, %b: tensor<96xf32>) -> tensor<8x96xf32> {

@@ -149,7 +149,7 @@
 // profile of a run names the kernel that ran.
 // RUN: prism-run %s --entry=ragged --check --dynamic-size=64 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefixes=CHECK,ROWS
 // RUN: prism-run %s --entry=ragged --check --dynamic-size=65 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefixes=CHECK,ROWS
-// ROWS: ragged on nvidia-emulated:sm_90a: 1 kernel launches (1 with a kernel per size range)
+// ROWS: ragged on nvidia-emulated:sm_90a: 1 kernel launches (1 chosen at run time by a dynamic size)
 // RUN: rm -rf %t.rows %t.rows5 %t.rows100
 // RUN: prism-run %s --entry=ragged --target=nvidia-emulated:sm_90a --compile-only --bundle=%t.rows
 // RUN: prism-run %s --entry=ragged --target=nvidia-emulated:sm_90a --dynamic-size=5 --save-case=%t.rows5
