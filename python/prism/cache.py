@@ -22,8 +22,9 @@ VERSION = "0.1.0"
 # What the compiler writes into a bundle, beyond the kernels: raised when a
 # cached bundle from before would lack something the runtime now relies on
 # (2: the plan's shape checks, the library's size, each kernel's arguments;
-# 3: format prism-bundle/2, grid axes with outer sizes).
-BUNDLE_REVISION = 3
+# 3: format prism-bundle/2, grid axes with outer sizes; 4: format
+# prism-bundle/3, launch alternatives of several launches).
+BUNDLE_REVISION = 4
 
 
 def default_directory():

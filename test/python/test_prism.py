@@ -241,7 +241,7 @@ def test_compile_errors_raise():
 def test_bad_bundles_raise(tmp_path):
     with pytest.raises(prism.PrismError, match="is '.*' a Prism bundle"):
         prism.load(tmp_path)
-    (tmp_path / "manifest.json").write_text('{"format": "prism-bundle/2", "target": 3}')
+    (tmp_path / "manifest.json").write_text('{"format": "prism-bundle/3", "target": 3}')
     with pytest.raises(prism.PrismError, match="manifest"):
         prism.load(tmp_path)
 

@@ -27,7 +27,7 @@ using namespace prism::runtime;
 namespace {
 
 std::string manifestText(const std::string &target, const std::string &kernels) {
-  return R"({"format": "prism-bundle/2", "target": ")" + target +
+  return R"({"format": "prism-bundle/3", "target": ")" + target +
          R"(", "library": "kernels.cubin", "toolchain": {}, "source_hash": "x",
   "pipeline": "p", )" + kernels + R"("functions": []})";
 }

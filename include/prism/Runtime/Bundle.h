@@ -28,7 +28,10 @@ namespace prism::runtime {
 /// The manifest's format tag; bumped on any incompatible change.
 /// 2: grid axes may have outer sizes (a runtime of format 1 would ignore
 /// them and launch too few programs, so it must refuse these bundles).
-constexpr const char *kBundleFormat = "prism-bundle/2";
+/// 3: an alternative of a launch group may be several launches with one
+/// range (split-K for a dynamic M's few rows), which a runtime of format 2
+/// refuses as overlapping ranges; the version says why.
+constexpr const char *kBundleFormat = "prism-bundle/3";
 
 /// Bytes per element of a dtype name ("f32", "bf16", ...), 0 if unknown.
 int64_t elementSize(const std::string &dtype);
