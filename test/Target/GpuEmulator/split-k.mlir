@@ -10,16 +10,17 @@
 // one for more, chosen at each run; the few-rows side is split as a
 // static M of 64 would be (its products and their sum kernel, all with
 // the range [0, 64]), the other is the one fused kernel. Both sides pass
-// at the boundary and either side of it, plain and with a fused residual
-// (whose sum kernel adds it).
+// (at 5 and 64 rows, and at 7 and 65 with a fused residual, which the sum
+// kernel adds).
 // RUN: prism-run %s --entry=decode --check --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=AUTO
 // AUTO: decode on nvidia-emulated:sm_90a: 2 kernel launches
 // AUTO: PASS
-// RUN: prism-run %s --entry=rows_chosen_at_run_time --check --dynamic-size=5 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=ROWS
-// RUN: prism-run %s --entry=rows_chosen_at_run_time --check --dynamic-size=64 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=ROWS
-// RUN: prism-run %s --entry=rows_chosen_at_run_time --check --dynamic-size=65 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=ROWS
+// (One 128-column tile and K = 2048 split in 4: small weights, since the
+// GPU harness carries these cases to the hardware.)
+// RUN: prism-run %s --entry=narrow_rows_chosen_at_run_time --check --dynamic-size=5 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=ROWS
+// RUN: prism-run %s --entry=narrow_rows_chosen_at_run_time --check --dynamic-size=64 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=ROWS
 // RUN: prism-run %s --entry=residual_rows_chosen_at_run_time --check --dynamic-size=7 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=ROWS
-// RUN: prism-run %s --entry=residual_rows_chosen_at_run_time --check --dynamic-size=130 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=ROWS
+// RUN: prism-run %s --entry=residual_rows_chosen_at_run_time --check --dynamic-size=65 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=ROWS
 // ROWS: 2 kernel launches (1 chosen at run time by a dynamic size)
 // ROWS: PASS
 // ROWS-NOT: FAIL
@@ -89,10 +90,15 @@ func.func @rows_chosen_at_run_time(%x: tensor<?x2048xbf16>, %w: tensor<256x2048x
   return %0 : tensor<?x256xbf16>
 }
 
-func.func @residual_rows_chosen_at_run_time(%x: tensor<?x2048xbf16>, %w: tensor<256x2048xbf16>, %r: tensor<?x256xbf16>) -> tensor<?x256xbf16> {
-  %0 = prism.matmul %x, %w transpose_rhs : tensor<?x2048xbf16>, tensor<256x2048xbf16>
-  %1 = prism.add %0, %r : tensor<?x256xbf16>, tensor<?x256xbf16>
-  return %1 : tensor<?x256xbf16>
+func.func @narrow_rows_chosen_at_run_time(%x: tensor<?x2048xbf16>, %w: tensor<128x2048xbf16>) -> tensor<?x128xbf16> {
+  %0 = prism.matmul %x, %w transpose_rhs : tensor<?x2048xbf16>, tensor<128x2048xbf16>
+  return %0 : tensor<?x128xbf16>
+}
+
+func.func @residual_rows_chosen_at_run_time(%x: tensor<?x2048xbf16>, %w: tensor<128x2048xbf16>, %r: tensor<?x128xbf16>) -> tensor<?x128xbf16> {
+  %0 = prism.matmul %x, %w transpose_rhs : tensor<?x2048xbf16>, tensor<128x2048xbf16>
+  %1 = prism.add %0, %r : tensor<?x128xbf16>, tensor<?x128xbf16>
+  return %1 : tensor<?x128xbf16>
 }
 
 func.func @bias(%x: tensor<8x500xf32>, %w: tensor<500x96xf32>, %b: tensor<96xf32>) -> tensor<8x96xf32> {
