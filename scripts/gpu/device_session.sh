@@ -74,6 +74,16 @@ step() {
   [ "$result" -eq 0 ] || status=1
 }
 
+# What prepare_device_session.sh packed: unpacked here, once.
+if [ -f "$dir/session.tar.xz" ] && [ ! -f "$dir/TARGET" ]; then
+  echo "== unpacking $dir/session.tar.xz"
+  tar -C "$dir" -xJf "$dir/session.tar.xz" ||
+    python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' \
+      "$dir/session.tar.xz" "$dir" || {
+    echo "error: cannot unpack $dir/session.tar.xz (tar with xz, or python3's lzma)" >&2
+    exit 1
+  }
+fi
 { nvidia-smi || true; cat "$dir/TARGET" 2>/dev/null; date -u; } >"$out/machine.txt" 2>&1
 for name in $steps; do
   case $name in
