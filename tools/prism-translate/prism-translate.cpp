@@ -34,6 +34,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <limits>
 #include <map>
 
 using namespace mlir;
@@ -65,10 +66,9 @@ static int fail(const llvm::Twine &message) {
   return 1;
 }
 
-/// Bytes of dynamic shared memory of each kernel of the bundle's manifest
-/// that has any (ptxas counts only static shared memory).
-static std::map<std::string, int64_t> dynamicSharedBytes(llvm::StringRef directory) {
-  std::map<std::string, int64_t> bytes;
+/// The bundle's manifest (empty if it cannot be read: the report then
+/// leaves out what only the manifest says).
+static prism::runtime::Manifest readManifest(llvm::StringRef directory) {
   llvm::SmallString<256> path(directory);
   llvm::sys::path::append(path, "manifest.json");
   auto text = llvm::MemoryBuffer::getFile(path);
@@ -77,11 +77,66 @@ static std::map<std::string, int64_t> dynamicSharedBytes(llvm::StringRef directo
   std::string error;
   if (!text || !prism::runtime::Json::parse((*text)->getBuffer().str(), json, error) ||
       !prism::runtime::Manifest::fromJson(json, manifest, error))
-    return bytes;
+    return prism::runtime::Manifest();
+  return manifest;
+}
+
+/// Bytes of dynamic shared memory of each kernel of the manifest that has
+/// any (ptxas counts only static shared memory).
+static std::map<std::string, int64_t>
+dynamicSharedBytes(const prism::runtime::Manifest &manifest) {
+  std::map<std::string, int64_t> bytes;
   for (const auto &[name, config] : manifest.kernels)
     if (config.dynamicShared)
       bytes[name] = config.sharedBytes;
   return bytes;
+}
+
+/// A symbolic size as a reader writes it: "input 0 dim 1", times and
+/// divided by its constants.
+static std::string describeSize(const prism::runtime::DimExpr &size) {
+  std::string text;
+  for (const auto &[input, dim] : size.factors)
+    text += (text.empty() ? "" : " * ") + ("input " + std::to_string(input) + " dim " +
+                                            std::to_string(dim));
+  if (size.constant != 1 || text.empty())
+    text = std::to_string(size.constant) + (text.empty() ? "" : " * " + text);
+  if (size.divisor != 1)
+    text += " / " + std::to_string(size.divisor);
+  return text;
+}
+
+/// The launches chosen at run time by a dynamic size (the manifest's
+/// `when` groups): per group, each range and the kernels it runs, in order
+/// (a range may run several: split-K's products, then their sum).
+static void printSizeChoices(const prism::runtime::Manifest &manifest) {
+  for (const prism::runtime::FunctionPlan &f : manifest.functions) {
+    const std::vector<prism::runtime::LaunchPlan> &launches = f.launches;
+    for (size_t i = 0; i < launches.size();) {
+      if (!launches[i].when) {
+        ++i;
+        continue;
+      }
+      const prism::runtime::LaunchCondition &first = *launches[i].when;
+      std::string line = f.name + ": " + describeSize(first.size);
+      int64_t min = -1;
+      for (; i < launches.size() && launches[i].when && launches[i].when->group == first.group;
+           ++i) {
+        const prism::runtime::LaunchCondition &c = *launches[i].when;
+        if (c.min != min) {
+          min = c.min;
+          line += min == first.min ? " " : "; ";
+          line += c.max == std::numeric_limits<int64_t>::max()
+                      ? ">= " + std::to_string(c.min)
+                      : "in [" + std::to_string(c.min) + ", " + std::to_string(c.max) + "]";
+          line += ": " + launches[i].kernel;
+        } else {
+          line += ", " + launches[i].kernel;
+        }
+      }
+      llvm::outs() << "chosen by size: " << line << "\n";
+    }
+  }
 }
 
 static int printReport(llvm::StringRef directory) {
@@ -89,7 +144,8 @@ static int printReport(llvm::StringRef directory) {
   auto reports = prism::readNvidiaReport(directory, sass);
   if (!reports)
     return fail(llvm::toString(reports.takeError()));
-  std::map<std::string, int64_t> dynamic = dynamicSharedBytes(directory);
+  prism::runtime::Manifest manifest = readManifest(directory);
+  std::map<std::string, int64_t> dynamic = dynamicSharedBytes(manifest);
   llvm::outs() << llvm::formatv("{0,-44} {1,5} {2,7} {3,7} {4,7}  {5}\n", "kernel",
                                 "regs", "spill-s", "spill-l", "smem",
                                 sass ? "instructions (PTX; SASS)" : "instructions (PTX; no cuobjdump: no SASS)");
@@ -115,6 +171,7 @@ static int printReport(llvm::StringRef directory) {
   for (const auto &[name, r] : *reports)
     for (const std::string &note : r.notes)
       llvm::outs() << "ptxas on " << name << ": " << note << "\n";
+  printSizeChoices(manifest);
   return 0;
 }
 
