@@ -167,5 +167,6 @@ PYBIND11_MODULE(_compiler, m) {
         py::arg("directory"), py::arg("entry") = "", py::arg("optimize") = true,
         "Compiles the functions of prism ops in `text` (or only `entry`) for "
         "`target` into a bundle in `directory` (after prism-optimize unless "
-        "`optimize` is false); returns the launch count.");
+        "`optimize` is false); returns the kernel launches per run at most (a "
+        "choice by a dynamic size counts as its longest alternative).");
 }
