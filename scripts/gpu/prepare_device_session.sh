@@ -38,6 +38,11 @@ mkdir -p "$out"
 "$build/bin/prism-translate" "$root/examples/llama3_8b_decoder_block.mlir" --target="$target" \
   -o "$out/decoder_block"
 echo "$target" >"$out/TARGET"
+# The PTX ISA's wgmma.fence rule on every kernel prepared (every tile and
+# pipeline variant): what breaks it is undefined on the hardware, which the
+# emulator cannot show.
+find "$out" -name kernels.ptx -print0 |
+  xargs -0 -r -n 1 "$python" "$root/scripts/gpu/check_wgmma_fences.py"
 # The runtime loads the library the manifest names (the cubin); the PTX
 # beside it stays here (the device tool carries at most 64 MiB).
 find "$out" -name kernels.ptx -execdir test -f kernels.cubin \; -delete
