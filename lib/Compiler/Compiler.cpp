@@ -321,29 +321,18 @@ llvm::Expected<CompileResult> compileToBundle(ModuleOp source,
   CompileResult result;
   result.bundleDirectory = directory.str();
   // A group of alternatives (LaunchCondition) counts as its longest
-  // alternative (consecutive launches with the same range).
-  for (const auto &f : manifest.functions)
-    for (size_t i = 0; i < f.launches.size();) {
-      const std::optional<runtime::LaunchCondition> &when = f.launches[i].when;
-      if (!when) {
-        ++result.numKernels;
-        ++i;
-        continue;
-      }
-      size_t longest = 0, length = 0;
-      int64_t min = when->min;
-      for (; i < f.launches.size() && f.launches[i].when &&
-             f.launches[i].when->group == when->group;
-           ++i) {
-        if (f.launches[i].when->min != min) {
-          min = f.launches[i].when->min;
-          length = 0;
-        }
-        longest = std::max(longest, ++length);
-      }
+  // alternative.
+  for (const auto &f : manifest.functions) {
+    for (const runtime::LaunchPlan &launch : f.launches)
+      result.numKernels += launch.when ? 0 : 1;
+    for (const runtime::LaunchChoice &choice : runtime::launchChoices(f)) {
+      size_t longest = 0;
+      for (const runtime::LaunchAlternative &alternative : choice.alternatives)
+        longest = std::max(longest, alternative.launches.size());
       result.numKernels += longest;
       ++result.numSizeChoices;
     }
+  }
   return result;
 }
 

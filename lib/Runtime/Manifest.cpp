@@ -263,6 +263,24 @@ struct Reader {
 };
 } // namespace
 
+std::vector<LaunchChoice> launchChoices(const FunctionPlan &f) {
+  std::vector<LaunchChoice> choices;
+  for (size_t i = 0; i < f.launches.size(); ++i) {
+    const std::optional<LaunchCondition> &c = f.launches[i].when;
+    if (!c)
+      continue;
+    if (i == 0 || !f.launches[i - 1].when ||
+        f.launches[i - 1].when->group != c->group)
+      choices.push_back(LaunchChoice{c->size, {}});
+    std::vector<LaunchAlternative> &alternatives = choices.back().alternatives;
+    if (alternatives.empty() || alternatives.back().min != c->min ||
+        alternatives.back().max != c->max)
+      alternatives.push_back(LaunchAlternative{c->min, c->max, {}});
+    alternatives.back().launches.push_back(i);
+  }
+  return choices;
+}
+
 bool Manifest::fromJson(const Json &json, Manifest &m, std::string &error) {
   Reader r{error};
   if (!json.isObject())

@@ -423,7 +423,7 @@ private:
                            const DimExpr &n, const DimExpr &k) const {
     if (variants.size() != 2 || sizes.matmulSplitK != 0)
       return 1;
-    RowTiles few{variants[0].tiles, std::nullopt, variants[0].suffix};
+    RowTiles few = withoutRange(variants[0]);
     return splitKOf({few}, batch, DimExpr::of(few.tiles.matmulM), n, k);
   }
   /// A variant of tilesForRows for use inside a side of addRowAlternatives

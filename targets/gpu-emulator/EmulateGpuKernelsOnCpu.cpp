@@ -68,9 +68,11 @@ private:
   LogicalResult emulateWgmma(NVVM::WgmmaMmaAsyncOp wgmma);
   LogicalResult emulateInlinePtx(LLVM::InlineAsmOp inlinePtx);
   /// The accumulator part of both wgmma forms: this lane's D registers `d`
-  /// to the fragment buffer from word `firstWord`, the instruction, and
-  /// the new D back as `accumulator` (which replaces `op`'s result).
-  void callWgmma(Operation *op, OpBuilder &b, ArrayRef<Value> d, int64_t firstWord,
+  /// to the fragment buffer from word `firstWord` (no `d`: scale-d 0, D =
+  /// A B, the registers unread and zeros in their place), the
+  /// instruction, and the new D back as `accumulator` (which replaces
+  /// `op`'s result).
+  void callWgmma(Operation *op, OpBuilder &b, ValueRange d, int64_t firstWord,
                  LLVM::LLVMStructType accumulator, int64_t instruction);
   /// Calls the context's tensor-copy function; `pointers` are LLVM
   /// pointers (any address space), `values` i64 (coordinates i32).
@@ -598,27 +600,27 @@ LogicalResult KernelEmulation::emulateWgmma(NVVM::WgmmaMmaAsyncOp wgmma) {
   auto slot = [&](int64_t word) { return fragmentWord(b, loc, word); };
   LLVM::StoreOp::create(b, loc, wgmma.getDescriptorA(), slot(0));
   LLVM::StoreOp::create(b, loc, wgmma.getDescriptorB(), slot(2));
-  // Scale-d 0: D = A B, the input registers unread (zeros in their place).
-  bool accumulate = wgmma.getScaleD() == NVVM::WGMMAScaleOut::one;
-  Value zero = LLVM::ConstantOp::create(b, loc, b.getF32Type(), b.getF32FloatAttr(0.0f));
   SmallVector<Value> d;
-  for (int64_t e = 0; e < n / 2; ++e)
-    d.push_back(accumulate ? LLVM::ExtractValueOp::create(b, loc, wgmma.getInouts(),
-                                                          ArrayRef<int64_t>{e})
-                                 .getResult()
-                           : zero);
+  if (wgmma.getScaleD() == NVVM::WGMMAScaleOut::one)
+    for (int64_t e = 0; e < n / 2; ++e)
+      d.push_back(
+          LLVM::ExtractValueOp::create(b, loc, wgmma.getInouts(), ArrayRef<int64_t>{e}));
   callWgmma(wgmma, b, d, 4, accumulator,
             wgmmaInstruction(n, typeA == NVVM::WGMMATypes::f16,
                              wgmma.getLayoutB() == NVVM::MMALayout::row));
   return success();
 }
 
-void KernelEmulation::callWgmma(Operation *op, OpBuilder &b, ArrayRef<Value> d,
+void KernelEmulation::callWgmma(Operation *op, OpBuilder &b, ValueRange d,
                                 int64_t firstWord, LLVM::LLVMStructType accumulator,
                                 int64_t instruction) {
   Location loc = op->getLoc();
-  int64_t count = static_cast<int64_t>(d.size());
-  for (auto [e, value] : llvm::enumerate(d))
+  int64_t count = static_cast<int64_t>(accumulator.getBody().size());
+  SmallVector<Value> registers(d.begin(), d.end());
+  if (registers.empty())
+    registers.assign(count, LLVM::ConstantOp::create(b, loc, b.getF32Type(),
+                                                     b.getF32FloatAttr(0.0f)));
+  for (auto [e, value] : llvm::enumerate(registers))
     LLVM::StoreOp::create(b, loc, value, fragmentWord(b, loc, firstWord + e));
   callMatrix(b, loc, instruction);
   Value result = LLVM::UndefOp::create(b, loc, accumulator);
@@ -695,10 +697,7 @@ LogicalResult KernelEmulation::emulateInlinePtx(LLVM::InlineAsmOp inlinePtx) {
   for (int64_t j = 0; j < 4; ++j)
     LLVM::StoreOp::create(b, loc, operands[h + j], fragmentWord(b, loc, j));
   LLVM::StoreOp::create(b, loc, operands[h + 4], fragmentWord(b, loc, 4));
-  // Scale-d 0: D = A B, the input registers unread (zeros in their place).
-  SmallVector<Value> d(operands.take_front(h));
-  if (scale.getInt() == 0)
-    d.assign(h, LLVM::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(0.0f)));
+  ValueRange d = scale.getInt() == 1 ? operands.take_front(h) : ValueRange();
   callWgmma(inlinePtx, b, d, 6, accumulator,
             wgmmaInstruction(n, groups[2] == "f16", groups[4] == "1", /*registerA=*/true));
   return success();

@@ -214,6 +214,11 @@ private:
   /// `value` (an index of a staged load) as computed for iteration
   /// variable `iv` instead of the loop's (the loop-invariant part reused).
   Value valueAt(OpBuilder &b, Value value, Value iv, IRMapping &mapping);
+  /// `tensorCopies` where the tensor maps are usable (useTensorCopies),
+  /// `ownCopies` where they are not (an unaligned buffer), each inside
+  /// its arm of one scf.if; `b` stays before the if's end.
+  void byCopyKind(OpBuilder &b, Location loc, function_ref<void()> tensorCopies,
+                  function_ref<void()> ownCopies);
   /// All staged loads of iteration variable `iv` into slot `slot`.
   void fill(OpBuilder &b, Location loc, Value iv, Value slot);
   /// The same by every thread's copies (cp.async or loads and stores).
@@ -654,16 +659,22 @@ Value LoopStaging::slotView(OpBuilder &b, Location loc, const StagedLoad &staged
   return memref::ViewOp::create(b, loc, type, workspace, shift, ValueRange{});
 }
 
+void LoopStaging::byCopyKind(OpBuilder &b, Location loc, function_ref<void()> tensorCopies,
+                             function_ref<void()> ownCopies) {
+  auto choice = scf::IfOp::create(b, loc, useTensorCopies, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(choice.thenBlock()->getTerminator());
+  tensorCopies();
+  b.setInsertionPoint(choice.elseBlock()->getTerminator());
+  ownCopies();
+}
+
 void LoopStaging::fill(OpBuilder &b, Location loc, Value iv, Value slot) {
   if (tensorMode) {
     // Tensor copies, or (an unaligned buffer) the threads' own copies into
     // the same swizzled slots.
-    auto choice = scf::IfOp::create(b, loc, useTensorCopies, /*withElseRegion=*/true);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(choice.thenBlock()->getTerminator());
-    copyTiles(b, loc, iv, slot);
-    b.setInsertionPoint(choice.elseBlock()->getTerminator());
-    fillEach(b, loc, iv, slot);
+    byCopyKind(
+        b, loc, [&] { copyTiles(b, loc, iv, slot); }, [&] { fillEach(b, loc, iv, slot); });
     return;
   }
   fillEach(b, loc, iv, slot);
@@ -932,12 +943,9 @@ int64_t LoopStaging::apply(Value workspaceValue, int64_t stages, int64_t inFligh
     Value iteration = iterationOf(b, loc, loop.getInductionVar());
     Value slot = arith::RemUIOp::create(b, loc, iteration, c(stages));
     if (tensorMode) {
-      auto choice = scf::IfOp::create(b, loc, useTensorCopies, /*withElseRegion=*/true);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(choice.thenBlock()->getTerminator());
-      waitForStage(b, loc, iteration, slot);
-      b.setInsertionPoint(choice.elseBlock()->getTerminator());
-      waitForCopies(b, loc, distance);
+      byCopyKind(
+          b, loc, [&] { waitForStage(b, loc, iteration, slot); },
+          [&] { waitForCopies(b, loc, distance); });
     } else {
       waitForCopies(b, loc, distance);
     }
@@ -1159,15 +1167,12 @@ void LoopStaging::specializeLoop(OpBuilder &b, Location loc, int64_t stages, int
   b.setInsertionPointToStart(loop.getBody());
   Value iteration = iterationOf(b, loc, loop.getInductionVar());
   Value slot = arith::RemUIOp::create(b, loc, iteration, c(stages));
-  {
-    OpBuilder::InsertionGuard guard(b);
-    auto choice = scf::IfOp::create(b, loc, useTensorCopies, /*withElseRegion=*/true);
-    b.setInsertionPoint(choice.thenBlock()->getTerminator());
-    waitForStage(b, loc, iteration, slot);
-    b.setInsertionPoint(choice.elseBlock()->getTerminator());
-    waitForCopies(b, loc, distance);
-    refillAhead(b, loc, iteration, distance, /*ownCopies=*/true);
-  }
+  byCopyKind(
+      b, loc, [&] { waitForStage(b, loc, iteration, slot); },
+      [&] {
+        waitForCopies(b, loc, distance);
+        refillAhead(b, loc, iteration, distance, /*ownCopies=*/true);
+      });
   readSlots(b, slot, inFlight);
 
   // The release, after the dots (whose wait_group comes first: an op with

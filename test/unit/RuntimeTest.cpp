@@ -496,6 +496,24 @@ std::unique_ptr<Bundle> openManifest(const Manifest &m, std::string &error) {
   return bundle;
 }
 
+/// Runs `bundle`'s "twice" on a vector of `size` ones; `launched` gets the
+/// kernels the run launched, in order.
+::testing::AssertionResult runTwice(Bundle &bundle, int64_t size,
+                                    std::vector<std::string> &launched) {
+  std::vector<float> values(static_cast<size_t>(size), 1.0f);
+  HostTensor host{"f32", {size}, nullptr, values.data()};
+  std::vector<HostTensor> outputs;
+  RunTiming timing;
+  timing.perLaunch = true;
+  std::string error;
+  if (!bundle.run("twice", {host}, outputs, error, false, nullptr, &timing))
+    return ::testing::AssertionFailure() << error;
+  launched.clear();
+  for (const auto &launch : timing.launches)
+    launched.push_back(launch.kernel);
+  return ::testing::AssertionSuccess();
+}
+
 /// A bundle for the fake device: y = 2 * x on a dynamic-length f32 vector.
 std::unique_ptr<Bundle> openDoublingBundle(std::shared_ptr<FakeDevice> device,
                                            std::string &error) {
@@ -777,15 +795,11 @@ TEST(Runtime, LaunchesChosenBySize) {
 
   auto bundle = openManifest(m, error);
   ASSERT_NE(bundle, nullptr) << error;
-  std::vector<float> values(7, 1.0f);
-  std::vector<HostTensor> outputs;
-  RunTiming timing;
-  timing.perLaunch = true;
   for (int64_t size : {1, 4, 5, 7}) {
-    HostTensor host{"f32", {size}, nullptr, values.data()};
-    ASSERT_TRUE(bundle->run("twice", {host}, outputs, error, false, nullptr, &timing)) << error;
-    ASSERT_EQ(timing.launches.size(), 1u) << size;
-    EXPECT_EQ(timing.launches[0].kernel, size <= 4 ? "few" : "many") << size;
+    std::vector<std::string> launched;
+    ASSERT_TRUE(runTwice(*bundle, size, launched));
+    ASSERT_EQ(launched.size(), 1u) << size;
+    EXPECT_EQ(launched[0], size <= 4 ? "few" : "many") << size;
   }
 }
 
@@ -838,19 +852,12 @@ TEST(Runtime, AlternativesOfSeveralLaunches) {
 
   auto bundle = openManifest(m, error);
   ASSERT_NE(bundle, nullptr) << error;
-  std::vector<float> values(7, 1.0f);
-  std::vector<HostTensor> outputs;
-  RunTiming timing;
-  timing.perLaunch = true;
   // Many rows first: memory the pool kept from a run with partials would
   // hide an allocation.
   for (int64_t size : {5, 7, 3, 4}) {
     api->allocations.clear();
-    HostTensor host{"f32", {size}, nullptr, values.data()};
-    ASSERT_TRUE(bundle->run("twice", {host}, outputs, error, false, nullptr, &timing)) << error;
     std::vector<std::string> launched;
-    for (const auto &launch : timing.launches)
-      launched.push_back(launch.kernel);
+    ASSERT_TRUE(runTwice(*bundle, size, launched));
     size_t partialBytes = static_cast<size_t>(1000 * size) * sizeof(float);
     bool partialsAllocated =
         std::any_of(api->allocations.begin(), api->allocations.end(),

@@ -110,33 +110,20 @@ static std::string describeSize(const prism::runtime::DimExpr &size) {
 /// `when` groups): per group, each range and the kernels it runs, in order
 /// (a range may run several: split-K's products, then their sum).
 static void printSizeChoices(const prism::runtime::Manifest &manifest) {
-  for (const prism::runtime::FunctionPlan &f : manifest.functions) {
-    const std::vector<prism::runtime::LaunchPlan> &launches = f.launches;
-    for (size_t i = 0; i < launches.size();) {
-      if (!launches[i].when) {
-        ++i;
-        continue;
-      }
-      const prism::runtime::LaunchCondition &first = *launches[i].when;
-      std::string line = f.name + ": " + describeSize(first.size);
-      int64_t min = -1;
-      for (; i < launches.size() && launches[i].when && launches[i].when->group == first.group;
-           ++i) {
-        const prism::runtime::LaunchCondition &c = *launches[i].when;
-        if (c.min != min) {
-          min = c.min;
-          line += min == first.min ? " " : "; ";
-          line += c.max == std::numeric_limits<int64_t>::max()
-                      ? ">= " + std::to_string(c.min)
-                      : "in [" + std::to_string(c.min) + ", " + std::to_string(c.max) + "]";
-          line += ": " + launches[i].kernel;
-        } else {
-          line += ", " + launches[i].kernel;
-        }
+  for (const prism::runtime::FunctionPlan &f : manifest.functions)
+    for (const prism::runtime::LaunchChoice &choice : prism::runtime::launchChoices(f)) {
+      std::string line = f.name + ": " + describeSize(choice.size);
+      for (const prism::runtime::LaunchAlternative &alternative : choice.alternatives) {
+        line += &alternative == &choice.alternatives.front() ? " " : "; ";
+        line += alternative.max == std::numeric_limits<int64_t>::max()
+                    ? ">= " + std::to_string(alternative.min)
+                    : "in [" + std::to_string(alternative.min) + ", " +
+                          std::to_string(alternative.max) + "]";
+        for (size_t i : alternative.launches)
+          line += (i == alternative.launches.front() ? ": " : ", ") + f.launches[i].kernel;
       }
       llvm::outs() << "chosen by size: " << line << "\n";
     }
-  }
 }
 
 static int printReport(llvm::StringRef directory) {

@@ -127,6 +127,25 @@ struct FunctionPlan {
   std::vector<int64_t> outputBuffers;
 };
 
+/// One alternative of a group of launches chosen by a dynamic size: its
+/// range and its launches (indices into FunctionPlan::launches, in order).
+struct LaunchAlternative {
+  int64_t min = 0;
+  int64_t max = std::numeric_limits<int64_t>::max();
+  std::vector<size_t> launches;
+};
+
+/// A group of alternatives (consecutive launches of one LaunchCondition
+/// group; an alternative is the consecutive ones with the same range).
+struct LaunchChoice {
+  DimExpr size;
+  std::vector<LaunchAlternative> alternatives;
+};
+
+/// The launch groups of `f`, in order (of a plan the manifest reader
+/// accepted: groups consecutive, ranges in order).
+std::vector<LaunchChoice> launchChoices(const FunctionPlan &f);
+
 /// A tensor map a kernel takes (NVIDIA's TMA): a description of kernel
 /// argument `argument` that the runtime builds at each launch, for copies
 /// of `box` elements (innermost dimension first) swizzled by
