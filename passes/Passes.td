@@ -58,7 +58,15 @@ def Kernelize : Pass<"prism-kernelize", "mlir::ModuleOp"> {
            "The programs that fill the target (its multiprocessors): a "
            "matmul of static sizes with at most half as many output tiles "
            "splits its K range to fill it, each part at least 8 K steps, "
-           "at most 16 parts (0: never)">,
+           "at most 16 parts; an attention with at most half as many "
+           "programs (static query blocks x batch x heads) its key range, "
+           "each part at least 4 key blocks, at most 32 parts (0: never)">,
+    Option<"attentionSplitKV", "attention-split-kv", "int64_t", "0",
+           "Split-KV (flash-decoding): fused attention cuts each query "
+           "block's key range into this many parts (at most 32), each "
+           "program writing an f32 partial output with its rows' maximum "
+           "and sum, which a combine kernel merges (1: never; 0: the choice "
+           "of matmul-split-k-fill)">,
     Option<"pipelineStages", "pipeline-stages", "int64_t", "0",
            "Stages of every kernel's K-loop operand pipelines (at least 2; "
            "0: the target's choice), as tile.pipeline_stages on the kernels">,
@@ -98,9 +106,11 @@ def Kernelize : Pass<"prism-kernelize", "mlir::ModuleOp"> {
            "leaves both products in flight runs the softmax while P V runs "
            "(one more step past the last key block adds the last P V)">,
     Option<"matrixCoreMinM", "matrix-core-min-m", "int64_t", "0",
-           "The fewest rows of a bf16/f16 matmul tile: a matmul whose static "
-           "M is at most half of matrix-core-matmul-m takes fewer rows, down "
-           "to this (0: never shrunk)">,
+           "The fewest rows of a bf16/f16 matmul or attention tile: a matmul "
+           "whose static M is at most half of matrix-core-matmul-m takes "
+           "fewer rows, down to this, and so does an attention whose static "
+           "query count is at most half of matrix-core-attention-m (0: never "
+           "shrunk)">,
     Option<"stridedBlock", "strided-block", "int64_t", "256",
            "Chunk of a row whose innermost stride is not 1">,
     Option<"separateMatmulEpilogue", "separate-matmul-epilogue", "bool", "false",

@@ -39,6 +39,17 @@ func.func @attention_bf16(%q: tensor<1x32x?x128xbf16>, %k: tensor<1x8x?x128xbf16
   return %0 : tensor<1x32x?x128xbf16>
 }
 
+// A decode step against a KV cache: one query row for each of 32 heads
+// (8 KV heads), a dynamic key count. The 4 query heads of a KV head are
+// the rows of one program (8 programs); above 511 keys sm_90a splits the
+// keys in 16 parts (flash-decoding). Not
+// causal: with one query row, bottom-right causal sees every key, and
+// SDPA's is_causal aligns top-left.
+func.func @attention_decode_bf16(%q: tensor<1x32x1x128xbf16>, %k: tensor<1x8x?x128xbf16>, %v: tensor<1x8x?x128xbf16>) -> tensor<1x32x1x128xbf16> {
+  %0 = prism.attention %q, %k, %v : tensor<1x32x1x128xbf16>, tensor<1x8x?x128xbf16>, tensor<1x8x?x128xbf16>
+  return %0 : tensor<1x32x1x128xbf16>
+}
+
 func.func @attention_bf16_full(%q: tensor<1x32x?x128xbf16>, %k: tensor<1x8x?x128xbf16>, %v: tensor<1x8x?x128xbf16>) -> tensor<1x32x?x128xbf16> {
   %0 = prism.attention %q, %k, %v : tensor<1x32x?x128xbf16>, tensor<1x8x?x128xbf16>, tensor<1x8x?x128xbf16>
   return %0 : tensor<1x32x?x128xbf16>

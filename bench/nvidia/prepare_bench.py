@@ -74,6 +74,14 @@ ATTENTION_VARIANTS = {
 # parts): none, and fewer or more parts. The dynamic-M matmul splits its
 # few-rows kernel the same way (since 2026-12-04); its @k1 is that kernel
 # unsplit, for the decode case it also runs.
+# Split-KV variants of the attention decode step (the default on sm_90a
+# above 511 keys: 16 parts for 8 KV heads of 4 packed query heads): none,
+# fewer and more parts.
+ATTENTION_DECODE_VARIANTS = {
+    "s1": "attention-split-kv=1",
+    "s4": "attention-split-kv=4",
+    "s32": "attention-split-kv=32",
+}
 DECODE_VARIANTS = {
     "k1": "matmul-split-k=1",
     "k2": "matmul-split-k=2",
@@ -93,7 +101,9 @@ def main():
         variants = {"": ""}
         if entry.startswith("matmul"):
             variants.update(MATMUL_VARIANTS)
-        if entry.startswith("attention"):
+        if entry.startswith("attention_decode"):
+            variants.update(ATTENTION_DECODE_VARIANTS)
+        elif entry.startswith("attention"):
             variants.update(ATTENTION_VARIANTS)
         if entry.startswith("decode"):
             variants.update(DECODE_VARIANTS)

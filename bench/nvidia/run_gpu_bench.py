@@ -17,7 +17,8 @@ is recorded beside it. The anchors:
   rope          torch.compile of the PyTorch expression (Triton), and a copy
   attention     scaled_dot_product_attention (causal and not, GQA, head dim
                 128, sequences of 4k and 16k by default; cuDNN/Flash);
-                checked on its last 512 query rows
+                checked on its last 512 query rows; a decode step (one
+                query row per head against 4k and 16k keys; split-KV)
 
 Bundles NAME@VARIANT (other tile sizes, from prepare_bench.py) are run
 and reported as rows of their own, against the same anchors.
@@ -104,7 +105,7 @@ def rope(x, pos, theta=5e5):
     return torch.cat([a * cos - b * sin, b * cos + a * sin], -1).to(x.dtype)
 
 
-def cases(seq, attention_seqs, rows=None):
+def cases(seq, attention_seqs, rows=None, decode_seqs=(4096, 16384)):
     """(bundle, title, inputs, float64 reference, anchors, flops, bytes moved,
     the part of Prism's output the reference covers (None: all)). ROWS
     replaces the matmuls' M and the row ops' row count (a dry run). The
@@ -180,6 +181,20 @@ def cases(seq, attention_seqs, rows=None):
                    f"attention bf16 {'causal' if causal else 'full'} GQA 1x32(8)x{s}x128",
                    [q, k, v], reference, [("scaled_dot_product_attention", sdpa)], flops,
                    None, lambda out, checked=checked: out[:, :, -checked:])
+    # A decode step: 32 query heads of one row each against S cached keys
+    # of 8 KV heads, bound by reading K and V (GB/s count them). The
+    # default packs the 4 query heads of a KV head into one program and
+    # splits the keys (flash-decoding; @s1: not split).
+    for s in decode_seqs:
+        q, k, v = randn(1, 32, 1, 128), randn(1, 8, s, 128), randn(1, 8, s, 128)
+        yield ("attention_decode_bf16", f"attention bf16 decode GQA 1x32(8)x1x{s}x128",
+               [q, k, v],
+               lambda q, k, v: F.scaled_dot_product_attention(
+                   q.double(), k.double().repeat_interleave(4, 1),
+                   v.double().repeat_interleave(4, 1)),
+               [("scaled_dot_product_attention",
+                 lambda q=q, k=k, v=v: F.scaled_dot_product_attention(q, k, v, enable_gqa=True))],
+               2 * 2 * 32 * s * 128, 2 * k.numel() * 2, None)
 
 
 # Variants timed before all the others (after each case's default bundle,
@@ -188,7 +203,7 @@ def cases(seq, attention_seqs, rows=None):
 # are the right choice: the largest Hopper tile, the 64-row ones that fit
 # twice per SM, the defaults before 2026-12-03 (measured then), and
 # attention's default tiles without P V overlapping the softmax.
-FIRST_VARIANTS = ("t128x256k64", "t128x256k64ws", "t128x128k64ws", "t64x128k64", "t32x32", "a128x64serial", "a128x64pingpong", "a128x64ws", "a64x64", "a16x16", "k1")
+FIRST_VARIANTS = ("t128x256k64", "t128x256k64ws", "t128x128k64ws", "t64x128k64", "t32x32", "a128x64serial", "a128x64pingpong", "a128x64ws", "a64x64", "a16x16", "k1", "s1")
 
 
 def jobs(case_names, bundles):
@@ -293,6 +308,8 @@ def main():
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--attention-seqs", default="4096,16384",
                         help="sequence lengths of the attention cases (causal and not)")
+    parser.add_argument("--decode-seqs", default="4096,16384",
+                        help="key counts of the attention decode cases")
     parser.add_argument("--only", default="", help="comma-separated case names")
     parser.add_argument("--timeout", type=float, default=60,
                         help="seconds one prism-exec run may take before it is killed")
@@ -312,7 +329,7 @@ def main():
                   torch=torch.__version__, cuda=torch.version.cuda, seq=args.seq,
                   runs=args.runs, results=[], not_run=[])
     all_cases = [c for c in cases(args.seq, [int(s) for s in args.attention_seqs.split(",")],
-                                  args.rows)
+                                  args.rows, [int(s) for s in args.decode_seqs.split(",")])
                  if not args.only or c[0] in args.only.split(",")]
     # Each case's inputs, reference and anchor timings, made when its first
     # bundle runs.

@@ -25,6 +25,12 @@
 // maximum (0 in that case), so they contribute exact zeros, l stays 0, and
 // the row's output is 0 as the op specifies.
 //
+// Split-KV (flash-decoding): a decode step has one query row per (batch,
+// head), B x Hq programs for a GPU of 132 SMs, each walking every key.
+// With splitParts > 1 program z walks part z of the key range and writes
+// its accumulator, maximum and sum; the combine kernel rescales the parts
+// to their largest maximum and divides once.
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/KernelLibrary/KernelBuilder.h"
@@ -44,12 +50,16 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
                                   MemRefType value, MemRefType mask,
                                   MemRefType output,
                                   const AttentionOptions &options,
-                                  const TileSizes &sizes) {
+                                  const TileSizes &sizes, MemRefType partialStats) {
+  const bool split = options.splitParts > 1;
+  assert(split == static_cast<bool>(partialStats) && "split-KV kernels write stats");
   OpBuilder builder(module.getContext());
   SmallVector<Type> argTypes = {query, key, value};
   if (mask)
     argTypes.push_back(mask);
   argTypes.push_back(output);
+  if (split)
+    argTypes.push_back(partialStats);
   func::FuncOp kernel = createKernel(builder, module, name, argTypes);
   KernelBuilder k(builder, kernel.getLoc());
   Location loc = kernel.getLoc();
@@ -57,6 +67,7 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
         v = kernel.getArgument(2);
   Value maskArg = mask ? kernel.getArgument(3) : Value();
   Value out = kernel.getArgument(mask ? 4 : 3);
+  Value stats = split ? kernel.getArgument(mask ? 5 : 4) : Value();
   const int64_t bm = sizes.attentionM, bn = sizes.attentionN;
   const int64_t dp = llvm::PowerOf2Ceil(options.headDim);
   const int64_t dvp = llvm::PowerOf2Ceil(options.valueHeadDim);
@@ -101,6 +112,18 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
   if (window) {
     Value first = k.add(k.sub(k.add(m0, offset), k.index(*window)), k.index(1));
     lo = k.roundDown(k.maxSigned(zero, first), bn);
+  }
+  // Split-KV: part z of [lo, hi), in whole key blocks (lo is a block's
+  // first key, so every part starts at one), at least splitMinKeys long.
+  Value part;
+  if (split) {
+    part = k.programId(tile::Axis::Z);
+    Value length = k.maxSigned(zero, k.sub(hi, lo));
+    Value perPart = k.ceilDiv(length, k.index(options.splitParts));
+    Value chunk = k.maxSigned(k.roundDown(k.add(perPart, k.index(bn - 1)), bn),
+                              k.index(std::max<int64_t>(options.splitMinKeys, bn)));
+    lo = k.minSigned(hi, k.add(lo, k.mul(part, chunk)));
+    hi = k.minSigned(hi, k.add(lo, chunk));
   }
 
   auto load2d = [&](Value memref, Value h, Value row, Value col, int64_t rows,
@@ -149,9 +172,11 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
         .getResult();
   };
   auto visibleKeys = [&](Value j0) {
-    // Keys past the sequence, and with `causal` past the row's position
-    // (query r sees keys up to m0 + r + offset).
-    Value end = k.splat(clampToI32(k.sub(skv, j0)), {bm});
+    // Keys past the sequence (split: past the part, whose keys beyond its
+    // last block the overlapped loop's extra step reads), and with
+    // `causal` past the row's position (query r sees keys up to m0 + r +
+    // offset).
+    Value end = k.splat(clampToI32(k.sub(split ? hi : skv, j0)), {bm});
     if (options.causal)
       end = arith::MinSIOp::create(
           builder, loc, end, rowPlus(k.sub(k.add(k.add(m0, offset), k.index(1)), j0)));
@@ -268,6 +293,19 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
         });
   }
 
+  if (split) {
+    // The part's accumulator as it is, its rows' maximum and sum: the
+    // combine kernel divides.
+    k.store(k.reshape(loop.getResult(2), {1, 1, 1, bm, dvp}), out,
+            ValueRange{batch, head, part, m0, zero});
+    k.store(k.reshape(loop.getResult(0), {1, 1, 1, 1, bm}), stats,
+            ValueRange{batch, head, part, zero, m0});
+    k.store(k.reshape(loop.getResult(1), {1, 1, 1, 1, bm}), stats,
+            ValueRange{batch, head, part, k.index(1), m0});
+    func::ReturnOp::create(builder, loc);
+    return kernel;
+  }
+
   // out = acc / l; rows that saw no key have acc = 0 and l = 0: zeros.
   Value sum = loop.getResult(1);
   Value empty = arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OEQ,
@@ -277,6 +315,66 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
   result = k.convert(result, output.getElementType());
   k.store(k.reshape(result, {1, 1, bm, dvp}), out,
           ValueRange{batch, head, m0, zero});
+  func::ReturnOp::create(builder, loc);
+  return kernel;
+}
+
+func::FuncOp buildAttentionCombineKernel(ModuleOp module, StringRef name, MemRefType partial,
+                                         MemRefType partialStats, MemRefType output,
+                                         int64_t parts, int64_t rows, int64_t valueHeadDim) {
+  OpBuilder builder(module.getContext());
+  func::FuncOp kernel =
+      createKernel(builder, module, name, {partial, partialStats, output});
+  KernelBuilder k(builder, kernel.getLoc());
+  Location loc = kernel.getLoc();
+  Value acc = kernel.getArgument(0), stats = kernel.getArgument(1),
+        out = kernel.getArgument(2);
+  const int64_t dvp = llvm::PowerOf2Ceil(valueHeadDim);
+  SmallVector<Value> bh = k.delinearize(k.programId(tile::Axis::Y),
+                                        {k.dim(out, 0), k.dim(out, 1)});
+  Value batch = bh[0], head = bh[1];
+  Value m0 = k.mul(k.programId(tile::Axis::X), k.index(rows));
+  Value zero = k.index(0), one = k.index(1);
+  Value minusInf = k.f32(-std::numeric_limits<double>::infinity());
+  auto rowsToBlock = [&](Value rowValues) {
+    return k.broadcast(k.reshape(rowValues, {rows, 1}), {rows, dvp});
+  };
+  // An online merge over the parts, as the attention kernel's over key
+  // blocks: the running maximum M, sum L and accumulator, rescaled to each
+  // new maximum (a safe 0 while no part has seen a key, so that a part
+  // without keys, max -inf, weighs exactly 0). Rows past Sq load zeros
+  // and are not stored.
+  auto loop = scf::ForOp::create(
+      builder, loc, zero, k.index(parts), one,
+      ValueRange{k.splat(minusInf, {rows}), k.splat(k.f32(0.0), {rows}),
+                 k.splat(k.f32(0.0), {rows, dvp})},
+      [&](OpBuilder &, Location, Value p, ValueRange carried) {
+        auto statsRow = [&](Value index) {
+          return k.reshape(k.load(stats, ValueRange{batch, head, p, index, m0}, {1, 1, 1, 1, rows}),
+                           {rows});
+        };
+        Value partMax = statsRow(zero), partSum = statsRow(one);
+        Value partAcc = k.reshape(
+            k.load(acc, ValueRange{batch, head, p, m0, zero}, {1, 1, 1, rows, dvp}),
+            {rows, dvp});
+        Value newMax = arith::MaximumFOp::create(builder, loc, carried[0], partMax);
+        Value noKeyYet = arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OEQ,
+                                               newMax, k.splat(minusInf, {rows}));
+        Value safeMax = k.select(noKeyYet, k.splat(k.f32(0.0), {rows}), newMax);
+        Value before = k.exp2(k.subf(carried[0], safeMax));
+        Value weight = k.exp2(k.subf(partMax, safeMax));
+        Value sum = k.addf(k.mulf(carried[1], before), k.mulf(partSum, weight));
+        Value merged = k.addf(k.mulf(carried[2], rowsToBlock(before)),
+                              k.mulf(partAcc, rowsToBlock(weight)));
+        scf::YieldOp::create(builder, loc, ValueRange{newMax, sum, merged});
+      });
+  Value sum = loop.getResult(1);
+  Value empty = arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OEQ, sum,
+                                      k.splat(k.f32(0.0), {rows}));
+  Value denominator = k.select(empty, k.splat(k.f32(1.0), {rows}), sum);
+  Value result = k.divf(loop.getResult(2), rowsToBlock(denominator));
+  result = k.convert(result, output.getElementType());
+  k.store(k.reshape(result, {1, 1, rows, dvp}), out, ValueRange{batch, head, m0, zero});
   func::ReturnOp::create(builder, loc);
   return kernel;
 }

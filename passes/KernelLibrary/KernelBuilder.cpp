@@ -56,6 +56,12 @@ TileSizes TileSizes::forProductsOf(Type element, int64_t headDim,
   }
   use(result.attentionM, matrixCoreAttentionM);
   use(result.attentionN, matrixCoreAttentionN);
+  if (rows && *rows >= 1 && matrixCoreAttentionM > 0 && matrixCoreMinM > 0) {
+    int64_t needed = std::max<int64_t>(static_cast<int64_t>(llvm::PowerOf2Ceil(*rows)),
+                                       matrixCoreMinM);
+    while (result.attentionM / 2 >= needed)
+      result.attentionM /= 2;
+  }
   // (Only with the target's matrix-core tiles: tiles chosen by hand for
   // every product, "attention-m=16", clear matrixCoreAttentionM.)
   if (matrixCoreAttentionOverlap && matrixCoreAttentionM > 0)

@@ -54,6 +54,16 @@ struct TileSizes {
   int64_t matmulSplitKFill = 0;
   static constexpr int64_t kSplitKMinSteps = 8;
   static constexpr int64_t kSplitKMax = 16;
+  /// Split-KV (flash-decoding): attention cuts each query block's key
+  /// range into this many parts, a program each, writing an f32 partial
+  /// output with its rows' maximum and sum, which a combine kernel merges
+  /// (1: never; 0: the planner's choice from matmulSplitKFill: attention
+  /// of static query blocks x batch x heads at most half the fill, a
+  /// decode step's single query row, splits so that the programs fill the
+  /// target, each part at least kAttentionSplitMinSteps key blocks).
+  int64_t attentionSplitKV = 0;
+  static constexpr int64_t kAttentionSplitMinSteps = 4;
+  static constexpr int64_t kAttentionSplitMax = 32;
   int64_t attentionM = 16; // query rows per attention program
   int64_t attentionN = 32; // keys per step of the online softmax
   /// The matmul and attention tiles of kernels whose products take 16-bit
@@ -105,7 +115,10 @@ struct TileSizes {
   /// 16), since the output accumulator grows with the head dim.
   /// A matmul's static row count `rows` shrinks the matrix-core M tile to
   /// the power of two that holds it, not below matrixCoreMinM (a decode
-  /// step of 8 rows on a 128-row tile computes 120 rows of padding).
+  /// step of 8 rows on a 128-row tile computes 120 rows of padding); an
+  /// attention's static query count shrinks its matrix-core query tile
+  /// the same way (a decode step's one row per head: 64 rows on sm_90a,
+  /// one warpgroup, instead of two).
   TileSizes forProductsOf(mlir::Type element, int64_t headDim = 0,
                           std::optional<int64_t> rows = std::nullopt) const;
 };
@@ -320,6 +333,12 @@ struct AttentionOptions {
   /// Head dims (static; tiles are padded to a power of two and masked).
   int64_t headDim = 0;
   int64_t valueHeadDim = 0;
+  /// Split-KV: program z of the grid's `splitParts` sums part z of its
+  /// query block's key range, parts of ceil(range / splitParts) keys
+  /// rounded up to whole key blocks and to at least `splitMinKeys` (the
+  /// parts past the range sum nothing). 1: the whole range, one program.
+  int64_t splitParts = 1;
+  int64_t splitMinKeys = 0;
 };
 
 /// Flash attention: online softmax over blocks of `attentionN` keys for
@@ -328,6 +347,12 @@ struct AttentionOptions {
 /// optional mask (a [B, Hq, Sq, Skv] view), output [B, Hq, Sq, Dv].
 /// Arguments: query, key, value, [mask], output. Grid:
 /// x = ceil(Sq / attentionM), y = B * Hq.
+/// With options.splitParts = P > 1 (split-KV), `output` is an f32 partial
+/// [B, Hq, P, Sq, Dv] (each part's sum of p v, not yet divided) and
+/// `partialStats` an f32 [B, Hq, P, 2, Sq]: each part's row maximum (index
+/// 0, in log2 units of the scaled scores, -inf where the part saw no key)
+/// and row sum of exp2(logit - maximum) (index 1); grid z = P.
+/// buildAttentionCombineKernel merges them.
 mlir::func::FuncOp buildAttentionKernel(mlir::ModuleOp module,
                                         llvm::StringRef name,
                                         mlir::MemRefType query,
@@ -336,7 +361,21 @@ mlir::func::FuncOp buildAttentionKernel(mlir::ModuleOp module,
                                         mlir::MemRefType mask,
                                         mlir::MemRefType output,
                                         const AttentionOptions &options,
-                                        const TileSizes &sizes);
+                                        const TileSizes &sizes,
+                                        mlir::MemRefType partialStats = {});
+
+/// The output of a split-KV attention from its parts (buildAttentionKernel
+/// with splitParts = `parts`): out = sum_p 2^(max_p - M) acc_p /
+/// sum_p 2^(max_p - M) sum_p, M the rows' largest maximum; zeros for a
+/// row no part saw a key of. Arguments: the partial [B, Hq, P, Sq, Dv],
+/// the stats [B, Hq, P, 2, Sq], output [B, Hq, Sq, Dv]. A program merges
+/// `rows` query rows (a power of two) of `valueHeadDim` values. Grid:
+/// x = ceil(Sq / rows), y = B * Hq.
+mlir::func::FuncOp buildAttentionCombineKernel(mlir::ModuleOp module, llvm::StringRef name,
+                                               mlir::MemRefType partial,
+                                               mlir::MemRefType partialStats,
+                                               mlir::MemRefType output, int64_t parts,
+                                               int64_t rows, int64_t valueHeadDim);
 
 } // namespace prism::kernels
 

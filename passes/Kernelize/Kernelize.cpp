@@ -37,6 +37,7 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
     sizes.matmulGroupM = matmulGroupM;
     sizes.matmulSplitK = matmulSplitK;
     sizes.matmulSplitKFill = matmulSplitKFill;
+    sizes.attentionSplitKV = attentionSplitKV;
     sizes.attentionM = attentionM;
     sizes.attentionN = attentionN;
     sizes.matrixCoreMatmulM = matrixCoreMatmulM;
@@ -84,6 +85,7 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
           {"matrix-core-min-m", matrixCoreMinM, "the plain size"},
           {"matmul-split-k", matmulSplitK, "the choice of matmul-split-k-fill"},
           {"matmul-split-k-fill", matmulSplitKFill, "never split"},
+          {"attention-split-kv", attentionSplitKV, "the choice of matmul-split-k-fill"},
           {"whole-row-max", wholeRowMax, "rows in chunks"}}) {
       if (size.value < 0) {
         module.emitError("prism-kernelize: ")
@@ -96,6 +98,13 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
     if (matmulSplitK > kernels::TileSizes::kSplitKMax) {
       module.emitError("prism-kernelize: matmul-split-k must be at most ")
           << kernels::TileSizes::kSplitKMax << ", not " << static_cast<int64_t>(matmulSplitK);
+      return signalPassFailure();
+    }
+    // The combine kernel walks every part of a row: a few dozen at most.
+    if (attentionSplitKV > kernels::TileSizes::kAttentionSplitMax) {
+      module.emitError("prism-kernelize: attention-split-kv must be at most ")
+          << kernels::TileSizes::kAttentionSplitMax << ", not "
+          << static_cast<int64_t>(attentionSplitKV);
       return signalPassFailure();
     }
     if (pipelineStages != 0 && pipelineStages < 2) {

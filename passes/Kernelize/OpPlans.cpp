@@ -624,19 +624,112 @@ LogicalResult PlanBuilder::visitAttention(AttentionOp op) {
   }
   SmallVector<DimExpr> shape = {qShape[0], qShape[1], qShape[2], vShape[3]};
   int64_t output = addResultBuffer(op.getResult(), shape);
+  // A decode step's one query row per head, grouped-query heads: the G
+  // query heads of a KV head are the rows of one program (pack-GQA), which
+  // reads each key block once for all of them instead of once per head.
+  // With one query row, bottom-right causal sees every key, so the rows
+  // (which the kernel would place at consecutive positions) need no
+  // causal mask; a window or a mask would differ per row position, and a
+  // view that is not contiguous would need a copy: those stay per head.
+  auto queryType4 = cast<RankedTensorType>(op.getQuery().getType());
+  auto keyType4 = cast<RankedTensorType>(op.getKey().getType());
+  std::optional<int64_t> queryRows = staticSize(qShape[2]);
+  if (queryRows == 1 && !queryType4.isDynamicDim(1) && !keyType4.isDynamicDim(1) &&
+      queryType4.getDimSize(1) > keyType4.getDimSize(1) && !op.getMask() &&
+      !options.window && records[query].contiguous && records[output].contiguous) {
+    DimExpr kvHeads = DimExpr::of(keyType4.getDimSize(1));
+    DimExpr group = DimExpr::of(queryType4.getDimSize(1) / keyType4.getDimSize(1));
+    qShape = {qShape[0], kvHeads, group, qShape[3]};
+    args[0] = reshapeView(op, query, qShape);
+    output = reshapeView(op, output, {qShape[0], kvHeads, group, vShape[3]});
+    options.causal = false;
+  }
   args.push_back(output);
   kernels::TileSizes local =
       sizes.forProductsOf(productOperandType(args[0], args[1]),
-                          std::max(options.headDim, options.valueHeadDim));
-  func::FuncOp kernel = kernels::buildAttentionKernel(
-      module, kernelName("attention"), memrefTypeOf(args[0]),
-      memrefTypeOf(args[1]), memrefTypeOf(args[2]), maskType,
-      memrefTypeOf(output), options, local);
-  addLaunch(kernel,
-            {gridAxis({qShape[2]}, local.attentionM),
-             gridAxis({qShape[0], qShape[1]}, 1), one()},
-            args);
-  return success();
+                          std::max(options.headDim, options.valueHeadDim), staticSize(qShape[2]));
+  DimExpr batch = qShape[0], heads = qShape[1], queries = qShape[2], keys = kShape[2];
+  auto fused = [&]() -> LogicalResult {
+    func::FuncOp kernel = kernels::buildAttentionKernel(
+        module, kernelName("attention"), memrefTypeOf(args[0]), memrefTypeOf(args[1]),
+        memrefTypeOf(args[2]), maskType, memrefTypeOf(output), options, local);
+    addLaunch(kernel,
+              {gridAxis({queries}, local.attentionM), gridAxis({batch, heads}, 1), one()},
+              args);
+    return success();
+  };
+  AttentionSplit split = attentionSplitOf(qShape, keys, local);
+  if (split.parts <= 1)
+    return fused();
+
+  // Split-KV: the parts' f32 accumulators and row statistics, then one
+  // kernel that merges them into the output.
+  auto splitKeys = [&]() -> LogicalResult {
+    Type f32 = Float32Type::get(op.getContext());
+    DimExpr parts = DimExpr::of(split.parts);
+    int64_t partial = addTemporary(f32, {batch, heads, parts, queries, vShape[3]});
+    int64_t stats = addTemporary(f32, {batch, heads, parts, DimExpr::of(2), queries});
+    kernels::AttentionOptions partOptions = options;
+    partOptions.splitParts = split.parts;
+    partOptions.splitMinKeys = split.minKeys;
+    SmallVector<int64_t> partArgs(args.begin(), std::prev(args.end()));
+    partArgs.append({partial, stats});
+    func::FuncOp kernel = kernels::buildAttentionKernel(
+        module, kernelName("attention_part"), memrefTypeOf(args[0]), memrefTypeOf(args[1]),
+        memrefTypeOf(args[2]), maskType, memrefTypeOf(partial), partOptions, local,
+        memrefTypeOf(stats));
+    addLaunch(kernel,
+              {gridAxis({queries}, local.attentionM), gridAxis({batch, heads}, 1),
+               gridAxis({parts}, 1)},
+              partArgs);
+    // A decode step's one query row per (batch, head): programs of as
+    // few rows as hold a static Sq, up to 16.
+    std::optional<int64_t> staticQueries = staticSize(queries);
+    int64_t rows = staticQueries
+                       ? std::clamp<int64_t>(llvm::PowerOf2Ceil(*staticQueries), 1, 16)
+                       : 16;
+    func::FuncOp combine = kernels::buildAttentionCombineKernel(
+        module, kernelName("attention_combine"), memrefTypeOf(partial), memrefTypeOf(stats),
+        memrefTypeOf(output), split.parts, rows, options.valueHeadDim);
+    addLaunch(combine, {gridAxis({queries}, rows), gridAxis({batch, heads}, 1), one()},
+              {partial, stats, output});
+    return success();
+  };
+  // Chosen by the target for a dynamic key count: the single kernel for
+  // keys that fill less than two parts, split above.
+  if (sizes.attentionSplitKV == 0 && !staticSize(keys))
+    return addRowAlternatives(keys, 2 * split.minKeys - 1, fused, splitKeys);
+  return splitKeys();
+}
+
+PlanBuilder::AttentionSplit PlanBuilder::attentionSplitOf(ArrayRef<DimExpr> query,
+                                                          const DimExpr &keys,
+                                                          const kernels::TileSizes &tiles) const {
+  auto ceilDiv = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+  if (sizes.attentionSplitKV != 0)
+    return {sizes.attentionSplitKV, tiles.attentionN};
+  int64_t fill = sizes.matmulSplitKFill;
+  std::optional<int64_t> queries = staticSize(query[2]);
+  if (fill <= 0 || !queries || *queries == 0)
+    return {};
+  int64_t programs = ceilDiv(*queries, tiles.attentionM);
+  for (const DimExpr &d : {query[0], query[1]}) {
+    std::optional<int64_t> size = staticSize(d);
+    if (!size || *size > fill)
+      return {};
+    programs *= *size;
+    if (programs > fill)
+      return {};
+  }
+  if (programs == 0 || 2 * programs > fill)
+    return {};
+  int64_t minKeys = kernels::TileSizes::kAttentionSplitMinSteps * tiles.attentionN;
+  int64_t parts = std::min(fill / programs, kernels::TileSizes::kAttentionSplitMax);
+  if (std::optional<int64_t> count = staticSize(keys))
+    parts = std::min(parts, *count / minKeys);
+  if (parts < 2)
+    return {};
+  return {parts, minKeys};
 }
 
 } // namespace prism::kernelize

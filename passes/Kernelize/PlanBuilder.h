@@ -426,6 +426,20 @@ private:
     RowTiles few = withoutRange(variants[0]);
     return splitKOf({few}, batch, DimExpr::of(few.tiles.matmulM), n, k);
   }
+  /// How split-KV cuts a fused attention's key range (AttentionOptions).
+  struct AttentionSplit {
+    int64_t parts = 1; // 1: not split
+    int64_t minKeys = 0;
+  };
+  /// The split of an attention whose query is [B, Hq, Sq, D] (`query`)
+  /// over `keys` keys, tiled by `tiles`: attentionSplitKV parts of at
+  /// least a key block when given; else, with matmulSplitKFill, enough
+  /// parts for the programs to fill the target when the static query
+  /// blocks x B x Hq are at most half the fill, each part at least
+  /// kAttentionSplitMinSteps key blocks (no more parts than a static key
+  /// count has of those).
+  AttentionSplit attentionSplitOf(ArrayRef<DimExpr> query, const DimExpr &keys,
+                                  const kernels::TileSizes &tiles) const;
   /// A variant of tilesForRows for use inside a side of addRowAlternatives
   /// (which gives the range): its tiles and name suffix, no `when`.
   static RowTiles withoutRange(const RowTiles &variant) {

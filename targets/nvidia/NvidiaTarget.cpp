@@ -79,7 +79,10 @@ std::string kernelizeOptions(llvm::StringRef chip) {
   // Split-K fills the chip's SMs when a matmul of static sizes has few
   // output tiles (a decode step: 8 x 4096 @ 4096 x 4096 is 32 tiles of
   // 128 columns): H100 SXM's 132 for sm_90/sm_90a, A100's 108 for sm_80,
-  // 128 for sm_89 (L40S 142, RTX 4090 128, L4 58).
+  // 128 for sm_89 (L40S 142, RTX 4090 128, L4 58). The same count splits
+  // the keys of an attention with few programs (a decode step's one query
+  // row per head: 8 programs of 4 packed query heads for Llama-3-8B at
+  // batch 1).
   options += " matmul-split-k-fill=" + std::to_string(chipModel(chip).multiprocessors);
   // bf16/f16 products run on tensor cores and keep their accumulators in
   // fragment registers, operands staged in shared memory.
