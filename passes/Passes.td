@@ -66,7 +66,9 @@ def Kernelize : Pass<"prism-kernelize", "mlir::ModuleOp"> {
            "block's key range into this many parts (at most 32), each "
            "program writing an f32 partial output with its rows' maximum "
            "and sum, which a combine kernel merges (1: never; 0: the choice "
-           "of matmul-split-k-fill)">,
+           "of matmul-split-k-fill). Forced, it splits every fused "
+           "attention, a prefill's too, whose partial then takes N x B x Hq "
+           "x Sq x Dv x 4 bytes">,
     Option<"pipelineStages", "pipeline-stages", "int64_t", "0",
            "Stages of every kernel's K-loop operand pipelines (at least 2; "
            "0: the target's choice), as tile.pipeline_stages on the kernels">,

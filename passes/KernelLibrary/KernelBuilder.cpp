@@ -75,7 +75,8 @@ TileSizes TileSizes::forProductsOf(Type element, int64_t headDim,
     result.attentionN = std::max<int64_t>(
         static_cast<int64_t>(llvm::alignDown(matrixCoreAttentionN * 128 / padded, 16)), 16);
   if (matrixCoreAttentionM > 0 && padded > 256)
-    result.attentionM = std::max<int64_t>(matrixCoreAttentionM * 256 / padded, 16);
+    result.attentionM = std::min(result.attentionM,
+                                 std::max<int64_t>(matrixCoreAttentionM * 256 / padded, 16));
   return result;
 }
 

@@ -658,7 +658,7 @@ LogicalResult PlanBuilder::visitAttention(AttentionOp op) {
               args);
     return success();
   };
-  AttentionSplit split = attentionSplitOf(qShape, keys, local);
+  AttentionSplit split = attentionSplitOf(qShape, keys, options.window, local);
   if (split.parts <= 1)
     return fused();
 
@@ -704,6 +704,7 @@ LogicalResult PlanBuilder::visitAttention(AttentionOp op) {
 
 PlanBuilder::AttentionSplit PlanBuilder::attentionSplitOf(ArrayRef<DimExpr> query,
                                                           const DimExpr &keys,
+                                                          std::optional<int64_t> window,
                                                           const kernels::TileSizes &tiles) const {
   auto ceilDiv = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
   if (sizes.attentionSplitKV != 0)
@@ -727,6 +728,11 @@ PlanBuilder::AttentionSplit PlanBuilder::attentionSplitOf(ArrayRef<DimExpr> quer
   int64_t parts = std::min(fill / programs, kernels::TileSizes::kAttentionSplitMax);
   if (std::optional<int64_t> count = staticSize(keys))
     parts = std::min(parts, *count / minKeys);
+  // A window bounds a query block's keys whatever the sequence: its rows'
+  // windows and the first block's rounding.
+  if (window)
+    parts = std::min(parts, (std::min(*window, int64_t(1) << 40) + tiles.attentionM +
+                             tiles.attentionN) / minKeys);
   if (parts < 2)
     return {};
   return {parts, minKeys};

@@ -437,8 +437,9 @@ private:
   /// parts for the programs to fill the target when the static query
   /// blocks x B x Hq are at most half the fill, each part at least
   /// kAttentionSplitMinSteps key blocks (no more parts than a static key
-  /// count has of those).
+  /// count, or the keys a `window` leaves a query block, has of those).
   AttentionSplit attentionSplitOf(ArrayRef<DimExpr> query, const DimExpr &keys,
+                                  std::optional<int64_t> window,
                                   const kernels::TileSizes &tiles) const;
   /// A variant of tilesForRows for use inside a side of addRowAlternatives
   /// (which gives the range): its tiles and name suffix, no `when`.

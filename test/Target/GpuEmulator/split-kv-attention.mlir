@@ -26,7 +26,9 @@
 // a KV head are the rows of one program (pack-GQA: y = B x Hkv, the
 // query and output seen as [B, Hkv, G, D]), reading each key block once
 // for both. With a window, which differs per row position, each head is
-// a program of its own (y = B x Hq).
+// a program of its own (y = B x Hq), and the window caps the parts at the
+// keys it leaves a query block (600 + 128 + 64 with the plan's 128-row
+// tiles: 3 parts of 256; a window of 16 is not split at all).
 // PLAN-LABEL: func.func @decode(
 // PLAN-SAME: {product = [array<i64: 1, 1>, array<i64: 2, 1>], tile = 1 : i64}
 // PLAN-SAME: kernel = @decode__0_attention, when = {group = 0 : i64, max = 511 : i64, min = 0 : i64
@@ -42,7 +44,9 @@
 // PLAN-LABEL: func.func @prefill(
 // PLAN-NOT: attention_part
 // PLAN-LABEL: func.func @decode_window(
-// PLAN-SAME: {product = [array<i64: 1, 1>, array<i64: 4, 1>], tile = 1 : i64}, {product = [array<i64: 32, 1>], tile = 1 : i64}], kernel = @decode_window__0_attention_part
+// PLAN-SAME: {product = [array<i64: 1, 1>, array<i64: 4, 1>], tile = 1 : i64}, {product = [array<i64: 3, 1>], tile = 1 : i64}], kernel = @decode_window__0_attention_part
+// PLAN-LABEL: func.func @short_window(
+// PLAN-NOT: attention_part
 // PLAN-LABEL: func.func @masked_window(
 // RUN: prism-opt %s -prism-kernelize | FileCheck %s --check-prefix=NO-FILL
 // NO-FILL-NOT: attention_part
@@ -100,6 +104,11 @@ func.func @prefill(%q: tensor<1x32x300x64xbf16>, %k: tensor<1x8x300x64xbf16>, %v
 
 func.func @decode_window(%q: tensor<1x4x1x64xbf16>, %k: tensor<1x2x?x64xbf16>, %v: tensor<1x2x?x64xbf16>) -> tensor<1x4x1x64xbf16> {
   %0 = prism.attention %q, %k, %v causal window = 600 : tensor<1x4x1x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>
+  return %0 : tensor<1x4x1x64xbf16>
+}
+
+func.func @short_window(%q: tensor<1x4x1x64xbf16>, %k: tensor<1x2x?x64xbf16>, %v: tensor<1x2x?x64xbf16>) -> tensor<1x4x1x64xbf16> {
+  %0 = prism.attention %q, %k, %v causal window = 16 : tensor<1x4x1x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>
   return %0 : tensor<1x4x1x64xbf16>
 }
 
