@@ -25,6 +25,11 @@
 // maximum (0 in that case), so they contribute exact zeros, l stays 0, and
 // the row's output is 0 as the op specifies.
 //
+// Pack-GQA: with few query rows per head (a decode step's one), the G
+// query heads that share a KV head are one program's rows (the query and
+// output seen as [B, Hkv, G Sq, D]); row r is query r mod Sq, which the
+// causal and window tests use as its position.
+//
 // Split-KV (flash-decoding): a decode step has one query row per (batch,
 // head), B x Hq programs for a GPU of 132 SMs, each walking every key.
 // With splitParts > 1 program z walks part z of the key range and writes
@@ -90,19 +95,24 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
   // block count is the grid's x, ceil(Sq / bm), computed from Sq (the
   // grid's size is not an instruction on every target: ROCDL calls
   // __ockl_get_num_groups, which needs ROCm's bitcode).
-  Value sq = k.dim(q, 2), skv = k.dim(kArg, 2);
+  // (Packed blocks hold every query position alike: no order to choose.)
+  const int64_t packed = options.packedQueryRows;
+  Value sq = packed ? k.index(packed) : k.dim(q, 2), skv = k.dim(kArg, 2);
   Value queryBlock = k.programId(tile::Axis::X);
-  if (options.causal)
+  if (options.causal && !packed)
     queryBlock = k.sub(k.sub(k.ceilDiv(sq, k.index(bm)), k.index(1)), queryBlock);
   Value m0 = k.mul(queryBlock, k.index(bm));
   // Query i sits at absolute position i + offset (bottom-right alignment).
   Value offset = k.sub(skv, sq);
+  // Row r of the block is query firstQuery + r (packed: query (m0 + r)
+  // mod Sq, firstQuery 0 and the rows' own offsets below).
+  Value firstQuery = packed ? k.index(0) : m0;
 
   // Key range of this block of queries.
   Value zero = k.index(0);
   Value lo = zero, hi = skv;
   if (options.causal)
-    hi = k.minSigned(skv, k.maxSigned(zero, k.add(k.add(m0, k.index(bm)), offset)));
+    hi = k.minSigned(skv, k.maxSigned(zero, k.add(packed ? sq : k.add(m0, k.index(bm)), offset)));
   // A window of 2^40 positions or more sees every earlier key of any
   // sequence a machine holds; capped there, m0 + offset - window cannot
   // wrap (the verifier allows any positive i64).
@@ -110,7 +120,7 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
   if (options.window)
     window = std::min<int64_t>(*options.window, int64_t(1) << 40);
   if (window) {
-    Value first = k.add(k.sub(k.add(m0, offset), k.index(*window)), k.index(1));
+    Value first = k.add(k.sub(k.add(firstQuery, offset), k.index(*window)), k.index(1));
     lo = k.roundDown(k.maxSigned(zero, first), bn);
   }
   // Split-KV: part z of [lo, hi), in whole key blocks (lo is a block's
@@ -165,9 +175,21 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
   auto keyColumns = [&]() {
     return k.broadcast(k.reshape(i32Iota(bn), {1, bn}), {bm, bn});
   };
-  // r + scalar for the block's rows, broadcast over the columns.
+  // Each row's query index less firstQuery, in [0, bm): r, or packed
+  // (m0 + r) mod Sq (m0 is below the view's G Sq rows, i32 whatever the
+  // sequence).
+  Value packedRowQueries;
+  if (packed) {
+    Value blockStart = arith::IndexCastOp::create(builder, loc, i32, m0);
+    packedRowQueries = arith::RemUIOp::create(
+        builder, loc,
+        arith::AddIOp::create(builder, loc, i32Iota(bm), k.splat(blockStart, {bm})),
+        k.splat(arith::ConstantOp::create(builder, loc, builder.getI32IntegerAttr(packed)),
+                {bm}));
+  }
+  // That + scalar for the block's rows, broadcast over the columns.
   auto rowPlus = [&](Value scalar) {
-    return arith::AddIOp::create(builder, loc, i32Iota(bm),
+    return arith::AddIOp::create(builder, loc, packed ? packedRowQueries : i32Iota(bm),
                                  k.splat(clampToI32(scalar), {bm}))
         .getResult();
   };
@@ -179,13 +201,14 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
     Value end = k.splat(clampToI32(k.sub(split ? hi : skv, j0)), {bm});
     if (options.causal)
       end = arith::MinSIOp::create(
-          builder, loc, end, rowPlus(k.sub(k.add(k.add(m0, offset), k.index(1)), j0)));
+          builder, loc, end, rowPlus(k.sub(k.add(k.add(firstQuery, offset), k.index(1)), j0)));
     Value columns = keyColumns();
     Value visible = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::slt,
                                           columns, rowsToBlock(end, bn));
     if (window) {
       // Keys within `window` positions: from m0 + r + offset - window + 1.
-      Value start = rowPlus(k.sub(k.add(k.add(m0, offset), k.index(1 - *window)), j0));
+      Value start =
+          rowPlus(k.sub(k.add(k.add(firstQuery, offset), k.index(1 - *window)), j0));
       visible = arith::AndIOp::create(
           builder, loc, visible,
           arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::sge, columns,

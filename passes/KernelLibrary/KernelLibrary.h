@@ -339,6 +339,11 @@ struct AttentionOptions {
   /// parts past the range sum nothing). 1: the whole range, one program.
   int64_t splitParts = 1;
   int64_t splitMinKeys = 0;
+  /// Pack-GQA: the query's (and output's) dim 1 is the KV heads and dim 2
+  /// the G query heads of each, `packedQueryRows` (Sq) rows apiece: row r
+  /// is query r mod Sq of one of them (0: dim 1 the query heads, dim 2
+  /// their queries). A block then reads each key block once for G heads.
+  int64_t packedQueryRows = 0;
 };
 
 /// Flash attention: online softmax over blocks of `attentionN` keys for

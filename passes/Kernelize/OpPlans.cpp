@@ -624,30 +624,34 @@ LogicalResult PlanBuilder::visitAttention(AttentionOp op) {
   }
   SmallVector<DimExpr> shape = {qShape[0], qShape[1], qShape[2], vShape[3]};
   int64_t output = addResultBuffer(op.getResult(), shape);
-  // A decode step's one query row per head, grouped-query heads: the G
-  // query heads of a KV head are the rows of one program (pack-GQA), which
-  // reads each key block once for all of them instead of once per head.
-  // With one query row, bottom-right causal sees every key, so the rows
-  // (which the kernel would place at consecutive positions) need no
-  // causal mask; a window or a mask would differ per row position, and a
-  // view that is not contiguous would need a copy: those stay per head.
+  // Few query rows per head (a decode step's one, a speculative step's
+  // few) with grouped-query heads: the G query heads of a KV head are the
+  // rows of one program (pack-GQA, the query and output seen as [B, Hkv,
+  // G Sq, D]), which reads each key block once for all of them instead of
+  // once per head. Where the rows of one head fill at most half the
+  // query tile; not with a mask (read by row and head) nor through a
+  // view that is not contiguous (it would need a copy).
+  Type productType = productOperandType(args[0], args[1]);
+  int64_t tileHeadDim = std::max(options.headDim, options.valueHeadDim);
   auto queryType4 = cast<RankedTensorType>(op.getQuery().getType());
   auto keyType4 = cast<RankedTensorType>(op.getKey().getType());
   std::optional<int64_t> queryRows = staticSize(qShape[2]);
-  if (queryRows == 1 && !queryType4.isDynamicDim(1) && !keyType4.isDynamicDim(1) &&
+  if (queryRows && *queryRows >= 1 &&
+      2 * *queryRows <= sizes.forProductsOf(productType, tileHeadDim, queryRows).attentionM &&
+      !queryType4.isDynamicDim(1) && !keyType4.isDynamicDim(1) &&
       queryType4.getDimSize(1) > keyType4.getDimSize(1) && !op.getMask() &&
-      !options.window && records[query].contiguous && records[output].contiguous) {
+      records[query].contiguous && records[output].contiguous) {
+    int64_t group = queryType4.getDimSize(1) / keyType4.getDimSize(1);
     DimExpr kvHeads = DimExpr::of(keyType4.getDimSize(1));
-    DimExpr group = DimExpr::of(queryType4.getDimSize(1) / keyType4.getDimSize(1));
-    qShape = {qShape[0], kvHeads, group, qShape[3]};
+    DimExpr rows = DimExpr::of(group * *queryRows);
+    qShape = {qShape[0], kvHeads, rows, qShape[3]};
     args[0] = reshapeView(op, query, qShape);
-    output = reshapeView(op, output, {qShape[0], kvHeads, group, vShape[3]});
-    options.causal = false;
+    output = reshapeView(op, output, {qShape[0], kvHeads, rows, vShape[3]});
+    options.packedQueryRows = *queryRows;
   }
   args.push_back(output);
   kernels::TileSizes local =
-      sizes.forProductsOf(productOperandType(args[0], args[1]),
-                          std::max(options.headDim, options.valueHeadDim), staticSize(qShape[2]));
+      sizes.forProductsOf(productType, tileHeadDim, staticSize(qShape[2]));
   DimExpr batch = qShape[0], heads = qShape[1], queries = qShape[2], keys = kShape[2];
   auto fused = [&]() -> LogicalResult {
     func::FuncOp kernel = kernels::buildAttentionKernel(

@@ -25,10 +25,12 @@
 // One query row per head with grouped-query heads: the 2 query heads of
 // a KV head are the rows of one program (pack-GQA: y = B x Hkv, the
 // query and output seen as [B, Hkv, G, D]), reading each key block once
-// for both. With a window, which differs per row position, each head is
-// a program of its own (y = B x Hq), and the window caps the parts at the
-// keys it leaves a query block (600 + 128 + 64 with the plan's 128-row
-// tiles: 3 parts of 256; a window of 16 is not split at all).
+// for both; a few query rows per head too (a speculative step: row r of
+// the packed block is query r mod Sq, the position the causal and window
+// tests use). A window caps the parts at the keys it leaves a query block
+// (600 + 128 + 64 with the plan's 128-row tiles: 3 parts of 256; a window
+// of 16 is not split at all). A mask, read by row and head, and query
+// rows that fill more than half the tile keep a program per head.
 // PLAN-LABEL: func.func @decode(
 // PLAN-SAME: {product = [array<i64: 1, 1>, array<i64: 2, 1>], tile = 1 : i64}
 // PLAN-SAME: kernel = @decode__0_attention, when = {group = 0 : i64, max = 511 : i64, min = 0 : i64
@@ -44,9 +46,11 @@
 // PLAN-LABEL: func.func @prefill(
 // PLAN-NOT: attention_part
 // PLAN-LABEL: func.func @decode_window(
-// PLAN-SAME: {product = [array<i64: 1, 1>, array<i64: 4, 1>], tile = 1 : i64}, {product = [array<i64: 3, 1>], tile = 1 : i64}], kernel = @decode_window__0_attention_part
+// PLAN-SAME: {product = [array<i64: 1, 1>, array<i64: 2, 1>], tile = 1 : i64}, {product = [array<i64: 3, 1>], tile = 1 : i64}], kernel = @decode_window__0_attention_part
 // PLAN-LABEL: func.func @short_window(
 // PLAN-NOT: attention_part
+// PLAN-LABEL: func.func @speculative(
+// PLAN-SAME: {product = [array<i64: 6, 1>], tile = 128 : i64}, {product = [array<i64: 1, 1>, array<i64: 2, 1>], tile = 1 : i64}
 // PLAN-LABEL: func.func @masked_window(
 // RUN: prism-opt %s -prism-kernelize | FileCheck %s --check-prefix=NO-FILL
 // NO-FILL-NOT: attention_part
@@ -66,6 +70,13 @@
 // RUN: prism-run %s --entry=decode --check --dynamic-size=777 --target=nvidia-emulated:sm_80 --tile-sizes="attention-split-kv=5" | FileCheck %s --check-prefix=FORCED
 // RUN: prism-run %s --entry=decode_window --check --dynamic-size=1100 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=CHOSEN
 // RUN: prism-run %s --entry=decode --check --dynamic-size=300 --target=cpu | FileCheck %s --check-prefix=PACKED
+// RUN: prism-run %s --entry=speculative --check --dynamic-size=13 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=CHOSEN
+// RUN: prism-run %s --entry=speculative --check --dynamic-size=1000 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=CHOSEN
+// RUN: prism-run %s --entry=speculative --check --dynamic-size=13 --target=cpu | FileCheck %s --check-prefix=PACKED
+// RUN: prism-run %s --entry=speculative_window --check --dynamic-size=40 --target=cpu --tile-sizes="attention-split-kv=3" | FileCheck %s --check-prefix=FORCED
+// RUN: prism-run %s --entry=speculative_window --check --dynamic-size=40 --target=nvidia-emulated:sm_90a --tile-sizes="attention-split-kv=3" | FileCheck %s --check-prefix=FORCED
+// RUN: prism-run %s --entry=speculative_window --check --dynamic-size=40 --target=nvidia-emulated:sm_80 | FileCheck %s --check-prefix=PACKED
+// RUN: prism-run %s --entry=speculative_window --check --dynamic-size=40 --target=amd-emulated:gfx942 | FileCheck %s --check-prefix=PACKED
 // PACKED: 1 kernel launches
 // PACKED: PASS
 // FORCED: 2 kernel launches
@@ -110,6 +121,17 @@ func.func @decode_window(%q: tensor<1x4x1x64xbf16>, %k: tensor<1x2x?x64xbf16>, %
 func.func @short_window(%q: tensor<1x4x1x64xbf16>, %k: tensor<1x2x?x64xbf16>, %v: tensor<1x2x?x64xbf16>) -> tensor<1x4x1x64xbf16> {
   %0 = prism.attention %q, %k, %v causal window = 16 : tensor<1x4x1x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>
   return %0 : tensor<1x4x1x64xbf16>
+}
+
+// A speculative step: 3 query rows per head, rows of 2 heads packed.
+func.func @speculative(%q: tensor<1x4x3x64xbf16>, %k: tensor<1x2x?x64xbf16>, %v: tensor<1x2x?x64xbf16>) -> tensor<1x4x3x64xbf16> {
+  %0 = prism.attention %q, %k, %v causal : tensor<1x4x3x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>
+  return %0 : tensor<1x4x3x64xbf16>
+}
+
+func.func @speculative_window(%q: tensor<2x6x3x32xf32>, %k: tensor<2x2x?x32xf32>, %v: tensor<2x2x?x32xf32>) -> tensor<2x6x3x32xf32> {
+  %0 = prism.attention %q, %k, %v causal window = 4 : tensor<2x6x3x32xf32>, tensor<2x2x?x32xf32>, tensor<2x2x?x32xf32>
+  return %0 : tensor<2x6x3x32xf32>
 }
 
 func.func @masked_window(%q: tensor<2x4x5x32xf32>, %k: tensor<2x2x77x32xf32>, %v: tensor<2x2x77x48xf32>, %mask: tensor<5x77xf32>) -> tensor<2x4x5x48xf32> {
