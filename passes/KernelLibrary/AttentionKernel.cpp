@@ -108,11 +108,12 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
   // mod Sq, firstQuery 0 and the rows' own offsets below).
   Value firstQuery = packed ? k.index(0) : m0;
 
-  // Key range of this block of queries.
+  // Key range of this block of queries (packed: every position, so to
+  // the sequence's end).
   Value zero = k.index(0);
   Value lo = zero, hi = skv;
-  if (options.causal)
-    hi = k.minSigned(skv, k.maxSigned(zero, k.add(packed ? sq : k.add(m0, k.index(bm)), offset)));
+  if (options.causal && !packed)
+    hi = k.minSigned(skv, k.maxSigned(zero, k.add(k.add(m0, k.index(bm)), offset)));
   // A window of 2^40 positions or more sees every earlier key of any
   // sequence a machine holds; capped there, m0 + offset - window cannot
   // wrap (the verifier allows any positive i64).

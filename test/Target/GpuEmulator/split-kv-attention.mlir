@@ -44,6 +44,7 @@
 // PLAN-LABEL: func.func @short_keys(
 // PLAN-NOT: attention_part
 // PLAN-LABEL: func.func @prefill(
+// PLAN-SAME: {product = [array<i64: 300, 1>], tile = 128 : i64}, {product = [array<i64: 1, 1>, array<i64: 32, 1>], tile = 1 : i64}
 // PLAN-NOT: attention_part
 // PLAN-LABEL: func.func @decode_window(
 // PLAN-SAME: {product = [array<i64: 1, 1>, array<i64: 2, 1>], tile = 1 : i64}, {product = [array<i64: 3, 1>], tile = 1 : i64}], kernel = @decode_window__0_attention_part
