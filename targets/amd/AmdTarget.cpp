@@ -36,10 +36,16 @@ using namespace mlir;
 
 namespace prism::amd {
 
-llvm::StringRef kernelizeOptions() {
+std::string kernelizeOptions(llvm::StringRef chip) {
   // The same tile sizes as NVIDIA's baseline layout, for 256 threads.
-  return "elementwise-block=1024 row-block=1024 matmul-m=32 matmul-n=32 "
-         "matmul-k=32 attention-m=16 attention-n=16 strided-block=1024";
+  std::string options = "elementwise-block=1024 row-block=1024 matmul-m=32 matmul-n=32 "
+                        "matmul-k=32 attention-m=16 attention-n=16 strided-block=1024";
+  // A matmul or attention with few programs splits its K or key range to
+  // fill the compute units: MI300X's 304 for gfx942, one MI250X die's 110
+  // for gfx90a, the RX 7900 XTX's 96 for gfx1100.
+  int64_t computeUnits = chip == "gfx90a" ? 110 : chip == "gfx1100" ? 96 : 304;
+  options += " matmul-split-k-fill=" + std::to_string(computeUnits);
+  return options;
 }
 
 llvm::StringRef matrixCoresOf(llvm::StringRef chip) {
@@ -116,8 +122,8 @@ public:
           llvm::Twine("prism: the AMD lowering pipeline does not parse: ") + errors);
   }
 
-  std::string getKernelizeOptions(const TargetSpec &) const override {
-    return kernelizeOptions().str();
+  std::string getKernelizeOptions(const TargetSpec &spec) const override {
+    return kernelizeOptions(chipOf(spec));
   }
 
   llvm::Expected<std::string> writeBinaries(ModuleOp lowered,

@@ -17,8 +17,10 @@ namespace prism::amd {
 /// Waves of 64 (gfx9) or 32 (gfx11): 256 threads is 4 or 8 of them.
 constexpr int64_t kThreadsPerBlock = 256;
 
-/// The kernelization options (tile sizes) of every AMD chip.
-llvm::StringRef kernelizeOptions();
+/// The kernelization options of `chip` (gfx90a, gfx942, gfx1100): the
+/// same tile sizes for every chip, and its compute units, which split-K
+/// and split-KV fill.
+std::string kernelizeOptions(llvm::StringRef chip);
 
 /// CDNA chips have MFMA, RDNA3 has WMMA (in wave32 mode, LLVM's default
 /// for gfx11): "mfma" or "wmma", the lowering's matrix-cores option.

@@ -107,8 +107,8 @@ public:
                                    " matrix-cores=" + amd::matrixCoresOf(chip).str() +
                                    "}");
   }
-  std::string getKernelizeOptions(const TargetSpec &) const override {
-    return amd::kernelizeOptions().str();
+  std::string getKernelizeOptions(const TargetSpec &spec) const override {
+    return amd::kernelizeOptions(spec.chip.empty() ? "gfx942" : spec.chip);
   }
   llvm::Expected<std::string> writeBinaries(ModuleOp lowered, const TargetSpec &,
                                             llvm::StringRef directory) const override {

@@ -15,6 +15,11 @@
 // RUN: prism-run %s --entry=decode --check --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=AUTO
 // AUTO: decode on nvidia-emulated:sm_90a: 2 kernel launches
 // AUTO: PASS
+// AMD fills its compute units the same way (gfx942: 304; its 32 x 32
+// tiles make 8 x 256 a row of 8 tiles, K = 2048 in 8 parts of 8 steps).
+// RUN: %if prism-target-amd %{ prism-run %s --entry=decode --check --target=amd-emulated:gfx942 | FileCheck %s --check-prefix=AMD-AUTO %}
+// AMD-AUTO: decode on amd-emulated:gfx942: 2 kernel launches
+// AMD-AUTO: PASS
 // (One 128-column tile and K = 2048 split in 4: small weights, since the
 // GPU harness carries these cases to the hardware.)
 // RUN: prism-run %s --entry=narrow_rows_chosen_at_run_time --check --dynamic-size=5 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=ROWS

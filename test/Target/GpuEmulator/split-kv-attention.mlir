@@ -18,6 +18,9 @@
 // STATIC: PASS
 // RUN: prism-run %s --entry=decode --check --dynamic-size=300 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=CHOSEN
 // RUN: prism-run %s --entry=decode --check --dynamic-size=1000 --target=nvidia-emulated:sm_90a | FileCheck %s --check-prefix=CHOSEN
+// AMD chooses the same way from its compute units (gfx942: 304; 16-key
+// blocks, parts of at least 64 keys: the split from 128 keys).
+// RUN: %if prism-target-amd %{ prism-run %s --entry=decode --check --dynamic-size=1000 --target=amd-emulated:gfx942 | FileCheck %s --check-prefix=CHOSEN %}
 // CHOSEN: 2 kernel launches (1 chosen at run time by a dynamic size)
 // CHOSEN: PASS
 // CHOSEN-NOT: FAIL
