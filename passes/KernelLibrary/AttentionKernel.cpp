@@ -50,6 +50,31 @@ using namespace mlir;
 
 namespace prism::kernels {
 
+namespace {
+
+/// The rows' `maximum` to subtract before exp2, 0 where it is -inf (no
+/// key seen yet): exp2(-inf - 0) is then an exact 0 where -inf - -inf
+/// would be NaN.
+Value safeMaximum(OpBuilder &builder, Location loc, KernelBuilder &k, Value maximum,
+                  int64_t rows) {
+  Value noKeyYet = arith::CmpFOp::create(
+      builder, loc, arith::CmpFPredicate::OEQ, maximum,
+      k.splat(k.f32(-std::numeric_limits<double>::infinity()), {rows}));
+  return k.select(noKeyYet, k.splat(k.f32(0.0), {rows}), maximum);
+}
+
+/// The output rows acc / sum (acc [rows, columns]); a row that saw no key
+/// has acc = 0 and sum = 0 and divides by 1: zeros, as the op specifies.
+Value divideBySum(OpBuilder &builder, Location loc, KernelBuilder &k, Value acc, Value sum,
+                  int64_t rows, int64_t columns) {
+  Value empty = arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OEQ, sum,
+                                      k.splat(k.f32(0.0), {rows}));
+  Value denominator = k.select(empty, k.splat(k.f32(1.0), {rows}), sum);
+  return k.divf(acc, k.broadcast(k.reshape(denominator, {rows, 1}), {rows, columns}));
+}
+
+} // namespace
+
 func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
                                   MemRefType query, MemRefType key,
                                   MemRefType value, MemRefType mask,
@@ -251,9 +276,7 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
     scores = k.select(visibleKeys(j0), scores, minusInfBlock);
     Value newMax = arith::MaximumFOp::create(
         builder, loc, runningMax, k.reduce(tile::CombineKind::Max, scores, 1));
-    Value noKeyYet = arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OEQ,
-                                           newMax, k.splat(minusInf, {bm}));
-    Value safeMax = k.select(noKeyYet, k.splat(k.f32(0.0), {bm}), newMax);
+    Value safeMax = safeMaximum(builder, loc, k, newMax, bm);
     Value p = k.exp2(k.subf(scores, rowsToBlock(safeMax, bn)));
     Value correction = k.exp2(k.subf(runningMax, safeMax));
     Value newSum = k.addf(k.mulf(runningSum, correction),
@@ -330,12 +353,8 @@ func::FuncOp buildAttentionKernel(ModuleOp module, StringRef name,
     return kernel;
   }
 
-  // out = acc / l; rows that saw no key have acc = 0 and l = 0: zeros.
-  Value sum = loop.getResult(1);
-  Value empty = arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OEQ,
-                                      sum, k.splat(k.f32(0.0), {bm}));
-  Value denominator = k.select(empty, k.splat(k.f32(1.0), {bm}), sum);
-  Value result = k.divf(loop.getResult(2), rowsToBlock(denominator, dvp));
+  // out = acc / l.
+  Value result = divideBySum(builder, loc, k, loop.getResult(2), loop.getResult(1), bm, dvp);
   result = k.convert(result, output.getElementType());
   k.store(k.reshape(result, {1, 1, bm, dvp}), out,
           ValueRange{batch, head, m0, zero});
@@ -382,9 +401,7 @@ func::FuncOp buildAttentionCombineKernel(ModuleOp module, StringRef name, MemRef
             k.load(acc, ValueRange{batch, head, p, m0, zero}, {1, 1, 1, rows, dvp}),
             {rows, dvp});
         Value newMax = arith::MaximumFOp::create(builder, loc, carried[0], partMax);
-        Value noKeyYet = arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OEQ,
-                                               newMax, k.splat(minusInf, {rows}));
-        Value safeMax = k.select(noKeyYet, k.splat(k.f32(0.0), {rows}), newMax);
+        Value safeMax = safeMaximum(builder, loc, k, newMax, rows);
         Value before = k.exp2(k.subf(carried[0], safeMax));
         Value weight = k.exp2(k.subf(partMax, safeMax));
         Value sum = k.addf(k.mulf(carried[1], before), k.mulf(partSum, weight));
@@ -392,11 +409,8 @@ func::FuncOp buildAttentionCombineKernel(ModuleOp module, StringRef name, MemRef
                               k.mulf(partAcc, rowsToBlock(weight)));
         scf::YieldOp::create(builder, loc, ValueRange{newMax, sum, merged});
       });
-  Value sum = loop.getResult(1);
-  Value empty = arith::CmpFOp::create(builder, loc, arith::CmpFPredicate::OEQ, sum,
-                                      k.splat(k.f32(0.0), {rows}));
-  Value denominator = k.select(empty, k.splat(k.f32(1.0), {rows}), sum);
-  Value result = k.divf(loop.getResult(2), rowsToBlock(denominator));
+  Value result =
+      divideBySum(builder, loc, k, loop.getResult(2), loop.getResult(1), rows, dvp);
   result = k.convert(result, output.getElementType());
   k.store(k.reshape(result, {1, 1, rows, dvp}), out, ValueRange{batch, head, m0, zero});
   func::ReturnOp::create(builder, loc);

@@ -410,6 +410,22 @@ LogicalResult PlanBuilder::addMatmulToOutput(Operation *op, int64_t lhs, int64_t
   return success();
 }
 
+std::optional<int64_t> PlanBuilder::fewPrograms(int64_t tiles, ArrayRef<DimExpr> batch,
+                                                int64_t fill) {
+  int64_t programs = tiles;
+  for (const DimExpr &d : batch) {
+    std::optional<int64_t> size = staticSize(d);
+    if (!size || *size > fill)
+      return std::nullopt;
+    programs *= *size;
+    if (programs > fill)
+      return std::nullopt;
+  }
+  if (programs == 0 || 2 * programs > fill)
+    return std::nullopt;
+  return programs;
+}
+
 int64_t PlanBuilder::splitKOf(ArrayRef<RowTiles> variants, ArrayRef<DimExpr> batch,
                               const DimExpr &m, const DimExpr &n, const DimExpr &k) const {
   auto ceilDiv = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
@@ -435,19 +451,12 @@ int64_t PlanBuilder::splitKOf(ArrayRef<RowTiles> variants, ArrayRef<DimExpr> bat
   std::optional<int64_t> rows = staticSize(m), columns = staticSize(n);
   if (!rows || !columns || !depth || *rows == 0 || *columns == 0)
     return 1;
-  int64_t programs = ceilDiv(*rows, tiles.matmulM) * ceilDiv(*columns, tiles.matmulN);
-  for (const DimExpr &d : batch) {
-    std::optional<int64_t> size = staticSize(d);
-    if (!size || *size > fill)
-      return 1;
-    programs *= *size;
-    if (programs > fill)
-      return 1;
-  }
-  if (programs == 0 || 2 * programs > fill)
+  std::optional<int64_t> programs = fewPrograms(
+      ceilDiv(*rows, tiles.matmulM) * ceilDiv(*columns, tiles.matmulN), batch, fill);
+  if (!programs)
     return 1;
   int64_t steps = ceilDiv(*depth, tiles.matmulK);
-  int64_t splits = std::min({fill / programs, steps / kernels::TileSizes::kSplitKMinSteps,
+  int64_t splits = std::min({fill / *programs, steps / kernels::TileSizes::kSplitKMinSteps,
                              kernels::TileSizes::kSplitKMax});
   return splits >= 2 ? splits : 1;
 }
@@ -633,16 +642,15 @@ LogicalResult PlanBuilder::visitAttention(AttentionOp op) {
   // view that is not contiguous (it would need a copy).
   Type productType = productOperandType(args[0], args[1]);
   int64_t tileHeadDim = std::max(options.headDim, options.valueHeadDim);
-  auto queryType4 = cast<RankedTensorType>(op.getQuery().getType());
-  auto keyType4 = cast<RankedTensorType>(op.getKey().getType());
+  auto keyType = cast<RankedTensorType>(op.getKey().getType());
   std::optional<int64_t> queryRows = staticSize(qShape[2]);
   if (queryRows && *queryRows >= 1 &&
       2 * *queryRows <= sizes.forProductsOf(productType, tileHeadDim, queryRows).attentionM &&
-      !queryType4.isDynamicDim(1) && !keyType4.isDynamicDim(1) &&
-      queryType4.getDimSize(1) > keyType4.getDimSize(1) && !op.getMask() &&
+      !queryType.isDynamicDim(1) && !keyType.isDynamicDim(1) &&
+      queryType.getDimSize(1) > keyType.getDimSize(1) && !op.getMask() &&
       records[query].contiguous && records[output].contiguous) {
-    int64_t group = queryType4.getDimSize(1) / keyType4.getDimSize(1);
-    DimExpr kvHeads = DimExpr::of(keyType4.getDimSize(1));
+    int64_t group = queryType.getDimSize(1) / keyType.getDimSize(1);
+    DimExpr kvHeads = DimExpr::of(keyType.getDimSize(1));
     DimExpr rows = DimExpr::of(group * *queryRows);
     qShape = {qShape[0], kvHeads, rows, qShape[3]};
     args[0] = reshapeView(op, query, qShape);
@@ -717,19 +725,12 @@ PlanBuilder::AttentionSplit PlanBuilder::attentionSplitOf(ArrayRef<DimExpr> quer
   std::optional<int64_t> queries = staticSize(query[2]);
   if (fill <= 0 || !queries || *queries == 0)
     return {};
-  int64_t programs = ceilDiv(*queries, tiles.attentionM);
-  for (const DimExpr &d : {query[0], query[1]}) {
-    std::optional<int64_t> size = staticSize(d);
-    if (!size || *size > fill)
-      return {};
-    programs *= *size;
-    if (programs > fill)
-      return {};
-  }
-  if (programs == 0 || 2 * programs > fill)
+  std::optional<int64_t> programs =
+      fewPrograms(ceilDiv(*queries, tiles.attentionM), {query[0], query[1]}, fill);
+  if (!programs)
     return {};
   int64_t minKeys = kernels::TileSizes::kAttentionSplitMinSteps * tiles.attentionN;
-  int64_t parts = std::min(fill / programs, kernels::TileSizes::kAttentionSplitMax);
+  int64_t parts = std::min(fill / *programs, kernels::TileSizes::kAttentionSplitMax);
   if (std::optional<int64_t> count = staticSize(keys))
     parts = std::min(parts, *count / minKeys);
   // A window bounds a query block's keys whatever the sequence: its rows'

@@ -412,6 +412,12 @@ private:
   /// matmulSplitKFill, enough parts for the programs to fill the target
   /// when a product of static sizes has few output tiles (at most half
   /// the fill) and at least kSplitKMinSteps K steps per part.
+  /// The programs of `tiles` per batch entry times the static `batch`
+  /// dims, when that is at most half of `fill` (and not 0): the few
+  /// programs a split fills the target from; nothing when a batch dim is
+  /// dynamic or there are more.
+  static std::optional<int64_t> fewPrograms(int64_t tiles, ArrayRef<DimExpr> batch,
+                                            int64_t fill);
   int64_t splitKOf(ArrayRef<RowTiles> variants, ArrayRef<DimExpr> batch, const DimExpr &m,
                    const DimExpr &n, const DimExpr &k) const;
   /// With a dynamic M (tilesForRows' two `variants`, the few-rows kernel
