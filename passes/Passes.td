@@ -113,6 +113,11 @@ def Kernelize : Pass<"prism-kernelize", "mlir::ModuleOp"> {
            "fewer rows, down to this, and so does an attention whose static "
            "query count is at most half of matrix-core-attention-m (0: never "
            "shrunk)">,
+    Option<"matmulMinM", "matmul-min-m", "int64_t", "0",
+           "The fewest rows of a matmul tile sized by matmul-m (the products "
+           "without matrix-core tiles): a matmul whose static M is at most "
+           "half of matmul-m takes fewer rows, down to this, and a dynamic M "
+           "gets that kernel too, for at most its rows (0: never shrunk)">,
     Option<"stridedBlock", "strided-block", "int64_t", "256",
            "Chunk of a row whose innermost stride is not 1">,
     Option<"separateMatmulEpilogue", "separate-matmul-epilogue", "bool", "false",

@@ -3,7 +3,8 @@
 Each case is a small graph compiled by prism-run for the CPU target and run
 on the same random inputs as its anchor:
 
-  matmul f32    vs numpy.matmul (OpenBLAS, all cores, as bundled with numpy)
+  matmul f32    vs numpy.matmul (OpenBLAS, all cores, as bundled with numpy),
+                a @ b and x @ w^T (a Linear's [out, in] weight)
   rms_norm f32  vs numpy.copyto of the input into a preallocated array, the
                 faster of one thread and all cores (the memory-bandwidth
                 ceiling: one read and one write per element)
@@ -78,6 +79,17 @@ def cases(quick):
         inputs=[a, b],
         anchor="numpy.matmul (OpenBLAS)",
         anchor_fn=lambda: np.matmul(a, b))
+    # The layout of a PyTorch Linear's weight, [out, in]: x @ w^T.
+    yield dict(
+        name=f"matmul f32 {n}x{n}x{n} (x @ w^T)",
+        flops=2 * n ** 3,
+        mlir=f"""func.func @f(%a: tensor<{n}x{n}xf32>, %b: tensor<{n}x{n}xf32>) -> tensor<{n}x{n}xf32> {{
+  %0 = prism.matmul %a, %b transpose_rhs : tensor<{n}x{n}xf32>, tensor<{n}x{n}xf32>
+  return %0 : tensor<{n}x{n}xf32>
+}}""",
+        inputs=[a, b],
+        anchor="numpy.matmul (OpenBLAS)",
+        anchor_fn=lambda: np.matmul(a, b.T))
 
     rows, dim = (2048, 4096) if quick else (8192, 4096)
     x = rng.standard_normal((rows, dim), dtype=np.float32)

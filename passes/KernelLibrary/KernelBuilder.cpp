@@ -39,21 +39,24 @@ TileSizes TileSizes::forRow(std::optional<int64_t> length) const {
 TileSizes TileSizes::forProductsOf(Type element, int64_t headDim,
                                    std::optional<int64_t> rows) const {
   TileSizes result = *this;
-  if (!element || !(element.isBF16() || element.isF16()))
-    return result;
+  bool matrixCore = element && (element.isBF16() || element.isF16());
   auto use = [](int64_t &size, int64_t matrixCore) {
     if (matrixCore > 0)
       size = matrixCore;
   };
-  use(result.matmulM, matrixCoreMatmulM);
-  use(result.matmulN, matrixCoreMatmulN);
-  use(result.matmulK, matrixCoreMatmulK);
-  if (rows && *rows >= 1 && matrixCoreMatmulM > 0 && matrixCoreMinM > 0) {
-    int64_t needed = std::max<int64_t>(static_cast<int64_t>(llvm::PowerOf2Ceil(*rows)),
-                                       matrixCoreMinM);
+  if (matrixCore) {
+    use(result.matmulM, matrixCoreMatmulM);
+    use(result.matmulN, matrixCoreMatmulN);
+    use(result.matmulK, matrixCoreMatmulK);
+  }
+  if (int64_t minRows = minMatmulRows(element); rows && *rows >= 1 && minRows > 0) {
+    int64_t needed =
+        std::max<int64_t>(static_cast<int64_t>(llvm::PowerOf2Ceil(*rows)), minRows);
     while (result.matmulM / 2 >= needed)
       result.matmulM /= 2;
   }
+  if (!matrixCore)
+    return result;
   use(result.attentionM, matrixCoreAttentionM);
   use(result.attentionN, matrixCoreAttentionN);
   if (rows && *rows >= 1 && matrixCoreAttentionM > 0 && matrixCoreMinM > 0) {

@@ -88,6 +88,15 @@ struct TileSizes {
   /// never shrunk): a matmul whose static M is at most half its tile takes
   /// a tile of fewer rows, down to this.
   int64_t matrixCoreMinM = 0;
+  /// The same for the matmul tiles of products without matrix-core tiles
+  /// (the CPU's register-blocked products, whose tiles are large).
+  int64_t matmulMinM = 0;
+  /// The fewest rows the matmul tile of products of `element` operands
+  /// may shrink to (0: it is never shrunk).
+  int64_t minMatmulRows(mlir::Type element) const {
+    bool matrixCore = element && (element.isBF16() || element.isF16()) && matrixCoreMatmulM > 0;
+    return matrixCore ? matrixCoreMinM : matmulMinM;
+  }
   /// Replaces elementwiseBlock and rowBlock in kernels that read a row whose
   /// innermost stride is not 1 (a transposed or interleaved view): targets
   /// that read such rows element by element want shorter chunks.

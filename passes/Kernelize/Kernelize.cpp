@@ -46,6 +46,7 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
     sizes.matrixCoreAttentionM = matrixCoreAttentionM;
     sizes.matrixCoreAttentionN = matrixCoreAttentionN;
     sizes.matrixCoreMinM = matrixCoreMinM;
+    sizes.matmulMinM = matmulMinM;
     sizes.matrixCoreAttentionOverlap = matrixCoreAttentionOverlap;
     sizes.stridedBlock = stridedBlock;
     sizes.separateMatmulEpilogue = separateMatmulEpilogue;
@@ -83,6 +84,7 @@ struct KernelizePass : prism::impl::KernelizeBase<KernelizePass> {
           {"matrix-core-attention-m", matrixCoreAttentionM, "the plain size"},
           {"matrix-core-attention-n", matrixCoreAttentionN, "the plain size"},
           {"matrix-core-min-m", matrixCoreMinM, "the plain size"},
+          {"matmul-min-m", matmulMinM, "never shrunk"},
           {"matmul-split-k", matmulSplitK, "the choice of matmul-split-k-fill"},
           {"matmul-split-k-fill", matmulSplitKFill, "never split"},
           {"attention-split-kv", attentionSplitKV, "the choice of matmul-split-k-fill"},

@@ -205,9 +205,10 @@ private:
                llvm::function_ref<kernels::TileSizes(kernels::TileSizes)> adjust = {}) const {
     auto refine = [&](kernels::TileSizes t) { return adjust ? adjust(t) : t; };
     kernels::TileSizes all = refine(sizes.forProductsOf(element, headDim, staticSize(rows)));
-    if (staticSize(rows) || sizes.matrixCoreMinM <= 0)
+    int64_t minRows = sizes.minMatmulRows(element);
+    if (staticSize(rows) || minRows <= 0)
       return {RowTiles{all, std::nullopt, ""}};
-    kernels::TileSizes few = refine(sizes.forProductsOf(element, headDim, sizes.matrixCoreMinM));
+    kernels::TileSizes few = refine(sizes.forProductsOf(element, headDim, minRows));
     if (few.matmulM >= all.matmulM)
       return {RowTiles{all, std::nullopt, ""}};
     return {RowTiles{few, LaunchWhen{0, rows, 0, few.matmulM},

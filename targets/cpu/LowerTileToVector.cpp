@@ -6,6 +6,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "targets/cpu/Passes.h"
+#include "targets/cpu/EpilogueRows.h"
+#include "targets/cpu/MemoryBlocks.h"
+#include "targets/cpu/RegisterBlockedProducts.h"
 
 #include "dialects/Tile/IR/TileOps.h"
 #include "dialects/Tile/Utils/LargestTile.h"
@@ -39,6 +42,7 @@ using prism::tile::flatten;
 using prism::tile::indexConstant;
 using prism::tile::splatIndex;
 using prism::tile::zeroOf;
+using namespace prism::cpu;
 
 namespace {
 
@@ -46,7 +50,6 @@ namespace {
 // Types and small builders
 //===----------------------------------------------------------------------===//
 
-bool isHalfFloat(Type type) { return type.isF16() || type.isBF16(); }
 
 /// Tiles (statically shaped tensors) become vectors of the same shape.
 /// Memrefs of f16/bf16 become memrefs of i16: memory holds the bits, and the
@@ -72,33 +75,6 @@ public:
   }
 };
 
-/// The vector type memory holds for a tile of `type` (i16 for f16/bf16).
-VectorType storageTypeOf(VectorType type) {
-  if (!isHalfFloat(type.getElementType()))
-    return type;
-  return VectorType::get(type.getShape(),
-                         IntegerType::get(type.getContext(), 16));
-}
-
-/// Bits of a value as the storage type, or back.
-Value bitcastTo(OpBuilder &b, Location loc, Value value, Type type) {
-  if (value.getType() == type)
-    return value;
-  if (isa<VectorType>(type))
-    return vector::BitCastOp::create(b, loc, type, value);
-  return arith::BitcastOp::create(b, loc, type, value);
-}
-
-bool hasUnitInnermostStride(MemRefType type) {
-  if (type.getRank() == 0)
-    return true;
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  if (failed(type.getStridesAndOffset(strides, offset)))
-    return false;
-  return strides.back() == 1;
-}
-
 /// `[start_d, start_d + 1, ...]` laid along dimension `dim` of `shape`.
 Value positionsAlong(OpBuilder &b, Location loc, Value start,
                      ArrayRef<int64_t> shape, int64_t dim) {
@@ -113,75 +89,6 @@ Value positionsAlong(OpBuilder &b, Location loc, Value start,
       b, loc, VectorType::get(column, b.getIndexType()), along);
   return vector::BroadcastOp::create(
       b, loc, VectorType::get(shape, b.getIndexType()), shaped);
-}
-
-/// Whether the block [indices, indices + shape) lies inside `memref`
-/// (unsigned: a start past the end, or "negative", is outside).
-Value blockInBounds(OpBuilder &b, Location loc, Value memref,
-                    ValueRange indices, ArrayRef<int64_t> shape) {
-  Value inside = arith::ConstantIntOp::create(b, loc, 1, 1);
-  for (auto [d, start] : llvm::enumerate(indices)) {
-    Value size = memref::DimOp::create(b, loc, memref, d);
-    Value startInside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
-                                              start, size);
-    Value room = arith::SubIOp::create(b, loc, size, start);
-    Value fits = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
-                                       indexConstant(b, loc, shape[d]), room);
-    inside = arith::AndIOp::create(
-        b, loc, inside, arith::AndIOp::create(b, loc, startInside, fits));
-  }
-  return inside;
-}
-
-/// A loop nest over the elements of the block [indices, indices + shape)
-/// that are inside `memref`; `body` gets their memref and block positions.
-void forEachInBoundsElement(
-    OpBuilder &b, Location loc, Value memref, ValueRange indices,
-    ArrayRef<int64_t> shape,
-    function_ref<void(OpBuilder &, Location, ValueRange, ValueRange)> body) {
-  SmallVector<Value> extents;
-  for (auto [d, start] : llvm::enumerate(indices)) {
-    Value size = memref::DimOp::create(b, loc, memref, d);
-    Value startInside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                              start, size);
-    Value room = arith::SubIOp::create(b, loc, size, start);
-    Value extent = arith::MinUIOp::create(
-        b, loc, indexConstant(b, loc, shape[d]), room);
-    extents.push_back(arith::SelectOp::create(b, loc, startInside, extent,
-                                              indexConstant(b, loc, 0)));
-  }
-  // One scf.for per dimension, outermost first.
-  SmallVector<Value> ivs;
-  std::function<void(OpBuilder &, Location, size_t)> nest =
-      [&](OpBuilder &nb, Location nl, size_t d) {
-        if (d == extents.size()) {
-          SmallVector<Value> positions;
-          for (auto [start, iv] : llvm::zip(indices, ivs))
-            positions.push_back(arith::AddIOp::create(nb, nl, start, iv));
-          body(nb, nl, positions, ivs);
-          return;
-        }
-        scf::ForOp::create(nb, nl, indexConstant(nb, nl, 0), extents[d],
-                           indexConstant(nb, nl, 1), ValueRange{},
-                           [&](OpBuilder &inner, Location il, Value iv,
-                               ValueRange) {
-                             ivs.push_back(iv);
-                             nest(inner, il, d + 1);
-                             ivs.pop_back();
-                             scf::YieldOp::create(inner, il);
-                           });
-      };
-  nest(b, loc, 0);
-}
-
-/// A stack buffer of `type`'s shape, allocated once at the kernel's entry.
-Value stagingBuffer(OpBuilder &b, Operation *user, VectorType type) {
-  auto function = user->getParentOfType<func::FuncOp>();
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&function.getBody().front());
-  return memref::AllocaOp::create(
-      b, user->getLoc(),
-      MemRefType::get(type.getShape(), type.getElementType()));
 }
 
 /// Builds a data-movement op (broadcast, shape cast, transpose) on the i16
@@ -389,7 +296,9 @@ struct ConvertReduce : TilePattern<tile::ReduceOp> {
 };
 
 struct ConvertDot : TilePattern<tile::DotOp> {
-  using TilePattern::TilePattern;
+  ConvertDot(const TypeConverter &converter, MLIRContext *context, RegisterFile file,
+             const ProductPlans &plans)
+      : TilePattern(converter, context), file(file), plans(plans) {}
 
   /// Converts a dot operand exactly to the accumulator's element type.
   FailureOr<Value> toAccumulatorType(ConversionPatternRewriter &rewriter,
@@ -421,10 +330,17 @@ struct ConvertDot : TilePattern<tile::DotOp> {
     if (failed(lhs) || failed(rhs))
       return op.emitOpError("operand element type is not supported by the "
                             "CPU backend yet (f8E4M3FN)");
+    // Matmul-sized products as register-blocked micro-kernels.
+    if (const ProductPlan *plan = plans.lookup(op)) {
+      rewriter.replaceOp(op, lowerRegisterBlockedProduct(rewriter, op, *plan, file,
+                                                         adaptor.getLhs(), adaptor.getRhs(),
+                                                         adaptor.getAcc()));
+      return success();
+    }
     MLIRContext *context = rewriter.getContext();
-    AffineExpr m, n, k;
-    bindDims(context, m, n, k);
-    SmallVector<SmallVector<AffineExpr, 4>> exprs = {{m, k}, {k, n}, {m, n}};
+    AffineExpr mDim, nDim, kDim;
+    bindDims(context, mDim, nDim, kDim);
+    SmallVector<SmallVector<AffineExpr, 4>> exprs = {{mDim, kDim}, {kDim, nDim}, {mDim, nDim}};
     auto maps = rewriter.getAffineMapArrayAttr(
         AffineMap::inferFromExprList(exprs, context));
     auto iterators = rewriter.getArrayAttr(
@@ -436,10 +352,15 @@ struct ConvertDot : TilePattern<tile::DotOp> {
         op, *lhs, *rhs, adaptor.getAcc(), maps, iterators);
     return success();
   }
+
+  RegisterFile file;
+  const ProductPlans &plans;
 };
 
 struct ConvertLoad : TilePattern<tile::LoadOp> {
-  using TilePattern::TilePattern;
+  ConvertLoad(const TypeConverter &converter, MLIRContext *context, const ProductPlans &plans)
+      : TilePattern(converter, context), plans(plans) {}
+
   LogicalResult
   matchAndRewrite(tile::LoadOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -452,6 +373,16 @@ struct ConvertLoad : TilePattern<tile::LoadOp> {
                                   : zeroOf(rewriter, loc, type.getElementType()),
                               storage.getElementType());
     auto memrefType = cast<MemRefType>(adaptor.getBase().getType());
+    if (plans.loadsPackedByProducts.contains(op)) {
+      // Every use is an operand that its product packs from memory: this
+      // value (a masked read, free of side effects) is left dead and erased.
+      SmallVector<bool> inBounds(type.getRank(), false);
+      Value read = vector::TransferReadOp::create(rewriter, loc, storage, adaptor.getBase(),
+                                                  adaptor.getIndices(), padding,
+                                                  ArrayRef<bool>(inBounds));
+      rewriter.replaceOp(op, bitcastTo(rewriter, loc, read, type));
+      return success();
+    }
     if (hasUnitInnermostStride(memrefType)) {
       // A block inside the memref is one plain vector load per row. Other
       // blocks are staged: padding, then the part inside copied element by
@@ -503,10 +434,19 @@ struct ConvertLoad : TilePattern<tile::LoadOp> {
     rewriter.replaceOp(op, bitcastTo(rewriter, loc, gathered, type));
     return success();
   }
+
+  const ProductPlans &plans;
 };
 
 struct ConvertStore : TilePattern<tile::StoreOp> {
-  using TilePattern::TilePattern;
+  ConvertStore(const TypeConverter &converter, MLIRContext *context, RegisterFile file,
+               const llvm::DenseSet<Operation *> &streamable)
+      : TilePattern(converter, context), file(file), streamable(streamable) {}
+
+  RegisterFile file;
+  /// The stores the kernel does not read back (final outputs).
+  const llvm::DenseSet<Operation *> &streamable;
+
   LogicalResult
   matchAndRewrite(tile::StoreOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -523,12 +463,28 @@ struct ConvertStore : TilePattern<tile::StoreOp> {
       SmallVector<bool> inBounds(type.getRank(), true);
       Value zero = indexConstant(rewriter, loc, 0);
       SmallVector<Value> origin(type.getRank(), zero);
+      if (staticallyInBounds(base, indices, type.getShape())) {
+        // A whole stack buffer (an epilogue's K-loop result).
+        vector::TransferWriteOp::create(rewriter, loc, value, base, indices,
+                                        ArrayRef<bool>(inBounds));
+        rewriter.eraseOp(op);
+        return success();
+      }
       Value buffer = stagingBuffer(rewriter, op, storage);
       scf::IfOp::create(
           rewriter, loc, blockInBounds(rewriter, loc, base, indices, type.getShape()),
           [&](OpBuilder &b, Location l) {
-            vector::TransferWriteOp::create(b, l, value, base, indices,
-                                            ArrayRef<bool>(inBounds));
+            // A row of whole registers the kernel does not read back may
+            // bypass the caches.
+            int64_t vectorBytes = file.lanes * 4;
+            Type element = storage.getElementType();
+            if (streamable.contains(op) && element.isIntOrFloat() &&
+                type.getNumElements() == type.getShape().back() &&
+                type.getShape().back() * element.getIntOrFloatBitWidth() % (8 * vectorBytes) == 0)
+              writeRowStreaming(b, l, value, base, indices, vectorBytes);
+            else
+              vector::TransferWriteOp::create(b, l, value, base, indices,
+                                              ArrayRef<bool>(inBounds));
             scf::YieldOp::create(b, l);
           },
           [&](OpBuilder &b, Location l) {
@@ -610,6 +566,41 @@ struct ConvertGather : TilePattern<tile::GatherOp> {
 // The pass
 //===----------------------------------------------------------------------===//
 
+/// The tile.stores of the module's kernels whose memref the kernel does not
+/// read after them nor in the same loop: their outputs, which may bypass
+/// the caches. A softmax's exponentials, stored and divided in a later
+/// pass, are read back, and its last pass rewrites lines that pass left in
+/// the cache (streaming them was 1.3-1.6x slower: a non-temporal store to
+/// a cached line writes it back first). Only speed depends on this: a
+/// non-temporal store is read back correctly.
+llvm::DenseSet<Operation *> storesNotReadBack(ModuleOp module) {
+  llvm::DenseSet<Operation *> stores;
+  for (auto kernel : module.getOps<func::FuncOp>()) {
+    if (!kernel->hasAttr(tile::TileDialect::getKernelAttrName()) || kernel.isExternal())
+      continue;
+    Block &body = kernel.getBody().front();
+    kernel.walk([&](tile::StoreOp store) {
+      Operation *storeAt = body.findAncestorOpInBlock(*store);
+      bool readBack = false;
+      kernel.walk([&](Operation *read) {
+        Value base;
+        if (auto load = dyn_cast<tile::LoadOp>(read))
+          base = load.getBase();
+        else if (auto gather = dyn_cast<tile::GatherOp>(read))
+          base = gather.getBase();
+        if (base != store.getBase())
+          return;
+        Operation *readAt = body.findAncestorOpInBlock(*read);
+        if (readAt == storeAt || storeAt->isBeforeInBlock(readAt))
+          readBack = true;
+      });
+      if (!readBack)
+        stores.insert(store);
+    });
+  }
+  return stores;
+}
+
 /// Appends the grid arguments to a kernel and replaces program_id and
 /// num_programs by them.
 void materializeGridArguments(func::FuncOp kernel) {
@@ -638,12 +629,17 @@ void materializeGridArguments(func::FuncOp kernel) {
 
 struct CpuLowerTileToVectorPass
     : cpu::impl::CpuLowerTileToVectorBase<CpuLowerTileToVectorPass> {
+  using CpuLowerTileToVectorBase::CpuLowerTileToVectorBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     // Tiles become vectors that LLVM unrolls: one beyond 2^16 elements
     // (256 KB of f32) takes minutes to compile and cannot stay in
     // registers or the L1 cache anyway.
     constexpr int64_t kMaxTileElements = int64_t(1) << 16;
+    // Epilogues of larger tiles in chunks of rows of about this many
+    // elements (16 AVX-512 registers of f32).
+    constexpr int64_t kEpilogueChunkElements = 256;
     for (auto function : module.getOps<func::FuncOp>()) {
       if (!function->hasAttr(tile::TileDialect::getKernelAttrName()))
         continue;
@@ -654,6 +650,9 @@ struct CpuLowerTileToVectorPass
         return signalPassFailure();
       }
     }
+    // Before the grid arguments: the epilogue's loop is built on tile IR.
+    computeEpiloguesInRowChunks(module, kEpilogueChunkElements);
+    llvm::DenseSet<Operation *> streamable = storesNotReadBack(module);
     module.walk([](func::FuncOp function) {
       if (function->hasAttr(tile::TileDialect::getKernelAttrName()))
         materializeGridArguments(function);
@@ -675,14 +674,19 @@ struct CpuLowerTileToVectorPass
     patterns.add<ConvertElementwiseOnTiles>(converter, context);
     patterns.add<ConvertSplat, ConvertBroadcast, ConvertExpandDims, ConvertIota,
                  ConvertTranspose, ConvertReshape,
-                 ConvertReduce, ConvertDot, ConvertLoad, ConvertStore,
-                 ConvertGather>(converter, context);
+                 ConvertReduce, ConvertGather>(converter, context);
+    RegisterFile file{vectorBits / 32, vectorRegisters};
+    ProductPlans plans = ProductPlans::of(module, file);
+    patterns.add<ConvertDot>(converter, context, file, plans);
+    patterns.add<ConvertLoad>(converter, context, plans);
+    patterns.add<ConvertStore>(converter, context, file, streamable);
     scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns,
                                                          target);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     if (failed(applyPartialConversion(module, target, std::move(patterns))))
       return signalPassFailure();
+    finishRegisterBlockedProducts(module, file);
 
     // exp, log, tanh and erf as vector polynomials (a few ulp in f32; LLVM
     // would otherwise call libm once per lane, and it has no erf at all).

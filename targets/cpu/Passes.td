@@ -16,12 +16,21 @@ def CpuLowerTileToVector : Pass<"prism-cpu-lower-tile-to-vector", "mlir::ModuleO
       `tile.num_programs` read them (the runtime loops over the grid and
       spreads it over threads);
     * `tile.load` / `tile.store` on memrefs whose innermost stride is 1
-      become `vector.transfer_read` / `vector.transfer_write`, which mask
-      out-of-bounds elements; other strides, masked stores and `tile.gather`
-      become `vector.gather` / `vector.scatter` over a flat unit-stride view
-      of the buffer, with the bounds folded into the mask;
-    * `tile.dot` becomes `vector.contract` (inputs converted to the
-      accumulator type), `tile.reduce` `vector.multi_reduction`,
+      become `vector.transfer_read` / `vector.transfer_write` of blocks
+      inside the memref, and a staged copy at its edges; other strides,
+      masked stores and `tile.gather` become `vector.gather` /
+      `vector.scatter` over a flat unit-stride view of the buffer, with the
+      bounds folded into the mask; a row the kernel does not read back is
+      stored non-temporally into a memref of 16 MiB or more (where aligned);
+    * a `tile.dot` of at least 4096 multiply-adds into a float accumulator
+      whose columns fill whole registers is a register-blocked micro-kernel
+      over f32 stack buffers, its operands packed straight from memory
+      where a `tile.load` reads them, its accumulator kept in its buffer
+      across a K loop (`RegisterBlockedProducts.h`); smaller ones become
+      `vector.contract` (inputs converted to the accumulator type);
+    * the epilogue of a large tile (computed row by row from K-loop
+      results) runs on chunks of rows (`EpilogueRows.h`);
+    * `tile.reduce` `vector.multi_reduction`,
       `tile.broadcast` / `tile.splat` `vector.broadcast`, `tile.expand_dims`
       `vector.shape_cast`, `tile.iota` `vector.step`;
     * arith and math ops on tiles become the same ops on vectors, and scf
@@ -36,6 +45,13 @@ def CpuLowerTileToVector : Pass<"prism-cpu-lower-tile-to-vector", "mlir::ModuleO
     %t = vector.transfer_read %x[%i, %c0], %zero : memref<...>, vector<4x128xf32>
     ```
   }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "256",
+           "Width of the vector registers products are blocked for (256: "
+           "AVX2, 512: AVX-512)">,
+    Option<"vectorRegisters", "vector-registers", "int64_t", "16",
+           "Number of those registers (16: AVX2, 32: AVX-512)">,
+  ];
   let dependentDialects = ["mlir::vector::VectorDialect",
                            "mlir::memref::MemRefDialect",
                            "mlir::arith::ArithDialect",

@@ -84,15 +84,20 @@ void launchGrid(CpuKernelEntry entry, KernelArguments &arguments,
   if (numThreads == 0)
     numThreads = std::max(1u, std::thread::hardware_concurrency());
   int64_t workers = std::min<int64_t>(numThreads, total);
+  // Kernels write large outputs with non-temporal stores, which x86 orders
+  // weakly: each thread fences them before the launch is over (and before
+  // another thread or the next launch reads them).
   if (workers == 1) {
     for (int64_t i = 0; i < total; ++i)
       run(i);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
     return;
   }
   std::atomic<int64_t> next{0};
   auto work = [&] {
     for (int64_t i = next.fetch_add(1); i < total; i = next.fetch_add(1))
       run(i);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
   };
   std::vector<std::thread> threads;
   for (int64_t t = 1; t < workers; ++t)

@@ -15,6 +15,22 @@
 // The operand pipeline's shape is for targets that stage dot operands; the
 // CPU takes the kernels' attributes and ignores them.
 // RUN: prism-run %s --entry=linear_bf16 --check --dynamic-size=13 --tile-sizes="pipeline-stages=3 dots-in-flight=0 warp-specialize=1" | FileCheck %s
+// The CPU's register-blocked products (default 128 x 128 x 32 tiles):
+// whole blocks packed straight from memory and ragged ones through the
+// padding, [N, K] weights packed by transposed squares (16 x 16 on AVX-512,
+// 8 x 8 on AVX2) and A read transposed, the epilogue (bias, silu, the bf16
+// rounding) on chunks of rows, a 16-bit accumulator rounded per FMA, a
+// dynamic M of at most 8 rows on the 8-row kernel (matmul-min-m), and a
+// static M of 40 on a 64-row tile.
+// RUN: prism-run %s --entry=blocked_nt --check --dynamic-size=150 | FileCheck %s
+// RUN: prism-run %s --entry=blocked_nt --check --dynamic-size=150 --target=cpu:avx2 | FileCheck %s
+// RUN: prism-run %s --entry=blocked_nt --check --dynamic-size=5 | FileCheck %s
+// RUN: prism-run %s --entry=blocked_tn --check --dynamic-size=131 | FileCheck %s
+// RUN: prism-run %s --entry=blocked_tn --check --dynamic-size=131 --target=cpu:avx2 | FileCheck %s
+// RUN: prism-run %s --entry=blocked_bf16_silu --check --dynamic-size=200 | FileCheck %s
+// RUN: prism-run %s --entry=blocked_bf16_silu --check --dynamic-size=200 --target=cpu:avx2 | FileCheck %s
+// RUN: prism-run %s --entry=blocked_f16_accumulation --check | FileCheck %s
+// RUN: prism-run %s --entry=blocked_f16_accumulation --check --target=cpu:avx2 | FileCheck %s
 // CHECK-NOT: FAIL
 // CHECK: PASS
 
@@ -41,4 +57,25 @@ func.func @f16_accumulation(%a: tensor<2x11x24xf16>, %b: tensor<24x5xf16>) -> te
 func.func @int8_weights(%x: tensor<?x50xf32>, %w: tensor<50x70xi8>) -> tensor<?x70xf32> {
   %0 = prism.matmul %x, %w : tensor<?x50xf32>, tensor<50x70xi8>
   return %0 : tensor<?x70xf32>
+}
+
+func.func @blocked_nt(%x: tensor<?x160xf32>, %w: tensor<200x160xf32>, %b: tensor<200xf32>) -> tensor<?x200xf32> {
+  %0 = prism.matmul %x, %w bias(%b : tensor<200xf32>) transpose_rhs : tensor<?x160xf32>, tensor<200x160xf32>
+  return %0 : tensor<?x200xf32>
+}
+
+func.func @blocked_tn(%a: tensor<96x?xf32>, %b: tensor<96x140xf32>) -> tensor<?x140xf32> {
+  %0 = prism.matmul %a, %b transpose_lhs : tensor<96x?xf32>, tensor<96x140xf32>
+  return %0 : tensor<?x140xf32>
+}
+
+func.func @blocked_bf16_silu(%x: tensor<1x?x96xbf16>, %w: tensor<272x96xbf16>) -> tensor<1x?x272xbf16> {
+  %0 = prism.matmul %x, %w transpose_rhs : tensor<1x?x96xbf16>, tensor<272x96xbf16>
+  %1 = prism.silu %0 : tensor<1x?x272xbf16>
+  return %1 : tensor<1x?x272xbf16>
+}
+
+func.func @blocked_f16_accumulation(%a: tensor<40x64xf16>, %b: tensor<64x48xf16>) -> tensor<40x48xf16> {
+  %0 = prism.matmul %a, %b acc(f16) : tensor<40x64xf16>, tensor<64x48xf16>
+  return %0 : tensor<40x48xf16>
 }

@@ -6,6 +6,13 @@
 // RUN: prism-run %s --entry=softmax_last --check --dynamic-size=600 | FileCheck %s
 // RUN: prism-run %s --entry=softmax_middle_axis --check --dynamic-size=19 | FileCheck %s
 // RUN: prism-run %s --entry=softmax_f16 --check --dynamic-size=7 | FileCheck %s
+// Outputs of 16 MiB and more: rows whose address is aligned are written
+// with non-temporal stores (rows of 1000 f32 are, every other one), the
+// others and the tails with ordinary ones; softmax, whose last pass
+// rewrites the exponentials an earlier one stored, always with ordinary
+// ones.
+// RUN: prism-run %s --entry=rms_f32 --check --dynamic-size=2100 | FileCheck %s
+// RUN: prism-run %s --entry=softmax_last --check --dynamic-size=1400000 | FileCheck %s
 // Rows of length 0: nothing to compute, and the float64 reference agrees.
 // RUN: prism-run %s --entry=norms_of_empty_rows --check | FileCheck %s --check-prefix=EMPTY
 // EMPTY-COUNT-2: f32 4x0 {{.*}} PASS

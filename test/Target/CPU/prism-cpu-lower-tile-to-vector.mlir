@@ -117,3 +117,28 @@ func.func @masked(%m: memref<?x?xf16, strided<[?, 1], offset: ?>>, %i: index) at
   tile.store %v, %m[%i, %i] mask(%k : tensor<2x4xi1>) : tensor<2x4xf16>, memref<?x?xf16, strided<[?, 1], offset: ?>>
   return
 }
+
+// -----
+
+// A row the kernel does not read back may bypass the caches: with a
+// non-temporal store when the memref holds at least 16 MiB and the row's
+// address is aligned to a register. The first store is read back by the
+// second pass: an ordinary transfer.
+// CHECK-LABEL: func.func @streaming_store
+// CHECK: scf.if
+// CHECK:   vector.transfer_write %{{.+}}, %[[Y:[a-z0-9]+]][%{{.+}}, %{{.+}}] {in_bounds = [true, true]} : vector<1x64xf32>
+// CHECK: vector.transfer_read %[[Y]]
+// CHECK: memref.extract_aligned_pointer_as_index %[[Y]]
+// CHECK: arith.cmpi uge, %{{.+}}, %c16777216
+// CHECK: scf.if
+// CHECK:   vector.store %{{.+}}, %[[Y]][%{{.+}}, %{{.+}}] {alignment = 32 : i64, nontemporal = true} : memref<?x?xf32, strided<[?, 1], offset: ?>>, vector<64xf32>
+// CHECK: } else {
+// CHECK:   vector.transfer_write
+func.func @streaming_store(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>, %y: memref<?x?xf32, strided<[?, 1], offset: ?>>, %i: index) attributes {tile.kernel} {
+  %t = tile.load %x[%i, %i] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<1x64xf32>
+  tile.store %t, %y[%i, %i] : tensor<1x64xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  %u = tile.load %y[%i, %i] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<1x64xf32>
+  %v = arith.addf %u, %u : tensor<1x64xf32>
+  tile.store %v, %y[%i, %i] : tensor<1x64xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  return
+}
