@@ -11,7 +11,10 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
 
@@ -34,22 +37,42 @@ bool isElementwise(Operation *op) {
          });
 }
 
-/// The operations between a store's tile and the K-loop results it is
-/// computed from, found backwards from the store.
+/// The operations between the tiles some stores write (a rope epilogue's
+/// two halves share their sines and cosines) and the K-loop results they
+/// are computed from, found backwards from the stores, which are in one
+/// block in this order.
 class EpilogueSlice {
 public:
-  EpilogueSlice(tile::StoreOp store, int64_t rows, int64_t columns)
-      : store(store), rows(rows), columns(columns) {}
+  EpilogueSlice(ArrayRef<tile::StoreOp> stores, int64_t rows, int64_t columns)
+      : stores(stores.begin(), stores.end()), rows(rows), columns(columns) {}
 
-  /// Whether the stored tile is such an epilogue (every operation in the
-  /// store's block, used only by the slice and the store).
+  /// Whether the stored tiles are such an epilogue: every operation in the
+  /// stores' block, used only by the slice and the stores, and between
+  /// the first store and the last only the slice, the stores and
+  /// operations without memory effects (the stores move to the last one).
   bool collect() {
-    if (!collect(store.getValue()) || roots.empty())
+    for (tile::StoreOp store : stores)
+      if (!collect(store.getValue()))
+        return false;
+    if (roots.empty())
       return false;
+    llvm::SmallPtrSet<Operation *, 4> storeOps;
+    for (tile::StoreOp store : stores)
+      storeOps.insert(store);
     for (Operation *op : ops)
       for (Operation *user : op->getUsers())
-        if (user != store.getOperation() && !ops.contains(user))
+        if (!storeOps.contains(user) && !ops.contains(user))
           return false;
+    for (Operation *op = stores.front().getOperation(); op != stores.back().getOperation();
+         op = op->getNextNode())
+      if (!ops.contains(op) && !storeOps.contains(op) && !isMemoryEffectFree(op))
+        return false;
+    // A load of the slice must not read what the stores write.
+    for (Operation *op : ops)
+      if (auto load = dyn_cast<tile::LoadOp>(op))
+        for (tile::StoreOp store : stores)
+          if (load.getBase() == store.getBase())
+            return false;
     return true;
   }
 
@@ -63,7 +86,7 @@ public:
            llvm::all_of(shape.drop_back(2), [](int64_t d) { return d == 1; });
   }
 
-  tile::StoreOp store;
+  SmallVector<tile::StoreOp> stores;
   int64_t rows, columns;
   llvm::SetVector<Operation *> ops;
   llvm::SetVector<Value> roots;
@@ -73,7 +96,7 @@ private:
     if (!isRowsTile(value.getType()))
       return false;
     Operation *def = value.getDefiningOp();
-    if (!def || def->getBlock() != store->getBlock())
+    if (!def || def->getBlock() != stores.front()->getBlock())
       return false;
     // The K loop's results (and products): computed whole, read back by
     // rows from an f32 stack buffer (a 16-bit one would need the i16
@@ -106,8 +129,16 @@ private:
     } else if (isElementwise(def)) {
       separable = llvm::all_of(def->getOperands(), [&](Value operand) { return collect(operand); });
     }
-    if (!separable)
-      return false;
+    if (!separable) {
+      // Anything else of the tile's shape (a column broadcast over the
+      // rows: a rope epilogue's positions) is computed whole, like a
+      // K-loop result, and read back by rows; what follows it (the rope's
+      // sines and cosines) still runs by chunks.
+      if (!cast<RankedTensorType>(value.getType()).getElementType().isF32())
+        return false;
+      roots.insert(value);
+      return true;
+    }
     ops.insert(def);
     return true;
   }
@@ -130,9 +161,9 @@ SmallVector<Value> shiftRows(OpBuilder &b, Location loc, ValueRange indices, Val
 }
 
 void rewriteInChunks(func::FuncOp kernel, EpilogueSlice &slice, int64_t chunk) {
-  tile::StoreOp store = slice.store;
-  Location loc = store.getLoc();
-  OpBuilder b(store);
+  tile::StoreOp last = slice.stores.back();
+  Location loc = last.getLoc();
+  OpBuilder b(last);
   // Each K-loop result goes to a stack buffer once, read back by chunks.
   OpBuilder entry(&kernel.getBody().front(), kernel.getBody().front().begin());
   DenseMap<Value, Value> bufferOf;
@@ -192,9 +223,11 @@ void rewriteInChunks(func::FuncOp kernel, EpilogueSlice &slice, int64_t chunk) {
     }
     mapping.map(op->getResult(0), result);
   }
-  tile::StoreOp::create(b, loc, chunkValue(store.getValue()), store.getBase(),
-                        shiftRows(b, loc, store.getIndices(), row), Value());
-  store.erase();
+  for (tile::StoreOp store : slice.stores) {
+    tile::StoreOp::create(b, loc, chunkValue(store.getValue()), store.getBase(),
+                          shiftRows(b, loc, store.getIndices(), row), Value());
+    store.erase();
+  }
   for (Operation *op : llvm::reverse(ordered))
     op->erase();
 }
@@ -205,22 +238,31 @@ void computeEpiloguesInRowChunks(ModuleOp module, int64_t chunkElements) {
   for (auto kernel : module.getOps<func::FuncOp>()) {
     if (!kernel->hasAttr(tile::TileDialect::getKernelAttrName()))
       continue;
-    SmallVector<tile::StoreOp> stores;
+    // The candidate stores of each block, grouped by tile shape in block
+    // order: each group is tried whole, then each store alone.
+    llvm::MapVector<std::pair<Block *, Type>, SmallVector<tile::StoreOp>> groups;
     kernel.walk([&](tile::StoreOp store) {
-      if (!store.getMask())
-        stores.push_back(store);
-    });
-    for (tile::StoreOp store : stores) {
       auto type = cast<RankedTensorType>(store.getValue().getType());
-      if (type.getRank() < 2)
-        continue;
+      if (!store.getMask() && type.getRank() >= 2)
+        groups[{store->getBlock(), type}].push_back(store);
+    });
+    for (auto &[key, stores] : groups) {
+      auto type = cast<RankedTensorType>(key.second);
       int64_t rows = type.getDimSize(type.getRank() - 2), columns = type.getShape().back();
       int64_t chunk = std::max<int64_t>(1, chunkElements / columns);
       if (rows % chunk != 0 || rows < kMinChunks * chunk)
         continue;
-      EpilogueSlice slice(store, rows, columns);
-      if (slice.isRowsTile(type) && slice.collect())
+      auto tryRewrite = [&](ArrayRef<tile::StoreOp> group) {
+        EpilogueSlice slice(group, rows, columns);
+        if (!slice.isRowsTile(type) || !slice.collect())
+          return false;
         rewriteInChunks(kernel, slice, chunk);
+        return true;
+      };
+      if (stores.size() > 1 && tryRewrite(stores))
+        continue;
+      for (tile::StoreOp store : stores)
+        tryRewrite({store});
     }
   }
 }
