@@ -67,12 +67,22 @@ public:
          op = op->getNextNode())
       if (!ops.contains(op) && !storeOps.contains(op) && !isMemoryEffectFree(op))
         return false;
-    // A load of the slice must not read what the stores write.
-    for (Operation *op : ops)
-      if (auto load = dyn_cast<tile::LoadOp>(op))
-        for (tile::StoreOp store : stores)
-          if (load.getBase() == store.getBase())
-            return false;
+    // A load of the slice moves to the last store (and runs after the
+    // stores of earlier chunks): it must not read what the stores write,
+    // and nothing may write memory between it and the last store.
+    for (Operation *op : ops) {
+      auto load = dyn_cast<tile::LoadOp>(op);
+      if (!load)
+        continue;
+      for (tile::StoreOp store : stores)
+        if (load.getBase() == store.getBase())
+          return false;
+      for (Operation *next = load->getNextNode(); next != stores.back().getOperation();
+           next = next->getNextNode())
+        if (!storeOps.contains(next) && !isMemoryEffectFree(next) &&
+            !isa<tile::LoadOp>(next))
+          return false;
+    }
     return true;
   }
 

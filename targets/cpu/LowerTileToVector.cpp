@@ -633,6 +633,12 @@ struct CpuLowerTileToVectorPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if ((vectorBits != 128 && vectorBits != 256 && vectorBits != 512) || vectorRegisters < 8) {
+      module.emitError("prism-cpu-lower-tile-to-vector: vector-bits must be 128, 256 or 512 "
+                       "and vector-registers at least 8; got ")
+          << static_cast<int64_t>(vectorBits) << " and " << static_cast<int64_t>(vectorRegisters);
+      return signalPassFailure();
+    }
     // Tiles become vectors that LLVM unrolls: one beyond 2^16 elements
     // (256 KB of f32) takes minutes to compile and cannot stay in
     // registers or the L1 cache anyway.

@@ -43,18 +43,29 @@ constexpr llvm::StringLiteral kPackingTranspose = "prism.cpu_packing_transpose";
 /// broadcast A element (AVX2: 6 x 2, BLIS's and OpenBLAS's sgemm shape;
 /// AVX-512: 14 x 2 at most), rows dividing m, registers dividing n. Nothing
 /// when n is not a multiple of the lanes.
-std::optional<std::pair<int64_t, int64_t>> registerBlockOf(int64_t m, int64_t n,
-                                                           RegisterFile file) {
-  if (m <= 0 || n % file.lanes != 0)
+std::optional<ProductPlan> registerBlockOf(int64_t m, int64_t n, RegisterFile file) {
+  // Columns that are not whole registers (a rope projection's N tile of 8
+  // for head dim 80) take registers of half or a quarter of the width.
+  int64_t lanes = file.lanes;
+  while (lanes > 4 && n % lanes != 0)
+    lanes /= 2;
+  if (m <= 0 || n % lanes != 0)
     return std::nullopt;
-  int64_t registers = (n / file.lanes) % 2 == 0 ? 2 : 1;
+  int64_t registers = (n / lanes) % 2 == 0 ? 2 : 1;
   int64_t rows = std::min(std::max<int64_t>(1, (file.count - registers - 2) / registers), m);
   while (m % rows != 0)
     --rows;
-  return std::make_pair(rows, registers);
+  ProductPlan plan;
+  plan.rows = rows;
+  plan.registers = registers;
+  plan.lanes = lanes;
+  return plan;
 }
 
 bool isPackableElement(Type type) { return type.isF32() || isHalfFloat(type); }
+
+/// Operands may also be i8 (exact in f32).
+bool isPackableOperand(Type type) { return isPackableElement(type) || type.isSignlessInteger(8); }
 
 /// The load a product operand is read from: through reshapes that only drop
 /// leading unit dimensions, and at most one 2-D transpose.
@@ -71,7 +82,7 @@ std::optional<MemoryOperand> memoryOperandOf(Value operand) {
   while (auto reshape = source.getDefiningOp<tile::ReshapeOp>())
     source = reshape.getInput();
   auto load = source.getDefiningOp<tile::LoadOp>();
-  if (!load || !isPackableElement(load.getType().getElementType()) ||
+  if (!load || !isPackableOperand(load.getType().getElementType()) ||
       !hasUnitInnermostStride(cast<MemRefType>(load.getBase().getType())))
     return std::nullopt;
   ArrayRef<int64_t> shape = load.getType().getShape();
@@ -100,7 +111,7 @@ bool onlyPackedBy(Value value, tile::LoadOp load, const ProductPlans &plans) {
   });
 }
 
-/// f32 from the storage form of `element` (i16 bits of f16/bf16).
+/// f32 from the storage form of `element` (i16 bits of f16/bf16, i8).
 Value storageToF32(OpBuilder &b, Location loc, Value value, Type element) {
   if (element.isF32())
     return value;
@@ -109,6 +120,8 @@ Value storageToF32(OpBuilder &b, Location loc, Value value, Type element) {
     half = VectorType::get(vector.getShape(), element);
     f32 = VectorType::get(vector.getShape(), f32);
   }
+  if (element.isSignlessInteger(8))
+    return arith::SIToFPOp::create(b, loc, f32, value);
   return arith::ExtFOp::create(b, loc, f32, bitcastTo(b, loc, value, half));
 }
 
@@ -221,15 +234,15 @@ ProductPlans ProductPlans::of(ModuleOp module, RegisterFile file) {
     auto rhsType = cast<RankedTensorType>(dot.getRhs().getType());
     int64_t m = accType.getDimSize(0), n = accType.getDimSize(1),
             k = lhsType.getDimSize(1);
-    std::optional<std::pair<int64_t, int64_t>> block = registerBlockOf(m, n, file);
+    std::optional<ProductPlan> block = registerBlockOf(m, n, file);
     if (!isPackableElement(accType.getElementType()) || !block ||
         m * n * k < kMinBlockedProduct ||
-        !isPackableElement(lhsType.getElementType()) ||
-        !isPackableElement(rhsType.getElementType()))
+        !isPackableOperand(lhsType.getElementType()) ||
+        !isPackableOperand(rhsType.getElementType()))
       return;
-    plans.products[dot] = ProductPlan{block->first, block->second,
-                                      memoryOperandOf(dot.getLhs()),
-                                      memoryOperandOf(dot.getRhs())};
+    block->lhs = memoryOperandOf(dot.getLhs());
+    block->rhs = memoryOperandOf(dot.getRhs());
+    plans.products[dot] = *block;
   });
   // A product packs a load's operand where it runs: the memory must be as
   // the load read it, so no store of the kernel may come between.
@@ -284,7 +297,9 @@ Value lowerRegisterBlockedProduct(ConversionPatternRewriter &rewriter, tile::Dot
       return buffer;
     }
     auto type = cast<VectorType>(value.getType());
-    if (!type.getElementType().isF32())
+    if (type.getElementType().isSignlessInteger(8))
+      value = arith::SIToFPOp::create(rewriter, loc, VectorType::get(type.getShape(), f32), value);
+    else if (!type.getElementType().isF32())
       value = arith::ExtFOp::create(rewriter, loc, VectorType::get(type.getShape(), f32), value);
     vector::TransferWriteOp::create(rewriter, loc, value, buffer, ValueRange{zero, zero},
                                     ArrayRef<bool>{true, true});
@@ -294,7 +309,7 @@ Value lowerRegisterBlockedProduct(ConversionPatternRewriter &rewriter, tile::Dot
   Value rhsBuffer = pack(plan.rhs, rhs, {kSize, n});
   Value accBuffer = pack(std::nullopt, acc, {m, n});
 
-  int64_t rows = plan.rows, registers = plan.registers, lanes = file.lanes;
+  int64_t rows = plan.rows, registers = plan.registers, lanes = plan.lanes;
   auto registerType = VectorType::get({lanes}, f32);
   // Column blocks outside, row blocks inside: a block's B columns (K x
   // registers x lanes) stay in the L1 cache for every row block.

@@ -43,6 +43,7 @@ struct MemoryOperand {
 struct ProductPlan {
   int64_t rows = 0;
   int64_t registers = 0;
+  int64_t lanes = 0; // f32 per register: the file's, or fewer for narrow N
   std::optional<MemoryOperand> lhs, rhs;
 };
 
