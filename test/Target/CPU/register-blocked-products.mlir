@@ -109,7 +109,8 @@ func.func @computed_operand_f16_accumulator(%x: memref<?x?xf16, strided<[?, 1], 
 
 // -----
 
-// Columns that are not a whole register (N = 12), and products too small
+// Columns that are not a whole register even at a quarter width (N = 6),
+// and products too small
 // for the buffers to pay, stay vector.contract.
 // CHECK-LABEL: func.func @contract_kept
 // CHECK-COUNT-2: vector.contract
@@ -118,10 +119,10 @@ func.func @contract_kept(%x: memref<?x?xf32, strided<[?, 1], offset: ?>>,
                          %out: memref<?x?xf32, strided<[?, 1], offset: ?>>, %i: index) attributes {tile.kernel} {
   %zero = arith.constant 0.0 : f32
   %a = tile.load %x[%i, %i] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<64x64xf32>
-  %b = tile.load %x[%i, %i] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<64x12xf32>
-  %c = tile.splat %zero : tensor<64x12xf32>
-  %r = tile.dot %a, %b, %c : tensor<64x64xf32>, tensor<64x12xf32> -> tensor<64x12xf32>
-  tile.store %r, %out[%i, %i] : tensor<64x12xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  %b = tile.load %x[%i, %i] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<64x6xf32>
+  %c = tile.splat %zero : tensor<64x6xf32>
+  %r = tile.dot %a, %b, %c : tensor<64x64xf32>, tensor<64x6xf32> -> tensor<64x6xf32>
+  tile.store %r, %out[%i, %i] : tensor<64x6xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
   %s = tile.load %x[%i, %i] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<4x8xf32>
   %t = tile.load %x[%i, %i] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<8x16xf32>
   %d = tile.splat %zero : tensor<4x16xf32>
