@@ -4,6 +4,7 @@
 
 #include "dialects/Tile/IR/TileDialect.h"
 #include "dialects/Tile/IR/TileOps.h"
+#include "dialects/Tile/Utils/Elementwise.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -24,18 +25,8 @@ namespace {
 /// Chunks smaller than this many rows of the tile gain nothing.
 constexpr int64_t kMinChunks = 4;
 
-/// An arith or math op on tensors of one shape, element by element.
-bool isElementwise(Operation *op) {
-  if (!isa<arith::ArithDialect, math::MathDialect>(op->getDialect()) ||
-      op->getNumRegions() != 0 || op->getNumResults() != 1 || op->getNumOperands() == 0 ||
-      !isPure(op))
-    return false;
-  auto result = dyn_cast<RankedTensorType>(op->getResult(0).getType());
-  return result && llvm::all_of(op->getOperandTypes(), [&](Type type) {
-           auto tensor = dyn_cast<RankedTensorType>(type);
-           return tensor && tensor.getShape() == result.getShape();
-         });
-}
+/// An elementwise op the chunks may compute in any order.
+bool isElementwise(Operation *op) { return tile::isElementwiseOnTiles(op) && isPure(op); }
 
 /// The operations between the tiles some stores write (a rope epilogue's
 /// two halves share their sines and cosines) and the K-loop results they

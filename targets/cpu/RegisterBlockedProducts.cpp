@@ -141,7 +141,7 @@ void packFromMemory(ConversionPatternRewriter &rewriter, Location loc,
   int64_t rank = shape.size(), blockRows = shape[rank - 2], blockCols = shape[rank - 1];
   auto bufferType = cast<MemRefType>(buffer.getType());
   // Position (i, j) of the load's block in the buffer.
-  auto at = [&](OpBuilder &b, Location l, Value i, Value j) -> SmallVector<Value, 2> {
+  auto at = [&](Value i, Value j) -> SmallVector<Value, 2> {
     if (operand.transposed)
       return {j, i};
     return {i, j};
@@ -196,7 +196,7 @@ void packFromMemory(ConversionPatternRewriter &rewriter, Location loc,
             forRange(ib, il, blockCols, 1, [&](OpBuilder &jb, Location jl, Value j) {
               Value value = memref::LoadOp::create(jb, jl, base, source(jb, jl, i, j));
               memref::StoreOp::create(jb, jl, storageToF32(jb, jl, value, element), buffer,
-                                      at(jb, jl, i, j));
+                                      at(i, j));
             });
           });
         }
@@ -218,7 +218,7 @@ void packFromMemory(ConversionPatternRewriter &rewriter, Location loc,
             [&](OpBuilder &inner, Location il, ValueRange position, ValueRange offset) {
               Value value = memref::LoadOp::create(inner, il, base, position);
               memref::StoreOp::create(inner, il, storageToF32(inner, il, value, element),
-                                      buffer, at(inner, il, offset[rank - 2], offset[rank - 1]));
+                                      buffer, at(offset[rank - 2], offset[rank - 1]));
             });
         scf::YieldOp::create(b, l);
       });
@@ -245,27 +245,27 @@ ProductPlans ProductPlans::of(ModuleOp module, RegisterFile file) {
     plans.products[dot] = *block;
   });
   // A product packs a load's operand where it runs: the memory must be as
-  // the load read it, so no store of the kernel may come between.
-  for (auto it = plans.products.begin(); it != plans.products.end();) {
-    auto current = it++;
-    auto storesBefore = [&](std::optional<MemoryOperand> &operand) {
-      if (!operand)
-        return;
-      Operation *dot = current->first;
-      Region *kernel = &dot->getParentOfType<func::FuncOp>().getBody();
-      Block &body = kernel->front();
-      Operation *dotAncestor = body.findAncestorOpInBlock(*dot);
-      bool interleaved = false;
-      kernel->walk([&](tile::StoreOp store) {
-        Operation *ancestor = body.findAncestorOpInBlock(*store);
-        if (ancestor == dotAncestor || ancestor->isBeforeInBlock(dotAncestor))
-          interleaved = true;
-      });
-      if (interleaved)
-        operand.reset();
-    };
-    storesBefore(current->second.lhs);
-    storesBefore(current->second.rhs);
+  // the load read it, so no store of the kernel may come between. The
+  // first top-level op of each kernel that holds a store: a product at or
+  // after it packs no operand from memory.
+  DenseMap<Region *, Operation *> firstStoring;
+  module.walk([&](func::FuncOp kernel) {
+    Block &body = kernel.getBody().front();
+    kernel.walk([&](tile::StoreOp store) {
+      Operation *ancestor = body.findAncestorOpInBlock(*store);
+      Operation *&first = firstStoring[&kernel.getBody()];
+      if (!first || ancestor->isBeforeInBlock(first))
+        first = ancestor;
+    });
+  });
+  for (auto &[op, plan] : plans.products) {
+    Region *kernel = &op->getParentOfType<func::FuncOp>().getBody();
+    Operation *first = firstStoring.lookup(kernel);
+    Operation *dotAncestor = kernel->front().findAncestorOpInBlock(*op);
+    if (first && (first == dotAncestor || first->isBeforeInBlock(dotAncestor))) {
+      plan.lhs.reset();
+      plan.rhs.reset();
+    }
   }
   for (auto &[op, plan] : plans.products)
     for (std::optional<MemoryOperand> operand : {plan.lhs, plan.rhs})
@@ -293,6 +293,13 @@ Value lowerRegisterBlockedProduct(ConversionPatternRewriter &rewriter, tile::Dot
                   ArrayRef<int64_t> shape) {
     Value buffer = stagingBuffer(rewriter, op, shape, f32);
     if (operand) {
+      // Packed where the load is: once for a loop of products that reads
+      // the same block at every step (attention's queries).
+      OpBuilder::InsertionGuard guard(rewriter);
+      Operation *load = operand->load;
+      if (load->getBlock() != op->getBlock() &&
+          load->getBlock()->findAncestorOpInBlock(*op))
+        rewriter.setInsertionPoint(load);
       packFromMemory(rewriter, loc, *operand, buffer, file);
       return buffer;
     }

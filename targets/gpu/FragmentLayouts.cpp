@@ -32,6 +32,7 @@
 #include "targets/gpu/TileToGpu.h"
 
 #include "dialects/Tile/IR/TileOps.h"
+#include "dialects/Tile/Utils/Elementwise.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -66,18 +67,6 @@ RankedTensorType placed(Type type, Placement placement) {
   if (placement == Placement::Rows)
     encoding = StringAttr::get(type.getContext(), kFragmentRowsEncoding);
   return RankedTensorType::get(tensor.getShape(), tensor.getElementType(), encoding);
-}
-
-/// An arith or math op on tiles of one shape, element by element.
-bool isElementwise(Operation *op) {
-  if (!isa<arith::ArithDialect, math::MathDialect>(op->getDialect()) ||
-      op->getNumRegions() != 0 || op->getNumResults() != 1 || op->getNumOperands() == 0)
-    return false;
-  auto result = dyn_cast<RankedTensorType>(op->getResult(0).getType());
-  return result && llvm::all_of(op->getOperandTypes(), [&](Type type) {
-           auto tensor = dyn_cast<RankedTensorType>(type);
-           return tensor && tensor.getShape() == result.getShape();
-         });
 }
 
 /// A tile filled with one value (tile.splat or a splat constant): the same
@@ -129,7 +118,7 @@ bool isIotaArithmetic(Value x, bool &arithmetic, int depth = 0) {
     return true;
   if (isa<tile::ReshapeOp, tile::ExpandDimsOp>(op))
     return isIotaArithmetic(op->getOperand(0), arithmetic, depth + 1);
-  if (!isa<arith::ArithDialect>(op->getDialect()) || !isElementwise(op))
+  if (!isa<arith::ArithDialect>(op->getDialect()) || !tile::isElementwiseOnTiles(op))
     return false;
   arithmetic = true;
   return llvm::all_of(op->getOperands(), [&](Value operand) {
@@ -365,7 +354,7 @@ private:
         Operation *user = use.getOwner();
         if (user->getBlock() != &body)
           continue;
-        if (isElementwise(user)) {
+        if (tile::isElementwiseOnTiles(user)) {
           want(user->getResult(0), placement);
         } else if (auto reduce = dyn_cast<tile::ReduceOp>(user)) {
           // (The shuffles combine 32-bit floats.)
@@ -407,7 +396,7 @@ private:
       return user->getNumResults() ? placementOf(user->getResult(0).getType())
                                    : Placement::Plain;
     };
-    if (isElementwise(user))
+    if (tile::isElementwiseOnTiles(user))
       return resultPlacement();
     if (isa<tile::ReduceOp>(user))
       return resultPlacement() == Placement::Rows ? Placement::Fragments : Placement::Plain;
@@ -465,7 +454,7 @@ private:
     if (auto broadcast = value.getDefiningOp<tile::BroadcastOp>())
       return broadcast.getType().getRank() == 2;
     Operation *op = value.getDefiningOp();
-    return depth < 16 && op && isElementwise(op) &&
+    return depth < 16 && op && tile::isElementwiseOnTiles(op) &&
            llvm::all_of(op->getOperands(), [&](Value operand) {
              return rebuildable(operand, depth + 1);
            });
@@ -529,7 +518,7 @@ private:
           return {};
         return chain;
       }
-      if (!isa<tile::ReshapeOp>(op) && !(isElementwise(op) && op->getNumOperands() == 1))
+      if (!isa<tile::ReshapeOp>(op) && !(tile::isElementwiseOnTiles(op) && op->getNumOperands() == 1))
         break;
     }
     return {};

@@ -86,6 +86,43 @@ func.func @transposed_weights(%x: memref<?x?xbf16, strided<[?, 1], offset: ?>>,
 
 // -----
 
+// A block loaded outside a loop of products (attention's queries, read by
+// every KV step) is packed once, where it is loaded: the pack's row copies
+// come before the loop (and the accumulator's buffer write), and the loop
+// packs only the block it loads.
+// CHECK-LABEL: func.func @loop_invariant_operand
+// CHECK: scf.if
+// CHECK:   scf.for
+// CHECK:     vector.load %{{.+}} : memref<?x?xf32, strided<[?, 1], offset: ?>>, vector<64xf32>
+// CHECK:     vector.store %{{.+}}, %[[Q:.+]][%{{.+}}, %{{.+}}] : memref<32x64xf32>, vector<64xf32>
+// CHECK: vector.transfer_write %{{.+}} : vector<32x32xf32>, memref<32x32xf32>
+// CHECK-NEXT: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} {
+// CHECK-NOT: store %{{[^ ]+}}, %[[Q]][
+// CHECK:   vector.load %{{.+}} : memref<?x?xf32, strided<[?, 1], offset: ?>>, vector<32xf32>
+// CHECK-NOT: store %{{[^ ]+}}, %[[Q]][
+// CHECK:   vector.fma
+// CHECK-NOT: store %{{[^ ]+}}, %[[Q]][
+// CHECK: return
+func.func @loop_invariant_operand(%q: memref<?x?xf32, strided<[?, 1], offset: ?>>,
+                                  %k: memref<?x?xf32, strided<[?, 1], offset: ?>>,
+                                  %out: memref<?x?xf32, strided<[?, 1], offset: ?>>,
+                                  %n: index, %i: index) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : index
+  %c32 = arith.constant 32 : index
+  %zero = arith.constant 0.0 : f32
+  %init = tile.splat %zero : tensor<32x32xf32>
+  %qb = tile.load %q[%i, %c0] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<32x64xf32>
+  %acc = scf.for %j = %c0 to %n step %c32 iter_args(%c = %init) -> (tensor<32x32xf32>) {
+    %kb = tile.load %k[%c0, %j] : memref<?x?xf32, strided<[?, 1], offset: ?>> -> tensor<64x32xf32>
+    %r = tile.dot %qb, %kb, %c : tensor<32x64xf32>, tensor<64x32xf32> -> tensor<32x32xf32>
+    scf.yield %r : tensor<32x32xf32>
+  }
+  tile.store %acc, %out[%i, %c0] : tensor<32x32xf32>, memref<?x?xf32, strided<[?, 1], offset: ?>>
+  return
+}
+
+// -----
+
 // An operand that is not a load (attention's probabilities) is written to
 // its buffer from registers; an f16 accumulator is rounded to f16 after
 // every FMA.
