@@ -337,8 +337,10 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
                  RunTiming *timing) const {
   if (timing) { // nothing of an earlier run survives a failure of this one
     bool perLaunch = timing->perLaunch;
+    int64_t flushBytes = timing->flushBytes;
     *timing = RunTiming();
     timing->perLaunch = perLaunch;
+    timing->flushBytes = flushBytes;
   }
   const FunctionPlan *plan = function(name);
   if (!plan) {
@@ -604,6 +606,8 @@ bool Bundle::run(const std::string &name, const std::vector<HostTensor> &inputs,
   }
 
   LaunchTimer timer(*runner, timing, queue.size());
+  if (timing && timing->flushBytes > 0 && !queue.empty())
+    timing->flushed = runner->flushCaches(timing->flushBytes, timing->notFlushed);
   timer.mark(); // before the first launch
   for (const Queued &queued : queue) {
     if (!runner->launchPrepared(queued.plan->kernel, queued.args, queued.grid,

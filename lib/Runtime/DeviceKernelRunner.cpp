@@ -3,6 +3,7 @@
 #include "prism/Runtime/DeviceKernelRunner.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 #include <algorithm>
 #include <fstream>
@@ -62,24 +63,44 @@ struct DeviceKernelRunner::Pool : std::enable_shared_from_this<Pool> {
 
 DeviceKernelRunner::DeviceKernelRunner(std::shared_ptr<DeviceApi> api,
                                        const Manifest &manifest)
-    : api(api), configs(manifest.kernels), pool(std::make_shared<Pool>(api)) {}
+    : api(api), configs(manifest.kernels), pool(std::make_shared<Pool>(api)) {
+  const char *sync = std::getenv("PRISM_SYNC_LAUNCHES");
+  synchronizeEachLaunch = sync && *sync && std::string(sync) != "0";
+}
+
+namespace {
+bool loadLibrary(DeviceApi &api, const std::string &path, const std::string &target,
+                 std::string &error) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    error = "cannot read " + path;
+    return false;
+  }
+  std::stringstream contents;
+  contents << file.rdbuf();
+  if (!api.makeCurrent(error) || !api.loadModule(contents.str(), target, error)) {
+    error = "cannot load " + path + ": " + error;
+    return false;
+  }
+  return true;
+}
+} // namespace
 
 std::unique_ptr<KernelRunner>
 DeviceKernelRunner::create(std::shared_ptr<DeviceApi> api,
                            const std::string &directory, const Manifest &manifest,
-                           std::string &error) {
-  std::string path = directory + "/" + manifest.library;
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    error = "cannot read " + path;
-    return nullptr;
-  }
-  std::stringstream contents;
-  contents << file.rdbuf();
-  if (!api->makeCurrent(error) ||
-      !api->loadModule(contents.str(), manifest.target, error)) {
-    error = "cannot load " + path + ": " + error;
-    return nullptr;
+                           std::string &error, const std::string &fallbackLibrary) {
+  if (!loadLibrary(*api, directory + "/" + manifest.library, manifest.target, error)) {
+    std::string fallbackError;
+    if (fallbackLibrary.empty() ||
+        !loadLibrary(*api, directory + "/" + fallbackLibrary, manifest.target, fallbackError)) {
+      if (!fallbackLibrary.empty())
+        error += "; and its fallback: " + fallbackError;
+      return nullptr;
+    }
+    std::fprintf(stderr, "prism: warning: %s; running %s instead\n", error.c_str(),
+                 fallbackLibrary.c_str());
+    error.clear();
   }
   return std::unique_ptr<KernelRunner>(new DeviceKernelRunner(api, manifest));
 }
@@ -160,6 +181,11 @@ bool DeviceKernelRunner::launchPrepared(const std::string &kernel,
     error = "launching kernel '" + kernel + "': " + error;
     return false;
   }
+  if (synchronizeEachLaunch && !api->synchronize(error)) {
+    error = "kernel '" + kernel + "' (PRISM_SYNC_LAUNCHES: waited for after its launch): " +
+            error;
+    return false;
+  }
   return true;
 }
 
@@ -218,22 +244,42 @@ bool DeviceKernelRunner::prepareLaunch(const std::string &kernel,
   return true;
 }
 
+// Every entry point makes the device current first: the runtime may be
+// called from any host thread, and a thread's first call may be any of
+// them (an allocation, from Bundle::run).
 std::shared_ptr<void> DeviceKernelRunner::allocate(size_t bytes, std::string &error) {
+  if (!api->makeCurrent(error))
+    return nullptr;
   return pool->acquire(bytes, error);
 }
 
 bool DeviceKernelRunner::copyToDevice(void *device, const void *host, size_t bytes,
                                       std::string &error) {
-  return bytes == 0 || api->copyToDevice(device, host, bytes, error);
+  return bytes == 0 ||
+         (api->makeCurrent(error) && api->copyToDevice(device, host, bytes, error));
 }
 
 bool DeviceKernelRunner::copyToHost(void *host, const void *device, size_t bytes,
                                     std::string &error) {
-  return bytes == 0 || api->copyToHost(host, device, bytes, error);
+  return bytes == 0 ||
+         (api->makeCurrent(error) && api->copyToHost(host, device, bytes, error));
 }
 
 bool DeviceKernelRunner::synchronize(std::string &error) {
-  return api->synchronize(error);
+  return api->makeCurrent(error) && api->synchronize(error);
+}
+
+bool DeviceKernelRunner::flushCaches(int64_t bytes, std::string &error) {
+  size_t rounded = static_cast<size_t>(bytes + 3) / 4 * 4;
+  if (!api->makeCurrent(error))
+    return false;
+  if (flushBufferBytes < rounded) {
+    flushBuffer = pool->acquire(rounded, error);
+    flushBufferBytes = flushBuffer ? rounded : 0;
+    if (!flushBuffer)
+      return false;
+  }
+  return api->fill(flushBuffer.get(), rounded, error);
 }
 
 namespace {

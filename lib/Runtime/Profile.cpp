@@ -9,11 +9,12 @@ namespace prism::runtime {
 
 bool profileFunction(const Bundle &bundle, const std::string &function,
                      const std::vector<HostTensor> &inputs, int runs,
-                     FunctionProfile &profile, std::string &error) {
+                     FunctionProfile &profile, std::string &error, int64_t flushBytes) {
   profile = FunctionProfile();
   profile.runs = runs;
   RunTiming timing;
   timing.perLaunch = true;
+  timing.flushBytes = flushBytes;
   std::vector<HostTensor> outputs;
   std::vector<std::vector<double>> times;
   for (int r = 0; r < runs; ++r) {

@@ -43,9 +43,9 @@ echo "$target" >"$out/TARGET"
 # emulator cannot show.
 find "$out" -name kernels.ptx -print0 |
   xargs -0 -r -n 1 "$python" "$root/scripts/gpu/check_wgmma_fences.py"
-# The runtime loads the library the manifest names (the cubin); the PTX
-# beside it stays here (the device tool carries at most 64 MiB).
-find "$out" -name kernels.ptx -execdir test -f kernels.cubin \; -delete
+# The runtime loads the library the manifest names (the cubin), and the
+# PTX beside it where the driver refuses the cubin (a driver older than
+# this ptxas): packed, the PTX costs about a twentieth of its size.
 unpacked=$(du -sm "$out" | cut -f1)
 if [ "${PRISM_GPU_PACK:-1}" != 0 ]; then
   tar -C "$out" -cf - . | xz -T0 -6 >"$out.tar.xz.partial"

@@ -258,6 +258,17 @@ public:
           "ptxas failed for " + chipOf(spec) + " (" + message + "): " +
           (log ? (*log)->getBuffer().str() : std::string("no log")));
     }
+    // ptxas's performance warnings (wgmma serialized for want of its
+    // register or fence discipline, C7510-C7520) mean the kernel runs far
+    // below what it was built for: said where the user sees them.
+    if (auto log = llvm::MemoryBuffer::getFile(logPath)) {
+      llvm::SmallVector<llvm::StringRef> lines;
+      (*log)->getBuffer().split(lines, '\n');
+      for (llvm::StringRef line : lines)
+        if (line.contains("Performance Loss"))
+          llvm::errs() << "prism: warning: ptxas (" << chipOf(spec) << "): " << line.trim()
+                       << "\n";
+    }
     return std::string("kernels.cubin");
   }
 };

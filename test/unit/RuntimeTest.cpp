@@ -18,7 +18,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <set>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 
@@ -439,11 +441,14 @@ private:
   std::shared_ptr<FakeDevice> device;
 };
 
-/// Registers backend `backend` as a DeviceKernelRunner on `api`.
-template <typename Api> void registerDeviceApi(const std::string &backend, std::shared_ptr<Api> api) {
-  registerKernelRunner(backend, [api](const std::string &directory, const Manifest &manifest,
-                                      std::string &error) {
-    return DeviceKernelRunner::create(api, directory, manifest, error);
+/// Registers backend `backend` as a DeviceKernelRunner on `api` (with
+/// `fallback` as its fallback library).
+template <typename Api>
+void registerDeviceApi(const std::string &backend, std::shared_ptr<Api> api,
+                       const std::string &fallback = "") {
+  registerKernelRunner(backend, [api, fallback](const std::string &directory,
+                                                const Manifest &manifest, std::string &error) {
+    return DeviceKernelRunner::create(api, directory, manifest, error, fallback);
   });
 }
 
@@ -731,6 +736,200 @@ TEST(Runtime, DeviceRunsAreTimedWithEvents) {
   EXPECT_TRUE(timing.launches.empty());
   EXPECT_EQ(timing.unavailable, "this device API has no timing events");
   EXPECT_EQ(api->liveEvents, 0);
+}
+
+namespace {
+
+/// A device API that, like the CUDA driver, refuses work on a thread where
+/// its context is not current, logs its calls in order, and can fail a
+/// synchronize (a kernel's fault) or a library's load.
+struct StrictApi : ClockedApi {
+  static thread_local const StrictApi *current;
+  std::vector<std::string> log;
+  int allocations = 0;
+  int faultAtSynchronize = -1; // the synchronize that fails (-1: none)
+  int synchronizes = 0;
+  bool makeCurrent(std::string &) override {
+    current = this;
+    return true;
+  }
+  bool refuseWithoutContext(const char *what, std::string &error) {
+    log.push_back(what);
+    if (current == this)
+      return true;
+    error = std::string(what) + " failed: CUDA_ERROR_INVALID_CONTEXT";
+    return false;
+  }
+  bool loadModule(const std::string &image, const std::string &, std::string &error) override {
+    log.push_back("load " + image);
+    if (image == "kernels")
+      return true;
+    error = "CUDA_ERROR_NO_BINARY_FOR_GPU";
+    return false;
+  }
+  bool launch(void *f, std::array<int64_t, 3> grid, int64_t t, int64_t s, void **p,
+              std::string &error) override {
+    return refuseWithoutContext("launch", error) && ClockedApi::launch(f, grid, t, s, p, error);
+  }
+  void *allocate(size_t bytes, std::string &error) override {
+    ++allocations;
+    return refuseWithoutContext("allocate", error) ? std::malloc(bytes) : nullptr;
+  }
+  bool copyToDevice(void *d, const void *h, size_t n, std::string &error) override {
+    return refuseWithoutContext("copyToDevice", error) &&
+           ClockedApi::copyToDevice(d, h, n, error);
+  }
+  bool copyToHost(void *h, const void *d, size_t n, std::string &error) override {
+    return refuseWithoutContext("copyToHost", error) && ClockedApi::copyToHost(h, d, n, error);
+  }
+  bool synchronize(std::string &error) override {
+    if (!refuseWithoutContext("synchronize", error))
+      return false;
+    if (synchronizes++ == faultAtSynchronize) {
+      error = "CUDA_ERROR_ILLEGAL_ADDRESS";
+      return false;
+    }
+    return true;
+  }
+  bool recordEvent(void *event, std::string &error) override {
+    log.push_back("record");
+    return ClockedApi::recordEvent(event, error);
+  }
+  bool fill(void *, size_t bytes, std::string &error) override {
+    log.push_back("fill " + std::to_string(bytes));
+    return refuseWithoutContext("fill", error);
+  }
+};
+thread_local const StrictApi *StrictApi::current = nullptr;
+
+/// Writes a bundle directory for `m` whose library holds "broken" and
+/// whose kernels.ptx holds "kernels" (what StrictApi loads); `name` keeps
+/// the tests' directories apart (ctest runs them in parallel).
+std::filesystem::path writeStrictBundle(const std::string &name, const Manifest &m) {
+  auto dir = writeBundle("prism-runtime-test-" + name, m.toJson().dump());
+  std::ofstream(dir / "kernels.cubin", std::ios::trunc) << "broken";
+  std::ofstream(dir / "kernels.ptx") << "kernels";
+  return dir;
+}
+
+/// The "twice" chain of `kernels` on backend `backend`, a StrictApi
+/// runner with the PTX fallback, opened from a bundle written and removed
+/// again.
+std::unique_ptr<Bundle> openStrictBundle(const std::string &backend,
+                                         std::shared_ptr<StrictApi> api,
+                                         const std::vector<std::string> &kernels,
+                                         std::string &error) {
+  registerDeviceApi(backend, api, "kernels.ptx");
+  std::vector<int64_t> tiles;
+  for (size_t i = 0; i < kernels.size(); ++i)
+    tiles.push_back(static_cast<int64_t>(i) + 1);
+  auto dir = writeStrictBundle(backend, chainManifest(backend, kernels, tiles));
+  auto bundle = Bundle::open(dir.string(), error);
+  std::filesystem::remove_all(dir);
+  return bundle;
+}
+
+} // namespace
+
+// The first call a host thread makes may be an allocation (Bundle::run
+// allocates before it launches): the runner makes its context current for
+// every call, so a run on a new thread works as on the opening one.
+TEST(Runtime, DeviceRunsOnAnyThread) {
+  auto api = std::make_shared<StrictApi>();
+  std::string error;
+  auto bundle = openStrictBundle("strictgpu", api, {"f", "g"}, error);
+  ASSERT_NE(bundle, nullptr) << error;
+  std::vector<float> values = {1.5f, -2.0f, 3.25f};
+  HostTensor host{"f32", {3}, nullptr, values.data()};
+  bool ran = false;
+  std::thread other([&] {
+    std::vector<HostTensor> outputs;
+    std::string threadError;
+    ran = bundle->run("twice", {host}, outputs, threadError);
+    EXPECT_TRUE(ran) << threadError;
+  });
+  other.join();
+  EXPECT_TRUE(ran);
+}
+
+// A library that does not load, with a fallback beside it (an NVIDIA
+// bundle's PTX beside a cubin the driver refuses): the fallback is loaded;
+// without a fallback, or when both fail, the message says what each did.
+TEST(Runtime, DeviceLibraryFallback) {
+  auto api = std::make_shared<StrictApi>();
+  Manifest m = chainManifest("strictgpu", {"f"}, {1});
+  auto dir = writeStrictBundle("fallback", m);
+  std::string error;
+  EXPECT_NE(DeviceKernelRunner::create(api, dir.string(), m, error, "kernels.ptx"), nullptr)
+      << error;
+  EXPECT_EQ(api->log, (std::vector<std::string>{"load broken", "load kernels"}));
+  EXPECT_EQ(DeviceKernelRunner::create(api, dir.string(), m, error), nullptr);
+  EXPECT_NE(error.find("kernels.cubin: CUDA_ERROR_NO_BINARY_FOR_GPU"), std::string::npos)
+      << error;
+  std::ofstream(dir / "kernels.ptx", std::ios::trunc) << "also broken";
+  EXPECT_EQ(DeviceKernelRunner::create(api, dir.string(), m, error, "kernels.ptx"), nullptr);
+  EXPECT_NE(error.find("kernels.cubin: CUDA_ERROR_NO_BINARY_FOR_GPU; and its fallback: "
+                       "cannot load"),
+            std::string::npos)
+      << error;
+  std::filesystem::remove_all(dir);
+}
+
+// A timed run with RunTiming::flushBytes: the fill is queued before the
+// first mark (so the device is busy while the host queues the launches),
+// its scratch buffer is allocated once; a runner without it says why.
+TEST(Runtime, TimedRunsFlushCachesFirst) {
+  auto api = std::make_shared<StrictApi>();
+  std::string error;
+  auto bundle = openStrictBundle("flushgpu", api, {"f"}, error);
+  ASSERT_NE(bundle, nullptr) << error;
+  std::vector<float> values = {1.5f, -2.0f, 3.25f};
+  HostTensor host{"f32", {3}, nullptr, values.data()};
+  std::vector<HostTensor> outputs;
+  RunTiming timing;
+  timing.flushBytes = 1001;
+  for (int run = 0; run < 2; ++run) {
+    api->log.clear();
+    int allocationsBefore = api->allocations;
+    ASSERT_TRUE(bundle->run("twice", {host}, outputs, error, false, nullptr, &timing)) << error;
+    EXPECT_TRUE(timing.flushed) << timing.notFlushed;
+    auto fill = std::find(api->log.begin(), api->log.end(), "fill 1004");
+    auto record = std::find(api->log.begin(), api->log.end(), "record");
+    ASSERT_NE(fill, api->log.end());
+    EXPECT_LT(fill - api->log.begin(), record - api->log.begin());
+    // Run 0 allocates the input, the output and the scratch buffer; run 1
+    // finds all three in the pool.
+    EXPECT_EQ(api->allocations - allocationsBefore, run == 0 ? 3 : 0);
+  }
+  EXPECT_EQ(timing.flushBytes, 1001); // kept across runs
+
+  // A host runner (KernelRunner's default) does not flush, and says so.
+  struct HostRunner : KernelRunner {
+    bool launch(const std::string &, const std::vector<StridedBuffer> &,
+                std::array<int64_t, 3>, std::string &) override {
+      return true;
+    }
+  } hostRunner;
+  EXPECT_FALSE(hostRunner.flushCaches(1024, error));
+  EXPECT_EQ(error, "this runtime does not flush caches before a timed run");
+}
+
+// PRISM_SYNC_LAUNCHES=1: each launch is waited for, and a fault is
+// reported with the kernel that caused it.
+TEST(Runtime, SynchronizedLaunchesNameTheFaultingKernel) {
+  auto api = std::make_shared<StrictApi>();
+  setenv("PRISM_SYNC_LAUNCHES", "1", 1);
+  std::string error;
+  auto bundle = openStrictBundle("syncgpu", api, {"f", "g"}, error);
+  unsetenv("PRISM_SYNC_LAUNCHES");
+  ASSERT_NE(bundle, nullptr) << error;
+  std::vector<float> values = {1.5f, -2.0f, 3.25f};
+  HostTensor host{"f32", {3}, nullptr, values.data()};
+  std::vector<HostTensor> outputs;
+  api->faultAtSynchronize = 1; // the second: after g
+  EXPECT_FALSE(bundle->run("twice", {host}, outputs, error));
+  EXPECT_EQ(error, "kernel 'g' (PRISM_SYNC_LAUNCHES: waited for after its launch): "
+                   "CUDA_ERROR_ILLEGAL_ADDRESS");
 }
 
 // Alternative kernels of one launch, chosen by a dynamic size at run time

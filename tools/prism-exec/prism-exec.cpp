@@ -1,14 +1,17 @@
 //===- prism-exec.cpp - Run a compiled bundle with the runtime alone ------===//
 //
 //   prism-exec BUNDLE_DIR FUNCTION [in0.npy ...] [--out=PREFIX]
-//              [--bench=N [--profile]]
+//              [--bench=N [--profile] [--flush=BYTES]]
 //
 // Links the runtime only (no LLVM, no MLIR): this is how a deployment runs
 // bundles compiled elsewhere. Reads f32/f16/i8/i32/i64 .npy inputs, runs the
 // function, and writes each output to PREFIX<i>.npy (default: prints shapes).
 // --bench=N times N runs on device-resident inputs: on the host's clock,
 // and the launches alone on the runner's timeline (a GPU's events);
-// --profile adds each launch's time.
+// --profile adds each launch's time. Before each timed run a GPU runner
+// writes --flush bytes of scratch memory (default 256 MiB, 0: none): the
+// run starts with cold caches, and the device is busy while the host
+// queues the run, so the events time the kernels and not the host.
 //
 //===----------------------------------------------------------------------===//
 
@@ -54,8 +57,9 @@ int main(int argc, char **argv) {
   std::string outPrefix;
   int benchRuns = 0;
   bool profile = false;
+  int64_t flushBytes = int64_t(256) << 20;
   const char *usage = "usage: prism-exec BUNDLE_DIR FUNCTION [in.npy ...] [--out=PREFIX] "
-                      "[--bench=N [--profile]]";
+                      "[--bench=N [--profile] [--flush=BYTES]]";
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.rfind("--out=", 0) == 0)
@@ -68,6 +72,14 @@ int main(int argc, char **argv) {
         return fail("--bench takes a number of runs from 1 to 100000, not '" +
                     std::string(text) + "'");
       benchRuns = static_cast<int>(runs);
+    } else if (arg.rfind("--flush=", 0) == 0) {
+      const char *text = arg.c_str() + 8;
+      char *end = nullptr;
+      long long bytes = std::strtoll(text, &end, 10);
+      if (!*text || *end || bytes < 0 || bytes > (int64_t(16) << 30))
+        return fail("--flush takes a number of bytes from 0 to 16 GiB, not '" +
+                    std::string(text) + "'");
+      flushBytes = bytes;
     } else if (arg == "--profile")
       profile = true;
     else if (arg == "--help" || arg == "-h") {
@@ -119,6 +131,7 @@ int main(int argc, char **argv) {
         wallTimes.push_back(seconds * 1e3);
     }
     prism::runtime::RunTiming timing;
+    timing.flushBytes = flushBytes;
     for (int r = 0; r < benchRuns; ++r) {
       if (!bundle->run(positional[1], deviceInputs, deviceOutputs, error,
                        /*outputsOnDevice=*/true, /*provided=*/nullptr, &timing))
@@ -132,15 +145,20 @@ int main(int argc, char **argv) {
                 wallTimes.front());
     if (runTimes.size() == wallTimes.size()) {
       std::sort(runTimes.begin(), runTimes.end());
-      std::printf("launches: median %.4f ms (min %.4f ms), %s\n", median(runTimes),
-                  runTimes.front(), timing.source.c_str());
+      std::string caches =
+          flushBytes == 0 ? "caches not flushed (--flush=0)"
+          : timing.flushed
+              ? "caches flushed (" + std::to_string(flushBytes >> 20) + " MiB written before each run)"
+              : "caches not flushed: " + timing.notFlushed;
+      std::printf("launches: median %.4f ms (min %.4f ms), %s, %s\n", median(runTimes),
+                  runTimes.front(), timing.source.c_str(), caches.c_str());
     } else {
       std::printf("launches: not timed (%s)\n", timing.unavailable.c_str());
     }
     if (profile) {
       prism::runtime::FunctionProfile launches;
       if (!prism::runtime::profileFunction(*bundle, positional[1], deviceInputs, benchRuns,
-                                           launches, error))
+                                           launches, error, flushBytes))
         return fail(error);
       std::fputs(prism::runtime::formatProfile(launches).c_str(), stdout);
     }

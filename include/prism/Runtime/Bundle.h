@@ -271,6 +271,16 @@ public:
                                    double &milliseconds, std::string &error);
   /// What the marks read, for reports: "host clock" or "device events".
   virtual const char *timeSource() const { return "host clock"; }
+  /// Queues a write of `bytes` of scratch device memory on the launch
+  /// stream (before a timed run: the device's caches lose the run's data,
+  /// as in a model step where other layers ran in between, and the device
+  /// is busy while the host queues the run, so that the run's first mark
+  /// does not time the host). False, and `error` says why, where the
+  /// runner cannot; the default (host runtimes) cannot.
+  virtual bool flushCaches(int64_t bytes, std::string &error) {
+    error = "this runtime does not flush caches before a timed run";
+    return false;
+  }
 };
 
 /// The time a run's launches took (Bundle::run): from before the first
@@ -280,6 +290,12 @@ struct RunTiming {
   /// In: time every launch, not only the whole run (one mark more per
   /// launch).
   bool perLaunch = false;
+  /// In: before the first mark, KernelRunner::flushCaches of this many
+  /// bytes (0: none). Out: `flushed` says whether the runner did, and
+  /// `notFlushed` why not (the run is timed either way).
+  int64_t flushBytes = 0;
+  bool flushed = false;
+  std::string notFlushed;
 
   struct Launch {
     std::string kernel;

@@ -82,15 +82,24 @@ public:
     return false;
   }
   virtual void destroyEvent(void *event) {}
+  /// Queues a write of `bytes` (a multiple of 4) of `device` memory on the
+  /// stream the launches use, and returns without waiting for it.
+  virtual bool fill(void *device, size_t bytes, std::string &error) {
+    error = "this device API cannot fill memory on its launch stream";
+    return false;
+  }
 };
 
 class DeviceKernelRunner : public KernelRunner {
 public:
-  /// Reads the bundle's binary and loads it through `api`.
+  /// Reads the bundle's binary and loads it through `api`; where it does
+  /// not load and `fallbackLibrary` (a file of the bundle directory) is
+  /// given, that one, with a warning on stderr.
   static std::unique_ptr<KernelRunner> create(std::shared_ptr<DeviceApi> api,
                                               const std::string &directory,
                                               const Manifest &manifest,
-                                              std::string &error);
+                                              std::string &error,
+                                              const std::string &fallbackLibrary = "");
 
   bool launch(const std::string &kernel,
               const std::vector<StridedBuffer> &arguments,
@@ -115,6 +124,8 @@ public:
   bool elapsedMilliseconds(const TimeMark &start, const TimeMark &end,
                            double &milliseconds, std::string &error) override;
   const char *timeSource() const override { return "device events"; }
+  /// A fill of a scratch buffer of `bytes` (kept for the next runs).
+  bool flushCaches(int64_t bytes, std::string &error) override;
 
 private:
   DeviceKernelRunner(std::shared_ptr<DeviceApi> api, const Manifest &manifest);
@@ -125,6 +136,12 @@ private:
   std::shared_ptr<Pool> pool;
   std::mutex mutex;
   std::map<std::string, void *> functions;
+  /// PRISM_SYNC_LAUNCHES=1 in the environment: every launch is waited for,
+  /// so that a kernel's fault is reported with its name (a debugging aid:
+  /// the launches no longer overlap the host's work).
+  bool synchronizeEachLaunch = false;
+  std::shared_ptr<void> flushBuffer; // flushCaches's scratch
+  size_t flushBufferBytes = 0;
   /// The device copies of the tensor maps of recent launches, by content:
   /// a launch's maps stay alive while a kernel may still read them (the
   /// set is cleared, after a synchronize, when it grows large).

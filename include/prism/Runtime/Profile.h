@@ -34,10 +34,13 @@ struct FunctionProfile {
 };
 
 /// `runs` runs of `function` on `inputs` (outputs left where the bundle
-/// keeps them), every launch timed. False (and `error`) if a run fails.
+/// keeps them), every launch timed, each run after a cache flush of
+/// `flushBytes` where the runner can (RunTiming::flushBytes). False (and
+/// `error`) if a run fails.
 bool profileFunction(const Bundle &bundle, const std::string &function,
                      const std::vector<HostTensor> &inputs, int runs,
-                     FunctionProfile &profile, std::string &error);
+                     FunctionProfile &profile, std::string &error,
+                     int64_t flushBytes = 0);
 
 /// The profile as a table: each launch with its grid, median, bandwidth
 /// (its bytes over its time) and share of the sum of medians.

@@ -64,6 +64,12 @@ const Driver *load(std::string &error) {
   optional(driver.cuEventRecord, {"cuEventRecord"});
   optional(driver.cuEventElapsedTime, {"cuEventElapsedTime_v2", "cuEventElapsedTime"});
   optional(driver.cuEventDestroy, {"cuEventDestroy_v2", "cuEventDestroy"});
+  // The legacy-stream entry points (not the _ptsz ones): the launches use
+  // the legacy default stream.
+  optional(driver.cuModuleLoadDataEx, {"cuModuleLoadDataEx"});
+  optional(driver.cuStreamSynchronize, {"cuStreamSynchronize"});
+  optional(driver.cuMemsetD32Async, {"cuMemsetD32Async"});
+  optional(driver.cuDriverGetVersion, {"cuDriverGetVersion"});
   if (!driver.check(driver.cuInit(0), "cuInit", error))
     return nullptr;
   return &driver;

@@ -28,7 +28,11 @@ constexpr CUresult CUDA_SUCCESS = 0;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 constexpr int CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97;
+constexpr int CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE = 38;
 constexpr int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
+// cuModuleLoadDataEx's options (CUjit_option).
+constexpr int CU_JIT_ERROR_LOG_BUFFER = 5;
+constexpr int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
 // cuTensorMapEncodeTiled's enumerations (CUtensorMap*).
 constexpr int CU_TENSOR_MAP_DATA_TYPE_UINT8 = 0;
 constexpr int CU_TENSOR_MAP_DATA_TYPE_UINT16 = 1;
@@ -79,6 +83,15 @@ struct Driver {
   CUresult (*cuEventRecord)(CUevent, CUstream);
   CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent);
   CUresult (*cuEventDestroy)(CUevent);
+
+  /// Optional too (every driver has them; a missing one falls back):
+  /// loading with the JIT's error log (else cuModuleLoadData), waiting for
+  /// the launch stream alone (else cuCtxSynchronize), the cache flush
+  /// before a timed run (else none), the driver's CUDA version (messages).
+  CUresult (*cuModuleLoadDataEx)(CUmodule *, const void *, unsigned, int *, void **);
+  CUresult (*cuStreamSynchronize)(CUstream);
+  CUresult (*cuMemsetD32Async)(CUdeviceptr, unsigned, size_t, CUstream);
+  CUresult (*cuDriverGetVersion)(int *);
 
   /// The driver, loaded and initialized once; nullptr (and `error`) when
   /// this machine has no usable NVIDIA driver.

@@ -9,7 +9,9 @@
 #include "prism/Runtime/DeviceKernelRunner.h"
 #include "targets/nvidia/runtime/CudaDriver.h"
 
+#include <cstdint>
 #include <cstring>
+#include <sys/stat.h>
 
 namespace prism::runtime {
 namespace {
@@ -35,7 +37,7 @@ public:
     return api;
   }
   ~CudaApi() override {
-    if (module)
+    if (module && driver.cuCtxSetCurrent(context) == CUDA_SUCCESS)
       driver.cuModuleUnload(module);
   }
 
@@ -44,13 +46,33 @@ public:
   }
   bool loadModule(const std::string &image, const std::string &target,
                   std::string &error) override {
-    // PTX must be NUL-terminated; c_str() is.
-    CUresult loaded = driver.cuModuleLoadData(&module, image.c_str());
+    // PTX must be NUL-terminated; c_str() is. The JIT's error log (PTX)
+    // goes into the message.
+    char log[4096] = {};
+    CUresult loaded;
+    if (driver.cuModuleLoadDataEx) {
+      int options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+      void *values[] = {log, reinterpret_cast<void *>(static_cast<uintptr_t>(sizeof(log) - 1))};
+      loaded = driver.cuModuleLoadDataEx(&module, image.c_str(), 2, options, values);
+    } else {
+      loaded = driver.cuModuleLoadData(&module, image.c_str());
+    }
     if (loaded == CUDA_SUCCESS)
       return true;
-    error = "built for " + target + ", this GPU has compute capability " +
-            std::to_string(major) + "." + std::to_string(minor) + ": " +
-            driver.describe(loaded);
+    // Either may be the cause: another chip than the bundle's, or a driver
+    // older than the toolkit whose ptxas made the cubin (or than the PTX
+    // ISA version).
+    int version = 0;
+    if (driver.cuDriverGetVersion)
+      driver.cuDriverGetVersion(&version);
+    error = "built for " + target + "; this GPU has compute capability " +
+            std::to_string(major) + "." + std::to_string(minor) +
+            (version ? ", its driver CUDA " + std::to_string(version / 1000) + "." +
+                           std::to_string(version % 1000 / 10)
+                     : std::string()) +
+            ": " + driver.describe(loaded);
+    if (log[0])
+      error += "; JIT log: " + std::string(log);
     return false;
   }
   void *getFunction(const std::string &name, std::string &error) override {
@@ -82,6 +104,8 @@ public:
                               parameters, nullptr),
         "cuLaunchKernel", error);
   }
+  // Called with the context current (DeviceKernelRunner's entry points),
+  // except release, which a buffer's last owner may call from any thread.
   void *allocate(size_t bytes, std::string &error) override {
     CUdeviceptr pointer = 0;
     if (!driver.check(driver.cuMemAlloc(&pointer, bytes),
@@ -90,7 +114,8 @@ public:
     return reinterpret_cast<void *>(pointer);
   }
   void release(void *pointer) override {
-    driver.cuMemFree(reinterpret_cast<CUdeviceptr>(pointer));
+    if (driver.cuCtxSetCurrent(context) == CUDA_SUCCESS)
+      driver.cuMemFree(reinterpret_cast<CUdeviceptr>(pointer));
   }
   bool copyToDevice(void *device, const void *host, size_t bytes,
                     std::string &error) override {
@@ -105,8 +130,22 @@ public:
         "copying an output from the GPU", error);
   }
   bool synchronize(std::string &error) override {
+    // The launch stream (the legacy default stream) alone: other streams
+    // of the context (a framework's, a communication library's) go on.
+    if (driver.cuStreamSynchronize)
+      return driver.check(driver.cuStreamSynchronize(nullptr),
+                          "running the kernels (cuStreamSynchronize)", error);
     return driver.check(driver.cuCtxSynchronize(),
                         "running the kernels (cuCtxSynchronize)", error);
+  }
+  bool fill(void *device, size_t bytes, std::string &error) override {
+    if (!driver.cuMemsetD32Async) {
+      error = "this CUDA driver has no cuMemsetD32Async";
+      return false;
+    }
+    return driver.check(driver.cuMemsetD32Async(reinterpret_cast<CUdeviceptr>(device),
+                                                0x5a5a5a5au, bytes / 4, nullptr),
+                        "cuMemsetD32Async", error);
   }
   std::array<int64_t, 3> maxGrid() const override {
     return kGpuGridLimits;
@@ -196,7 +235,15 @@ void registerNvidiaRuntime() {
         std::shared_ptr<CudaApi> api = CudaApi::create(error);
         if (!api)
           return nullptr;
-        return DeviceKernelRunner::create(api, directory, manifest, error);
+        // The PTX beside a cubin (where it was kept) is the driver's to
+        // compile when the cubin does not load (a driver older than the
+        // ptxas that made it).
+        std::string fallback;
+        struct stat info;
+        if (manifest.library != "kernels.ptx" &&
+            stat((directory + "/kernels.ptx").c_str(), &info) == 0)
+          fallback = "kernels.ptx";
+        return DeviceKernelRunner::create(api, directory, manifest, error, fallback);
       });
 }
 
