@@ -273,6 +273,7 @@ bool DeviceKernelRunner::flushCaches(int64_t bytes, std::string &error) {
   size_t rounded = static_cast<size_t>(bytes + 3) / 4 * 4;
   if (!api->makeCurrent(error))
     return false;
+  std::lock_guard<std::mutex> lock(flushMutex);
   if (flushBufferBytes < rounded) {
     flushBuffer = pool->acquire(rounded, error);
     flushBufferBytes = flushBuffer ? rounded : 0;

@@ -78,24 +78,51 @@ write_summary() {
     printf '%s\n' "${summary[@]}"
   } >"$results/summary.txt"
 }
-# OUT from the results folder (what the device tool brings back).
+# OUT from the results folder (what the device tool brings back); each
+# file written under a temporary name of its own process, then renamed.
+# tar's status 1 is a file that changed while it read it (a report being
+# rewritten): the archive is still whole.
 pack() {
-  cp "$results/summary.txt" "$out/summary.txt.partial" && mv "$out/summary.txt.partial" "$out/summary.txt"
-  local table
+  local partial=".partial.$BASHPID" table
+  cp "$results/summary.txt" "$out/summary.txt$partial" &&
+    mv "$out/summary.txt$partial" "$out/summary.txt"
   for table in bench/nvidia-bench.md bench/nvidia-bench.json bench/nvidia-bench-summary.md \
                decoder-block/decoder-block.md; do
-    [ -f "$results/$table" ] && cp "$results/$table" "$out/$(basename "$table")"
+    [ -f "$results/$table" ] && cp "$results/$table" "$out/$(basename "$table")$partial" &&
+      mv "$out/$(basename "$table")$partial" "$out/$(basename "$table")"
   done
-  tar -C "$results" -czf "$out/results.tar.gz.partial" . 2>/dev/null &&
-    mv "$out/results.tar.gz.partial" "$out/results.tar.gz"
+  tar --warning=no-file-changed -C "$results" -czf "$out/results.tar.gz$partial" . 2>/dev/null
+  if [ $? -le 1 ]; then
+    mv "$out/results.tar.gz$partial" "$out/results.tar.gz"
+  else
+    rm -f "$out/results.tar.gz$partial"
+  fi
 }
 write_summary
 pack
-( while sleep 20; do pack; done ) &
+# The packer: every 20 s. Stopped (stop_packer) before the last pack, and
+# its sleep with it; its output goes nowhere, so that nothing it leaves
+# holds this script's stdout open.
+(
+  trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+  while :; do
+    sleep 20 &
+    sleeper=$!
+    wait "$sleeper"
+    pack
+  done
+) >/dev/null 2>&1 &
 packer=$!
 holder=
+stop_packer() {
+  if [ -n "$packer" ]; then
+    kill "$packer" 2>/dev/null
+    wait "$packer" 2>/dev/null
+    packer=
+  fi
+}
 cleanup() {
-  kill "$packer" 2>/dev/null
+  stop_packer
   [ -n "$holder" ] && kill "$holder" 2>/dev/null
   wait 2>/dev/null
 }
@@ -143,8 +170,11 @@ if [ -f "$dir/session.tar.xz" ] && [ ! -f "$dir/TARGET" ]; then
   }
 fi
 { nvidia-smi || true; cat "$dir/TARGET" 2>/dev/null; date -u; } >"$results/machine.txt" 2>&1
-# The context holder (where there is a CUDA driver): killed on exit.
-if [ -e /dev/nvidiactl ] || command -v nvidia-smi >/dev/null; then
+# The context holder (where there is a CUDA driver, and the GPU lets
+# several processes hold contexts): killed on exit.
+mode=$(nvidia-smi --query-gpu=compute_mode --format=csv,noheader 2>/dev/null | head -n 1)
+echo "compute mode: ${mode:-unknown}" >>"$results/machine.txt"
+if [ "$mode" = Default ]; then
   python3 -c '
 import ctypes, sys, time
 cuda = ctypes.CDLL("libcuda.so.1")
@@ -196,6 +226,7 @@ for name in $steps; do
   esac
 done
 write_summary
+stop_packer
 pack
 echo
 cat "$results/summary.txt"

@@ -15,8 +15,13 @@ References of floating outputs travel as float32 (half the bytes of what
 float64 reference to float32 moves a relative L2 error by at most 2^-24
 (6e-8), below the tightest tolerance (f32's 1e-5) by two orders.
 
+A case whose inputs and references take more than --max-case-mib (default
+8; the CPU tests' 16 MiB rows that check streaming stores) is left out, and
+the run says which: what travels must stay under the device tool's 64 MiB.
+
 Usage: python scripts/gpu/prepare_cases.py OUT_DIR [--target nvidia:sm_90a]
          [--tile-sizes "matmul-m=64 matmul-n=64"] [--emulator-tests]
+         [--max-case-mib 8]
 """
 import argparse
 import json
@@ -62,14 +67,21 @@ def emulator_test_cases(target):
 
 
 def cases(tile_sizes):
+    """An entry checked at several sizes is a case per size (FILE.ENTRY.SIZE);
+    one size, FILE.ENTRY."""
     tests = os.path.join(ROOT, "test", "Integration", "CPU")
     for name in sorted(os.listdir(tests)):
         if not name.endswith(".mlir"):
             continue
         path = os.path.join(tests, name)
         with open(path) as f:
-            for entry, size in RUN.findall(f.read()):
-                yield f"{name[:-5]}.{entry}", path, entry, int(size), tile_sizes
+            lines = RUN.findall(f.read())
+        entries = [entry for entry, _ in lines]
+        for entry, size in dict.fromkeys(lines):
+            case = f"{name[:-5]}.{entry}"
+            if entries.count(entry) > 1:
+                case += f".{size}"
+            yield case, path, entry, int(size), tile_sizes
     for name, size in EXAMPLES:
         yield name[:-5], os.path.join(ROOT, "examples", name), None, size, tile_sizes
 
@@ -115,6 +127,8 @@ def main():
                         help="drop a case whose kernels (every bundle file kernels.*) are "
                              "byte for byte those of the same case in DIR: tiles that change "
                              "nothing need not travel twice")
+    parser.add_argument("--max-case-mib", type=float, default=8,
+                        help="leave out a case whose inputs and references take more")
     args = parser.parse_args()
     if args.emulator_tests and args.tile_sizes:
         parser.error("--emulator-tests takes the tile sizes of each test line; "
@@ -123,6 +137,7 @@ def main():
     os.makedirs(args.out)
     failed = 0
     skipped = 0
+    too_large = []
     chosen = (emulator_test_cases(args.target) if args.emulator_tests
               else cases(args.tile_sizes))
     for case, path, entry, size, tile_sizes in chosen:
@@ -144,9 +159,18 @@ def main():
             skipped += 1
         else:
             compact_references(directory)
+            data = sum(os.path.getsize(os.path.join(directory, n))
+                       for n in os.listdir(directory) if n.endswith(".npy"))
+            if data > args.max_case_mib * 2 ** 20:
+                shutil.rmtree(directory)
+                too_large.append(f"{case} ({data / 2 ** 20:.0f} MiB)")
+                continue
             print(result.stdout.strip())
     if skipped:
         print(f"{skipped} cases dropped: the same kernels as in {args.skip_same_kernels_as}")
+    if too_large:
+        print(f"{len(too_large)} cases left out, their data above --max-case-mib "
+              f"{args.max_case_mib:g}: {', '.join(too_large)}")
     print(f"{failed} of the cases failed to compile" if failed else "all cases compiled")
     return 1 if failed else 0
 

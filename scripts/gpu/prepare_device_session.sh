@@ -12,7 +12,8 @@
 # scripts/gpu/device_session.sh runs it all in one command.
 #
 # DIR ends up holding one archive, session.tar.xz (the cubins compress
-# about 3x: 58 MiB of cases and bundles were 21 MiB packed on 2026-12-05),
+# about 3x, the PTX about 17x: 94 MiB of cases and bundles were 30 MiB
+# packed on 2026-12-05),
 # which device_session.sh unpacks there; PRISM_GPU_PACK=0 leaves DIR
 # unpacked (to look at here).
 #

@@ -140,6 +140,7 @@ private:
   /// so that a kernel's fault is reported with its name (a debugging aid:
   /// the launches no longer overlap the host's work).
   bool synchronizeEachLaunch = false;
+  std::mutex flushMutex; // timed runs on several threads
   std::shared_ptr<void> flushBuffer; // flushCaches's scratch
   size_t flushBufferBytes = 0;
   /// The device copies of the tensor maps of recent launches, by content:
