@@ -1892,18 +1892,22 @@ LogicalResult prism::gpu_lowering::lowerTileKernelsToGpu(
         bytes = std::max(bytes, alignTo16(exchangeBytes(op, layout, options.matrixCores)));
       });
       int64_t limit = std::max(options.sharedMemoryLimit, options.dynamicSharedMemoryLimit);
-      if (bytes > limit)
+      bool dynamic = bytes > options.sharedMemoryLimit;
+      // Dynamic shared memory is only 16-byte aligned: swizzled slots take
+      // the first 1024-byte boundary of one more KB, which the block needs
+      // too (the stages were sized for it; an exchange larger than they
+      // are must leave room for it as well).
+      int64_t alignmentPad = dynamic && !staging.tensorMaps.empty() ? kSwizzleAlignment : 0;
+      if (bytes + alignmentPad > limit)
         return gpuFunc.emitError("kernel '")
-               << gpuFunc.getName() << "' needs " << bytes
-               << " bytes of shared memory for its tile exchanges, more than the "
-               << limit << " available to a block; choose smaller tile sizes";
+               << gpuFunc.getName() << "' needs " << bytes + alignmentPad
+               << " bytes of shared memory for its tile exchanges"
+               << (alignmentPad ? " (with the 1 KB that aligns its tensor-copy slots)" : "")
+               << ", more than the " << limit
+               << " available to a block; choose smaller tile sizes";
       BlockArgument workspace = gpuFunc.getWorkgroupAttributions().front();
       auto workspaceType =
           MemRefType::get({bytes}, builder.getI8Type(), nullptr, workgroupSpace);
-      bool dynamic = bytes > options.sharedMemoryLimit;
-      // Dynamic shared memory is only 16-byte aligned: swizzled slots take
-      // the first 1024-byte boundary of one more KB.
-      int64_t alignmentPad = dynamic && !staging.tensorMaps.empty() ? kSwizzleAlignment : 0;
       if (dynamic) {
         // Above the static limit: a view of the dynamic shared memory
         // replaces the workgroup buffer.
