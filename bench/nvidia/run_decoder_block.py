@@ -11,7 +11,11 @@ decoder-block.json and decoder-block.md (with Prism's time per kernel) as
 soon as Prism's run is checked, and again with the anchors: a session that
 runs out of time during torch.compile keeps Prism's result.
 
+--device cpu dry-runs the script here (a bundle for the CPU or the GPU
+emulator, inputs made on the CPU, host-clock timings, no flush).
+
 Usage: python run_decoder_block.py BUNDLE OUT --exec prism-exec [--seq 512]
+       [--device cpu]
 """
 import argparse
 import json
@@ -20,6 +24,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 import torch
@@ -97,13 +102,16 @@ def main():
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--timeout", type=float, default=90,
                         help="seconds prism-exec may take before it counts as hung")
+    parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"],
+                        help="cpu: a dry run of the script without a GPU")
     args = parser.parse_args()
-    g = torch.Generator(device="cuda").manual_seed(0)
+    device = args.device
+    g = torch.Generator(device=device).manual_seed(0)
     bf = torch.bfloat16
     # N(0, 1) activations; weights scaled like trained ones (std 1/sqrt(fan_in)).
-    randn = lambda *s, scale=1.0: (torch.randn(*s, device="cuda", generator=g) * scale).to(bf)
+    randn = lambda *s, scale=1.0: (torch.randn(*s, device=device, generator=g) * scale).to(bf)
     x = randn(1, args.seq, DIM)
-    pos = torch.arange(args.seq, device="cuda", dtype=torch.int32)[None, :]
+    pos = torch.arange(args.seq, device=device, dtype=torch.int32)[None, :]
     w = {
         "attn_norm": randn(DIM) * 0 + 1 + randn(DIM, scale=0.1),
         "wq": randn(DIM, DIM, scale=DIM ** -0.5), "wk": randn(KV_HEADS * HEAD_DIM, DIM, scale=DIM ** -0.5),
@@ -146,18 +154,23 @@ def main():
     w64 = {k: v.double() for k, v in w.items()}
     expected = block(x.double(), pos, w64, torch.float64).cpu()
     error = float(torch.linalg.norm(got - expected) / torch.linalg.norm(expected))
-    report = dict(seq=args.seq, gpu=torch.cuda.get_device_name(0), torch=torch.__version__,
+    report = dict(seq=args.seq, torch=torch.__version__,
+                  gpu=torch.cuda.get_device_name(0) if device == "cuda" else "none (--device cpu)",
                   prism_ms=prism_ms, prism_timing=timing, prism_wall_ms=wall_ms,
                   prism_kernels=kernels, rel_l2=error, tolerance=1e-2)
     write_report(args.out, report)
     print(f"Prism: rel-L2 {error:.2e} against float64 (tolerance 1e-2), "
           f"{prism_ms:.3f} ms ({timing})", flush=True)
 
-    flush = torch.empty((256 << 20) // 4, dtype=torch.int32, device="cuda")
+    flush = torch.empty((256 << 20) // 4, dtype=torch.int32, device=device)
 
     def cuda_ms(fn, repeat=20):
         for _ in range(3):
             fn()
+        if device == "cpu":  # a dry run: the host clock
+            started = time.perf_counter()
+            fn()
+            return (time.perf_counter() - started) * 1e3
         torch.cuda.synchronize()
         times = []
         for _ in range(repeat):
