@@ -54,6 +54,8 @@
 #   PRISM_GPU_RESULTS   the results folder (default /tmp/prism-gpu-results)
 #   PRISM_GPU_BENCH_ARGS more arguments for run_gpu_bench.py (e.g. a dry run
 #                       here: "--device cpu --rows 16 --attention-seqs 256")
+#   PRISM_GPU_DECODER_ARGS more arguments for run_decoder_block.py (a dry
+#                       run here: "--device cpu --seq 5 --runs 1 --timeout 300")
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 dir=${1:?usage: device_session.sh DIR OUT [BUILD_DIR]}
@@ -201,7 +203,8 @@ for name in $steps; do
     correctness-default) step "$name" 150 "$root/scripts/gpu/run_on_gpu.sh" "$dir/cases" "$build" ;;
     decoder-block)
       PRISM_SYNC_LAUNCHES=0 step "$name" 150 python3 "$root/bench/nvidia/run_decoder_block.py" \
-        "$dir/decoder_block" "$results/decoder-block" --exec "$build/bin/prism-exec" ;;
+        "$dir/decoder_block" "$results/decoder-block" --exec "$build/bin/prism-exec" \
+        ${PRISM_GPU_DECODER_ARGS:-} ;;
     bench)
       # The bench stops starting runs 30 s before its share ends, so that it
       # writes its report; its share leaves PRISM_GPU_RESERVE_S to each step
