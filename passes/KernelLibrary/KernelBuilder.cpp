@@ -39,7 +39,7 @@ TileSizes TileSizes::forRow(std::optional<int64_t> length) const {
 TileSizes TileSizes::forProductsOf(Type element, int64_t headDim,
                                    std::optional<int64_t> rows) const {
   TileSizes result = *this;
-  bool matrixCore = element && (element.isBF16() || element.isF16());
+  bool matrixCore = isMatrixCoreOperand(element);
   auto use = [](int64_t &size, int64_t matrixCore) {
     if (matrixCore > 0)
       size = matrixCore;

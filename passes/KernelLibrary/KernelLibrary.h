@@ -94,8 +94,12 @@ struct TileSizes {
   /// The fewest rows the matmul tile of products of `element` operands
   /// may shrink to (0: it is never shrunk).
   int64_t minMatmulRows(mlir::Type element) const {
-    bool matrixCore = element && (element.isBF16() || element.isF16()) && matrixCoreMatmulM > 0;
-    return matrixCore ? matrixCoreMinM : matmulMinM;
+    return isMatrixCoreOperand(element) && matrixCoreMatmulM > 0 ? matrixCoreMinM : matmulMinM;
+  }
+  /// Whether products of `element` operands take the matrix-core tiles
+  /// (bf16, f16).
+  static bool isMatrixCoreOperand(mlir::Type element) {
+    return element && (element.isBF16() || element.isF16());
   }
   /// Replaces elementwiseBlock and rowBlock in kernels that read a row whose
   /// innermost stride is not 1 (a transposed or interleaved view): targets

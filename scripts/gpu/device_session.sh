@@ -85,13 +85,11 @@ write_summary() {
 # tar's status 1 is a file that changed while it read it (a report being
 # rewritten): the archive is still whole.
 pack() {
-  local partial=".partial.$BASHPID" table
-  cp "$results/summary.txt" "$out/summary.txt$partial" &&
-    mv "$out/summary.txt$partial" "$out/summary.txt"
-  for table in bench/nvidia-bench.md bench/nvidia-bench.json bench/nvidia-bench-summary.md \
-               decoder-block/decoder-block.md; do
-    [ -f "$results/$table" ] && cp "$results/$table" "$out/$(basename "$table")$partial" &&
-      mv "$out/$(basename "$table")$partial" "$out/$(basename "$table")"
+  local partial=".partial.$BASHPID" file
+  for file in summary.txt bench/nvidia-bench.md bench/nvidia-bench.json \
+              bench/nvidia-bench-summary.md decoder-block/decoder-block.md; do
+    [ -f "$results/$file" ] && cp "$results/$file" "$out/${file##*/}$partial" &&
+      mv "$out/${file##*/}$partial" "$out/${file##*/}"
   done
   tar --warning=no-file-changed -C "$results" -czf "$out/results.tar.gz$partial" . 2>/dev/null
   if [ $? -le 1 ]; then

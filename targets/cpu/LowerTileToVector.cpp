@@ -50,7 +50,6 @@ namespace {
 // Types and small builders
 //===----------------------------------------------------------------------===//
 
-
 /// Tiles (statically shaped tensors) become vectors of the same shape.
 /// Memrefs of f16/bf16 become memrefs of i16: memory holds the bits, and the
 /// values are bitcast to the float type in registers. x86 without native
@@ -579,22 +578,25 @@ llvm::DenseSet<Operation *> storesNotReadBack(ModuleOp module) {
     if (!kernel->hasAttr(tile::TileDialect::getKernelAttrName()) || kernel.isExternal())
       continue;
     Block &body = kernel.getBody().front();
+    // The last top-level op of the kernel that reads each memref.
+    llvm::DenseMap<Value, Operation *> lastRead;
+    kernel.walk([&](Operation *read) {
+      Value base;
+      if (auto load = dyn_cast<tile::LoadOp>(read))
+        base = load.getBase();
+      else if (auto gather = dyn_cast<tile::GatherOp>(read))
+        base = gather.getBase();
+      if (!base)
+        return;
+      Operation *readAt = body.findAncestorOpInBlock(*read);
+      Operation *&last = lastRead[base];
+      if (!last || last->isBeforeInBlock(readAt))
+        last = readAt;
+    });
     kernel.walk([&](tile::StoreOp store) {
       Operation *storeAt = body.findAncestorOpInBlock(*store);
-      bool readBack = false;
-      kernel.walk([&](Operation *read) {
-        Value base;
-        if (auto load = dyn_cast<tile::LoadOp>(read))
-          base = load.getBase();
-        else if (auto gather = dyn_cast<tile::GatherOp>(read))
-          base = gather.getBase();
-        if (base != store.getBase())
-          return;
-        Operation *readAt = body.findAncestorOpInBlock(*read);
-        if (readAt == storeAt || storeAt->isBeforeInBlock(readAt))
-          readBack = true;
-      });
-      if (!readBack)
+      Operation *last = lastRead.lookup(store.getBase());
+      if (!last || !(last == storeAt || storeAt->isBeforeInBlock(last)))
         stores.insert(store);
     });
   }

@@ -48,6 +48,13 @@ static bool readNpy(const std::string &path, HostTensor &tensor,
   return parseNpy(buffer.str(), path, tensor, error);
 }
 
+/// The whole of `text` as an integer in [low, high].
+static bool parseInteger(const char *text, long long low, long long high, long long &value) {
+  char *end = nullptr;
+  value = std::strtoll(text, &end, 10);
+  return *text && !*end && value >= low && value <= high;
+}
+
 static double median(const std::vector<double> &sorted) {
   return sorted[sorted.size() / 2];
 }
@@ -65,20 +72,16 @@ int main(int argc, char **argv) {
     if (arg.rfind("--out=", 0) == 0)
       outPrefix = arg.substr(6);
     else if (arg.rfind("--bench=", 0) == 0) {
-      const char *text = arg.c_str() + 8;
-      char *end = nullptr;
-      long runs = std::strtol(text, &end, 10);
-      if (!*text || *end || runs < 1 || runs > 100000)
-        return fail("--bench takes a number of runs from 1 to 100000, not '" +
-                    std::string(text) + "'");
+      long long runs;
+      if (!parseInteger(arg.c_str() + 8, 1, 100000, runs))
+        return fail("--bench takes a number of runs from 1 to 100000, not '" + arg.substr(8) +
+                    "'");
       benchRuns = static_cast<int>(runs);
     } else if (arg.rfind("--flush=", 0) == 0) {
-      const char *text = arg.c_str() + 8;
-      char *end = nullptr;
-      long long bytes = std::strtoll(text, &end, 10);
-      if (!*text || *end || bytes < 0 || bytes > (int64_t(16) << 30))
-        return fail("--flush takes a number of bytes from 0 to 16 GiB, not '" +
-                    std::string(text) + "'");
+      long long bytes;
+      if (!parseInteger(arg.c_str() + 8, 0, int64_t(16) << 30, bytes))
+        return fail("--flush takes a number of bytes from 0 to 16 GiB, not '" + arg.substr(8) +
+                    "'");
       flushBytes = bytes;
     } else if (arg == "--profile")
       profile = true;
